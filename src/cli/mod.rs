@@ -1,0 +1,221 @@
+//! The command line, for people, IT scripts and tests. One table of commands drives dispatch,
+//! the usage text and `help COMMAND`.
+//!
+//! Exit status: 0 done; 1 the command ran and found a problem (e.g. `doctor` unhealthy);
+//! 2 usage error; 3 input, data or I/O error.
+
+pub mod args;
+mod install;
+
+use crate::context::Context;
+use crate::error::Error;
+use crate::home::Home;
+use crate::ops::OPS;
+use crate::product::{BINARY_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSION};
+use crate::protocol::ops_markdown;
+pub use args::{Args, UsageError};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_PROBLEM: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_ERROR: u8 = 3;
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum CliError {
+    Usage(UsageError),
+    Failed(Error),
+}
+
+impl From<UsageError> for CliError {
+    fn from(e: UsageError) -> Self {
+        CliError::Usage(e)
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError::Failed(e)
+    }
+}
+
+/// Options every command shares.
+pub struct Globals {
+    pub home: Option<PathBuf>,
+}
+
+impl Globals {
+    /// Resolves the folders, starts the log and loads the configuration.
+    pub fn context(&self) -> Result<Context, CliError> {
+        let home = Home::resolve(self.home.as_deref())?;
+        if let Err(e) = crate::logging::init(&home) {
+            eprintln!("{BINARY_NAME}: warning: cannot open log: {e}");
+        }
+        let ctx = Context::new(home, None);
+        for problem in &ctx.config.problems {
+            eprintln!("{BINARY_NAME}: warning: {problem}");
+        }
+        Ok(ctx)
+    }
+}
+
+pub type Run = fn(&Globals, Args) -> Result<u8, CliError>;
+
+pub struct Command {
+    pub name: &'static str,
+    /// Arguments after the command name, e.g. `FILE.eml [--json]`.
+    pub usage: &'static str,
+    pub summary: &'static str,
+    /// Longer help: options and examples.
+    pub help: &'static str,
+    pub run: Run,
+}
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "install",
+        usage: "[--user|--system] [--client thunderbird|firefox|chrome|edge|chromium|all] [--path EXE] [--root DIR]",
+        summary: "Register the host so Thunderbird (and other browsers) can start it",
+        help: "  --user       for the current user (default)\n  \
+               --system     for all users (needs administrator rights)\n  \
+               --client C   which browsers to register with (default thunderbird)\n  \
+               --path EXE   the program to register (default: this program)\n  \
+               --root DIR   write system-wide files below DIR (packaging)\n",
+        run: install::cmd_install,
+    },
+    Command {
+        name: "uninstall",
+        usage: "[--user|--system] [--client thunderbird|firefox|chrome|edge|chromium|all] [--root DIR]",
+        summary: "Remove the registration that install wrote",
+        help: "  Removes only manifests named smime_companion.json that are ours.\n",
+        run: install::cmd_uninstall,
+    },
+    Command {
+        name: "ops",
+        usage: "[--markdown]",
+        summary: "List the operations the add-on can ask the host for",
+        help: "  --markdown   print the op and error-code tables docs/PROTOCOL.md embeds\n",
+        run: cmd_ops,
+    },
+    Command {
+        name: "version",
+        usage: "",
+        summary: "Print the version and protocol version",
+        help: "",
+        run: cmd_version,
+    },
+    Command {
+        name: "help",
+        usage: "[COMMAND]",
+        summary: "Show help for a command",
+        help: "",
+        run: cmd_help,
+    },
+];
+
+/// Runs the CLI with the arguments after the program name; returns the exit status.
+pub fn run(raw: Vec<OsString>) -> u8 {
+    let mut args = match Args::new(raw) {
+        Ok(a) => a,
+        Err(e) => return usage_error(None, &e),
+    };
+    let home = match args.path("--home") {
+        Ok(h) => h,
+        Err(e) => return usage_error(None, &e),
+    };
+    if args.flag("--version") || args.flag("-V") {
+        println!("{BINARY_NAME} {VERSION}");
+        return EXIT_OK;
+    }
+    let wants_help = args.flag("--help") || args.flag("-h");
+    let Some(name) = args.positional() else {
+        if wants_help {
+            print!("{}", usage_text());
+            return EXIT_OK;
+        }
+        eprint!("{}", usage_text());
+        return EXIT_USAGE;
+    };
+    let Some(command) = COMMANDS.iter().find(|c| c.name == name) else {
+        return usage_error(None, &UsageError(format!("unknown command {name:?}")));
+    };
+    if wants_help {
+        print!("{}", command_help(command));
+        return EXIT_OK;
+    }
+    let globals = Globals { home };
+    match (command.run)(&globals, args) {
+        Ok(status) => status,
+        Err(CliError::Usage(e)) => usage_error(Some(command), &e),
+        Err(CliError::Failed(e)) => {
+            eprintln!("{BINARY_NAME} {}: {e} [{}]", command.name, e.code());
+            EXIT_ERROR
+        }
+    }
+}
+
+fn usage_error(command: Option<&Command>, e: &UsageError) -> u8 {
+    eprintln!("{BINARY_NAME}: {e}");
+    match command {
+        Some(c) => eprintln!("usage: {BINARY_NAME} {} {}", c.name, c.usage),
+        None => eprintln!("Run '{BINARY_NAME} --help' for the list of commands."),
+    }
+    EXIT_USAGE
+}
+
+/// The short usage text shown for `--help` and when run with no arguments.
+pub fn usage_text() -> String {
+    let mut out = format!(
+        "{PRODUCT_NAME} {VERSION}: verify, decrypt, sign and encrypt S/MIME mail.\n\n\
+         usage: {BINARY_NAME} [--home DIR] COMMAND [ARGS]\n\n\
+         Thunderbird starts this program by itself for the S/MIME Companion add-on;\n\
+         you only run it by hand to use the commands below.\n\ncommands:\n"
+    );
+    for c in COMMANDS {
+        out.push_str(&format!("  {:<12} {}\n", c.name, c.summary));
+    }
+    out.push_str(&format!(
+        "\noptions:\n  --home DIR   keep all per-user files in DIR (also SMIME_COMPANION_HOME)\n  \
+         --help       this text; '{BINARY_NAME} COMMAND --help' for a command\n  \
+         --version    print the version\n"
+    ));
+    out
+}
+
+fn command_help(c: &Command) -> String {
+    format!("usage: {BINARY_NAME} {} {}\n\n{}.\n\n{}", c.name, c.usage, c.summary, c.help)
+}
+
+fn cmd_ops(_: &Globals, mut args: Args) -> Result<u8, CliError> {
+    let markdown = args.flag("--markdown");
+    args.finish()?;
+    if markdown {
+        print!("{}\n{}", ops_markdown(OPS), crate::error::error_codes_markdown());
+    } else {
+        for op in OPS {
+            println!("{:<18} {:<34} {}", op.name, op.params, op.help);
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn cmd_version(_: &Globals, args: Args) -> Result<u8, CliError> {
+    args.finish()?;
+    println!("{BINARY_NAME} {VERSION} (protocol {PROTOCOL_VERSION})");
+    Ok(EXIT_OK)
+}
+
+fn cmd_help(_: &Globals, mut args: Args) -> Result<u8, CliError> {
+    let topic = args.positional();
+    args.finish()?;
+    match topic {
+        None => print!("{}", usage_text()),
+        Some(name) => match COMMANDS.iter().find(|c| c.name == name) {
+            Some(c) => print!("{}", command_help(c)),
+            None => return Err(UsageError(format!("unknown command {name:?}")).into()),
+        },
+    }
+    Ok(EXIT_OK)
+}

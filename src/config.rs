@@ -1,0 +1,124 @@
+//! Configuration files (documented in docs/CONFIG.md): a system-wide one that IT manages and a
+//! per-user one. Both have the same format; lists are merged, the system file's settings win for
+//! single values. A missing file is normal; a broken one is reported and skipped, so a typo by IT
+//! cannot take the host down for everyone.
+
+use crate::error::{Error, Result};
+use crate::home::{system_config_file, Home};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The merged configuration of one run.
+#[derive(Debug, Default)]
+pub struct Config {
+    /// Extra Mozilla add-on IDs allowed to use the host, besides the bundled add-on.
+    pub allowed_extensions: Vec<String>,
+    /// Chromium origins (`chrome-extension://ID/`) allowed to use the host.
+    pub allowed_origins: Vec<String>,
+    /// Problems found while reading the files, for `doctor` and the log.
+    pub problems: Vec<Error>,
+    /// The files that were read.
+    pub sources: Vec<PathBuf>,
+}
+
+/// Keys this version understands; others are reported as problems, not fatal.
+const KNOWN_KEYS: &[&str] = &["allowed_extensions", "allowed_origins"];
+
+impl Config {
+    /// Loads the system-wide file, then the per-user one.
+    pub fn load(home: &Home) -> Config {
+        let mut config = Config::default();
+        config.merge_file(&system_config_file());
+        config.merge_file(&home.user_config_file());
+        config
+    }
+
+    fn merge_file(&mut self, path: &Path) {
+        match read_file(path) {
+            Ok(None) => {}
+            Ok(Some(value)) => {
+                self.sources.push(path.to_path_buf());
+                if let Err(e) = self.merge_value(path, &value) {
+                    self.problems.push(e);
+                }
+            }
+            Err(e) => self.problems.push(e),
+        }
+    }
+
+    fn merge_value(&mut self, path: &Path, value: &Value) -> Result<()> {
+        let bad = |reason: String| Error::BadConfig { path: path.display().to_string(), reason };
+        let Value::Object(fields) = value else {
+            return Err(bad("the file must hold a JSON object".into()));
+        };
+        for (key, _) in fields.iter().filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str())) {
+            self.problems.push(bad(format!("unknown setting {key:?} ignored")));
+        }
+        self.allowed_extensions.extend(string_list(fields.get("allowed_extensions")).map_err(|r| bad(r))?);
+        let origins = string_list(fields.get("allowed_origins")).map_err(|r| bad(r))?;
+        for origin in &origins {
+            if !is_chromium_origin(origin) {
+                return Err(bad(format!("{origin:?} is not of the form chrome-extension://ID/")));
+            }
+        }
+        self.allowed_origins.extend(origins);
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> Result<Option<Value>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| Error::BadConfig { path: path.display().to_string(), reason: e.to_string() })
+}
+
+fn string_list(value: Option<&Value>) -> std::result::Result<Vec<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| format!("list item {v} is not a string")))
+            .collect(),
+        Some(other) => Err(format!("expected a list of strings, got {other}")),
+    }
+}
+
+/// `chrome-extension://<32 letters a-p>/`, the only form Chromium passes.
+pub fn is_chromium_origin(origin: &str) -> bool {
+    origin
+        .strip_prefix("chrome-extension://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .is_some_and(|id| id.len() == 32 && id.bytes().all(|b| (b'a'..=b'p').contains(&b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merges_lists_and_reports_unknown_keys() {
+        let mut c = Config::default();
+        c.merge_value(
+            Path::new("x"),
+            &json!({"allowed_extensions": ["a@b"], "allowed_origins": [format!("chrome-extension://{}/", "a".repeat(32))], "colour": 1}),
+        )
+        .unwrap();
+        assert_eq!(c.allowed_extensions, vec!["a@b"]);
+        assert_eq!(c.allowed_origins.len(), 1);
+        assert_eq!(c.problems.len(), 1);
+    }
+
+    #[test]
+    fn rejects_malformed_origins_and_non_lists() {
+        let mut c = Config::default();
+        assert!(c.merge_value(Path::new("x"), &json!({"allowed_origins": ["https://evil/"]})).is_err());
+        assert!(c.merge_value(Path::new("x"), &json!({"allowed_extensions": "a@b"})).is_err());
+        assert!(c.merge_value(Path::new("x"), &json!([1])).is_err());
+    }
+}

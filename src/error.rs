@@ -1,0 +1,225 @@
+//! The one error type of the host. Every variant has a stable snake_case `code()` that travels on
+//! the wire and that the add-on maps to a localised text; `Display` is the developer message;
+//! `details()` carries the structured context. OpenSSL's error stack never goes into a reply: it
+//! is logged at debug level where it arises.
+
+use serde_json::{json, Value};
+use std::fmt;
+
+#[derive(Debug)]
+pub enum Error {
+    // --- framing and envelope -------------------------------------------------------------
+    /// A frame's body is not UTF-8.
+    InvalidUtf8 { valid_up_to: usize },
+    /// A frame's body is UTF-8 but not JSON.
+    InvalidJson { line: usize, column: usize, reason: String },
+    /// JSON, but not a request envelope (not an object, or a field of the wrong type).
+    InvalidRequest { reason: String },
+    /// The request has no `id`.
+    MissingId,
+    /// `op` names no operation in the op table.
+    UnknownOp { op: String },
+    /// `params` do not have the shape the operation expects.
+    InvalidParams { op: String, reason: String },
+    /// A frame header announced more than the request cap.
+    RequestTooLarge { announced: u64, max: u64 },
+    /// The input ended inside a frame.
+    TruncatedFrame { expected: u64, received: u64 },
+    /// The program that started the host is not on the allow-list.
+    CallerNotAllowed { caller: String },
+    /// A bug: a handler panicked or an invariant broke. The session goes on.
+    Internal { reason: String },
+
+    // --- chunked uploads ------------------------------------------------------------------
+    UnknownTransfer { transfer_id: String },
+    TransferTooLarge { requested: u64, max: u64 },
+    TransferChunkOutOfOrder { transfer_id: String, expected: u64, got: u64 },
+    TransferOverflow { transfer_id: String, announced: u64, received: u64 },
+    TransferIncomplete { transfer_id: String, announced: u64, received: u64 },
+    TransferDigestMismatch { transfer_id: String, expected: String, actual: String },
+    TransferNotComplete { transfer_id: String },
+    InvalidBase64 { field: String },
+
+    // --- local environment ----------------------------------------------------------------
+    /// A file or folder could not be read or written.
+    Io { path: String, reason: String },
+    /// A configuration file is broken.
+    BadConfig { path: String, reason: String },
+}
+
+/// Every code `Error::code` can return, with its meaning, in a stable order. The add-on must have
+/// a text for each (checked by its tests) and `docs/PROTOCOL.md` lists them (checked by ours).
+pub const ERROR_CODES: &[(&str, &str)] = &[
+    ("invalid_utf8", "The frame's body is not UTF-8."),
+    ("invalid_json", "The frame's body is not JSON."),
+    ("invalid_request", "JSON, but not a request envelope (not an object, `op` or `id` of the wrong type, unknown field)."),
+    ("missing_id", "The request has no `id`."),
+    ("unknown_op", "`op` names no operation; `hello` lists them."),
+    ("invalid_params", "`params` do not have the shape the op expects."),
+    ("request_too_large", "A frame header announced more than 64 MiB; the session ends."),
+    ("truncated_frame", "The input ended inside a frame; the session ends."),
+    ("caller_not_allowed", "The add-on or origin that started the host is not on its allow-list; the host exits."),
+    ("internal_error", "A bug in the host; the session goes on."),
+    ("unknown_transfer", "No such upload (unknown, discarded or already used)."),
+    ("transfer_too_large", "The upload, or all open uploads together, would exceed 512 MiB."),
+    ("transfer_chunk_out_of_order", "A chunk arrived with another index than the next one expected."),
+    ("transfer_overflow", "More bytes arrived than the upload announced; it is discarded."),
+    ("transfer_incomplete", "`transfer_end` came before all announced bytes."),
+    ("transfer_digest_mismatch", "The upload's SHA-256 differs from the announced one; it is discarded."),
+    ("transfer_not_complete", "An op named an upload that was not ended with `transfer_end`."),
+    ("invalid_base64", "A `*_b64` field is not valid base64."),
+    ("io_error", "A file or folder of the companion could not be read or written."),
+    ("bad_config", "A configuration file is broken."),
+];
+
+/// The codes alone.
+pub fn error_codes() -> Vec<&'static str> {
+    ERROR_CODES.iter().map(|(code, _)| *code).collect()
+}
+
+/// Renders the error-code table that docs/PROTOCOL.md embeds.
+pub fn error_codes_markdown() -> String {
+    let mut out = String::from("| code | meaning |\n|---|---|\n");
+    for (code, meaning) in ERROR_CODES {
+        out.push_str(&format!("| `{code}` | {meaning} |\n"));
+    }
+    out
+}
+
+impl Error {
+    /// The stable wire code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidUtf8 { .. } => "invalid_utf8",
+            Error::InvalidJson { .. } => "invalid_json",
+            Error::InvalidRequest { .. } => "invalid_request",
+            Error::MissingId => "missing_id",
+            Error::UnknownOp { .. } => "unknown_op",
+            Error::InvalidParams { .. } => "invalid_params",
+            Error::RequestTooLarge { .. } => "request_too_large",
+            Error::TruncatedFrame { .. } => "truncated_frame",
+            Error::CallerNotAllowed { .. } => "caller_not_allowed",
+            Error::Internal { .. } => "internal_error",
+            Error::UnknownTransfer { .. } => "unknown_transfer",
+            Error::TransferTooLarge { .. } => "transfer_too_large",
+            Error::TransferChunkOutOfOrder { .. } => "transfer_chunk_out_of_order",
+            Error::TransferOverflow { .. } => "transfer_overflow",
+            Error::TransferIncomplete { .. } => "transfer_incomplete",
+            Error::TransferDigestMismatch { .. } => "transfer_digest_mismatch",
+            Error::TransferNotComplete { .. } => "transfer_not_complete",
+            Error::InvalidBase64 { .. } => "invalid_base64",
+            Error::Io { .. } => "io_error",
+            Error::BadConfig { .. } => "bad_config",
+        }
+    }
+
+    /// Structured context for the add-on; never secrets or message content.
+    pub fn details(&self) -> Value {
+        match self {
+            Error::InvalidUtf8 { valid_up_to } => json!({ "valid_up_to": valid_up_to }),
+            Error::InvalidJson { line, column, .. } => json!({ "line": line, "column": column }),
+            Error::UnknownOp { op } => json!({ "op": op }),
+            Error::InvalidParams { op, .. } => json!({ "op": op }),
+            Error::RequestTooLarge { announced, max } => {
+                json!({ "announced_bytes": announced, "max_bytes": max })
+            }
+            Error::TruncatedFrame { expected, received } => {
+                json!({ "expected_bytes": expected, "received_bytes": received })
+            }
+            Error::CallerNotAllowed { caller } => json!({ "caller": caller }),
+            Error::UnknownTransfer { transfer_id }
+            | Error::TransferNotComplete { transfer_id } => json!({ "transfer_id": transfer_id }),
+            Error::TransferTooLarge { requested, max } => {
+                json!({ "requested_bytes": requested, "max_bytes": max })
+            }
+            Error::TransferChunkOutOfOrder { transfer_id, expected, got } => {
+                json!({ "transfer_id": transfer_id, "expected_index": expected, "index": got })
+            }
+            Error::TransferOverflow { transfer_id, announced, received }
+            | Error::TransferIncomplete { transfer_id, announced, received } => json!({
+                "transfer_id": transfer_id, "total_bytes": announced, "received_bytes": received
+            }),
+            Error::TransferDigestMismatch { transfer_id, expected, actual } => json!({
+                "transfer_id": transfer_id, "expected_sha256": expected, "actual_sha256": actual
+            }),
+            Error::InvalidBase64 { field } => json!({ "field": field }),
+            Error::Io { path, .. } | Error::BadConfig { path, .. } => json!({ "path": path }),
+            Error::InvalidRequest { .. } | Error::MissingId | Error::Internal { .. } => json!({}),
+        }
+    }
+
+    /// Shorthand for an I/O failure on a path.
+    pub fn io(path: impl AsRef<std::path::Path>, err: std::io::Error) -> Error {
+        Error::Io { path: path.as_ref().display().to_string(), reason: err.to_string() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidUtf8 { valid_up_to } => {
+                write!(f, "request is not valid UTF-8 (valid up to byte {valid_up_to})")
+            }
+            // serde_json's reason already names the line and column.
+            Error::InvalidJson { reason, .. } => write!(f, "request is not valid JSON: {reason}"),
+            Error::InvalidRequest { reason } => write!(f, "not a request envelope: {reason}"),
+            Error::MissingId => write!(f, "request has no \"id\""),
+            Error::UnknownOp { op } => write!(f, "unknown op {op:?}; `hello` lists the ops"),
+            Error::InvalidParams { op, reason } => write!(f, "invalid params for {op}: {reason}"),
+            Error::RequestTooLarge { announced, max } => {
+                write!(f, "frame announces {announced} bytes, more than the cap of {max}")
+            }
+            Error::TruncatedFrame { expected, received } => {
+                write!(f, "input ended inside a frame ({received} of {expected} bytes)")
+            }
+            Error::CallerNotAllowed { caller } => {
+                write!(f, "caller {caller:?} is not on this host's allow-list")
+            }
+            Error::Internal { reason } => write!(f, "internal error: {reason}"),
+            Error::UnknownTransfer { transfer_id } => {
+                write!(f, "no transfer {transfer_id:?} (unknown, discarded or already used)")
+            }
+            Error::TransferTooLarge { requested, max } => {
+                write!(f, "transfer of {requested} bytes exceeds the limit of {max}")
+            }
+            Error::TransferChunkOutOfOrder { transfer_id, expected, got } => {
+                write!(f, "transfer {transfer_id}: expected chunk {expected}, got {got}")
+            }
+            Error::TransferOverflow { transfer_id, announced, received } => write!(
+                f,
+                "transfer {transfer_id}: {received} bytes received, more than the {announced} announced"
+            ),
+            Error::TransferIncomplete { transfer_id, announced, received } => write!(
+                f,
+                "transfer {transfer_id}: only {received} of {announced} bytes received"
+            ),
+            Error::TransferDigestMismatch { transfer_id, .. } => {
+                write!(f, "transfer {transfer_id}: SHA-256 of the data does not match")
+            }
+            Error::TransferNotComplete { transfer_id } => {
+                write!(f, "transfer {transfer_id} has not been ended with transfer_end")
+            }
+            Error::InvalidBase64 { field } => write!(f, "field {field} is not valid base64"),
+            Error::Io { path, reason } => write!(f, "{path}: {reason}"),
+            Error::BadConfig { path, reason } => write!(f, "configuration {path}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in error_codes() {
+            assert!(seen.insert(code), "duplicate code {code}");
+            assert!(code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'), "{code}");
+        }
+    }
+}

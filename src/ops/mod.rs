@@ -1,0 +1,89 @@
+//! The op table: every operation the add-on can ask for. Handlers live in one file per area; each
+//! turns `params` into a typed struct, calls the domain layer, and returns a typed result.
+
+mod session;
+
+use crate::error::{Error, Result};
+use crate::protocol::Op;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+/// All ops, in the order `hello` and docs/PROTOCOL.md list them.
+pub static OPS: &[Op] = &[
+    Op {
+        name: "hello",
+        params: "{}",
+        help: "Product and protocol version, the ops with their help, limits and error codes.",
+        handler: session::hello,
+    },
+    Op {
+        name: "ping",
+        params: "{echo?}",
+        help: "Liveness check; returns `echo` unchanged, so it also exercises large replies.",
+        handler: session::ping,
+    },
+    Op {
+        name: "transfer_begin",
+        params: "{total_bytes, sha256?}",
+        help: "Opens a chunked upload of `total_bytes` (at most 512 MiB); returns its `transfer_id`.",
+        handler: session::transfer_begin,
+    },
+    Op {
+        name: "transfer_chunk",
+        params: "{transfer_id, index, data_b64}",
+        help: "Appends chunk `index` (0, 1, 2, … in order) to an open upload.",
+        handler: session::transfer_chunk,
+    },
+    Op {
+        name: "transfer_end",
+        params: "{transfer_id}",
+        help: "Closes an upload, checking its size and SHA-256; ops can then take `transfer: id`.",
+        handler: session::transfer_end,
+    },
+    Op {
+        name: "transfer_discard",
+        params: "{transfer_id}",
+        help: "Drops an upload, finished or not.",
+        handler: session::transfer_discard,
+    },
+];
+
+/// Parses `params` into the op's typed parameters.
+pub(crate) fn parse<T: DeserializeOwned>(op: &str, params: Value) -> Result<T> {
+    serde_json::from_value(params).map_err(|e| Error::InvalidParams { op: op.into(), reason: e.to_string() })
+}
+
+/// Serialises a typed result.
+pub(crate) fn reply<T: Serialize>(result: T) -> Result<Value> {
+    serde_json::to_value(result).map_err(|e| Error::Internal { reason: format!("serialising result: {e}") })
+}
+
+/// Decodes a `*_b64` field.
+pub(crate) fn decode_b64(field: &str, text: &str) -> Result<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .map_err(|_| Error::InvalidBase64 { field: field.into() })
+}
+
+/// Encodes bytes for a `*_b64` field.
+#[allow(dead_code)] // used by the ops that return binary data
+pub(crate) fn encode_b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_names_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for op in OPS {
+            assert!(seen.insert(op.name), "duplicate op {}", op.name);
+            assert!(op.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", op.name);
+            assert!(!op.help.is_empty() && !op.help.contains('\n'));
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Session-level ops: `hello`, `ping` and the chunked-upload ops.
+
+use super::{decode_b64, parse, reply, OPS};
+use crate::context::Context;
+use crate::error::{error_codes, Result};
+use crate::product::{ADDON_ID, HOST_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSION};
+use crate::protocol::transfer::SUGGESTED_CHUNK_BYTES;
+use crate::protocol::{MAX_REPLY_BODY_BYTES, MAX_REQUEST_BYTES, MAX_TRANSFER_BYTES};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParams {}
+
+#[derive(Serialize)]
+struct OpInfo {
+    name: &'static str,
+    params: &'static str,
+    help: &'static str,
+}
+
+#[derive(Serialize)]
+struct Limits {
+    max_request_bytes: u64,
+    max_reply_frame_bytes: usize,
+    max_transfer_bytes: u64,
+    suggested_chunk_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Hello {
+    product: &'static str,
+    version: &'static str,
+    protocol: u32,
+    host_name: &'static str,
+    addon_id: &'static str,
+    caller: Option<String>,
+    ops: Vec<OpInfo>,
+    limits: Limits,
+    error_codes: Vec<&'static str>,
+}
+
+pub fn hello(ctx: &mut Context, params: Value) -> Result<Value> {
+    let NoParams {} = parse("hello", params)?;
+    reply(Hello {
+        product: PRODUCT_NAME,
+        version: VERSION,
+        protocol: PROTOCOL_VERSION,
+        host_name: HOST_NAME,
+        addon_id: ADDON_ID,
+        caller: ctx.caller.as_ref().map(|c| c.identity().to_string()),
+        ops: OPS.iter().map(|o| OpInfo { name: o.name, params: o.params, help: o.help }).collect(),
+        limits: Limits {
+            max_request_bytes: MAX_REQUEST_BYTES,
+            max_reply_frame_bytes: MAX_REPLY_BODY_BYTES,
+            max_transfer_bytes: MAX_TRANSFER_BYTES,
+            suggested_chunk_bytes: SUGGESTED_CHUNK_BYTES,
+        },
+        error_codes: error_codes(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PingParams {
+    #[serde(default)]
+    echo: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Pong {
+    pong: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    echo: Option<Value>,
+}
+
+pub fn ping(_: &mut Context, params: Value) -> Result<Value> {
+    let PingParams { echo } = parse("ping", params)?;
+    reply(Pong { pong: true, echo })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BeginParams {
+    total_bytes: u64,
+    #[serde(default)]
+    sha256: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Begun {
+    transfer_id: String,
+    suggested_chunk_bytes: u64,
+}
+
+pub fn transfer_begin(ctx: &mut Context, params: Value) -> Result<Value> {
+    let BeginParams { total_bytes, sha256 } = parse("transfer_begin", params)?;
+    let transfer_id = ctx.transfers.begin(total_bytes, sha256)?;
+    reply(Begun { transfer_id, suggested_chunk_bytes: SUGGESTED_CHUNK_BYTES })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChunkParams {
+    transfer_id: String,
+    index: u64,
+    data_b64: String,
+}
+
+#[derive(Serialize)]
+struct ChunkAccepted {
+    received_bytes: u64,
+}
+
+pub fn transfer_chunk(ctx: &mut Context, params: Value) -> Result<Value> {
+    let ChunkParams { transfer_id, index, data_b64 } = parse("transfer_chunk", params)?;
+    let bytes = decode_b64("data_b64", &data_b64)?;
+    let received_bytes = ctx.transfers.append(&transfer_id, index, &bytes)?;
+    reply(ChunkAccepted { received_bytes })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferIdParams {
+    transfer_id: String,
+}
+
+#[derive(Serialize)]
+struct Ended {
+    transfer_id: String,
+    total_bytes: u64,
+    sha256: String,
+}
+
+pub fn transfer_end(ctx: &mut Context, params: Value) -> Result<Value> {
+    let TransferIdParams { transfer_id } = parse("transfer_end", params)?;
+    let finished = ctx.transfers.end(&transfer_id)?;
+    reply(Ended { transfer_id, total_bytes: finished.total_bytes, sha256: finished.sha256 })
+}
+
+#[derive(Serialize)]
+struct Discarded {
+    discarded: bool,
+}
+
+pub fn transfer_discard(ctx: &mut Context, params: Value) -> Result<Value> {
+    let TransferIdParams { transfer_id } = parse("transfer_discard", params)?;
+    ctx.transfers.discard(&transfer_id)?;
+    reply(Discarded { discarded: true })
+}

@@ -1,0 +1,40 @@
+//! The native-messaging protocol: framing, request/reply envelopes, chunked replies and uploads,
+//! and the session loop that drives the op table. `docs/PROTOCOL.md` describes the wire format.
+
+pub mod chunking;
+pub mod envelope;
+pub mod framing;
+pub mod session;
+pub mod transfer;
+
+use crate::context::Context;
+use crate::error::Result;
+use serde_json::Value;
+
+/// Largest request frame the host reads. Larger payloads use a chunked upload (transfer).
+pub const MAX_REQUEST_BYTES: u64 = 64 * 1024 * 1024;
+
+pub use chunking::{MAX_REPLY_BODY_BYTES, MAX_REPLY_FRAME_BYTES};
+pub use transfer::MAX_TRANSFER_BYTES;
+
+/// A handler turns an op's params into a result. It owns nothing of the wire format.
+pub type Handler = fn(&mut Context, Value) -> Result<Value>;
+
+/// One row of the op table: the single source for dispatch, `hello` and docs/PROTOCOL.md.
+pub struct Op {
+    pub name: &'static str,
+    /// The params' shape in one line, e.g. `{total_bytes, sha256?}`.
+    pub params: &'static str,
+    /// What the op does, in one line.
+    pub help: &'static str,
+    pub handler: Handler,
+}
+
+/// Renders the op table as the Markdown table that docs/PROTOCOL.md embeds.
+pub fn ops_markdown(ops: &[Op]) -> String {
+    let mut out = String::from("| op | params | what it does |\n|---|---|---|\n");
+    for op in ops {
+        out.push_str(&format!("| `{}` | `{}` | {} |\n", op.name, op.params, op.help));
+    }
+    out
+}

@@ -1,0 +1,153 @@
+//! The session loop: read a frame, answer it, repeat until the input ends.
+//!
+//! Every frame that can be read gets exactly one reply (possibly chunked) and the session goes on.
+//! A frame that cannot be read (length over the cap, input ending inside a frame) gets a
+//! best-effort error reply and ends the session, since the stream cannot be resynchronised.
+
+use super::chunking::reply_frames;
+use super::envelope::{error_reply, ok_reply, parse_request, Rejected};
+use super::framing::{read_frame, write_frame, FrameError, FrameRead};
+use super::{Op, MAX_REQUEST_BYTES};
+use crate::context::Context;
+use crate::error::Error;
+use crate::logging::sanitize;
+use serde_json::Value;
+use std::io::{self, Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+/// Why a session ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The input ended between frames: the browser closed the port.
+    Eof,
+    /// A frame could not be read; an error reply was attempted.
+    BrokenFrame,
+    /// Writing a reply failed: nobody is listening any more.
+    OutputClosed,
+}
+
+/// Serves requests from `input` until it ends.
+pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut output: W) -> SessionEnd {
+    loop {
+        let body = match read_frame(&mut input, MAX_REQUEST_BYTES) {
+            Ok(FrameRead::Frame(body)) => body,
+            Ok(FrameRead::Eof) => return SessionEnd::Eof,
+            Err(e) => {
+                let error = match e {
+                    FrameError::TooLarge { announced, max } => Error::RequestTooLarge { announced, max },
+                    FrameError::Truncated { expected, received } => Error::TruncatedFrame { expected, received },
+                    FrameError::Io(e) => Error::Internal { reason: format!("reading input: {e}") },
+                };
+                log::warn!("session ends: {} ({error})", error.code());
+                let _ = send(&mut output, &Value::Null, error_reply(&Value::Null, &error));
+                return SessionEnd::BrokenFrame;
+            }
+        };
+        let started = Instant::now();
+        let (id, op, reply) = answer(ops, ctx, &body);
+        let outcome = match &reply {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        };
+        let bytes = match &reply {
+            Ok(result) => ok_reply(&id, result),
+            Err(e) => error_reply(&id, e),
+        };
+        let out_len = bytes.len();
+        let written = send(&mut output, &id, bytes);
+        log::info!(
+            "request id={} op={} outcome={} ms={:.3} in={} out={}",
+            sanitize(&id.to_string(), 64),
+            sanitize(&op, 64),
+            outcome,
+            started.elapsed().as_secs_f64() * 1000.0,
+            body.len(),
+            out_len,
+        );
+        if written.is_err() {
+            return SessionEnd::OutputClosed;
+        }
+    }
+}
+
+/// Parses and dispatches one request; returns the id to answer, the op name and the outcome.
+fn answer(ops: &[Op], ctx: &mut Context, body: &[u8]) -> (Value, String, Result<Value, Error>) {
+    let request = match parse_request(body) {
+        Ok(r) => r,
+        Err(Rejected { id, error }) => return (id, String::from("-"), Err(error)),
+    };
+    let Some(op) = ops.iter().find(|o| o.name == request.op) else {
+        let error = Error::UnknownOp { op: sanitize(&request.op, 64) };
+        return (request.id, request.op, Err(error));
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| (op.handler)(ctx, request.params)))
+        .unwrap_or_else(|panic| Err(Error::Internal { reason: panic_message(&panic) }));
+    (request.id, request.op, outcome)
+}
+
+fn send<W: Write>(output: &mut W, id: &Value, reply: Vec<u8>) -> io::Result<()> {
+    for frame in reply_frames(id, reply) {
+        write_frame(output, &frame)?;
+    }
+    output.flush()
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a handler panicked".into());
+    format!("handler panicked: {}", sanitize(&text, 200))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::home::Home;
+    use serde_json::json;
+
+    fn boom(_: &mut Context, _: Value) -> crate::error::Result<Value> {
+        panic!("deliberate test panic")
+    }
+
+    fn echo(_: &mut Context, params: Value) -> crate::error::Result<Value> {
+        Ok(params)
+    }
+
+    static TEST_OPS: &[Op] = &[
+        Op { name: "boom", params: "{}", help: "panics", handler: boom },
+        Op { name: "echo", params: "{…}", help: "echoes", handler: echo },
+    ];
+
+    fn frames(bodies: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for b in bodies {
+            write_frame(&mut out, b).unwrap();
+        }
+        out
+    }
+
+    fn replies(mut bytes: &[u8]) -> Vec<Value> {
+        let mut out = Vec::new();
+        while let FrameRead::Frame(b) = read_frame(&mut bytes, u64::MAX).unwrap() {
+            out.push(serde_json::from_slice(&b).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn a_panicking_handler_becomes_internal_error_and_the_session_goes_on() {
+        let dir = std::env::temp_dir().join(format!("smc-session-{}", std::process::id()));
+        let mut ctx = Context::new(Home::at(&dir), None);
+        let input = frames(&[br#"{"id":1,"op":"boom"}"#, br#"{"id":2,"op":"echo","params":{"a":1}}"#]);
+        let mut output = Vec::new();
+        let end = serve(TEST_OPS, &mut ctx, &input[..], &mut output);
+        assert_eq!(end, SessionEnd::Eof);
+        let r = replies(&output);
+        assert_eq!(r[0]["error"]["code"], "internal_error");
+        assert_eq!(r[0]["id"], 1);
+        assert_eq!(r[1], json!({"id": 2, "ok": true, "result": {"a": 1}}));
+    }
+}

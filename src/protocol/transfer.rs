@@ -1,0 +1,177 @@
+//! Chunked uploads: payloads larger than one request frame (a 256 MiB message, say) arrive as a
+//! transfer. `transfer_begin` announces the size (and optionally a SHA-256), `transfer_chunk`
+//! appends ordered base64 chunks, `transfer_end` checks size and digest. An op then names the
+//! transfer (`"transfer": "t1"`) instead of carrying the bytes; using a transfer consumes it.
+
+use crate::error::{Error, Result};
+use crate::protocol::chunking::hex;
+use openssl::sha::Sha256;
+use std::collections::HashMap;
+
+/// Largest payload one transfer may carry, and the most all open transfers may hold together.
+pub const MAX_TRANSFER_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Chunk size we suggest to clients: well under the request cap, and cheap to base64 in JS.
+pub const SUGGESTED_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
+
+struct Transfer {
+    announced: u64,
+    expected_sha256: Option<String>,
+    data: Vec<u8>,
+    hasher: Sha256,
+    next_index: u64,
+    /// Set by `end`: the digest of the complete data.
+    finished_sha256: Option<String>,
+}
+
+/// The open transfers of one session.
+#[derive(Default)]
+pub struct Transfers {
+    open: HashMap<String, Transfer>,
+    counter: u64,
+}
+
+/// What `end` reports.
+#[derive(Debug)]
+pub struct Finished {
+    pub total_bytes: u64,
+    pub sha256: String,
+}
+
+impl Transfers {
+    /// Opens a transfer of `total_bytes`; `sha256` (hex) is checked at the end when given.
+    pub fn begin(&mut self, total_bytes: u64, sha256: Option<String>) -> Result<String> {
+        let held: u64 = self.open.values().map(|t| t.announced).sum();
+        if total_bytes > MAX_TRANSFER_BYTES || held + total_bytes > MAX_TRANSFER_BYTES {
+            return Err(Error::TransferTooLarge { requested: total_bytes, max: MAX_TRANSFER_BYTES - held });
+        }
+        let expected_sha256 = sha256.map(|s| s.to_ascii_lowercase());
+        self.counter += 1;
+        let id = format!("t{}", self.counter);
+        self.open.insert(
+            id.clone(),
+            Transfer {
+                announced: total_bytes,
+                expected_sha256,
+                data: Vec::new(),
+                hasher: Sha256::new(),
+                next_index: 0,
+                finished_sha256: None,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Appends chunk `index` (which must be the next one). Returns the bytes received so far.
+    pub fn append(&mut self, id: &str, index: u64, bytes: &[u8]) -> Result<u64> {
+        let t = self.open.get_mut(id).ok_or_else(|| unknown(id))?;
+        if t.finished_sha256.is_some() {
+            return Err(Error::TransferChunkOutOfOrder { transfer_id: id.into(), expected: t.next_index, got: index });
+        }
+        if index != t.next_index {
+            return Err(Error::TransferChunkOutOfOrder { transfer_id: id.into(), expected: t.next_index, got: index });
+        }
+        let received = t.data.len() as u64 + bytes.len() as u64;
+        if received > t.announced {
+            let announced = t.announced;
+            self.open.remove(id);
+            return Err(Error::TransferOverflow { transfer_id: id.into(), announced, received });
+        }
+        if t.data.is_empty() {
+            t.data.reserve_exact(t.announced as usize);
+        }
+        t.data.extend_from_slice(bytes);
+        t.hasher.update(bytes);
+        t.next_index += 1;
+        Ok(received)
+    }
+
+    /// Closes a transfer for writing and checks its size and digest. A digest mismatch discards it.
+    pub fn end(&mut self, id: &str) -> Result<Finished> {
+        let t = self.open.get_mut(id).ok_or_else(|| unknown(id))?;
+        let received = t.data.len() as u64;
+        if received != t.announced {
+            return Err(Error::TransferIncomplete { transfer_id: id.into(), announced: t.announced, received });
+        }
+        let actual = match &t.finished_sha256 {
+            Some(done) => done.clone(),
+            None => hex(&std::mem::replace(&mut t.hasher, Sha256::new()).finish()),
+        };
+        if let Some(expected) = &t.expected_sha256 {
+            if *expected != actual {
+                let expected = expected.clone();
+                self.open.remove(id);
+                return Err(Error::TransferDigestMismatch { transfer_id: id.into(), expected, actual });
+            }
+        }
+        t.finished_sha256 = Some(actual.clone());
+        Ok(Finished { total_bytes: received, sha256: actual })
+    }
+
+    /// Hands over the data of an ended transfer and forgets it.
+    pub fn take(&mut self, id: &str) -> Result<Vec<u8>> {
+        match self.open.get(id) {
+            None => Err(unknown(id)),
+            Some(t) if t.finished_sha256.is_none() => Err(Error::TransferNotComplete { transfer_id: id.into() }),
+            Some(_) => Ok(self.open.remove(id).map(|t| t.data).unwrap_or_default()),
+        }
+    }
+
+    /// Drops a transfer, finished or not.
+    pub fn discard(&mut self, id: &str) -> Result<()> {
+        self.open.remove(id).map(|_| ()).ok_or_else(|| unknown(id))
+    }
+
+    /// Number of open transfers.
+    pub fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+}
+
+fn unknown(id: &str) -> Error {
+    Error::UnknownTransfer { transfer_id: id.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_in_order_with_digest_give_the_data() {
+        let mut t = Transfers::default();
+        let digest = hex(&openssl::sha::sha256(b"hello world"));
+        let id = t.begin(11, Some(digest.to_uppercase())).unwrap();
+        assert_eq!(t.append(&id, 0, b"hello ").unwrap(), 6);
+        assert_eq!(t.append(&id, 2, b"x").unwrap_err().code(), "transfer_chunk_out_of_order");
+        assert_eq!(t.take(&id).unwrap_err().code(), "transfer_not_complete");
+        t.append(&id, 1, b"world").unwrap();
+        assert_eq!(t.end(&id).unwrap().sha256, digest);
+        assert_eq!(t.take(&id).unwrap(), b"hello world");
+        assert_eq!(t.take(&id).unwrap_err().code(), "unknown_transfer");
+    }
+
+    #[test]
+    fn size_and_digest_problems_are_reported() {
+        let mut t = Transfers::default();
+        let id = t.begin(3, None).unwrap();
+        assert_eq!(t.end(&id).unwrap_err().code(), "transfer_incomplete");
+        assert_eq!(t.append(&id, 0, b"abcd").unwrap_err().code(), "transfer_overflow");
+        assert!(t.is_empty());
+        let id = t.begin(1, Some("00".into())).unwrap();
+        t.append(&id, 0, b"a").unwrap();
+        assert_eq!(t.end(&id).unwrap_err().code(), "transfer_digest_mismatch");
+        assert_eq!(t.begin(MAX_TRANSFER_BYTES + 1, None).unwrap_err().code(), "transfer_too_large");
+    }
+
+    #[test]
+    fn open_transfers_share_one_budget() {
+        let mut t = Transfers::default();
+        t.begin(MAX_TRANSFER_BYTES - 10, None).unwrap();
+        assert_eq!(t.begin(11, None).unwrap_err().code(), "transfer_too_large");
+        assert!(t.begin(10, None).is_ok());
+    }
+}
