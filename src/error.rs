@@ -45,6 +45,22 @@ pub enum Error {
     Io { path: String, reason: String },
     /// A configuration file is broken.
     BadConfig { path: String, reason: String },
+
+    // --- certificates and messages --------------------------------------------------------
+    /// A file or payload that should hold certificates (or CRLs) does not.
+    BadCertificate { path: String, reason: String },
+    /// Nothing matches the key asked for.
+    NotFound { what: String, key: String },
+    /// Several things match a key that must name one.
+    Ambiguous { what: String, key: String },
+    /// A time value is not RFC 3339.
+    BadTime { value: String },
+
+    // --- keys -----------------------------------------------------------------------------
+    /// The password does not open the PKCS#12 file (or key).
+    WrongPassword { source: String },
+    /// The file is not a PKCS#12 file, or it is truncated or corrupt.
+    BadPkcs12 { source: String, reason: String },
 }
 
 /// Every code `Error::code` can return, with its meaning, in a stable order. The add-on must have
@@ -70,6 +86,12 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("invalid_base64", "A `*_b64` field is not valid base64."),
     ("io_error", "A file or folder of the companion could not be read or written."),
     ("bad_config", "A configuration file is broken."),
+    ("bad_certificate", "The file or data holds no readable certificate (or CRL): not PEM, DER or PKCS#7, or corrupt."),
+    ("not_found", "Nothing matches the given address, fingerprint or name."),
+    ("ambiguous", "Several entries match; give more of the fingerprint."),
+    ("bad_time", "A time is not in RFC 3339 form (2026-11-27T10:00:00Z)."),
+    ("wrong_password", "The password does not open this PKCS#12 file or key; nothing was changed."),
+    ("bad_pkcs12", "Not a PKCS#12 (.p12/.pfx) file, or truncated or corrupt."),
 ];
 
 /// The codes alone.
@@ -110,6 +132,12 @@ impl Error {
             Error::InvalidBase64 { .. } => "invalid_base64",
             Error::Io { .. } => "io_error",
             Error::BadConfig { .. } => "bad_config",
+            Error::BadCertificate { .. } => "bad_certificate",
+            Error::NotFound { .. } => "not_found",
+            Error::Ambiguous { .. } => "ambiguous",
+            Error::BadTime { .. } => "bad_time",
+            Error::WrongPassword { .. } => "wrong_password",
+            Error::BadPkcs12 { .. } => "bad_pkcs12",
         }
     }
 
@@ -144,6 +172,10 @@ impl Error {
             }),
             Error::InvalidBase64 { field } => json!({ "field": field }),
             Error::Io { path, .. } | Error::BadConfig { path, .. } => json!({ "path": path }),
+            Error::BadCertificate { path, .. } => json!({ "source": path }),
+            Error::NotFound { what, key } | Error::Ambiguous { what, key } => json!({ "what": what, "key": key }),
+            Error::BadTime { value } => json!({ "value": value }),
+            Error::WrongPassword { source } | Error::BadPkcs12 { source, .. } => json!({ "source": source }),
             Error::InvalidRequest { .. } | Error::MissingId | Error::Internal { .. } => json!({}),
         }
     }
@@ -202,6 +234,12 @@ impl fmt::Display for Error {
             Error::InvalidBase64 { field } => write!(f, "field {field} is not valid base64"),
             Error::Io { path, reason } => write!(f, "{path}: {reason}"),
             Error::BadConfig { path, reason } => write!(f, "configuration {path}: {reason}"),
+            Error::BadCertificate { path, reason } => write!(f, "{path}: {reason}"),
+            Error::NotFound { what, key } => write!(f, "no {what} matches {key:?}"),
+            Error::Ambiguous { what, key } => write!(f, "several {what}s match {key:?}; give more of it"),
+            Error::BadTime { value } => write!(f, "{value:?} is not an RFC 3339 time such as 2026-11-27T10:00:00Z"),
+            Error::WrongPassword { source } => write!(f, "{source}: wrong password"),
+            Error::BadPkcs12 { source, reason } => write!(f, "{source}: not a usable PKCS#12 file ({reason})"),
         }
     }
 }

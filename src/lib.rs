@@ -2,15 +2,23 @@
 //!
 //! `main.rs` only picks the mode; everything else lives here so tests and benchmarks can call it.
 
+pub mod asn1;
 pub mod caller;
+pub mod certs;
 pub mod cli;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod ffi;
 pub mod home;
+pub mod inspect;
 pub mod install;
 pub mod logging;
+pub mod mime;
 pub mod native;
+pub mod pkcs12;
 pub mod ops;
 pub mod product;
 pub mod protocol;
+pub mod smime;
+pub mod time;

@@ -5,6 +5,7 @@
 //! 2 usage error; 3 input, data or I/O error.
 
 pub mod args;
+mod inspect;
 mod install;
 
 use crate::context::Context;
@@ -74,6 +75,21 @@ pub struct Command {
 }
 
 pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "inspect",
+        usage: "FILE.eml [--json] [--at TIME] [--ca PEM]... [--crl FILE]... [--p12 FILE --password-file FILE]... [--content OUT]",
+        summary: "Verify and decrypt a message and explain the result",
+        help: "  FILE.eml          the raw message (- for stdin)\n  \
+               --json            print the same JSON as the inspect_message op (docs/INSPECT.md)\n  \
+               --at TIME         judge certificates at this RFC 3339 time instead of now\n  \
+               --ca PEM          also trust these anchors, for this call only\n  \
+               --crl FILE        also use these CRLs, for this call only\n  \
+               --p12 FILE        decrypt with this PKCS#12 key, for this call only\n  \
+               --password-file F its password (first line of F)\n  \
+               --content OUT     write the verified or decrypted inner message to OUT\n\n\
+               Exit status 0 whenever the message could be analysed, whatever the verdict.\n",
+        run: inspect::cmd_inspect,
+    },
     Command {
         name: "install",
         usage: "[--user|--system] [--client thunderbird|firefox|chrome|edge|chromium|all] [--path EXE] [--root DIR]",

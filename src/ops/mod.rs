@@ -1,6 +1,7 @@
 //! The op table: every operation the add-on can ask for. Handlers live in one file per area; each
 //! turns `params` into a typed struct, calls the domain layer, and returns a typed result.
 
+mod inspect;
 mod session;
 
 use crate::error::{Error, Result};
@@ -23,6 +24,12 @@ pub static OPS: &[Op] = &[
         params: "{echo?}",
         help: "Liveness check; returns `echo` unchanged, so it also exercises large replies.",
         handler: session::ping,
+    },
+    Op {
+        name: "inspect_message",
+        params: "{message_b64 | transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?}",
+        help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md).",
+        handler: inspect::inspect_message,
     },
     Op {
         name: "transfer_begin",

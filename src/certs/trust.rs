@@ -1,0 +1,410 @@
+//! Trust anchors and CRLs, and chain verification against them.
+//!
+//! Anchors come from the system's CA store, a system-wide folder IT manages
+//! (`/etc/smime-companion/anchors/`), the user's own folder (`trust add`) and, for one CLI call,
+//! `--ca FILE`. CRLs come from the message, the same folders (`crls/`) and `--crl FILE`, so
+//! revocation works without a network.
+
+use super::summary::{BadCertificate, Cert};
+use crate::error::{Error, Result};
+use crate::ffi;
+use crate::home::{create_private_dir, system_dir, Home, SYSTEM_ANCHORS_ENV};
+use foreign_types::ForeignTypeRef;
+use openssl::x509::store::{X509Store, X509StoreBuilder};
+use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
+use openssl::x509::{X509Crl, X509PurposeId, X509StoreContext, X509};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+/// Where a trust anchor came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnchorSource {
+    System,
+    It,
+    User,
+    Call,
+}
+
+/// An anchor or CRL we hold explicitly (the system store is consulted by OpenSSL directly).
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    pub cert: Cert,
+    pub source: AnchorSource,
+    pub path: Option<PathBuf>,
+}
+
+pub struct StoredCrl {
+    pub crl: X509Crl,
+    pub source: AnchorSource,
+    pub path: Option<PathBuf>,
+}
+
+/// Everything trust decisions need for one run.
+#[derive(Default)]
+pub struct TrustAnchors {
+    pub anchors: Vec<Anchor>,
+    pub crls: Vec<StoredCrl>,
+    /// Whether the system's CA store is consulted.
+    pub use_system: bool,
+    /// Files in the folders that could not be read (reported by `trust list` and doctor).
+    pub problems: Vec<String>,
+}
+
+/// The system-wide folder of extra anchors IT manages.
+pub fn system_anchor_dir() -> PathBuf {
+    std::env::var_os(SYSTEM_ANCHORS_ENV).filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| system_dir().join("anchors"))
+}
+
+pub fn user_anchor_dir(home: &Home) -> PathBuf {
+    home.data_dir().join("anchors")
+}
+
+fn crl_dir(anchor_dir: &Path) -> PathBuf {
+    anchor_dir.join("crls")
+}
+
+impl TrustAnchors {
+    /// Loads the IT and user folders; the system store is used as well.
+    pub fn load(home: &Home) -> TrustAnchors {
+        let mut t = TrustAnchors { use_system: true, ..TrustAnchors::default() };
+        t.load_dir(&system_anchor_dir(), AnchorSource::It);
+        t.load_dir(&user_anchor_dir(home), AnchorSource::User);
+        t
+    }
+
+    fn load_dir(&mut self, dir: &Path, source: AnchorSource) {
+        for path in list_files(dir) {
+            match read_certificates(&path) {
+                Ok(certs) => self.anchors.extend(certs.into_iter().map(|cert| Anchor { cert, source, path: Some(path.clone()) })),
+                Err(e) => self.problems.push(format!("{}: {e}", path.display())),
+            }
+        }
+        for path in list_files(&crl_dir(dir)) {
+            match read_crls(&path) {
+                Ok(crls) => self.crls.extend(crls.into_iter().map(|crl| StoredCrl { crl, source, path: Some(path.clone()) })),
+                Err(e) => self.problems.push(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+
+    /// Adds anchors for this call only (`--ca`).
+    pub fn add_call_anchors(&mut self, path: &Path) -> Result<()> {
+        let certs = read_certificates(path).map_err(|e| Error::BadCertificate { path: path.display().to_string(), reason: e.0 })?;
+        self.anchors.extend(certs.into_iter().map(|cert| Anchor { cert, source: AnchorSource::Call, path: Some(path.to_path_buf()) }));
+        Ok(())
+    }
+
+    /// Adds CRLs for this call only (`--crl`).
+    pub fn add_call_crls(&mut self, path: &Path) -> Result<()> {
+        let crls = read_crls(path).map_err(|e| Error::BadCertificate { path: path.display().to_string(), reason: e.0 })?;
+        self.crls.extend(crls.into_iter().map(|crl| StoredCrl { crl, source: AnchorSource::Call, path: Some(path.to_path_buf()) }));
+        Ok(())
+    }
+
+    /// Which source anchors a certificate, if it is one of ours; the system store otherwise.
+    pub fn source_of(&self, anchor: &Cert) -> AnchorSource {
+        let fp = anchor.fingerprint_sha256();
+        self.anchors.iter().find(|a| a.cert.fingerprint_sha256() == fp).map(|a| a.source).unwrap_or(AnchorSource::System)
+    }
+}
+
+/// Which use a chain is verified for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    SmimeSign,
+    SmimeEncrypt,
+}
+
+/// One problem OpenSSL found while verifying a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainError {
+    /// `X509_V_ERR_*`.
+    pub code: i32,
+    /// 0 = the certificate itself, 1 = its issuer, …
+    pub depth: u32,
+}
+
+/// What chain verification found.
+#[derive(Debug, Clone)]
+pub struct ChainOutcome {
+    /// Every problem, in the order OpenSSL met them; empty means trusted and valid.
+    pub errors: Vec<ChainError>,
+    /// The chain OpenSSL built, the certificate first.
+    pub chain: Vec<Cert>,
+    /// Where the chain's root came from, when the chain ends at a trusted anchor.
+    pub anchor: Option<AnchorSource>,
+    /// Whether a CRL covered the certificate.
+    pub crl_checked: bool,
+}
+
+// X509_V_ERR_* codes (x509_vfy.h).
+pub const V_ERR_UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
+pub const V_ERR_UNABLE_TO_GET_CRL: i32 = 3;
+pub const V_ERR_CERT_SIGNATURE_FAILURE: i32 = 7;
+pub const V_ERR_CRL_SIGNATURE_FAILURE: i32 = 8;
+pub const V_ERR_CERT_NOT_YET_VALID: i32 = 9;
+pub const V_ERR_CERT_HAS_EXPIRED: i32 = 10;
+pub const V_ERR_CRL_NOT_YET_VALID: i32 = 11;
+pub const V_ERR_CRL_HAS_EXPIRED: i32 = 12;
+pub const V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
+pub const V_ERR_SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
+pub const V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
+pub const V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: i32 = 21;
+pub const V_ERR_CERT_REVOKED: i32 = 23;
+pub const V_ERR_INVALID_CA: i32 = 24;
+pub const V_ERR_INVALID_PURPOSE: i32 = 26;
+pub const V_ERR_CERT_UNTRUSTED: i32 = 27;
+pub const V_ERR_CERT_REJECTED: i32 = 28;
+pub const V_ERR_KEYUSAGE_NO_CERTSIGN: i32 = 32;
+pub const V_ERR_UNABLE_TO_GET_CRL_ISSUER: i32 = 33;
+pub const V_ERR_KEYUSAGE_NO_CRL_SIGN: i32 = 35;
+pub const V_ERR_EE_KEY_TOO_SMALL: i32 = 66;
+pub const V_ERR_CA_KEY_TOO_SMALL: i32 = 67;
+pub const V_ERR_CA_MD_TOO_WEAK: i32 = 68;
+
+thread_local! {
+    static COLLECTED: RefCell<Vec<ChainError>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records every error and lets verification go on, so all problems are reported at once.
+unsafe extern "C" fn collect_errors(ok: libc::c_int, ctx: *mut openssl_sys::X509_STORE_CTX) -> libc::c_int {
+    if ok == 0 {
+        let code = ffi::X509_STORE_CTX_get_error(ctx);
+        let depth = ffi::X509_STORE_CTX_get_error_depth(ctx).max(0) as u32;
+        COLLECTED.with(|c| {
+            let mut c = c.borrow_mut();
+            if !c.contains(&ChainError { code, depth }) {
+                c.push(ChainError { code, depth });
+            }
+        });
+    }
+    1
+}
+
+/// Verifies `cert` for `purpose` at time `at`, with `untrusted` as candidate intermediates and
+/// `extra_crls` (e.g. from the message) besides the stored ones.
+pub fn verify_chain(
+    anchors: &TrustAnchors,
+    cert: &X509,
+    untrusted: &[X509],
+    extra_crls: &[X509Crl],
+    at: i64,
+    purpose: Purpose,
+) -> ChainOutcome {
+    match verify_inner(anchors, cert, untrusted, extra_crls, at, purpose) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            log::debug!("chain verification could not run: {e}");
+            ChainOutcome {
+                errors: vec![ChainError { code: V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, depth: 0 }],
+                chain: Cert::from_x509(cert).into_iter().collect(),
+                anchor: None,
+                crl_checked: false,
+            }
+        }
+    }
+}
+
+fn verify_inner(
+    anchors: &TrustAnchors,
+    cert: &X509,
+    untrusted: &[X509],
+    extra_crls: &[X509Crl],
+    at: i64,
+    purpose: Purpose,
+) -> std::result::Result<ChainOutcome, openssl::error::ErrorStack> {
+    let mut builder = X509StoreBuilder::new()?;
+    if anchors.use_system {
+        builder.set_default_paths()?;
+    }
+    for a in &anchors.anchors {
+        // The same anchor may be listed twice (IT and user); OpenSSL refuses duplicates.
+        let _ = builder.add_cert(a.cert.x509.clone());
+    }
+    let mut crl_count = 0;
+    for crl in anchors.crls.iter().map(|c| &c.crl).chain(extra_crls) {
+        if unsafe { ffi::X509_STORE_add_crl(builder.as_ptr(), crl.as_ptr()) } == 1 {
+            crl_count += 1;
+        }
+    }
+    let _ = openssl::error::ErrorStack::get();
+    let mut param = X509VerifyParam::new()?;
+    param.set_time(at as libc::time_t);
+    let mut flags = X509VerifyFlags::USE_CHECK_TIME;
+    if crl_count > 0 {
+        flags |= X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL;
+    }
+    param.set_flags(flags)?;
+    param.set_purpose(match purpose {
+        Purpose::SmimeSign => X509PurposeId::SMIME_SIGN,
+        Purpose::SmimeEncrypt => X509PurposeId::SMIME_ENCRYPT,
+    })?;
+    builder.set_param(&param)?;
+    let store: X509Store = builder.build();
+    let mut chain_stack = openssl::stack::Stack::new()?;
+    for c in untrusted {
+        chain_stack.push(c.clone())?;
+    }
+    COLLECTED.with(|c| c.borrow_mut().clear());
+    let mut ctx = X509StoreContext::new()?;
+    let (chain, verified) = ctx.init(&store, cert, &chain_stack, |ctx| {
+        unsafe { ffi::X509_STORE_CTX_set_verify_cb(ctx.as_ptr(), Some(collect_errors)) };
+        let verified = ctx.verify_cert()?;
+        let chain: Vec<X509> = ctx.chain().map(|s| s.iter().map(|c| c.to_owned()).collect()).unwrap_or_default();
+        Ok((chain, verified))
+    })?;
+    let mut errors = COLLECTED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    if !verified && errors.is_empty() {
+        errors.push(ChainError { code: V_ERR_CERT_UNTRUSTED, depth: 0 });
+    }
+    let crl_missing_for_leaf = errors.iter().any(|e| e.code == V_ERR_UNABLE_TO_GET_CRL && e.depth == 0);
+    // "No CRL for this issuer" only means revocation is unknown, not that anything is wrong.
+    errors.retain(|e| e.code != V_ERR_UNABLE_TO_GET_CRL);
+    let chain: Vec<Cert> = chain.iter().filter_map(|c| Cert::from_x509(c).ok()).collect();
+    let untrusted_chain = errors.iter().any(|e| is_trust_error(e.code));
+    let anchor = match chain.last() {
+        Some(root) if !untrusted_chain => Some(anchors.source_of(root)),
+        _ => None,
+    };
+    Ok(ChainOutcome { errors, chain, anchor, crl_checked: crl_count > 0 && !crl_missing_for_leaf })
+}
+
+/// Errors that mean the chain does not reach a trusted anchor.
+pub fn is_trust_error(code: i32) -> bool {
+    matches!(
+        code,
+        V_ERR_UNABLE_TO_GET_ISSUER_CERT
+            | V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+            | V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+            | V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+            | V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
+            | V_ERR_CERT_UNTRUSTED
+            | V_ERR_CERT_REJECTED
+            | V_ERR_INVALID_CA
+            | V_ERR_CERT_SIGNATURE_FAILURE
+            | V_ERR_KEYUSAGE_NO_CERTSIGN
+    )
+}
+
+fn list_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
+    files.sort();
+    files
+}
+
+/// Reads one or more certificates from PEM, DER, or a PKCS#7 bundle (`.p7c`, `.p7b`).
+pub fn read_certificates(path: &Path) -> std::result::Result<Vec<Cert>, BadCertificate> {
+    let bytes = std::fs::read(path).map_err(|e| BadCertificate(e.to_string()))?;
+    parse_certificates(&bytes)
+}
+
+pub fn parse_certificates(bytes: &[u8]) -> std::result::Result<Vec<Cert>, BadCertificate> {
+    let x509s: Vec<X509> = if let Ok(list) = X509::stack_from_pem(bytes).map_err(|_| ()).and_then(|l| if l.is_empty() { Err(()) } else { Ok(l) }) {
+        list
+    } else if let Ok(c) = X509::from_der(bytes) {
+        vec![c]
+    } else if let Some(list) = pkcs7_certificates(bytes) {
+        list
+    } else {
+        let _ = openssl::error::ErrorStack::get();
+        return Err(BadCertificate("no certificate found (expected PEM, DER or a PKCS#7 bundle)".into()));
+    };
+    let _ = openssl::error::ErrorStack::get();
+    x509s.iter().map(|c| Cert::from_x509(c)).collect()
+}
+
+/// Certificates of a PKCS#7/CMS SignedData (certs-only bundles), DER or PEM.
+fn pkcs7_certificates(bytes: &[u8]) -> Option<Vec<X509>> {
+    let der = if bytes.starts_with(b"-----BEGIN") {
+        let p7 = openssl::pkcs7::Pkcs7::from_pem(bytes).ok()?;
+        p7.to_der().ok()?
+    } else {
+        bytes.to_vec()
+    };
+    let cms = crate::smime::cms::Cms::from_der(&der)?;
+    let certs = cms.certificates();
+    (!certs.is_empty()).then_some(certs)
+}
+
+/// Reads CRLs from PEM (one or more) or DER.
+pub fn read_crls(path: &Path) -> std::result::Result<Vec<X509Crl>, BadCertificate> {
+    let bytes = std::fs::read(path).map_err(|e| BadCertificate(e.to_string()))?;
+    parse_crls(&bytes)
+}
+
+pub fn parse_crls(bytes: &[u8]) -> std::result::Result<Vec<X509Crl>, BadCertificate> {
+    let mut out = Vec::new();
+    if bytes.starts_with(b"-----BEGIN") {
+        let text = String::from_utf8_lossy(bytes);
+        for block in text.split("-----END X509 CRL-----").filter(|b| b.contains("-----BEGIN X509 CRL-----")) {
+            let pem = format!("{block}-----END X509 CRL-----\n");
+            out.push(X509Crl::from_pem(pem.trim_start().as_bytes()).map_err(|_| BadCertificate("broken PEM CRL".into()))?);
+        }
+    } else if let Ok(crl) = X509Crl::from_der(bytes) {
+        out.push(crl);
+    }
+    let _ = openssl::error::ErrorStack::get();
+    if out.is_empty() {
+        return Err(BadCertificate("no CRL found (expected PEM or DER)".into()));
+    }
+    Ok(out)
+}
+
+/// What `trust add` stored.
+#[derive(Debug, Serialize)]
+pub struct Added {
+    pub anchors: Vec<super::summary::CertSummary>,
+    pub crls: usize,
+}
+
+/// Adds the certificates (as anchors) or CRLs in `bytes` to the user's folder.
+pub fn add_user(home: &Home, bytes: &[u8], source_name: &str) -> Result<Added> {
+    let dir = user_anchor_dir(home);
+    if let Ok(certs) = parse_certificates(bytes) {
+        create_private_dir(&dir)?;
+        let mut added = Vec::new();
+        for cert in certs {
+            let path = dir.join(format!("{}.pem", cert.fingerprint_sha256()));
+            let pem = cert.x509.to_pem().map_err(|e| Error::Internal { reason: e.to_string() })?;
+            crate::home::write_private_file(&path, &pem)?;
+            added.push(cert.summary());
+        }
+        return Ok(Added { anchors: added, crls: 0 });
+    }
+    if let Ok(crls) = parse_crls(bytes) {
+        let dir = crl_dir(&dir);
+        create_private_dir(&dir)?;
+        for crl in &crls {
+            let der = crl.to_der().map_err(|e| Error::Internal { reason: e.to_string() })?;
+            let name = crate::protocol::chunking::hex(&openssl::sha::sha256(&der));
+            let pem = crl.to_pem().map_err(|e| Error::Internal { reason: e.to_string() })?;
+            crate::home::write_private_file(&dir.join(format!("{name}.crl.pem")), &pem)?;
+        }
+        return Ok(Added { anchors: Vec::new(), crls: crls.len() });
+    }
+    Err(Error::BadCertificate { path: source_name.into(), reason: "neither certificates nor CRLs (PEM, DER, PKCS#7)".into() })
+}
+
+/// Removes a user anchor by SHA-256 fingerprint (or a unique prefix of at least 8 hex digits).
+pub fn remove_user(home: &Home, fingerprint: &str) -> Result<Vec<String>> {
+    let wanted = fingerprint.to_ascii_lowercase().replace(':', "");
+    if wanted.len() < 8 {
+        return Err(Error::NotFound { what: "anchor".into(), key: fingerprint.into() });
+    }
+    let dir = user_anchor_dir(home);
+    let matches: Vec<PathBuf> = list_files(&dir)
+        .into_iter()
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&wanted)))
+        .collect();
+    if matches.is_empty() {
+        return Err(Error::NotFound { what: "anchor".into(), key: fingerprint.into() });
+    }
+    if matches.len() > 1 {
+        return Err(Error::Ambiguous { what: "anchor".into(), key: fingerprint.into() });
+    }
+    std::fs::remove_file(&matches[0]).map_err(|e| Error::io(&matches[0], e))?;
+    Ok(matches.iter().filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string)).collect())
+}

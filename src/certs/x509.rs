@@ -1,0 +1,250 @@
+//! Reading the descriptive parts of an X.509 certificate from its DER: names, validity,
+//! extensions (addresses, key usage, extended key usage, policies, basic constraints). OpenSSL
+//! decides validity; this only describes.
+
+use super::oid;
+use crate::asn1::{tag, Asn1Result, Reader, Tlv};
+
+/// One attribute of a distinguished name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameEntry {
+    pub oid: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Name {
+    /// In DER order (most general first).
+    pub entries: Vec<NameEntry>,
+}
+
+impl Name {
+    pub fn parse(tlv: &Tlv<'_>) -> Asn1Result<Name> {
+        let mut entries = Vec::new();
+        let mut rdns = tlv.children()?;
+        while !rdns.is_empty() {
+            let rdn = rdns.read()?;
+            let mut atvs = rdn.children()?;
+            while !atvs.is_empty() {
+                let atv = atvs.read()?;
+                let mut r = atv.children()?;
+                let oid = r.read()?.oid()?;
+                let value = r.read()?.text().unwrap_or_default();
+                entries.push(NameEntry { oid, value });
+            }
+        }
+        Ok(Name { entries })
+    }
+
+    pub fn from_der(der: &[u8]) -> Asn1Result<Name> {
+        Name::parse(&Reader::new(der).read()?)
+    }
+
+    /// The first value of an attribute.
+    pub fn get(&self, oid: &str) -> Option<&str> {
+        self.entries.iter().find(|e| e.oid == oid).map(|e| e.value.as_str())
+    }
+
+    pub fn all<'s>(&'s self, oid: &'s str) -> impl Iterator<Item = &'s str> + 's {
+        self.entries.iter().filter(move |e| e.oid == oid).map(|e| e.value.as_str())
+    }
+
+    /// RFC 4514 string, most specific first: `CN=Alice,O=Example,C=DE`.
+    pub fn to_rfc4514(&self) -> String {
+        self.entries
+            .iter()
+            .rev()
+            .map(|e| format!("{}={}", short_name(&e.oid), escape_rfc4514(&e.value)))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+fn short_name(oid: &str) -> &str {
+    match oid {
+        oid::CN => "CN",
+        oid::SURNAME => "SN",
+        oid::SERIAL_NUMBER => "serialNumber",
+        oid::COUNTRY => "C",
+        oid::LOCALITY => "L",
+        oid::STATE => "ST",
+        oid::STREET => "street",
+        oid::ORGANIZATION => "O",
+        oid::ORG_UNIT => "OU",
+        oid::TITLE => "title",
+        oid::GIVEN_NAME => "GN",
+        oid::PSEUDONYM => "pseudonym",
+        oid::ORGANIZATION_IDENTIFIER => "organizationIdentifier",
+        oid::EMAIL_ADDRESS => "E",
+        oid::DOMAIN_COMPONENT => "DC",
+        other => other,
+    }
+}
+
+fn escape_rfc4514(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for (i, c) in value.chars().enumerate() {
+        let needs = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=')
+            || (i == 0 && (c == '#' || c == ' '))
+            || (i + 1 == value.chars().count() && c == ' ');
+        if needs {
+            out.push('\\');
+        }
+        if c.is_control() {
+            out.push_str(&format!("\\{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The key usage bits, by name.
+pub const KEY_USAGE_NAMES: [&str; 9] = [
+    "digital_signature",
+    "non_repudiation",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+];
+
+/// What the companion reads from a certificate.
+#[derive(Debug, Clone, Default)]
+pub struct CertFields {
+    pub serial: Vec<u8>,
+    pub issuer: Name,
+    pub issuer_der: Vec<u8>,
+    pub subject: Name,
+    pub subject_der: Vec<u8>,
+    pub not_before: i64,
+    pub not_after: i64,
+    /// SAN rfc822Name and SmtpUTF8Mailbox values, in order.
+    pub san_emails: Vec<String>,
+    /// Key usage names, None when the extension is absent.
+    pub key_usage: Option<Vec<&'static str>>,
+    /// Extended key usage OIDs, None when the extension is absent.
+    pub ext_key_usage: Option<Vec<String>>,
+    pub policies: Vec<String>,
+    pub is_ca: bool,
+    pub subject_key_id: Option<Vec<u8>>,
+    pub public_key_oid: String,
+    pub public_key_params_oid: Option<String>,
+}
+
+impl CertFields {
+    pub fn parse(der: &[u8]) -> Asn1Result<CertFields> {
+        let cert = Reader::new(der).expect(tag::SEQUENCE)?;
+        let tbs = cert.children()?.expect(tag::SEQUENCE)?;
+        let mut r = tbs.children()?;
+        r.read_optional_context(0)?; // version
+        let mut f = CertFields { serial: r.expect(tag::INTEGER)?.content.to_vec(), ..CertFields::default() };
+        r.expect(tag::SEQUENCE)?; // signature algorithm
+        let issuer = r.expect(tag::SEQUENCE)?;
+        f.issuer = Name::parse(&issuer)?;
+        f.issuer_der = issuer.raw.to_vec();
+        let mut validity = r.expect(tag::SEQUENCE)?.children()?;
+        f.not_before = validity.read()?.time()?;
+        f.not_after = validity.read()?.time()?;
+        let subject = r.expect(tag::SEQUENCE)?;
+        f.subject = Name::parse(&subject)?;
+        f.subject_der = subject.raw.to_vec();
+        let mut spki = r.expect(tag::SEQUENCE)?.children()?;
+        let mut alg = spki.expect(tag::SEQUENCE)?.children()?;
+        f.public_key_oid = alg.read()?.oid()?;
+        if !alg.is_empty() {
+            f.public_key_params_oid = alg.read()?.oid().ok();
+        }
+        while !r.is_empty() {
+            let item = r.read()?;
+            if item.is_context(3) {
+                let mut exts = item.children()?.expect(tag::SEQUENCE)?.children()?;
+                while !exts.is_empty() {
+                    let ext = exts.read()?;
+                    let mut e = ext.children()?;
+                    let id = e.read()?.oid()?;
+                    let mut value = e.read()?;
+                    if value.is_universal(tag::BOOLEAN) {
+                        value = e.read()?;
+                    }
+                    // A broken extension is ignored here; OpenSSL's verification rejects it.
+                    let _ = f.read_extension(&id, &value.octets()?);
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    fn read_extension(&mut self, id: &str, value: &[u8]) -> Asn1Result<()> {
+        let top = Reader::new(value).read()?;
+        match id {
+            oid::SUBJECT_ALT_NAME => {
+                let mut names = top.children()?;
+                while !names.is_empty() {
+                    let gn = names.read()?;
+                    if gn.is_context(1) && !gn.constructed {
+                        self.san_emails.push(String::from_utf8_lossy(gn.content).into_owned());
+                    } else if gn.is_context(0) && gn.constructed {
+                        let mut other = gn.children()?;
+                        if other.read()?.oid()? == oid::SMTP_UTF8_MAILBOX {
+                            let wrapped = other.read()?;
+                            self.san_emails.push(wrapped.children()?.read()?.text()?);
+                        }
+                    }
+                }
+            }
+            oid::KEY_USAGE => {
+                let bits = top.octets()?;
+                let mut names = Vec::new();
+                for (i, name) in KEY_USAGE_NAMES.iter().enumerate() {
+                    let byte = 1 + i / 8;
+                    if bits.get(byte).is_some_and(|b| b & (0x80 >> (i % 8)) != 0) {
+                        names.push(*name);
+                    }
+                }
+                self.key_usage = Some(names);
+            }
+            oid::EXT_KEY_USAGE => {
+                let mut list = Vec::new();
+                let mut r = top.children()?;
+                while !r.is_empty() {
+                    list.push(r.read()?.oid()?);
+                }
+                self.ext_key_usage = Some(list);
+            }
+            oid::CERTIFICATE_POLICIES => {
+                let mut r = top.children()?;
+                while !r.is_empty() {
+                    let info = r.read()?;
+                    self.policies.push(info.children()?.read()?.oid()?);
+                }
+            }
+            oid::BASIC_CONSTRAINTS => {
+                let mut r = top.children()?;
+                if !r.is_empty() {
+                    let first = r.read()?;
+                    self.is_ca = first.is_universal(tag::BOOLEAN) && first.content.first().is_some_and(|&b| b != 0);
+                }
+            }
+            oid::SUBJECT_KEY_ID => self.subject_key_id = Some(top.octets()?.into_owned()),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Every e-mail address the certificate holds: SAN first, then the subject's emailAddress,
+    /// without duplicates (compared case-insensitively).
+    pub fn emails(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self.san_emails.iter().map(String::as_str).chain(self.subject.all(oid::EMAIL_ADDRESS)) {
+            let e = e.trim();
+            if !e.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(e)) {
+                out.push(e.to_string());
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,69 @@
+//! The few OpenSSL 3 functions the `openssl` crate does not bind, declared against libcrypto as
+//! `<openssl/cms.h>` and `<openssl/x509_vfy.h>` define them. Each is used by exactly one safe
+//! wrapper elsewhere; nothing outside those wrappers touches raw pointers.
+//!
+//! - per-signer CMS verification, so every signer gets its own verdict (`CMS_verify` only says
+//!   whether all signers are good);
+//! - the certificates and CRLs a message carries;
+//! - a verify callback, so chain verification reports every problem, not only the first;
+//! - adding CRLs to a store.
+#![allow(non_camel_case_types)]
+
+use libc::{c_int, c_void};
+use openssl_sys::{
+    ASN1_INTEGER, ASN1_OBJECT, ASN1_OCTET_STRING, BIO, EVP_PKEY, OPENSSL_STACK, X509, X509_ALGOR, X509_CRL,
+    X509_NAME, X509_STORE, X509_STORE_CTX,
+};
+
+pub enum CMS_ContentInfo {}
+pub enum CMS_SignerInfo {}
+
+pub type VerifyCallback = Option<unsafe extern "C" fn(ok: c_int, ctx: *mut X509_STORE_CTX) -> c_int>;
+
+extern "C" {
+    pub fn d2i_CMS_ContentInfo(a: *mut *mut CMS_ContentInfo, pp: *mut *const u8, length: libc::c_long) -> *mut CMS_ContentInfo;
+    pub fn CMS_ContentInfo_free(cms: *mut CMS_ContentInfo);
+    pub fn CMS_get0_type(cms: *const CMS_ContentInfo) -> *const ASN1_OBJECT;
+    pub fn CMS_is_detached(cms: *mut CMS_ContentInfo) -> c_int;
+    pub fn CMS_get0_SignerInfos(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
+    pub fn CMS_get1_certs(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
+    pub fn CMS_get1_crls(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
+    pub fn CMS_dataInit(cms: *mut CMS_ContentInfo, icont: *mut BIO) -> *mut BIO;
+    pub fn CMS_SignerInfo_cert_cmp(si: *mut CMS_SignerInfo, cert: *mut X509) -> c_int;
+    pub fn CMS_SignerInfo_set1_signer_cert(si: *mut CMS_SignerInfo, signer: *mut X509);
+    pub fn CMS_SignerInfo_get0_signer_id(
+        si: *mut CMS_SignerInfo,
+        keyid: *mut *mut ASN1_OCTET_STRING,
+        issuer: *mut *mut X509_NAME,
+        sno: *mut *mut ASN1_INTEGER,
+    ) -> c_int;
+    pub fn CMS_SignerInfo_get0_algs(
+        si: *mut CMS_SignerInfo,
+        pk: *mut *mut EVP_PKEY,
+        signer: *mut *mut X509,
+        pdig: *mut *mut X509_ALGOR,
+        psig: *mut *mut X509_ALGOR,
+    );
+    pub fn CMS_SignerInfo_verify(si: *mut CMS_SignerInfo) -> c_int;
+    pub fn CMS_SignerInfo_verify_content(si: *mut CMS_SignerInfo, chain: *mut BIO) -> c_int;
+    pub fn CMS_signed_get_attr_count(si: *const CMS_SignerInfo) -> c_int;
+
+    pub fn X509_STORE_CTX_set_verify_cb(ctx: *mut X509_STORE_CTX, verify_cb: VerifyCallback);
+    pub fn X509_STORE_CTX_get_error(ctx: *const X509_STORE_CTX) -> c_int;
+    pub fn X509_STORE_CTX_get_error_depth(ctx: *const X509_STORE_CTX) -> c_int;
+    pub fn X509_STORE_add_crl(store: *mut X509_STORE, x: *mut X509_CRL) -> c_int;
+
+    pub fn OPENSSL_sk_num(st: *const OPENSSL_STACK) -> c_int;
+    pub fn OPENSSL_sk_value(st: *const OPENSSL_STACK, i: c_int) -> *mut c_void;
+    pub fn OPENSSL_sk_free(st: *mut OPENSSL_STACK);
+
+    pub fn X509_free(x: *mut X509);
+    pub fn X509_CRL_free(x: *mut X509_CRL);
+    pub fn X509_up_ref(x: *mut X509) -> c_int;
+    pub fn X509_CRL_up_ref(x: *mut X509_CRL) -> c_int;
+    pub fn BIO_read(b: *mut BIO, data: *mut c_void, dlen: c_int) -> c_int;
+    pub fn BIO_free_all(a: *mut BIO);
+    pub fn BIO_new_mem_buf(buf: *const c_void, len: c_int) -> *mut BIO;
+    pub fn ERR_clear_error();
+    pub fn ERR_get_error() -> libc::c_ulong;
+}

@@ -1,0 +1,180 @@
+//! Content-transfer-encodings and line endings.
+
+use base64::Engine;
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEncoding {
+    /// 7bit, 8bit, binary, or anything unknown (taken as is).
+    Identity,
+    Base64,
+    QuotedPrintable,
+}
+
+impl TransferEncoding {
+    pub fn from_header(value: Option<&str>) -> TransferEncoding {
+        match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            Some("base64") => TransferEncoding::Base64,
+            Some("quoted-printable") => TransferEncoding::QuotedPrintable,
+            _ => TransferEncoding::Identity,
+        }
+    }
+}
+
+/// Why a body could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(pub &'static str);
+
+pub fn decode(body: &[u8], encoding: TransferEncoding) -> Result<Cow<'_, [u8]>, DecodeError> {
+    match encoding {
+        TransferEncoding::Identity => Ok(Cow::Borrowed(body)),
+        TransferEncoding::Base64 => decode_base64(body).map(Cow::Owned),
+        TransferEncoding::QuotedPrintable => Ok(Cow::Owned(decode_quoted_printable(body))),
+    }
+}
+
+/// Base64 as mail carries it: line breaks and other whitespace are skipped; any other character
+/// outside the alphabet is an error (a signature must not be guessed at).
+pub fn decode_base64(body: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let mut compact = Vec::with_capacity(body.len());
+    for &b in body {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => compact.push(b),
+            b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c => {}
+            _ => return Err(DecodeError("invalid character in base64")),
+        }
+    }
+    // Text after the padding (some agents append junk lines) ends the data.
+    if let Some(pad) = compact.iter().position(|&b| b == b'=') {
+        let end = compact[pad..].iter().take_while(|&&b| b == b'=').count() + pad;
+        compact.truncate(end);
+    }
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    engine.decode(&compact).map_err(|_| DecodeError("invalid base64"))
+}
+
+/// Quoted-printable (RFC 2045 6.7), lenient: a malformed escape is kept literally.
+pub fn decode_quoted_printable(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if b != b'=' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        // Soft line break: "=" then optional whitespace then CRLF or LF.
+        let mut j = i + 1;
+        while j < body.len() && (body[j] == b' ' || body[j] == b'\t') {
+            j += 1;
+        }
+        if body.get(j) == Some(&b'\n') {
+            i = j + 1;
+            continue;
+        }
+        if body.get(j) == Some(&b'\r') && body.get(j + 1) == Some(&b'\n') {
+            i = j + 2;
+            continue;
+        }
+        match (body.get(i + 1).and_then(|&c| hex_val(c)), body.get(i + 2).and_then(|&c| hex_val(c))) {
+            (Some(h), Some(l)) => {
+                out.push(h << 4 | l);
+                i += 3;
+            }
+            _ => {
+                out.push(b'=');
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineEndings {
+    Crlf,
+    Lf,
+    Mixed,
+    None,
+}
+
+/// Which line endings a message uses.
+pub fn line_endings(data: &[u8]) -> LineEndings {
+    let (mut crlf, mut lf) = (false, false);
+    for i in memchr::memchr_iter(b'\n', data) {
+        if i > 0 && data[i - 1] == b'\r' {
+            crlf = true;
+        } else {
+            lf = true;
+        }
+        if crlf && lf {
+            return LineEndings::Mixed;
+        }
+    }
+    match (crlf, lf) {
+        (true, false) => LineEndings::Crlf,
+        (false, true) => LineEndings::Lf,
+        _ => LineEndings::None,
+    }
+}
+
+/// The canonical form S/MIME signs: every line ending CRLF. Borrowed when already canonical.
+pub fn to_crlf(data: &[u8]) -> Cow<'_, [u8]> {
+    let bare_lf = memchr::memchr_iter(b'\n', data).any(|i| i == 0 || data[i - 1] != b'\r');
+    if !bare_lf {
+        return Cow::Borrowed(data);
+    }
+    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
+    let mut start = 0;
+    for i in memchr::memchr_iter(b'\n', data) {
+        if i == 0 || data[i - 1] != b'\r' {
+            out.extend_from_slice(&data[start..i]);
+            out.extend_from_slice(b"\r\n");
+            start = i + 1;
+        }
+    }
+    out.extend_from_slice(&data[start..]);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_skips_line_breaks_and_refuses_garbage() {
+        assert_eq!(decode_base64(b"aGVs\r\nbG8=\r\n").unwrap(), b"hello");
+        assert_eq!(decode_base64(b"aGVsbG8").unwrap(), b"hello");
+        assert!(decode_base64(b"aGVs*bG8=").is_err());
+    }
+
+    #[test]
+    fn quoted_printable_soft_breaks_and_escapes() {
+        assert_eq!(decode_quoted_printable(b"Gr=C3=BC=\r\nsse =3D ok=\nx"), "Grüsse = okx".as_bytes());
+        assert_eq!(decode_quoted_printable(b"a=zz"), b"a=zz");
+    }
+
+    #[test]
+    fn canonical_crlf() {
+        assert_eq!(&*to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
+        assert!(matches!(to_crlf(b"a\r\nb"), Cow::Borrowed(_)));
+        assert_eq!(line_endings(b"a\r\nb\n"), LineEndings::Mixed);
+        assert_eq!(line_endings(b"a\nb\n"), LineEndings::Lf);
+    }
+}

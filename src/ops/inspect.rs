@@ -1,0 +1,56 @@
+//! `inspect_message`: the verdict on one message (docs/INSPECT.md).
+
+use super::{decode_b64, parse, reply};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::inspect::{inspect, InspectRequest};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InspectParams {
+    #[serde(default)]
+    message_b64: Option<String>,
+    #[serde(default)]
+    transfer: Option<String>,
+    #[serde(default)]
+    at: Option<String>,
+    #[serde(default)]
+    return_content: bool,
+    #[serde(default = "yes")]
+    harvest: bool,
+    #[serde(default)]
+    decrypted_by_thunderbird: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The payload of an op: inline base64 or a finished transfer, exactly one of them.
+pub(crate) fn payload(ctx: &mut Context, op: &str, inline: Option<String>, field: &str, transfer: Option<String>) -> Result<Vec<u8>> {
+    match (inline, transfer) {
+        (Some(b64), None) => decode_b64(field, &b64),
+        (None, Some(id)) => ctx.transfers.take(&id),
+        _ => Err(Error::InvalidParams { op: op.into(), reason: format!("give exactly one of {field} and transfer") }),
+    }
+}
+
+pub fn inspect_message(ctx: &mut Context, params: Value) -> Result<Value> {
+    let p: InspectParams = parse("inspect_message", params)?;
+    let at = match &p.at {
+        Some(text) => Some(crate::time::parse_rfc3339(text).ok_or_else(|| Error::BadTime { value: text.clone() })?),
+        None => None,
+    };
+    let raw = payload(ctx, "inspect_message", p.message_b64, "message_b64", p.transfer)?;
+    let request = InspectRequest {
+        at,
+        return_content: p.return_content,
+        decrypted_by_thunderbird: p.decrypted_by_thunderbird,
+        ..InspectRequest::default()
+    };
+    let _ = p.harvest; // the contact cache harvests from here once it exists
+    let inspection = inspect(ctx, &raw, &request)?;
+    reply(inspection.report)
+}

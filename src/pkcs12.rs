@@ -1,0 +1,61 @@
+//! Reading PKCS#12 (.p12/.pfx) files: PBES2/AES as current software writes them, and the legacy
+//! 3DES and RC2 forms older Windows and Firefox exports use (RC2 needs OpenSSL's legacy
+//! provider, loaded once on first use).
+
+use crate::certs::summary::Cert;
+use crate::error::{Error, Result};
+use openssl::pkcs12::Pkcs12;
+use openssl::pkey::{PKey, Private};
+use std::sync::OnceLock;
+
+/// What a PKCS#12 file holds.
+pub struct Pkcs12Contents {
+    pub key: Option<PKey<Private>>,
+    pub cert: Option<Cert>,
+    /// Other certificates in the file (normally the chain).
+    pub others: Vec<Cert>,
+}
+
+fn load_legacy_provider() {
+    static PROVIDERS: OnceLock<Vec<openssl::provider::Provider>> = OnceLock::new();
+    PROVIDERS.get_or_init(|| {
+        // Loading "legacy" explicitly disables the implicit default provider: load both.
+        ["default", "legacy"]
+            .iter()
+            .filter_map(|name| match openssl::provider::Provider::try_load(None, name, true) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    log::warn!("OpenSSL provider {name} unavailable: {e}");
+                    None
+                }
+            })
+            .collect()
+    });
+}
+
+/// Opens a PKCS#12 file with its password. `source` names it in errors.
+pub fn open(bytes: &[u8], password: &str, source: &str) -> Result<Pkcs12Contents> {
+    load_legacy_provider();
+    let p12 = Pkcs12::from_der(bytes).map_err(|e| {
+        log::debug!("PKCS#12 parse: {e}");
+        Error::BadPkcs12 { source: source.into(), reason: "not PKCS#12, or truncated".into() }
+    })?;
+    let parsed = p12.parse2(password).map_err(|e| {
+        let text = e.to_string();
+        log::debug!("PKCS#12 open: {text}");
+        if text.contains("mac verify failure") || text.contains("decrypt") || text.contains("bad decrypt") {
+            Error::WrongPassword { source: source.into() }
+        } else {
+            Error::BadPkcs12 { source: source.into(), reason: "corrupt or unsupported encryption".into() }
+        }
+    })?;
+    let cert = parsed.cert.as_deref().map(Cert::from_x509).transpose().map_err(|e| Error::BadPkcs12 {
+        source: source.into(),
+        reason: format!("certificate unreadable: {e}"),
+    })?;
+    let others = parsed
+        .ca
+        .map(|stack| stack.iter().filter_map(|c| Cert::from_x509(c).ok()).collect())
+        .unwrap_or_default();
+    Ok(Pkcs12Contents { key: parsed.pkey, cert, others })
+}

@@ -1,0 +1,388 @@
+//! The verdict on a whole message: walks the chain of S/MIME layers from the root down
+//! (signature, encryption, signature, …), then looks below the final content for signed or
+//! encrypted parts that do not cover the message (partially signed, EFAIL patterns), and decides
+//! the primary states by the rules in docs/INSPECT.md.
+
+use super::decrypt::{decrypt, DecryptionKey, RecipientNames};
+use super::signature::{verify_signed, HeaderContext, VerifiedSigner, VerifyEnv};
+use super::verdict::*;
+use crate::certs::oid;
+use crate::certs::summary::Cert;
+use crate::certs::trust::TrustAnchors;
+use crate::mime::address::parse_mailbox_list;
+use crate::mime::encoding::{line_endings, to_crlf};
+use crate::mime::Entity;
+use crate::time::{parse_rfc5322_date, to_rfc3339};
+use openssl::x509::X509;
+
+/// S/MIME layers deeper than this are not unwrapped (a message is rarely more than three).
+const MAX_LAYERS: usize = 8;
+
+pub struct InspectOptions<'a> {
+    /// Time certificates are judged at.
+    pub at: i64,
+    /// The real current time (for "has this key of yours expired since").
+    pub now: i64,
+    pub trust: &'a TrustAnchors,
+    pub keys: &'a [DecryptionKey],
+    pub known_certs: &'a [X509],
+    pub names: &'a dyn RecipientNames,
+    pub return_content: bool,
+    pub decrypted_by_thunderbird: bool,
+}
+
+/// The report plus what the contact cache harvests.
+pub struct Inspection {
+    pub report: InspectReport,
+    /// Signers of the layers that cover the message (root and inner), with their verdicts.
+    pub signers: Vec<VerifiedSigner>,
+    /// Certificates of a certs-only message.
+    pub carried_certs: Vec<Cert>,
+    /// The final content (canonical CRLF), for `return_content`.
+    pub content: Option<Vec<u8>>,
+}
+
+enum ChainEntry {
+    Signed { layer: SignatureLayer, warnings: Vec<Warning>, signers: Vec<VerifiedSigner> },
+    Encrypted(EncryptionReport),
+}
+
+struct Walk<'o> {
+    opts: &'o InspectOptions<'o>,
+    headers: HeaderContext,
+    chain: Vec<ChainEntry>,
+    structure: Vec<StructureLayer>,
+    carried: Vec<Cert>,
+    below_root: Option<SignatureLayer>,
+    encryption_warnings: Vec<Warning>,
+    content: Option<(String, Vec<u8>)>,
+}
+
+pub fn inspect(raw: &[u8], opts: &InspectOptions<'_>) -> Inspection {
+    let root = Entity::parse(raw);
+    let headers = header_context(&root);
+    let mut walk = Walk {
+        opts,
+        headers,
+        chain: Vec::new(),
+        structure: Vec::new(),
+        carried: Vec::new(),
+        below_root: None,
+        encryption_warnings: Vec::new(),
+        content: None,
+    };
+    walk.entity(&root, 0);
+    let message = MessageInfo {
+        size_bytes: raw.len(),
+        line_endings: line_endings(raw),
+        from: root.headers("from").iter().flat_map(|f| parse_mailbox_list(f)).collect(),
+        sender: root.header("sender").and_then(|s| parse_mailbox_list(&s).into_iter().next()),
+        date: walk.headers.date.map(to_rfc3339),
+        structure: std::mem::take(&mut walk.structure),
+        decrypted_by_thunderbird: opts.decrypted_by_thunderbird,
+    };
+    walk.finish(message)
+}
+
+fn header_context(entity: &Entity<'_>) -> HeaderContext {
+    HeaderContext {
+        from: entity.headers("from"),
+        sender: entity.header("sender"),
+        date: entity.header("date").and_then(|d| parse_rfc5322_date(&d)),
+    }
+}
+
+fn is_signature_type(mime_type: &str) -> bool {
+    matches!(mime_type, "application/pkcs7-signature" | "application/x-pkcs7-signature")
+}
+
+/// `application/pkcs7-mime` and its aliases, including a bare `smime.p7m` attachment.
+fn is_pkcs7_mime(e: &Entity<'_>) -> bool {
+    let t = e.content_type.mime_type.as_str();
+    if matches!(t, "application/pkcs7-mime" | "application/x-pkcs7-mime") {
+        return true;
+    }
+    t == "application/octet-stream" && e.file_name().is_some_and(|n| n.to_ascii_lowercase().ends_with(".p7m"))
+}
+
+fn smime_type(e: &Entity<'_>) -> String {
+    e.content_type.param("smime-type").unwrap_or("").to_ascii_lowercase()
+}
+
+impl<'o> Walk<'o> {
+    fn env(&self) -> VerifyEnv<'o> {
+        VerifyEnv { trust: self.opts.trust, at: self.opts.at, known_certs: self.opts.known_certs }
+    }
+
+    /// Unwraps one S/MIME layer at `e` (a root in the chain) and continues below it.
+    fn entity(&mut self, e: &Entity<'_>, depth: usize) {
+        if depth >= MAX_LAYERS {
+            return self.final_content(e);
+        }
+        if e.content_type.is("multipart/signed") && self.is_smime_multipart_signed(e) {
+            return self.multipart_signed(e, depth);
+        }
+        if is_pkcs7_mime(e) {
+            return self.pkcs7_mime(e, depth);
+        }
+        self.final_content(e)
+    }
+
+    fn is_smime_multipart_signed(&self, e: &Entity<'_>) -> bool {
+        match e.content_type.param("protocol") {
+            Some(p) => is_signature_type(&p.to_ascii_lowercase()),
+            // No protocol parameter: decide by the signature part's type.
+            None => e.children.get(1).is_some_and(|s| is_signature_type(&s.content_type.mime_type)),
+        }
+    }
+
+    fn multipart_signed(&mut self, e: &Entity<'_>, depth: usize) {
+        self.structure.push(StructureLayer { kind: "signed", form: "multipart_signed", part: e.number.clone() });
+        let well_formed = e.children.len() == 2 && is_signature_type(&e.children[1].content_type.mime_type);
+        if !well_formed {
+            self.push_malformed(&e.number, SignedForm::MultipartSigned, "bad_mime_structure");
+            return match e.children.first() {
+                Some(content) => self.entity(content, depth + 1),
+                None => self.final_content(e),
+            };
+        }
+        let (content, signature) = (&e.children[0], &e.children[1]);
+        let Ok(der) = signature.decoded_body() else {
+            self.push_malformed(&e.number, SignedForm::MultipartSigned, "bad_signature_encoding");
+            return self.entity(content, depth + 1);
+        };
+        // Verify exactly the bytes of the first part as they are in the message, in canonical form.
+        let canonical = to_crlf(content.raw);
+        let verified = verify_signed(SignedForm::MultipartSigned, &der, Some(&canonical), &e.number, &self.headers, &self.env());
+        self.chain.push(ChainEntry::Signed { layer: verified.layer, warnings: verified.warnings, signers: verified.signers });
+        self.entity(content, depth + 1);
+    }
+
+    fn pkcs7_mime(&mut self, e: &Entity<'_>, depth: usize) {
+        let declared = smime_type(e);
+        let der = match e.decoded_body() {
+            Ok(der) => der,
+            Err(_) => return self.undecodable(e, &declared),
+        };
+        let content_type = crate::smime::cms_der::content_info(&der).map(|c| c.content_type).unwrap_or_default();
+        match content_type.as_str() {
+            oid::SIGNED_DATA => {
+                let verified = verify_signed(SignedForm::SignedData, &der, None, &e.number, &self.headers, &self.env());
+                let no_signers = verified.layer.signers.is_empty() && verified.layer.state == SignatureState::None;
+                let has_content = verified.content.as_ref().is_some_and(|c| !c.is_empty());
+                if no_signers && (declared == "certs-only" || !has_content) {
+                    self.structure.push(StructureLayer { kind: "certs_only", form: "signed_data", part: e.number.clone() });
+                    self.carried.extend(verified.message_certs);
+                    return;
+                }
+                self.structure.push(StructureLayer { kind: "signed", form: "signed_data", part: e.number.clone() });
+                let content = verified.content.clone();
+                self.chain.push(ChainEntry::Signed { layer: verified.layer, warnings: verified.warnings, signers: verified.signers });
+                if let Some(content) = content {
+                    let inner = Entity::parse(&content);
+                    self.entity(&inner, depth + 1);
+                }
+            }
+            oid::ENVELOPED_DATA | oid::AUTH_ENVELOPED_DATA | oid::COMPRESSED_DATA => {
+                let layer = decrypt(&der, self.opts.keys, self.opts.names, self.opts.now);
+                self.structure.push(StructureLayer { kind: "encrypted", form: layer.form, part: e.number.clone() });
+                self.chain.push(ChainEntry::Encrypted(layer.report));
+                if let Some(plain) = layer.plaintext {
+                    let inner = Entity::parse(&plain);
+                    self.entity(&inner, depth + 1);
+                }
+            }
+            _ => self.undecodable(e, &declared),
+        }
+    }
+
+    /// An application/pkcs7-mime body that is not a CMS structure we know.
+    fn undecodable(&mut self, e: &Entity<'_>, declared: &str) {
+        if declared.contains("enveloped") {
+            let mut report = EncryptionReport::none();
+            report.state = EncryptionState::Unsupported;
+            report.failure = Some("bad_encoding");
+            self.structure.push(StructureLayer { kind: "encrypted", form: "unknown", part: e.number.clone() });
+            self.chain.push(ChainEntry::Encrypted(report));
+        } else {
+            self.structure.push(StructureLayer { kind: "signed", form: "signed_data", part: e.number.clone() });
+            self.push_malformed(&e.number, SignedForm::SignedData, "bad_signature_encoding");
+        }
+    }
+
+    fn push_malformed(&mut self, part: &str, form: SignedForm, reason: &'static str) {
+        let layer = SignatureLayer {
+            part: part.to_string(),
+            form,
+            position: Position::Root,
+            state: SignatureState::Malformed,
+            problems: vec![Problem::because(SignatureState::Malformed, reason)],
+            signers: Vec::new(),
+        };
+        self.chain.push(ChainEntry::Signed { layer, warnings: Vec::new(), signers: Vec::new() });
+    }
+
+    /// The end of the chain: the content the user reads. Looks below it for parts that are
+    /// signed or encrypted on their own.
+    fn final_content(&mut self, e: &Entity<'_>) {
+        self.content = Some((e.content_type.mime_type.clone(), to_crlf(e.raw).into_owned()));
+        let root_signed = self.deciding_layer().is_some();
+        let mut encrypted_parts = Vec::new();
+        let headers = self.headers.clone();
+        for child in &e.children {
+            self.scan_below(child, &headers, root_signed, &mut encrypted_parts);
+        }
+        if !encrypted_parts.is_empty() {
+            self.encryption_warnings.push(Warning::new("encrypted_part_not_decrypted").with("parts", encrypted_parts.clone()));
+        }
+        if encrypted_parts.len() > 1 {
+            self.encryption_warnings.push(Warning::new("multiple_encrypted_parts").with("parts", encrypted_parts));
+        }
+    }
+
+    fn scan_below(&mut self, e: &Entity<'_>, headers: &HeaderContext, root_signed: bool, encrypted: &mut Vec<String>) {
+        let signed = (e.content_type.is("multipart/signed") && self.is_smime_multipart_signed(e))
+            || (is_pkcs7_mime(e) && self.sniff(e) == Some(oid::SIGNED_DATA));
+        if signed {
+            if !root_signed && self.below_root.is_none() {
+                self.below_root = Some(self.verify_below_root(e, headers));
+            }
+            return;
+        }
+        if is_pkcs7_mime(e) {
+            // Never decrypted here: decrypting a part inside attacker-chosen surroundings is
+            // the EFAIL direct-exfiltration pattern.
+            if matches!(self.sniff(e), Some(oid::ENVELOPED_DATA | oid::AUTH_ENVELOPED_DATA)) || smime_type(e).contains("enveloped") {
+                encrypted.push(e.number.clone());
+            }
+            return;
+        }
+        // An attached message is judged against its own From and Date.
+        let inner_headers = if e.content_type.is("message/rfc822") { e.children.first().map(header_context) } else { None };
+        let headers = inner_headers.as_ref().unwrap_or(headers);
+        for child in &e.children {
+            self.scan_below(child, headers, root_signed, encrypted);
+        }
+    }
+
+    fn sniff(&self, e: &Entity<'_>) -> Option<&'static str> {
+        let der = e.decoded_body().ok()?;
+        let ct = crate::smime::cms_der::content_info(&der).ok()?.content_type;
+        [oid::SIGNED_DATA, oid::ENVELOPED_DATA, oid::AUTH_ENVELOPED_DATA].into_iter().find(|o| *o == ct)
+    }
+
+    fn verify_below_root(&self, e: &Entity<'_>, headers: &HeaderContext) -> SignatureLayer {
+        let mut layer = if e.content_type.is("multipart/signed") {
+            match (e.children.first(), e.children.get(1).and_then(|s| s.decoded_body().ok())) {
+                (Some(content), Some(der)) if e.children.len() == 2 => {
+                    let canonical = to_crlf(content.raw);
+                    verify_signed(SignedForm::MultipartSigned, &der, Some(&canonical), &e.number, headers, &self.env()).layer
+                }
+                _ => SignatureLayer {
+                    part: e.number.clone(),
+                    form: SignedForm::MultipartSigned,
+                    position: Position::BelowRoot,
+                    state: SignatureState::Malformed,
+                    problems: vec![Problem::because(SignatureState::Malformed, "bad_mime_structure")],
+                    signers: Vec::new(),
+                },
+            }
+        } else {
+            let der = e.decoded_body().map(|d| d.into_owned()).unwrap_or_default();
+            verify_signed(SignedForm::SignedData, &der, None, &e.number, headers, &self.env()).layer
+        };
+        layer.position = Position::BelowRoot;
+        layer
+    }
+
+    /// Index of the signature layer that decides the state: the first one with signers below
+    /// the last encryption layer.
+    fn deciding_layer(&self) -> Option<usize> {
+        let start = self.chain.iter().rposition(|c| matches!(c, ChainEntry::Encrypted(_))).map_or(0, |i| i + 1);
+        (start..self.chain.len()).find(|&i| matches!(&self.chain[i], ChainEntry::Signed { layer, .. } if !layer.signers.is_empty() || layer.state == SignatureState::Malformed))
+    }
+
+    fn finish(mut self, message: MessageInfo) -> Inspection {
+        let deciding = self.deciding_layer();
+        let last_enc = self.chain.iter().rposition(|c| matches!(c, ChainEntry::Encrypted(_)));
+        let mut warnings = Vec::new();
+        let mut layers = Vec::new();
+        let mut harvested = Vec::new();
+        let mut encryption: Option<EncryptionReport> = None;
+        let mut primary: Option<SignatureLayer> = None;
+        for (i, entry) in std::mem::take(&mut self.chain).into_iter().enumerate() {
+            match entry {
+                ChainEntry::Encrypted(report) => {
+                    if encryption.is_none() {
+                        encryption = Some(report);
+                    } else {
+                        push_unique(&mut warnings, Warning::new("nested_encryption"));
+                    }
+                }
+                ChainEntry::Signed { mut layer, warnings: layer_warnings, signers } => {
+                    layer.position = match (last_enc, deciding) {
+                        (Some(e), _) if i < e => Position::OutsideEncryption,
+                        (_, Some(d)) if i == d => Position::Root,
+                        (_, Some(d)) if i > d => Position::Inner,
+                        _ => Position::Root,
+                    };
+                    match layer.position {
+                        Position::OutsideEncryption => push_unique(&mut warnings, Warning::new("signature_outside_encryption").with("part", layer.part.clone())),
+                        Position::Inner => push_unique(&mut warnings, Warning::new("inner_signature").with("part", layer.part.clone())),
+                        _ => {}
+                    }
+                    if Some(i) == deciding || layer.signers.is_empty() && layer.position == Position::Root {
+                        for w in layer_warnings {
+                            push_unique(&mut warnings, w);
+                        }
+                    }
+                    if matches!(layer.position, Position::Root | Position::Inner) {
+                        harvested.extend(signers);
+                    }
+                    if Some(i) == deciding {
+                        primary = Some(layer.clone());
+                    }
+                    layers.push(layer);
+                }
+            }
+        }
+        let mut encryption = encryption.unwrap_or_else(EncryptionReport::none);
+        encryption.warnings.append(&mut self.encryption_warnings);
+
+        let (state, signer, signing_time, problems, covered_part) = match (&primary, &self.below_root) {
+            (Some(layer), _) => {
+                let worst = layer.signers.iter().min_by_key(|s| s.state);
+                let problems = match worst {
+                    Some(s) => s.problems.clone(),
+                    None => layer.problems.clone(),
+                };
+                (layer.state, worst.and_then(|s| s.certificate.clone()), worst.and_then(|s| s.signing_time.clone()), problems, None)
+            }
+            (None, Some(below)) => (SignatureState::PartiallySigned, None, None, Vec::new(), Some(below.part.clone())),
+            (None, None) => (SignatureState::None, None, None, Vec::new(), None),
+        };
+        if let Some(below) = self.below_root.take() {
+            layers.push(below);
+        }
+        if primary.is_none() && encryption.state == EncryptionState::Decrypted {
+            push_unique(&mut warnings, Warning::new("encrypted_but_unsigned"));
+        }
+        let content = self.content.take();
+        let content_out = content.as_ref().map(|(ct, bytes)| ContentOut {
+            content_type: ct.clone(),
+            size_bytes: bytes.len(),
+            mime_b64: self.opts.return_content.then(|| crate::ops::encode_b64(bytes)),
+        });
+        Inspection {
+            report: InspectReport {
+                signature: SignatureReport { state, warnings, signer, signing_time, problems, covered_part, layers },
+                encryption,
+                message,
+                content: content_out,
+            },
+            signers: harvested,
+            carried_certs: self.carried,
+            content: content.map(|(_, b)| b),
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Describing CMS structures from their BER/DER: content type, signer infos (identifiers,
+//! algorithms, signed attributes), recipient infos and the content-encryption algorithm.
+//! Descriptive only: OpenSSL verifies and decrypts (see `cms.rs`).
+
+use crate::asn1::{integer_hex, tag, Asn1Error, Asn1Result, Reader, Tlv};
+use crate::certs::oid;
+use crate::certs::x509::Name;
+use crate::protocol::chunking::hex;
+use serde::Serialize;
+
+/// How a signer or recipient names its certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum CertId {
+    IssuerSerial { issuer: String, serial: String },
+    SubjectKeyId { subject_key_id: String },
+}
+
+impl CertId {
+    fn issuer_serial(tlv: &Tlv<'_>) -> Asn1Result<CertId> {
+        let mut r = tlv.children()?;
+        let issuer = Name::parse(&r.expect(tag::SEQUENCE)?)?;
+        let serial = r.expect(tag::INTEGER)?;
+        Ok(CertId::IssuerSerial { issuer: issuer.to_rfc4514(), serial: integer_hex(serial.content) })
+    }
+
+    fn ski(bytes: &[u8]) -> CertId {
+        CertId::SubjectKeyId { subject_key_id: hex(bytes) }
+    }
+
+    /// Whether this identifier names `cert`.
+    pub fn matches(&self, cert: &crate::certs::summary::Cert) -> bool {
+        match self {
+            CertId::IssuerSerial { issuer, serial } => {
+                *issuer == cert.fields.issuer.to_rfc4514() && *serial == integer_hex(&cert.fields.serial)
+            }
+            CertId::SubjectKeyId { subject_key_id } => {
+                cert.fields.subject_key_id.as_ref().is_some_and(|k| hex(k) == *subject_key_id)
+            }
+        }
+    }
+}
+
+/// The outer ContentInfo: its type and the content's element.
+pub struct ContentInfo<'a> {
+    pub content_type: String,
+    pub content: Option<Tlv<'a>>,
+}
+
+pub fn content_info(der: &[u8]) -> Asn1Result<ContentInfo<'_>> {
+    let top = Reader::new(der).expect(tag::SEQUENCE)?;
+    let mut r = top.children()?;
+    let content_type = r.read()?.oid()?;
+    let content = match r.read_optional_context(0)? {
+        Some(explicit) => Some(explicit.children()?.read()?),
+        None => None,
+    };
+    Ok(ContentInfo { content_type, content })
+}
+
+/// One SignerInfo, described.
+#[derive(Debug, Clone)]
+pub struct SignerDesc {
+    pub id: CertId,
+    pub digest_oid: String,
+    pub signature_oid: String,
+    pub has_signed_attributes: bool,
+    pub signing_time: Option<i64>,
+    pub capabilities: Vec<String>,
+    pub encryption_key_preference: Option<CertId>,
+}
+
+/// A SignedData, described.
+#[derive(Debug, Clone)]
+pub struct SignedDataDesc {
+    pub econtent_type: String,
+    pub has_econtent: bool,
+    pub signers: Vec<SignerDesc>,
+}
+
+pub fn signed_data(content: &Tlv<'_>) -> Asn1Result<SignedDataDesc> {
+    let mut r = content.children()?;
+    r.expect(tag::INTEGER)?;
+    r.expect(tag::SET)?;
+    let mut encap = r.expect(tag::SEQUENCE)?.children()?;
+    let econtent_type = encap.read()?.oid()?;
+    let has_econtent = encap.read_optional_context(0)?.is_some();
+    let mut signers = Vec::new();
+    while !r.is_empty() {
+        let item = r.read()?;
+        if item.is_universal(tag::SET) {
+            let mut infos = item.children()?;
+            while !infos.is_empty() {
+                signers.push(signer_info(&infos.read()?)?);
+            }
+        }
+    }
+    Ok(SignedDataDesc { econtent_type, has_econtent, signers })
+}
+
+fn signer_info(tlv: &Tlv<'_>) -> Asn1Result<SignerDesc> {
+    let mut r = tlv.children()?;
+    r.expect(tag::INTEGER)?;
+    let sid = r.read()?;
+    let id = if sid.is_context(0) { CertId::ski(&sid.octets()?) } else { CertId::issuer_serial(&sid)? };
+    let digest_oid = algorithm_oid(&r.read()?)?;
+    let mut desc = SignerDesc {
+        id,
+        digest_oid,
+        signature_oid: String::new(),
+        has_signed_attributes: false,
+        signing_time: None,
+        capabilities: Vec::new(),
+        encryption_key_preference: None,
+    };
+    let mut next = r.read()?;
+    if next.is_context(0) {
+        desc.has_signed_attributes = true;
+        let mut attrs = next.children()?;
+        while !attrs.is_empty() {
+            // A malformed attribute is skipped; OpenSSL's signature check covers the bytes.
+            let _ = read_attribute(&attrs.read()?, &mut desc);
+        }
+        next = r.read()?;
+    }
+    desc.signature_oid = algorithm_oid(&next)?;
+    Ok(desc)
+}
+
+fn read_attribute(attr: &Tlv<'_>, desc: &mut SignerDesc) -> Asn1Result<()> {
+    let mut r = attr.children()?;
+    let kind = r.read()?.oid()?;
+    let value = r.expect(tag::SET)?.children()?.read()?;
+    match kind.as_str() {
+        oid::ATTR_SIGNING_TIME => desc.signing_time = Some(value.time()?),
+        oid::ATTR_SMIME_CAPABILITIES => {
+            let mut caps = value.children()?;
+            while !caps.is_empty() {
+                let cap = caps.read()?;
+                desc.capabilities.push(oid::capability_name(&cap.children()?.read()?.oid()?));
+            }
+        }
+        oid::ATTR_ENCRYPTION_KEY_PREFERENCE => {
+            desc.encryption_key_preference = Some(if value.is_context(0) {
+                CertId::issuer_serial(&value)?
+            } else if value.is_context(1) {
+                CertId::ski(&value.children()?.read()?.octets()?)
+            } else if value.is_context(2) {
+                CertId::ski(&value.octets()?)
+            } else {
+                return Err(Asn1Error("unknown key preference"));
+            });
+        }
+        oid::ATTR_MS_ENC_KEY_PREF if desc.encryption_key_preference.is_none() => {
+            desc.encryption_key_preference = Some(CertId::issuer_serial(&value)?);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn algorithm_oid(tlv: &Tlv<'_>) -> Asn1Result<String> {
+    tlv.children()?.read()?.oid()
+}
+
+/// One RecipientInfo, described.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientDesc {
+    pub key_transport: &'static str,
+    #[serde(flatten)]
+    pub id: Option<CertId>,
+}
+
+/// An EnvelopedData or AuthEnvelopedData, described.
+#[derive(Debug, Clone)]
+pub struct EnvelopedDesc {
+    pub authenticated: bool,
+    pub content_cipher_oid: String,
+    pub recipients: Vec<RecipientDesc>,
+}
+
+pub fn enveloped_data(content: &Tlv<'_>, authenticated: bool) -> Asn1Result<EnvelopedDesc> {
+    let mut r = content.children()?;
+    r.expect(tag::INTEGER)?;
+    r.read_optional_context(0)?; // originatorInfo
+    let mut infos = r.expect(tag::SET)?.children()?;
+    let mut recipients = Vec::new();
+    while !infos.is_empty() {
+        recipients.extend(recipient_infos(&infos.read()?)?);
+    }
+    let mut eci = r.expect(tag::SEQUENCE)?.children()?;
+    eci.read()?; // content type
+    let content_cipher_oid = algorithm_oid(&eci.read()?)?;
+    Ok(EnvelopedDesc { authenticated, content_cipher_oid, recipients })
+}
+
+fn recipient_infos(ri: &Tlv<'_>) -> Asn1Result<Vec<RecipientDesc>> {
+    if ri.is_universal(tag::SEQUENCE) {
+        // KeyTransRecipientInfo
+        let mut r = ri.children()?;
+        r.expect(tag::INTEGER)?;
+        let rid = r.read()?;
+        let id = if rid.is_context(0) { CertId::ski(&rid.octets()?) } else { CertId::issuer_serial(&rid)? };
+        let alg = algorithm_oid(&r.read()?)?;
+        return Ok(vec![RecipientDesc { key_transport: oid::key_transport_name(&alg), id: Some(id) }]);
+    }
+    if ri.is_context(1) {
+        // KeyAgreeRecipientInfo: one entry per RecipientEncryptedKey.
+        let mut r = ri.children()?;
+        r.expect(tag::INTEGER)?;
+        r.read()?; // originator [0]
+        let mut next = r.read()?;
+        if next.is_context(1) {
+            next = r.read()?; // ukm
+        }
+        let alg = algorithm_oid(&next)?;
+        let transport = oid::key_transport_name(&alg);
+        let transport = if transport == "other" { "ecdh" } else { transport };
+        let mut keys = r.expect(tag::SEQUENCE)?.children()?;
+        let mut out = Vec::new();
+        while !keys.is_empty() {
+            let rek = keys.read()?;
+            let rid = rek.children()?.read()?;
+            let id = if rid.is_context(0) {
+                CertId::ski(&rid.children()?.read()?.octets()?)
+            } else {
+                CertId::issuer_serial(&rid)?
+            };
+            out.push(RecipientDesc { key_transport: transport, id: Some(id) });
+        }
+        return Ok(out);
+    }
+    // KEK, password or other recipient types: listed without an identifier.
+    Ok(vec![RecipientDesc { key_transport: "other", id: None }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(content_info(b"").is_err());
+        assert!(content_info(&[0x30, 0x03, 0x06, 0x01, 0x2a]).map(|c| c.content.is_none()).unwrap_or(false));
+    }
+}

@@ -1,0 +1,9 @@
+//! S/MIME: the structure of signed and encrypted messages, verification, decryption, and the
+//! verdict `inspect_message` returns.
+
+pub mod analyze;
+pub mod cms;
+pub mod cms_der;
+pub mod decrypt;
+pub mod signature;
+pub mod verdict;

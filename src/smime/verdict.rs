@@ -1,0 +1,282 @@
+//! The verdict types of `inspect_message` (docs/INSPECT.md). Structured fields and codes only;
+//! the add-on turns them into words.
+
+use crate::certs::summary::CertSummary;
+use crate::certs::trust::AnchorSource;
+use crate::mime::address::Mailbox;
+use crate::mime::encoding::LineEndings;
+use crate::smime::cms_der::CertId;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Signature states. The declaration order is the precedence: when several problems apply, the
+/// earliest wins (docs/INSPECT.md). `Valid` follows the problems; the structural states last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureState {
+    Malformed,
+    ContentAltered,
+    UnsupportedAlgorithm,
+    SignerCertificateMissing,
+    Revoked,
+    Untrusted,
+    Expired,
+    NotYetValid,
+    WrongUsage,
+    WeakAlgorithm,
+    NoSenderAddress,
+    SenderMismatch,
+    TimeMismatch,
+    Valid,
+    PartiallySigned,
+    None,
+}
+
+impl SignatureState {
+    pub const ALL: [SignatureState; 16] = [
+        SignatureState::Malformed,
+        SignatureState::ContentAltered,
+        SignatureState::UnsupportedAlgorithm,
+        SignatureState::SignerCertificateMissing,
+        SignatureState::Revoked,
+        SignatureState::Untrusted,
+        SignatureState::Expired,
+        SignatureState::NotYetValid,
+        SignatureState::WrongUsage,
+        SignatureState::WeakAlgorithm,
+        SignatureState::NoSenderAddress,
+        SignatureState::SenderMismatch,
+        SignatureState::TimeMismatch,
+        SignatureState::Valid,
+        SignatureState::PartiallySigned,
+        SignatureState::None,
+    ];
+
+    pub fn code(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+}
+
+/// One problem with a signature, with the context that explains it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub code: SignatureState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(flatten)]
+    pub details: Map<String, Value>,
+}
+
+impl Problem {
+    pub fn new(code: SignatureState) -> Problem {
+        Problem { code, reason: None, details: Map::new() }
+    }
+
+    pub fn because(code: SignatureState, reason: &'static str) -> Problem {
+        Problem { code, reason: Some(reason), details: Map::new() }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Problem {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+/// The state a list of problems amounts to.
+pub fn state_of(problems: &[Problem]) -> SignatureState {
+    problems.iter().map(|p| p.code).min().unwrap_or(SignatureState::Valid)
+}
+
+/// A warning: a code plus optional context.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    #[serde(flatten)]
+    pub details: Map<String, Value>,
+}
+
+impl Warning {
+    pub fn new(code: &'static str) -> Warning {
+        Warning { code, details: Map::new() }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Warning {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+pub fn push_unique(list: &mut Vec<Warning>, w: Warning) {
+    if !list.iter().any(|x| x.code == w.code) {
+        list.push(w);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    Good,
+    Revoked,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerReport {
+    pub state: SignatureState,
+    pub problems: Vec<Problem>,
+    pub certificate: Option<CertSummary>,
+    pub chain: Vec<CertSummary>,
+    pub anchor: Option<AnchorSource>,
+    pub signing_time: Option<String>,
+    pub digest_algorithm: String,
+    pub signature_algorithm: String,
+    pub capabilities: Vec<String>,
+    pub encryption_key_preference: Option<CertId>,
+    pub revocation: Revocation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedForm {
+    MultipartSigned,
+    SignedData,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Position {
+    Root,
+    Inner,
+    OutsideEncryption,
+    BelowRoot,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureLayer {
+    pub part: String,
+    pub form: SignedForm,
+    pub position: Position,
+    pub state: SignatureState,
+    pub problems: Vec<Problem>,
+    pub signers: Vec<SignerReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureReport {
+    pub state: SignatureState,
+    pub warnings: Vec<Warning>,
+    pub signer: Option<CertSummary>,
+    pub signing_time: Option<String>,
+    pub problems: Vec<Problem>,
+    pub covered_part: Option<String>,
+    pub layers: Vec<SignatureLayer>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncryptionState {
+    None,
+    Decrypted,
+    NoKey,
+    Failed,
+    Unsupported,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientReport {
+    pub key_transport: &'static str,
+    #[serde(flatten)]
+    pub id: Option<CertId>,
+    pub email: Option<String>,
+    pub mine: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecryptedWith {
+    pub fingerprint_sha256: String,
+    pub subject: String,
+    pub emails: Vec<String>,
+    pub not_after: String,
+    pub expired: bool,
+    pub replaced: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EncryptionReport {
+    pub state: EncryptionState,
+    pub form: Option<&'static str>,
+    pub content_cipher: Option<String>,
+    pub authenticated: Option<bool>,
+    pub recipients: Vec<RecipientReport>,
+    pub decrypted_with: Option<DecryptedWith>,
+    pub failure: Option<&'static str>,
+    pub warnings: Vec<Warning>,
+}
+
+impl EncryptionReport {
+    pub fn none() -> EncryptionReport {
+        EncryptionReport {
+            state: EncryptionState::None,
+            form: None,
+            content_cipher: None,
+            authenticated: None,
+            recipients: Vec::new(),
+            decrypted_with: None,
+            failure: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StructureLayer {
+    pub kind: &'static str,
+    pub form: &'static str,
+    pub part: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageInfo {
+    pub size_bytes: usize,
+    pub line_endings: LineEndings,
+    pub from: Vec<Mailbox>,
+    pub sender: Option<Mailbox>,
+    pub date: Option<String>,
+    pub structure: Vec<StructureLayer>,
+    pub decrypted_by_thunderbird: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContentOut {
+    pub content_type: String,
+    pub size_bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime_b64: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    pub signature: SignatureReport,
+    pub encryption: EncryptionReport,
+    pub message: MessageInfo,
+    pub content: Option<ContentOut>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_follows_the_documented_order() {
+        let problems = vec![
+            Problem::new(SignatureState::TimeMismatch),
+            Problem::new(SignatureState::Untrusted),
+            Problem::new(SignatureState::Expired),
+        ];
+        assert_eq!(state_of(&problems), SignatureState::Untrusted);
+        assert_eq!(state_of(&[]), SignatureState::Valid);
+        assert!(SignatureState::ContentAltered < SignatureState::Revoked);
+        assert!(SignatureState::SenderMismatch < SignatureState::TimeMismatch);
+        assert_eq!(SignatureState::NotYetValid.code(), "not_yet_valid");
+    }
+}
