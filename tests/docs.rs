@@ -1,5 +1,5 @@
 //! The documentation is checked against the code it describes: the op table and the error codes
-//! in docs/PROTOCOL.md are generated from the host's tables. Run with `UPDATE_DOCS=1` to rewrite
+//! in docs/PROTOCOL.md are generated from the host's tables. Run with `UPDATE_DOCS=1` (one test thread) to rewrite
 //! the generated sections after changing the tables.
 
 use smime_companion::error::error_codes_markdown;

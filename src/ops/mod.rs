@@ -27,7 +27,7 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "inspect_message",
-        params: "{message_b64 | transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?}",
+        params: "{message_b64 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?}",
         help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md).",
         handler: inspect::inspect_message,
     },
