@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-installer/debian-packages.sh build-essential pkg-config libssl-dev
+# Build tools, and the real S/MIME peers the interop tests run: openssl, NSS cmsutil, gpgsm.
+installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3
 
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1

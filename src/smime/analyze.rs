@@ -2,6 +2,12 @@
 //! (signature, encryption, signature, …), then looks below the final content for signed or
 //! encrypted parts that do not cover the message (partially signed, EFAIL patterns), and decides
 //! the primary states by the rules in docs/INSPECT.md.
+//!
+//! Only the layer shapes real agents produce are unwrapped, the same ones Thunderbird accepts,
+//! so the verdict describes what Thunderbird shows: S, E, E→S (sign, then encrypt), S→E
+//! (encrypt, then sign: the outer signature is ignored), S→E→S (triple wrap), and an opaque
+//! signature inside an opaque signature (re-signed). Any other S/MIME layer in the chain is
+//! misplaced: it is never unwrapped, and a multipart/signed involved in it is not valid.
 
 use super::decrypt::{decrypt, DecryptionKey, RecipientNames};
 use super::signature::{verify_signed, HeaderContext, VerifiedSigner, VerifyEnv};
@@ -47,10 +53,34 @@ enum ChainEntry {
     Encrypted(EncryptionReport),
 }
 
+/// The kind of an S/MIME layer, for the placement rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Signed { multipart: bool },
+    Encrypted,
+}
+
+/// Whether a layer may be unwrapped where it stands, given the accepted layers above it.
+fn placement_allowed(above: &[Kind], new: Kind) -> bool {
+    use Kind::*;
+    match (above, new) {
+        ([], _) => true,
+        ([Encrypted], Signed { .. }) => true,
+        ([Signed { .. }], Encrypted) => true,
+        // Re-signed: an opaque signature around an opaque signature.
+        ([Signed { multipart: false }], Signed { multipart: false }) => true,
+        // Triple wrap: signature inside encryption inside a signature.
+        ([Signed { .. }, Encrypted], Signed { .. }) => true,
+        _ => false,
+    }
+}
+
 struct Walk<'o> {
     opts: &'o InspectOptions<'o>,
     headers: HeaderContext,
     chain: Vec<ChainEntry>,
+    kinds: Vec<Kind>,
+    misplaced: Vec<Warning>,
     structure: Vec<StructureLayer>,
     carried: Vec<Cert>,
     below_root: Option<SignatureLayer>,
@@ -65,6 +95,8 @@ pub fn inspect(raw: &[u8], opts: &InspectOptions<'_>) -> Inspection {
         opts,
         headers,
         chain: Vec::new(),
+        kinds: Vec::new(),
+        misplaced: Vec::new(),
         structure: Vec::new(),
         carried: Vec::new(),
         below_root: None,
@@ -120,6 +152,9 @@ impl<'o> Walk<'o> {
             return self.final_content(e);
         }
         if e.content_type.is("multipart/signed") && self.is_smime_multipart_signed(e) {
+            if !placement_allowed(&self.kinds, Kind::Signed { multipart: true }) {
+                self.misplaced_layer(e, Kind::Signed { multipart: true });
+            }
             return self.multipart_signed(e, depth);
         }
         if is_pkcs7_mime(e) {
@@ -137,6 +172,7 @@ impl<'o> Walk<'o> {
     }
 
     fn multipart_signed(&mut self, e: &Entity<'_>, depth: usize) {
+        self.kinds.push(Kind::Signed { multipart: true });
         self.structure.push(StructureLayer { kind: "signed", form: "multipart_signed", part: e.number.clone() });
         let well_formed = e.children.len() == 2 && is_signature_type(&e.children[1].content_type.mime_type);
         if !well_formed {
@@ -165,16 +201,31 @@ impl<'o> Walk<'o> {
             Err(_) => return self.undecodable(e, &declared),
         };
         let content_type = crate::smime::cms_der::content_info(&der).map(|c| c.content_type).unwrap_or_default();
-        match content_type.as_str() {
-            oid::SIGNED_DATA => {
+        let kind = match content_type.as_str() {
+            oid::SIGNED_DATA => Kind::Signed { multipart: false },
+            oid::ENVELOPED_DATA | oid::AUTH_ENVELOPED_DATA | oid::COMPRESSED_DATA => Kind::Encrypted,
+            _ => return self.undecodable(e, &declared),
+        };
+        let certs_only = declared == "certs-only";
+        if !certs_only && !placement_allowed(&self.kinds, kind) {
+            self.misplaced_layer(e, kind);
+            if kind == Kind::Encrypted {
+                // Never decrypted out of place (EFAIL): the layer is the content shown.
+                self.content = Some((e.content_type.mime_type.clone(), to_crlf(e.raw).into_owned()));
+                return;
+            }
+        }
+        match kind {
+            Kind::Signed { .. } => {
                 let verified = verify_signed(SignedForm::SignedData, &der, None, &e.number, &self.headers, &self.env());
                 let no_signers = verified.layer.signers.is_empty() && verified.layer.state == SignatureState::None;
                 let has_content = verified.content.as_ref().is_some_and(|c| !c.is_empty());
-                if no_signers && (declared == "certs-only" || !has_content) {
+                if no_signers && (certs_only || !has_content) {
                     self.structure.push(StructureLayer { kind: "certs_only", form: "signed_data", part: e.number.clone() });
                     self.carried.extend(verified.message_certs);
                     return;
                 }
+                self.kinds.push(kind);
                 self.structure.push(StructureLayer { kind: "signed", form: "signed_data", part: e.number.clone() });
                 let content = verified.content.clone();
                 self.chain.push(ChainEntry::Signed { layer: verified.layer, warnings: verified.warnings, signers: verified.signers });
@@ -183,7 +234,8 @@ impl<'o> Walk<'o> {
                     self.entity(&inner, depth + 1);
                 }
             }
-            oid::ENVELOPED_DATA | oid::AUTH_ENVELOPED_DATA | oid::COMPRESSED_DATA => {
+            Kind::Encrypted => {
+                self.kinds.push(kind);
                 let layer = decrypt(&der, self.opts.keys, self.opts.names, self.opts.now);
                 self.structure.push(StructureLayer { kind: "encrypted", form: layer.form, part: e.number.clone() });
                 self.chain.push(ChainEntry::Encrypted(layer.report));
@@ -192,7 +244,38 @@ impl<'o> Walk<'o> {
                     self.entity(&inner, depth + 1);
                 }
             }
-            _ => self.undecodable(e, &declared),
+        }
+    }
+
+    /// An S/MIME layer where no agent puts one (a multipart/signed inside a signature, a
+    /// signature inside a multipart/signed, encryption below the second layer, ...). Encryption
+    /// there is never unwrapped. A signature there is still verified and listed (as an inner
+    /// layer), but the signature around it cannot vouch for what is shown: that layer becomes
+    /// `malformed` (`misplaced_layer`), as Thunderbird shows it invalid.
+    fn misplaced_layer(&mut self, e: &Entity<'_>, kind: Kind) {
+        let name = match kind {
+            Kind::Signed { .. } => "signed",
+            Kind::Encrypted => "encrypted",
+        };
+        self.misplaced.push(Warning::new("misplaced_layer").with("part", e.number.clone()).with("kind", name));
+        let parent_is_multipart = matches!(self.kinds.last(), Some(Kind::Signed { multipart: true }));
+        if kind == (Kind::Signed { multipart: true }) || parent_is_multipart {
+            let enclosing = self.chain.iter_mut().rev().find_map(|c| match c {
+                ChainEntry::Signed { layer, .. } => Some(layer),
+                ChainEntry::Encrypted(_) => None,
+            });
+            if let Some(layer) = enclosing {
+                let problem = Problem::because(SignatureState::Malformed, "misplaced_layer").with("part", e.number.clone());
+                layer.problems.push(problem.clone());
+                for signer in &mut layer.signers {
+                    signer.problems.insert(0, problem.clone());
+                    signer.state = SignatureState::Malformed;
+                }
+                layer.state = SignatureState::Malformed;
+            }
+        }
+        if kind == Kind::Encrypted {
+            self.encryption_warnings.push(Warning::new("encrypted_part_not_decrypted").with("parts", vec![e.number.clone()]));
         }
     }
 
@@ -345,6 +428,9 @@ impl<'o> Walk<'o> {
                     layers.push(layer);
                 }
             }
+        }
+        for w in std::mem::take(&mut self.misplaced) {
+            warnings.push(w);
         }
         let mut encryption = encryption.unwrap_or_else(EncryptionReport::none);
         encryption.warnings.append(&mut self.encryption_warnings);

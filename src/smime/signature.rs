@@ -99,7 +99,8 @@ pub fn verify_signed(
     if detached.is_some() && desc.has_econtent {
         return malformed(part, form, "embedded_content_in_detached_signature");
     }
-    if detached.is_none() && !desc.has_econtent {
+    // Zero signers is a certificate bundle, not a signature; content is only missing if signed.
+    if detached.is_none() && !desc.has_econtent && !desc.signers.is_empty() {
         return malformed(part, form, "missing_content");
     }
     let message_x509 = cms.certificates();
