@@ -7,6 +7,7 @@
 pub mod args;
 mod inspect;
 mod install;
+mod trust;
 
 use crate::context::Context;
 use crate::error::Error;
@@ -107,6 +108,16 @@ pub static COMMANDS: &[Command] = &[
         summary: "Remove the registration that install wrote",
         help: "  Removes only manifests named smime_companion.json that are ours.\n",
         run: install::cmd_uninstall,
+    },
+    Command {
+        name: "trust",
+        usage: "add FILE | list | remove FINGERPRINT|FILE [--json]",
+        summary: "Manage your own trust anchors (CA certificates) and CRLs",
+        help: "  add FILE       trust the CA certificate(s) in FILE (PEM, DER, .p7c), or store a CRL\n  \
+               list           show anchors added by you and by IT, and stored CRLs\n  \
+               remove X       remove an anchor by fingerprint, or the anchors in file X\n\n\
+               IT adds anchors for everyone in /etc/smime-companion/anchors/ (CRLs in anchors/crls/).\n",
+        run: trust::cmd_trust,
     },
     Command {
         name: "ops",

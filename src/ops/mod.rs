@@ -3,6 +3,9 @@
 
 mod inspect;
 mod session;
+mod trust;
+
+pub use trust::listing as trust_listing;
 
 use crate::error::{Error, Result};
 use crate::protocol::Op;
@@ -30,6 +33,24 @@ pub static OPS: &[Op] = &[
         params: "{message_b64 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?}",
         help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md).",
         handler: inspect::inspect_message,
+    },
+    Op {
+        name: "trust_list",
+        params: "{}",
+        help: "Lists the trust anchors IT and the user added, and how many CRLs are stored.",
+        handler: trust::trust_list,
+    },
+    Op {
+        name: "trust_add",
+        params: "{data_b64}",
+        help: "Trusts the CA certificate(s) in a PEM, DER or PKCS#7 file, or stores a CRL.",
+        handler: trust::trust_add,
+    },
+    Op {
+        name: "trust_remove",
+        params: "{fingerprint}",
+        help: "Removes a user-added anchor by its SHA-256 fingerprint (or a unique prefix).",
+        handler: trust::trust_remove,
     },
     Op {
         name: "transfer_begin",

@@ -1,0 +1,94 @@
+//! `trust add|list|remove`: the user's own trust anchors and CRLs.
+
+use super::{Args, CliError, Globals, UsageError, EXIT_OK};
+use crate::certs::trust;
+use crate::error::Error;
+use crate::logging::sanitize;
+
+pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
+    let json = args.flag("--json");
+    let action = args.required("add, list or remove")?;
+    let ctx = globals.context()?;
+    let print = |value: &dyn erased::Json| -> Result<(), CliError> {
+        println!("{}", value.json()?);
+        Ok(())
+    };
+    match action.as_str() {
+        "list" => {
+            args.finish()?;
+            let listing = crate::ops::trust_listing(&ctx);
+            if json {
+                print(&listing)?;
+            } else {
+                if listing.anchors.is_empty() {
+                    println!("No anchors added (the system's CA store is used).");
+                }
+                for a in &listing.anchors {
+                    let c = &a.certificate;
+                    println!("{:?}\t{}\t{}\tuntil {}", a.source, c.fingerprint_sha256, sanitize(&c.subject, 200), c.not_after);
+                }
+                println!("{} CRL(s) stored", listing.crls);
+                for p in &listing.problems {
+                    println!("problem: {p}");
+                }
+            }
+        }
+        "add" => {
+            let file = args.required("FILE")?;
+            args.finish()?;
+            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            let added = trust::add_user(&ctx.home, &bytes, &file)?;
+            if json {
+                print(&added)?;
+            } else {
+                for c in &added.anchors {
+                    println!("trusted {}\t{}", c.fingerprint_sha256, sanitize(&c.subject, 200));
+                }
+                if added.crls > 0 {
+                    println!("stored {} CRL(s)", added.crls);
+                }
+            }
+        }
+        "remove" => {
+            let what = args.required("FINGERPRINT or FILE")?;
+            args.finish()?;
+            // A file names the anchors it holds; anything else is a fingerprint.
+            let fingerprints: Vec<String> = match std::fs::read(&what) {
+                Ok(bytes) => trust::parse_certificates(&bytes)
+                    .map_err(|e| Error::BadCertificate { path: what.clone(), reason: e.0 })?
+                    .iter()
+                    .map(|c| c.fingerprint_sha256())
+                    .collect(),
+                Err(_) => vec![what.clone()],
+            };
+            let mut removed = Vec::new();
+            for fp in fingerprints {
+                removed.extend(trust::remove_user(&ctx.home, &fp)?);
+            }
+            if json {
+                print(&serde_json::json!({ "removed": removed }))?;
+            } else {
+                for r in removed {
+                    println!("removed {r}");
+                }
+            }
+        }
+        other => return Err(UsageError(format!("unknown trust action {other:?} (add, list, remove)")).into()),
+    }
+    Ok(EXIT_OK)
+}
+
+mod erased {
+    use super::{CliError, Error};
+
+    /// Anything printable as pretty JSON.
+    pub trait Json {
+        fn json(&self) -> Result<String, CliError>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> Result<String, CliError> {
+            serde_json::to_string_pretty(self).map_err(|e| Error::Internal { reason: e.to_string() }.into())
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! `inspect_message` through the native-messaging path and `inspect` through the CLI: payload
+//! forms (inline, transfer), returned content, trust anchors added with `trust`, and the exit
+//! status rules.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const AT: &str = "2027-01-01T00:00:00Z";
+
+fn data() -> (PathBuf, PathBuf) {
+    let (pki, vectors) = (repo_path("target/test-data/pki"), repo_path("target/test-data/vectors"));
+    let status = Command::new(repo_path("tests/vectors/make-vectors.sh")).arg(&pki).arg(&vectors).status().unwrap();
+    assert!(status.success());
+    (pki, vectors)
+}
+
+fn trust_root(home: &Path, pki: &Path) {
+    let (code, out, err) = cli(home, &["trust", "add", pki.join("root.pem").to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("trusted "), "{out}");
+}
+
+fn inspect_op(host: &mut Host, params: Value) -> Value {
+    host.ok("inspect_message", params)
+}
+
+#[test]
+fn inline_and_transfer_give_the_same_verdict_and_content_comes_back() {
+    let (pki, vectors) = data();
+    let home = temp_home();
+    trust_root(home.path(), &pki);
+    let message = std::fs::read(vectors.join("openssl-detached-sha256.eml")).unwrap();
+    let mut host = Host::start(home.path());
+    let inline = inspect_op(&mut host, json!({"message_b64": b64(&message), "at": AT, "return_content": true}));
+    assert_eq!(inline["signature"]["state"], "valid");
+    assert_eq!(inline["signature"]["signer"]["emails"], json!(["alice@example.org"]));
+    assert_eq!(inline["signature"]["layers"][0]["signers"][0]["anchor"], "user");
+    let content = base64_decode(inline["content"]["mime_b64"].as_str().unwrap());
+    assert!(String::from_utf8_lossy(&content).contains("openssl-detached-sha256"));
+    let id = host.upload(&message, 1000);
+    let via_transfer = inspect_op(&mut host, json!({"transfer": id, "at": AT}));
+    assert_eq!(via_transfer["signature"], inline["signature"]);
+    assert!(via_transfer["content"].get("mime_b64").is_none());
+    // A transfer is consumed by the op that uses it.
+    let again = host.call(json!(9), "inspect_message", json!({"transfer": id}));
+    assert_eq!(again["error"]["code"], "unknown_transfer");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+#[test]
+fn large_decrypted_content_returns_through_chunk_frames() {
+    let (pki, _) = data();
+    let home = temp_home();
+    // 3 MiB of text encrypted to alice: the CLI decrypts it with a key for this call only and
+    // writes the content out; over the wire, the same size comes back in chunk frames.
+    let body: String = (0..60_000).map(|i| format!("line {i:06} of a large encrypted message\r\n")).collect();
+    let plain = format!("Content-Type: text/plain\r\n\r\n{body}");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, &plain).unwrap();
+    let out = dir.path().join("enc.eml");
+    let status = Command::new("openssl")
+        .args(["cms", "-encrypt", "-aes256", "-in"])
+        .arg(&input)
+        .arg("-out")
+        .arg(&out)
+        .arg(pki.join("users/alice.pem"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let content = dir.path().join("content.out");
+    let (code, stdout, err) = cli(
+        home.path(),
+        &[
+            "inspect", out.to_str().unwrap(), "--json", "--p12", pki.join("users/alice.p12").to_str().unwrap(),
+            "--password-file", pki.join("password.txt").to_str().unwrap(), "--content", content.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["encryption"]["state"], "decrypted");
+    assert_eq!(std::fs::read(&content).unwrap(), plain.as_bytes());
+
+    // Over the wire: a 3 MiB plain message with return_content comes back chunked and whole.
+    let mut host = Host::start(home.path());
+    let result = inspect_op(&mut host, json!({"message_b64": b64(plain.as_bytes()), "return_content": true}));
+    assert_eq!(base64_decode(result["content"]["mime_b64"].as_str().unwrap()), plain.as_bytes());
+    assert_eq!(result["signature"]["state"], "none");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+#[test]
+fn bad_inputs_get_clear_codes_and_garbage_is_simply_not_signed() {
+    let home = temp_home();
+    let mut host = Host::start(home.path());
+    let r = host.call(json!(1), "inspect_message", json!({}));
+    assert_eq!(r["error"]["code"], "invalid_params");
+    let r = host.call(json!(2), "inspect_message", json!({"message_b64": "!!"}));
+    assert_eq!(r["error"]["code"], "invalid_base64");
+    let r = host.call(json!(3), "inspect_message", json!({"message_b64": "", "at": "yesterday"}));
+    assert_eq!(r["error"]["code"], "bad_time");
+    let garbage = host.ok("inspect_message", json!({"message_b64": b64(b"\x00\xff garbage \r\n\r\n--")}));
+    assert_eq!((garbage["signature"]["state"].clone(), garbage["encryption"]["state"].clone()), (json!("none"), json!("none")));
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+#[test]
+fn cli_exit_status_is_zero_for_any_verdict_and_nonzero_for_io_and_usage() {
+    let (_, vectors) = data();
+    let home = temp_home();
+    let altered = vectors.join("altered-detached-text.eml");
+    let (code, out, _) = cli(home.path(), &["inspect", altered.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("content_altered"), "{out}");
+    let (code, _, err) = cli(home.path(), &["inspect", "/nonexistent/mail.eml"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("io_error"), "{err}");
+    let (code, _, _) = cli(home.path(), &["inspect"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = cli(home.path(), &["inspect", altered.to_str().unwrap(), "--at", "soon"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn trust_anchors_added_listed_and_removed_change_the_verdict() {
+    let (pki, vectors) = data();
+    let home = temp_home();
+    let msg = vectors.join("openssl-detached-sha256.eml");
+    let state = |home: &Path| {
+        let (_, out, _) = cli(home, &["inspect", msg.to_str().unwrap(), "--json", "--at", AT]);
+        serde_json::from_str::<Value>(&out).unwrap()["signature"]["state"].clone()
+    };
+    assert_eq!(state(home.path()), "untrusted");
+    trust_root(home.path(), &pki);
+    assert_eq!(state(home.path()), "valid");
+    let (_, out, _) = cli(home.path(), &["trust", "list", "--json"]);
+    let listing: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listing["anchors"][0]["source"], "user");
+    let fp = listing["anchors"][0]["certificate"]["fingerprint_sha256"].as_str().unwrap().to_string();
+    let (code, out, _) = cli(home.path(), &["trust", "remove", &fp[..16]]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(state(home.path()), "untrusted");
+    let (code, _, err) = cli(home.path(), &["trust", "add", vectors.join("expected.json").to_str().unwrap()]);
+    assert_eq!(code, 3);
+    assert!(err.contains("bad_certificate"), "{err}");
+
+    // The same through the native ops, and a CRL stored locally revokes without a network.
+    let mut host = Host::start(home.path());
+    let root = std::fs::read(pki.join("root.pem")).unwrap();
+    host.ok("trust_add", json!({"data_b64": b64(&root)}));
+    let crl = std::fs::read(pki.join("crl/intermediate.crl.pem")).unwrap();
+    assert_eq!(host.ok("trust_add", json!({"data_b64": b64(&crl)}))["crls"], 1);
+    assert_eq!(host.ok("trust_list", json!({}))["crls"], 1);
+    let revoked = std::fs::read(vectors.join("revoked-rupert-crl-passed.eml")).unwrap();
+    let v = host.ok("inspect_message", json!({"message_b64": b64(&revoked), "at": AT}));
+    assert_eq!(v["signature"]["state"], "revoked");
+    let r = host.call(json!(1), "trust_remove", json!({"fingerprint": "00000000"}));
+    assert_eq!(r["error"]["code"], "not_found");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+/// The IT folder of anchors is honoured.
+#[test]
+fn system_anchor_folder_is_trusted_as_it() {
+    let (pki, vectors) = data();
+    let home = temp_home();
+    let it = home.path().join("it-anchors");
+    std::fs::create_dir_all(&it).unwrap();
+    std::fs::copy(pki.join("root.pem"), it.join("company-root.pem")).unwrap();
+    let out = Command::new(BIN)
+        .args(["inspect", vectors.join("openssl-detached-sha256.eml").to_str().unwrap(), "--json", "--at", AT])
+        .env("SMIME_COMPANION_HOME", home.path())
+        .env("SMIME_COMPANION_SYSTEM_ANCHORS", &it)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["signature"]["state"], "valid");
+    assert_eq!(v["signature"]["layers"][0]["signers"][0]["anchor"], "it");
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+}
