@@ -286,6 +286,21 @@ pub fn oid_from_string(dotted: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// One DER element: tag, definite length, content.
+pub fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|&b| b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
 /// Unsigned big-endian integer content as lower-case hex, leading zero octets dropped.
 pub fn integer_hex(content: &[u8]) -> String {
     let trimmed: &[u8] = match content.iter().position(|&b| b != 0) {

@@ -3,6 +3,8 @@
 
 use crate::caller::Caller;
 use crate::config::Config;
+use crate::contacts::ContactCache;
+use crate::error::Result;
 use crate::home::Home;
 use crate::protocol::transfer::Transfers;
 
@@ -12,11 +14,20 @@ pub struct Context {
     pub caller: Option<Caller>,
     pub config: Config,
     pub transfers: Transfers,
+    contacts: Option<ContactCache>,
 }
 
 impl Context {
     pub fn new(home: Home, caller: Option<Caller>) -> Context {
         let config = Config::load(&home);
-        Context { home, caller, config, transfers: Transfers::default() }
+        Context { home, caller, config, transfers: Transfers::default(), contacts: None }
+    }
+
+    /// The contact cache, opened on first use and kept for the session.
+    pub fn contacts(&mut self) -> Result<&mut ContactCache> {
+        if self.contacts.is_none() {
+            self.contacts = Some(ContactCache::open(&self.home)?);
+        }
+        Ok(self.contacts.as_mut().expect("just opened"))
     }
 }

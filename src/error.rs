@@ -61,6 +61,18 @@ pub enum Error {
     WrongPassword { source: String },
     /// The file is not a PKCS#12 file, or it is truncated or corrupt.
     BadPkcs12 { source: String, reason: String },
+
+    // --- stores ---------------------------------------------------------------------------
+    /// A store (database) failed.
+    Store { path: String, reason: String },
+    /// A store is not a database, or damaged; it is left as it is.
+    StoreCorrupt { path: String, reason: String },
+    /// A store was written by a newer version; it is left as it is.
+    StoreTooNew { path: String, version: i64, supported: i64 },
+    /// Another process held the store for too long.
+    StoreBusy { path: String },
+    /// Text that should be an e-mail address is not one.
+    InvalidAddress { address: String },
 }
 
 /// Every code `Error::code` can return, with its meaning, in a stable order. The add-on must have
@@ -92,6 +104,11 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("bad_time", "A time is not in RFC 3339 form (2026-11-27T10:00:00Z)."),
     ("wrong_password", "The password does not open this PKCS#12 file or key; nothing was changed."),
     ("bad_pkcs12", "Not a PKCS#12 (.p12/.pfx) file, or truncated or corrupt."),
+    ("store_error", "The companion's database could not be read or written."),
+    ("store_corrupt", "The companion's database is damaged or not a database; it was left untouched (move it aside to start afresh)."),
+    ("store_too_new", "The database was written by a newer version of the companion; it was left untouched."),
+    ("store_busy", "Another program held the database for too long; try again."),
+    ("invalid_address", "Not an e-mail address."),
 ];
 
 /// The codes alone.
@@ -138,6 +155,11 @@ impl Error {
             Error::BadTime { .. } => "bad_time",
             Error::WrongPassword { .. } => "wrong_password",
             Error::BadPkcs12 { .. } => "bad_pkcs12",
+            Error::Store { .. } => "store_error",
+            Error::StoreCorrupt { .. } => "store_corrupt",
+            Error::StoreTooNew { .. } => "store_too_new",
+            Error::StoreBusy { .. } => "store_busy",
+            Error::InvalidAddress { .. } => "invalid_address",
         }
     }
 
@@ -176,6 +198,9 @@ impl Error {
             Error::NotFound { what, key } | Error::Ambiguous { what, key } => json!({ "what": what, "key": key }),
             Error::BadTime { value } => json!({ "value": value }),
             Error::WrongPassword { source } | Error::BadPkcs12 { source, .. } => json!({ "source": source }),
+            Error::Store { path, .. } | Error::StoreCorrupt { path, .. } | Error::StoreBusy { path } => json!({ "path": path }),
+            Error::StoreTooNew { path, version, supported } => json!({ "path": path, "version": version, "supported": supported }),
+            Error::InvalidAddress { address } => json!({ "address": address }),
             Error::InvalidRequest { .. } | Error::MissingId | Error::Internal { .. } => json!({}),
         }
     }
@@ -240,6 +265,16 @@ impl fmt::Display for Error {
             Error::BadTime { value } => write!(f, "{value:?} is not an RFC 3339 time such as 2026-11-27T10:00:00Z"),
             Error::WrongPassword { source } => write!(f, "{source}: wrong password"),
             Error::BadPkcs12 { source, reason } => write!(f, "{source}: not a usable PKCS#12 file ({reason})"),
+            Error::Store { path, reason } => write!(f, "database {path}: {reason}"),
+            Error::StoreCorrupt { path, reason } => {
+                write!(f, "database {path} is damaged ({reason}); it was left untouched: move it aside to start afresh")
+            }
+            Error::StoreTooNew { path, version, supported } => write!(
+                f,
+                "database {path} has schema version {version}, newer than this program's {supported}; update the companion"
+            ),
+            Error::StoreBusy { path } => write!(f, "database {path} is busy; try again"),
+            Error::InvalidAddress { address } => write!(f, "{address:?} is not an e-mail address"),
         }
     }
 }

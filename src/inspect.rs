@@ -1,11 +1,18 @@
 //! The `inspect_message` service shared by the native op and the CLI: gathers trust anchors,
-//! keys and known certificates, runs the analysis, and returns the verdict.
+//! keys and the contact cache's certificates, runs the analysis, harvests verified signers into
+//! the cache, and returns the verdict.
 
 use crate::certs::trust::TrustAnchors;
+use crate::contacts::{ContactCache, HarvestItem};
 use crate::context::Context;
 use crate::error::Result;
+use crate::mime::address::{normalize, parse_mailbox_list};
 use crate::smime::analyze::{inspect as analyze, InspectOptions, Inspection};
-use crate::smime::decrypt::DecryptionKey;
+use crate::smime::cms_der::CertId;
+use crate::smime::decrypt::{DecryptionKey, RecipientNames};
+use crate::smime::signature::VerifiedSigner;
+use crate::smime::verdict::{push_unique, SignatureState, Warning};
+use openssl::x509::X509;
 use std::path::PathBuf;
 
 /// Everything a caller can ask of one inspection.
@@ -15,11 +22,21 @@ pub struct InspectRequest {
     pub at: Option<i64>,
     pub return_content: bool,
     pub decrypted_by_thunderbird: bool,
+    /// Store verified signers' certificates in the contact cache.
+    pub harvest: bool,
     /// Extra trust anchors and CRLs for this call only (`--ca`, `--crl`).
     pub anchors: Vec<PathBuf>,
     pub crls: Vec<PathBuf>,
     /// Extra keys for this call only (`--p12`).
     pub keys: Vec<DecryptionKey>,
+}
+
+struct CacheNames<'a>(Option<&'a ContactCache>);
+
+impl RecipientNames for CacheNames<'_> {
+    fn email_for(&self, id: &CertId) -> Option<String> {
+        self.0.and_then(|c| crate::contacts::email_for(c, id))
+    }
 }
 
 pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<Inspection> {
@@ -33,25 +50,100 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
     for path in &req.crls {
         trust.add_call_crls(path)?;
     }
+    // The verdict never depends on the cache being usable: without it, nothing is harvested.
+    let (cache, cache_error) = match ctx.contacts() {
+        Ok(cache) => (Some(&*cache), None),
+        Err(e) => {
+            log::warn!("contact cache unavailable: {e}");
+            (None, Some(e.code()))
+        }
+    };
+    let intermediates: Vec<X509> = cache.and_then(|c| c.intermediates().ok()).unwrap_or_default();
+    let lookup = |id: &CertId| cache.and_then(|c| c.find(id).ok().flatten()).map(|c| c.x509);
     let now = crate::time::now();
     let options = InspectOptions {
         at: req.at.unwrap_or(now),
         now,
         trust: &trust,
         keys: &req.keys,
-        known_certs: &[],
-        names: &(),
+        known_certs: &intermediates,
+        lookup: &lookup,
+        names: &CacheNames(cache),
         return_content: req.return_content,
         decrypted_by_thunderbird: req.decrypted_by_thunderbird,
     };
-    let inspection = analyze(raw, &options);
+    let mut inspection = analyze(raw, &options);
+    inspection.report.contacts.error = cache_error;
+    if cache_error.is_none() {
+        if let Err(e) = remember(ctx, &mut inspection, raw, req.harvest, now) {
+            log::warn!("harvest failed: {e}");
+            inspection.report.contacts.error = Some(e.code());
+        }
+    }
     let r = &inspection.report;
     log::info!(
-        "inspected {} bytes: signature={} encryption={:?} signer={}",
+        "inspected {} bytes: signature={} encryption={:?} signer={} harvested={}",
         raw.len(),
         r.signature.state.code(),
         r.encryption.state,
         r.signature.signer.as_ref().map(|s| s.fingerprint_sha256.as_str()).unwrap_or("-"),
+        r.contacts.stored.len(),
     );
     Ok(inspection)
+}
+
+/// Whether a signature proves the signer holds the key, whatever else is wrong with it.
+fn intact(signer: &VerifiedSigner) -> bool {
+    !matches!(
+        signer.state,
+        SignatureState::Malformed
+            | SignatureState::ContentAltered
+            | SignatureState::UnsupportedAlgorithm
+            | SignatureState::SignerCertificateMissing
+    )
+}
+
+/// Harvests intact signers (when asked) and reports key changes and renewals for them.
+fn remember(ctx: &mut Context, inspection: &mut Inspection, raw: &[u8], harvest: bool, now: i64) -> Result<()> {
+    let cache = ctx.contacts()?;
+    let root = crate::mime::Entity::parse(raw);
+    let display_name = root
+        .header("from")
+        .and_then(|f| parse_mailbox_list(&f).into_iter().next())
+        .and_then(|m| m.name)
+        .map(|n| crate::logging::sanitize(&n, 200));
+    let date = root.header("date").and_then(|d| crate::time::parse_rfc5322_date(&d));
+    for signer in inspection.signers.iter().filter(|s| intact(s)) {
+        if harvest {
+            let item = HarvestItem {
+                cert: signer.cert.clone(),
+                chain: signer.chain.clone(),
+                trusted: signer.trusted,
+                revoked: signer.state == SignatureState::Revoked,
+                capabilities: signer.desc.capabilities.clone(),
+                key_preference: signer.desc.encryption_key_preference.clone(),
+                signing_time: signer.desc.signing_time,
+                message_date: date,
+                display_name: display_name.clone(),
+            };
+            cache.harvest(&item, now)?;
+            inspection.report.contacts.stored.push(signer.cert.fingerprint_sha256());
+        }
+        let fp = signer.cert.fingerprint_sha256();
+        for address in signer.cert.emails().iter().filter_map(|e| normalize(e)) {
+            for event in cache.history(&address)? {
+                if event.fingerprint.as_deref() == Some(fp.as_str()) && matches!(event.event.as_str(), "key_changed" | "renewed") {
+                    let code = if event.event == "key_changed" { "key_changed" } else { "renewed" };
+                    push_unique(
+                        &mut inspection.report.signature.warnings,
+                        Warning::new(code)
+                            .with("address", address.clone())
+                            .with("previous_fingerprint", event.previous_fingerprint.clone().unwrap_or_default())
+                            .with("since", event.at.clone()),
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }

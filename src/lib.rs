@@ -7,6 +7,7 @@ pub mod caller;
 pub mod certs;
 pub mod cli;
 pub mod config;
+pub mod contacts;
 pub mod context;
 pub mod error;
 pub mod ffi;

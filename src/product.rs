@@ -15,5 +15,14 @@ pub const HOST_NAME: &str = "smime_companion";
 /// The bundled add-on's ID, read at build time from `extension/manifest.json`.
 pub const ADDON_ID: &str = env!("SMIME_COMPANION_ADDON_ID");
 
+/// File name of the packaged add-on (`installer/package-xpi.sh`), as installers place it.
+pub const XPI_FILE_NAME: &str = "smime-companion.xpi";
+
+/// File names of the PKCS#11 module library, installed beside the host binary (Linux, macOS,
+/// Windows). Installers register it only when the file is there.
+pub const PKCS11_LIBRARY_LINUX: &str = "libsmime_companion_pkcs11.so";
+pub const PKCS11_LIBRARY_MACOS: &str = "libsmime_companion_pkcs11.dylib";
+pub const PKCS11_LIBRARY_WINDOWS: &str = "smime_companion_pkcs11.dll";
+
 /// Version of the wire protocol described in `docs/PROTOCOL.md`. Bumped on incompatible changes.
 pub const PROTOCOL_VERSION: u32 = 1;

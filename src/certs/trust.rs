@@ -113,8 +113,11 @@ impl TrustAnchors {
 /// Which use a chain is verified for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
+    /// OpenSSL's S/MIME signing purpose (key usage and extended key usage of the signer).
     SmimeSign,
-    SmimeEncrypt,
+    /// The chain alone; the caller checks the certificate's usage itself. OpenSSL's S/MIME
+    /// encryption purpose demands keyEncipherment, which EC certificates (keyAgreement) lack.
+    ChainOnly,
 }
 
 /// One problem OpenSSL found while verifying a chain.
@@ -239,7 +242,7 @@ fn verify_inner(
     param.set_flags(flags)?;
     param.set_purpose(match purpose {
         Purpose::SmimeSign => X509PurposeId::SMIME_SIGN,
-        Purpose::SmimeEncrypt => X509PurposeId::SMIME_ENCRYPT,
+        Purpose::ChainOnly => X509PurposeId::ANY,
     })?;
     builder.set_param(&param)?;
     let store: X509Store = builder.build();

@@ -36,6 +36,7 @@ pub fn call_keys(p12s: &[PathBuf], passwords: &[PathBuf]) -> Result<Vec<Decrypti
 
 pub fn cmd_inspect(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
+    let harvest = !args.flag("--no-harvest");
     let anchors: Vec<PathBuf> = args.values("--ca")?.into_iter().map(PathBuf::from).collect();
     let crls: Vec<PathBuf> = args.values("--crl")?.into_iter().map(PathBuf::from).collect();
     let p12s: Vec<PathBuf> = args.values("--p12")?.into_iter().map(PathBuf::from).collect();
@@ -56,7 +57,7 @@ pub fn cmd_inspect(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
         std::fs::read(&file).map_err(|e| Error::io(&file, e))?
     };
     let keys = call_keys(&p12s, &passwords)?;
-    let request = InspectRequest { at, anchors, crls, keys, ..InspectRequest::default() };
+    let request = InspectRequest { at, anchors, crls, keys, harvest, ..InspectRequest::default() };
     let inspection = inspect(&mut ctx, &raw, &request)?;
     if let (Some(path), Some(content)) = (&content_out, &inspection.content) {
         crate::home::write_private_file(path, content)?;

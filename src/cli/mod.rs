@@ -5,6 +5,7 @@
 //! 2 usage error; 3 input, data or I/O error.
 
 pub mod args;
+mod contacts;
 mod inspect;
 mod install;
 mod trust;
@@ -78,7 +79,7 @@ pub struct Command {
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "inspect",
-        usage: "FILE.eml [--json] [--at TIME] [--ca PEM]... [--crl FILE]... [--p12 FILE --password-file FILE]... [--content OUT]",
+        usage: "FILE.eml [--json] [--at TIME] [--ca PEM]... [--crl FILE]... [--p12 FILE --password-file FILE]... [--content OUT] [--no-harvest]",
         summary: "Verify and decrypt a message and explain the result",
         help: "  FILE.eml          the raw message (- for stdin)\n  \
                --json            print the same JSON as the inspect_message op (docs/INSPECT.md)\n  \
@@ -87,7 +88,8 @@ pub static COMMANDS: &[Command] = &[
                --crl FILE        also use these CRLs, for this call only\n  \
                --p12 FILE        decrypt with this PKCS#12 key, for this call only\n  \
                --password-file F its password (first line of F)\n  \
-               --content OUT     write the verified or decrypted inner message to OUT\n\n\
+               --content OUT     write the verified or decrypted inner message to OUT\n  \
+               --no-harvest      do not store the signer's certificate in the contact cache\n\n\
                Exit status 0 whenever the message could be analysed, whatever the verdict.\n",
         run: inspect::cmd_inspect,
     },
@@ -108,6 +110,20 @@ pub static COMMANDS: &[Command] = &[
         summary: "Remove the registration that install wrote",
         help: "  Removes only manifests named smime_companion.json that are ours.\n",
         run: install::cmd_uninstall,
+    },
+    Command {
+        name: "contacts",
+        usage: "list|show ADDRESS|delete ADDRESS|delete-cert FP|import FILE|export ADDRESS|check ADDRESS...|stats [--json]",
+        summary: "Manage the certificates collected from your contacts' signed mail",
+        help: "  list [--search S] [--limit N] [--offset N] [--sort address|last_seen|expiry]\n  \
+               show ADDRESS           certificates, the one encryption uses (or why none), history\n  \
+               delete ADDRESS         delete the contact and its certificates\n  \
+               delete-cert FP         delete one certificate by SHA-256 fingerprint (or prefix)\n  \
+               import FILE            PEM, DER, .cer/.crt or .p7c/.p7b\n  \
+               export ADDRESS [--format pem|der|p7c] [--out FILE]\n  \
+               check ADDRESS...       can each address receive encrypted mail? (exit 1 if not all)\n  \
+               stats                  counts and database size\n",
+        run: contacts::cmd_contacts,
     },
     Command {
         name: "trust",

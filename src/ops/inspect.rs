@@ -48,9 +48,9 @@ pub fn inspect_message(ctx: &mut Context, params: Value) -> Result<Value> {
         at,
         return_content: p.return_content,
         decrypted_by_thunderbird: p.decrypted_by_thunderbird,
+        harvest: p.harvest,
         ..InspectRequest::default()
     };
-    let _ = p.harvest; // the contact cache harvests from here once it exists
     let inspection = inspect(ctx, &raw, &request)?;
     reply(inspection.report)
 }

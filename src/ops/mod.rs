@@ -1,10 +1,12 @@
 //! The op table: every operation the add-on can ask for. Handlers live in one file per area; each
 //! turns `params` into a typed struct, calls the domain layer, and returns a typed result.
 
+mod contacts;
 mod inspect;
 mod session;
 mod trust;
 
+pub use contacts::{parse_sort as parse_contacts_sort, MAX_PAGE as MAX_CONTACTS_PAGE};
 pub use trust::listing as trust_listing;
 
 use crate::error::{Error, Result};
@@ -33,6 +35,54 @@ pub static OPS: &[Op] = &[
         params: "{message_b64 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?}",
         help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md).",
         handler: inspect::inspect_message,
+    },
+    Op {
+        name: "contacts_list",
+        params: "{search?, offset?, limit?, sort?}",
+        help: "Lists contacts (address or name containing `search`), paged; sort by address, last_seen or expiry.",
+        handler: contacts::contacts_list,
+    },
+    Op {
+        name: "contacts_show",
+        params: "{address}",
+        help: "One contact: all certificates, which one encryption would use (or why none), and the history.",
+        handler: contacts::contacts_show,
+    },
+    Op {
+        name: "contacts_delete",
+        params: "{address}",
+        help: "Deletes a contact together with its certificates (the fix for a stale or wrong key).",
+        handler: contacts::contacts_delete,
+    },
+    Op {
+        name: "contacts_delete_certificate",
+        params: "{fingerprint}",
+        help: "Deletes one certificate by SHA-256 fingerprint (or a unique prefix).",
+        handler: contacts::contacts_delete_certificate,
+    },
+    Op {
+        name: "contacts_import",
+        params: "{data_b64 or transfer}",
+        help: "Imports certificates: PEM, DER, .cer/.crt, .p7c/.p7b bundles (also an attachment's bytes).",
+        handler: contacts::contacts_import,
+    },
+    Op {
+        name: "contacts_export",
+        params: "{address, format?}",
+        help: "Exports a contact's certificates as pem (default), der or p7c.",
+        handler: contacts::contacts_export,
+    },
+    Op {
+        name: "recipients_check",
+        params: "{addresses}",
+        help: "For each address: the certificate encryption would use, or the reason there is none.",
+        handler: contacts::recipients_check,
+    },
+    Op {
+        name: "contacts_stats",
+        params: "{}",
+        help: "Counts of contacts, certificates, intermediates, untrusted, expired and expiring ones; database size.",
+        handler: contacts::contacts_stats,
     },
     Op {
         name: "trust_list",

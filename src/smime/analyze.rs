@@ -32,6 +32,7 @@ pub struct InspectOptions<'a> {
     pub trust: &'a TrustAnchors,
     pub keys: &'a [DecryptionKey],
     pub known_certs: &'a [X509],
+    pub lookup: &'a dyn Fn(&crate::smime::cms_der::CertId) -> Option<X509>,
     pub names: &'a dyn RecipientNames,
     pub return_content: bool,
     pub decrypted_by_thunderbird: bool,
@@ -143,7 +144,7 @@ fn smime_type(e: &Entity<'_>) -> String {
 
 impl<'o> Walk<'o> {
     fn env(&self) -> VerifyEnv<'o> {
-        VerifyEnv { trust: self.opts.trust, at: self.opts.at, known_certs: self.opts.known_certs }
+        VerifyEnv { trust: self.opts.trust, at: self.opts.at, known_certs: self.opts.known_certs, lookup: self.opts.lookup }
     }
 
     /// Unwraps one S/MIME layer at `e` (a root in the chain) and continues below it.
@@ -465,6 +466,7 @@ impl<'o> Walk<'o> {
                 encryption,
                 message,
                 content: content_out,
+                contacts: HarvestReport::default(),
             },
             signers: harvested,
             carried_certs: self.carried,

@@ -20,9 +20,10 @@ pub struct VerifyEnv<'a> {
     pub trust: &'a TrustAnchors,
     /// The time certificates are judged at.
     pub at: i64,
-    /// Certificates known from elsewhere (the contact cache): signer certificates a message
-    /// left out, and intermediates.
+    /// Certificates known from elsewhere (the contact cache's intermediates).
     pub known_certs: &'a [X509],
+    /// Finds a signer's certificate the message left out (in the contact cache).
+    pub lookup: &'a dyn Fn(&cms_der::CertId) -> Option<X509>,
 }
 
 /// The header fields the identity and time rules look at.
@@ -108,6 +109,11 @@ pub fn verify_signed(
     let message_crls: Vec<X509Crl> = cms.crls();
     let mut candidates = message_x509.clone();
     candidates.extend(env.known_certs.iter().cloned());
+    for signer in &desc.signers {
+        if !message_certs.iter().any(|c| signer.id.matches(c)) {
+            candidates.extend((env.lookup)(&signer.id));
+        }
+    }
 
     let outcome = cms.verify_signers(detached, &candidates);
     let mut result = VerifiedLayer {

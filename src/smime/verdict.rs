@@ -254,12 +254,22 @@ pub struct ContentOut {
     pub mime_b64: Option<String>,
 }
 
+/// What the contact cache did with the message's signers.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HarvestReport {
+    /// SHA-256 fingerprints of the signer certificates stored or refreshed.
+    pub stored: Vec<String>,
+    /// The error code when the cache could not be used (the verdict is unaffected).
+    pub error: Option<&'static str>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct InspectReport {
     pub signature: SignatureReport,
     pub encryption: EncryptionReport,
     pub message: MessageInfo,
     pub content: Option<ContentOut>,
+    pub contacts: HarvestReport,
 }
 
 #[cfg(test)]

@@ -197,3 +197,4 @@ pub fn cli(home: &Path, args: &[&str]) -> (i32, String, String) {
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+pub mod certgen;

@@ -1,0 +1,179 @@
+//! `contacts list|show|delete|delete-cert|import|export|check|stats`: the contact cache, with the
+//! same semantics as the native ops; `--json` prints what the op returns.
+
+use super::{Args, CliError, Globals, UsageError, EXIT_OK, EXIT_PROBLEM};
+use crate::contacts::service::{self, RecipientCheckOrInvalid};
+use crate::contacts::{parse_address, ExportFormat, ListQuery};
+use crate::error::Error;
+use crate::logging::sanitize;
+use serde::Serialize;
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
+    println!("{}", serde_json::to_string_pretty(value).map_err(|e| Error::Internal { reason: e.to_string() })?);
+    Ok(())
+}
+
+pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
+    let json = args.flag("--json");
+    let action = args.required("list, show, delete, delete-cert, import, export, check or stats")?;
+    match action.as_str() {
+        "list" => {
+            let search = args.value("--search")?;
+            let limit = number(args.value("--limit")?, 50)?.clamp(1, crate::ops::MAX_CONTACTS_PAGE);
+            let offset = number(args.value("--offset")?, 0)?;
+            let sort = crate::ops::parse_contacts_sort("contacts list", args.value("--sort")?.as_deref())?;
+            args.finish()?;
+            let mut ctx = globals.context()?;
+            let page = ctx.contacts()?.list(&ListQuery { search, offset, limit, sort })?;
+            if json {
+                return print_json(&page).map(|_| EXIT_OK);
+            }
+            for c in &page.items {
+                let flags = if c.warnings.is_empty() { String::new() } else { format!("  [{}]", c.warnings.join(", ")) };
+                println!(
+                    "{:<40} {:>2} cert(s)  until {}{}",
+                    sanitize(&c.address, 200),
+                    c.certificates,
+                    c.latest_expiry.as_deref().unwrap_or("-"),
+                    flags
+                );
+            }
+            println!("{} of {} contact(s)", page.items.len(), page.total);
+        }
+        "show" => {
+            let address = args.required("ADDRESS")?;
+            args.finish()?;
+            let mut ctx = globals.context()?;
+            let details = service::show(&mut ctx, &address)?;
+            if json {
+                return print_json(&details).map(|_| EXIT_OK);
+            }
+            println!("{}{}", details.address, details.name.as_deref().map(|n| format!(" ({})", sanitize(n, 200))).unwrap_or_default());
+            for c in &details.certificates {
+                println!(
+                    "  {}  {}  {} .. {}  {:?}{}{}",
+                    c.summary.fingerprint_sha256,
+                    sanitize(&c.summary.subject, 120),
+                    c.summary.not_before,
+                    c.summary.not_after,
+                    c.source,
+                    if c.can_encrypt { "" } else { "  no-encryption" },
+                    if c.revoked { "  revoked" } else { "" },
+                );
+            }
+            match (&details.encryption.certificate, details.encryption.reason) {
+                (Some(c), _) => println!("  encryption uses {}", c.summary.fingerprint_sha256),
+                (None, Some(r)) => println!("  cannot encrypt: {}", service::reason_code(r)),
+                _ => {}
+            }
+            for h in &details.history {
+                println!("  {}  {}  {}", h.at, h.event, h.fingerprint.as_deref().unwrap_or(""));
+            }
+        }
+        "delete" => {
+            let address = args.required("ADDRESS")?;
+            args.finish()?;
+            let mut ctx = globals.context()?;
+            let address = parse_address(&address)?;
+            let deleted = ctx.contacts()?.delete_contact(&address, crate::time::now())?;
+            if json {
+                return print_json(&serde_json::json!({ "address": address, "deleted_certificates": deleted })).map(|_| EXIT_OK);
+            }
+            println!("deleted {address} and {} certificate(s)", deleted.len());
+        }
+        "delete-cert" => {
+            let fp = args.required("FINGERPRINT")?;
+            args.finish()?;
+            let mut ctx = globals.context()?;
+            let deleted = ctx.contacts()?.delete_certificate(&fp, crate::time::now())?;
+            if json {
+                return print_json(&serde_json::json!({ "deleted": deleted })).map(|_| EXIT_OK);
+            }
+            println!("deleted certificate {deleted}");
+        }
+        "import" => {
+            let file = args.required("FILE")?;
+            args.finish()?;
+            let mut ctx = globals.context()?;
+            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            let outcome = service::import_bytes(&mut ctx, &bytes, &file)?;
+            if json {
+                return print_json(&outcome).map(|_| EXIT_OK);
+            }
+            println!(
+                "imported {} certificate(s), {} already known, {} intermediate(s); addresses: {}",
+                outcome.imported,
+                outcome.already_known,
+                outcome.intermediates,
+                outcome.addresses.join(", ")
+            );
+            if !outcome.without_address.is_empty() {
+                println!("skipped {} certificate(s) without an e-mail address", outcome.without_address.len());
+            }
+            for c in &outcome.continuity {
+                println!("{}: {} (before: {})", c.event, c.address, c.previous_fingerprint);
+            }
+        }
+        "export" => {
+            let address = args.required("ADDRESS")?;
+            let format_name = args.value("--format")?.unwrap_or_else(|| "pem".into());
+            let out = args.path("--out")?;
+            args.finish()?;
+            let format = ExportFormat::parse(&format_name).ok_or_else(|| UsageError(format!("--format {format_name:?}: use pem, der or p7c")))?;
+            let mut ctx = globals.context()?;
+            let (bytes, _) = service::export_contact(&mut ctx, &address, format)?;
+            match out {
+                Some(path) => std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?,
+                None if format == ExportFormat::Pem => print!("{}", String::from_utf8_lossy(&bytes)),
+                None => return Err(UsageError("binary formats need --out FILE".into()).into()),
+            }
+        }
+        "check" => {
+            let addresses = args.rest();
+            args.finish()?;
+            if addresses.is_empty() {
+                return Err(UsageError("give one or more addresses".into()).into());
+            }
+            let mut ctx = globals.context()?;
+            let results = service::check(&mut ctx, &addresses)?;
+            let all_ok = results.iter().all(|r| r.reason_code().is_none());
+            if json {
+                print_json(&serde_json::json!({ "recipients": results }))?;
+            } else {
+                for r in &results {
+                    match r {
+                        RecipientCheckOrInvalid::Checked(c) => match (&c.certificate, c.reason) {
+                            (Some(cert), _) => println!("{}: can encrypt ({})", c.address, cert.summary.fingerprint_sha256),
+                            (None, Some(reason)) => println!("{}: {}", c.address, service::reason_code(reason)),
+                            _ => {}
+                        },
+                        RecipientCheckOrInvalid::Invalid { address, reason, .. } => println!("{address}: {reason}"),
+                    }
+                }
+            }
+            // Scripts can tell "everyone can receive encrypted mail" from the status.
+            return Ok(if all_ok { EXIT_OK } else { EXIT_PROBLEM });
+        }
+        "stats" => {
+            args.finish()?;
+            let mut ctx = globals.context()?;
+            let stats = ctx.contacts()?.stats(crate::time::now())?;
+            if json {
+                return print_json(&stats).map(|_| EXIT_OK);
+            }
+            println!(
+                "{} contact(s), {} certificate(s), {} intermediate(s), {} untrusted, {} expired, {} expiring within 30 days, {} bytes",
+                stats.contacts, stats.certificates, stats.intermediates, stats.untrusted, stats.expired, stats.expiring_within_30_days, stats.database_bytes
+            );
+        }
+        other => return Err(UsageError(format!("unknown contacts action {other:?}")).into()),
+    }
+    Ok(EXIT_OK)
+}
+
+fn number(value: Option<String>, default: usize) -> Result<usize, UsageError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| UsageError(format!("{v:?} is not a number"))),
+    }
+}

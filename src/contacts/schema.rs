@@ -1,0 +1,96 @@
+//! The contact cache's schema and its forward migrations. `PRAGMA user_version` holds the
+//! version; each migration runs in the same transaction that bumps it, so a crash leaves the
+//! database at one version or the next, never between.
+
+use rusqlite::{Connection, Transaction};
+
+/// The version this build writes.
+pub const CURRENT_VERSION: i64 = 2;
+
+/// Migration `i` takes the database from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: certificates, the addresses they hold, contacts and their history.
+    r#"
+    CREATE TABLE certificates (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        der BLOB NOT NULL,
+        subject TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        subject_key_id TEXT,
+        not_before INTEGER NOT NULL,
+        not_after INTEGER NOT NULL,
+        is_ca INTEGER NOT NULL DEFAULT 0,
+        can_encrypt INTEGER NOT NULL DEFAULT 0,
+        trusted INTEGER NOT NULL DEFAULT 0,
+        revoked INTEGER NOT NULL DEFAULT 0,
+        source TEXT NOT NULL,
+        capabilities TEXT,
+        key_preference TEXT,
+        signing_time INTEGER,
+        message_date INTEGER,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    );
+    CREATE INDEX certificates_issuer_serial ON certificates(issuer, serial);
+    CREATE INDEX certificates_subject_key_id ON certificates(subject_key_id);
+    CREATE TABLE addresses (
+        address TEXT NOT NULL,
+        certificate_id INTEGER NOT NULL REFERENCES certificates(id) ON DELETE CASCADE,
+        PRIMARY KEY (address, certificate_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX addresses_certificate ON addresses(certificate_id);
+    CREATE TABLE contacts (
+        address TEXT PRIMARY KEY,
+        name TEXT,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE history (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        fingerprint TEXT,
+        previous_fingerprint TEXT,
+        source TEXT
+    );
+    CREATE INDEX history_address ON history(address, at);
+    "#,
+    // 1 -> 2: the public key's own fingerprint, so a re-issued certificate for the same key is
+    // not mistaken for a key change; backfilled from the stored certificates by the caller.
+    r#"
+    ALTER TABLE certificates ADD COLUMN key_sha256 TEXT;
+    CREATE INDEX certificates_key ON certificates(key_sha256);
+    "#,
+];
+
+/// Brings a database up to `CURRENT_VERSION`. Returns the version it found.
+pub fn migrate(conn: &mut Connection, backfill: impl Fn(&Transaction<'_>, i64) -> rusqlite::Result<()>) -> rusqlite::Result<i64> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for version in found..CURRENT_VERSION {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > version {
+            tx.commit()?;
+            continue;
+        }
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        backfill(&tx, version + 1)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", version + 1))?;
+        tx.commit()?;
+    }
+    Ok(found)
+}
+
+/// The schema as it stood at `version`, for migration tests.
+pub fn create_at_version(conn: &mut Connection, version: i64) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for sql in &MIGRATIONS[..version as usize] {
+        tx.execute_batch(sql)?;
+    }
+    tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+    tx.commit()
+}

@@ -1,0 +1,104 @@
+//! Contact-cache operations with the same semantics for the native ops and the CLI.
+
+use super::select::{check as check_one, Reason, RecipientCheck, TrustJudge};
+use super::{export, parse_address, ExportFormat, HistoryEntry, ImportOutcome, Source, StoredCertInfo};
+use crate::certs::trust::{parse_certificates, TrustAnchors};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactDetails {
+    pub address: String,
+    pub name: Option<String>,
+    pub certificates: Vec<StoredCertInfo>,
+    /// Which certificate encryption would use, or why none.
+    pub encryption: RecipientCheck,
+    pub history: Vec<HistoryEntry>,
+}
+
+fn judge<'a>(ctx: &mut Context, anchors: &'a TrustAnchors) -> Result<TrustJudge<'a>> {
+    Ok(TrustJudge { anchors, intermediates: ctx.contacts()?.intermediates()?, now: crate::time::now() })
+}
+
+/// One contact with all its certificates, the encryption choice and the history.
+pub fn show(ctx: &mut Context, address: &str) -> Result<ContactDetails> {
+    let address = parse_address(address)?;
+    let anchors = TrustAnchors::load(&ctx.home);
+    let judge = judge(ctx, &anchors)?;
+    let cache = ctx.contacts()?;
+    let certificates = cache.certificates_for(&address)?;
+    let history = cache.history(&address)?;
+    if certificates.is_empty() && history.is_empty() {
+        return Err(Error::NotFound { what: "contact".into(), key: address });
+    }
+    Ok(ContactDetails {
+        name: cache.contact_name(&address)?,
+        certificates: certificates.iter().map(|c| c.info()).collect(),
+        encryption: check_one(cache, &address, &judge)?,
+        history,
+        address,
+    })
+}
+
+/// `recipients_check`: for each address, the certificate encryption would use or why none.
+/// An entry that is not an address gets reason `invalid_address`; the others are still checked.
+pub fn check(ctx: &mut Context, addresses: &[String]) -> Result<Vec<RecipientCheckOrInvalid>> {
+    let anchors = TrustAnchors::load(&ctx.home);
+    let judge = judge(ctx, &anchors)?;
+    let cache = ctx.contacts()?;
+    addresses
+        .iter()
+        .map(|raw| match parse_address(raw) {
+            Ok(address) => check_one(cache, &address, &judge).map(RecipientCheckOrInvalid::Checked),
+            Err(_) => Ok(RecipientCheckOrInvalid::Invalid {
+                address: crate::logging::sanitize(raw, 200),
+                can_encrypt: false,
+                reason: "invalid_address",
+            }),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum RecipientCheckOrInvalid {
+    Checked(RecipientCheck),
+    Invalid { address: String, can_encrypt: bool, reason: &'static str },
+}
+
+impl RecipientCheckOrInvalid {
+    pub fn reason_code(&self) -> Option<String> {
+        match self {
+            RecipientCheckOrInvalid::Checked(c) => c.reason.map(|r| reason_code(r)),
+            RecipientCheckOrInvalid::Invalid { reason, .. } => Some(reason.to_string()),
+        }
+    }
+}
+
+pub fn reason_code(r: Reason) -> String {
+    serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// Imports certificates from file bytes (PEM, DER, .p7c/.p7b bundles, .cer/.crt).
+pub fn import_bytes(ctx: &mut Context, bytes: &[u8], source_name: &str) -> Result<ImportOutcome> {
+    let certs = parse_certificates(bytes).map_err(|e| Error::BadCertificate { path: source_name.into(), reason: e.0 })?;
+    let outcome = ctx.contacts()?.import(&certs, Source::Import, crate::time::now())?;
+    if outcome.imported == 0 && outcome.already_known == 0 && outcome.intermediates == 0 {
+        return Err(Error::BadCertificate {
+            path: source_name.into(),
+            reason: "the certificate holds no e-mail address, so it cannot belong to a contact".into(),
+        });
+    }
+    Ok(outcome)
+}
+
+/// Exports a contact's certificates.
+pub fn export_contact(ctx: &mut Context, address: &str, format: ExportFormat) -> Result<(Vec<u8>, usize)> {
+    let address = parse_address(address)?;
+    let certs: Vec<_> = ctx.contacts()?.certificates_for(&address)?.into_iter().map(|c| c.cert).collect();
+    if certs.is_empty() {
+        return Err(Error::NotFound { what: "contact".into(), key: address });
+    }
+    Ok((export(&certs, format)?, certs.len()))
+}
