@@ -6,7 +6,8 @@
 //!   whether all signers are good);
 //! - the certificates and CRLs a message carries;
 //! - a verify callback, so chain verification reports every problem, not only the first;
-//! - adding CRLs to a store.
+//! - adding CRLs to a store, and per-verification time, flags, purpose and CRLs, so one store
+//!   (with the system's CA certificates loaded once) serves every verification of a run.
 #![allow(non_camel_case_types)]
 
 use libc::{c_int, c_void};
@@ -52,6 +53,15 @@ extern "C" {
     pub fn X509_STORE_CTX_get_error(ctx: *const X509_STORE_CTX) -> c_int;
     pub fn X509_STORE_CTX_get_error_depth(ctx: *const X509_STORE_CTX) -> c_int;
     pub fn X509_STORE_add_crl(store: *mut X509_STORE, x: *mut X509_CRL) -> c_int;
+    pub fn X509_STORE_CTX_get0_param(ctx: *mut X509_STORE_CTX) -> *mut openssl_sys::X509_VERIFY_PARAM;
+    pub fn X509_STORE_CTX_set_purpose(ctx: *mut X509_STORE_CTX, purpose: c_int) -> c_int;
+    pub fn X509_STORE_CTX_set0_crls(ctx: *mut X509_STORE_CTX, sk: *mut OPENSSL_STACK);
+    pub fn X509_VERIFY_PARAM_set_time(param: *mut openssl_sys::X509_VERIFY_PARAM, t: libc::time_t);
+    pub fn X509_VERIFY_PARAM_set_flags(param: *mut openssl_sys::X509_VERIFY_PARAM, flags: libc::c_ulong) -> c_int;
+    pub fn X509_get_default_cert_dir() -> *const libc::c_char;
+    pub fn X509_get_default_cert_file() -> *const libc::c_char;
+    pub fn OPENSSL_sk_new_null() -> *mut OPENSSL_STACK;
+    pub fn OPENSSL_sk_push(st: *mut OPENSSL_STACK, data: *const c_void) -> c_int;
 
     pub fn OPENSSL_sk_num(st: *const OPENSSL_STACK) -> c_int;
     pub fn OPENSSL_sk_value(st: *const OPENSSL_STACK, i: c_int) -> *mut c_void;

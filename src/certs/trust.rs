@@ -11,7 +11,7 @@ use crate::ffi;
 use crate::home::{create_private_dir, system_dir, Home, SYSTEM_ANCHORS_ENV};
 use foreign_types::ForeignTypeRef;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
-use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
+use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509Crl, X509PurposeId, X509StoreContext, X509};
 use serde::Serialize;
 use std::cell::RefCell;
@@ -50,6 +50,8 @@ pub struct TrustAnchors {
     pub use_system: bool,
     /// Files in the folders that could not be read (reported by `trust list` and doctor).
     pub problems: Vec<String>,
+    /// The OpenSSL store, built on first use and shared by every verification of the run.
+    store: std::sync::OnceLock<Option<X509Store>>,
 }
 
 /// The system-wide folder of extra anchors IT manages.
@@ -89,10 +91,37 @@ impl TrustAnchors {
         }
     }
 
+    /// The store of anchors and stored CRLs. The system's CA certificates are looked up by
+    /// hash in the certificate folder, one file per issuer as needed, rather than parsing the
+    /// whole bundle for every run; where there is no hashed folder, the bundle file is loaded.
+    fn store(&self) -> Option<&X509Store> {
+        self.store
+            .get_or_init(|| {
+                let build = || -> std::result::Result<X509Store, openssl::error::ErrorStack> {
+                    let mut builder = X509StoreBuilder::new()?;
+                    if self.use_system {
+                        add_system_store(&mut builder)?;
+                    }
+                    for a in &self.anchors {
+                        // The same anchor may be listed twice (IT and user); OpenSSL refuses duplicates.
+                        let _ = builder.add_cert(a.cert.x509.clone());
+                    }
+                    for crl in &self.crls {
+                        unsafe { ffi::X509_STORE_add_crl(builder.as_ptr(), crl.crl.as_ptr()) };
+                    }
+                    let _ = openssl::error::ErrorStack::get();
+                    Ok(builder.build())
+                };
+                build().map_err(|e| log::warn!("trust store could not be built: {e}")).ok()
+            })
+            .as_ref()
+    }
+
     /// Adds anchors for this call only (`--ca`).
     pub fn add_call_anchors(&mut self, path: &Path) -> Result<()> {
         let certs = read_certificates(path).map_err(|e| Error::BadCertificate { path: path.display().to_string(), reason: e.0 })?;
         self.anchors.extend(certs.into_iter().map(|cert| Anchor { cert, source: AnchorSource::Call, path: Some(path.to_path_buf()) }));
+        self.store = std::sync::OnceLock::new();
         Ok(())
     }
 
@@ -100,6 +129,7 @@ impl TrustAnchors {
     pub fn add_call_crls(&mut self, path: &Path) -> Result<()> {
         let crls = read_crls(path).map_err(|e| Error::BadCertificate { path: path.display().to_string(), reason: e.0 })?;
         self.crls.extend(crls.into_iter().map(|crl| StoredCrl { crl, source: AnchorSource::Call, path: Some(path.to_path_buf()) }));
+        self.store = std::sync::OnceLock::new();
         Ok(())
     }
 
@@ -169,6 +199,8 @@ pub const V_ERR_CA_MD_TOO_WEAK: i32 = 68;
 
 thread_local! {
     static COLLECTED: RefCell<Vec<ChainError>> = const { RefCell::new(Vec::new()) };
+    /// The message CRLs handed to the context being verified (freed after it is cleaned up).
+    static MESSAGE_CRLS: std::cell::Cell<*mut openssl_sys::OPENSSL_STACK> = const { std::cell::Cell::new(std::ptr::null_mut()) };
 }
 
 /// Records every error and lets verification go on, so all problems are reported at once.
@@ -218,46 +250,54 @@ fn verify_inner(
     at: i64,
     purpose: Purpose,
 ) -> std::result::Result<ChainOutcome, openssl::error::ErrorStack> {
-    let mut builder = X509StoreBuilder::new()?;
-    if anchors.use_system {
-        builder.set_default_paths()?;
-    }
-    for a in &anchors.anchors {
-        // The same anchor may be listed twice (IT and user); OpenSSL refuses duplicates.
-        let _ = builder.add_cert(a.cert.x509.clone());
-    }
-    let mut crl_count = 0;
-    for crl in anchors.crls.iter().map(|c| &c.crl).chain(extra_crls) {
-        if unsafe { ffi::X509_STORE_add_crl(builder.as_ptr(), crl.as_ptr()) } == 1 {
-            crl_count += 1;
-        }
-    }
-    let _ = openssl::error::ErrorStack::get();
-    let mut param = X509VerifyParam::new()?;
-    param.set_time(at as libc::time_t);
-    let mut flags = X509VerifyFlags::USE_CHECK_TIME;
-    if crl_count > 0 {
-        flags |= X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL;
-    }
-    param.set_flags(flags)?;
-    param.set_purpose(match purpose {
-        Purpose::SmimeSign => X509PurposeId::SMIME_SIGN,
-        Purpose::ChainOnly => X509PurposeId::ANY,
-    })?;
-    builder.set_param(&param)?;
-    let store: X509Store = builder.build();
+    let Some(store) = anchors.store() else {
+        return Err(openssl::error::ErrorStack::get());
+    };
+    let crl_count = anchors.crls.len() + extra_crls.len();
     let mut chain_stack = openssl::stack::Stack::new()?;
     for c in untrusted {
         chain_stack.push(c.clone())?;
     }
     COLLECTED.with(|c| c.borrow_mut().clear());
     let mut ctx = X509StoreContext::new()?;
-    let (chain, verified) = ctx.init(&store, cert, &chain_stack, |ctx| {
-        unsafe { ffi::X509_STORE_CTX_set_verify_cb(ctx.as_ptr(), Some(collect_errors)) };
+    let (chain, verified) = ctx.init(store, cert, &chain_stack, |ctx| {
+        // Time, checks and CRLs belong to this verification, not to the shared store.
+        unsafe {
+            let param = ffi::X509_STORE_CTX_get0_param(ctx.as_ptr());
+            ffi::X509_VERIFY_PARAM_set_time(param, at as libc::time_t);
+            let mut flags = X509VerifyFlags::USE_CHECK_TIME;
+            if crl_count > 0 {
+                flags |= X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL;
+            }
+            ffi::X509_VERIFY_PARAM_set_flags(param, flags.bits() as libc::c_ulong);
+            let purpose_id = match purpose {
+                Purpose::SmimeSign => X509PurposeId::SMIME_SIGN,
+                Purpose::ChainOnly => X509PurposeId::ANY,
+            };
+            ffi::X509_STORE_CTX_set_purpose(ctx.as_ptr(), purpose_id.as_raw());
+            if !extra_crls.is_empty() {
+                // The stack is only borrowed by the context for this verification; the CRLs
+                // stay owned by the caller, who outlives it.
+                let sk = ffi::OPENSSL_sk_new_null();
+                for crl in extra_crls {
+                    ffi::OPENSSL_sk_push(sk, crl.as_ptr() as *const libc::c_void);
+                }
+                ffi::X509_STORE_CTX_set0_crls(ctx.as_ptr(), sk);
+                MESSAGE_CRLS.with(|m| m.set(sk));
+            }
+            ffi::X509_STORE_CTX_set_verify_cb(ctx.as_ptr(), Some(collect_errors));
+        }
         let verified = ctx.verify_cert()?;
         let chain: Vec<X509> = ctx.chain().map(|s| s.iter().map(|c| c.to_owned()).collect()).unwrap_or_default();
         Ok((chain, verified))
     })?;
+    // The context is cleaned up by now; free the borrowed stack (not its CRLs).
+    MESSAGE_CRLS.with(|m| {
+        let sk = m.replace(std::ptr::null_mut());
+        if !sk.is_null() {
+            unsafe { ffi::OPENSSL_sk_free(sk) };
+        }
+    });
     let mut errors = COLLECTED.with(|c| std::mem::take(&mut *c.borrow_mut()));
     if !verified && errors.is_empty() {
         errors.push(ChainError { code: V_ERR_CERT_UNTRUSTED, depth: 0 });
@@ -272,6 +312,28 @@ fn verify_inner(
         _ => None,
     };
     Ok(ChainOutcome { errors, chain, anchor, crl_checked: crl_count > 0 && !crl_missing_for_leaf })
+}
+
+/// Adds the system's CA certificates: the hashed folder when it exists (lazy, per issuer),
+/// else the bundle file.
+fn add_system_store(builder: &mut X509StoreBuilder) -> std::result::Result<(), openssl::error::ErrorStack> {
+    let cstr = |p: *const libc::c_char| unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned();
+    let dir = std::env::var("SSL_CERT_DIR").unwrap_or_else(|_| cstr(unsafe { ffi::X509_get_default_cert_dir() }));
+    let hashed = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().ends_with(".0")))
+        .unwrap_or(false);
+    if hashed {
+        let lookup = builder.add_lookup(openssl::x509::store::X509Lookup::hash_dir())?;
+        lookup.add_dir(&dir, openssl::ssl::SslFiletype::PEM)?;
+        Ok(())
+    } else {
+        let file = std::env::var("SSL_CERT_FILE").unwrap_or_else(|_| cstr(unsafe { ffi::X509_get_default_cert_file() }));
+        let lookup = builder.add_lookup(openssl::x509::store::X509Lookup::file())?;
+        // A missing bundle just means no system anchors.
+        let _ = lookup.load_cert_file(&file, openssl::ssl::SslFiletype::PEM);
+        let _ = openssl::error::ErrorStack::get();
+        Ok(())
+    }
 }
 
 /// Errors that mean the chain does not reach a trusted anchor.

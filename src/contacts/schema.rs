@@ -59,10 +59,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX history_address ON history(address, at);
     "#,
     // 1 -> 2: the public key's own fingerprint, so a re-issued certificate for the same key is
-    // not mistaken for a key change; backfilled from the stored certificates by the caller.
+    // not mistaken for a key change (backfilled from the stored certificates by the caller); and
+    // an index of the few CA certificates, which every verification loads.
     r#"
     ALTER TABLE certificates ADD COLUMN key_sha256 TEXT;
     CREATE INDEX certificates_key ON certificates(key_sha256);
+    CREATE INDEX certificates_ca ON certificates(is_ca) WHERE is_ca = 1;
     "#,
 ];
 
