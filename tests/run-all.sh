@@ -9,4 +9,11 @@ installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libns
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1
 cargo bench --locked --no-run 2>&1   # benchmarks must keep compiling; they are run by hand
+# --- extension tests (begin)
+installer/debian-packages.sh nodejs
+echo "== Thunderbird add-on: unit tests (node)"
+node --test tests/extension/ 2>&1
+echo "== Thunderbird add-on: end-to-end in headless Thunderbird (screenshots in ${E2E_ARTIFACTS:-target/e2e})"
+tests/e2e/run.sh 2>&1
+# --- extension tests (end)
 echo "== all test suites passed"

@@ -1,0 +1,38 @@
+// The banner above a displayed message for problems. Thunderbird injects the banner script into
+// every newly displayed message (scripting.messageDisplay); for messages that were already open
+// it is injected by hand. The script asks the background what to show (`bannerFor`), so nothing
+// from the message ever decides its text.
+
+const SCRIPT_ID = "smime-companion-banner";
+const FILES = ["/banner/banner.js"];
+const BANNER_LOOKS = new Set(["altered", "untrusted", "problem", "mismatch", "partial", "undecryptable"]);
+
+/** Registers the banner script once; registrations outlive a suspended background page. */
+export async function registerBanner() {
+  const api = browser.scripting.messageDisplay;
+  // (Filtering by an unknown id is an error, so list them all.)
+  const known = await api.getRegisteredScripts();
+  if (!known.some((s) => s.id === SCRIPT_ID)) await api.registerScripts([{ id: SCRIPT_ID, js: FILES, runAt: "document_end" }]);
+}
+
+/** Runs the banner script in a tab whose message is already on screen (it replaces its banner). */
+export async function refreshBanner(tabId) {
+  await browser.scripting.executeScript({ target: { tabId }, files: FILES });
+}
+
+/**
+ * What the banner of a reading says, or null when the message needs no banner. `view` is the
+ * reading as describe() presents it: the banner repeats its headline and first explanation.
+ */
+export function bannerFor(view, t) {
+  const { look } = view;
+  if (!BANNER_LOOKS.has(look.name)) return null;
+  return {
+    severity: look.severity,
+    name: t("banner_name"),
+    headline: view.headline,
+    summary: view.problems[0]?.explain ?? view.summary,
+    details: t("banner_details"),
+    dismiss: t("banner_dismiss"),
+  };
+}

@@ -1,0 +1,24 @@
+// Byte helpers shared by the port and the message reader: base64 and SHA-256 hex.
+// Pure (Web Crypto only), so node's test runner can import them.
+
+const BASE64_SLICE = 0x8000; // String.fromCharCode takes its arguments on the stack; keep calls small.
+
+/** Base64 of a Uint8Array; linear time even for messages of hundreds of MiB. */
+export function toBase64(bytes) {
+  const parts = [];
+  for (let i = 0; i < bytes.length; i += BASE64_SLICE) {
+    parts.push(String.fromCharCode.apply(null, bytes.subarray(i, i + BASE64_SLICE)));
+  }
+  return btoa(parts.join(""));
+}
+
+/** Lower-case hex SHA-256 of bytes, as the protocol spells digests. */
+export async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** UTF-8 bytes of a string. */
+export function utf8(text) {
+  return new TextEncoder().encode(text);
+}

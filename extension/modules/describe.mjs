@@ -1,0 +1,239 @@
+// Turns one reading of a message into what the details popup shows: a headline, the problems
+// with what to do about each, and sections of labelled facts. Pure: texts come from `t`
+// (texts.mjs translator) and dates from `date` (format.mjs), so node can check every path.
+//
+// Names and addresses shown as "who signed" come from the certificate only, never from the
+// message header's display name, which anybody can set.
+
+import { buttonLook, certEmail, certName, summarize } from "./look.mjs";
+import { algorithmName, cipherName, distinguishedName, groupFingerprint, keyName } from "./format.mjs";
+
+const SIGNATURE_STATES_WITHOUT_PROBLEM = new Set(["valid", "none"]);
+const UNREADABLE = new Set(["no_key", "failed", "unsupported"]);
+
+/**
+ * @returns {{look, headline, summary, notices: string[], problems: object[], sections: object[]}}
+ *   problems: {title, explain, reason, advice, facts: string[]}
+ *   sections: {id, heading, lead?, rows: {label, value, kind?}[], paragraphs: string[]}
+ */
+export function describe(reading, { t, date }) {
+  const facts = summarize(reading);
+  const { signature, encryption, thunderbirdDecrypted } = facts;
+  const look = buttonLook(reading);
+  const signer = signature.signer ?? primarySigner(signature);
+
+  const notices = [];
+  if (thunderbirdDecrypted) notices.push(t("notice_thunderbird_decrypted"));
+  for (const w of signature.warnings ?? []) notices.push(t(`sigwarn_${w.code}`));
+  for (const w of encryption.warnings ?? []) notices.push(t(`encwarn_${w.code}`));
+
+  const problems = [];
+  if (UNREADABLE.has(encryption.state) && !thunderbirdDecrypted) problems.push(encryptionProblem(encryption, t));
+  if (!SIGNATURE_STATES_WITHOUT_PROBLEM.has(signature.state)) {
+    const list = signature.problems?.length ? signature.problems : [{ code: signature.state }];
+    for (const p of list) problems.push(signatureProblem(p, signature, t, date));
+  }
+
+  const sections = [];
+  if (signer) sections.push(signerSection(signer, signature, t, date));
+  const chain = primaryChain(signature);
+  if (signer && chain) sections.push(chainSection(chain, t, date));
+  if (encryption.state !== "none") sections.push(encryptionSection(encryption, thunderbirdDecrypted, t, date));
+  const layers = signature.layers ?? [];
+  if (layers.length > 1 || layers.some((l) => l.position !== "root")) sections.push(layersSection(layers, t));
+  sections.push(messageSection(facts.message, Boolean(signer), t, date));
+
+  return {
+    look,
+    headline: t.phrase(look.title),
+    summary: summaryText(look.name, signature, encryption, thunderbirdDecrypted, t),
+    notices,
+    problems,
+    sections,
+  };
+}
+
+// One short paragraph under the headline. Problems explain themselves in their own cards, so
+// for them this stays empty instead of saying the same twice.
+function summaryText(lookName, signature, encryption, thunderbirdDecrypted, t) {
+  if (lookName === "undecryptable") return "";
+  if (!SIGNATURE_STATES_WITHOUT_PROBLEM.has(signature.state)) return "";
+  const parts = [t(`state_${signature.state}_explain`)];
+  if (encryption.state === "decrypted") parts.push(t(encryption.authenticated ? "enc_authenticated" : "enc_not_authenticated"));
+  return parts.join(" ");
+}
+
+function primaryLayer(signature) {
+  return (signature.layers ?? []).find((l) => l.position === "root") ?? null;
+}
+
+function primarySigner(signature) {
+  return primaryLayer(signature)?.signers?.[0]?.certificate ?? null;
+}
+
+function primarySignerInfo(signature) {
+  return primaryLayer(signature)?.signers?.[0] ?? null;
+}
+
+function primaryChain(signature) {
+  const info = primarySignerInfo(signature);
+  return info ? { chain: info.chain ?? [], anchor: info.anchor ?? null } : null;
+}
+
+function signatureProblem(problem, signature, t, date) {
+  const code = problem.code ?? signature.state;
+  const facts = [];
+  if (Number.isInteger(problem.depth)) facts.push(problem.depth === 0 ? t("fact_depth_signer") : t("fact_depth_issuer", [problem.depth]));
+  if (problem.not_after) facts.push(t("fact_not_after", [date(problem.not_after) ?? problem.not_after]));
+  if (problem.not_before) facts.push(t("fact_not_before", [date(problem.not_before) ?? problem.not_before]));
+  if (problem.at) facts.push(t("fact_checked_at", [date(problem.at) ?? problem.at]));
+  if (problem.from || problem.certificate_emails) {
+    facts.push(t("fact_from", [list(problem.from)]));
+    facts.push(t("fact_certificate_emails", [list(problem.certificate_emails)]));
+  }
+  if (problem.signing_time || problem.date) {
+    facts.push(t("fact_signing_time", [date(problem.signing_time) ?? "?"]));
+    facts.push(t("fact_date_header", [date(problem.date) ?? "?"]));
+  }
+  return {
+    severity: ["malformed", "content_altered", "revoked", "sender_mismatch"].includes(code) ? "error" : "warning",
+    title: t(`state_${code}`),
+    explain: t(`state_${code}_explain`),
+    reason: problem.reason ? t(`reason_${problem.reason}`) : null,
+    advice: t(`state_${code}_advice`),
+    facts,
+  };
+}
+
+function encryptionProblem(encryption, t) {
+  const failure = encryption.failure;
+  const known = failure === "integrity_check_failed" || failure === "decryption_failed";
+  return {
+    severity: failure === "integrity_check_failed" ? "error" : "warning",
+    title: t(`enc_${encryption.state}`),
+    explain: t(`enc_${encryption.state}_explain`),
+    reason: failure ? (known ? t(`encfail_${failure}`) : t("encfail_other", [failure])) : null,
+    advice: t(`enc_${encryption.state}_advice`),
+    facts: [],
+  };
+}
+
+function list(value) {
+  if (Array.isArray(value)) return value.length ? value.join(", ") : "—";
+  return value ?? "—";
+}
+
+function row(label, value, kind) {
+  return value === null || value === undefined || value === "" ? null : { label, value: String(value), kind };
+}
+
+function certificateRows(cert, t, date) {
+  return [
+    row(t("field_valid_from"), date(cert.not_before)),
+    row(t("field_valid_until"), date(cert.not_after)),
+    row(t("field_fingerprint"), groupFingerprint(cert.fingerprint_sha256), "fingerprint"),
+    row(t("field_serial"), cert.serial, "mono"),
+    row(t("field_key"), keyName(cert.key)),
+  ];
+}
+
+function signerSection(cert, signature, t, date) {
+  const f = cert.subject_fields ?? {};
+  const info = primarySignerInfo(signature);
+  const rows = [
+    row(t("field_name"), certName(cert) ?? t("value_no_name")),
+    row(t("field_email"), certEmail(cert) ?? t("value_no_email")),
+    row(t("field_organization"), f.organization),
+    row(t("field_department"), f.organizational_unit),
+    row(t("field_role"), f.title),
+    row(t("field_organization_id"), f.organization_identifier),
+    row(t("field_country"), [f.locality, f.state, f.country].filter(Boolean).join(", ")),
+    row(t("field_signing_time"), date(signature.signing_time ?? info?.signing_time)),
+    ...certificateRows(cert, t, date),
+    row(t("field_digest_algorithm"), algorithmName(info?.digest_algorithm)),
+    row(t("field_signature_algorithm"), algorithmName(info?.signature_algorithm)),
+    row(t("field_revocation"), info?.revocation ? t(`revocation_${info.revocation}`) : null),
+  ].filter(Boolean);
+  return { id: "signer", heading: t("section_signer"), lead: confirms(cert, t), rows, paragraphs: [] };
+}
+
+/** What the certificate confirms, in plain words, from its validation type and subject. */
+export function confirms(cert, t) {
+  const f = cert.subject_fields ?? {};
+  const type = cert.validation?.type ?? "unknown";
+  const name = certName(cert) ?? "?";
+  const email = certEmail(cert) ?? "?";
+  const org = f.organization ?? "?";
+  switch (type) {
+    case "mailbox":
+      return t("validation_mailbox", [email]);
+    case "individual":
+      return t("validation_individual", [name, email]);
+    case "sponsor":
+      return t("validation_sponsor", [name, org, email]);
+    case "organization":
+      return f.organizational_unit || f.title
+        ? t("validation_organization_unit", [org, f.organizational_unit || f.title, email])
+        : t("validation_organization", [org, email]);
+    default:
+      return t("validation_unknown", [email]);
+  }
+}
+
+function chainSection({ chain, anchor }, t, date) {
+  const rows = chain.map((cert, i) =>
+    row(
+      i === 0 ? t("field_issued_by") : t("field_certified_by"),
+      `${distinguishedName(cert.subject_fields, cert.subject)} · ${t("value_valid_until", [date(cert.not_after) ?? "?"])}`,
+    ),
+  );
+  return {
+    id: "chain",
+    heading: t("section_chain"),
+    rows: rows.filter(Boolean),
+    paragraphs: [anchor ? t(`anchor_${anchor}`) : t("anchor_none")],
+  };
+}
+
+function encryptionSection(encryption, thunderbirdDecrypted, t, date) {
+  const rows = [
+    row(t("field_encryption_state"), thunderbirdDecrypted ? t("enc_thunderbird") : t(`enc_${encryption.state}`)),
+    row(t("field_cipher"), cipherName(encryption.content_cipher)),
+  ];
+  if (encryption.state === "decrypted") {
+    rows.push(row(t("field_integrity"), t(encryption.authenticated ? "value_integrity_yes" : "value_integrity_no")));
+  }
+  const mine = encryption.decrypted_with;
+  const paragraphs = [];
+  if (mine) {
+    const who = [mine.subject, (mine.emails ?? []).join(", ")].filter(Boolean).join(" · ");
+    rows.push(row(t("field_encrypted_to_you"), who));
+    rows.push(row(t("field_fingerprint"), groupFingerprint(mine.fingerprint_sha256), "fingerprint"));
+    rows.push(row(t("field_valid_until"), date(mine.not_after)));
+    if (mine.expired) paragraphs.push(t("enc_key_expired"));
+    if (mine.replaced) paragraphs.push(t("enc_key_replaced"));
+  }
+  for (const r of encryption.recipients ?? []) {
+    const id = r.email ?? (r.subject_key_id ? t("value_key_id", [r.subject_key_id]) : `${r.issuer ?? "?"} · ${r.serial ?? "?"}`);
+    const transport = algorithmName(r.key_transport);
+    const label = r.mine ? t("field_recipient_you") : t("field_recipient");
+    rows.push(row(label, transport ? `${id} (${transport})` : id));
+  }
+  return { id: "encryption", heading: t("section_encryption"), rows: rows.filter(Boolean), paragraphs };
+}
+
+function layersSection(layers, t) {
+  const rows = layers.map((layer) => {
+    const who = (layer.signers ?? []).map((s) => certName(s.certificate) ?? certEmail(s.certificate)).filter(Boolean).join(", ");
+    const part = layer.part ? t("value_part", [layer.part]) : t("value_whole_message");
+    return row(`${t(`position_${layer.position}`)} · ${part}`, [t(`state_${layer.state}`), who].filter(Boolean).join(" · "));
+  });
+  return { id: "layers", heading: t("section_layers"), rows: rows.filter(Boolean), paragraphs: [] };
+}
+
+function messageSection(message, signed, t, date) {
+  const from = (message.from ?? []).map((m) => (m.name ? `${m.name} <${m.address}>` : m.address)).join(", ");
+  const rows = [row(t("field_header_from"), from || "—"), row(t("field_header_date"), date(message.date))].filter(Boolean);
+  const note = t(signed ? "message_header_note_signed" : "message_header_note_unsigned");
+  return { id: "message", heading: t("section_message"), rows, paragraphs: [note] };
+}

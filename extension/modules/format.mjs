@@ -1,0 +1,67 @@
+// Formatting of certificate and verdict values for people: fingerprints, dates, algorithm names.
+// Pure; dates use Intl with the UI language passed in.
+
+/**
+ * "AB12 CD34 …": upper-case hex in groups of four, easy to read aloud on the phone; a SHA-256
+ * fingerprint becomes two lines of eight groups.
+ */
+export function groupFingerprint(hex) {
+  const clean = String(hex ?? "").replace(/[^0-9a-f]/gi, "").toUpperCase();
+  const groups = clean.match(/.{1,4}/g) ?? [];
+  const lines = [];
+  for (let i = 0; i < groups.length; i += 8) lines.push(groups.slice(i, i + 8).join(" "));
+  return lines.join("\n");
+}
+
+/** A date-time formatter for RFC 3339 strings; invalid or missing input gives null. */
+export function dateFormatter(locale) {
+  const fmt = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+  return (iso) => {
+    if (!iso) return null;
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime()) ? null : fmt.format(d);
+  };
+}
+
+const ALGORITHMS = {
+  sha1: "SHA-1",
+  sha224: "SHA-224",
+  sha256: "SHA-256",
+  sha384: "SHA-384",
+  sha512: "SHA-512",
+  md5: "MD5",
+  rsa_pkcs1v15: "RSA (PKCS #1 v1.5)",
+  rsa_pss: "RSA-PSS",
+  rsa_oaep: "RSA-OAEP",
+  ecdsa: "ECDSA",
+  ecdh: "ECDH",
+  ed25519: "Ed25519",
+  ed448: "Ed448",
+};
+
+/** Display name of a digest, signature or key-transport algorithm code. */
+export function algorithmName(code) {
+  if (!code) return null;
+  return ALGORITHMS[code] ?? String(code).toUpperCase();
+}
+
+/** "AES-256-CBC" from "aes-256-cbc". */
+export function cipherName(code) {
+  return code ? String(code).toUpperCase() : null;
+}
+
+/** "RSA 3072 bit", "EC prime256v1". */
+export function keyName(key) {
+  if (!key?.type) return null;
+  const type = String(key.type).toUpperCase();
+  if (key.curve) return `${type} ${key.curve}`;
+  return key.bits ? `${type} ${key.bits} bit` : type;
+}
+
+/** "Example Issuing CA (Example Trust)": the readable part of a distinguished name. */
+export function distinguishedName(fields, fallback) {
+  const cn = fields?.common_name;
+  const org = fields?.organization;
+  if (cn && org && cn !== org) return `${cn} (${org})`;
+  return cn || org || fallback || null;
+}

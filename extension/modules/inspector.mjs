@@ -1,0 +1,51 @@
+// Reads a displayed message and asks the host for its verdict (`inspect_message`,
+// docs/INSPECT.md). When the host holds no key but Thunderbird can decrypt the message with its
+// own, the decrypted message is inspected as well and marked as decrypted by Thunderbird.
+
+import { HostError, LocalError, Op } from "./ops.mjs";
+
+const BASE_TIMEOUT_MS = 30_000;
+const TIMEOUT_MS_PER_MIB = 1_000; // large messages take longer to upload and verify
+
+/** Raw bytes of a message as Thunderbird stores it, or decrypted by Thunderbird. */
+export async function readRaw(messageId, { decrypt = false } = {}) {
+  const raw = await browser.messages.getRaw(messageId, { decrypt, data_format: "File" });
+  return new Uint8Array(await raw.arrayBuffer());
+}
+
+/** Resolves to a reading `{verdict, decrypted}` (see look.mjs) or rejects with a HostError. */
+export async function inspect(port, messageId) {
+  await port.start();
+  if (!port.supports(Op.inspectMessage)) {
+    throw new HostError(LocalError.opUnavailable, "the host has no inspect_message");
+  }
+  let bytes;
+  try {
+    bytes = await readRaw(messageId);
+  } catch (e) {
+    throw new HostError(LocalError.messageUnreadable, e?.message ?? String(e));
+  }
+  const verdict = await ask(port, bytes, {});
+  if (verdict.encryption?.state !== "no_key") return { verdict, decrypted: null };
+
+  let clear;
+  try {
+    clear = await readRaw(messageId, { decrypt: true });
+  } catch {
+    return { verdict, decrypted: null }; // Thunderbird has no key either
+  }
+  if (sameBytes(clear, bytes)) return { verdict, decrypted: null };
+  const decrypted = await ask(port, clear, { decrypted_by_thunderbird: true });
+  return { verdict, decrypted };
+}
+
+function ask(port, bytes, params) {
+  const timeoutMs = BASE_TIMEOUT_MS + Math.ceil(bytes.length / (1024 * 1024)) * TIMEOUT_MS_PER_MIB;
+  return port.requestWithPayload(Op.inspectMessage, { return_content: false, ...params }, "message", bytes, { timeoutMs });
+}
+
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,30 @@
+// The page shown when the host program is missing or does not start: how to install it, what
+// `smime-companion doctor` is for, and the live connection state (the add-on keeps retrying).
+
+import { localizePage } from "../modules/page-i18n.mjs";
+import { errorKey, translator } from "../modules/texts.mjs";
+
+const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
+const POLL_MS = 2_000;
+
+localizePage();
+document.getElementById("retry").addEventListener("click", async () => {
+  show(await browser.runtime.sendMessage({ type: "retry" }));
+});
+poll();
+
+async function poll() {
+  show(await browser.runtime.sendMessage({ type: "status" }));
+  setTimeout(poll, POLL_MS);
+}
+
+function show({ host }) {
+  const ready = host.state === "ready";
+  const broken = host.state === "broken" || host.lastError === "host_broken" || host.lastError === "caller_not_allowed";
+  document.body.classList.toggle("ready", ready);
+  const variant = ready ? "ready" : broken ? "broken" : "missing";
+  document.getElementById("heading").textContent = t(`help_heading_${variant}`);
+  document.getElementById("intro").textContent = ready ? t("help_intro_ready", [host.version ?? "?"]) : t(`help_intro_${variant}`);
+  document.getElementById("status").textContent = ready ? ""
+    : host.lastError ? t("help_last_error", [t(errorKey(host.lastError))]) : t("help_status_waiting");
+}

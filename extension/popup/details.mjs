@@ -1,0 +1,136 @@
+// Details popup of the header button: everything S/MIME Companion found about the displayed
+// message, built from the reading the background holds. All text is set with textContent:
+// certificate fields are chosen by whoever made the certificate.
+
+import { describe } from "../modules/describe.mjs";
+import { dateFormatter } from "../modules/format.mjs";
+import { iconPaths, currentTheme } from "../modules/header-button.mjs";
+import { checkingLook, failureLook } from "../modules/look.mjs";
+import { localizePage } from "../modules/page-i18n.mjs";
+import { errorKey, translator } from "../modules/texts.mjs";
+
+const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
+const date = dateFormatter(browser.i18n.getUILanguage());
+const POLL_MS = 400;
+
+localizePage();
+document.getElementById("open-help").addEventListener("click", () => {
+  browser.runtime.sendMessage({ type: "openHelp" });
+  window.close();
+});
+document.getElementById("retry").addEventListener("click", async () => {
+  await browser.runtime.sendMessage({ type: "retry" });
+  refresh();
+});
+refresh();
+
+async function refresh() {
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  const status = await browser.runtime.sendMessage({ type: "status", tabId: tab?.id ?? null });
+  render(status);
+  if (!status.reading && (status.checking || status.host.state === "connecting")) setTimeout(refresh, POLL_MS);
+}
+
+function render(status) {
+  clear();
+  if (status.messageId === null) return renderNote(t("popup_no_message"));
+  if (status.reading) return renderReading(status.reading);
+  if (status.error && !status.checking) return renderFailure(status.error.code);
+  setHeadline(checkingLook(), t("popup_checking"));
+}
+
+function renderReading(reading) {
+  const view = describe(reading, { t, date });
+  setHeadline(view.look, view.headline);
+  text("summary", view.summary);
+  const notices = document.getElementById("notices");
+  for (const notice of view.notices) notices.append(el("li", null, notice));
+  if (view.problems.length) {
+    document.getElementById("problems").hidden = false;
+    const list = document.getElementById("problem-list");
+    for (const problem of view.problems) list.append(problemCard(problem));
+  }
+  const sections = document.getElementById("sections");
+  for (const section of view.sections) sections.append(sectionBlock(section));
+}
+
+function renderFailure(code) {
+  const look = failureLook(code);
+  const hostDown = look.name === "unavailable";
+  setHeadline(look, hostDown ? t("popup_host_missing") : t("popup_failed"));
+  text("summary", t(errorKey(code)));
+  document.getElementById("host-actions").hidden = false;
+  document.getElementById("open-help").hidden = !hostDown;
+}
+
+function renderNote(note) {
+  setHeadline(null, t("popup_title"));
+  text("summary", note);
+}
+
+function setHeadline(look, headline) {
+  document.body.className = look?.severity ?? "";
+  const icon = document.getElementById("icon");
+  icon.hidden = !look;
+  if (look) icon.src = iconPaths(look.icon, currentTheme())[32];
+  text("headline", headline);
+  document.title = headline; // what assistive technology (and the end-to-end test) reads first
+}
+
+function problemCard(problem) {
+  const card = document.getElementById("problem-template").content.firstElementChild.cloneNode(true);
+  localizePage(card);
+  card.classList.add(problem.severity);
+  card.querySelector(".title").textContent = problem.title;
+  card.querySelector(".explain").textContent = problem.explain;
+  const reason = card.querySelector(".reason");
+  reason.hidden = !problem.reason;
+  reason.querySelector("span").textContent = problem.reason ?? "";
+  const facts = card.querySelector(".facts");
+  for (const fact of problem.facts) facts.append(el("li", null, fact));
+  card.querySelector(".advice span").textContent = problem.advice;
+  return card;
+}
+
+function sectionBlock(section) {
+  const block = el("section");
+  block.id = `section-${section.id}`;
+  block.append(el("h2", null, section.heading));
+  if (section.lead) block.append(el("p", "lead", section.lead));
+  const dl = el("dl");
+  for (const row of section.rows) {
+    const value = el("dd", row.kind ?? null, row.value);
+    if (row.kind === "fingerprint") value.append(copyButton(row.value));
+    dl.append(el("dt", null, row.label), value);
+  }
+  block.append(dl);
+  for (const paragraph of section.paragraphs) block.append(el("p", "note", paragraph));
+  return block;
+}
+
+function copyButton(fingerprint) {
+  const button = el("button", "copy", t("popup_copy_fingerprint"));
+  button.addEventListener("click", async () => {
+    await navigator.clipboard.writeText(fingerprint);
+    button.textContent = t("popup_copied");
+  });
+  return button;
+}
+
+function clear() {
+  for (const id of ["notices", "problem-list", "sections"]) document.getElementById(id).replaceChildren();
+  document.getElementById("problems").hidden = true;
+  document.getElementById("host-actions").hidden = true;
+  text("summary", "");
+}
+
+function text(id, value) {
+  document.getElementById(id).textContent = value ?? "";
+}
+
+function el(tag, className, content) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (content !== undefined && content !== null) node.textContent = content;
+  return node;
+}

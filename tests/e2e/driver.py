@@ -1,0 +1,336 @@
+"""Drives a running headless Thunderbird through Marionette (chrome context) and checks what the
+S/MIME Companion add-on shows for each test message: the header button's label, tooltip, icon
+and badge, the banner above the message, and the details popup. Saves screenshots.
+
+Usage: driver.py PORT MESSAGES_DIR ARTIFACTS_DIR LOCALE_JSON HOST_MANIFEST_SRC HOST_MANIFEST_DST CASES...
+  A case is NAME (a MESSAGES_DIR/NAME.eml) with its expectations from CASES below.
+  The first case's message is already open (thunderbird -file) when the driver starts.
+Prints one line per check and a closing "N passed, N failed"; exits 1 on any failure.
+"""
+
+import base64
+import json
+import os
+import re
+import shutil
+import sys
+import time
+
+from marionette_driver.marionette import Marionette
+
+ADDON_ID = "smime-companion@smime-companion.org"
+
+# What the add-on must show for each message made by make-messages.sh.
+# icon: icon name; label/title: message keys (title subs in order); problem: the button has a "!"
+# badge and a banner shows above the message; where: window (default), tab or 3pane.
+CASES = {
+    "plain": dict(icon="unsigned", label="look_unsigned_label", title=("look_unsigned_title",), problem=False),
+    "signed": dict(icon="valid", label="look_valid_label", title=("look_valid_title", "Alice Example <alice@example.org>"), problem=False),
+    "altered": dict(icon="altered", label="look_altered_label", title=("state_content_altered",), problem=True),
+    "untrusted": dict(icon="untrusted", label="look_untrusted_label", title=("look_untrusted_title",), problem=True),
+    "mismatch": dict(icon="mismatch", label="look_mismatch_label",
+                     title=("look_mismatch_title", "alice@example.org", "boss@example.com"), problem=True),
+    "encrypted": dict(icon="encrypted-signed", label="look_encryptedSigned_label",
+                      title=("look_encryptedSigned_title", "Alice Example <alice@example.org>"),
+                      extra="look_suffix_thunderbird_decrypted", problem=False, where="tab"),
+    # Thunderbird shows its own error page for a message it cannot decrypt and hides the message
+    # header with our button (so: no banner, no popup), and it announces no display; in the 3-pane
+    # the add-on goes by the selection and still sets the button's state.
+    "undecryptable": dict(icon="undecryptable", label="look_undecryptable_label",
+                          title=("look_undecryptable_title_no_key",), problem=True, banner=False,
+                          popup=False, where="3pane"),
+}
+
+WAIT_S = 30
+
+# Chrome-context helpers, defined once per call (Marionette runs each script in a fresh sandbox).
+JS_HELPERS = r"""
+const ADDON_ID = "%s";
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function aboutMessageOf(win) {
+  const tabmail = win.document.getElementById("tabmail");
+  if (tabmail) {
+    const info = tabmail.currentTabInfo;
+    if (info.mode.name === "mailMessageTab") return info.chromeBrowser.contentDocument;
+    if (info.mode.name === "mail3PaneTab") return info.chromeBrowser.contentDocument.getElementById("messageBrowser").contentDocument;
+    return null;
+  }
+  return win.document.getElementById("messageBrowser")?.contentDocument ?? null;
+}
+function buttonOf(win) {
+  return aboutMessageOf(win)?.querySelector(`[data-extensionid="${ADDON_ID}"]`) ?? null;
+}
+function windows(type) {
+  return [...Services.wm.getEnumerator(type)];
+}
+function openedWindow(kind) {
+  // kind "window": the newest message window; "tab" or "3pane": the 3-pane window, showing a
+  // message tab or its folder tab in front
+  if (kind !== "window") return windows("mail:3pane")[0];
+  const list = windows("mail:messageWindow");
+  return list[list.length - 1] ?? null;
+}
+async function snapshot(browsingContext) {
+  return browsingContext.currentWindowGlobal.drawSnapshot(null, 1, "white");
+}
+function canvasFor(win, w, h) {
+  const c = win.document.createElementNS("http://www.w3.org/1999/xhtml", "canvas");
+  c.width = w; c.height = h;
+  return c;
+}
+""" % ADDON_ID
+
+
+class Driver:
+    def __init__(self, port, artifacts, locale):
+        self.m = Marionette(host="127.0.0.1", port=port)
+        self.m.start_session()
+        self.m.set_context(self.m.CONTEXT_CHROME)
+        self.artifacts = artifacts
+        self.messages = locale
+        self.passed = 0
+        self.failed = 0
+
+    def js(self, body, *args, timeout_s=WAIT_S + 10):
+        script = (JS_HELPERS + "const done = arguments[arguments.length - 1];\n"
+                  "(async (...args) => {" + body + "})(...Array.from(arguments).slice(0, -1))"
+                  ".then(done, (e) => done({error: String(e) + ' ' + (e.stack || '')}));")
+        result = self.m.execute_async_script(script, script_args=list(args), script_timeout=timeout_s * 1000)
+        if isinstance(result, dict) and "error" in result:
+            raise RuntimeError(result["error"])
+        return result
+
+    def text(self, key, *subs):
+        message = self.messages[key]["message"]
+        return re.sub(r"\$(\d)", lambda m: subs[int(m.group(1)) - 1], message)
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"ok   {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name}: {detail}")
+
+    def save_png(self, data_url, name):
+        path = os.path.join(self.artifacts, name)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data_url.split(",", 1)[1]))
+        return path
+
+    # -- what the add-on shows ------------------------------------------------------------------
+
+    def wait_for_button(self, kind, not_labels, timeout_s=WAIT_S):
+        """The header button of the newest message window (or tab) once its label is settled."""
+        return self.js(r"""
+          const [kind, notLabels, timeoutMs] = args;
+          const until = Date.now() + timeoutMs;
+          let last = null;
+          while (Date.now() < until) {
+            const win = openedWindow(kind);
+            const b = win && buttonOf(win);
+            if (b) {
+              const style = b.getAttribute("style") || "";
+              const icon = (style.match(/--webextension-toolbar-image:[^;]*?url\("([^"]+)"/) || [])[1] || "";
+              last = { label: b.getAttribute("label"), title: b.getAttribute("tooltiptext"),
+                       badge: b.getAttribute("badge") || "", icon: icon.replace(/^moz-extension:\/\/[^/]+/, "") };
+              if (!notLabels.includes(last.label)) return last;
+            }
+            await sleep(200);
+          }
+          return { timedOut: true, last };
+        """, kind, not_labels, timeout_s * 1000, timeout_s=timeout_s + 10)
+
+    def banner_color(self, kind, expect_tint):
+        """The colour of the message pane's top-left corner: a banner tints it. Waits a few
+        seconds for the tint when one is expected, and a second to be sure when not."""
+        return self.js(r"""
+          const [kind, expectTint] = args;
+          const win = openedWindow(kind);
+          const pane = aboutMessageOf(win).getElementById("messagepane");
+          const until = Date.now() + (expectTint ? 5000 : 1000);
+          let rgb;
+          do {
+            await sleep(250);
+            const shot = await snapshot(pane.browsingContext);
+            const c = canvasFor(win, shot.width, shot.height);
+            const ctx = c.getContext("2d");
+            ctx.drawImage(shot, 0, 0);
+            rgb = Array.from(ctx.getImageData(20, 12, 1, 1).data.slice(0, 3));
+          } while (Date.now() < until && (rgb.every((v) => v > 245) === expectTint));
+          return rgb;
+        """, kind, expect_tint)
+
+    def window_shot(self, kind, name):
+        url = self.js(r"""
+          const win = openedWindow(args[0]);
+          const shot = await snapshot(win.browsingContext);
+          const c = canvasFor(win, shot.width, shot.height);
+          c.getContext("2d").drawImage(shot, 0, 0);
+          return c.toDataURL("image/png");
+        """, kind)
+        return self.save_png(url, name)
+
+    def popup_shot(self, kind, name, settled_titles):
+        """Opens the details popup, waits for its content, saves window + popup as one picture."""
+        result = self.js(r"""
+          const [kind, settled, timeoutMs] = args;
+          const win = openedWindow(kind);
+          buttonOf(win).click();
+          const until = Date.now() + timeoutMs;
+          let panel = null, browser = null;
+          while (Date.now() < until) {
+            panel = [...win.document.querySelectorAll("panel")].find((p) => p.state === "open" && p.querySelector("browser"));
+            browser = panel?.querySelector("browser");
+            if (browser && settled.includes(browser.contentTitle) && browser.getBoundingClientRect().height > 50) break;
+            await sleep(200);
+          }
+          if (!browser) return { error: "no popup opened" };
+          await sleep(300); // let layout settle after the last text change
+          const winShot = await snapshot(win.browsingContext);
+          const popShot = await snapshot(browser.browsingContext);
+          const x = browser.screenX - win.screenX, y = browser.screenY - win.screenY;
+          const c = canvasFor(win, Math.max(winShot.width, x + popShot.width + 1), Math.max(winShot.height, y + popShot.height + 1));
+          const ctx = c.getContext("2d");
+          ctx.fillStyle = "white"; ctx.fillRect(0, 0, c.width, c.height);
+          ctx.drawImage(winShot, 0, 0);
+          ctx.drawImage(popShot, x, y);
+          ctx.strokeStyle = "#8f8f9d";
+          ctx.strokeRect(x - 0.5, y - 0.5, popShot.width + 1, popShot.height + 1);
+          const title = browser.contentTitle;
+          panel.hidePopup();
+          return { title, image: c.toDataURL("image/png") };
+        """, kind, settled_titles, WAIT_S * 1000)
+        self.save_png(result["image"], name)
+        return result["title"]
+
+    def open_message(self, path, kind):
+        """Copies the message into the Local Folders folder "E2E" (so it is a mailbox:// message,
+        as received mail is) and opens it in a new message window or a message tab."""
+        self.js(r"""
+          const [path, kind] = args;
+          const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+          const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
+          const root = MailServices.accounts.localFoldersServer.rootFolder;
+          if (!root.getChildNamed("E2E")) root.createSubfolder("E2E", null);
+          const folder = root.getChildNamed("E2E");
+          const key = await new Promise((resolve, reject) => {
+            let key = null;
+            const listener = {
+              QueryInterface: ChromeUtils.generateQI(["nsIMsgCopyServiceListener"]),
+              onStartCopy() {}, onProgress() {}, getMessageId() { return ""; },
+              setMessageKey(k) { key = k; },
+              onStopCopy(status) { Components.isSuccessCode(status) ? resolve(key) : reject(new Error("copy failed " + status)); },
+            };
+            MailServices.copy.copyFileMessage(new FileUtils.File(path), folder, null, false, 0, "", listener, null);
+          });
+          const hdr = folder.GetMessageHeader(key);
+          const before = windows("mail:messageWindow").length;
+          if (kind === "tab") {
+            windows("mail:3pane")[0].document.getElementById("tabmail")
+              .openTab("mailMessageTab", { messageURI: folder.getUriForMsg(hdr), background: false });
+          } else if (kind === "3pane") {
+            MailUtils.displayMessageInFolderTab(hdr);
+          } else {
+            MailUtils.openMessageInNewWindow(hdr);
+            const until = Date.now() + 20000;
+            while (windows("mail:messageWindow").length === before && Date.now() < until) await sleep(100);
+          }
+          await sleep(300);
+          return true;
+        """, path, kind)
+
+    def close_message(self, kind):
+        self.js(r"""
+          const win = openedWindow(args[0]);
+          if (args[0] === "tab") win.document.getElementById("tabmail").closeTab();
+          else if (args[0] === "window") win.close();
+          return true;
+        """, kind)
+
+    # -- scenarios ------------------------------------------------------------------------------
+
+    def host_missing(self, manifest_src, manifest_dst):
+        """No host registered: the button says so and the help page opens. Then the host is
+        registered and the add-on must reconnect by itself (backoff) and judge the message."""
+        checking = self.text("look_checking_label")
+        shown = self.wait_for_button("window", [checking, self.text("actionLabel")])
+        self.check("host missing: header button says the program is unavailable",
+                   shown.get("label") == self.text("look_unavailable_label")
+                   and shown.get("icon", "").endswith("/unavailable-16.png"), shown)
+        help_open = self.js(r"""
+          const until = Date.now() + 10000;
+          while (Date.now() < until) {
+            const tabmail = windows("mail:3pane")[0].document.getElementById("tabmail");
+            const tab = tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec?.endsWith("/pages/host-missing.html"));
+            if (tab) { tabmail.switchToTab(tab); await sleep(800); return true; }
+            await sleep(200);
+          }
+          return false;
+        """)
+        self.check("host missing: the help page opened", help_open)
+        if help_open:
+            self.window_shot("tab", "host-missing-help.png")
+        shutil.copyfile(manifest_src, manifest_dst)
+        shown = self.wait_for_button("window", [checking, self.text("look_unavailable_label")], timeout_s=40)
+        self.check("host installed later: the add-on reconnects by itself and judges the message",
+                   shown.get("label") == self.text("look_unsigned_label"), shown)
+
+    def message(self, name, path, first, inspect_available):
+        case = CASES[name]
+        kind = case.get("where", "window")
+        if not first:
+            self.open_message(path, kind)
+        self.js(r"""
+          const win = openedWindow(args[0]);
+          if (win.outerWidth < 1200) { win.resizeTo(1280, 860); await sleep(300); } // room for the popup
+          return true;
+        """, kind)
+        settled_not = [self.text("look_checking_label"), self.text("actionLabel")]
+        shown = self.wait_for_button(kind, settled_not)
+        if not inspect_available:
+            self.check(f"{name}: header button reports a host without inspect_message",
+                       shown.get("label") == self.text("look_failed_label"), shown)
+            self.window_shot(kind, f"{name}-window.png")
+            return
+        want_title = self.text(*case["title"]) + (" " + self.text(case["extra"]) if case.get("extra") else "")
+        self.check(f"{name}: label", shown.get("label") == self.text(case["label"]), shown)
+        self.check(f"{name}: tooltip", shown.get("title") == want_title, f"{shown.get('title')!r} != {want_title!r}")
+        self.check(f"{name}: icon", shown.get("icon") in (f"/icons/light-theme/{case['icon']}-16.png",
+                                                          f"/icons/dark-theme/{case['icon']}-16.png"), shown.get("icon"))
+        problem = case["problem"]
+        self.check(f"{name}: badge", (shown.get("badge") == "!") == problem, shown.get("badge"))
+        banner = case.get("banner", problem)
+        if case.get("popup", True):
+            color = self.banner_color(kind, banner)
+            tinted = not all(c > 245 for c in color)
+            self.check(f"{name}: banner {'shown' if banner else 'absent'}", tinted == banner, color)
+        self.window_shot(kind, f"{name}-banner.png" if banner else f"{name}-window.png")
+        if case.get("popup", True):
+            title = self.popup_shot(kind, f"{name}-popup.png", [want_title])
+            self.check(f"{name}: popup headline", title == want_title, f"{title!r}")
+        self.close_message(kind)
+
+
+def main():
+    port, messages_dir, artifacts, locale_path, manifest_src, manifest_dst = sys.argv[1:7]
+    inspect_available = os.environ.get("E2E_INSPECT", "1") == "1"
+    names = sys.argv[7:]
+    with open(locale_path, encoding="utf-8") as f:
+        locale = json.load(f)
+    d = Driver(int(port), artifacts, locale)
+    start = time.monotonic()
+    try:
+        if os.environ.get("E2E_HOST_MISSING", "1") == "1":
+            d.host_missing(manifest_src, manifest_dst)
+        for i, name in enumerate(names):
+            d.message(name, os.path.join(messages_dir, f"{name}.eml"), i == 0, inspect_available)
+    except Exception as e:  # a broken step must still print the tally
+        d.check("driver ran to the end", False, repr(e))
+    print(f"driver took {time.monotonic() - start:.1f} s")
+    print(f"{d.passed} passed, {d.failed} failed")
+    sys.exit(1 if d.failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Makes the end-to-end test messages with `openssl cms`, from a throwaway PKI made here.
+# Usage: make-messages.sh OUTDIR
+#   OUTDIR/pki/     e2e-ca.pem (to be trusted), alice (signer), rogue CA + its alice, bob (the
+#                   reader, with bob.p12 for Thunderbird's own store), carol (someone else)
+#   OUTDIR/*.eml    plain, signed, altered, untrusted, mismatch, encrypted (to bob, signed inside),
+#                   undecryptable (to carol)
+set -euo pipefail
+out=$1
+pki=$out/pki
+mkdir -p "$pki"
+cd "$pki"
+
+ca() { # NAME SUBJECT
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 3650 -subj "$2" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+person() { # NAME SUBJECT EMAIL CA
+  openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=emailProtection" "subjectAltName=email:$3" "certificatePolicies=2.23.140.1.5.3.2" > "$1.ext"
+  openssl x509 -req -in "$1.csr" -CA "$4.pem" -CAkey "$4.key" -CAcreateserial -days 730 -sha256 \
+    -extfile "$1.ext" -out "$1.pem" 2>/dev/null
+}
+ca e2e-ca "/CN=E2E Test CA/O=S-MIME Companion Tests"
+ca rogue-ca "/CN=Unknown Test CA/O=Nobody"
+person alice "/CN=Alice Example/O=Example Corp/C=DE" alice@example.org e2e-ca
+person rogue-alice "/CN=Alice Example/O=Example Corp/C=DE" alice@example.org rogue-ca
+person bob "/CN=Bob Reader/C=DE" bob@example.org e2e-ca
+person carol "/CN=Carol Other/C=DE" carol@example.org e2e-ca
+openssl pkcs12 -export -inkey bob.key -in bob.pem -certfile e2e-ca.pem -name "Bob Reader" \
+  -passout pass: -out bob.p12 2>/dev/null
+
+cd "$out"
+date_header="Date: $(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S +0000')"
+headers() { # FROM SUBJECT ID
+  printf 'From: %s\r\nTo: Bob Reader <bob@example.org>\r\nSubject: %s\r\n%s\r\nMessage-ID: <%s@e2e.example.org>\r\n' \
+    "$1" "$2" "$date_header" "$3"
+}
+body() {
+  printf 'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n%s\r\n' \
+    "Hello Bob, please transfer 100 EUR to the usual account. Alice"
+}
+sign() { # SIGNER: a MIME entity on stdin -> multipart/signed entity (MIME-Version + body)
+  openssl cms -sign -binary -crlfeol -md sha256 -signer "pki/$1.pem" -inkey "pki/$1.key" -certfile pki/e2e-ca.pem 
+}
+encrypt() { # RECIPIENT: a MIME entity on stdin -> application/pkcs7-mime entity
+  openssl cms -encrypt -binary -crlfeol -aes256 "pki/$1.pem"
+}
+
+{ headers "Alice Example <alice@example.org>" "Plain: not signed" plain; printf 'MIME-Version: 1.0\r\n'; body; } > plain.eml
+{ headers "Alice Example <alice@example.org>" "Signed by Alice" signed; body | sign alice; } > signed.eml
+sed 's/transfer 100 EUR/transfer 900 EUR/' signed.eml > altered.eml
+sed -i 's/^Subject: Signed by Alice/Subject: Altered after signing/' altered.eml
+{ headers "Alice Example <alice@example.org>" "Signed by an unknown CA" untrusted; body | sign rogue-alice; } > untrusted.eml
+{ headers "Alice Example <boss@example.com>" "Signed, but not by the sender" mismatch; body | sign alice; } > mismatch.eml
+{ headers "Alice Example <alice@example.org>" "Encrypted and signed" encrypted; body | sign alice | encrypt bob; } > encrypted.eml
+{ headers "Alice Example <alice@example.org>" "Encrypted for somebody else" undecryptable; body | sign alice | encrypt carol; } > undecryptable.eml
+grep -q "transfer 900 EUR" altered.eml   # the alteration must have hit the signed text

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# End-to-end tests: the real add-on and the real host in a real, headless Thunderbird.
+#
+# Builds the host, packs the add-on, makes test messages with openssl (make-messages.sh), starts
+# Thunderbird with a fresh profile and HOME, and lets driver.py check through Marionette what the
+# add-on shows for each message. Screenshots go to $E2E_ARTIFACTS (default target/e2e).
+#
+# First without a registered host (the add-on must say so and open its help page), then with the
+# host registered by `smime-companion install --user` (the add-on must reconnect by itself).
+# Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+artifacts=$(mkdir -p "${E2E_ARTIFACTS:-target/e2e}" && cd "${E2E_ARTIFACTS:-target/e2e}" && pwd)
+addon_id=$(python3 -c 'import json; print(json.load(open("extension/manifest.json"))["browser_specific_settings"]["gecko"]["id"])')
+
+echo "== e2e: installing what it needs"
+installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv
+venv=target/e2e-venv
+if ! "$venv/bin/python" -c 'import marionette_driver' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet "marionette_driver==3.7.1"
+fi
+# E2E_HOST=/path/to/smime-companion tests a host built elsewhere (a package, say) instead.
+if [ -n "${E2E_HOST:-}" ]; then
+  host=$(realpath "$E2E_HOST")
+else
+  cargo build --release --locked > target/e2e-build.log 2>&1 || { tail -n 30 target/e2e-build.log; echo "0 passed, 1 failed"; exit 1; }
+  host=$repo/target/release/smime-companion
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/smime-e2e.XXXXXX")
+tb_pid=
+cleanup() {
+  local rc=$?
+  if [ -n "$tb_pid" ]; then kill "$tb_pid" 2>/dev/null || true; wait "$tb_pid" 2>/dev/null || true; fi
+  if [ $rc -ne 0 ] || [ "${KEEP:-0}" = 1 ]; then
+    cp "$work/thunderbird.log" "$artifacts/" 2>/dev/null || true
+    echo "work folder kept: $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+export HOME=$work/home                                  # Thunderbird and the host manifest live here
+export SMIME_COMPANION_HOME=$work/companion             # the host's data: trusts the test CA
+export SMIME_COMPANION_SYSTEM_ANCHORS=$work/no-anchors  # nothing from /etc/smime-companion
+export SMIME_COMPANION_SYSTEM_CONFIG=$work/no-config.json
+profile=$work/profile
+mkdir -p "$HOME" "$SMIME_COMPANION_HOME/anchors" "$SMIME_COMPANION_SYSTEM_ANCHORS" "$profile/extensions" \
+  "$profile/Mail/Local Folders"
+
+echo "== e2e: test messages, add-on, profile"
+tests/e2e/make-messages.sh "$work/messages"
+cp "$work/messages/pki/e2e-ca.pem" "$SMIME_COMPANION_HOME/anchors/"
+installer/package-xpi.sh "$profile/extensions/$addon_id.xpi"
+# The reader's own key in Thunderbird's certificate store, so Thunderbird can decrypt what the
+# host has no key for (the add-on then judges the decrypted message).
+certutil -N -d "sql:$profile" --empty-password
+pk12util -i "$work/messages/pki/bob.p12" -d "sql:$profile" -W "" >/dev/null
+
+# The real registration, made by the host's own installer into the temporary HOME. It is removed
+# first and put back by the driver: the add-on must cope with a missing host and recover.
+"$host" install --user --client thunderbird --path "$host" >/dev/null
+manifest=$HOME/.mozilla/native-messaging-hosts/smime_companion.json
+[ -f "$manifest" ] || { echo "host manifest not written to $manifest"; echo "0 passed, 1 failed"; exit 1; }
+cp "$manifest" "$work/host-manifest.json"
+# A system-wide registration (an installed package) would be found instead of a missing one.
+export E2E_HOST_MISSING=1
+for system_manifest in /usr/lib/mozilla/native-messaging-hosts/smime_companion.json \
+                       /usr/lib64/mozilla/native-messaging-hosts/smime_companion.json; do
+  if [ -e "$system_manifest" ]; then
+    E2E_HOST_MISSING=0
+    echo "skipped: the missing-host checks ($system_manifest registers a host for everybody)"
+  fi
+done
+if [ "$E2E_HOST_MISSING" = 1 ]; then rm "$manifest"; fi   # the driver puts it back
+
+cat > "$profile/user.js" <<'PREFS'
+user_pref("extensions.autoDisableScopes", 0);
+user_pref("mail.accountmanager.accounts", "account1");
+user_pref("mail.accountmanager.localfoldersserver", "server1");
+user_pref("mail.account.account1.server", "server1");
+user_pref("mail.server.server1.type", "none");
+user_pref("mail.server.server1.hostname", "Local Folders");
+user_pref("mail.server.server1.name", "Local Folders");
+user_pref("mail.server.server1.userName", "nobody");
+user_pref("mail.server.server1.directory-rel", "[ProfD]Mail/Local Folders");
+user_pref("mail.shell.checkDefaultClient", false);
+user_pref("mail.rights.override", true);
+user_pref("mailnews.start_page.enabled", false);
+user_pref("app.update.disabledForTesting", true);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("toolkit.telemetry.enabled", false);
+user_pref("devtools.console.stdout.chrome", true);
+user_pref("marionette.port", 0);
+PREFS
+
+cases=(plain)
+ops=$("$host" ops)
+if grep -q '^inspect_message ' <<<"$ops"; then
+  cases+=(signed altered untrusted mismatch encrypted undecryptable)
+  export E2E_INSPECT=1
+else
+  export E2E_INSPECT=0
+  echo "skipped: the host has no inspect_message yet; only the plain message and the connection are checked"
+fi
+
+echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless"
+thunderbird --headless --marionette --remote-allow-system-access --no-remote --profile "$profile" \
+  -file "$work/messages/${cases[0]}.eml" > "$work/thunderbird.log" 2>&1 < /dev/null &
+tb_pid=$!
+for _ in $(seq 300); do
+  [ -s "$profile/MarionetteActivePort" ] && break
+  kill -0 "$tb_pid" 2>/dev/null || { echo "Thunderbird exited early"; tail -n 20 "$work/thunderbird.log"; echo "0 passed, 1 failed"; exit 1; }
+  sleep 0.1
+done
+[ -s "$profile/MarionetteActivePort" ] || { echo "no Marionette port after 30 s"; echo "0 passed, 1 failed"; exit 1; }
+
+PYTHONDONTWRITEBYTECODE=1 timeout 240 "$venv/bin/python" tests/e2e/driver.py "$(cat "$profile/MarionetteActivePort")" "$work/messages" \
+  "$artifacts" extension/_locales/en/messages.json "$work/host-manifest.json" "$manifest" "${cases[@]}"

@@ -1,0 +1,142 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { confirms, describe } from "../../extension/modules/describe.mjs";
+import { dateFormatter, groupFingerprint } from "../../extension/modules/format.mjs";
+import { inspectCodes, strictT } from "./docs.mjs";
+import { cert, verdict } from "./fixtures.mjs";
+
+const t = strictT();
+const date = dateFormatter("en");
+const view = (reading) => describe(reading, { t, date });
+const rowsOf = (v, id) => Object.fromEntries(v.sections.find((s) => s.id === id).rows.map((r) => [r.label, r.value]));
+
+test("fingerprints are grouped in fours, upper case, for reading aloud", () => {
+  assert.equal(groupFingerprint("0a1b2c3d4e5f"), "0A1B 2C3D 4E5F");
+  assert.equal(groupFingerprint("0a:1b:2c"), "0A1B 2C");
+  assert.equal(groupFingerprint("ab".repeat(32)), `${"ABAB ".repeat(7)}ABAB\n${"ABAB ".repeat(7)}ABAB`);
+});
+
+test("who signed comes from the certificate, never from the From header's display name", () => {
+  const v = view({ verdict: verdict({ from: [{ name: "Your Bank", address: "alice@example.org" }] }) });
+  const signer = rowsOf(v, "signer");
+  assert.equal(signer.Name, "Alice Example");
+  assert.equal(signer["E-mail address"], "alice@example.org");
+  assert.equal(signer["Fingerprint (SHA-256)"], groupFingerprint("0123456789abcdef".repeat(4)));
+  assert.equal(signer["Signature method"], "RSA (PKCS #1 v1.5)");
+  assert.equal(signer["Digest method"], "SHA-256");
+  assert.ok(!JSON.stringify(v.sections.find((s) => s.id === "signer")).includes("Your Bank"));
+});
+
+test("what the certificate confirms is said in plain words for every validation type", () => {
+  const expect = {
+    mailbox: /only checked that the signer controls the address alice@example\.org/,
+    individual: /identity of the person Alice Example/,
+    sponsor: /Alice Example as a member of Example Corp/,
+    organization: /organisation Example Corp/,
+    unknown: /does not say what/,
+  };
+  for (const type of inspectCodes().validationTypes) {
+    assert.match(confirms(cert({ validation: { type } }), t), expect[type], type);
+  }
+  const unit = cert({ validation: { type: "organization" }, subject_fields: { ...cert().subject_fields, organizational_unit: "Accounts Payable" } });
+  assert.match(confirms(unit, t), /department or function “Accounts Payable”/);
+});
+
+test("an untrusted CA is explained with the phone check of the fingerprint", () => {
+  const v = view({ verdict: verdict({ signature: "untrusted", problems: [{ code: "untrusted", reason: "unknown_ca", depth: 1 }] }) });
+  assert.equal(v.problems.length, 1);
+  const [p] = v.problems;
+  assert.equal(p.title, "Certificate not trusted");
+  assert.match(p.reason, /unknown here/);
+  assert.match(p.advice, /fingerprint/);
+  assert.match(p.advice, /number you already know/);
+  assert.match(p.facts.join(" "), /issuing certificate, 1 level/);
+  assert.match(v.sections.find((s) => s.id === "chain").paragraphs[0], /does not end at any certification authority you trust/);
+});
+
+test("every signature state yields a headline and an explanation, problems with advice", () => {
+  for (const state of inspectCodes().signatureStates) {
+    const v = view({ verdict: verdict({ signature: state }) });
+    assert.ok(v.headline, state);
+    if (["valid", "none"].includes(state)) {
+      assert.ok(v.summary && v.problems.length === 0, state);
+    } else {
+      assert.equal(v.summary, "", `${state}: the problem card explains it, once`);
+      assert.ok(v.problems.length > 0 && v.problems.every((p) => p.explain && p.advice), state);
+    }
+  }
+});
+
+test("a banner shows for problems only, with the headline and the first explanation", async () => {
+  const { bannerFor } = await import("../../extension/modules/banner.mjs");
+  for (const state of ["valid", "none"]) assert.equal(bannerFor(view({ verdict: verdict({ signature: state }) }), t), null, state);
+  assert.equal(bannerFor(view({ verdict: verdict({ signature: "valid", encryption: "decrypted" }) }), t), null);
+  const banner = bannerFor(view({ verdict: verdict({ signature: "content_altered" }) }), t);
+  assert.equal(banner.severity, "error");
+  assert.equal(banner.headline, "Altered after signing");
+  assert.match(banner.summary, /changed after it was signed/);
+  assert.equal(bannerFor(view({ verdict: verdict({ signature: "untrusted" }) }), t).severity, "warning");
+});
+
+test("a sender mismatch lists both addresses compared", () => {
+  const v = view({ verdict: verdict({ signature: "sender_mismatch", problems: [{ code: "sender_mismatch", reason: "different_address", from: "boss@example.com", certificate_emails: ["alice@example.org"] }] }) });
+  assert.deepEqual(v.problems[0].facts, ["Address in the From line: boss@example.com", "Addresses in the certificate: alice@example.org"]);
+  assert.equal(v.problems[0].severity, "error");
+});
+
+test("encryption details name your certificate it was encrypted to and the cipher", () => {
+  const v = view({ verdict: verdict({ signature: "valid", encryption: "decrypted" }) });
+  const enc = rowsOf(v, "encryption");
+  assert.equal(enc.Method, "AES-256-CBC");
+  assert.equal(enc["Integrity protection"], "No (CBC)");
+  assert.match(enc["Encrypted to your certificate"], /bob@example\.org/);
+  assert.match(enc["Recipient (you)"], /bob@example\.org \(RSA \(PKCS #1 v1\.5\)\)/);
+});
+
+test("a message nobody here can decrypt says what to do", () => {
+  const v = view({ verdict: verdict({ signature: "none", encryption: "no_key" }) });
+  assert.equal(v.look.name, "undecryptable");
+  assert.match(v.problems[0].advice, /import the certificate/);
+  assert.match(rowsOf(v, "encryption").Recipient, /bob@example\.org/);
+});
+
+test("an AES-GCM integrity failure is a red problem with its reason", () => {
+  const v = view({ verdict: verdict({ signature: "none", encryption: "failed" }) });
+  assert.equal(v.problems[0].severity, "error");
+  assert.match(v.problems[0].reason, /integrity check failed/);
+});
+
+test("Thunderbird's decryption is named and the inner signature judged", () => {
+  const v = view({ verdict: verdict({ signature: "none", encryption: "no_key" }), decrypted: verdict({ signature: "valid" }) });
+  assert.equal(v.look.name, "encryptedSigned");
+  assert.deepEqual(v.problems, []);
+  assert.match(v.notices[0], /Thunderbird decrypted/);
+  assert.equal(rowsOf(v, "encryption").State, "Encrypted, decrypted by Thunderbird");
+});
+
+test("layers are listed when there is more than the root signature", () => {
+  const signer = { certificate: cert(), chain: [], anchor: "system", state: "valid", problems: [] };
+  const layers = [
+    { part: "", form: "signed_data", position: "root", state: "valid", problems: [], signers: [signer] },
+    { part: "1", form: "multipart_signed", position: "inner", state: "content_altered", problems: [], signers: [signer] },
+  ];
+  const v = view({ verdict: verdict({ signature: "valid", layers, warnings: [{ code: "inner_signature" }] }) });
+  const rows = v.sections.find((s) => s.id === "layers").rows;
+  assert.deepEqual(rows.map((r) => r.label), ["Signature · whole message", "Inner signature · part 1"]);
+  assert.equal(rows[1].value, "Altered after signing · Alice Example");
+  assert.match(v.notices.join(" "), /further signature inside/);
+});
+
+test("a partly signed message names the signed part in its layers", () => {
+  const layers = [{ part: "2", form: "multipart_signed", position: "below_root", state: "valid", problems: [], signers: [] }];
+  const v = view({ verdict: verdict({ signature: "partially_signed", layers }) });
+  assert.equal(v.look.name, "partial");
+  assert.equal(v.sections.find((s) => s.id === "layers").rows[0].label, "Signature of one part · part 2");
+});
+
+test("an unknown error code from a newer host still reads well", async () => {
+  const { translator } = await import("../../extension/modules/texts.mjs");
+  const messages = { error_unknown: "unknown ($1)" };
+  const tr = translator((key, subs) => (messages[key] ?? "").replace("$1", subs[0] ?? ""));
+  assert.equal(tr("error_brand_new_code"), "unknown (brand_new_code)");
+});

@@ -1,0 +1,115 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LocalError } from "../../extension/modules/ops.mjs";
+import { Looks } from "../../extension/modules/look.mjs";
+import { inspectCodes, locales, protocolErrorCodes, read, ROOT } from "./docs.mjs";
+
+const { en, de } = locales();
+const codes = inspectCodes();
+
+function hasText(key) {
+  for (const [lang, messages] of Object.entries({ en, de })) {
+    assert.ok(messages[key]?.trim(), `${lang} lacks ${key}`);
+  }
+}
+
+test("German has exactly the English keys", () => {
+  assert.deepEqual(Object.keys(de).sort(), Object.keys(en).sort());
+});
+
+test("no message is empty or untranslated where it has words", () => {
+  for (const [lang, messages] of Object.entries({ en, de })) {
+    for (const [key, text] of Object.entries(messages)) assert.ok(text.trim(), `${lang} ${key} is empty`);
+  }
+  const same = Object.keys(en).filter((k) => en[k] === de[k] && en[k].split(" ").length > 2);
+  assert.deepEqual(same, [], "German copies of English sentences");
+});
+
+test("both languages use the same substitutions ($1, $2, …) in each message", () => {
+  const subs = (text) => [...text.matchAll(/\$(\d)/g)].map((m) => m[1]).sort().join();
+  for (const key of Object.keys(en)) assert.equal(subs(de[key]), subs(en[key]), key);
+});
+
+test("message keys are valid WebExtension message names", () => {
+  for (const key of Object.keys(en)) assert.match(key, /^[A-Za-z0-9_@]+$/);
+});
+
+test("every host error code in PROTOCOL.md has a text", () => {
+  const errors = protocolErrorCodes();
+  assert.ok(errors.length >= 20, "the error table was found");
+  for (const code of errors) hasText(`error_${code}`);
+});
+
+test("every error the add-on finds itself has a text, and unknown codes a fallback", () => {
+  for (const code of Object.values(LocalError)) hasText(`error_${code}`);
+  hasText("error_unknown");
+});
+
+test("every signature state in INSPECT.md has a headline, an explanation and advice", () => {
+  assert.ok(codes.signatureStates.length >= 16);
+  for (const state of codes.signatureStates) {
+    for (const suffix of ["", "_explain", "_advice"]) hasText(`state_${state}${suffix}`);
+  }
+});
+
+test("every warning, reason, failure, position, anchor and revocation code has a text", () => {
+  for (const c of codes.signatureWarnings) hasText(`sigwarn_${c}`);
+  for (const c of codes.reasons) hasText(`reason_${c}`);
+  for (const c of codes.encryptionWarnings) hasText(`encwarn_${c}`);
+  for (const c of codes.encryptionFailures) hasText(`encfail_${c}`);
+  for (const c of codes.positions) hasText(`position_${c}`);
+  for (const c of codes.anchors) hasText(`anchor_${c}`);
+  for (const c of codes.revocations) hasText(`revocation_${c}`);
+  assert.ok(codes.reasons.includes("unknown_ca") && codes.reasons.includes("different_address"));
+});
+
+test("every encryption state has a text; the unreadable ones also say what to do", () => {
+  for (const state of codes.encryptionStates) {
+    hasText(`enc_${state}`);
+    hasText(`enc_${state}_explain`);
+  }
+  for (const state of ["no_key", "failed", "unsupported"]) {
+    hasText(`enc_${state}_advice`);
+    hasText(`look_undecryptable_title_${state}`);
+  }
+});
+
+test("every validation type says what the certificate confirms", () => {
+  for (const type of codes.validationTypes) hasText(`validation_${type}`);
+});
+
+test("every look has a label", () => {
+  for (const name of Object.keys(Looks)) hasText(`look_${name}_label`);
+});
+
+// Keys named literally in the add-on's code and pages must exist; dynamic ones are covered above.
+test("every message key the code and pages name exists", () => {
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.(mjs|js|html|json)$/.test(entry.name) && !path.includes("_locales")) files.push(path);
+    }
+  };
+  walk(`${ROOT}extension`);
+  const keys = new Set();
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/\bt\("([A-Za-z0-9_]+)"/g)) keys.add(m[1]);
+    for (const m of text.matchAll(/data-i18n="([A-Za-z0-9_]+)"/g)) keys.add(m[1]);
+    for (const m of text.matchAll(/__MSG_([A-Za-z0-9_]+)__/g)) keys.add(m[1]);
+    for (const m of text.matchAll(/key: "([a-z][A-Za-z0-9_]+)"/g)) keys.add(m[1]);
+  }
+  assert.ok(keys.size > 40, `found ${keys.size} keys`);
+  for (const key of keys) hasText(key);
+});
+
+test("the help page names the install script and doctor command that exist", () => {
+  const page = read("extension/pages/host-missing.html");
+  assert.match(page, /\.\/installer\/install-user\.sh/);
+  assert.match(page, /smime-companion doctor/);
+  assert.ok(readdirSync(`${ROOT}installer`).includes("install-user.sh"));
+});

@@ -1,0 +1,66 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ICON_SIZES } from "../../extension/modules/look.mjs";
+import { readJson, ROOT } from "./docs.mjs";
+
+const manifest = readJson("extension/manifest.json");
+const ext = (path) => `${ROOT}extension/${path.replace(/^\//, "")}`;
+
+test("Manifest V3 for Thunderbird 140 and later, with the fixed add-on id", () => {
+  assert.equal(manifest.manifest_version, 3);
+  assert.equal(manifest.browser_specific_settings.gecko.id, "smime-companion@smime-companion.org");
+  assert.equal(manifest.browser_specific_settings.gecko.strict_min_version, "140.0");
+});
+
+test("it may talk to the host, read messages, add the banner and keep a flag", () => {
+  for (const p of ["nativeMessaging", "messagesRead", "scripting", "storage"]) assert.ok(manifest.permissions.includes(p), p);
+});
+
+test("the default locale is English and both locales exist", () => {
+  assert.equal(manifest.default_locale, "en");
+  for (const lang of ["en", "de"]) assert.ok(existsSync(ext(`_locales/${lang}/messages.json`)));
+});
+
+test("the background is one ES module that exists", () => {
+  assert.equal(manifest.background.type, "module");
+  assert.deepEqual(manifest.background.scripts.map((s) => existsSync(ext(s))), [true]);
+});
+
+test("the header button has a popup, a title, and icons for light and dark themes at 16 and 32 px", () => {
+  const action = manifest.message_display_action;
+  assert.ok(action, "message_display_action");
+  assert.ok(existsSync(ext(action.default_popup)), action.default_popup);
+  assert.match(action.default_title, /^__MSG_\w+__$/);
+  const sizes = action.theme_icons.map((i) => i.size).sort((a, b) => a - b);
+  assert.deepEqual(sizes, ICON_SIZES);
+  for (const icon of action.theme_icons) {
+    assert.ok(existsSync(ext(icon.light)) && existsSync(ext(icon.dark)), JSON.stringify(icon));
+    assert.notEqual(icon.light, icon.dark);
+  }
+  for (const path of Object.values(action.default_icon)) assert.ok(existsSync(ext(path)), path);
+});
+
+test("every file the pages load exists", () => {
+  for (const page of ["popup/details.html", "pages/host-missing.html"]) {
+    const html = readFileSync(ext(page), "utf8");
+    const dir = page.split("/")[0];
+    for (const m of html.matchAll(/(?:src|href)="([^"]+)"/g)) assert.ok(existsSync(ext(`${dir}/${m[1]}`)), `${page}: ${m[1]}`);
+  }
+});
+
+test("package-xpi.sh packs the same tree into the same bytes, manifest first, without icon sources", () => {
+  const dir = mkdtempSync(join(tmpdir(), "xpi-"));
+  const run = (out) => execFileSync(`${ROOT}installer/package-xpi.sh`, [out], { encoding: "utf8" });
+  run(join(dir, "a.xpi"));
+  run(join(dir, "b.xpi"));
+  assert.deepEqual(readFileSync(join(dir, "a.xpi")), readFileSync(join(dir, "b.xpi")));
+  const listing = execFileSync("python3", ["-m", "zipfile", "-l", join(dir, "a.xpi")], { encoding: "utf8" });
+  const names = listing.split("\n").slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean);
+  assert.equal(names[0], "manifest.json");
+  assert.ok(names.includes("background.js") && names.includes("popup/details.html"));
+  assert.ok(!names.some((n) => n.startsWith("icons/src/")), "SVG sources stay out");
+});

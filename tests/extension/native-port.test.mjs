@@ -1,0 +1,211 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { classifyDisconnect, NativePort, PortState } from "../../extension/modules/native-port.mjs";
+
+// A stand-in for Thunderbird's runtime.Port. `host` answers each posted request (or not).
+class FakePort {
+  constructor(host) {
+    this.host = host;
+    this.posted = [];
+    this.messageListeners = [];
+    this.disconnectListeners = [];
+    this.onMessage = { addListener: (l) => this.messageListeners.push(l) };
+    this.onDisconnect = { addListener: (l) => this.disconnectListeners.push(l) };
+    this.error = null;
+  }
+  postMessage(request) {
+    this.posted.push(request);
+    queueMicrotask(() => this.host(request, this));
+  }
+  deliver(frame) {
+    for (const l of this.messageListeners) l(frame);
+  }
+  die(message) {
+    this.error = message ? { message } : null;
+    for (const l of this.disconnectListeners) l(this);
+  }
+  disconnect() {
+    this.disconnected = true;
+  }
+}
+
+// Timers run only when the test says so.
+class FakeTimers {
+  constructor() { this.queue = []; this.nextId = 1; }
+  setTimeout(fn, ms) { const id = this.nextId++; this.queue.push({ id, fn, ms }); return id; }
+  clearTimeout(id) { this.queue = this.queue.filter((t) => t.id !== id); }
+  fire(ms) {
+    const due = this.queue.filter((t) => t.ms === ms);
+    this.queue = this.queue.filter((t) => t.ms !== ms);
+    for (const t of due) t.fn();
+    return due.length;
+  }
+}
+
+const HELLO = { version: "0.1.0", ops: [{ name: "hello" }, { name: "ping" }, { name: "inspect_message" }] };
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+function echoHost(request, port) {
+  if (request.op === "hello") port.deliver({ id: request.id, ok: true, result: HELLO });
+  else if (request.op === "ping") port.deliver({ id: request.id, ok: true, result: { echo: request.params.echo } });
+  else port.deliver({ id: request.id, ok: false, error: { code: "unknown_op", message: "no" } });
+}
+
+function connected(host = echoHost) {
+  const ports = [];
+  const timers = new FakeTimers();
+  let clock = 0;
+  const port = new NativePort({ connect: () => { const p = new FakePort(host); ports.push(p); return p; }, timers, now: () => ++clock });
+  return { port, ports, timers };
+}
+
+test("hello makes the port ready and tells which ops the host has", async () => {
+  const { port } = connected();
+  const states = [];
+  port.onStateChange((s) => states.push(s));
+  assert.deepEqual(await port.start(), HELLO);
+  assert.equal(port.state, PortState.ready);
+  assert.ok(port.supports("inspect_message"));
+  assert.ok(!port.supports("frobnicate"));
+  assert.deepEqual(states, [PortState.connecting, PortState.ready]);
+});
+
+test("pipelined requests get their own replies, even out of order", async () => {
+  const held = [];
+  const { port } = connected((request, p) => (request.op === "hello" ? echoHost(request, p) : held.push([request, p])));
+  const a = port.request("ping", { echo: "a" });
+  const b = port.request("ping", { echo: "b" });
+  await tick();
+  assert.equal(held.length, 2);
+  for (const [request, p] of held.reverse()) echoHost(request, p);
+  assert.deepEqual(await Promise.all([a, b]), [{ echo: "a" }, { echo: "b" }]);
+});
+
+test("an error reply rejects with the host's code", async () => {
+  const { port } = connected();
+  await assert.rejects(port.request("frobnicate"), (e) => e.code === "unknown_op");
+});
+
+test("a chunked reply arrives as one result", async () => {
+  const echo = "x".repeat(3000);
+  const { port } = connected((request, p) => {
+    if (request.op !== "ping") return echoHost(request, p);
+    const text = JSON.stringify({ id: request.id, ok: true, result: { echo } });
+    const sha256 = createHash("sha256").update(text).digest("hex");
+    const parts = [text.slice(0, 1000), text.slice(1000, 2000), text.slice(2000)];
+    parts.forEach((slice, index) => p.deliver({ id: request.id, chunk: { count: 3, index, sha256, total_bytes: text.length, text: slice } }));
+  });
+  assert.deepEqual(await port.request("ping", { echo }), { echo });
+});
+
+test("a corrupt chunked reply fails only its own request", async () => {
+  const { port } = connected((request, p) => {
+    if (request.params?.echo !== "bad") return echoHost(request, p);
+    p.deliver({ id: request.id, chunk: { count: 1, index: 0, sha256: "00", total_bytes: 2, text: "{}" } });
+  });
+  await assert.rejects(port.request("ping", { echo: "bad" }), (e) => e.code === "reply_corrupt");
+  assert.deepEqual(await port.request("ping", { echo: "fine" }), { echo: "fine" });
+});
+
+test("a request without an answer times out; a silent host is replaced", async () => {
+  const { port, ports, timers } = connected((request, p) => (request.op === "hello" ? echoHost(request, p) : null));
+  await port.start();
+  const pending = port.request("ping", {}, { timeoutMs: 5000 });
+  await tick();
+  timers.fire(5000);
+  await assert.rejects(pending, (e) => e.code === "timeout");
+  assert.ok(ports[0].disconnected, "the hung host is disconnected");
+  assert.equal(port.state, PortState.disconnected);
+  timers.fire(1000); // first backoff step
+  await tick();
+  assert.equal(ports.length, 2);
+  assert.equal(port.state, PortState.ready);
+});
+
+test("'No such native application' means the host is missing, and requests say so", async () => {
+  const { port } = connected((request, p) => p.die("No such native application smime_companion"));
+  await assert.rejects(port.request("ping"), (e) => e.code === "host_missing");
+  assert.equal(port.state, PortState.missing);
+  assert.equal(port.lastError, "host_missing");
+});
+
+test("'An unexpected error occurred' and an exit before any answer mean the host is broken", async () => {
+  assert.equal(classifyDisconnect("An unexpected error occurred", { everAnswered: false }), PortState.broken);
+  assert.equal(classifyDisconnect(undefined, { everAnswered: false }), PortState.broken);
+  assert.equal(classifyDisconnect(undefined, { everAnswered: true }), PortState.disconnected);
+  const { port } = connected((request, p) => p.die("An unexpected error occurred"));
+  await assert.rejects(port.request("ping"), (e) => e.code === "host_broken");
+});
+
+test("a host that refuses the add-on is reported as caller_not_allowed", async () => {
+  const { port } = connected((request, p) => {
+    p.deliver({ id: null, ok: false, error: { code: "caller_not_allowed", message: "no" } });
+    p.die(null);
+  });
+  await assert.rejects(port.start(), (e) => e.code === "caller_not_allowed");
+  assert.equal(port.state, PortState.broken);
+});
+
+test("reconnects with growing backoff until the host is back, then resets", async () => {
+  let installed = false;
+  const { port, ports, timers } = connected((request, p) => (installed ? echoHost(request, p) : p.die("No such native application smime_companion")));
+  await port.start().catch(() => {});
+  await tick();
+  assert.equal(timers.fire(1000), 1);
+  await tick();
+  assert.equal(timers.fire(2000), 1, "second wait is twice as long");
+  await tick();
+  installed = true;
+  assert.equal(timers.fire(4000), 1);
+  await tick();
+  assert.equal(port.state, PortState.ready);
+  assert.equal(ports.length, 4);
+  assert.equal(timers.queue.length, 0, "no reconnect left scheduled");
+});
+
+test("retryNow connects at once instead of waiting for the backoff", async () => {
+  let installed = false;
+  const { port } = connected((request, p) => (installed ? echoHost(request, p) : p.die("No such native application smime_companion")));
+  await port.start().catch(() => {});
+  installed = true;
+  assert.deepEqual(await port.retryNow(), HELLO);
+});
+
+test("a large payload is uploaded as a transfer in order and named by the op", async () => {
+  const chunks = [];
+  const { port } = connected((request, p) => {
+    const reply = (result) => p.deliver({ id: request.id, ok: true, result });
+    if (request.op === "transfer_begin") reply({ transfer_id: "t1", suggested_chunk_bytes: 4 });
+    else if (request.op === "transfer_chunk") { chunks.push(request.params); reply({ received_bytes: 0 }); }
+    else if (request.op === "transfer_end") reply({ transfer_id: "t1" });
+    else echoHost(request, p);
+  });
+  const bytes = new TextEncoder().encode("hello world");
+  assert.equal(await port.upload(bytes), "t1");
+  assert.deepEqual(chunks.map((c) => c.index), [0, 1, 2]);
+  assert.equal(Buffer.concat(chunks.map((c) => Buffer.from(c.data_b64, "base64"))).toString(), "hello world");
+});
+
+test("a failed upload is discarded on the host", async () => {
+  const ops = [];
+  const { port } = connected((request, p) => {
+    ops.push(request.op);
+    if (request.op === "transfer_begin") p.deliver({ id: request.id, ok: true, result: { transfer_id: "t9", suggested_chunk_bytes: 8 } });
+    else if (request.op === "transfer_chunk") p.deliver({ id: request.id, ok: false, error: { code: "transfer_overflow" } });
+    else echoHost(request, p);
+  });
+  await assert.rejects(port.upload(new Uint8Array(20)), (e) => e.code === "transfer_overflow");
+  await tick();
+  assert.ok(ops.includes("transfer_discard"));
+});
+
+test("small payloads travel inline as base64", async () => {
+  let seen = null;
+  const { port } = connected((request, p) => {
+    if (request.op === "inspect_message") { seen = request.params; p.deliver({ id: request.id, ok: true, result: {} }); }
+    else echoHost(request, p);
+  });
+  await port.requestWithPayload("inspect_message", { return_content: false }, "message", new TextEncoder().encode("abc"));
+  assert.deepEqual(seen, { return_content: false, message_b64: "YWJj" });
+});
