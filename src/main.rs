@@ -18,7 +18,15 @@ fn main() -> ExitCode {
     }));
     let status = match caller {
         Some(caller) => native::run(caller),
-        None => cli::run(args),
+        None => {
+            // A person piping output into `head` or `grep -q` expects a quiet exit when the pipe
+            // closes, as with any Unix tool. (In native mode a closed pipe ends the session.)
+            #[cfg(unix)]
+            unsafe {
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            }
+            cli::run(args)
+        }
     };
     ExitCode::from(status)
 }
