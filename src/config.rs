@@ -33,6 +33,16 @@ impl Config {
         config
     }
 
+    /// Loads only the given files, in order: the system-wide file alone for a machine-wide
+    /// install, one file at a time for `doctor`.
+    pub fn load_files(paths: &[PathBuf]) -> Config {
+        let mut config = Config::default();
+        for path in paths {
+            config.merge_file(path);
+        }
+        config
+    }
+
     fn merge_file(&mut self, path: &Path) {
         match read_file(path) {
             Ok(None) => {}

@@ -73,6 +73,34 @@ pub enum Error {
     StoreBusy { path: String },
     /// Text that should be an e-mail address is not one.
     InvalidAddress { address: String },
+
+    // --- installation ---------------------------------------------------------------------
+    /// The program to register does not exist or cannot be run.
+    HostNotExecutable { path: String, reason: String },
+    /// A Windows registry key could not be read or written.
+    Registry { key: String, reason: String },
+    /// A Thunderbird `policies.json` is not valid JSON or not shaped as policies; left untouched.
+    BadPolicyFile { path: String, reason: String },
+
+    // --- identities -----------------------------------------------------------------------
+    /// A PKCS#12 file holds a certificate but not its private key.
+    Pkcs12WithoutKey { source: String, subject: String },
+    /// A PKCS#12 file holds several private keys; which one is meant cannot be told.
+    Pkcs12SeveralKeys { source: String, count: usize },
+    /// The private key does not belong to the certificate.
+    KeyMismatch { source: String, subject: String },
+    /// A key must be protected by a passphrase, and none was given.
+    PassphraseRequired,
+    /// The identity's key is locked: unlock it with its passphrase.
+    IdentityLocked { fingerprint: String },
+    /// No identity of the user's can sign (or be encrypted to) for this address.
+    NoIdentity { address: String },
+    /// Some recipients have no usable certificate; each with the cache's reason.
+    RecipientsWithoutCertificate { recipients: Vec<(String, String)> },
+    /// The message has no recipients to encrypt to.
+    NoRecipients,
+    /// The input is not a message that can be signed or encrypted.
+    BadMessage { reason: String },
 }
 
 /// Every code `Error::code` can return, with its meaning, in a stable order. The add-on must have
@@ -109,6 +137,18 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("store_too_new", "The database was written by a newer version of the companion; it was left untouched."),
     ("store_busy", "Another program held the database for too long; try again."),
     ("invalid_address", "Not an e-mail address."),
+    ("host_not_executable", "The program to register for Thunderbird does not exist or is not executable; nothing was written."),
+    ("registry_error", "A Windows registry key could not be read or written (administrator rights are needed for the machine-wide keys)."),
+    ("bad_policy_file", "A Thunderbird policies.json is not valid JSON or not shaped as policies; it was left untouched."),
+    ("pkcs12_without_key", "The file holds the certificate but not its private key: export it again from the original device with the private key (marked exportable), or have the certificate re-issued."),
+    ("pkcs12_several_keys", "The file holds several private keys; export each identity on its own."),
+    ("key_mismatch", "The private key in the file does not belong to its certificate."),
+    ("passphrase_required", "A passphrase is needed to protect the private key (the file had none)."),
+    ("identity_locked", "The private key is locked; unlock it with its passphrase."),
+    ("no_identity", "You have no certificate with a private key for this address."),
+    ("recipients_without_certificate", "Some recipients have no usable certificate; `details.recipients` gives each with the reason."),
+    ("no_recipients", "The message has no recipients (To, Cc, Bcc) to encrypt to."),
+    ("bad_message", "The input is not a message that can be signed or encrypted."),
 ];
 
 /// The codes alone.
@@ -160,6 +200,18 @@ impl Error {
             Error::StoreTooNew { .. } => "store_too_new",
             Error::StoreBusy { .. } => "store_busy",
             Error::InvalidAddress { .. } => "invalid_address",
+            Error::HostNotExecutable { .. } => "host_not_executable",
+            Error::Registry { .. } => "registry_error",
+            Error::BadPolicyFile { .. } => "bad_policy_file",
+            Error::Pkcs12WithoutKey { .. } => "pkcs12_without_key",
+            Error::Pkcs12SeveralKeys { .. } => "pkcs12_several_keys",
+            Error::KeyMismatch { .. } => "key_mismatch",
+            Error::PassphraseRequired => "passphrase_required",
+            Error::IdentityLocked { .. } => "identity_locked",
+            Error::NoIdentity { .. } => "no_identity",
+            Error::RecipientsWithoutCertificate { .. } => "recipients_without_certificate",
+            Error::NoRecipients => "no_recipients",
+            Error::BadMessage { .. } => "bad_message",
         }
     }
 
@@ -201,6 +253,19 @@ impl Error {
             Error::Store { path, .. } | Error::StoreCorrupt { path, .. } | Error::StoreBusy { path } => json!({ "path": path }),
             Error::StoreTooNew { path, version, supported } => json!({ "path": path, "version": version, "supported": supported }),
             Error::InvalidAddress { address } => json!({ "address": address }),
+            Error::Pkcs12WithoutKey { source, subject } | Error::KeyMismatch { source, subject } => {
+                json!({ "source": source, "subject": subject })
+            }
+            Error::Pkcs12SeveralKeys { source, count } => json!({ "source": source, "count": count }),
+            Error::IdentityLocked { fingerprint } => json!({ "fingerprint": fingerprint }),
+            Error::NoIdentity { address } => json!({ "address": address }),
+            Error::RecipientsWithoutCertificate { recipients } => json!({
+                "recipients": recipients.iter().map(|(a, r)| json!({ "address": a, "reason": r })).collect::<Vec<_>>()
+            }),
+            Error::BadMessage { reason } => json!({ "reason": reason }),
+            Error::PassphraseRequired | Error::NoRecipients => json!({}),
+            Error::HostNotExecutable { path, .. } | Error::BadPolicyFile { path, .. } => json!({ "path": path }),
+            Error::Registry { key, .. } => json!({ "key": key }),
             Error::InvalidRequest { .. } | Error::MissingId | Error::Internal { .. } => json!({}),
         }
     }
@@ -275,6 +340,32 @@ impl fmt::Display for Error {
             ),
             Error::StoreBusy { path } => write!(f, "database {path} is busy; try again"),
             Error::InvalidAddress { address } => write!(f, "{address:?} is not an e-mail address"),
+            Error::Pkcs12WithoutKey { source, subject } => write!(
+                f,
+                "{source} holds the certificate {subject} but not its private key. Export it again from the device \
+                 where it was installed, with the private key (marked exportable), or have the certificate re-issued"
+            ),
+            Error::Pkcs12SeveralKeys { source, count } => {
+                write!(f, "{source} holds {count} private keys; export each identity to its own file")
+            }
+            Error::KeyMismatch { source, subject } => {
+                write!(f, "in {source}, the private key does not belong to the certificate {subject}")
+            }
+            Error::PassphraseRequired => write!(f, "a passphrase is needed to protect the private key"),
+            Error::IdentityLocked { fingerprint } => write!(f, "identity {fingerprint} is locked; unlock it with its passphrase"),
+            Error::NoIdentity { address } => write!(f, "you have no usable certificate with a private key for {address}"),
+            Error::RecipientsWithoutCertificate { recipients } => write!(
+                f,
+                "no usable certificate for: {}",
+                recipients.iter().map(|(a, r)| format!("{a} ({r})")).collect::<Vec<_>>().join(", ")
+            ),
+            Error::NoRecipients => write!(f, "the message has no recipients to encrypt to"),
+            Error::BadMessage { reason } => write!(f, "not a message that can be signed or encrypted: {reason}"),
+            Error::HostNotExecutable { path, reason } => write!(f, "cannot register {path}: {reason}"),
+            Error::Registry { key, reason } => write!(f, "registry key {key}: {reason}"),
+            Error::BadPolicyFile { path, reason } => {
+                write!(f, "policy file {path} is broken ({reason}); it was left untouched: fix or remove it, then run this again")
+            }
         }
     }
 }

@@ -9,6 +9,13 @@ installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libns
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1
 cargo bench --locked --no-run 2>&1   # benchmarks must keep compiling; they are run by hand
+
+# --- installer tests (begin)
+# The Debian package built, installed with apt-get, checked with doctor and purged on this machine
+# (needs root or password-less sudo; CI runs as root).
+echo "== installer: Debian package"
+tests/deb/run.sh
+# --- installer tests (end)
 # --- extension tests (begin)
 installer/debian-packages.sh nodejs
 echo "== Thunderbird add-on: unit tests (node)"

@@ -8,6 +8,7 @@ pub mod args;
 mod contacts;
 mod inspect;
 mod install;
+mod rollout;
 mod trust;
 
 use crate::context::Context;
@@ -95,21 +96,58 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "install",
-        usage: "[--user|--system] [--client thunderbird|firefox|chrome|edge|chromium|all] [--path EXE] [--root DIR]",
+        usage: "[--user|--system] [--client thunderbird|firefox|chrome|edge|chromium|all] [--path EXE] [--pkcs11 LIB] [--addon XPI] [--root DIR] [--quiet]",
         summary: "Register the host so Thunderbird (and other browsers) can start it",
         help: "  --user       for the current user (default)\n  \
                --system     for all users (needs administrator rights)\n  \
                --client C   which browsers to register with (default thunderbird)\n  \
                --path EXE   the program to register (default: this program)\n  \
-               --root DIR   write system-wide files below DIR (packaging)\n",
+               --pkcs11 LIB register this PKCS#11 module (default: the one beside the program, if any)\n  \
+               --addon XPI  also copy the add-on into each Thunderbird profile (--user only)\n  \
+               --root DIR   write system-wide files below DIR (packaging)\n  \
+               --quiet      print nothing but errors\n\n\
+               Safe to run again. What it writes is recorded so uninstall removes exactly that.\n",
         run: install::cmd_install,
     },
     Command {
         name: "uninstall",
-        usage: "[--user|--system] [--client thunderbird|firefox|chrome|edge|chromium|all] [--root DIR]",
+        usage: "[--user|--system] [--client thunderbird|firefox|chrome|edge|chromium|all] [--root DIR] [--quiet]",
         summary: "Remove the registration that install wrote",
-        help: "  Removes only manifests named smime_companion.json that are ours.\n",
+        help: "  Removes what install recorded for the scope (all clients unless --client is given):\n  \
+               manifests while still ours, add-on copies while unchanged, registry keys.\n  \
+               Without a record it removes our manifests (name smime_companion) wherever clients look.\n",
         run: install::cmd_uninstall,
+    },
+    Command {
+        name: "doctor",
+        usage: "[--user|--system] [--json] [--root DIR]",
+        summary: "Check that Thunderbird can find and start the host, and say how to fix what is wrong",
+        help: "  --user       check the per-user installation (and this user's Thunderbird profiles)\n  \
+               --system     check the machine-wide installation (and the enterprise policy)\n  \
+               (neither)    check what Thunderbird sees for this user\n  \
+               --json       the same as JSON, for scripts\n  \
+               --root DIR   look for system-wide files below DIR\n\n\
+               Exit status 0 when healthy, 1 when a check failed. The checks: docs/INSTALL.md.\n",
+        run: rollout::cmd_doctor,
+    },
+    Command {
+        name: "policy",
+        usage: "merge|remove --file POLICIES.JSON --xpi PATH [--quiet]",
+        summary: "Add or remove the add-on's force-install entry in a Thunderbird policies.json",
+        help: "  merge        add the ExtensionSettings entry that force-installs the add-on from PATH;\n  \
+               \x20            everything else in the file is kept; a missing file is created\n  \
+               remove       remove that entry again (only if it installs from PATH)\n\n\
+               A file that is not valid JSON is left untouched (error bad_policy_file).\n",
+        run: rollout::cmd_policy,
+    },
+    Command {
+        name: "generate",
+        usage: "debian|windows|macos --out DIR",
+        summary: "Write the package sources (maintainer scripts, WiX source, pkg scripts) for packagers",
+        help: "  debian       DEBIAN/ maintainer scripts and the system host manifest (installer/linux/build-deb.sh)\n  \
+               windows      smime-companion.wxs, manifests and policy files (installer/windows/)\n  \
+               macos        pkg scripts, uninstall script, configuration-profile payload (installer/macos/)\n",
+        run: rollout::cmd_generate,
     },
     Command {
         name: "contacts",

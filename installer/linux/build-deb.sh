@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds the Debian package dist/smime-companion_<version>_<arch>.deb with dpkg-deb alone (no
+# cargo plug-ins), on any Debian or Ubuntu machine that can build the host.
+#
+# The package holds:
+#   /usr/bin/smime-companion                                     the host (and CLI)
+#   /usr/lib/mozilla/native-messaging-hosts/smime_companion.json the system-wide host manifest
+#   /usr/share/smime-companion/smime-companion.xpi               the add-on
+#   DEBIAN/postinst, prerm, postrm                               from `smime-companion generate debian`
+# postinst registers the host also in /usr/lib64/mozilla where that exists (and for Chromium
+# browsers when /etc/smime-companion/config.json allows origins) and merges the Thunderbird
+# enterprise policy that force-installs the add-on into /etc/thunderbird/policies/policies.json;
+# prerm removes both again. Paths, names and the add-on ID come from the host binary itself
+# (src/install/package.rs), the single source of truth shared with the Windows and macOS packages.
+#
+# Usage: installer/linux/build-deb.sh [OUT_DIR]      (default: dist/); prints the .deb's path.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$repo"
+out_dir=${1:-$repo/dist}
+mkdir -p "$out_dir"
+out_dir=$(cd "$out_dir" && pwd)
+
+installer/debian-packages.sh build-essential pkg-config libssl-dev python3
+cargo build --release --locked >&2
+bin=$repo/target/release/smime-companion
+version=$("$bin" --version | awk '{print $2}')
+arch=$(dpkg --print-architecture)
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/smime-deb.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+pkg=$stage/pkg
+"$bin" generate debian --out "$pkg" >/dev/null
+install -D -m 0755 "$bin" "$pkg/usr/bin/smime-companion"
+strip --strip-unneeded "$pkg/usr/bin/smime-companion"
+installer/package-xpi.sh "$pkg/usr/share/smime-companion/smime-companion.xpi" >/dev/null
+chmod 0644 "$pkg/usr/share/smime-companion/smime-companion.xpi"
+# Owned by the package (not the file inside: that is merged), so dpkg removes the folder again
+# when it is empty and no other package uses it.
+install -d -m 0755 "$pkg/etc/thunderbird/policies"
+install -d -m 0755 "$pkg/usr/share/doc/smime-companion"
+cat > "$pkg/usr/share/doc/smime-companion/copyright" <<'COPYRIGHT'
+Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: smime-companion
+
+Files: *
+License: MPL-2.0
+ On Debian systems the full text of the Mozilla Public License 2.0 is in
+ /usr/share/common-licenses/MPL-2.0.
+COPYRIGHT
+chmod 0644 "$pkg/usr/share/doc/smime-companion/copyright"
+
+# Shared-library dependencies, as dpkg-shlibdeps (dpkg-dev, part of build-essential) finds them.
+mkdir -p "$stage/debian"
+printf 'Source: smime-companion\n\nPackage: smime-companion\nArchitecture: any\n' > "$stage/debian/control"
+depends=$(cd "$stage" && dpkg-shlibdeps -O -e pkg/usr/bin/smime-companion 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+[ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+rm -rf "$stage/debian"
+
+installed_size=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
+cat > "$pkg/DEBIAN/control" <<CONTROL
+Package: smime-companion
+Version: $version
+Architecture: $arch
+Maintainer: S/MIME Companion maintainers <maintainers@smime-companion.org>
+Installed-Size: $installed_size
+Depends: $depends
+Suggests: thunderbird
+Section: mail
+Priority: optional
+Description: S/MIME companion for Thunderbird
+ Shows in Thunderbird who signed a message and what the signer's certificate
+ confirms, explains every S/MIME problem in plain words, and keeps the
+ certificates of your contacts. The package installs the native-messaging
+ host, registers it for Thunderbird and Firefox system-wide, and
+ force-installs the Thunderbird add-on through an enterprise policy.
+CONTROL
+
+deb=$out_dir/smime-companion_${version}_${arch}.deb
+dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb" >/dev/null
+chmod 0644 "$deb"
+echo "$deb"

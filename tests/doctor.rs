@@ -1,0 +1,402 @@
+//! `doctor` detects each broken setup it claims to detect: one test per check id (see
+//! `doctor::CHECKS`), with a temporary HOME and system root. The Linux checks run the real binary;
+//! the Windows registry and macOS folder rules run the same code through the library with a
+//! Windows or macOS layout and a registry table.
+
+mod common;
+mod setup;
+
+use common::addon_id;
+use serde_json::{json, Value};
+use setup::{set_mode, write_exe, Machine};
+use smime_companion::error::Result;
+use smime_companion::install::doctor::{self, Inputs, Status, CHECKS};
+use smime_companion::install::registry::{Hive, RegKey, RegistryRead, View};
+use smime_companion::install::{Layout, Os, Scope};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Runs `doctor --json` with the given extra arguments; returns (exit code, report).
+fn doctor(m: &Machine, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["doctor", "--json", "--root", m.root_str()];
+    all.extend_from_slice(args);
+    let out = m.cmd(&all);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", setup::text(&out.stdout)));
+    assert_eq!(report["healthy"], out.status.code() == Some(0));
+    (out.status.code().unwrap(), report)
+}
+
+/// The statuses the report gives check `id`.
+fn statuses(report: &Value, id: &str) -> Vec<String> {
+    report["checks"].as_array().unwrap().iter().filter(|c| c["id"] == id).map(|c| c["status"].as_str().unwrap().to_string()).collect()
+}
+
+fn failed(report: &Value, id: &str) -> bool {
+    statuses(report, id).iter().any(|s| s == "fail")
+}
+
+/// The failing entry of check `id` has a fix.
+fn fix(report: &Value, id: &str) -> String {
+    let c = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id && c["status"] == "fail").expect("a failure");
+    c["fix"].as_str().expect("a fix").to_string()
+}
+
+/// A user install, then the manifest edited by `edit`; doctor --user must fail check `id`.
+fn broken_manifest(id: &str, edit: impl FnOnce(&mut Value)) -> Value {
+    let m = Machine::new();
+    m.install_user();
+    let mut v = setup::read_json(&m.user_manifest());
+    edit(&mut v);
+    std::fs::write(m.user_manifest(), v.to_string()).unwrap();
+    let (code, report) = doctor(&m, &["--user"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(failed(&report, id), "{id} should fail: {report:#}");
+    assert!(!fix(&report, id).is_empty());
+    report
+}
+
+#[test]
+fn healthy_user_install() {
+    let m = Machine::new();
+    m.install_user();
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    for id in ["manifest_present", "manifest_json", "manifest_fields", "manifest_name", "manifest_type", "manifest_path", "manifest_allowed"] {
+        assert_eq!(statuses(&report, id).first().map(String::as_str), Some("ok"), "{id}: {report:#}");
+    }
+    let text = setup::text(&m.cmd(&["doctor", "--root", m.root_str()]).stdout);
+    assert!(text.contains("healthy"), "{text}");
+}
+
+#[test]
+fn check_manifest_present() {
+    let m = Machine::new();
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "manifest_present"));
+    assert!(fix(&report, "manifest_present").contains("install --user"));
+    let text = setup::text(&m.cmd(&["doctor", "--root", m.root_str()]).stdout);
+    assert!(text.contains("No such native application") && text.contains("fix:"), "{text}");
+    // --system wants a manifest in every system folder: /usr/lib64/mozilla too where /usr/lib64 exists.
+    std::fs::create_dir_all(m.root.join("usr/lib64")).unwrap();
+    write_exe(&m.root.join("usr/bin/smime-companion"));
+    m.ok(&["install", "--system", "--path", "/usr/bin/smime-companion", "--root", m.root_str()]);
+    assert_eq!(doctor(&m, &["--system"]).0, 0);
+    std::fs::remove_file(m.root.join("usr/lib64/mozilla/native-messaging-hosts/smime_companion.json")).unwrap();
+    let (code, report) = doctor(&m, &["--system"]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "manifest_present"), "{report:#}");
+}
+
+#[test]
+fn check_manifest_json() {
+    let m = Machine::new();
+    m.install_user();
+    std::fs::write(m.user_manifest(), "{ \"name\": \"smime_companion\", ").unwrap();
+    let (code, report) = doctor(&m, &["--user"]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "manifest_json"), "{report:#}");
+}
+
+#[test]
+fn check_manifest_fields() {
+    broken_manifest("manifest_fields", |v| v["allowed_origins"] = json!(["chrome-extension://abcdefghijklmnopabcdefghijklmnop/"]));
+    broken_manifest("manifest_fields", |v| {
+        v.as_object_mut().unwrap().remove("description");
+    });
+    broken_manifest("manifest_fields", |v| v["allowed_extensions"] = json!([]));
+}
+
+#[test]
+fn check_manifest_name() {
+    broken_manifest("manifest_name", |v| v["name"] = json!("smime-companion"));
+}
+
+#[test]
+fn check_manifest_type() {
+    broken_manifest("manifest_type", |v| v["type"] = json!("pkcs11"));
+}
+
+#[test]
+fn check_manifest_path() {
+    broken_manifest("manifest_path", |v| v["path"] = json!("bin/smime-companion"));
+    broken_manifest("manifest_path", |v| v["path"] = json!("/nonexistent/smime-companion"));
+    let m = Machine::new();
+    m.install_user();
+    set_mode(&m.host, 0o644);
+    let (code, report) = doctor(&m, &["--user"]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "manifest_path"));
+    assert!(fix(&report, "manifest_path").contains("chmod"));
+}
+
+#[test]
+fn check_manifest_allowed() {
+    broken_manifest("manifest_allowed", |v| v["allowed_extensions"] = json!(["someone-else@example.org"]));
+}
+
+#[test]
+fn a_broken_user_manifest_before_a_good_system_one_only_warns_on_linux() {
+    let m = Machine::new();
+    write_exe(&m.root.join("usr/bin/smime-companion"));
+    m.ok(&["install", "--system", "--path", "/usr/bin/smime-companion", "--root", m.root_str()]);
+    m.install_user();
+    std::fs::write(m.user_manifest(), "not json").unwrap();
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 0, "Thunderbird skips the broken file and uses the system one: {report:#}");
+    assert_eq!(statuses(&report, "manifest_json"), ["warn", "ok"]);
+    // Asked about the user installation, the broken file is a failure.
+    assert_eq!(doctor(&m, &["--user"]).0, 1);
+}
+
+#[test]
+fn check_thunderbird() {
+    let m = Machine::new();
+    m.install_user();
+    // Nothing found: a warning only.
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!((code, statuses(&report, "thunderbird")), (0, vec!["warn".to_string()]));
+    // A Flatpak Thunderbird alone cannot start the host.
+    std::fs::create_dir_all(m.home.join(".local/share/flatpak/app/org.mozilla.Thunderbird")).unwrap();
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "thunderbird"));
+    assert!(fix(&report, "thunderbird").contains("Debian package"));
+    std::fs::remove_dir_all(m.home.join(".local/share/flatpak")).unwrap();
+    // A Snap needs the portal.
+    std::fs::create_dir_all(m.root.join("snap/thunderbird")).unwrap();
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 1);
+    assert!(fix(&report, "thunderbird").contains("xdg-desktop-portal"));
+    write_exe(&m.root.join("usr/libexec/xdg-desktop-portal"));
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!((code, statuses(&report, "thunderbird")), (0, vec!["warn".to_string()]));
+    // The Debian package's Thunderbird.
+    std::fs::remove_dir_all(m.root.join("snap")).unwrap();
+    write_exe(&m.root.join("usr/lib/thunderbird/thunderbird"));
+    let (_, report) = doctor(&m, &[]);
+    assert_eq!(statuses(&report, "thunderbird"), ["ok"]);
+}
+
+#[test]
+fn check_pkcs11_manifest() {
+    let m = Machine::new();
+    m.install_user();
+    let (_, report) = doctor(&m, &["--user"]);
+    assert_eq!(statuses(&report, "pkcs11_manifest"), ["skip"]);
+    // The module appears beside the host after install: not registered yet.
+    std::fs::write(m.host.parent().unwrap().join("libsmime_companion_pkcs11.so"), b"\x7fELF").unwrap();
+    let (code, report) = doctor(&m, &["--user"]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "pkcs11_manifest"), "{report:#}");
+    m.install_user();
+    let (code, report) = doctor(&m, &["--user"]);
+    assert_eq!((code, statuses(&report, "pkcs11_manifest")), (0, vec!["ok".to_string()]), "{report:#}");
+}
+
+fn package_xpi(m: &Machine) -> PathBuf {
+    let xpi = m.root.join("usr/share/smime-companion/smime-companion.xpi");
+    std::fs::create_dir_all(xpi.parent().unwrap()).unwrap();
+    std::fs::write(&xpi, b"PK").unwrap();
+    xpi
+}
+
+#[test]
+fn check_policy() {
+    let m = Machine::new();
+    write_exe(&m.root.join("usr/bin/smime-companion"));
+    m.ok(&["install", "--system", "--path", "/usr/bin/smime-companion", "--root", m.root_str()]);
+    let (_, report) = doctor(&m, &["--system"]);
+    assert_eq!(statuses(&report, "policy"), ["skip"], "no package, no policy expected");
+    // The package's add-on is there, but no policy installs it.
+    let xpi = package_xpi(&m);
+    let (code, report) = doctor(&m, &["--system"]);
+    assert_eq!(code, 1);
+    assert!(fix(&report, "policy").contains("policy merge"));
+    // With the policy, as the package writes it (the URL names the file as the target system sees it).
+    let file = m.root.join("etc/thunderbird/policies/policies.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let entry = json!({"installation_mode": "force_installed", "install_url": "file:///usr/share/smime-companion/smime-companion.xpi"});
+    std::fs::write(&file, json!({"policies": {"ExtensionSettings": {addon_id(): entry}}}).to_string()).unwrap();
+    let (code, report) = doctor(&m, &["--system"]);
+    assert_eq!((code, statuses(&report, "policy")), (0, vec!["ok".to_string()]), "{report:#}");
+    // The add-on file the policy names is gone.
+    std::fs::remove_file(&xpi).unwrap();
+    let (code, report) = doctor(&m, &["--system"]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "policy"));
+    // A broken policy file disables every policy.
+    std::fs::write(&file, "{\"policies\": ").unwrap();
+    let (code, report) = doctor(&m, &["--system"]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "policy"));
+}
+
+fn profile(m: &Machine, name: &str) -> PathBuf {
+    let root = m.home.join(".thunderbird");
+    let dir = root.join("Profiles").join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(root.join("profiles.ini"), format!("[Profile0]\nName={name}\nIsRelative=1\nPath=Profiles/{name}\nDefault=1\n")).unwrap();
+    dir
+}
+
+fn extensions_json(dir: &Path, addon: Value) {
+    std::fs::write(dir.join("extensions.json"), json!({"schemaVersion": 36, "addons": [addon]}).to_string()).unwrap();
+}
+
+#[test]
+fn check_addon() {
+    let m = Machine::new();
+    m.install_user();
+    let (_, report) = doctor(&m, &[]);
+    assert_eq!(statuses(&report, "addon"), ["skip"], "no profile yet");
+    let dir = profile(&m, "default");
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 1, "not installed in the profile");
+    assert!(fix(&report, "addon").contains("Install Add-on From File"));
+    extensions_json(&dir, json!({"id": addon_id(), "active": false, "userDisabled": true}));
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 1, "disabled");
+    assert!(fix(&report, "addon").contains("switch S/MIME Companion on"));
+    extensions_json(&dir, json!({"id": addon_id(), "active": false, "appDisabled": true}));
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 1, "incompatible");
+    assert!(fix(&report, "addon").contains("140"));
+    extensions_json(&dir, json!({"id": addon_id(), "active": true, "userDisabled": false}));
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!((code, statuses(&report, "addon")), (0, vec!["ok".to_string()]));
+    // Not installed, but the enterprise policy installs it at the next start.
+    extensions_json(&dir, json!({"id": "other@example.org", "active": true}));
+    assert_eq!(doctor(&m, &[]).0, 1);
+    package_xpi(&m);
+    let file = m.root.join("etc/thunderbird/policies/policies.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let entry = json!({"installation_mode": "force_installed", "install_url": "file:///usr/share/smime-companion/smime-companion.xpi"});
+    std::fs::write(&file, json!({"policies": {"ExtensionSettings": {addon_id(): entry}}}).to_string()).unwrap();
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(statuses(&report, "addon"), ["ok"]);
+}
+
+#[test]
+fn check_config() {
+    let m = Machine::new();
+    m.install_user();
+    std::fs::write(m.data.join("system-config.json"), "{\"allowed_extensions\": [").unwrap();
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "config"), "{report:#}");
+}
+
+// --- Windows and macOS rules, through the library -----------------------------------------------
+
+struct Registry(HashMap<String, String>);
+
+impl RegistryRead for Registry {
+    fn read_default(&self, key: &RegKey) -> Result<Option<String>> {
+        Ok(self.0.get(&key.display()).cloned())
+    }
+}
+
+fn key(hive: Hive, view: View) -> String {
+    RegKey { hive, view, path: r"Software\Mozilla\NativeMessagingHosts\smime_companion".into() }.display()
+}
+
+/// A Windows machine below a temporary root: the host and a good manifest in Program Files.
+fn windows_machine() -> (tempfile::TempDir, Layout, String) {
+    let dir = common::temp_home();
+    let root = dir.path().join("c");
+    let program = root.join("Program Files/smime-companion");
+    std::fs::create_dir_all(&program).unwrap();
+    std::fs::write(program.join("smime-companion.exe"), b"MZ").unwrap();
+    let manifest = json!({
+        "name": "smime_companion", "description": "x", "path": "smime-companion.exe", "type": "stdio",
+        "allowed_extensions": [addon_id()],
+    });
+    std::fs::write(program.join("smime_companion.json"), manifest.to_string()).unwrap();
+    let layout = Layout { home: dir.path().join("home"), root, os: Os::Windows };
+    (dir, layout, r"C:\Program Files\smime-companion\smime_companion.json".to_string())
+}
+
+fn run(layout: &Layout, scope: Option<Scope>, registry: &Registry) -> doctor::Report {
+    doctor::run(&Inputs { layout: layout.clone(), scope, registry, config_files: vec![] })
+}
+
+fn lib_statuses(report: &doctor::Report, id: &str) -> Vec<Status> {
+    report.findings.iter().filter(|f| f.id == id).map(|f| f.status).collect()
+}
+
+#[test]
+fn check_registry() {
+    let (_dir, layout, manifest) = windows_machine();
+    // The MSI's keys in both HKLM views: healthy, also when asked about the machine.
+    let both = Registry(HashMap::from([(key(Hive::LocalMachine, View::Bits64), manifest.clone()), (key(Hive::LocalMachine, View::Bits32), manifest.clone())]));
+    let report = run(&layout, None, &both);
+    assert!(report.healthy(), "{}", report.to_text());
+    assert!(run(&layout, Some(Scope::System), &both).healthy());
+    // One view missing: 32- or 64-bit Thunderbird would not find it.
+    let one = Registry(HashMap::from([(key(Hive::LocalMachine, View::Bits64), manifest.clone())]));
+    let report = run(&layout, Some(Scope::System), &one);
+    assert!(!report.healthy());
+    assert!(lib_statuses(&report, "registry").contains(&Status::Fail), "{}", report.to_text());
+    // A per-user key naming a missing file hides the machine-wide registration.
+    let mut shadowed = both.0.clone();
+    shadowed.insert(key(Hive::CurrentUser, View::Bits64), r"C:\Users\u\gone.json".into());
+    let report = run(&layout, None, &Registry(shadowed));
+    assert!(!report.healthy());
+    assert_eq!(lib_statuses(&report, "registry")[0], Status::Fail, "{}", report.to_text());
+    // Relative paths are fine on Windows (resolved against the manifest's folder).
+    assert!(lib_statuses(&run(&layout, None, &both), "manifest_path").iter().all(|s| *s == Status::Ok));
+}
+
+#[test]
+fn check_registry_broken_user_manifest_is_not_skipped_on_windows() {
+    let (_dir, layout, manifest) = windows_machine();
+    let user = layout.root.join("Users/u/m.json");
+    std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+    std::fs::write(&user, r#"{"name": "smime_companion"}"#).unwrap();
+    let reg = Registry(HashMap::from([
+        (key(Hive::CurrentUser, View::Bits64), r"C:\Users\u\m.json".into()),
+        (key(Hive::LocalMachine, View::Bits64), manifest.clone()),
+        (key(Hive::LocalMachine, View::Bits32), manifest),
+    ]));
+    let report = run(&layout, None, &reg);
+    assert!(!report.healthy(), "Thunderbird on Windows uses the first key found, broken or not: {}", report.to_text());
+    assert!(lib_statuses(&report, "manifest_fields").contains(&Status::Fail));
+}
+
+#[test]
+fn check_macos_firefox_folder() {
+    let dir = common::temp_home();
+    let home = dir.path().join("home");
+    let host = dir.path().join("bin/smime-companion");
+    write_exe(&host);
+    let manifest = json!({
+        "name": "smime_companion", "description": "x", "path": host.to_str().unwrap(), "type": "stdio",
+        "allowed_extensions": [addon_id()],
+    });
+    let firefox = home.join("Library/Application Support/Mozilla/NativeMessagingHosts");
+    std::fs::create_dir_all(&firefox).unwrap();
+    std::fs::write(firefox.join("smime_companion.json"), manifest.to_string()).unwrap();
+    let layout = Layout { home: home.clone(), root: dir.path().join("root"), os: Os::MacOs };
+    let none = Registry(HashMap::new());
+    let report = run(&layout, None, &none);
+    assert!(!report.healthy());
+    assert_eq!(lib_statuses(&report, "macos_firefox_folder"), [Status::Fail], "{}", report.to_text());
+    let thunderbird = home.join("Library/Mozilla/NativeMessagingHosts");
+    std::fs::create_dir_all(&thunderbird).unwrap();
+    std::fs::write(thunderbird.join("smime_companion.json"), manifest.to_string()).unwrap();
+    let report = run(&layout, None, &none);
+    assert!(report.healthy(), "{}", report.to_text());
+    assert_eq!(lib_statuses(&report, "macos_firefox_folder"), [Status::Ok]);
+}
+
+#[test]
+fn every_check_has_a_test_and_is_documented() {
+    let this = include_str!("doctor.rs");
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/INSTALL.md")).unwrap();
+    for (id, _) in CHECKS {
+        assert!(this.contains(&format!("fn check_{id}(")), "no test for check {id}");
+        assert!(doc.contains(&format!("`{id}`")), "docs/INSTALL.md does not describe check {id}");
+    }
+}
