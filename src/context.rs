@@ -5,6 +5,8 @@ use crate::caller::Caller;
 use crate::config::Config;
 use crate::contacts::ContactCache;
 use crate::error::Result;
+use crate::identities::session::Unlocked;
+use crate::identities::IdentityStore;
 use crate::home::Home;
 use crate::protocol::transfer::Transfers;
 
@@ -14,13 +16,24 @@ pub struct Context {
     pub caller: Option<Caller>,
     pub config: Config,
     pub transfers: Transfers,
+    /// Private keys unlocked in this session.
+    pub unlocked: Unlocked,
     contacts: Option<ContactCache>,
+    identities: Option<IdentityStore>,
 }
 
 impl Context {
     pub fn new(home: Home, caller: Option<Caller>) -> Context {
         let config = Config::load(&home);
-        Context { home, caller, config, transfers: Transfers::default(), contacts: None }
+        Context {
+            home,
+            caller,
+            config,
+            transfers: Transfers::default(),
+            unlocked: Unlocked::default(),
+            contacts: None,
+            identities: None,
+        }
     }
 
     /// The contact cache, opened on first use and kept for the session.
@@ -29,5 +42,13 @@ impl Context {
             self.contacts = Some(ContactCache::open(&self.home)?);
         }
         Ok(self.contacts.as_mut().expect("just opened"))
+    }
+
+    /// The identity store, opened on first use.
+    pub fn identities(&mut self) -> Result<&mut IdentityStore> {
+        if self.identities.is_none() {
+            self.identities = Some(IdentityStore::open(&self.home)?);
+        }
+        Ok(self.identities.as_mut().expect("just opened"))
     }
 }

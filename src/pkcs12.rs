@@ -14,6 +14,8 @@ pub struct Pkcs12Contents {
     pub cert: Option<Cert>,
     /// Other certificates in the file (normally the chain).
     pub others: Vec<Cert>,
+    /// How many private keys the file holds (OpenSSL's parser returns only the first).
+    pub key_count: usize,
 }
 
 fn load_legacy_provider() {
@@ -57,5 +59,50 @@ pub fn open(bytes: &[u8], password: &str, source: &str) -> Result<Pkcs12Contents
         .ca
         .map(|stack| stack.iter().filter_map(|c| Cert::from_x509(c).ok()).collect())
         .unwrap_or_default();
-    Ok(Pkcs12Contents { key: parsed.pkey, cert, others })
+    let key_count = count_keys(bytes, password);
+    Ok(Pkcs12Contents { key: parsed.pkey, cert, others, key_count })
+}
+
+const NID_KEY_BAG: i32 = 150;
+const NID_PKCS8_SHROUDED_KEY_BAG: i32 = 151;
+
+/// Counts the key bags in every SafeContents, decrypting the encrypted ones with the password
+/// (already known to be right).
+fn count_keys(bytes: &[u8], password: &str) -> usize {
+    use crate::ffi;
+    let Ok(pass) = std::ffi::CString::new(password) else { return 0 };
+    let Ok(len) = libc::c_long::try_from(bytes.len()) else { return 0 };
+    let mut count = 0;
+    unsafe {
+        let mut p = bytes.as_ptr();
+        let p12 = ffi::d2i_PKCS12(std::ptr::null_mut(), &mut p, len);
+        if p12.is_null() {
+            let _ = openssl::error::ErrorStack::get();
+            return 0;
+        }
+        let safes = ffi::PKCS12_unpack_authsafes(p12);
+        if !safes.is_null() {
+            for i in 0..ffi::OPENSSL_sk_num(safes) {
+                let p7 = ffi::OPENSSL_sk_value(safes, i) as *mut openssl_sys::PKCS7;
+                let mut bags = ffi::PKCS12_unpack_p7data(p7);
+                if bags.is_null() {
+                    bags = ffi::PKCS12_unpack_p7encdata(p7, pass.as_ptr(), -1);
+                }
+                if bags.is_null() {
+                    continue;
+                }
+                for j in 0..ffi::OPENSSL_sk_num(bags) {
+                    let nid = ffi::PKCS12_SAFEBAG_get_nid(ffi::OPENSSL_sk_value(bags, j));
+                    if nid == NID_KEY_BAG || nid == NID_PKCS8_SHROUDED_KEY_BAG {
+                        count += 1;
+                    }
+                }
+                ffi::OPENSSL_sk_pop_free(bags, Some(ffi::PKCS12_SAFEBAG_free));
+            }
+            ffi::OPENSSL_sk_pop_free(safes, Some(ffi::PKCS7_free));
+        }
+        ffi::PKCS12_free(p12);
+    }
+    let _ = openssl::error::ErrorStack::get();
+    count
 }

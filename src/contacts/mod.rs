@@ -22,10 +22,7 @@ use crate::time::to_rfc3339;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-/// How long a writer waits for another process's transaction before giving up.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// A certificate this close to expiry (or past it) is being renewed, not replaced.
 pub const RENEWAL_WINDOW_SECS: i64 = 60 * 86400;
 
@@ -155,15 +152,7 @@ pub fn db_path(home: &Home) -> PathBuf {
     home.data_dir().join("contacts.sqlite")
 }
 
-fn db_error(path: &Path, e: rusqlite::Error) -> Error {
-    use rusqlite::ffi::ErrorCode;
-    let reason = e.to_string();
-    match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::StoreCorrupt { path: path.display().to_string(), reason },
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::StoreBusy { path: path.display().to_string() },
-        _ => Error::Store { path: path.display().to_string(), reason },
-    }
-}
+use crate::store::db_error;
 
 /// The SHA-256 of a certificate's public key (SubjectPublicKeyInfo DER).
 pub fn key_fingerprint(cert: &Cert) -> String {
@@ -206,22 +195,7 @@ impl ContactCache {
     }
 
     pub fn open_at(path: &Path) -> Result<ContactCache> {
-        create_private_file(path)?;
-        let mut conn = Connection::open(path).map_err(|e| db_error(path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| db_error(path, e))?;
-        // Read the version before anything writes: a newer or damaged file must stay untouched.
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| db_error(path, e))?;
-        if version > schema::CURRENT_VERSION {
-            return Err(Error::StoreTooNew { path: path.display().to_string(), version, supported: schema::CURRENT_VERSION });
-        }
-        // WAL lets readers and one writer work at once across processes; NORMAL sync is durable
-        // across process crashes (kill -9), losing at most the last commits on power loss.
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| db_error(path, e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Store { path: path.display().to_string(), reason: format!("journal mode {mode}") });
-        }
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;").map_err(|e| db_error(path, e))?;
-        schema::migrate(&mut conn, backfill).map_err(|e| db_error(path, e))?;
+        let conn = crate::store::open(path, &schema::SCHEMA)?;
         Ok(ContactCache { conn, path: path.to_path_buf() })
     }
 
@@ -752,7 +726,7 @@ fn record_new_certificate(tx: &rusqlite::Transaction<'_>, address: &str, cert: &
 }
 
 /// Fills columns added by a migration from the stored certificates.
-fn backfill(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
+pub(crate) fn backfill(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
     if version == 2 {
         let rows: Vec<(i64, Vec<u8>)> = {
             let mut stmt = tx.prepare("SELECT id, der FROM certificates")?;
@@ -766,26 +740,6 @@ fn backfill(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()
         }
     }
     Ok(())
-}
-
-/// Creates the database file with mode 0600 before SQLite opens it (its -wal and -shm files
-/// take the same mode).
-fn create_private_file(path: &Path) -> Result<()> {
-    if path.exists() {
-        return Ok(());
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(Error::io(path, e)),
-    }
 }
 
 /// Parses export formats.

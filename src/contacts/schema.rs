@@ -1,11 +1,7 @@
-//! The contact cache's schema and its forward migrations. `PRAGMA user_version` holds the
-//! version; each migration runs in the same transaction that bumps it, so a crash leaves the
-//! database at one version or the next, never between.
-
-use rusqlite::{Connection, Transaction};
+//! The contact cache's schema and its forward migrations (applied by `store::open`).
 
 /// The version this build writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration `i` takes the database from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -68,31 +64,10 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// Brings a database up to `CURRENT_VERSION`. Returns the version it found.
-pub fn migrate(conn: &mut Connection, backfill: impl Fn(&Transaction<'_>, i64) -> rusqlite::Result<()>) -> rusqlite::Result<i64> {
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for version in found..CURRENT_VERSION {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        // Another process may have migrated while we waited for the lock.
-        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if now > version {
-            tx.commit()?;
-            continue;
-        }
-        tx.execute_batch(MIGRATIONS[version as usize])?;
-        backfill(&tx, version + 1)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", version + 1))?;
-        tx.commit()?;
-    }
-    Ok(found)
-}
+/// The contact cache's schema for `store::open`.
+pub const SCHEMA: crate::store::Schema = crate::store::Schema { migrations: MIGRATIONS, backfill: super::backfill };
 
 /// The schema as it stood at `version`, for migration tests.
-pub fn create_at_version(conn: &mut Connection, version: i64) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    for sql in &MIGRATIONS[..version as usize] {
-        tx.execute_batch(sql)?;
-    }
-    tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
-    tx.commit()
+pub fn create_at_version(conn: &mut rusqlite::Connection, version: i64) -> rusqlite::Result<()> {
+    crate::store::create_at_version(conn, &SCHEMA, version)
 }

@@ -1,0 +1,129 @@
+//! Private keys at rest: PKCS#8, encrypted with AES-256-GCM under a key derived from the user's
+//! passphrase with PBKDF2-HMAC-SHA256 (600,000 iterations, random salt). GCM makes a wrong
+//! passphrase certain to be noticed, and binds the key to its certificate (the fingerprint is
+//! authenticated data), so a sealed key cannot be swapped between identities.
+
+use openssl::pkey::{PKey, Private};
+use openssl::rand::rand_bytes;
+use openssl::symm::{decrypt_aead, encrypt_aead, Cipher};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+/// PBKDF2 iterations for new seals (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).
+pub const KDF_ITERATIONS: u32 = 600_000;
+
+/// A secret passphrase, wiped from memory when dropped and never printed.
+pub struct Passphrase(Zeroizing<String>);
+
+impl Passphrase {
+    pub fn new(text: impl Into<String>) -> Passphrase {
+        Passphrase(Zeroizing::new(text.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passphrase(redacted)")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SealedKey {
+    pub kdf: String,
+    pub iterations: u32,
+    pub salt: String,
+    pub cipher: String,
+    pub nonce: String,
+    pub ciphertext: String,
+    pub tag: String,
+}
+
+/// Why a sealed key could not be opened.
+#[derive(Debug, PartialEq, Eq)]
+pub enum OpenError {
+    WrongPassphrase,
+    Damaged,
+}
+
+fn hex(b: &[u8]) -> String {
+    crate::protocol::chunking::hex(b)
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn derive(passphrase: &Passphrase, salt: &[u8], iterations: u32) -> Zeroizing<[u8; 32]> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    openssl::pkcs5::pbkdf2_hmac(passphrase.as_str().as_bytes(), salt, iterations as usize, openssl::hash::MessageDigest::sha256(), &mut key[..])
+        .expect("PBKDF2 with valid parameters");
+    key
+}
+
+/// Seals a private key for the identity with certificate fingerprint `binding`.
+pub fn seal(key: &PKey<Private>, passphrase: &Passphrase, binding: &str) -> Result<SealedKey, openssl::error::ErrorStack> {
+    let der = Zeroizing::new(key.private_key_to_pkcs8()?);
+    let mut salt = [0u8; 16];
+    let mut nonce = [0u8; 12];
+    rand_bytes(&mut salt)?;
+    rand_bytes(&mut nonce)?;
+    let k = derive(passphrase, &salt, KDF_ITERATIONS);
+    let mut tag = [0u8; 16];
+    let ciphertext = encrypt_aead(Cipher::aes_256_gcm(), &k[..], Some(&nonce), binding.as_bytes(), &der, &mut tag)?;
+    Ok(SealedKey {
+        kdf: "pbkdf2-hmac-sha256".into(),
+        iterations: KDF_ITERATIONS,
+        salt: hex(&salt),
+        cipher: "aes-256-gcm".into(),
+        nonce: hex(&nonce),
+        ciphertext: hex(&ciphertext),
+        tag: hex(&tag),
+    })
+}
+
+/// Opens a sealed key.
+pub fn open(sealed: &SealedKey, passphrase: &Passphrase, binding: &str) -> Result<PKey<Private>, OpenError> {
+    if sealed.kdf != "pbkdf2-hmac-sha256" || sealed.cipher != "aes-256-gcm" || sealed.iterations == 0 {
+        return Err(OpenError::Damaged);
+    }
+    let parts = (unhex(&sealed.salt), unhex(&sealed.nonce), unhex(&sealed.ciphertext), unhex(&sealed.tag));
+    let (Some(salt), Some(nonce), Some(ciphertext), Some(tag)) = parts else {
+        return Err(OpenError::Damaged);
+    };
+    let k = derive(passphrase, &salt, sealed.iterations);
+    let der = decrypt_aead(Cipher::aes_256_gcm(), &k[..], Some(&nonce), binding.as_bytes(), &ciphertext, &tag)
+        .map(Zeroizing::new)
+        .map_err(|_| {
+            let _ = openssl::error::ErrorStack::get();
+            OpenError::WrongPassphrase
+        })?;
+    PKey::private_key_from_pkcs8(&der).map_err(|_| OpenError::Damaged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_and_open_round_trip_and_wrong_passphrases_are_refused() {
+        let key = PKey::from_ec_key(openssl::ec::EcKey::generate(&openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap()).unwrap()).unwrap();
+        let sealed = seal(&key, &Passphrase::new("correct horse"), "fp1").unwrap();
+        assert!(!sealed.ciphertext.is_empty());
+        let opened = open(&sealed, &Passphrase::new("correct horse"), "fp1").unwrap();
+        assert!(opened.public_eq(&key));
+        assert_eq!(open(&sealed, &Passphrase::new("wrong"), "fp1").err(), Some(OpenError::WrongPassphrase));
+        assert_eq!(open(&sealed, &Passphrase::new("correct horse"), "fp2").err(), Some(OpenError::WrongPassphrase), "bound to its identity");
+        assert_eq!(format!("{:?}", Passphrase::new("secret")), "Passphrase(redacted)");
+    }
+}

@@ -1,0 +1,106 @@
+//! Opening the companion's SQLite stores (contact cache, identities) the same careful way:
+//! the file created 0600 before SQLite touches it, the version read before anything is written
+//! (a newer or damaged file is refused and left as it is), WAL for concurrent processes, and
+//! forward migrations, each in the transaction that bumps `PRAGMA user_version`.
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+/// How long a writer waits for another process's transaction before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A store's schema: migration `i` takes the database from version `i` to `i + 1`; `backfill`
+/// fills new columns from existing rows after a migration.
+pub struct Schema {
+    pub migrations: &'static [&'static str],
+    pub backfill: fn(&Transaction<'_>, i64) -> rusqlite::Result<()>,
+}
+
+impl Schema {
+    pub fn current_version(&self) -> i64 {
+        self.migrations.len() as i64
+    }
+}
+
+/// Maps SQLite errors to the companion's codes.
+pub fn db_error(path: &Path, e: rusqlite::Error) -> Error {
+    use rusqlite::ffi::ErrorCode;
+    let reason = e.to_string();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::StoreCorrupt { path: path.display().to_string(), reason },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::StoreBusy { path: path.display().to_string() },
+        _ => Error::Store { path: path.display().to_string(), reason },
+    }
+}
+
+/// Opens (creating when missing) and migrates a store.
+pub fn open(path: &Path, schema: &Schema) -> Result<Connection> {
+    create_private_file(path)?;
+    let err = |e| db_error(path, e);
+    let mut conn = Connection::open(path).map_err(err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+    if version > schema.current_version() {
+        return Err(Error::StoreTooNew { path: path.display().to_string(), version, supported: schema.current_version() });
+    }
+    // WAL lets readers and one writer work at once across processes; NORMAL sync is durable
+    // across process crashes (kill -9), losing at most the last commits on power loss.
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Store { path: path.display().to_string(), reason: format!("journal mode {mode}") });
+    }
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;").map_err(err)?;
+    migrate(&mut conn, schema).map_err(err)?;
+    Ok(conn)
+}
+
+/// Brings a database up to the schema's current version.
+pub fn migrate(conn: &mut Connection, schema: &Schema) -> rusqlite::Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for version in found..schema.current_version() {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > version {
+            tx.commit()?;
+            continue;
+        }
+        tx.execute_batch(schema.migrations[version as usize])?;
+        (schema.backfill)(&tx, version + 1)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", version + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The schema as it stood at `version`, for migration tests.
+pub fn create_at_version(conn: &mut Connection, schema: &Schema, version: i64) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for sql in &schema.migrations[..version as usize] {
+        tx.execute_batch(sql)?;
+    }
+    tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+    tx.commit()
+}
+
+/// Creates the database file with mode 0600 before SQLite opens it (its -wal and -shm files
+/// take the same mode).
+fn create_private_file(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
