@@ -50,6 +50,7 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
     for path in &req.crls {
         trust.add_call_crls(path)?;
     }
+    let (keys, locked) = session_keys(ctx, &req.keys);
     // The verdict never depends on the cache being usable: without it, nothing is harvested.
     let (cache, cache_error) = match ctx.contacts() {
         Ok(cache) => (Some(&*cache), None),
@@ -65,7 +66,8 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
         at: req.at.unwrap_or(now),
         now,
         trust: &trust,
-        keys: &req.keys,
+        keys: &keys,
+        locked: &locked,
         known_certs: &intermediates,
         lookup: &lookup,
         names: &CacheNames(cache),
@@ -90,6 +92,27 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
         r.contacts.stored.len(),
     );
     Ok(inspection)
+}
+
+/// The keys to decrypt with: those given for this call, and the identities unlocked in this
+/// session; plus the certificates of identities still locked (to say "unlock to read").
+fn session_keys(ctx: &mut Context, extra: &[DecryptionKey]) -> (Vec<DecryptionKey>, Vec<crate::certs::summary::Cert>) {
+    let mut keys = extra.to_vec();
+    let mut locked = Vec::new();
+    let (identities, epoch) = match ctx.identities().and_then(|s| Ok((s.all()?, s.lock_epoch()?))) {
+        Ok(x) => x,
+        Err(e) => {
+            log::warn!("identities unavailable: {e}");
+            return (keys, locked);
+        }
+    };
+    for identity in identities {
+        match ctx.unlocked.get(&identity.fingerprint(), epoch) {
+            Some(key) => keys.push(DecryptionKey { cert: identity.cert.clone(), key, replaced: identity.replaced_by.is_some() }),
+            None => locked.push(identity.cert.clone()),
+        }
+    }
+    (keys, locked)
 }
 
 /// Whether a signature proves the signer holds the key, whatever else is wrong with it.

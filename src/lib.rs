@@ -20,6 +20,7 @@ pub mod mime;
 pub mod native;
 pub mod pkcs12;
 pub mod ops;
+pub mod outgoing;
 pub mod product;
 pub mod protocol;
 pub mod smime;

@@ -6,6 +6,7 @@
 
 pub mod args;
 mod contacts;
+mod identities;
 mod inspect;
 mod install;
 mod rollout;
@@ -162,6 +163,39 @@ pub static COMMANDS: &[Command] = &[
                check ADDRESS...       can each address receive encrypted mail? (exit 1 if not all)\n  \
                stats                  counts and database size\n",
         run: contacts::cmd_contacts,
+    },
+    Command {
+        name: "identities",
+        usage: "import FILE.p12 | list | show X | delete FP | lock | unlock [X] | export X --out FILE.p12 | radar | backup-status [--json]",
+        summary: "Your own certificates and private keys: import, back up, renew, lock",
+        help: "  import FILE.p12 --password-file F [--new-passphrase-file G]\n    \
+               checks the key is there and matches, the chain, e-mail use and expiry; the key is\n    \
+               stored encrypted under G (default: the file's own password)\n  \
+               list | show ADDRESS|FINGERPRINT | delete FINGERPRINT\n  \
+               unlock [X] --passphrase-file G   check a passphrase (the add-on keeps keys unlocked)\n  \
+               lock                             lock every unlocked key in every running session\n  \
+               export X --out FILE.p12 --password-file F [--passphrase-file G] [--legacy]\n    \
+               a backup with the chain: AES-256, or 3DES for old Windows and Outlook (--legacy)\n  \
+               radar [--days N]                 identities expiring within N days (default 30)\n  \
+               backup-status                    exit 1 while an identity has no backup\n\n\
+               Secrets are read from files (- for stdin) or prompted for, never from arguments.\n",
+        run: identities::cmd_identities,
+    },
+    Command {
+        name: "sign",
+        usage: "FILE.eml [--from ADDRESS] --passphrase-file G",
+        summary: "Sign a message (multipart/signed) with your identity; writes it to stdout",
+        help: "  The signer is the From address's current identity unless --from names another.\n",
+        run: identities::cmd_sign,
+    },
+    Command {
+        name: "encrypt",
+        usage: "FILE.eml [--to ADDRESS]... [--sign --passphrase-file G]",
+        summary: "Encrypt a message to its recipients' certificates (and to you); writes it to stdout",
+        help: "  Recipients are To, Cc and Bcc unless --to is given. Each recipient needs a usable\n  \
+               certificate in the contact cache; otherwise nothing is encrypted and each missing\n  \
+               one is named with the reason (see `contacts check`). --sign signs first.\n",
+        run: identities::cmd_encrypt,
     },
     Command {
         name: "trust",

@@ -18,7 +18,17 @@ pub struct ContactDetails {
 }
 
 fn judge<'a>(ctx: &mut Context, anchors: &'a TrustAnchors) -> Result<TrustJudge<'a>> {
-    Ok(TrustJudge { anchors, intermediates: ctx.contacts()?.intermediates()?, now: crate::time::now() })
+    Ok(TrustJudge { anchors, intermediates: known_intermediates(ctx)?, now: crate::time::now() })
+}
+
+/// Intermediate CA certificates known from contacts' mail and from the user's own chains
+/// (colleagues' certificates often share the user's CA).
+pub fn known_intermediates(ctx: &mut Context) -> Result<Vec<openssl::x509::X509>> {
+    let mut out = ctx.contacts()?.intermediates()?;
+    if let Ok(identities) = ctx.identities().and_then(|s| s.all()) {
+        out.extend(identities.iter().flat_map(|i| i.chain.iter().map(|c| c.x509.clone())));
+    }
+    Ok(out)
 }
 
 /// One contact with all its certificates, the encryption choice and the history.

@@ -46,11 +46,16 @@ pub struct ImportReport {
 /// password when none is given.
 pub fn import(ctx: &mut Context, bytes: &[u8], password: &Passphrase, new_passphrase: Option<&Passphrase>, source: &str) -> Result<ImportReport> {
     let contents = crate::pkcs12::open(bytes, password.as_str(), source)?;
-    let Some(cert) = contents.cert else {
-        return Err(Error::BadPkcs12 { source: source.into(), reason: "it holds no certificate".into() });
-    };
     let Some(key) = contents.key else {
-        return Err(Error::Pkcs12WithoutKey { source: source.into(), subject: cert.fields.subject.to_rfc4514() });
+        // Without a key, OpenSSL lists every certificate as "other": name the user's one.
+        let own = contents.cert.as_ref().or_else(|| contents.others.iter().find(|c| !c.fields.is_ca));
+        return match own {
+            Some(cert) => Err(Error::Pkcs12WithoutKey { source: source.into(), subject: cert.fields.subject.to_rfc4514() }),
+            None => Err(Error::BadPkcs12 { source: source.into(), reason: "it holds neither a certificate nor a key".into() }),
+        };
+    };
+    let Some(cert) = contents.cert else {
+        return Err(Error::BadPkcs12 { source: source.into(), reason: "it holds a key but no certificate for it".into() });
     };
     if contents.key_count > 1 {
         return Err(Error::Pkcs12SeveralKeys { source: source.into(), count: contents.key_count });

@@ -2,11 +2,13 @@
 //! turns `params` into a typed struct, calls the domain layer, and returns a typed result.
 
 mod contacts;
+mod identities;
 mod inspect;
 mod session;
 mod trust;
 
 pub use contacts::{parse_sort as parse_contacts_sort, MAX_PAGE as MAX_CONTACTS_PAGE};
+pub use identities::{export as export_identity, unlock as unlock_identities};
 pub use trust::listing as trust_listing;
 
 use crate::error::{Error, Result};
@@ -83,6 +85,72 @@ pub static OPS: &[Op] = &[
         params: "{}",
         help: "Counts of contacts, certificates, intermediates, untrusted, expired and expiring ones; database size.",
         handler: contacts::contacts_stats,
+    },
+    Op {
+        name: "identities_list",
+        params: "{}",
+        help: "Your certificates with private keys: validity, renewal, backup and lock state.",
+        handler: identities::identities_list,
+    },
+    Op {
+        name: "identities_import",
+        params: "{p12_b64, password, new_passphrase?}",
+        help: "Imports a .p12/.pfx with every check (key present and matching, chain, e-mail use, expiry).",
+        handler: identities::identities_import,
+    },
+    Op {
+        name: "identities_show",
+        params: "{identity}",
+        help: "One identity, by fingerprint (or unique prefix) or address.",
+        handler: identities::identities_show,
+    },
+    Op {
+        name: "identities_delete",
+        params: "{fingerprint}",
+        help: "Deletes an identity and its private key.",
+        handler: identities::identities_delete,
+    },
+    Op {
+        name: "identities_unlock",
+        params: "{passphrase, identity?}",
+        help: "Unlocks one identity, or every identity this passphrase opens, for the configured time.",
+        handler: identities::identities_unlock,
+    },
+    Op {
+        name: "identities_lock",
+        params: "{}",
+        help: "Locks every unlocked key, here and in every other session.",
+        handler: identities::identities_lock,
+    },
+    Op {
+        name: "identities_export",
+        params: "{identity, password, passphrase?, legacy?}",
+        help: "Backup as PKCS#12 with the chain (AES-256; 3DES when legacy); records the backup.",
+        handler: identities::identities_export,
+    },
+    Op {
+        name: "backup_status",
+        params: "{}",
+        help: "Whether every current identity has a backup, and when each was made.",
+        handler: identities::backup_status,
+    },
+    Op {
+        name: "expiry_radar",
+        params: "{days?}",
+        help: "Identities that expire within `days` (default 30) and have not been renewed.",
+        handler: identities::expiry_radar,
+    },
+    Op {
+        name: "sign_message",
+        params: "{message_b64 or transfer, from?, passphrase?}",
+        help: "Signs a message (multipart/signed, SHA-256) with the From address's identity.",
+        handler: identities::sign_message,
+    },
+    Op {
+        name: "encrypt_message",
+        params: "{message_b64 or transfer, to?, sign?, passphrase?}",
+        help: "Encrypts to the recipients' certificates from the contact cache and to yourself; signs first when asked.",
+        handler: identities::encrypt_message,
     },
     Op {
         name: "trust_list",

@@ -31,6 +31,8 @@ pub struct InspectOptions<'a> {
     pub now: i64,
     pub trust: &'a TrustAnchors,
     pub keys: &'a [DecryptionKey],
+    /// Certificates of the user's identities whose keys are locked.
+    pub locked: &'a [Cert],
     pub known_certs: &'a [X509],
     pub lookup: &'a dyn Fn(&crate::smime::cms_der::CertId) -> Option<X509>,
     pub names: &'a dyn RecipientNames,
@@ -237,7 +239,7 @@ impl<'o> Walk<'o> {
             }
             Kind::Encrypted => {
                 self.kinds.push(kind);
-                let layer = decrypt(&der, self.opts.keys, self.opts.names, self.opts.now);
+                let layer = decrypt(&der, self.opts.keys, self.opts.locked, self.opts.names, self.opts.now);
                 self.structure.push(StructureLayer { kind: "encrypted", form: layer.form, part: e.number.clone() });
                 self.chain.push(ChainEntry::Encrypted(layer.report));
                 if let Some(plain) = layer.plaintext {

@@ -36,7 +36,9 @@ pub struct DecryptedLayer {
     pub form: &'static str,
 }
 
-pub fn decrypt(der: &[u8], keys: &[DecryptionKey], names: &dyn RecipientNames, now: i64) -> DecryptedLayer {
+/// Decrypts with the first of `keys` that a RecipientInfo names; `locked` are the certificates
+/// of the user's identities whose keys are locked (named in the verdict, never tried).
+pub fn decrypt(der: &[u8], keys: &[DecryptionKey], locked: &[Cert], names: &dyn RecipientNames, now: i64) -> DecryptedLayer {
     let mut report = EncryptionReport::none();
     let unsupported = |mut report: EncryptionReport, failure: &'static str| {
         report.state = EncryptionState::Unsupported;
@@ -63,7 +65,15 @@ pub fn decrypt(der: &[u8], keys: &[DecryptionKey], names: &dyn RecipientNames, n
         .filter(|k| desc.recipients.iter().any(|r| r.id.as_ref().is_some_and(|id| id.matches(&k.cert))))
         .collect();
     if candidates.is_empty() {
-        report.state = EncryptionState::NoKey;
+        let named = |c: &Cert| desc.recipients.iter().any(|r| r.id.as_ref().is_some_and(|id| id.matches(c)));
+        report.locked_identities = locked.iter().filter(|c| named(c)).map(Cert::fingerprint_sha256).collect();
+        for r in &mut report.recipients {
+            if let Some(c) = locked.iter().find(|c| r.id.as_ref().is_some_and(|id| id.matches(c))) {
+                r.mine = true;
+                r.email = r.email.clone().or_else(|| c.emails().into_iter().next());
+            }
+        }
+        report.state = if report.locked_identities.is_empty() { EncryptionState::NoKey } else { EncryptionState::Locked };
         return DecryptedLayer { report, plaintext: None, form };
     }
     let Ok(cms) = CmsContentInfo::from_der(der) else {

@@ -3,7 +3,9 @@
 
 pub mod analyze;
 pub mod cms;
+pub mod compose;
 pub mod cms_der;
 pub mod decrypt;
+pub mod sign;
 pub mod signature;
 pub mod verdict;

@@ -178,6 +178,8 @@ pub enum EncryptionState {
     None,
     Decrypted,
     NoKey,
+    /// Encrypted to an identity of the user's whose key is locked: unlock it to read.
+    Locked,
     Failed,
     Unsupported,
 }
@@ -211,6 +213,9 @@ pub struct EncryptionReport {
     pub decrypted_with: Option<DecryptedWith>,
     pub failure: Option<&'static str>,
     pub warnings: Vec<Warning>,
+    /// With state `locked`: the fingerprints of the identities that would open it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locked_identities: Vec<String>,
 }
 
 impl EncryptionReport {
@@ -224,6 +229,7 @@ impl EncryptionReport {
             decrypted_with: None,
             failure: None,
             warnings: Vec::new(),
+            locked_identities: Vec::new(),
         }
     }
 }

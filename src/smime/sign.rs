@@ -1,0 +1,121 @@
+//! Making a detached CMS signature for outgoing mail: SHA-256, the signer's chain,
+//! SMIMECapabilities (what we can decrypt, strongest first), signingTime, and the encryption key
+//! preference (RFC 8551's attribute and Microsoft's), so recipients know which certificate to
+//! encrypt to. The `openssl` crate's `CmsContentInfo::sign` cannot add attributes, hence FFI.
+
+use crate::asn1::der_tlv;
+use crate::certs::summary::Cert;
+use crate::ffi;
+use foreign_types::ForeignType;
+use openssl::pkey::{PKey, Private};
+use std::ffi::CString;
+use std::ptr;
+
+// CMS flags (cms.h).
+const CMS_DETACHED: libc::c_uint = 0x40;
+const CMS_BINARY: libc::c_uint = 0x80;
+const CMS_NOSMIMECAP: libc::c_uint = 0x200;
+const CMS_PARTIAL: libc::c_uint = 0x4000;
+/// ASN1 type whose value OpenSSL writes verbatim: the bytes given are a complete DER element.
+const V_ASN1_SEQUENCE: libc::c_int = 16;
+
+/// Content ciphers we advertise, strongest first (NIDs from obj_mac.h).
+const CAPABILITIES: &[(libc::c_int, libc::c_int)] = &[
+    (901, -1), // aes-256-gcm
+    (895, -1), // aes-128-gcm
+    (427, -1), // aes-256-cbc
+    (423, -1), // aes-192-cbc
+    (419, -1), // aes-128-cbc
+];
+
+/// Why signing failed (OpenSSL's words, for the log and the error).
+#[derive(Debug)]
+pub struct SignError(pub String);
+
+fn openssl_error(what: &str) -> SignError {
+    let stack = openssl::error::ErrorStack::get();
+    SignError(format!("{what}: {stack}"))
+}
+
+/// IssuerAndSerialNumber of a certificate, DER.
+fn issuer_and_serial(cert: &Cert) -> Vec<u8> {
+    der_tlv(0x30, &[cert.fields.issuer_der.clone(), der_tlv(0x02, &cert.fields.serial)].concat())
+}
+
+/// Signs `content` (the exact bytes of the first part of the multipart/signed) and returns the
+/// DER of the detached SignedData.
+pub fn sign_detached(content: &[u8], cert: &Cert, key: &PKey<Private>, chain: &[Cert]) -> Result<Vec<u8>, SignError> {
+    unsafe {
+        ffi::ERR_clear_error();
+        let certs = ffi::OPENSSL_sk_new_null();
+        for c in chain {
+            ffi::OPENSSL_sk_push(certs, c.x509.as_ptr() as *const libc::c_void);
+        }
+        let flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
+        let cms = ffi::CMS_sign(ptr::null_mut(), ptr::null_mut(), certs, ptr::null_mut(), flags);
+        // CMS_sign took its own references to the chain certificates.
+        ffi::OPENSSL_sk_free(certs);
+        if cms.is_null() {
+            return Err(openssl_error("CMS_sign"));
+        }
+        let result = (|| {
+            let si = ffi::CMS_add1_signer(cms, cert.x509.as_ptr(), key.as_ptr(), openssl::hash::MessageDigest::sha256().as_ptr(), flags);
+            if si.is_null() {
+                return Err(openssl_error("CMS_add1_signer"));
+            }
+            let mut algs: *mut openssl_sys::OPENSSL_STACK = ptr::null_mut();
+            for &(nid, bits) in CAPABILITIES {
+                ffi::CMS_add_simple_smimecap(&mut algs, nid, bits);
+            }
+            let added = ffi::CMS_add_smimecap(si, algs);
+            ffi::OPENSSL_sk_pop_free(algs, Some(ffi::X509_ALGOR_free));
+            if added != 1 {
+                return Err(openssl_error("SMIMECapabilities"));
+            }
+            let ias = issuer_and_serial(cert);
+            // SMIMEEncryptionKeyPreference ::= CHOICE { issuerAndSerialNumber [0] ... } (RFC 8551).
+            let preference = der_tlv(0xa0, &ias[1 + der_len_len(&ias)..]);
+            add_attribute(si, "1.2.840.113549.1.9.16.2.11", V_ASN1_SEQUENCE, &preference)?;
+            // Outlook reads its own attribute (1.3.6.1.4.1.311.16.4, IssuerAndSerialNumber).
+            add_attribute(si, "1.3.6.1.4.1.311.16.4", V_ASN1_SEQUENCE, &ias)?;
+            let data = ffi::BIO_new_mem_buf(content.as_ptr().cast(), i32::try_from(content.len()).map_err(|_| SignError("content too large".into()))?);
+            let ok = ffi::CMS_final(cms, data, ptr::null_mut(), flags);
+            ffi::BIO_free_all(data);
+            if ok != 1 {
+                return Err(openssl_error("CMS_final"));
+            }
+            let mut out: *mut u8 = ptr::null_mut();
+            let len = ffi::i2d_CMS_ContentInfo(cms, &mut out);
+            if len <= 0 || out.is_null() {
+                return Err(openssl_error("i2d_CMS_ContentInfo"));
+            }
+            let der = std::slice::from_raw_parts(out, len as usize).to_vec();
+            ffi::CRYPTO_free(out.cast(), b"sign.rs\0".as_ptr().cast(), 0);
+            Ok(der)
+        })();
+        ffi::CMS_ContentInfo_free(cms);
+        result
+    }
+}
+
+/// Length of the length octets of a DER element (after its one-byte tag).
+fn der_len_len(tlv: &[u8]) -> usize {
+    match tlv.get(1) {
+        Some(&b) if b & 0x80 != 0 => 1 + usize::from(b & 0x7f),
+        _ => 1,
+    }
+}
+
+unsafe fn add_attribute(si: *mut ffi::CMS_SignerInfo, oid: &str, kind: libc::c_int, der: &[u8]) -> Result<(), SignError> {
+    let text = CString::new(oid).expect("OID text has no NUL");
+    let obj = ffi::OBJ_txt2obj(text.as_ptr(), 1);
+    if obj.is_null() {
+        return Err(openssl_error("OBJ_txt2obj"));
+    }
+    let ok = ffi::CMS_signed_add1_attr_by_OBJ(si, obj, kind, der.as_ptr().cast(), der.len() as libc::c_int);
+    ffi::ASN1_OBJECT_free(obj);
+    if ok != 1 {
+        return Err(openssl_error("signed attribute"));
+    }
+    Ok(())
+}
