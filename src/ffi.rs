@@ -31,6 +31,9 @@ extern "C" {
     pub fn CMS_get1_certs(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
     pub fn CMS_get1_crls(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
     pub fn CMS_dataInit(cms: *mut CMS_ContentInfo, icont: *mut BIO) -> *mut BIO;
+    pub fn CMS_decrypt_set1_pkey(cms: *mut CMS_ContentInfo, pk: *mut EVP_PKEY, cert: *mut X509) -> c_int;
+    pub fn BIO_method_type(b: *const BIO) -> c_int;
+    pub fn BIO_ctrl(b: *mut BIO, cmd: c_int, larg: libc::c_long, parg: *mut c_void) -> libc::c_long;
     pub fn CMS_SignerInfo_cert_cmp(si: *mut CMS_SignerInfo, cert: *mut X509) -> c_int;
     pub fn CMS_SignerInfo_set1_signer_cert(si: *mut CMS_SignerInfo, signer: *mut X509);
     pub fn CMS_SignerInfo_get0_signer_id(

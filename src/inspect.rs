@@ -21,6 +21,8 @@ pub struct InspectRequest {
     /// Judge certificates at this time instead of now.
     pub at: Option<i64>,
     pub return_content: bool,
+    /// Keep the verified or decrypted content in `Inspection::content` (the CLI's `--content`).
+    pub keep_content: bool,
     pub decrypted_by_thunderbird: bool,
     /// Store verified signers' certificates in the contact cache.
     pub harvest: bool,
@@ -51,6 +53,7 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
         trust.add_call_crls(path)?;
     }
     let (keys, locked) = session_keys(ctx, &req.keys);
+    let intermediates: Vec<X509> = crate::contacts::service::known_intermediates(ctx).unwrap_or_default();
     // The verdict never depends on the cache being usable: without it, nothing is harvested.
     let (cache, cache_error) = match ctx.contacts() {
         Ok(cache) => (Some(&*cache), None),
@@ -59,7 +62,6 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
             (None, Some(e.code()))
         }
     };
-    let intermediates: Vec<X509> = cache.and_then(|c| c.intermediates().ok()).unwrap_or_default();
     let lookup = |id: &CertId| cache.and_then(|c| c.find(id).ok().flatten()).map(|c| c.x509);
     let now = crate::time::now();
     let options = InspectOptions {
@@ -72,6 +74,7 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
         lookup: &lookup,
         names: &CacheNames(cache),
         return_content: req.return_content,
+        keep_content: req.keep_content,
         decrypted_by_thunderbird: req.decrypted_by_thunderbird,
     };
     let mut inspection = analyze(raw, &options);
@@ -129,13 +132,14 @@ fn intact(signer: &VerifiedSigner) -> bool {
 /// Harvests intact signers (when asked) and reports key changes and renewals for them.
 fn remember(ctx: &mut Context, inspection: &mut Inspection, raw: &[u8], harvest: bool, now: i64) -> Result<()> {
     let cache = ctx.contacts()?;
-    let root = crate::mime::Entity::parse(raw);
-    let display_name = root
-        .header("from")
+    // Only the header block is needed here; the message itself was analysed already.
+    let (fields, _) = crate::mime::header::parse_block(raw);
+    let header = |name: &str| fields.iter().find(|f| f.is(name)).map(|f| f.value());
+    let display_name = header("from")
         .and_then(|f| parse_mailbox_list(&f).into_iter().next())
         .and_then(|m| m.name)
         .map(|n| crate::logging::sanitize(&n, 200));
-    let date = root.header("date").and_then(|d| crate::time::parse_rfc5322_date(&d));
+    let date = header("date").and_then(|d| crate::time::parse_rfc5322_date(&d));
     for signer in inspection.signers.iter().filter(|s| intact(s)) {
         if harvest {
             let item = HarvestItem {

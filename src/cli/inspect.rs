@@ -57,7 +57,8 @@ pub fn cmd_inspect(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
         std::fs::read(&file).map_err(|e| Error::io(&file, e))?
     };
     let keys = call_keys(&p12s, &passwords)?;
-    let request = InspectRequest { at, anchors, crls, keys, harvest, ..InspectRequest::default() };
+    let keep_content = content_out.is_some();
+    let request = InspectRequest { at, anchors, crls, keys, harvest, keep_content, ..InspectRequest::default() };
     let inspection = inspect(&mut ctx, &raw, &request)?;
     if let (Some(path), Some(content)) = (&content_out, &inspection.content) {
         crate::home::write_private_file(path, content)?;

@@ -1,12 +1,13 @@
 //! The contact cache's ops (docs/CONTACTS.md).
 
 use super::inspect::payload;
-use super::{encode_b64, parse, reply};
+use super::{encode_b64, parse, reply, Base64Text};
 use crate::contacts::service;
 use crate::contacts::{parse_address, ExportFormat, ListQuery, Sort};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use serde::Deserialize;
+use crate::protocol::Params;
 use serde_json::{json, Value};
 
 /// Most contacts one page may hold.
@@ -38,8 +39,8 @@ pub fn parse_sort(op: &str, sort: Option<&str>) -> Result<Sort> {
     }
 }
 
-pub fn contacts_list(ctx: &mut Context, params: Value) -> Result<Value> {
-    let p: ListParams = parse("contacts_list", params)?;
+pub fn contacts_list(ctx: &mut Context, params: Params) -> Result<Value> {
+    let p: ListParams = parse("contacts_list", &params)?;
     let query = ListQuery { search: p.search, offset: p.offset, limit: p.limit.clamp(1, MAX_PAGE), sort: parse_sort("contacts_list", p.sort.as_deref())? };
     reply(ctx.contacts()?.list(&query)?)
 }
@@ -50,13 +51,13 @@ struct AddressParams {
     address: String,
 }
 
-pub fn contacts_show(ctx: &mut Context, params: Value) -> Result<Value> {
-    let AddressParams { address } = parse("contacts_show", params)?;
+pub fn contacts_show(ctx: &mut Context, params: Params) -> Result<Value> {
+    let AddressParams { address } = parse("contacts_show", &params)?;
     reply(service::show(ctx, &address)?)
 }
 
-pub fn contacts_delete(ctx: &mut Context, params: Value) -> Result<Value> {
-    let AddressParams { address } = parse("contacts_delete", params)?;
+pub fn contacts_delete(ctx: &mut Context, params: Params) -> Result<Value> {
+    let AddressParams { address } = parse("contacts_delete", &params)?;
     let address = parse_address(&address)?;
     let deleted = ctx.contacts()?.delete_contact(&address, crate::time::now())?;
     reply(json!({ "address": address, "deleted_certificates": deleted }))
@@ -68,23 +69,23 @@ struct FingerprintParams {
     fingerprint: String,
 }
 
-pub fn contacts_delete_certificate(ctx: &mut Context, params: Value) -> Result<Value> {
-    let FingerprintParams { fingerprint } = parse("contacts_delete_certificate", params)?;
+pub fn contacts_delete_certificate(ctx: &mut Context, params: Params) -> Result<Value> {
+    let FingerprintParams { fingerprint } = parse("contacts_delete_certificate", &params)?;
     let deleted = ctx.contacts()?.delete_certificate(&fingerprint, crate::time::now())?;
     reply(json!({ "deleted": deleted }))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ImportParams {
-    #[serde(default)]
-    data_b64: Option<String>,
+struct ImportParams<'a> {
+    #[serde(default, borrow)]
+    data_b64: Option<Base64Text<'a>>,
     #[serde(default)]
     transfer: Option<String>,
 }
 
-pub fn contacts_import(ctx: &mut Context, params: Value) -> Result<Value> {
-    let p: ImportParams = parse("contacts_import", params)?;
+pub fn contacts_import(ctx: &mut Context, params: Params) -> Result<Value> {
+    let p: ImportParams<'_> = parse("contacts_import", &params)?;
     let bytes = payload(ctx, "contacts_import", p.data_b64, "data_b64", p.transfer)?;
     reply(service::import_bytes(ctx, &bytes, "data_b64")?)
 }
@@ -97,8 +98,8 @@ struct ExportParams {
     format: Option<String>,
 }
 
-pub fn contacts_export(ctx: &mut Context, params: Value) -> Result<Value> {
-    let p: ExportParams = parse("contacts_export", params)?;
+pub fn contacts_export(ctx: &mut Context, params: Params) -> Result<Value> {
+    let p: ExportParams = parse("contacts_export", &params)?;
     let name = p.format.as_deref().unwrap_or("pem");
     let format = ExportFormat::parse(name)
         .ok_or_else(|| Error::InvalidParams { op: "contacts_export".into(), reason: format!("format {name:?}: use pem, der or p7c") })?;
@@ -112,8 +113,8 @@ struct CheckParams {
     addresses: Vec<String>,
 }
 
-pub fn recipients_check(ctx: &mut Context, params: Value) -> Result<Value> {
-    let CheckParams { addresses } = parse("recipients_check", params)?;
+pub fn recipients_check(ctx: &mut Context, params: Params) -> Result<Value> {
+    let CheckParams { addresses } = parse("recipients_check", &params)?;
     reply(json!({ "recipients": service::check(ctx, &addresses)? }))
 }
 
@@ -121,7 +122,7 @@ pub fn recipients_check(ctx: &mut Context, params: Value) -> Result<Value> {
 #[serde(deny_unknown_fields)]
 struct NoParams {}
 
-pub fn contacts_stats(ctx: &mut Context, params: Value) -> Result<Value> {
-    let NoParams {} = parse("contacts_stats", params)?;
+pub fn contacts_stats(ctx: &mut Context, params: Params) -> Result<Value> {
+    let NoParams {} = parse("contacts_stats", &params)?;
     reply(ctx.contacts()?.stats(crate::time::now())?)
 }

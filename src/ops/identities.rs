@@ -2,13 +2,14 @@
 //! Passwords and passphrases arrive in params and go nowhere but into OpenSSL: never logged.
 
 use super::inspect::payload;
-use super::{decode_b64, encode_b64, parse, reply};
+use super::{decode_b64, encode_b64, parse, reply, Base64Text};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::identities::checks::{expiring, import};
 use crate::identities::seal::Passphrase;
 use crate::identities::Identity;
 use serde::Deserialize;
+use crate::protocol::Params;
 use serde_json::{json, Value};
 
 fn info(ctx: &mut Context, identity: &Identity) -> Result<Value> {
@@ -21,8 +22,8 @@ fn info(ctx: &mut Context, identity: &Identity) -> Result<Value> {
 #[serde(deny_unknown_fields)]
 struct NoParams {}
 
-pub fn identities_list(ctx: &mut Context, params: Value) -> Result<Value> {
-    let NoParams {} = parse("identities_list", params)?;
+pub fn identities_list(ctx: &mut Context, params: Params) -> Result<Value> {
+    let NoParams {} = parse("identities_list", &params)?;
     let all = ctx.identities()?.all()?;
     let list = all.iter().map(|i| info(ctx, i)).collect::<Result<Vec<_>>>()?;
     Ok(json!({ "identities": list }))
@@ -37,8 +38,8 @@ struct ImportParams {
     new_passphrase: Option<String>,
 }
 
-pub fn identities_import(ctx: &mut Context, params: Value) -> Result<Value> {
-    let p: ImportParams = parse("identities_import", params)?;
+pub fn identities_import(ctx: &mut Context, params: Params) -> Result<Value> {
+    let p: ImportParams = parse("identities_import", &params)?;
     let bytes = decode_b64("p12_b64", &p.p12_b64)?;
     let password = Passphrase::new(p.password);
     let new = p.new_passphrase.map(Passphrase::new);
@@ -51,8 +52,8 @@ struct IdentityParams {
     identity: String,
 }
 
-pub fn identities_show(ctx: &mut Context, params: Value) -> Result<Value> {
-    let IdentityParams { identity } = parse("identities_show", params)?;
+pub fn identities_show(ctx: &mut Context, params: Params) -> Result<Value> {
+    let IdentityParams { identity } = parse("identities_show", &params)?;
     let found = ctx.identities()?.one(&identity)?;
     info(ctx, &found)
 }
@@ -63,8 +64,8 @@ struct FingerprintParams {
     fingerprint: String,
 }
 
-pub fn identities_delete(ctx: &mut Context, params: Value) -> Result<Value> {
-    let FingerprintParams { fingerprint } = parse("identities_delete", params)?;
+pub fn identities_delete(ctx: &mut Context, params: Params) -> Result<Value> {
+    let FingerprintParams { fingerprint } = parse("identities_delete", &params)?;
     let identity = ctx.identities()?.one(&fingerprint)?;
     ctx.identities()?.delete(&identity.fingerprint(), crate::time::now())?;
     Ok(json!({ "deleted": identity.fingerprint() }))
@@ -105,15 +106,15 @@ pub fn unlock(ctx: &mut Context, passphrase: &Passphrase, identity: Option<&str>
     }
 }
 
-pub fn identities_unlock(ctx: &mut Context, params: Value) -> Result<Value> {
-    let p: UnlockParams = parse("identities_unlock", params)?;
+pub fn identities_unlock(ctx: &mut Context, params: Params) -> Result<Value> {
+    let p: UnlockParams = parse("identities_unlock", &params)?;
     let passphrase = Passphrase::new(p.passphrase);
     let unlocked = unlock(ctx, &passphrase, p.identity.as_deref())?;
     Ok(json!({ "unlocked": unlocked, "seconds": ctx.unlocked.ttl().as_secs() }))
 }
 
-pub fn identities_lock(ctx: &mut Context, params: Value) -> Result<Value> {
-    let NoParams {} = parse("identities_lock", params)?;
+pub fn identities_lock(ctx: &mut Context, params: Params) -> Result<Value> {
+    let NoParams {} = parse("identities_lock", &params)?;
     ctx.unlocked.lock_all();
     // Everyone else (other host sessions, the PKCS#11 module) drops their unlocked keys too.
     ctx.identities()?.raise_lock_epoch()?;
@@ -131,8 +132,8 @@ struct ExportParams {
     legacy: bool,
 }
 
-pub fn identities_export(ctx: &mut Context, params: Value) -> Result<Value> {
-    let p: ExportParams = parse("identities_export", params)?;
+pub fn identities_export(ctx: &mut Context, params: Params) -> Result<Value> {
+    let p: ExportParams = parse("identities_export", &params)?;
     let password = Passphrase::new(p.password);
     let passphrase = p.passphrase.map(Passphrase::new);
     let (bytes, name) = export(ctx, &p.identity, &password, passphrase.as_ref(), p.legacy)?;
@@ -167,8 +168,8 @@ pub fn export(ctx: &mut Context, key: &str, password: &Passphrase, passphrase: O
     Ok((der, format!("{safe}{}.p12", if legacy { "-legacy" } else { "" })))
 }
 
-pub fn backup_status(ctx: &mut Context, params: Value) -> Result<Value> {
-    let NoParams {} = parse("backup_status", params)?;
+pub fn backup_status(ctx: &mut Context, params: Params) -> Result<Value> {
+    let NoParams {} = parse("backup_status", &params)?;
     let all = ctx.identities()?.all()?;
     let list: Vec<Value> = all
         .iter()
@@ -195,17 +196,17 @@ fn thirty() -> i64 {
     30
 }
 
-pub fn expiry_radar(ctx: &mut Context, params: Value) -> Result<Value> {
-    let RadarParams { days } = parse("expiry_radar", params)?;
+pub fn expiry_radar(ctx: &mut Context, params: Params) -> Result<Value> {
+    let RadarParams { days } = parse("expiry_radar", &params)?;
     let list = expiring(ctx.identities()?, days, crate::time::now())?;
     Ok(json!({ "days": days, "identities": list }))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SignParams {
-    #[serde(default)]
-    message_b64: Option<String>,
+struct SignParams<'a> {
+    #[serde(default, borrow)]
+    message_b64: Option<Base64Text<'a>>,
     #[serde(default)]
     transfer: Option<String>,
     #[serde(default)]
@@ -214,8 +215,8 @@ struct SignParams {
     passphrase: Option<String>,
 }
 
-pub fn sign_message(ctx: &mut Context, params: Value) -> Result<Value> {
-    let p: SignParams = parse("sign_message", params)?;
+pub fn sign_message(ctx: &mut Context, params: Params) -> Result<Value> {
+    let p: SignParams = parse("sign_message", &params)?;
     let raw = payload(ctx, "sign_message", p.message_b64, "message_b64", p.transfer)?;
     let passphrase = p.passphrase.map(Passphrase::new);
     let signed = crate::outgoing::sign_message(ctx, &raw, p.from.as_deref(), passphrase.as_ref())?;
@@ -224,9 +225,9 @@ pub fn sign_message(ctx: &mut Context, params: Value) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EncryptParams {
-    #[serde(default)]
-    message_b64: Option<String>,
+struct EncryptParams<'a> {
+    #[serde(default, borrow)]
+    message_b64: Option<Base64Text<'a>>,
     #[serde(default)]
     transfer: Option<String>,
     #[serde(default)]
@@ -237,8 +238,8 @@ struct EncryptParams {
     passphrase: Option<String>,
 }
 
-pub fn encrypt_message(ctx: &mut Context, params: Value) -> Result<Value> {
-    let p: EncryptParams = parse("encrypt_message", params)?;
+pub fn encrypt_message(ctx: &mut Context, params: Params) -> Result<Value> {
+    let p: EncryptParams = parse("encrypt_message", &params)?;
     let raw = payload(ctx, "encrypt_message", p.message_b64, "message_b64", p.transfer)?;
     let passphrase = p.passphrase.map(Passphrase::new);
     let outcome = crate::outgoing::encrypt_message(ctx, &raw, &p.to, p.sign, passphrase.as_ref())?;

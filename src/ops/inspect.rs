@@ -1,17 +1,19 @@
 //! `inspect_message`: the verdict on one message (docs/INSPECT.md).
 
-use super::{decode_b64, parse, reply};
+use super::{decode_b64, parse, reply, Base64Text};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::inspect::{inspect, InspectRequest};
 use serde::Deserialize;
+use crate::protocol::Params;
 use serde_json::Value;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InspectParams {
-    #[serde(default)]
-    message_b64: Option<String>,
+struct InspectParams<'a> {
+    /// Borrowed from the request frame: a large message is not copied before it is decoded.
+    #[serde(default, borrow)]
+    message_b64: Option<Base64Text<'a>>,
     #[serde(default)]
     transfer: Option<String>,
     #[serde(default)]
@@ -29,28 +31,33 @@ fn yes() -> bool {
 }
 
 /// The payload of an op: inline base64 or a finished transfer, exactly one of them.
-pub(crate) fn payload(ctx: &mut Context, op: &str, inline: Option<String>, field: &str, transfer: Option<String>) -> Result<Vec<u8>> {
+pub(crate) fn payload(ctx: &mut Context, op: &str, inline: Option<Base64Text<'_>>, field: &str, transfer: Option<String>) -> Result<Vec<u8>> {
     match (inline, transfer) {
-        (Some(b64), None) => decode_b64(field, &b64),
+        (Some(Base64Text(b64)), None) => decode_b64(field, &b64),
         (None, Some(id)) => ctx.transfers.take(&id),
         _ => Err(Error::InvalidParams { op: op.into(), reason: format!("give exactly one of {field} and transfer") }),
     }
 }
 
-pub fn inspect_message(ctx: &mut Context, params: Value) -> Result<Value> {
-    let p: InspectParams = parse("inspect_message", params)?;
-    let at = match &p.at {
-        Some(text) => Some(crate::time::parse_rfc3339(text).ok_or_else(|| Error::BadTime { value: text.clone() })?),
-        None => None,
+pub fn inspect_message(ctx: &mut Context, params: Params) -> Result<Value> {
+    let (raw, request) = {
+        let p: InspectParams = parse("inspect_message", &params)?;
+        let at = match &p.at {
+            Some(text) => Some(crate::time::parse_rfc3339(text).ok_or_else(|| Error::BadTime { value: text.clone() })?),
+            None => None,
+        };
+        let raw = payload(ctx, "inspect_message", p.message_b64, "message_b64", p.transfer)?;
+        let request = InspectRequest {
+            at,
+            return_content: p.return_content,
+            decrypted_by_thunderbird: p.decrypted_by_thunderbird,
+            harvest: p.harvest,
+            ..InspectRequest::default()
+        };
+        (raw, request)
     };
-    let raw = payload(ctx, "inspect_message", p.message_b64, "message_b64", p.transfer)?;
-    let request = InspectRequest {
-        at,
-        return_content: p.return_content,
-        decrypted_by_thunderbird: p.decrypted_by_thunderbird,
-        harvest: p.harvest,
-        ..InspectRequest::default()
-    };
+    // The request frame (the base64 text) is no longer needed: free it before the analysis.
+    drop(params);
     let inspection = inspect(ctx, &raw, &request)?;
     reply(inspection.report)
 }

@@ -12,9 +12,8 @@ pub use identities::{export as export_identity, unlock as unlock_identities};
 pub use trust::listing as trust_listing;
 
 use crate::error::{Error, Result};
-use crate::protocol::Op;
-use base64::Engine;
-use serde::de::DeserializeOwned;
+use crate::protocol::{Op, Params};
+use serde::Deserialize;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -196,9 +195,9 @@ pub static OPS: &[Op] = &[
     },
 ];
 
-/// Parses `params` into the op's typed parameters.
-pub(crate) fn parse<T: DeserializeOwned>(op: &str, params: Value) -> Result<T> {
-    serde_json::from_value(params).map_err(|e| Error::InvalidParams { op: op.into(), reason: e.to_string() })
+/// Parses `params` into the op's typed parameters (which may borrow from them).
+pub(crate) fn parse<'a, T: Deserialize<'a>>(op: &str, params: &'a Params) -> Result<T> {
+    serde_json::from_str(params.text()).map_err(|e| Error::InvalidParams { op: op.into(), reason: e.to_string() })
 }
 
 /// Serialises a typed result.
@@ -206,17 +205,25 @@ pub(crate) fn reply<T: Serialize>(result: T) -> Result<Value> {
     serde_json::to_value(result).map_err(|e| Error::Internal { reason: format!("serialising result: {e}") })
 }
 
+/// A `*_b64` field borrowed from the request frame when it has no JSON escapes (base64 never
+/// needs one), so a large payload is not copied before it is decoded. serde borrows a `Cow`
+/// only as a field of its own, not inside an `Option`, hence the newtype.
+#[derive(Deserialize)]
+pub(crate) struct Base64Text<'a>(#[serde(borrow)] pub std::borrow::Cow<'a, str>);
+
 /// Decodes a `*_b64` field.
 pub(crate) fn decode_b64(field: &str, text: &str) -> Result<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text.as_bytes())
-        .map_err(|_| Error::InvalidBase64 { field: field.into() })
+    let invalid = |_| Error::InvalidBase64 { field: field.into() };
+    let mut out = crate::bigbuf::zeroed(base64_simd::STANDARD.decoded_length(text.as_bytes()).map_err(invalid)?);
+    let n = base64_simd::STANDARD.decode(text.as_bytes(), base64_simd::Out::from_slice(&mut out)).map_err(invalid)?.len();
+    out.truncate(n);
+    Ok(out)
 }
 
 /// Encodes bytes for a `*_b64` field.
 #[allow(dead_code)] // used by the ops that return binary data
 pub(crate) fn encode_b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    base64_simd::STANDARD.encode_to_string(bytes)
 }
 
 #[cfg(test)]
@@ -231,5 +238,31 @@ mod tests {
             assert!(op.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", op.name);
             assert!(!op.help.is_empty() && !op.help.contains('\n'));
         }
+    }
+
+    #[derive(Deserialize)]
+    struct Payload<'a> {
+        #[serde(borrow)]
+        data_b64: Option<Base64Text<'a>>,
+    }
+
+    #[test]
+    fn base64_payloads_are_borrowed_unless_escaped() {
+        let plain = Params::from_json_text(r#"{"data_b64":"aGVsbG8="}"#.into());
+        let p: Payload = parse("test", &plain).unwrap();
+        assert!(matches!(p.data_b64, Some(Base64Text(std::borrow::Cow::Borrowed(_)))), "no copy of a large payload");
+        let escaped = Params::from_json_text(r#"{"data_b64":"aGVs\/bG8="}"#.into());
+        let p: Payload = parse("test", &escaped).unwrap();
+        assert_eq!(p.data_b64.unwrap().0, "aGVs/bG8=", "an escaped slash (some encoders write one) still decodes");
+    }
+
+    #[test]
+    fn base64_fields_are_strict() {
+        assert_eq!(decode_b64("f", "aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(decode_b64("f", "").unwrap(), b"");
+        for bad in ["aGVsbG8", "aGVs bG8=", "aGVsbG8=\n", "****"] {
+            assert!(matches!(decode_b64("f", bad), Err(Error::InvalidBase64 { .. })), "{bad:?}");
+        }
+        assert_eq!(encode_b64(b"hello"), "aGVsbG8=");
     }
 }

@@ -7,6 +7,7 @@ use crate::product::{ADDON_ID, HOST_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSIO
 use crate::protocol::transfer::SUGGESTED_CHUNK_BYTES;
 use crate::protocol::{MAX_REPLY_BODY_BYTES, MAX_REQUEST_BYTES, MAX_TRANSFER_BYTES};
 use serde::{Deserialize, Serialize};
+use crate::protocol::Params;
 use serde_json::Value;
 
 #[derive(Deserialize)]
@@ -41,8 +42,8 @@ struct Hello {
     error_codes: Vec<&'static str>,
 }
 
-pub fn hello(ctx: &mut Context, params: Value) -> Result<Value> {
-    let NoParams {} = parse("hello", params)?;
+pub fn hello(ctx: &mut Context, params: Params) -> Result<Value> {
+    let NoParams {} = parse("hello", &params)?;
     reply(Hello {
         product: PRODUCT_NAME,
         version: VERSION,
@@ -75,8 +76,8 @@ struct Pong {
     echo: Option<Value>,
 }
 
-pub fn ping(_: &mut Context, params: Value) -> Result<Value> {
-    let PingParams { echo } = parse("ping", params)?;
+pub fn ping(_: &mut Context, params: Params) -> Result<Value> {
+    let PingParams { echo } = parse("ping", &params)?;
     reply(Pong { pong: true, echo })
 }
 
@@ -94,8 +95,8 @@ struct Begun {
     suggested_chunk_bytes: u64,
 }
 
-pub fn transfer_begin(ctx: &mut Context, params: Value) -> Result<Value> {
-    let BeginParams { total_bytes, sha256 } = parse("transfer_begin", params)?;
+pub fn transfer_begin(ctx: &mut Context, params: Params) -> Result<Value> {
+    let BeginParams { total_bytes, sha256 } = parse("transfer_begin", &params)?;
     let transfer_id = ctx.transfers.begin(total_bytes, sha256)?;
     reply(Begun { transfer_id, suggested_chunk_bytes: SUGGESTED_CHUNK_BYTES })
 }
@@ -113,8 +114,8 @@ struct ChunkAccepted {
     received_bytes: u64,
 }
 
-pub fn transfer_chunk(ctx: &mut Context, params: Value) -> Result<Value> {
-    let ChunkParams { transfer_id, index, data_b64 } = parse("transfer_chunk", params)?;
+pub fn transfer_chunk(ctx: &mut Context, params: Params) -> Result<Value> {
+    let ChunkParams { transfer_id, index, data_b64 } = parse("transfer_chunk", &params)?;
     let bytes = decode_b64("data_b64", &data_b64)?;
     let received_bytes = ctx.transfers.append(&transfer_id, index, &bytes)?;
     reply(ChunkAccepted { received_bytes })
@@ -133,8 +134,8 @@ struct Ended {
     sha256: String,
 }
 
-pub fn transfer_end(ctx: &mut Context, params: Value) -> Result<Value> {
-    let TransferIdParams { transfer_id } = parse("transfer_end", params)?;
+pub fn transfer_end(ctx: &mut Context, params: Params) -> Result<Value> {
+    let TransferIdParams { transfer_id } = parse("transfer_end", &params)?;
     let finished = ctx.transfers.end(&transfer_id)?;
     reply(Ended { transfer_id, total_bytes: finished.total_bytes, sha256: finished.sha256 })
 }
@@ -144,8 +145,8 @@ struct Discarded {
     discarded: bool,
 }
 
-pub fn transfer_discard(ctx: &mut Context, params: Value) -> Result<Value> {
-    let TransferIdParams { transfer_id } = parse("transfer_discard", params)?;
+pub fn transfer_discard(ctx: &mut Context, params: Params) -> Result<Value> {
+    let TransferIdParams { transfer_id } = parse("transfer_discard", &params)?;
     ctx.transfers.discard(&transfer_id)?;
     reply(Discarded { discarded: true })
 }

@@ -6,6 +6,7 @@ use crate::certs::trust::{self, AnchorSource, TrustAnchors};
 use crate::context::Context;
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
+use crate::protocol::Params;
 use serde_json::Value;
 
 #[derive(Serialize)]
@@ -38,8 +39,8 @@ pub fn listing(ctx: &Context) -> TrustListing {
 #[serde(deny_unknown_fields)]
 struct NoParams {}
 
-pub fn trust_list(ctx: &mut Context, params: Value) -> Result<Value> {
-    let NoParams {} = parse("trust_list", params)?;
+pub fn trust_list(ctx: &mut Context, params: Params) -> Result<Value> {
+    let NoParams {} = parse("trust_list", &params)?;
     reply(listing(ctx))
 }
 
@@ -50,8 +51,8 @@ struct AddParams {
     data_b64: String,
 }
 
-pub fn trust_add(ctx: &mut Context, params: Value) -> Result<Value> {
-    let AddParams { data_b64 } = parse("trust_add", params)?;
+pub fn trust_add(ctx: &mut Context, params: Params) -> Result<Value> {
+    let AddParams { data_b64 } = parse("trust_add", &params)?;
     let bytes = decode_b64("data_b64", &data_b64)?;
     reply(trust::add_user(&ctx.home, &bytes, "data_b64")?)
 }
@@ -67,7 +68,7 @@ struct Removed {
     removed: Vec<String>,
 }
 
-pub fn trust_remove(ctx: &mut Context, params: Value) -> Result<Value> {
-    let RemoveParams { fingerprint } = parse("trust_remove", params)?;
+pub fn trust_remove(ctx: &mut Context, params: Params) -> Result<Value> {
+    let RemoveParams { fingerprint } = parse("trust_remove", &params)?;
     reply(Removed { removed: trust::remove_user(&ctx.home, &fingerprint)? })
 }

@@ -6,17 +6,22 @@
 
 use crate::error::Error;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use super::Params;
+use serde_json::value::RawValue;
+use serde_json::error::Category;
+use serde_json::{json, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Longest request id we echo back; ids are correlation tokens, not payload.
 pub const MAX_ID_CHARS: usize = 256;
 
-/// A request that passed envelope checks. `params` is always an object.
+/// A request that passed envelope checks. `params` is always a JSON object.
 #[derive(Debug)]
 pub struct Request {
     pub id: Value,
     pub op: String,
-    pub params: Value,
+    pub params: Params,
 }
 
 /// A request that failed envelope checks, with the id to answer to (null when unknown).
@@ -26,24 +31,22 @@ pub struct Rejected {
     pub error: Error,
 }
 
-/// Parses one frame body into a request.
-pub fn parse_request(body: &[u8]) -> Result<Request, Rejected> {
+/// Parses one frame body into a request. The params stay in the frame (see `Params`).
+pub fn parse_request(body: Vec<u8>) -> Result<Request, Rejected> {
     let reject = |id: Value, error: Error| Rejected { id, error };
-    let text = std::str::from_utf8(body)
-        .map_err(|e| reject(Value::Null, Error::InvalidUtf8 { valid_up_to: e.valid_up_to() }))?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        reject(
-            Value::Null,
-            Error::InvalidJson { line: e.line(), column: e.column(), reason: e.to_string() },
-        )
-    })?;
-    let Value::Object(mut fields) = value else {
-        return Err(reject(
-            Value::Null,
-            Error::InvalidRequest { reason: format!("expected an object, got {}", kind(&value)) },
-        ));
+    // Validated once here; everything after works on this string without copying it.
+    let body = match String::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => return Err(reject(Value::Null, Error::InvalidUtf8 { valid_up_to: e.utf8_error().valid_up_to() })),
     };
-    let id = match fields.remove("id") {
+    let text = body.as_str();
+    // Each field is kept as raw JSON: small ones are parsed below, params are left in place.
+    let fields: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(text).map_err(|e| match e.classify() {
+        Category::Data => reject(Value::Null, Error::InvalidRequest { reason: format!("expected an object ({e})") }),
+        _ => reject(Value::Null, Error::InvalidJson { line: e.line(), column: e.column(), reason: e.to_string() }),
+    })?;
+    let small = |raw: &RawValue| serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
+    let id = match fields.get("id").map(|r| small(r)) {
         None | Some(Value::Null) => return Err(reject(Value::Null, Error::MissingId)),
         Some(Value::String(s)) if s.chars().count() > MAX_ID_CHARS => {
             return Err(reject(
@@ -59,7 +62,7 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Rejected> {
             ))
         }
     };
-    let op = match fields.remove("op") {
+    let op = match fields.get("op").map(|r| small(r)) {
         Some(Value::String(op)) => op,
         None => return Err(reject(id, Error::InvalidRequest { reason: "request has no \"op\"".into() })),
         Some(other) => {
@@ -69,19 +72,26 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Rejected> {
             ))
         }
     };
-    let params = match fields.remove("params") {
-        None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(p @ Value::Object(_)) => p,
-        Some(other) => {
-            return Err(reject(
-                id,
-                Error::InvalidParams { op, reason: format!("params must be an object, got {}", kind(&other)) },
-            ))
-        }
-    };
-    if let Some(extra) = fields.keys().next() {
+    if let Some(extra) = fields.keys().find(|k| !matches!(k.as_ref(), "id" | "op" | "params")) {
         return Err(reject(id, Error::InvalidRequest { reason: format!("unknown envelope field {extra:?}") }));
     }
+    let range = match fields.get("params") {
+        None => None,
+        Some(raw) if raw.get() == "null" => None,
+        Some(raw) if raw.get().starts_with('{') => {
+            let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+            Some((start, start + raw.get().len()))
+        }
+        Some(raw) => {
+            let got = kind(&small(raw));
+            return Err(reject(id, Error::InvalidParams { op, reason: format!("params must be an object, got {got}") }));
+        }
+    };
+    drop(fields);
+    let params = match range {
+        Some((start, end)) => Params::within(body, start, end),
+        None => Params::empty(),
+    };
     Ok(Request { id, op, params })
 }
 
@@ -124,14 +134,15 @@ mod tests {
     use super::*;
 
     fn code(body: &str) -> &'static str {
-        parse_request(body.as_bytes()).unwrap_err().error.code()
+        parse_request(body.as_bytes().to_vec()).unwrap_err().error.code()
     }
 
     #[test]
     fn accepts_string_and_number_ids_and_defaults_params() {
-        let r = parse_request(br#"{"id":"a","op":"ping"}"#).unwrap();
-        assert_eq!((r.id, r.op.as_str(), r.params), (json!("a"), "ping", json!({})));
-        assert_eq!(parse_request(br#"{"id":7,"op":"ping","params":{}}"#).unwrap().id, json!(7));
+        let r = parse_request(br#"{"id":"a","op":"ping"}"#.to_vec()).unwrap();
+        assert_eq!((r.id, r.op.as_str(), r.params.text()), (json!("a"), "ping", "{}"));
+        let r = parse_request(br#"{"id":7,"op":"ping","params": {"x": [1, "y"]} }"#.to_vec()).unwrap();
+        assert_eq!((r.id, r.params.text()), (json!(7), r#"{"x": [1, "y"]}"#));
     }
 
     #[test]
@@ -143,11 +154,11 @@ mod tests {
         assert_eq!(code(r#"{"id":1}"#), "invalid_request");
         assert_eq!(code(r#"{"id":1,"op":"ping","params":[]}"#), "invalid_params");
         assert_eq!(code(r#"{"id":1,"op":"ping","extra":1}"#), "invalid_request");
-        assert_eq!(parse_request(b"\xff").unwrap_err().error.code(), "invalid_utf8");
+        assert_eq!(parse_request(b"\xff".to_vec()).unwrap_err().error.code(), "invalid_utf8");
     }
 
     #[test]
     fn errors_after_the_id_is_known_answer_to_that_id() {
-        assert_eq!(parse_request(br#"{"id":"x","op":5}"#).unwrap_err().id, json!("x"));
+        assert_eq!(parse_request(br#"{"id":"x","op":5}"#.to_vec()).unwrap_err().id, json!("x"));
     }
 }

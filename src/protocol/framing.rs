@@ -39,8 +39,9 @@ pub fn read_frame<R: Read>(input: &mut R, max_bytes: u64) -> Result<FrameRead, F
     if announced > max_bytes {
         return Err(FrameError::TooLarge { announced, max: max_bytes });
     }
-    // Grow with the data actually received rather than trusting the header for the allocation.
-    let mut body = Vec::with_capacity(announced.min(1 << 20) as usize);
+    // The header is bounded by the cap, so reserving what it announces is safe; untouched pages
+    // of a reservation cost nothing if the data never comes.
+    let mut body = crate::bigbuf::with_capacity(announced as usize);
     let received = input.take(announced).read_to_end(&mut body).map_err(FrameError::Io)? as u64;
     if received < announced {
         return Err(FrameError::Truncated { expected: announced, received });

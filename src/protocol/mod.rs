@@ -18,7 +18,45 @@ pub use chunking::{MAX_REPLY_BODY_BYTES, MAX_REPLY_FRAME_BYTES};
 pub use transfer::MAX_TRANSFER_BYTES;
 
 /// A handler turns an op's params into a result. It owns nothing of the wire format.
-pub type Handler = fn(&mut Context, Value) -> Result<Value>;
+pub type Handler = fn(&mut Context, Params) -> Result<Value>;
+
+/// An op's params: the JSON object as it arrived, still inside the request frame. Handlers
+/// deserialise it straight into their typed struct (borrowing large strings such as a message's
+/// base64 rather than copying them), and may drop it as soon as they have what they need, which
+/// frees the frame: a 256 MiB message must not sit in memory three times.
+pub struct Params {
+    frame: String,
+    start: usize,
+    end: usize,
+}
+
+impl Params {
+    /// Params that are the given JSON text (which must be a valid JSON object).
+    pub fn from_json_text(text: String) -> Params {
+        let end = text.len();
+        Params { frame: text, start: 0, end }
+    }
+
+    /// No params (`{}`).
+    pub fn empty() -> Params {
+        Params::from_json_text("{}".into())
+    }
+
+    pub(crate) fn within(frame: String, start: usize, end: usize) -> Params {
+        Params { frame, start, end }
+    }
+
+    /// The JSON text of the params object.
+    pub fn text(&self) -> &str {
+        self.frame.get(self.start..self.end).unwrap_or("{}")
+    }
+}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Params({} bytes)", self.end - self.start)
+    }
+}
 
 /// One row of the op table: the single source for dispatch, `hello` and docs/PROTOCOL.md.
 pub struct Op {

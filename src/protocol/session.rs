@@ -45,7 +45,8 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
             }
         };
         let started = Instant::now();
-        let (id, op, reply) = answer(ops, ctx, &body);
+        let in_len = body.len();
+        let (id, op, reply) = answer(ops, ctx, body);
         let outcome = match &reply {
             Ok(_) => "ok",
             Err(e) => e.code(),
@@ -62,7 +63,7 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
             sanitize(&op, 64),
             outcome,
             started.elapsed().as_secs_f64() * 1000.0,
-            body.len(),
+            in_len,
             out_len,
         );
         if written.is_err() {
@@ -72,7 +73,7 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
 }
 
 /// Parses and dispatches one request; returns the id to answer, the op name and the outcome.
-fn answer(ops: &[Op], ctx: &mut Context, body: &[u8]) -> (Value, String, Result<Value, Error>) {
+fn answer(ops: &[Op], ctx: &mut Context, body: Vec<u8>) -> (Value, String, Result<Value, Error>) {
     let request = match parse_request(body) {
         Ok(r) => r,
         Err(Rejected { id, error }) => return (id, String::from("-"), Err(error)),
@@ -108,12 +109,12 @@ mod tests {
     use crate::home::Home;
     use serde_json::json;
 
-    fn boom(_: &mut Context, _: Value) -> crate::error::Result<Value> {
+    fn boom(_: &mut Context, _: crate::protocol::Params) -> crate::error::Result<Value> {
         panic!("deliberate test panic")
     }
 
-    fn echo(_: &mut Context, params: Value) -> crate::error::Result<Value> {
-        Ok(params)
+    fn echo(_: &mut Context, params: crate::protocol::Params) -> crate::error::Result<Value> {
+        Ok(serde_json::from_str(params.text()).unwrap())
     }
 
     static TEST_OPS: &[Op] = &[

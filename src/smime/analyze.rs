@@ -36,7 +36,10 @@ pub struct InspectOptions<'a> {
     pub known_certs: &'a [X509],
     pub lookup: &'a dyn Fn(&crate::smime::cms_der::CertId) -> Option<X509>,
     pub names: &'a dyn RecipientNames,
+    /// Put the final content into the report (`content.mime_b64`).
     pub return_content: bool,
+    /// Keep the final content in `Inspection::content` (copying up to the message's size).
+    pub keep_content: bool,
     pub decrypted_by_thunderbird: bool,
 }
 
@@ -88,7 +91,8 @@ struct Walk<'o> {
     carried: Vec<Cert>,
     below_root: Option<SignatureLayer>,
     encryption_warnings: Vec<Warning>,
-    content: Option<(String, Vec<u8>)>,
+    /// The final content: its type, canonical size, and the bytes when they are kept.
+    content: Option<(String, usize, Option<Vec<u8>>)>,
 }
 
 pub fn inspect(raw: &[u8], opts: &InspectOptions<'_>) -> Inspection {
@@ -145,6 +149,14 @@ fn smime_type(e: &Entity<'_>) -> String {
 }
 
 impl<'o> Walk<'o> {
+    /// The final content's description, with its bytes only when someone wants them.
+    fn keep(&self, e: &Entity<'_>) -> (String, usize, Option<Vec<u8>>) {
+        let keep = self.opts.return_content || self.opts.keep_content;
+        let bytes = keep.then(|| to_crlf(e.raw).into_owned());
+        let size = bytes.as_ref().map_or_else(|| crate::mime::encoding::crlf_len(e.raw), Vec::len);
+        (e.content_type.mime_type.clone(), size, bytes)
+    }
+
     fn env(&self) -> VerifyEnv<'o> {
         VerifyEnv { trust: self.opts.trust, at: self.opts.at, known_certs: self.opts.known_certs, lookup: self.opts.lookup }
     }
@@ -214,7 +226,7 @@ impl<'o> Walk<'o> {
             self.misplaced_layer(e, kind);
             if kind == Kind::Encrypted {
                 // Never decrypted out of place (EFAIL): the layer is the content shown.
-                self.content = Some((e.content_type.mime_type.clone(), to_crlf(e.raw).into_owned()));
+                self.content = Some(self.keep(e));
                 return;
             }
         }
@@ -239,7 +251,7 @@ impl<'o> Walk<'o> {
             }
             Kind::Encrypted => {
                 self.kinds.push(kind);
-                let layer = decrypt(&der, self.opts.keys, self.opts.locked, self.opts.names, self.opts.now);
+                let layer = decrypt(der, self.opts.keys, self.opts.locked, self.opts.names, self.opts.now);
                 self.structure.push(StructureLayer { kind: "encrypted", form: layer.form, part: e.number.clone() });
                 self.chain.push(ChainEntry::Encrypted(layer.report));
                 if let Some(plain) = layer.plaintext {
@@ -311,7 +323,7 @@ impl<'o> Walk<'o> {
     /// The end of the chain: the content the user reads. Looks below it for parts that are
     /// signed or encrypted on their own.
     fn final_content(&mut self, e: &Entity<'_>) {
-        self.content = Some((e.content_type.mime_type.clone(), to_crlf(e.raw).into_owned()));
+        self.content = Some(self.keep(e));
         let root_signed = self.deciding_layer().is_some();
         let mut encrypted_parts = Vec::new();
         let headers = self.headers.clone();
@@ -457,10 +469,10 @@ impl<'o> Walk<'o> {
             push_unique(&mut warnings, Warning::new("encrypted_but_unsigned"));
         }
         let content = self.content.take();
-        let content_out = content.as_ref().map(|(ct, bytes)| ContentOut {
+        let content_out = content.as_ref().map(|(ct, size, bytes)| ContentOut {
             content_type: ct.clone(),
-            size_bytes: bytes.len(),
-            mime_b64: self.opts.return_content.then(|| crate::ops::encode_b64(bytes)),
+            size_bytes: *size,
+            mime_b64: if self.opts.return_content { bytes.as_deref().map(crate::ops::encode_b64) } else { None },
         });
         Inspection {
             report: InspectReport {
@@ -472,7 +484,7 @@ impl<'o> Walk<'o> {
             },
             signers: harvested,
             carried_certs: self.carried,
-            content: content.map(|(_, b)| b),
+            content: content.and_then(|(_, _, b)| b),
         }
     }
 }

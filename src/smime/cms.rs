@@ -36,7 +36,7 @@ pub struct SignerCheck {
 /// Result of digesting the content and checking every signer.
 pub struct SignedOutcome {
     pub signers: Vec<SignerCheck>,
-    /// The content that was digested (the embedded content for opaque signatures).
+    /// The embedded content of an opaque signature (empty for a detached one: the caller has it).
     pub content: Vec<u8>,
     /// Digesting failed before any signer could be checked (e.g. unknown digest algorithm).
     pub digest_setup_error: Option<String>,
@@ -117,9 +117,6 @@ impl Cms {
                     outcome.content.extend_from_slice(&buf[..n as usize]);
                 }
             }
-            if let Some(data) = detached {
-                outcome.content = data.to_vec();
-            }
         }
 
         for i in 0..count {
@@ -146,6 +143,45 @@ impl Cms {
         }
         drain_errors();
         outcome
+    }
+}
+
+impl Cms {
+    /// Decrypts an (Auth)EnvelopedData with the key of the recipient `cert` names, streaming the
+    /// plaintext into one buffer (OpenSSL's `CMS_decrypt` would hold it twice). For AES-GCM the
+    /// tag is checked at the end; a failure returns no plaintext at all.
+    pub fn decrypt(&mut self, key: &openssl::pkey::PKeyRef<openssl::pkey::Private>, cert: &X509, size_hint: usize) -> Result<Vec<u8>, String> {
+        use foreign_types::ForeignTypeRef;
+        const BIO_C_GET_CIPHER_STATUS: libc::c_int = 113;
+        const BIO_TYPE_CIPHER: libc::c_int = 10 | 0x0200;
+        unsafe {
+            ffi::ERR_clear_error();
+            if ffi::CMS_decrypt_set1_pkey(self.ptr, key.as_ptr(), cert.as_ptr()) != 1 {
+                return Err(drain_errors().join("; "));
+            }
+            let chain = ffi::CMS_dataInit(self.ptr, ptr::null_mut());
+            if chain.is_null() {
+                return Err(drain_errors().join("; "));
+            }
+            let mut out = crate::bigbuf::with_capacity(size_hint);
+            let mut buf = vec![0u8; 1 << 16];
+            let read_error = loop {
+                let n = ffi::BIO_read(chain, buf.as_mut_ptr().cast(), buf.len() as i32);
+                if n <= 0 {
+                    break n < 0;
+                }
+                out.extend_from_slice(&buf[..n as usize]);
+            };
+            // The cipher BIO reports whether the final block (and the GCM tag) checked out.
+            let status_ok = ffi::BIO_method_type(chain) != BIO_TYPE_CIPHER
+                || ffi::BIO_ctrl(chain, BIO_C_GET_CIPHER_STATUS, 0, ptr::null_mut()) > 0;
+            ffi::BIO_free_all(chain);
+            let errors = drain_errors();
+            if read_error || !status_ok || !errors.is_empty() {
+                return Err(if errors.is_empty() { "final block or authentication tag invalid".into() } else { errors.join("; ") });
+            }
+            Ok(out)
+        }
     }
 }
 

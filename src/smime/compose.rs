@@ -5,7 +5,6 @@
 use crate::mime::encoding::to_crlf;
 use crate::mime::header::Field;
 use crate::mime::Entity;
-use base64::Engine;
 
 /// Header fields that belong to the content, not to the message.
 fn is_content_field(f: &Field<'_>) -> bool {
@@ -116,7 +115,7 @@ pub fn quoted_printable(body: &[u8]) -> Vec<u8> {
 
 /// Base64 in 76-character lines, CRLF-terminated.
 pub fn base64_lines(data: &[u8]) -> Vec<u8> {
-    let text = base64::engine::general_purpose::STANDARD.encode(data);
+    let text = base64_simd::STANDARD.encode_to_string(data);
     let mut out = Vec::with_capacity(text.len() + text.len() / 38 + 2);
     for chunk in text.as_bytes().chunks(76) {
         out.extend_from_slice(chunk);

@@ -7,8 +7,9 @@ use super::verdict::*;
 use crate::certs::oid;
 use crate::certs::summary::Cert;
 use crate::time::to_rfc3339;
-use openssl::cms::CmsContentInfo;
+use super::cms::Cms;
 use openssl::pkey::{PKey, Private};
+use std::borrow::Cow;
 
 /// A private key of the user's, with its certificate.
 #[derive(Clone)]
@@ -37,15 +38,17 @@ pub struct DecryptedLayer {
 }
 
 /// Decrypts with the first of `keys` that a RecipientInfo names; `locked` are the certificates
-/// of the user's identities whose keys are locked (named in the verdict, never tried).
-pub fn decrypt(der: &[u8], keys: &[DecryptionKey], locked: &[Cert], names: &dyn RecipientNames, now: i64) -> DecryptedLayer {
+/// of the user's identities whose keys are locked (named in the verdict, never tried). The
+/// DER is taken so it can be freed once OpenSSL holds its own copy (a large message is
+/// otherwise in memory three times while it is decrypted).
+pub fn decrypt(der: Cow<'_, [u8]>, keys: &[DecryptionKey], locked: &[Cert], names: &dyn RecipientNames, now: i64) -> DecryptedLayer {
     let mut report = EncryptionReport::none();
     let unsupported = |mut report: EncryptionReport, failure: &'static str| {
         report.state = EncryptionState::Unsupported;
         report.failure = Some(failure);
         DecryptedLayer { report, plaintext: None, form: "unknown" }
     };
-    let Ok(info) = cms_der::content_info(der) else {
+    let Ok(info) = cms_der::content_info(&der) else {
         return unsupported(report, "bad_encoding");
     };
     let (authenticated, form) = match info.content_type.as_str() {
@@ -76,13 +79,14 @@ pub fn decrypt(der: &[u8], keys: &[DecryptionKey], locked: &[Cert], names: &dyn 
         report.state = if report.locked_identities.is_empty() { EncryptionState::NoKey } else { EncryptionState::Locked };
         return DecryptedLayer { report, plaintext: None, form };
     }
-    let Ok(cms) = CmsContentInfo::from_der(der) else {
-        let _ = openssl::error::ErrorStack::get();
+    let Some(mut cms) = Cms::from_der(&der) else {
         return unsupported(report, "bad_encoding");
     };
+    let size_hint = der.len();
+    drop(der);
     let mut last_error = String::new();
     for key in candidates {
-        match cms.decrypt(&key.key, &key.cert.x509) {
+        match cms.decrypt(&key.key, &key.cert.x509, size_hint) {
             Ok(plain) => {
                 report.state = EncryptionState::Decrypted;
                 report.decrypted_with = Some(DecryptedWith {
