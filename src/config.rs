@@ -1,6 +1,6 @@
 //! Configuration files (documented in docs/CONFIG.md): a system-wide one that IT manages and a
-//! per-user one. Both have the same format; lists are merged, the system file's settings win for
-//! single values. A missing file is normal; a broken one is reported and skipped, so a typo by IT
+//! per-user one. Both have the same format; lists are merged, and for `unlock_minutes` the
+//! shorter time wins. A missing file is normal; a broken one is reported and skipped, so a typo by IT
 //! cannot take the host down for everyone.
 
 use crate::error::{Error, Result};
@@ -15,6 +15,8 @@ pub struct Config {
     pub allowed_extensions: Vec<String>,
     /// Chromium origins (`chrome-extension://ID/`) allowed to use the host.
     pub allowed_origins: Vec<String>,
+    /// How long an unlocked private key stays in memory, in minutes (`unlock_minutes`).
+    pub unlock_minutes: Option<u64>,
     /// Problems found while reading the files, for `doctor` and the log.
     pub problems: Vec<Error>,
     /// The files that were read.
@@ -22,7 +24,10 @@ pub struct Config {
 }
 
 /// Keys this version understands; others are reported as problems, not fatal.
-const KNOWN_KEYS: &[&str] = &["allowed_extensions", "allowed_origins"];
+const KNOWN_KEYS: &[&str] = &["allowed_extensions", "allowed_origins", "unlock_minutes"];
+
+/// The longest `unlock_minutes` accepted: one working day.
+pub const MAX_UNLOCK_MINUTES: u64 = 12 * 60;
 
 impl Config {
     /// Loads the system-wide file, then the per-user one.
@@ -64,6 +69,13 @@ impl Config {
         for (key, _) in fields.iter().filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str())) {
             self.problems.push(bad(format!("unknown setting {key:?} ignored")));
         }
+        let unlock_minutes = match fields.get("unlock_minutes") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_u64() {
+                Some(m @ 1..=MAX_UNLOCK_MINUTES) => Some(m),
+                _ => return Err(bad(format!("unlock_minutes must be a whole number from 1 to {MAX_UNLOCK_MINUTES}, got {v}"))),
+            },
+        };
         self.allowed_extensions.extend(string_list(fields.get("allowed_extensions")).map_err(|r| bad(r))?);
         let origins = string_list(fields.get("allowed_origins")).map_err(|r| bad(r))?;
         for origin in &origins {
@@ -72,7 +84,18 @@ impl Config {
             }
         }
         self.allowed_origins.extend(origins);
+        // The shorter time wins: a user may lock sooner than IT asks, never later.
+        self.unlock_minutes = match (self.unlock_minutes, unlock_minutes) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Ok(())
+    }
+
+    /// How long unlocked keys stay in memory.
+    pub fn unlock_duration(&self) -> std::time::Duration {
+        self.unlock_minutes
+            .map_or(crate::identities::session::DEFAULT_UNLOCK, |m| std::time::Duration::from_secs(m * 60))
     }
 }
 
@@ -122,6 +145,20 @@ mod tests {
         assert_eq!(c.allowed_extensions, vec!["a@b"]);
         assert_eq!(c.allowed_origins.len(), 1);
         assert_eq!(c.problems.len(), 1);
+    }
+
+    #[test]
+    fn unlock_minutes_the_shorter_wins_and_nonsense_is_refused() {
+        let mut c = Config::default();
+        assert_eq!(c.unlock_duration(), crate::identities::session::DEFAULT_UNLOCK);
+        c.merge_value(Path::new("system"), &json!({"unlock_minutes": 30})).unwrap();
+        c.merge_value(Path::new("user"), &json!({"unlock_minutes": 240})).unwrap();
+        assert_eq!(c.unlock_duration().as_secs(), 30 * 60, "a user cannot keep keys open longer than IT allows");
+        c.merge_value(Path::new("user"), &json!({"unlock_minutes": 5})).unwrap();
+        assert_eq!(c.unlock_duration().as_secs(), 5 * 60);
+        for bad in [json!(0), json!(-3), json!(2.5), json!("10"), json!(MAX_UNLOCK_MINUTES + 1)] {
+            assert!(Config::default().merge_value(Path::new("x"), &json!({"unlock_minutes": bad})).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -25,12 +25,13 @@ pub struct Context {
 impl Context {
     pub fn new(home: Home, caller: Option<Caller>) -> Context {
         let config = Config::load(&home);
+        let unlocked = Unlocked::new(config.unlock_duration());
         Context {
             home,
             caller,
             config,
             transfers: Transfers::default(),
-            unlocked: Unlocked::default(),
+            unlocked,
             contacts: None,
             identities: None,
         }

@@ -211,6 +211,10 @@ fn gnupg_home(pki: &Path, dir: &Path) -> PathBuf {
         std::fs::set_permissions(&g, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
     std::fs::write(g.join("gpgsm.conf"), "disable-crl-checks\n").unwrap();
+    // The agent answers passphrase questions from gpgsm itself (loopback); started up front so a
+    // busy machine does not hit gpgsm's wait for its first start.
+    std::fs::write(g.join("gpg-agent.conf"), "allow-loopback-pinentry\n").unwrap();
+    let _ = Command::new("gpgconf").env("GNUPGHOME", &g).args(["--launch", "gpg-agent"]).status();
     let (ok, out) = run(Command::new("gpgsm").env("GNUPGHOME", &g).args(["--batch", "--import", s(&pki.join("root.pem"))]));
     assert!(ok, "{out}");
     let fp = String::from_utf8(Command::new("openssl").args(["x509", "-noout", "-fingerprint", "-sha1", "-in", s(&pki.join("root.pem"))]).output().unwrap().stdout).unwrap();
@@ -293,7 +297,8 @@ fn what_we_encrypt_decrypts_with_openssl_nss_and_gpgsm() {
             .stderr(Stdio::piped())
             .spawn()
             .and_then(|mut c| {
-                std::io::Write::write_all(c.stdin.as_mut().unwrap(), b"nss\n")?;
+                // One line per question (the .p12's password, then each bag's), all the same.
+                std::io::Write::write_all(c.stdin.as_mut().unwrap(), b"nss\nnss\nnss\nnss\n")?;
                 c.wait_with_output()
             })
             .unwrap();
@@ -395,6 +400,7 @@ fn renewed_and_expired_identities_still_decrypt_old_mail_and_say_so() {
     assert_eq!(locked["encryption"]["locked_identities"], json!([old["fingerprint"]]));
     let unlocked = host.ok("identities_unlock", json!({"passphrase": PASSPHRASE}));
     assert_eq!(unlocked["unlocked"].as_array().unwrap().len(), 2);
+    assert_eq!(unlocked["seconds"], 15 * 60, "keys stay unlocked 15 minutes by default");
     let v = host.ok("inspect_message", json!({"message_b64": b64(&std::fs::read(&enc).unwrap())}));
     assert_eq!(v["encryption"]["state"], "decrypted");
     assert_eq!(v["encryption"]["decrypted_with"]["fingerprint_sha256"], old["fingerprint"]);
@@ -405,6 +411,11 @@ fn renewed_and_expired_identities_still_decrypt_old_mail_and_say_so() {
     assert_eq!(v["encryption"]["state"], "locked");
     let radar = host.ok("expiry_radar", json!({"days": 36500}));
     assert_eq!(radar["identities"].as_array().unwrap().len(), 1, "only the current identity is on the radar");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+    // The time is configurable (docs/CONFIG.md).
+    std::fs::write(home.path().join("config.json"), r#"{"unlock_minutes": 2}"#).unwrap();
+    let mut host = Host::start(home.path());
+    assert_eq!(host.ok("identities_unlock", json!({"passphrase": PASSPHRASE}))["seconds"], 120);
     assert!(host.finish(Duration::from_secs(10)).0.success());
 }
 

@@ -68,3 +68,26 @@ impl Unlocked {
         self.entries.retain(|_, e| e.until > now && e.epoch == epoch);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> PKey<Private> {
+        PKey::from_ec_key(openssl::ec::EcKey::generate(&openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn keys_lock_themselves_after_the_time_and_on_a_new_epoch() {
+        let mut u = Unlocked::new(Duration::from_millis(200));
+        u.entries.insert("a".into(), Entry { key: key(), until: Instant::now() + u.ttl, epoch: 1 });
+        u.entries.insert("b".into(), Entry { key: key(), until: Instant::now() + Duration::from_secs(60), epoch: 1 });
+        assert!(u.is_unlocked("a", 1));
+        assert!(!u.is_unlocked("b", 2), "someone ran `identities lock`: every key is gone");
+        assert!(!u.is_unlocked("a", 2));
+        u.entries.insert("a".into(), Entry { key: key(), until: Instant::now() + u.ttl, epoch: 2 });
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!u.is_unlocked("a", 2), "the time ran out");
+        assert!(u.entries.is_empty(), "expired keys are dropped, not only hidden");
+    }
+}

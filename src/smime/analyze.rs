@@ -410,13 +410,9 @@ impl<'o> Walk<'o> {
         let mut primary: Option<SignatureLayer> = None;
         for (i, entry) in std::mem::take(&mut self.chain).into_iter().enumerate() {
             match entry {
-                ChainEntry::Encrypted(report) => {
-                    if encryption.is_none() {
-                        encryption = Some(report);
-                    } else {
-                        push_unique(&mut warnings, Warning::new("nested_encryption"));
-                    }
-                }
+                // The placement rules admit one encryption layer; a second one is misplaced and
+                // never reaches the chain.
+                ChainEntry::Encrypted(report) => encryption = encryption.or(Some(report)),
                 ChainEntry::Signed { mut layer, warnings: layer_warnings, signers } => {
                     layer.position = match (last_enc, deciding) {
                         (Some(e), _) if i < e => Position::OutsideEncryption,
