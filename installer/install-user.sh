@@ -2,6 +2,7 @@
 # Builds S/MIME Companion and installs it for the current user on Debian/Ubuntu:
 #   - the host program in ~/.local/bin/smime-companion
 #   - its native-messaging registration in ~/.mozilla/native-messaging-hosts/ (where Thunderbird looks)
+#   - the PKCS#11 module in ~/.local/lib/smime-companion/ and its manifest in ~/.mozilla/pkcs11-modules/
 #   - the add-on, copied into each Thunderbird profile listed in ~/.thunderbird/profiles.ini
 #     (Thunderbird asks at its next start whether to enable it: click Enable)
 # Safe to run again: it updates what it installed before. `smime-companion uninstall --user`
@@ -18,6 +19,10 @@ installer/debian-packages.sh build-essential pkg-config libssl-dev python3
 cargo build --release --locked
 bin_dir="${XDG_BIN_HOME:-$HOME/.local/bin}"
 install -D -m 0755 target/release/smime-companion "$bin_dir/smime-companion"
+# The PKCS#11 module (Thunderbird's S/MIME uses the companion's certificates and keys through it),
+# where `install` looks for it: <prefix>/lib/smime-companion/ for a binary in <prefix>/bin.
+lib_dir="$(dirname "$bin_dir")/lib/smime-companion"
+install -D -m 0644 target/release/libsmime_companion_pkcs11.so "$lib_dir/libsmime_companion_pkcs11.so"
 data_dir="${XDG_DATA_HOME:-$HOME/.local/share}/smime-companion"
 mkdir -p "$data_dir"
 installer/package-xpi.sh "$data_dir/smime-companion.xpi" >/dev/null

@@ -194,6 +194,33 @@ fn check_pkcs11_manifest() {
     assert_eq!((code, statuses(&report, "pkcs11_manifest")), (0, vec!["ok".to_string()]), "{report:#}");
 }
 
+#[test]
+fn check_pkcs11_loaded() {
+    let m = Machine::new();
+    let lib = m.host.parent().unwrap().join("libsmime_companion_pkcs11.so");
+    std::fs::write(&lib, b"\x7fELF").unwrap();
+    m.install_user();
+    let dir = profile(&m, "default");
+    let (_, report) = doctor(&m, &["--user"]);
+    assert_eq!(statuses(&report, "pkcs11_loaded"), ["warn"], "{report:#}");
+    let warn = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "pkcs11_loaded").unwrap().clone();
+    assert!(warn["fix"].as_str().unwrap().contains("Security Devices"), "{warn}");
+    // Loaded (Thunderbird wrote it into pkcs11.txt).
+    let entry = format!("library=\nname=NSS Internal PKCS #11 Module\n\nlibrary={}\nname=S/MIME Companion\n", lib.display());
+    std::fs::write(dir.join("pkcs11.txt"), &entry).unwrap();
+    let (_, report) = doctor(&m, &["--user"]);
+    assert_eq!(statuses(&report, "pkcs11_loaded"), ["ok"], "{report:#}");
+    // Loaded from a library that was moved away.
+    std::fs::write(dir.join("pkcs11.txt"), "library=/gone/libsmime_companion_pkcs11.so\nname=S/MIME Companion\n").unwrap();
+    let (code, report) = doctor(&m, &["--user"]);
+    assert_eq!(code, 1);
+    assert_eq!(statuses(&report, "pkcs11_loaded"), ["fail"], "{report:#}");
+    // No module installed: nothing to check.
+    std::fs::remove_file(&lib).unwrap();
+    let (_, report) = doctor(&m, &["--user"]);
+    assert!(statuses(&report, "pkcs11_loaded").is_empty());
+}
+
 fn package_xpi(m: &Machine) -> PathBuf {
     let xpi = m.root.join("usr/share/smime-companion/smime-companion.xpi");
     std::fs::create_dir_all(xpi.parent().unwrap()).unwrap();

@@ -23,4 +23,11 @@ node --test tests/extension/ 2>&1
 echo "== Thunderbird add-on: end-to-end in headless Thunderbird (screenshots in ${E2E_ARTIFACTS:-target/e2e})"
 tests/e2e/run.sh 2>&1
 # --- extension tests (end)
+# --- pkcs11 tests (begin)
+# The PKCS#11 module with its real consumers: NSS's modutil/certutil, then a headless Thunderbird
+# that finds recipients in the cache, signs, encrypts and decrypts with the companion's keys
+# (its unit tests and benchmark build run with `cargo test` / `cargo bench --no-run` above).
+echo "== PKCS#11 module: NSS tools and headless Thunderbird"
+tests/pkcs11/run.sh 2>&1
+# --- pkcs11 tests (end)
 echo "== all test suites passed"

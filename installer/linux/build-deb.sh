@@ -6,6 +6,7 @@
 #   /usr/bin/smime-companion                                     the host (and CLI)
 #   /usr/lib/mozilla/native-messaging-hosts/smime_companion.json the system-wide host manifest
 #   /usr/share/smime-companion/smime-companion.xpi               the add-on
+#   /usr/lib/smime-companion/libsmime_companion_pkcs11.so        the PKCS#11 module (docs/PKCS11.md)
 #   DEBIAN/postinst, prerm, postrm                               from `smime-companion generate debian`
 # postinst registers the host also in /usr/lib64/mozilla where that exists (and for Chromium
 # browsers when /etc/smime-companion/config.json allows origins) and merges the Thunderbird
@@ -33,6 +34,10 @@ pkg=$stage/pkg
 "$bin" generate debian --out "$pkg" >/dev/null
 install -D -m 0755 "$bin" "$pkg/usr/bin/smime-companion"
 strip --strip-unneeded "$pkg/usr/bin/smime-companion"
+# The PKCS#11 module; postinst's `install --system` finds it there and registers its manifest.
+module=$repo/target/release/libsmime_companion_pkcs11.so
+install -D -m 0644 "$module" "$pkg/usr/lib/smime-companion/libsmime_companion_pkcs11.so"
+strip --strip-unneeded "$pkg/usr/lib/smime-companion/libsmime_companion_pkcs11.so"
 installer/package-xpi.sh "$pkg/usr/share/smime-companion/smime-companion.xpi" >/dev/null
 chmod 0644 "$pkg/usr/share/smime-companion/smime-companion.xpi"
 # Owned by the package (not the file inside: that is merged), so dpkg removes the folder again
@@ -53,7 +58,7 @@ chmod 0644 "$pkg/usr/share/doc/smime-companion/copyright"
 # Shared-library dependencies, as dpkg-shlibdeps (dpkg-dev, part of build-essential) finds them.
 mkdir -p "$stage/debian"
 printf 'Source: smime-companion\n\nPackage: smime-companion\nArchitecture: any\n' > "$stage/debian/control"
-depends=$(cd "$stage" && dpkg-shlibdeps -O -e pkg/usr/bin/smime-companion 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+depends=$(cd "$stage" && dpkg-shlibdeps -O -e pkg/usr/bin/smime-companion -e pkg/usr/lib/smime-companion/libsmime_companion_pkcs11.so 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 rm -rf "$stage/debian"
 

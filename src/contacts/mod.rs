@@ -501,6 +501,12 @@ impl ContactCache {
         self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.err(e))
     }
 
+    /// How long a statement waits for another process's lock (the PKCS#11 module, inside
+    /// Thunderbird, waits only briefly and serves what it read before).
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<()> {
+        self.conn.busy_timeout(timeout).map_err(|e| self.err(e))
+    }
+
     /// Every end-entity certificate that may be used for encryption, with its addresses.
     pub fn encryption_certificates(&self) -> Result<Vec<(StoredCert, Vec<String>)>> {
         let mut stmt = self

@@ -309,6 +309,17 @@ impl IdentityStore {
         Ok(v.parse().unwrap_or(0))
     }
 
+    /// A counter that changes whenever another connection commits (PRAGMA data_version), so a
+    /// long-lived reader (the PKCS#11 module) re-reads only after a change.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
+    /// How long a statement waits for another process's lock.
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<()> {
+        self.conn.busy_timeout(timeout).map_err(|e| self.err(e))
+    }
+
     pub fn raise_lock_epoch(&mut self) -> Result<i64> {
         self.conn
             .execute("UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'lock_epoch'", [])

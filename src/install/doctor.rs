@@ -34,6 +34,7 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("registry", "Windows: the registry keys Thunderbird reads (HKCU, HKLM 32- and 64-bit views) name an existing manifest; a broken per-user key hides the machine-wide one."),
     ("macos_firefox_folder", "macOS: the per-user manifest is in Thunderbird's folder (~/Library/Mozilla), not only in Firefox's."),
     ("pkcs11_manifest", "When the PKCS#11 module is installed beside the host, its manifest (type pkcs11) is registered."),
+    ("pkcs11_loaded", "When the PKCS#11 module is installed, each Thunderbird profile loads it (pkcs11.txt), from a library that exists."),
     ("policy", "Where the system package is installed, Thunderbird's enterprise policy force-installs the add-on from it; no policy file is broken."),
     ("addon", "The add-on is installed and enabled in each Thunderbird profile listed in profiles.ini."),
     ("config", "The companion's configuration files can be read."),
@@ -166,7 +167,8 @@ pub fn run(inputs: &Inputs) -> Report {
     check_thunderbird(&mut d);
     let effective = check_manifests(&mut d);
     check_macos_firefox_folder(&mut d, effective.is_some());
-    check_pkcs11(&mut d, effective.as_deref());
+    let module = check_pkcs11(&mut d, effective.as_deref());
+    check_pkcs11_loaded(&mut d, module.as_deref());
     let forced = check_policy(&mut d);
     check_addon(&mut d, forced);
     check_config(&mut d);
@@ -509,14 +511,15 @@ fn check_macos_firefox_folder(d: &mut Doctor, usable: bool) {
     }
 }
 
-fn check_pkcs11(d: &mut Doctor, program: Option<&Path>) {
+/// Checks the PKCS#11 manifest; returns the module library installed beside the host, if any.
+fn check_pkcs11(d: &mut Doctor, program: Option<&Path>) -> Option<PathBuf> {
     let l = d.layout().clone();
     // `program` is the host as found on disk (below the root); the library is looked for beside it.
-    let Some(program) = program else { return };
+    let program = program?;
     let module = l.pkcs11_candidates(program).into_iter().find(|c| c.is_file());
     let Some(module) = module else {
         d.add("pkcs11_manifest", Status::Skip, program.display().to_string(), "no PKCS#11 module installed beside the host", None);
-        return;
+        return None;
     };
     let locations = locations(d, Kind::Pkcs11);
     let mut found = false;
@@ -539,6 +542,52 @@ fn check_pkcs11(d: &mut Doctor, program: Option<&Path>) {
             "the PKCS#11 module is installed but not registered: the add-on cannot load it into Thunderbird",
             Some(install_fix(l.os, scope)),
         );
+    }
+    Some(module)
+}
+
+/// Whether each profile loads the module: Thunderbird records loaded modules in the profile's
+/// `pkcs11.txt` (`library=<path>`), whichever way they were loaded (the add-on, Security Devices,
+/// the SecurityDevices policy, modutil).
+fn check_pkcs11_loaded(d: &mut Doctor, module: Option<&Path>) {
+    if d.inputs.scope == Some(Scope::System) {
+        return;
+    }
+    let l = d.layout().clone();
+    let Some(module) = module else { return };
+    let file_name = l.os.pkcs11_library();
+    let load = format!(
+        "in Thunderbird, open S/MIME Companion's \"My certificates\" page and choose to use the companion's certificates \
+         (or Settings > Privacy & Security > Security Devices > Load, file {}); IT can use the SecurityDevices policy (docs/PKCS11.md)",
+        module.display()
+    );
+    for profile in profiles::find(&l).profiles {
+        let subject = format!("profile {:?} ({})", profile.name, profile.dir.display());
+        let text = std::fs::read_to_string(profile.dir.join("pkcs11.txt")).unwrap_or_default();
+        let ours: Vec<String> = text
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("library="))
+            .filter(|lib| Path::new(lib).file_name().is_some_and(|n| n == file_name))
+            .map(str::to_string)
+            .collect();
+        match ours.first() {
+            None => d.add(
+                "pkcs11_loaded",
+                Status::Warn,
+                subject,
+                "Thunderbird does not load the companion's PKCS#11 module: its own S/MIME does not see the contact cache or your companion keys",
+                Some(load.clone()),
+            ),
+            // A profile names libraries of this machine (as a user manifest does).
+            Some(lib) if !Path::new(lib).is_file() => d.add(
+                "pkcs11_loaded",
+                Status::Fail,
+                subject,
+                format!("Thunderbird loads the PKCS#11 module from {lib}, which does not exist (moved or uninstalled)"),
+                Some(format!("in Thunderbird, Settings > Privacy & Security > Security Devices: unload it; then {load}")),
+            ),
+            Some(lib) => d.add("pkcs11_loaded", Status::Ok, subject, format!("Thunderbird loads the module {lib}"), None),
+        }
     }
 }
 

@@ -1,0 +1,611 @@
+//! The module's state between `C_Initialize` and `C_Finalize`: the current [`Snapshot`] of the
+//! two databases, the sessions with their running operations, and the login (the private keys
+//! the PIN opened).
+//!
+//! Concurrency: NSS calls from many threads (lookups run on `CryptoTask` threads). `state` is one
+//! mutex held only for short, non-blocking work; the databases sit behind their own mutex,
+//! taken with `try_lock` so a thread never waits for another's reading: it serves the snapshot
+//! it has. Login's key derivation (PBKDF2, ~0.3 s per identity) runs with no lock held. Lock
+//! order: `source`, then `state`.
+//!
+//! Freshness: at most once a second (on `C_FindObjectsInit`, and at login) the module asks both
+//! databases for `PRAGMA data_version`, which changes when another process commits; only then
+//! does it read them again. Reads wait at most [`BUSY_TIMEOUT`] for a lock; on any error the
+//! previous snapshot stays in use. An `identities lock` (the store's lock epoch) logs out.
+
+use crate::crypto::{self, EcdhParams, Mechanism};
+use crate::objects::{secret_key_object, Handles, KeyKind, Object, Snapshot, Sources};
+use crate::types::*;
+use openssl::pkey::{PKey, Private};
+use smime_companion::certs::summary::Cert;
+use smime_companion::contacts::{self, ContactCache};
+use smime_companion::home::Home;
+use smime_companion::identities::seal::Passphrase;
+use smime_companion::identities::{self, IdentityStore};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
+
+/// The one slot this module has.
+pub const SLOT_ID: CK_SLOT_ID = 1;
+/// How often the databases are asked whether they changed.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a read waits for another process's lock before the old snapshot is served.
+pub const BUSY_TIMEOUT: Duration = Duration::from_millis(100);
+/// Session objects (derived keys) get handles from here up, token objects below.
+const SESSION_OBJECT_BASE: CK_OBJECT_HANDLE = 0x4000_0000;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OpKind {
+    Sign,
+    Decrypt,
+}
+
+/// The key an operation uses.
+enum OpKey {
+    Private(PKey<Private>, KeyKind),
+    /// A secret key derived on this token (its value).
+    Secret(Vec<u8>),
+}
+
+struct Operation {
+    mechanism: Mechanism,
+    key: OpKey,
+    /// Data from `C_SignUpdate`.
+    buffer: Vec<u8>,
+    /// A decryption result kept after `CKR_BUFFER_TOO_SMALL`, for the caller's next call.
+    result: Option<Vec<u8>>,
+}
+
+impl Operation {
+    /// The output length (an upper bound for decryption) for `input_len` bytes of input.
+    fn out_len(&self, input_len: usize) -> usize {
+        match self.key {
+            OpKey::Private(_, KeyKind::Rsa { modulus_len }) => modulus_len,
+            OpKey::Private(_, KeyKind::Ec { field_len }) => 2 * field_len,
+            OpKey::Secret(_) => input_len.saturating_sub(8),
+        }
+    }
+}
+
+impl Drop for OpKey {
+    fn drop(&mut self) {
+        if let OpKey::Secret(v) = self {
+            v.iter_mut().for_each(|b| *b = 0);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Session {
+    rw: bool,
+    find: Option<(Vec<CK_OBJECT_HANDLE>, usize)>,
+    sign: Option<Operation>,
+    decrypt: Option<Operation>,
+}
+
+struct Login {
+    /// Unlocked keys by identity (certificate fingerprint).
+    keys: HashMap<String, PKey<Private>>,
+    epoch: i64,
+}
+
+pub struct State {
+    pub snapshot: Arc<Snapshot>,
+    sessions: HashMap<CK_SESSION_HANDLE, Session>,
+    next_session: CK_SESSION_HANDLE,
+    login: Option<Login>,
+    session_objects: HashMap<CK_OBJECT_HANDLE, (CK_SESSION_HANDLE, Object)>,
+    next_session_object: CK_OBJECT_HANDLE,
+}
+
+/// Where the objects come from.
+struct Source {
+    home: Option<Home>,
+    contacts: Option<ContactCache>,
+    identities: Option<IdentityStore>,
+    versions: Option<(i64, i64)>,
+    last_poll: Option<Instant>,
+    handles: Handles,
+}
+
+/// What a sign or decrypt call gives back.
+pub enum Output {
+    /// Size query (no buffer): the length; the operation goes on.
+    Length(usize),
+    /// The buffer is too small: the length needed; the operation goes on.
+    TooSmall(usize),
+    /// The result; the operation has ended.
+    Done(Vec<u8>),
+}
+
+pub struct Module {
+    state: Mutex<State>,
+    source: Mutex<Source>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Module {
+    /// A module over the data folder `home` (None: no data, only the profile object).
+    pub fn new(home: Option<Home>) -> Module {
+        let m = Module {
+            state: Mutex::new(State {
+                snapshot: Arc::new(Snapshot::empty()),
+                sessions: HashMap::new(),
+                next_session: 1,
+                login: None,
+                session_objects: HashMap::new(),
+                next_session_object: SESSION_OBJECT_BASE,
+            }),
+            source: Mutex::new(Source { home, contacts: None, identities: None, versions: None, last_poll: None, handles: Handles::default() }),
+        };
+        m.refresh(true);
+        m
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// Reads the databases again if they changed (at most once per [`POLL_INTERVAL`] unless
+    /// `force`). Never waits for another thread that is reading them.
+    pub fn refresh(&self, force: bool) {
+        let mut src = match self.source.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        if !force && src.last_poll.is_some_and(|t| t.elapsed() < POLL_INTERVAL) {
+            return;
+        }
+        src.last_poll = Some(Instant::now());
+        match src.poll() {
+            Ok(Some(snapshot)) => {
+                crate::trace_line(|| format!("refresh: {} objects, {} identities", snapshot.objects.len(), snapshot.identities.len()));
+                self.state().install(snapshot)
+            }
+            Ok(None) => {}
+            Err(e) => {
+                crate::trace_line(|| format!("refresh failed, keeping the previous objects: {e}"));
+                log::warn!("pkcs11: keeping the previous objects: {e}")
+            }
+        }
+    }
+
+    // --- sessions ---------------------------------------------------------------------------
+
+    pub fn open_session(&self, flags: CK_FLAGS) -> Result<CK_SESSION_HANDLE, CK_RV> {
+        if flags & CKF_SERIAL_SESSION == 0 {
+            return Err(CKR_SESSION_PARALLEL_NOT_SUPPORTED);
+        }
+        if flags & CKF_RW_SESSION != 0 {
+            return Err(CKR_TOKEN_WRITE_PROTECTED);
+        }
+        let mut st = self.state();
+        let h = st.next_session;
+        st.next_session += 1;
+        st.sessions.insert(h, Session { rw: false, ..Session::default() });
+        Ok(h)
+    }
+
+    pub fn close_session(&self, h: CK_SESSION_HANDLE) -> Result<(), CK_RV> {
+        let mut st = self.state();
+        st.sessions.remove(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        st.session_objects.retain(|_, (owner, _)| *owner != h);
+        if st.sessions.is_empty() {
+            st.login = None;
+        }
+        Ok(())
+    }
+
+    pub fn close_all_sessions(&self) {
+        let mut st = self.state();
+        st.sessions.clear();
+        st.session_objects.clear();
+        st.login = None;
+    }
+
+    /// (state, flags) of a session.
+    pub fn session_info(&self, h: CK_SESSION_HANDLE) -> Result<(CK_STATE, CK_FLAGS), CK_RV> {
+        // NSS asks this to see whether a removable token is still the same one.
+        self.refresh(false);
+        let st = self.state();
+        let s = st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        let state = match (st.login.is_some(), s.rw) {
+            (false, false) => CKS_RO_PUBLIC_SESSION,
+            (false, true) => CKS_RW_PUBLIC_SESSION,
+            (true, false) => CKS_RO_USER_FUNCTIONS,
+            (true, true) => CKS_RW_USER_FUNCTIONS,
+        };
+        Ok((state, CKF_SERIAL_SESSION | if s.rw { CKF_RW_SESSION } else { 0 }))
+    }
+
+    pub fn check_session(&self, h: CK_SESSION_HANDLE) -> Result<(), CK_RV> {
+        self.state().sessions.get(&h).map(|_| ()).ok_or(CKR_SESSION_HANDLE_INVALID)
+    }
+
+    /// (sessions, read-write sessions, has identities) for C_GetTokenInfo.
+    pub fn token_counts(&self) -> (usize, usize, bool) {
+        let st = self.state();
+        (st.sessions.len(), st.sessions.values().filter(|s| s.rw).count(), !st.snapshot.identities.is_empty())
+    }
+
+    // --- login ------------------------------------------------------------------------------
+
+    pub fn login(&self, h: CK_SESSION_HANDLE, user: CK_USER_TYPE, pin: &[u8]) -> Result<(), CK_RV> {
+        {
+            let st = self.state();
+            st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+            match user {
+                CKU_USER => {}
+                CKU_CONTEXT_SPECIFIC => return Err(CKR_OPERATION_NOT_INITIALIZED),
+                CKU_SO => return Err(CKR_PIN_INCORRECT),
+                _ => return Err(CKR_USER_TYPE_INVALID),
+            }
+            if st.login.is_some() {
+                return Err(CKR_USER_ALREADY_LOGGED_IN);
+            }
+        }
+        self.refresh(true);
+        let snapshot = self.state().snapshot.clone();
+        if snapshot.identities.is_empty() {
+            return Err(CKR_USER_PIN_NOT_INITIALIZED);
+        }
+        let Ok(text) = std::str::from_utf8(pin) else { return Err(CKR_PIN_INCORRECT) };
+        let passphrase = Passphrase::new(text);
+        // Every identity that opens with this PIN is unlocked (they may have different
+        // passphrases); PBKDF2 runs for each, two at a time, with no lock held.
+        let mut keys = HashMap::new();
+        for chunk in snapshot.identities.chunks(2) {
+            let opened: Vec<Option<(String, PKey<Private>)>> = std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    chunk.iter().map(|i| scope.spawn(|| i.unlock(&passphrase).ok().map(|k| (i.fingerprint(), k)))).collect();
+                handles.into_iter().map(|t| t.join().ok().flatten()).collect()
+            });
+            keys.extend(opened.into_iter().flatten());
+        }
+        if keys.is_empty() {
+            return Err(CKR_PIN_INCORRECT);
+        }
+        let mut st = self.state();
+        st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        if st.login.is_some() {
+            return Err(CKR_USER_ALREADY_LOGGED_IN);
+        }
+        if st.snapshot.lock_epoch != snapshot.lock_epoch {
+            // Locked (identities lock) while we were deriving: the PIN no longer counts.
+            return Err(CKR_PIN_INCORRECT);
+        }
+        st.login = Some(Login { keys, epoch: snapshot.lock_epoch });
+        Ok(())
+    }
+
+    pub fn logout(&self, h: CK_SESSION_HANDLE) -> Result<(), CK_RV> {
+        let mut st = self.state();
+        st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        if st.login.take().is_none() {
+            return Err(CKR_USER_NOT_LOGGED_IN);
+        }
+        for s in st.sessions.values_mut() {
+            s.sign = None;
+            s.decrypt = None;
+        }
+        Ok(())
+    }
+
+    // --- objects ------------------------------------------------------------------------------
+
+    /// Runs `f` on a visible object (token or session object).
+    pub fn with_object<R>(&self, h: CK_SESSION_HANDLE, o: CK_OBJECT_HANDLE, f: impl FnOnce(&Object) -> R) -> Result<R, CK_RV> {
+        let st = self.state();
+        st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        if let Some((_, obj)) = st.session_objects.get(&o) {
+            return Ok(f(obj));
+        }
+        let obj = st.snapshot.object(o).filter(|obj| st.visible(obj)).ok_or(CKR_OBJECT_HANDLE_INVALID)?;
+        Ok(f(obj))
+    }
+
+    /// Starts a search; returns how many objects it found.
+    pub fn find_init(&self, h: CK_SESSION_HANDLE, template: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> Result<usize, CK_RV> {
+        self.check_session(h)?;
+        self.refresh(false);
+        let mut st = self.state();
+        let st = &mut *st;
+        let session = st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        if session.find.is_some() {
+            return Err(CKR_OPERATION_ACTIVE);
+        }
+        let mut found = st.snapshot.find(template, |o| st.visible(o));
+        found.extend(st.session_objects.iter().filter(|(_, (_, o))| o.matches(template)).map(|(h, _)| *h));
+        let n = found.len();
+        st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?.find = Some((found, 0));
+        Ok(n)
+    }
+
+    pub fn find_next(&self, h: CK_SESSION_HANDLE, max: usize) -> Result<Vec<CK_OBJECT_HANDLE>, CK_RV> {
+        let mut st = self.state();
+        let s = st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        let (found, pos) = s.find.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
+        let end = (*pos + max).min(found.len());
+        let out = found[*pos..end].to_vec();
+        *pos = end;
+        Ok(out)
+    }
+
+    pub fn find_final(&self, h: CK_SESSION_HANDLE) -> Result<(), CK_RV> {
+        let mut st = self.state();
+        let s = st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        s.find.take().map(|_| ()).ok_or(CKR_OPERATION_NOT_INITIALIZED)
+    }
+
+    pub fn destroy_object(&self, h: CK_SESSION_HANDLE, o: CK_OBJECT_HANDLE) -> Result<(), CK_RV> {
+        let mut st = self.state();
+        st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        if st.session_objects.remove(&o).is_some() {
+            return Ok(());
+        }
+        match st.snapshot.object(o).filter(|obj| st.visible(obj)) {
+            Some(_) => Err(CKR_TOKEN_WRITE_PROTECTED),
+            None => Err(CKR_OBJECT_HANDLE_INVALID),
+        }
+    }
+
+    // --- sign and decrypt -------------------------------------------------------------------------
+
+    pub fn op_init(&self, h: CK_SESSION_HANDLE, op: OpKind, mechanism: Mechanism, key: CK_OBJECT_HANDLE) -> Result<(), CK_RV> {
+        let mut st = self.state();
+        let st = &mut *st;
+        let session = st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        if match op {
+            OpKind::Sign => session.sign.is_some(),
+            OpKind::Decrypt => session.decrypt.is_some(),
+        } {
+            return Err(CKR_OPERATION_ACTIVE);
+        }
+        if let Mechanism::AesKeyWrap = mechanism {
+            // NSS unwraps "by hand" (C_Decrypt) with the key C_DeriveKey made here.
+            let (_, obj) = st.session_objects.get(&key).ok_or(CKR_KEY_HANDLE_INVALID)?;
+            if op != OpKind::Decrypt {
+                return Err(CKR_MECHANISM_INVALID);
+            }
+            if !matches!(obj.value(CKA_VALUE).map(<[u8]>::len), Some(16 | 24 | 32)) {
+                return Err(CKR_KEY_TYPE_INCONSISTENT);
+            }
+            // Whatever usage NSS's derive template named (it asks for CKA_DERIVE-style usages that
+            // differ between versions), this key exists only to open the wrapped content key.
+            let value = obj.value(CKA_VALUE).unwrap_or_default().to_vec();
+            let operation = Operation { mechanism, key: OpKey::Secret(value), buffer: Vec::new(), result: None };
+            st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?.decrypt = Some(operation);
+            return Ok(());
+        }
+        let login = st.login.as_ref().ok_or(CKR_USER_NOT_LOGGED_IN)?;
+        let obj = st.snapshot.object(key).filter(|o| st.visible(o)).ok_or(CKR_KEY_HANDLE_INVALID)?;
+        let Some((fingerprint, kind)) = obj.key.clone() else { return Err(CKR_KEY_HANDLE_INVALID) };
+        let allowed = match op {
+            OpKind::Sign => obj.flag(CKA_SIGN),
+            OpKind::Decrypt => obj.flag(CKA_DECRYPT),
+        };
+        if !allowed {
+            return Err(CKR_KEY_FUNCTION_NOT_PERMITTED);
+        }
+        let fits = matches!(
+            (&mechanism, kind, op),
+            (Mechanism::RsaPkcs, KeyKind::Rsa { .. }, _)
+                | (Mechanism::RsaOaep { .. }, KeyKind::Rsa { .. }, OpKind::Decrypt)
+                | (Mechanism::Ecdsa, KeyKind::Ec { .. }, OpKind::Sign)
+        );
+        if !fits {
+            return Err(match (&mechanism, op) {
+                (Mechanism::RsaOaep { .. }, OpKind::Sign) | (Mechanism::Ecdsa, OpKind::Decrypt) => CKR_MECHANISM_INVALID,
+                _ => CKR_KEY_TYPE_INCONSISTENT,
+            });
+        }
+        let pkey = login.keys.get(&fingerprint).cloned().ok_or(CKR_USER_NOT_LOGGED_IN)?;
+        let operation = Operation { mechanism, key: OpKey::Private(pkey, kind), buffer: Vec::new(), result: None };
+        let session = st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        match op {
+            OpKind::Sign => session.sign = Some(operation),
+            OpKind::Decrypt => session.decrypt = Some(operation),
+        }
+        Ok(())
+    }
+
+    /// `C_SignUpdate`: collects the data for `C_SignFinal`.
+    pub fn sign_update(&self, h: CK_SESSION_HANDLE, data: &[u8]) -> Result<(), CK_RV> {
+        let mut st = self.state();
+        let s = st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        let op = s.sign.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
+        op.buffer.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Finishes a sign or decrypt operation over `data` (appended to what updates collected).
+    /// `capacity`: None for a size query.
+    pub fn op_run(&self, h: CK_SESSION_HANDLE, kind: OpKind, data: &[u8], capacity: Option<usize>) -> Result<Output, CK_RV> {
+        // Take the operation out, compute without the lock, put it back if it goes on.
+        let mut op = {
+            let mut st = self.state();
+            let s = st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+            let slot = match kind {
+                OpKind::Sign => &mut s.sign,
+                OpKind::Decrypt => &mut s.decrypt,
+            };
+            let op = slot.as_ref().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
+            let expected = op.out_len(data.len());
+            if let (OpKind::Sign, None) = (kind, capacity) {
+                return Ok(Output::Length(expected));
+            }
+            if let (OpKind::Sign, Some(cap)) = (kind, capacity) {
+                if cap < expected {
+                    return Ok(Output::TooSmall(expected));
+                }
+            }
+            if let (OpKind::Decrypt, None) = (kind, capacity) {
+                return Ok(Output::Length(op.result.as_ref().map_or(expected, Vec::len)));
+            }
+            slot.take().ok_or(CKR_OPERATION_NOT_INITIALIZED)?
+        };
+        let expected = op.out_len(data.len());
+        let result = match (kind, &op.key) {
+            (OpKind::Decrypt, _) if op.result.is_some() => Ok(op.result.take().unwrap_or_default()),
+            (OpKind::Sign, OpKey::Private(key, _)) => {
+                let mut input = std::mem::take(&mut op.buffer);
+                input.extend_from_slice(data);
+                crypto::sign(key, &op.mechanism, &input, expected)
+            }
+            (OpKind::Decrypt, OpKey::Private(key, _)) => crypto::decrypt(key, &op.mechanism, data, expected),
+            (OpKind::Decrypt, OpKey::Secret(kek)) => crypto::aes_key_unwrap(kek, data),
+            (OpKind::Sign, OpKey::Secret(_)) => Err(CKR_MECHANISM_INVALID),
+        };
+        let out = result?;
+        if let (OpKind::Decrypt, Some(cap)) = (kind, capacity) {
+            if out.len() > cap {
+                let len = out.len();
+                op.result = Some(out);
+                let mut st = self.state();
+                if let Some(s) = st.sessions.get_mut(&h) {
+                    s.decrypt = Some(op);
+                }
+                return Ok(Output::TooSmall(len));
+            }
+        }
+        Ok(Output::Done(out))
+    }
+
+    // --- derive (ECDH) ---------------------------------------------------------------------------
+
+    pub fn derive(
+        &self,
+        h: CK_SESSION_HANDLE,
+        params: &EcdhParams,
+        base: CK_OBJECT_HANDLE,
+        template: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)],
+    ) -> Result<CK_OBJECT_HANDLE, CK_RV> {
+        let ulong = |v: &[u8]| -> Result<CK_ULONG, CK_RV> {
+            Ok(CK_ULONG::from_ne_bytes(v.try_into().map_err(|_| CKR_ATTRIBUTE_VALUE_INVALID)?))
+        };
+        let mut key_type = CKK_GENERIC_SECRET;
+        let mut len = None;
+        let mut flags = Vec::new();
+        for (ty, v) in template {
+            match *ty {
+                CKA_CLASS if ulong(v)? != CKO_SECRET_KEY => return Err(CKR_TEMPLATE_INCONSISTENT),
+                CKA_KEY_TYPE => key_type = ulong(v)?,
+                CKA_VALUE_LEN => len = Some(ulong(v)? as usize),
+                CKA_TOKEN if v.first().is_some_and(|&b| b != 0) => return Err(CKR_TOKEN_WRITE_PROTECTED),
+                CKA_SENSITIVE if v.first().is_some_and(|&b| b != 0) => return Err(CKR_TEMPLATE_INCONSISTENT),
+                CKA_ENCRYPT | CKA_DECRYPT | CKA_WRAP | CKA_UNWRAP | CKA_SIGN | CKA_VERIFY | CKA_DERIVE => {
+                    flags.push((*ty, v.first().is_some_and(|&b| b != 0)))
+                }
+                _ => {}
+            }
+        }
+        if len.is_none() {
+            len = match key_type {
+                CKK_DES3 => Some(24),
+                CKK_GENERIC_SECRET if params.kdf == CKD_NULL => None,
+                _ => return Err(CKR_TEMPLATE_INCOMPLETE),
+            };
+        }
+        if len == Some(0) || len.is_some_and(|l| l > 1024) {
+            return Err(CKR_ATTRIBUTE_VALUE_INVALID);
+        }
+        let pkey = {
+            let st = self.state();
+            st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+            let login = st.login.as_ref().ok_or(CKR_USER_NOT_LOGGED_IN)?;
+            let obj = st.snapshot.object(base).filter(|o| st.visible(o)).ok_or(CKR_KEY_HANDLE_INVALID)?;
+            let Some((fingerprint, KeyKind::Ec { .. })) = obj.key.clone() else { return Err(CKR_KEY_TYPE_INCONSISTENT) };
+            if !obj.flag(CKA_DERIVE) {
+                return Err(CKR_KEY_FUNCTION_NOT_PERMITTED);
+            }
+            login.keys.get(&fingerprint).cloned().ok_or(CKR_USER_NOT_LOGGED_IN)?
+        };
+        let value = crypto::ecdh_derive(&pkey, params, len)?;
+        let mut st = self.state();
+        st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        let handle = st.next_session_object;
+        st.next_session_object += 1;
+        st.session_objects.insert(handle, (h, secret_key_object(handle, key_type, value, &flags)));
+        Ok(handle)
+    }
+}
+
+impl State {
+    /// Private objects need a login, and a private key the PIN actually opened.
+    fn visible(&self, o: &Object) -> bool {
+        if !o.private {
+            return true;
+        }
+        match (&self.login, &o.key) {
+            (Some(login), Some((fp, _))) => login.keys.contains_key(fp),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    fn install(&mut self, snapshot: Snapshot) {
+        let epoch = snapshot.lock_epoch;
+        // NSS keeps the certificates it has seen in its own cache and only forgets a token's
+        // objects when the token goes away. So when objects were deleted (a contact deleted in
+        // the companion), the token acts as if it was removed and put back: every session ends
+        // (and with it the login); NSS notices at its next presence check (C_GetSessionInfo)
+        // and drops what it cached from this token.
+        let removed = self.snapshot.objects.iter().any(|o| snapshot.object(o.handle).is_none());
+        self.snapshot = Arc::new(snapshot);
+        if removed && !self.sessions.is_empty() {
+            crate::trace_line(|| "objects were deleted: all sessions closed (token removed and put back)".into());
+            self.sessions.clear();
+            self.session_objects.clear();
+            self.login = None;
+        }
+        if self.login.as_ref().is_some_and(|l| l.epoch != epoch) {
+            log::info!("pkcs11: identities were locked; logged out");
+            self.login = None;
+            for s in self.sessions.values_mut() {
+                s.sign = None;
+                s.decrypt = None;
+            }
+        }
+    }
+}
+
+impl Source {
+    /// Opens what exists (the module never creates the user's databases) and reads both again
+    /// when either changed. Some(snapshot) when there is something new.
+    fn poll(&mut self) -> smime_companion::error::Result<Option<Snapshot>> {
+        let Some(home) = self.home.clone() else { return Ok(None) };
+        if self.contacts.is_none() && contacts::db_path(&home).is_file() {
+            let cache = ContactCache::open_at(&contacts::db_path(&home))?;
+            cache.set_busy_timeout(BUSY_TIMEOUT)?;
+            self.contacts = Some(cache);
+        }
+        if self.identities.is_none() && identities::db_path(&home).is_file() {
+            let store = IdentityStore::open_at(&identities::db_path(&home))?;
+            store.set_busy_timeout(BUSY_TIMEOUT)?;
+            self.identities = Some(store);
+        }
+        let versions = (
+            self.contacts.as_ref().map(|c| c.data_version()).transpose()?.unwrap_or(-1),
+            self.identities.as_ref().map(|s| s.data_version()).transpose()?.unwrap_or(-1),
+        );
+        if self.versions == Some(versions) {
+            return Ok(None);
+        }
+        let mut sources = Sources::default();
+        if let Some(cache) = &self.contacts {
+            sources.contacts = cache.encryption_certificates()?.into_iter().map(|(c, _)| c.cert).collect();
+            sources.intermediates = cache.intermediates()?.iter().filter_map(|x| Cert::from_x509(x).ok()).collect();
+        }
+        if let Some(store) = &self.identities {
+            sources.identities = store.all()?;
+            sources.lock_epoch = store.lock_epoch()?;
+        }
+        self.versions = Some(versions);
+        Ok(Some(Snapshot::build(sources, &mut self.handles)))
+    }
+}

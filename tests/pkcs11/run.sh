@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# PKCS#11 module tests with the real consumers: NSS's own tools, then a real headless Thunderbird.
+#
+# Builds the host and the module (release), makes a test PKI (make-pki.sh), fills a companion data
+# folder (two identities: Alice RSA, Gina EC; contacts Bob, Carol RSA and Erin EC, issued by an
+# intermediate CA that only the contact cache holds), and then:
+#   1. NSS tools: `modutil -add` the module to an NSS database; `certutil -L -h all` lists its
+#      certificates (the own ones as user certificates, without a PIN); certutil -V verifies one.
+#   2. Thunderbird: a fresh profile that trusts only the test root; driver.py loads the module the
+#      way browser.pkcs11.installModule does, with the name and path from the manifest that
+#      `smime-companion install --user` wrote, and checks lookups, signing, encryption, decryption
+#      and a contact's deletion (see driver.py). Every outgoing message is checked with openssl.
+# Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+
+echo "== pkcs11: installing what it needs"
+installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv
+venv=target/e2e-venv
+if ! "$venv/bin/python" -c 'import marionette_driver' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet "marionette_driver==3.7.1"
+fi
+cargo build --release --locked > target/pkcs11-build.log 2>&1 || { tail -n 30 target/pkcs11-build.log; fail "build"; finish; }
+host=$repo/target/release/smime-companion
+module=$repo/target/release/libsmime_companion_pkcs11.so
+[ -f "$module" ] || { fail "no module at $module"; finish; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/smime-pkcs11.XXXXXX")
+tb_pid=
+cleanup() {
+  local rc=$?
+  if [ -n "$tb_pid" ]; then kill "$tb_pid" 2>/dev/null || true; wait "$tb_pid" 2>/dev/null || true; fi
+  if [ $rc -ne 0 ] || [ "${KEEP:-0}" = 1 ]; then echo "work folder kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+export HOME=$work/home
+export SMIME_COMPANION_HOME=$work/companion            # read by the CLI and by the module in Thunderbird
+export SMIME_COMPANION_SYSTEM_ANCHORS=$work/no-anchors
+export SMIME_COMPANION_SYSTEM_CONFIG=$work/no-config.json
+trace=$work/pkcs11-trace.log                           # every module call Thunderbird makes
+mkdir -p "$HOME" "$SMIME_COMPANION_HOME/anchors" "$SMIME_COMPANION_SYSTEM_ANCHORS" "$work/in"
+pki=$work/pki
+
+echo "== pkcs11: test PKI, identities, contacts"
+tests/pkcs11/make-pki.sh "$pki"
+"$host" trust add "$pki/root.pem" > /dev/null
+import_identity() { "$host" identities import "$1" --password-file "$2"; }
+for who in alice gina; do
+  if import_identity "$pki/$who.p12" "$pki/$who.pass" > "$work/import-$who.log" 2>&1; then ok "identity $who imported"
+  else fail "identity $who imported: $(tail -n 3 "$work/import-$who.log")"; fi
+done
+for who in bob carol erin inter; do
+  "$host" contacts import "$pki/$who.pem" > /dev/null || fail "contacts import $who"
+done
+
+# Messages encrypted by openssl to the companion's keys (Thunderbird must decrypt them).
+message() { # NAME TEXT RECIPIENT [openssl options...]
+  local name=$1 text=$2 recip=$3
+  shift 3
+  {
+    printf 'From: Bob Contact <bob@example.net>\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@pkcs11.test>\r\n' \
+      "$recip" "$name" "$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S +0000')" "$name"
+    printf 'Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n' "$text" |
+      openssl cms -encrypt -binary -crlfeol -aes256 -recip "$pki/${recip%%@*}.pem" "$@"
+  } > "$work/in/$name.eml"
+}
+message to-alice-pkcs1 "secret: to alice pkcs1" alice@example.org
+message to-alice-cancel "secret: to alice cancel" alice@example.org
+message to-alice-oaep "secret: to alice oaep" alice@example.org -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256
+message to-gina-ecdh-sha1 "secret: to gina sha1" gina@example.org
+message to-gina-ecdh-sha256 "secret: to gina sha256" gina@example.org -keyopt ecdh_kdf_md:sha256
+
+echo "== pkcs11: NSS tools"
+nssdb=$work/nssdb
+mkdir -p "$nssdb"
+certutil -N -d "sql:$nssdb" --empty-password
+certutil -A -d "sql:$nssdb" -n "Test Root" -t "C,C,C" -i "$pki/root.pem"
+if echo | modutil -dbdir "sql:$nssdb" -add "S/MIME Companion" -libfile "$module" -force > "$work/modutil.log" 2>&1; then
+  ok "modutil -add loads the module"
+else
+  fail "modutil -add: $(tail -n 3 "$work/modutil.log")"
+fi
+listing=$(timeout 60 certutil -L -h all -d "sql:$nssdb" 2>&1 || true)
+for nick in "Alice Companion <alice@example.org>   *u,u,u" "Gina Companion <gina@example.org>   *u,u,u" \
+            "Bob Contact <bob@example.net>" "Carol Contact <carol@example.net>" "Erin Contact <erin@example.net>" \
+            "PKCS11 Test Intermediate CA"; do
+  if grep -Eq "^S/MIME Companion:$nick" <<<"$listing"; then ok "certutil -L -h all lists S/MIME Companion:${nick%% *} ..."
+  else fail "certutil -L -h all lists S/MIME Companion:$nick"; echo "$listing"; fi
+done
+if timeout 60 certutil -V -u R -d "sql:$nssdb" -n "S/MIME Companion:Bob Contact <bob@example.net>" 2>&1 | grep -q "certificate is valid"; then
+  ok "certutil -V: Bob's certificate is valid for e-mail recipients (chain through the token's intermediate)"
+else
+  fail "certutil -V Bob"
+fi
+
+echo "== pkcs11: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless"
+"$host" install --user --client thunderbird --path "$host" > "$work/install.log" 2>&1 || true
+p11_manifest=$HOME/.mozilla/pkcs11-modules/smime_companion.json
+if [ -f "$p11_manifest" ]; then ok "install --user wrote the PKCS#11 manifest"; else fail "install --user wrote $p11_manifest"; cat "$work/install.log"; finish; fi
+module_name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["description"])' "$p11_manifest")
+module_path=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' "$p11_manifest")
+[ "$module_path" = "$module" ] && ok "the manifest names the built module" || fail "manifest path $module_path"
+
+profile=$work/profile
+mkdir -p "$profile/Mail/Local Folders"
+certutil -N -d "sql:$profile" --empty-password
+certutil -A -d "sql:$profile" -n "Test Root" -t "C,C,C" -i "$pki/root.pem"
+cat > "$profile/user.js" <<'PREFS'
+user_pref("mail.accountmanager.accounts", "account1");
+user_pref("mail.accountmanager.localfoldersserver", "server1");
+user_pref("mail.account.account1.server", "server1");
+user_pref("mail.server.server1.type", "none");
+user_pref("mail.server.server1.hostname", "Local Folders");
+user_pref("mail.server.server1.name", "Local Folders");
+user_pref("mail.server.server1.userName", "nobody");
+user_pref("mail.server.server1.directory-rel", "[ProfD]Mail/Local Folders");
+user_pref("mail.shell.checkDefaultClient", false);
+user_pref("mail.rights.override", true);
+user_pref("mailnews.start_page.enabled", false);
+user_pref("app.update.disabledForTesting", true);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("toolkit.telemetry.enabled", false);
+user_pref("marionette.port", 0);
+PREFS
+SMIME_COMPANION_PKCS11_TRACE=$trace thunderbird --headless --marionette --remote-allow-system-access --no-remote --profile "$profile" \
+  > "$work/thunderbird.log" 2>&1 < /dev/null &
+tb_pid=$!
+for _ in $(seq 300); do
+  [ -s "$profile/MarionetteActivePort" ] && break
+  kill -0 "$tb_pid" 2>/dev/null || { tail -n 20 "$work/thunderbird.log"; fail "Thunderbird exited early"; finish; }
+  sleep 0.1
+done
+[ -s "$profile/MarionetteActivePort" ] || { fail "no Marionette port after 30 s"; finish; }
+
+set +e
+PYTHONDONTWRITEBYTECODE=1 timeout 180 "$venv/bin/python" tests/pkcs11/driver.py "$(cat "$profile/MarionetteActivePort")" "$work" \
+  "$module_name" "$module_path" "$host" | tee "$work/driver.log"
+set -e
+driver_line=$(tail -n 1 "$work/driver.log")
+if [[ $driver_line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+  passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+else
+  fail "driver.py did not finish"; tail -n 20 "$work/thunderbird.log"
+fi
+if [ -s "$trace" ]; then
+  echo "module calls in this run: $(wc -l < "$trace"), of them C_FindObjectsInit: $(grep -c '^C_FindObjectsInit' "$trace")"
+  grep -E '^C_(SignInit|DecryptInit|DeriveKey|Login)' "$trace" | sort | uniq -c | sed 's/^/  /'
+fi
+finish
