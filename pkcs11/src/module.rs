@@ -14,10 +14,9 @@
 //! previous snapshot stays in use. An `identities lock` (the store's lock epoch) logs out.
 
 use crate::crypto::{self, EcdhParams, Mechanism};
-use crate::objects::{secret_key_object, Handles, KeyKind, Object, Snapshot, Sources};
+use crate::objects::{secret_key_object, Handles, KeyKind, Object, Snapshot, Sources, TokenCert};
 use crate::types::*;
 use openssl::pkey::{PKey, Private};
-use smime_companion::certs::summary::Cert;
 use smime_companion::contacts::{self, ContactCache};
 use smime_companion::home::Home;
 use smime_companion::identities::seal::Passphrase;
@@ -598,8 +597,8 @@ impl Source {
         }
         let mut sources = Sources::default();
         if let Some(cache) = &self.contacts {
-            sources.contacts = cache.encryption_certificates()?.into_iter().map(|(c, _)| c.cert).collect();
-            sources.intermediates = cache.intermediates()?.iter().filter_map(|x| Cert::from_x509(x).ok()).collect();
+            sources.contacts = cache.encryption_certificate_ders()?.into_iter().filter_map(TokenCert::parse).collect();
+            sources.intermediates = cache.intermediate_ders()?.into_iter().filter_map(TokenCert::parse).collect();
         }
         if let Some(store) = &self.identities {
             sources.identities = store.all()?;

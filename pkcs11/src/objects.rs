@@ -19,6 +19,7 @@ use openssl::pkey::Id;
 use smime_companion::asn1::{der_tlv, oid_from_string};
 use smime_companion::certs::oid;
 use smime_companion::certs::summary::Cert;
+use smime_companion::certs::x509::CertFields;
 use smime_companion::identities::Identity;
 use std::collections::{HashMap, HashSet};
 
@@ -146,11 +147,35 @@ impl Handles {
 #[derive(Default)]
 pub struct Sources {
     /// End-entity certificates usable for encryption (contact cache).
-    pub contacts: Vec<Cert>,
+    pub contacts: Vec<TokenCert>,
     /// Intermediate CA certificates (contact cache).
-    pub intermediates: Vec<Cert>,
+    pub intermediates: Vec<TokenCert>,
     pub identities: Vec<Identity>,
     pub lock_epoch: i64,
+}
+
+/// A certificate as the token shows it: its DER and the fields its attributes come from, read
+/// by the host's own parser. OpenSSL is not asked: its X509 parsing (about 0.1 ms each) would
+/// make loading a large contact cache take seconds inside Thunderbird.
+pub struct TokenCert {
+    pub der: Vec<u8>,
+    pub fields: CertFields,
+}
+
+impl TokenCert {
+    /// None for DER that is not a certificate (the cache only stores parsed ones).
+    pub fn parse(der: Vec<u8>) -> Option<TokenCert> {
+        let fields = CertFields::parse(&der).ok()?;
+        Some(TokenCert { der, fields })
+    }
+
+    fn of(cert: &Cert) -> TokenCert {
+        TokenCert { der: cert.der.clone(), fields: cert.fields.clone() }
+    }
+
+    fn fingerprint_sha256(&self) -> String {
+        smime_companion::protocol::chunking::hex(&openssl::sha::sha256(&self.der))
+    }
 }
 
 /// Attribute types searches are indexed by (the most selective ones NSS uses).
@@ -188,8 +213,8 @@ impl Snapshot {
             if !seen_der.insert(identity.cert.der.clone()) {
                 continue;
             }
-            let label = label_of(&identity.cert);
-            let cert = cert_object(handle(format!("cert:{fp}"), &mut used), &identity.cert, &label, &public.id, CK_CERTIFICATE_CATEGORY_TOKEN_USER);
+            let label = label_of(&identity.cert.fields);
+            let cert = cert_object(handle(format!("cert:{fp}"), &mut used), &TokenCert::of(&identity.cert), &label, &public.id, CK_CERTIFICATE_CATEGORY_TOKEN_USER);
             objects.push(cert);
             objects.push(public.public_object(handle(format!("pub:{fp}"), &mut used), &identity.cert, &label));
             objects.push(public.private_object(handle(format!("priv:{fp}"), &mut used), &identity.cert, &label, fp.clone()));
@@ -199,16 +224,18 @@ impl Snapshot {
                 continue;
             }
             let fp = cert.fingerprint_sha256();
-            objects.push(cert_object(handle(format!("cert:{fp}"), &mut used), cert, &label_of(cert), &[], CK_CERTIFICATE_CATEGORY_OTHER_ENTITY));
+            objects.push(cert_object(handle(format!("cert:{fp}"), &mut used), cert, &label_of(&cert.fields), &[], CK_CERTIFICATE_CATEGORY_OTHER_ENTITY));
         }
-        let chain_certs = sources.identities.iter().flat_map(|i| i.chain.iter());
-        for cert in sources.intermediates.iter().chain(chain_certs) {
-            // Roots come from Thunderbird's own store, never from this token.
-            if !cert.fields.is_ca || cert.is_self_signed() || !seen_der.insert(cert.der.clone()) {
+        let chain_certs = sources.identities.iter().flat_map(|i| i.chain.iter()).map(TokenCert::of);
+        for cert in sources.intermediates.into_iter().chain(chain_certs) {
+            // Roots come from Thunderbird's own store, never from this token; a self-issued CA
+            // certificate is taken for a root without checking its signature.
+            let self_issued = cert.fields.issuer_der == cert.fields.subject_der;
+            if !cert.fields.is_ca || self_issued || !seen_der.insert(cert.der.clone()) {
                 continue;
             }
             let fp = cert.fingerprint_sha256();
-            objects.push(cert_object(handle(format!("cert:{fp}"), &mut used), cert, &label_of(cert), &[], CK_CERTIFICATE_CATEGORY_AUTHORITY));
+            objects.push(cert_object(handle(format!("cert:{fp}"), &mut used), &cert, &label_of(&cert.fields), &[], CK_CERTIFICATE_CATEGORY_AUTHORITY));
         }
         handles.retain(&used);
         let mut snap = Snapshot { objects, identities: sources.identities, lock_epoch: sources.lock_epoch, ..Snapshot::default() };
@@ -262,18 +289,18 @@ fn profile_object() -> Object {
 
 /// The label (NSS nickname `S/MIME Companion:<label>`): the subject's common name with the first
 /// address, so certificates of one subject share it as NSS expects.
-pub fn label_of(cert: &Cert) -> String {
-    let cn = cert.fields.subject.get(oid::CN).map(str::to_string);
-    let email = cert.emails().into_iter().next();
+pub fn label_of(fields: &CertFields) -> String {
+    let cn = fields.subject.get(oid::CN).map(str::to_string);
+    let email = fields.emails().into_iter().next();
     match (cn, email) {
         (Some(cn), Some(email)) if !cn.eq_ignore_ascii_case(&email) => format!("{cn} <{email}>"),
         (_, Some(email)) => email,
         (Some(cn), None) => cn,
-        (None, None) => cert.fields.subject.to_rfc4514(),
+        (None, None) => fields.subject.to_rfc4514(),
     }
 }
 
-fn cert_object(handle: CK_OBJECT_HANDLE, cert: &Cert, label: &str, id: &[u8], category: CK_ULONG) -> Object {
+fn cert_object(handle: CK_OBJECT_HANDLE, cert: &TokenCert, label: &str, id: &[u8], category: CK_ULONG) -> Object {
     let mut o = Object::new(handle, CKO_CERTIFICATE);
     o.set_bool(CKA_TOKEN, true);
     o.set_bool(CKA_PRIVATE, false);
