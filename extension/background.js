@@ -3,16 +3,27 @@
 //
 // For each displayed message: show "checking" on the header button, get the reading (inspector),
 // show its look, and let the banner script and the details popup ask for what they need.
+// Pages of the add-on (contacts, my certificates, the compose check) reach the host through this
+// page's port (`host` requests); the compose check also runs when the user presses Send.
 
 import { NativePort, PortState } from "./modules/native-port.mjs";
 import { VerdictStore } from "./modules/verdicts.mjs";
 import { inspect } from "./modules/inspector.mjs";
-import { buttonLook, checkingLook, failureLook, lookName } from "./modules/look.mjs";
+import { buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName } from "./modules/look.mjs";
 import { onThemeChange, showLook } from "./modules/header-button.mjs";
 import { bannerFor, refreshBanner, registerBanner } from "./modules/banner.mjs";
 import { describe } from "./modules/describe.mjs";
 import { dateFormatter } from "./modules/format.mjs";
 import { translator } from "./modules/texts.mjs";
+import { HostError, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
+import { errorReply } from "./modules/host-client.mjs";
+import { isCertificateAttachment } from "./modules/attachments.mjs";
+import { loadOptions } from "./modules/options.mjs";
+import {
+  addressesToCheck, choiceOf, composeRecipients, decideOnSend, recipientRows, smimeCapabilities, smimeSwitches, technology,
+} from "./modules/recipients.mjs";
+import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
+import { moduleState } from "./modules/pkcs11.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const date = dateFormatter(browser.i18n.getUILanguage());
@@ -20,6 +31,17 @@ const port = new NativePort();
 const store = new VerdictStore();
 const dismissed = new Set(); // message ids whose banner the user closed
 const HELP_PAGE = "/pages/host-missing.html";
+const CONTACTS_PAGE = "/pages/contacts.html";
+const IDENTITIES_PAGE = "/pages/identities.html";
+// Sending waits for the compose check; a host that does not answer in time must not hold mail.
+const SEND_CHECK_TIMEOUT_MS = 5_000;
+const COMPOSE_CHECK_TIMEOUT_MS = 15_000;
+const MAX_MESSAGES_PER_MENU_CLICK = 50;
+const pendingSends = new Map(); // compose tab id -> what onBeforeSend let go: {from, addresses, signed}
+const confirmedSends = new Map(); // compose tab id -> sendKey the user has seen the check for
+const stoppedSends = new Map(); // compose tab id -> why the last send was stopped
+const userChoices = new Map(); // compose tab id -> {sign?, encrypt?} the user set in the check
+let notice = null; // what the last menu action did, for the contacts page to show once
 
 browser.messageDisplay.onMessagesDisplayed.addListener((tab, displayed) => {
   show(tab.id, messagesOf(displayed)).catch(logError);
@@ -30,11 +52,19 @@ browser.runtime.onMessage.addListener(onInternalMessage);
 browser.runtime.onMessageExternal.addListener(onExternalMessage);
 port.onStateChange(onHostState);
 onThemeChange(() => refreshAllTabs().catch(logError));
+browser.menus.onShown.addListener(onMenuShown);
+browser.menus.onClicked.addListener((info, tab) => onMenuClicked(info, tab).catch(logError));
+browser.compose.onBeforeSend.addListener(onBeforeSend);
+browser.compose.onAfterSend.addListener((tab, sendInfo) => onAfterSend(tab, sendInfo).catch(logError));
+browser.tabs.onRemoved.addListener((tabId) => {
+  for (const map of [pendingSends, confirmedSends, stoppedSends, userChoices]) map.delete(tabId);
+});
 
 startup().catch(logError);
 
 async function startup() {
   await registerBanner().catch(logError);
+  await createMenus().catch(logError);
   port.start().catch(() => {}); // a missing host is reported per message and by onHostState
   // Messages already on screen before the add-on started get their verdict too.
   const tabs = await browser.tabs.query({});
@@ -142,6 +172,21 @@ function onInternalMessage(request, sender) {
       return openHelp().then(() => true);
     case "retry":
       return retry();
+    case "host":
+      return fromOwnPage(sender) ? relay(request) : Promise.resolve(errorReply(new HostError("caller_not_allowed", "not a page of this add-on")));
+    case "composeCheck":
+      return fromOwnPage(sender) ? composeCheck(request.tabId) : Promise.resolve(null);
+    case "composeApply":
+      return fromOwnPage(sender) ? composeApply(request.tabId, request.action, request.switches) : Promise.resolve(false);
+    case "takeNotice": {
+      const taken = notice;
+      notice = null;
+      return Promise.resolve(taken);
+    }
+    case "openContacts":
+      return openPage(CONTACTS_PAGE).then(() => true);
+    case "openIdentities":
+      return openPage(IDENTITIES_PAGE).then(() => true);
     default:
       return false; // not ours: let other listeners answer
   }
@@ -165,9 +210,14 @@ async function bannerForTab(tabId) {
 
 async function retry() {
   await port.retryNow().catch(() => {});
-  store.forgetFailures();
-  await refreshAllTabs({ injectBanner: true });
+  await recheck(() => store.forgetFailures());
   return statusOf(null);
+}
+
+/** Forgets what `forget` drops from the store, then checks every displayed message again. */
+async function recheck(forget) {
+  forget();
+  await refreshAllTabs({ injectBanner: true });
 }
 
 /**
@@ -188,6 +238,252 @@ function onExternalMessage(request) {
     // the verdict on what Thunderbird decrypted when we had no key, else null
     thunderbird_decrypted_verdict: reading.decrypted,
   });
+}
+
+// ---- pages and the host ---------------------------------------------------------------------
+
+/** True for the add-on's own pages (not the banner script, which runs in a message). */
+function fromOwnPage(sender) {
+  return sender?.id === browser.runtime.id && String(sender.url ?? "").startsWith(browser.runtime.getURL("/"));
+}
+
+/** Asks the host on behalf of a page; the reply carries the error code across runtime messaging. */
+async function relay({ op, params = {}, timeoutMs }) {
+  if (!PAGE_OPS.has(op)) return errorReply(new HostError("unknown_op", `pages may not call ${op}`));
+  try {
+    const result = await askHost(op, params, { timeoutMs });
+    // A key that opened may decrypt the messages that were locked. They are checked again before
+    // the answer goes back, so the page that unlocked (the details popup) shows the new verdict.
+    if (op === Op.identitiesUnlock && result?.unlocked?.length) {
+      await recheck(() => store.forgetReadings((reading) => lockedKeys(reading) !== null)).catch(logError);
+    }
+    return { ok: true, result };
+  } catch (e) {
+    return errorReply(e);
+  }
+}
+
+async function askHost(op, params, { timeoutMs } = {}) {
+  await port.start();
+  if (!port.supports(op)) throw new HostError(LocalError.opUnavailable, `the host has no ${op}`);
+  return port.request(op, params, timeoutMs ? { timeoutMs } : {});
+}
+
+async function askHostWithPayload(op, field, bytes) {
+  await port.start();
+  if (!port.supports(op)) throw new HostError(LocalError.opUnavailable, `the host has no ${op}`);
+  return port.requestWithPayload(op, {}, field, bytes);
+}
+
+/** Shows an add-on page, reusing (and reloading) its tab when it is already open. */
+async function openPage(path) {
+  const url = browser.runtime.getURL(path);
+  const [open] = await browser.tabs.query({ url: `${url}*` });
+  if (open) {
+    await browser.tabs.update(open.id, { active: true });
+    await browser.tabs.reload(open.id);
+    return open;
+  }
+  return browser.tabs.create({ url });
+}
+
+// ---- menus: certificate attachments, the sender's certificate, the pages ------------------------
+
+async function createMenus() {
+  await browser.menus.removeAll();
+  const items = [
+    { id: "import-attachment", title: t("menu_import_attachment"), contexts: ["message_attachments", "all_message_attachments"] },
+    { id: "save-sender", title: t("menu_save_sender"), contexts: ["message_list"] },
+    { id: "open-contacts", title: t("menu_open_contacts"), contexts: ["tools_menu"] },
+    { id: "open-identities", title: t("menu_open_identities"), contexts: ["tools_menu"] },
+  ];
+  for (const item of items) {
+    await new Promise((resolve, reject) => {
+      browser.menus.create(item, () => (browser.runtime.lastError ? reject(browser.runtime.lastError) : resolve()));
+    });
+  }
+}
+
+// The attachment item shows only on attachments whose bytes contacts_import can read.
+function onMenuShown(info) {
+  if (!info.menuIds.includes("import-attachment")) return;
+  const visible = (info.attachments ?? []).some(isCertificateAttachment);
+  browser.menus.update("import-attachment", { visible }).then(() => browser.menus.refresh()).catch(logError);
+}
+
+async function onMenuClicked(info, tab) {
+  switch (info.menuItemId) {
+    case "import-attachment":
+      notice = await importAttachments(info.attachments ?? [], tab);
+      return openPage(CONTACTS_PAGE);
+    case "save-sender":
+      notice = await saveSenders(messagesOf(info.selectedMessages));
+      return openPage(CONTACTS_PAGE);
+    case "open-contacts":
+      return openPage(CONTACTS_PAGE);
+    case "open-identities":
+      return openPage(IDENTITIES_PAGE);
+    default:
+      return null;
+  }
+}
+
+/**
+ * The message whose attachments a menu was opened on. Thunderbird hands the listener the message
+ * browser's own window as `tab` for attachment menus, which messageDisplay does not know; the
+ * active tab of that window (or of the last focused one) shows the message.
+ */
+async function displayedMessageFor(tab) {
+  const candidates = [tab?.id];
+  for (const query of [{ active: true, windowId: tab?.windowId }, { active: true, lastFocusedWindow: true }]) {
+    if (query.windowId === undefined && "windowId" in query) continue;
+    const tabs = await browser.tabs.query(query).catch(() => []);
+    candidates.push(...tabs.map((t) => t.id));
+  }
+  for (const id of candidates) {
+    if (!Number.isInteger(id)) continue;
+    const shown = messagesOf(await browser.messageDisplay.getDisplayedMessages(id).catch(() => null));
+    if (shown.length === 1) return shown[0].id;
+  }
+  return null;
+}
+
+/** Sends each certificate attachment's bytes to contacts_import; one result per file. */
+async function importAttachments(attachments, tab) {
+  const messageId = await displayedMessageFor(tab);
+  const files = [];
+  for (const attachment of attachments.filter(isCertificateAttachment)) {
+    try {
+      if (messageId === null) throw new HostError(LocalError.messageUnreadable, "no single displayed message");
+      const file = await browser.messages.getAttachmentFile(messageId, attachment.partName);
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const result = await askHostWithPayload(Op.contactsImport, "data", bytes);
+      files.push({ name: attachment.name, result });
+    } catch (e) {
+      files.push({ name: attachment.name, error: e?.code ?? "internal_error" });
+    }
+  }
+  return { kind: "import", files };
+}
+
+/** Inspects each selected message (which harvests a verified signer's certificate). */
+async function saveSenders(messages) {
+  const results = [];
+  for (const message of messages.slice(0, MAX_MESSAGES_PER_MENU_CLICK)) {
+    try {
+      const reading = await store.reading(message.id, () => inspect(port, message.id));
+      const verdict = reading.decrypted ?? reading.verdict;
+      const signer = verdict.signature?.signer ?? null;
+      results.push({
+        subject: message.subject ?? "",
+        state: verdict.signature?.state ?? "none",
+        encryption: reading.verdict.encryption?.state ?? "none",
+        address: certEmail(signer),
+        stored: (verdict.contacts?.stored ?? []).length > 0 || (reading.verdict.contacts?.stored ?? []).length > 0,
+        storeError: verdict.contacts?.error ? "store_error" : null,
+      });
+    } catch (e) {
+      results.push({ subject: message.subject ?? "", error: e?.code ?? "internal_error" });
+    }
+  }
+  return { kind: "senders", results, more: messages.length > MAX_MESSAGES_PER_MENU_CLICK };
+}
+
+// ---- compose: the recipients check, on the button and on send ------------------------------------
+
+/** Everything the compose popup needs to show the check of one compose tab. */
+async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_TIMEOUT_MS } = {}) {
+  details ??= await browser.compose.getComposeDetails(tabId);
+  const identity = details.identityId ? await browser.identities.get(details.identityId).catch(() => null) : null;
+  const recipients = composeRecipients(details);
+  const addresses = addressesToCheck(recipients);
+  let checks = [];
+  let hostError = null;
+  if (addresses.length) {
+    try {
+      checks = (await askHost(Op.recipientsCheck, { addresses }, { timeoutMs })).recipients;
+    } catch (e) {
+      hostError = e?.code ?? "internal_error";
+    }
+  }
+  const rows = recipientRows(recipients, hostError ? null : checks);
+  const caps = smimeCapabilities(identity);
+  const switches = smimeSwitches(details);
+  showComposeBadge(tabId, rows, hostError).catch(logError);
+  return {
+    tabId,
+    rows,
+    caps,
+    switches,
+    openpgp: details.selectedEncryptionTechnology?.name === "OpenPGP",
+    identityEmail: identity?.email ?? null,
+    hostError,
+    module: await moduleState(),
+    stopped: stoppedSends.get(tabId) ?? null,
+  };
+}
+
+async function showComposeBadge(tabId, rows, hostError) {
+  const missing = rows.filter((r) => r.can !== true).length;
+  const text = hostError || !rows.length ? "" : missing ? String(missing) : "✓";
+  await browser.composeAction.setBadgeText({ tabId, text });
+  if (text) await browser.composeAction.setBadgeBackgroundColor({ tabId, color: missing ? "#b35c00" : "#1a7f37" });
+}
+
+/** Flips Thunderbird's S/MIME switches of a compose tab as the popup asked, and remembers the wish. */
+async function composeApply(tabId, action, switches) {
+  await browser.compose.setComposeDetails(tabId, { selectedEncryptionTechnology: technology(switches) });
+  userChoices.set(tabId, { ...userChoices.get(tabId), ...choiceOf(action) });
+  stoppedSends.delete(tabId); // the user acted on it; the notice has done its job
+  return true;
+}
+
+async function onBeforeSend(tab, details) {
+  let check;
+  let options;
+  try {
+    [check, options] = await Promise.all([
+      composeCheck(tab.id, { details, timeoutMs: SEND_CHECK_TIMEOUT_MS }),
+      loadOptions(browser.storage),
+    ]);
+  } catch (e) {
+    logError(e);
+    return {}; // never keep mail from being sent because the check broke
+  }
+  const decision = decideOnSend({
+    options: options.values, caps: check.caps, switches: check.switches, rows: check.rows,
+    hostError: check.hostError, confirmedKey: confirmedSends.get(tab.id) ?? null, userChoice: userChoices.get(tab.id) ?? {},
+  });
+  const switches = decision.switches ?? check.switches;
+  const update = decision.switches ? { selectedEncryptionTechnology: technology(decision.switches) } : null;
+  if (decision.stop) {
+    // Thunderbird ignores details returned with a cancel, so apply them first.
+    if (update) await browser.compose.setComposeDetails(tab.id, update).catch(logError);
+    confirmedSends.set(tab.id, decision.key);
+    stoppedSends.set(tab.id, decision.stop);
+    pendingSends.delete(tab.id);
+    // The compose window is locked until this listener returns; show the check right after.
+    setTimeout(() => browser.composeAction.openPopup({ windowId: tab.windowId }).catch(logError), 0);
+    return { cancel: true };
+  }
+  stoppedSends.delete(tab.id);
+  pendingSends.set(tab.id, {
+    from: check.identityEmail,
+    addresses: check.rows.filter((r) => r.address).map((r) => r.address),
+    signed: Boolean(switches?.sign),
+  });
+  return update ? { details: update } : {};
+}
+
+/** Notes who received a signed message, for the renewal checklist (renewal.mjs). */
+async function onAfterSend(tab, sendInfo) {
+  const pending = pendingSends.get(tab.id);
+  pendingSends.delete(tab.id);
+  const addresses = signedRecipients(sendInfo, pending);
+  if (!addresses.length) return;
+  const { [SIGNED_MAIL_KEY]: log } = await browser.storage.local.get(SIGNED_MAIL_KEY);
+  const next = recordSignedMail(log, { addresses, from: pending.from, at: new Date().toISOString() });
+  await browser.storage.local.set({ [SIGNED_MAIL_KEY]: next });
 }
 
 function logError(e) {

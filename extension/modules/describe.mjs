@@ -5,11 +5,21 @@
 // Names and addresses shown as "who signed" come from the certificate only, never from the
 // message header's display name, which anybody can set.
 
-import { buttonLook, certEmail, certName, summarize } from "./look.mjs";
+import { buttonLook, certEmail, certName, summarize, UNREADABLE } from "./look.mjs";
 import { algorithmName, cipherName, distinguishedName, groupFingerprint, keyName } from "./format.mjs";
 
 const SIGNATURE_STATES_WITHOUT_PROBLEM = new Set(["valid", "none"]);
-const UNREADABLE = new Set(["no_key", "failed", "unsupported"]);
+
+// The encryption failures docs/INSPECT.md names, each with its text (`encfail_<failure>`). Those of
+// `unsupported` call for different steps, so they bring their own advice (`encfail_<failure>_advice`);
+// a failure a newer host names is shown by its code (`encfail_other`).
+export const ENCRYPTION_FAILURES = Object.freeze({
+  integrity_check_failed: { advice: false },
+  decryption_failed: { advice: false },
+  compressed_data: { advice: true },
+  not_enveloped_data: { advice: true },
+  bad_encoding: { advice: true },
+});
 
 /**
  * @returns {{look, headline, summary, notices: string[], problems: object[], sections: object[]}}
@@ -24,7 +34,7 @@ export function describe(reading, { t, date }) {
 
   const notices = [];
   if (thunderbirdDecrypted) notices.push(t("notice_thunderbird_decrypted"));
-  for (const w of signature.warnings ?? []) notices.push(t(`sigwarn_${w.code}`));
+  for (const w of signature.warnings ?? []) notices.push(signatureWarning(w, t));
   for (const w of encryption.warnings ?? []) notices.push(t(`encwarn_${w.code}`));
 
   const problems = [];
@@ -105,15 +115,23 @@ function signatureProblem(problem, signature, t, date) {
   };
 }
 
+// A misplaced layer says which part and what kind it is (signed or encrypted).
+function signatureWarning(warning, t) {
+  if (warning.code !== "misplaced_layer") return t(`sigwarn_${warning.code}`);
+  const where = warning.part ? t("value_part", [warning.part]) : t("value_whole_message");
+  const kind = ["signed", "encrypted"].includes(warning.kind) ? `_${warning.kind}` : "";
+  return t(`sigwarn_misplaced_layer${kind}`, [where]);
+}
+
 function encryptionProblem(encryption, t) {
   const failure = encryption.failure;
-  const known = failure === "integrity_check_failed" || failure === "decryption_failed";
+  const known = Object.hasOwn(ENCRYPTION_FAILURES, failure ?? "") ? ENCRYPTION_FAILURES[failure] : null;
   return {
     severity: failure === "integrity_check_failed" ? "error" : "warning",
     title: t(`enc_${encryption.state}`),
     explain: t(`enc_${encryption.state}_explain`),
     reason: failure ? (known ? t(`encfail_${failure}`) : t("encfail_other", [failure])) : null,
-    advice: t(`enc_${encryption.state}_advice`),
+    advice: known?.advice ? t(`encfail_${failure}_advice`) : t(`enc_${encryption.state}_advice`),
     facts: [],
   };
 }
@@ -170,7 +188,8 @@ export function confirms(cert, t) {
     case "individual":
       return t("validation_individual", [name, email]);
     case "sponsor":
-      return t("validation_sponsor", [name, org, email]);
+      // Sponsor validation names the organisation; without one, all it says is the person.
+      return f.organization ? t("validation_sponsor", [name, org, email]) : t("validation_individual", [name, email]);
     case "organization":
       return f.organizational_unit || f.title
         ? t("validation_organization_unit", [org, f.organizational_unit || f.title, email])

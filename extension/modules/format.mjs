@@ -23,6 +23,16 @@ export function dateFormatter(locale) {
   };
 }
 
+/** A date-only formatter ("27 Nov 2026") for RFC 3339 strings; invalid or missing input gives null. */
+export function dayFormatter(locale) {
+  const fmt = new Intl.DateTimeFormat(locale, { dateStyle: "medium" });
+  return (iso) => {
+    if (!iso) return null;
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime()) ? null : fmt.format(d);
+  };
+}
+
 const ALGORITHMS = {
   sha1: "SHA-1",
   sha224: "SHA-224",

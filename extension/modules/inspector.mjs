@@ -1,6 +1,8 @@
 // Reads a displayed message and asks the host for its verdict (`inspect_message`,
 // docs/INSPECT.md). When the host holds no key but Thunderbird can decrypt the message with its
-// own, the decrypted message is inspected as well and marked as decrypted by Thunderbird.
+// own, the decrypted message is inspected as well and marked as decrypted by Thunderbird. A key
+// the host holds but is locked (`locked`) is not "no key": the details popup offers to unlock it,
+// and the host then decrypts and judges the message itself.
 
 import { HostError, LocalError, Op } from "./ops.mjs";
 

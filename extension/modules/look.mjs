@@ -46,8 +46,9 @@ export const SIGNATURE_LOOKS = Object.freeze({
   time_mismatch: "problem",
 });
 
-// Encryption states that mean the content could not be read.
-const UNREADABLE = new Set(["no_key", "failed", "unsupported"]);
+// Encryption states that mean the content could not be read (`locked`: it can, once the user
+// unlocks their key).
+export const UNREADABLE = new Set(["locked", "no_key", "failed", "unsupported"]);
 
 const BADGE_COLORS = { error: "#c50042", warning: "#b35c00" };
 
@@ -76,6 +77,18 @@ export function lookName(reading) {
   if (signatureLook === "valid") return "encryptedSigned";
   if (signatureLook === "unsigned") return "encrypted";
   return signatureLook; // a signature problem outweighs the good news of encryption
+}
+
+/**
+ * The user's locked keys a message is encrypted to, when that alone keeps it unreadable
+ * (`encryption.state` `locked`): their fingerprints (`locked_identities`) and the addresses of
+ * their certificates, for the unlock form. Null for every other reading.
+ */
+export function lockedKeys(reading) {
+  const { encryption, thunderbirdDecrypted } = summarize(reading);
+  if (encryption.state !== "locked" || thunderbirdDecrypted) return null;
+  const emails = (encryption.recipients ?? []).filter((r) => r.mine && r.email).map((r) => r.email);
+  return { fingerprints: [...(encryption.locked_identities ?? [])], emails: [...new Set(emails)] };
 }
 
 /**

@@ -11,7 +11,33 @@ export const Op = Object.freeze({
   transferEnd: "transfer_end",
   transferDiscard: "transfer_discard",
   inspectMessage: "inspect_message",
+  contactsList: "contacts_list",
+  contactsShow: "contacts_show",
+  contactsDelete: "contacts_delete",
+  contactsDeleteCertificate: "contacts_delete_certificate",
+  contactsImport: "contacts_import",
+  contactsExport: "contacts_export",
+  recipientsCheck: "recipients_check",
+  contactsStats: "contacts_stats",
+  identitiesList: "identities_list",
+  identitiesImport: "identities_import",
+  identitiesShow: "identities_show",
+  identitiesDelete: "identities_delete",
+  identitiesUnlock: "identities_unlock",
+  identitiesLock: "identities_lock",
+  identitiesExport: "identities_export",
+  backupStatus: "backup_status",
+  expiryRadar: "expiry_radar",
 });
+
+// The ops the add-on's own pages (contacts, my certificates) may ask the background to relay.
+// Uploads and the session handshake stay with the port module; other add-ons get none.
+export const PAGE_OPS = new Set([
+  Op.contactsList, Op.contactsShow, Op.contactsDelete, Op.contactsDeleteCertificate, Op.contactsImport,
+  Op.contactsExport, Op.contactsStats, Op.recipientsCheck,
+  Op.identitiesList, Op.identitiesImport, Op.identitiesShow, Op.identitiesDelete, Op.identitiesUnlock,
+  Op.identitiesLock, Op.identitiesExport, Op.backupStatus, Op.expiryRadar,
+]);
 
 // Failures the add-on detects itself, next to the host's own error codes. Each has a text in
 // _locales (`error_<code>`), like the host's codes.

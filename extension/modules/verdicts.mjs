@@ -57,6 +57,11 @@ export class VerdictStore {
     for (const [id, e] of this.#messages) if (e.error && !e.running) this.#messages.delete(id);
   }
 
+  /** Drops the readings `predicate` picks, so the next display checks again (a key was unlocked). */
+  forgetReadings(predicate) {
+    for (const [id, e] of this.#messages) if (e.reading && !e.running && predicate(e.reading)) this.#messages.delete(id);
+  }
+
   #put(messageId, entry) {
     this.#messages.delete(messageId);
     this.#messages.set(messageId, entry);

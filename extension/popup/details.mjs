@@ -1,26 +1,44 @@
 // Details popup of the header button: everything S/MIME Companion found about the displayed
 // message, built from the reading the background holds. All text is set with textContent:
 // certificate fields are chosen by whoever made the certificate.
+//
+// A message encrypted to one of the user's locked keys gets an unlock form: the passphrase goes
+// to the host through the background (unlock.mjs), which checks the message again; the popup
+// then shows the new verdict. The passphrase is not kept: the field is emptied as it is sent.
 
 import { describe } from "../modules/describe.mjs";
+import { byId, el, text } from "../modules/dom.mjs";
 import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
-import { checkingLook, failureLook } from "../modules/look.mjs";
+import { checkingLook, failureLook, lockedKeys } from "../modules/look.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
+import { unlockKeys, unlockLabel } from "../modules/unlock.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const date = dateFormatter(browser.i18n.getUILanguage());
 const POLL_MS = 400;
 
+let locked = null; // the locked keys of the message shown (lockedKeys), while it has some
+let unlockNotice = null; // {key, subs, severity} of the last unlock attempt, shown with the form
+let unlocking = false;
+
 localizePage();
-document.getElementById("open-help").addEventListener("click", () => {
+byId("open-help").addEventListener("click", () => {
   browser.runtime.sendMessage({ type: "openHelp" });
   window.close();
 });
-document.getElementById("retry").addEventListener("click", async () => {
+byId("retry").addEventListener("click", async () => {
   await browser.runtime.sendMessage({ type: "retry" });
   refresh();
+});
+byId("unlock-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  unlock().catch((e) => console.error("S/MIME Companion:", e?.code ?? "", e?.message ?? e));
+});
+byId("open-identities").addEventListener("click", () => {
+  browser.runtime.sendMessage({ type: "openIdentities" });
+  window.close();
 });
 refresh();
 
@@ -52,6 +70,47 @@ function renderReading(reading) {
   }
   const sections = document.getElementById("sections");
   for (const section of view.sections) sections.append(sectionBlock(section));
+  showUnlockForm(lockedKeys(reading));
+}
+
+// ---- unlocking a locked key ------------------------------------------------------------------
+
+function showUnlockForm(keys) {
+  locked = keys;
+  const form = byId("unlock-form");
+  form.hidden = !keys;
+  if (!keys) return;
+  const label = unlockLabel(keys);
+  text("unlock-label", t(label.key, label.subs));
+  const status = byId("unlock-status");
+  status.hidden = !unlockNotice;
+  status.className = unlockNotice?.severity ?? "";
+  status.textContent = unlockNotice ? t(unlockNotice.key, unlockNotice.subs) : "";
+  setUnlocking(unlocking);
+  if (!unlocking) byId("unlock-passphrase").focus();
+}
+
+async function unlock() {
+  const input = byId("unlock-passphrase");
+  const passphrase = input.value;
+  input.value = ""; // sent once, then gone from the page
+  if (unlocking || !locked) return;
+  if (!passphrase) {
+    input.focus();
+    return;
+  }
+  unlocking = true;
+  unlockNotice = { key: "popup_unlocking", subs: [], severity: "" };
+  showUnlockForm(locked);
+  // On success the background has checked the message again before it answers.
+  const outcome = await unlockKeys(passphrase, { needed: locked.fingerprints });
+  unlocking = false;
+  unlockNotice = outcome.ok && outcome.opensNeeded ? null : { ...outcome.notice, severity: "error" };
+  await refresh();
+}
+
+function setUnlocking(busy) {
+  for (const id of ["unlock-passphrase", "unlock"]) byId(id).disabled = busy;
 }
 
 function renderFailure(code) {
@@ -121,16 +180,6 @@ function clear() {
   for (const id of ["notices", "problem-list", "sections"]) document.getElementById(id).replaceChildren();
   document.getElementById("problems").hidden = true;
   document.getElementById("host-actions").hidden = true;
+  byId("unlock-form").hidden = true;
   text("summary", "");
-}
-
-function text(id, value) {
-  document.getElementById(id).textContent = value ?? "";
-}
-
-function el(tag, className, content) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (content !== undefined && content !== null) node.textContent = content;
-  return node;
 }

@@ -1,10 +1,14 @@
 """Drives a running headless Thunderbird through Marionette (chrome context) and checks what the
 S/MIME Companion add-on shows for each test message: the header button's label, tooltip, icon
-and badge, the banner above the message, and the details popup. Saves screenshots.
+and badge, the banner above the message, and the details popup. Then (pages.py) its menus, the
+contacts page, My certificates, the options, the compose check, and unlocking a locked key from
+the details popup of a message encrypted to it. Saves screenshots.
 
 Usage: driver.py PORT MESSAGES_DIR ARTIFACTS_DIR LOCALE_JSON HOST_MANIFEST_SRC HOST_MANIFEST_DST CASES...
   A case is NAME (a MESSAGES_DIR/NAME.eml) with its expectations from CASES below.
   The first case's message is already open (thunderbird -file) when the driver starts.
+  E2E_PAGES=0 skips the pages (a host without the contact cache); E2E_IDENTITIES=0 checks only
+  that My certificates tells a host without identity ops apart.
 Prints one line per check and a closing "N passed, N failed"; exits 1 on any failure.
 """
 
@@ -17,6 +21,8 @@ import sys
 import time
 
 from marionette_driver.marionette import Marionette
+
+from pages import Pages
 
 ADDON_ID = "smime-companion@smime-companion.org"
 
@@ -78,10 +84,24 @@ function canvasFor(win, w, h) {
   c.width = w; c.height = h;
   return c;
 }
+// One picture of a window with the popup `browser` open over it, framed; as a data: URL.
+async function windowWithPopup(win, browser) {
+  const winShot = await snapshot(win.browsingContext);
+  const popShot = await snapshot(browser.browsingContext);
+  const x = browser.screenX - win.screenX, y = browser.screenY - win.screenY;
+  const c = canvasFor(win, Math.max(winShot.width, x + popShot.width + 1), Math.max(winShot.height, y + popShot.height + 1));
+  const ctx = c.getContext("2d");
+  ctx.fillStyle = "white"; ctx.fillRect(0, 0, c.width, c.height);
+  ctx.drawImage(winShot, 0, 0);
+  ctx.drawImage(popShot, x, y);
+  ctx.strokeStyle = "#8f8f9d";
+  ctx.strokeRect(x - 0.5, y - 0.5, popShot.width + 1, popShot.height + 1);
+  return c.toDataURL("image/png");
+}
 """ % ADDON_ID
 
 
-class Driver:
+class Driver(Pages):
     def __init__(self, port, artifacts, locale):
         self.m = Marionette(host="127.0.0.1", port=port)
         self.m.start_session()
@@ -103,6 +123,13 @@ class Driver:
     def text(self, key, *subs):
         message = self.messages[key]["message"]
         return re.sub(r"\$(\d)", lambda m: subs[int(m.group(1)) - 1], message)
+
+    def step(self, name, run, *args):
+        """Runs one scenario; an exception fails it without stopping the others."""
+        try:
+            run(*args)
+        except Exception as e:  # noqa: BLE001 - any breakage is a failed check, reported with its text
+            self.check(f"{name} ran to the end", False, repr(e)[:2000])
 
     def check(self, name, ok, detail=""):
         if ok:
@@ -134,7 +161,14 @@ class Driver:
               const icon = (style.match(/--webextension-toolbar-image:[^;]*?url\("([^"]+)"/) || [])[1] || "";
               last = { label: b.getAttribute("label"), title: b.getAttribute("tooltiptext"),
                        badge: b.getAttribute("badge") || "", icon: icon.replace(/^moz-extension:\/\/[^/]+/, "") };
-              if (!notLabels.includes(last.label)) return last;
+              if (!notLabels.includes(last.label)) {
+                // Label, tooltip, icon and badge are set one after another: let the rest land.
+                await sleep(400);
+                const style2 = b.getAttribute("style") || "";
+                const icon2 = (style2.match(/--webextension-toolbar-image:[^;]*?url\("([^"]+)"/) || [])[1] || "";
+                return { label: b.getAttribute("label"), title: b.getAttribute("tooltiptext"),
+                         badge: b.getAttribute("badge") || "", icon: icon2.replace(/^moz-extension:\/\/[^/]+/, "") };
+              }
             }
             await sleep(200);
           }
@@ -187,19 +221,10 @@ class Driver:
           }
           if (!browser) return { error: "no popup opened" };
           await sleep(300); // let layout settle after the last text change
-          const winShot = await snapshot(win.browsingContext);
-          const popShot = await snapshot(browser.browsingContext);
-          const x = browser.screenX - win.screenX, y = browser.screenY - win.screenY;
-          const c = canvasFor(win, Math.max(winShot.width, x + popShot.width + 1), Math.max(winShot.height, y + popShot.height + 1));
-          const ctx = c.getContext("2d");
-          ctx.fillStyle = "white"; ctx.fillRect(0, 0, c.width, c.height);
-          ctx.drawImage(winShot, 0, 0);
-          ctx.drawImage(popShot, x, y);
-          ctx.strokeStyle = "#8f8f9d";
-          ctx.strokeRect(x - 0.5, y - 0.5, popShot.width + 1, popShot.height + 1);
+          const image = await windowWithPopup(win, browser);
           const title = browser.contentTitle;
           panel.hidePopup();
-          return { title, image: c.toDataURL("image/png") };
+          return { title, image };
         """, kind, settled_titles, WAIT_S * 1000)
         self.save_png(result["image"], name)
         return result["title"]
@@ -327,6 +352,17 @@ def main():
             d.message(name, os.path.join(messages_dir, f"{name}.eml"), i == 0, inspect_available)
     except Exception as e:  # a broken step must still print the tally
         d.check("driver ran to the end", False, repr(e))
+    if inspect_available and os.environ.get("E2E_PAGES", "1") == "1":
+        pki = os.path.join(messages_dir, "pki")
+        d.step("attachment menu", d.attachment_menu, messages_dir)
+        d.step("message list menu", d.message_list_menu, "Signed by Alice", "alice@example.org")
+        d.step("contacts page", d.contacts_page, pki, artifacts)
+        d.step("my certificates", d.identities_page, pki, artifacts, os.environ.get("E2E_IDENTITIES", "1") == "1")
+        d.step("options", d.options_page)
+        d.step("compose check", d.compose, "Alice Example <alice@example.org>, nobody@example.net")
+        if os.environ.get("E2E_IDENTITIES", "1") == "1":
+            d.step("signed send", d.signed_send, "Alice Example <alice@example.org>")
+            d.step("locked key", d.locked_message, os.path.join(messages_dir, "encrypted.eml"), "correct horse battery")
     print(f"driver took {time.monotonic() - start:.1f} s")
     print(f"{d.passed} passed, {d.failed} failed")
     sys.exit(1 if d.failed else 0)

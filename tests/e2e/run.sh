@@ -7,6 +7,9 @@
 #
 # First without a registered host (the add-on must say so and open its help page), then with the
 # host registered by `smime-companion install --user` (the add-on must reconnect by itself).
+# Then the add-on's menus and pages (contacts, my certificates, options with a value IT set in
+# managed storage) and the compose check, for an account with two identities: one with
+# Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without.
 # Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -59,6 +62,9 @@ installer/package-xpi.sh "$profile/extensions/$addon_id.xpi"
 # host has no key for (the add-on then judges the decrypted message).
 certutil -N -d "sql:$profile" --empty-password
 pk12util -i "$work/messages/pki/bob.p12" -d "sql:$profile" -W "" >/dev/null
+# Thunderbird trusts the test CA too, so its own S/MIME can sign and encrypt the messages the
+# compose check switches on (and collects Alice's certificate when it shows her signed mail).
+certutil -A -n "E2E Test CA" -t "C,C,C" -i "$work/messages/pki/e2e-ca.pem" -d "sql:$profile"
 
 # The real registration, made by the host's own installer into the temporary HOME. It is removed
 # first and put back by the driver: the add-on must cope with a missing host and recover.
@@ -77,9 +83,18 @@ for system_manifest in /usr/lib/mozilla/native-messaging-hosts/smime_companion.j
 done
 if [ "$E2E_HOST_MISSING" = 1 ]; then rm "$manifest"; fi   # the driver puts it back
 
+# What IT would push through the `3rdparty` policy, the way Thunderbird reads it for one user: a
+# managed-storage manifest. The options page must show the value locked, and sending obey it.
+mkdir -p "$HOME/.mozilla/managed-storage"
+cat > "$HOME/.mozilla/managed-storage/$addon_id.json" <<JSON
+{"name": "$addon_id", "description": "IT settings for the end-to-end test", "type": "storage",
+ "data": {"encryptWhenPossible": true}}
+JSON
+
 cat > "$profile/user.js" <<'PREFS'
 user_pref("extensions.autoDisableScopes", 0);
-user_pref("mail.accountmanager.accounts", "account1");
+user_pref("mail.accountmanager.accounts", "account1,account2");
+user_pref("mail.accountmanager.defaultaccount", "account2");
 user_pref("mail.accountmanager.localfoldersserver", "server1");
 user_pref("mail.account.account1.server", "server1");
 user_pref("mail.server.server1.type", "none");
@@ -87,6 +102,31 @@ user_pref("mail.server.server1.hostname", "Local Folders");
 user_pref("mail.server.server1.name", "Local Folders");
 user_pref("mail.server.server1.userName", "nobody");
 user_pref("mail.server.server1.directory-rel", "[ProfD]Mail/Local Folders");
+// Bob's mail account (never contacted: no mail check, an unreachable server) with two identities:
+// id1 has Thunderbird's own S/MIME set up with Bob's certificate, id2 has none.
+user_pref("mail.account.account2.server", "server2");
+user_pref("mail.account.account2.identities", "id1,id2");
+user_pref("mail.server.server2.type", "pop3");
+user_pref("mail.server.server2.hostname", "127.0.0.1");
+user_pref("mail.server.server2.port", 1);
+user_pref("mail.server.server2.userName", "bob");
+user_pref("mail.server.server2.name", "Bob Reader");
+user_pref("mail.server.server2.login_at_startup", false);
+user_pref("mail.server.server2.check_new_mail", false);
+user_pref("mail.server.server2.directory-rel", "[ProfD]Mail/pop");
+user_pref("mail.identity.id1.fullName", "Bob Reader");
+user_pref("mail.identity.id1.useremail", "bob@example.org");
+user_pref("mail.identity.id1.valid", true);
+user_pref("mail.identity.id1.smtpServer", "smtp1");
+user_pref("mail.identity.id1.signing_cert_name", "Bob Reader");
+user_pref("mail.identity.id1.encryption_cert_name", "Bob Reader");
+user_pref("mail.identity.id2.fullName", "Bob Reader");
+user_pref("mail.identity.id2.useremail", "bob@home.example");
+user_pref("mail.identity.id2.valid", true);
+user_pref("mail.identity.id2.smtpServer", "smtp1");
+user_pref("mail.smtpservers", "smtp1");
+user_pref("mail.smtpserver.smtp1.hostname", "127.0.0.1");
+user_pref("mail.smtpserver.smtp1.port", 1);
 user_pref("mail.shell.checkDefaultClient", false);
 user_pref("mail.rights.override", true);
 user_pref("mailnews.start_page.enabled", false);
@@ -99,6 +139,10 @@ PREFS
 
 cases=(plain)
 ops=$("$host" ops)
+# Each part runs once the host has the ops it needs.
+export E2E_PAGES=0 E2E_IDENTITIES=0
+if grep -q '^recipients_check ' <<<"$ops"; then E2E_PAGES=1; else echo "skipped: the pages (the host has no contact cache yet)"; fi
+if grep -q '^identities_import ' <<<"$ops"; then E2E_IDENTITIES=1; else echo "skipped: importing your own certificate (the host has no identities yet)"; fi
 if grep -q '^inspect_message ' <<<"$ops"; then
   cases+=(signed altered untrusted mismatch encrypted undecryptable)
   export E2E_INSPECT=1

@@ -140,3 +140,58 @@ test("an unknown error code from a newer host still reads well", async () => {
   const tr = translator((key, subs) => (messages[key] ?? "").replace("$1", subs[0] ?? ""));
   assert.equal(tr("error_brand_new_code"), "unknown (brand_new_code)");
 });
+
+test("a message encrypted to your locked key says so and what to do", () => {
+  const v = view({ verdict: verdict({ signature: "none", encryption: "locked" }) });
+  assert.equal(v.look.name, "undecryptable");
+  assert.equal(v.headline, "Encrypted to you, but your key is locked: unlock it to read this message.");
+  assert.equal(v.summary, "");
+  assert.equal(v.problems.length, 1);
+  const [p] = v.problems;
+  assert.equal(p.title, "Your key is locked");
+  assert.equal(p.severity, "warning");
+  assert.match(p.explain, /private key is locked/);
+  assert.match(p.advice, /passphrase/);
+  assert.match(p.advice, /My certificates/);
+  assert.equal(p.reason, null);
+  const enc = rowsOf(v, "encryption");
+  assert.equal(enc.State, "Your key is locked");
+  assert.match(enc["Recipient (you)"], /bob@example\.org/);
+});
+
+test("each unsupported encryption the host names has its own reason and advice", () => {
+  const expect = {
+    compressed_data: [/compressed/, /without compression/],
+    not_enveloped_data: [/neither a signature nor encrypted data/, /Do not treat it as signed or encrypted/],
+    bad_encoding: [/damaged/, /send the message again/],
+  };
+  for (const failure of inspectCodes().unsupportedFailures) {
+    const [p] = view({ verdict: verdict({ signature: "none", encryption: "unsupported", failure }) }).problems;
+    assert.equal(p.title, "Unsupported encryption", failure);
+    assert.match(p.reason, expect[failure][0], failure);
+    assert.doesNotMatch(p.reason, /Not supported:/, failure);
+    assert.match(p.advice, expect[failure][1], failure);
+  }
+  // A failure a newer host names is still shown, by its code, with the general advice.
+  const [other] = view({ verdict: verdict({ signature: "none", encryption: "unsupported", failure: "rc2-40-cbc" }) }).problems;
+  assert.equal(other.reason, "Not supported: rc2-40-cbc.");
+  assert.match(other.advice, /AES/);
+  // Decryption failures keep the advice of their state.
+  const [failed] = view({ verdict: verdict({ signature: "none", encryption: "failed", failure: "decryption_failed" }) }).problems;
+  assert.equal(failed.reason, "The decryption itself failed.");
+  assert.match(failed.advice, /send the message again/);
+});
+
+test("a misplaced layer says where it is and what it means for its kind", () => {
+  const warnings = [
+    { code: "misplaced_layer", part: "1", kind: "signed" },
+    { code: "misplaced_layer", part: "", kind: "encrypted" },
+    { code: "misplaced_layer", part: "2.1", kind: "something_new" },
+  ];
+  const v = view({ verdict: verdict({ signature: "valid", warnings }) });
+  assert.match(v.notices[0], /further signature sits where no mail program puts one \(part 1\)/);
+  assert.match(v.notices[1], /encrypted part .* \(whole message\)\. It was not decrypted/);
+  assert.match(v.notices[2], /S\/MIME layer sits where no mail program puts one \(part 2\.1\)/);
+  const malformed = view({ verdict: verdict({ signature: "malformed", problems: [{ code: "malformed", reason: "misplaced_layer" }] }) });
+  assert.match(malformed.problems[0].reason, /where no mail program puts one/);
+});

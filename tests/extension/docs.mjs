@@ -61,7 +61,7 @@ export function inspectCodes() {
   ];
   const encText = section(doc, "### `encryption.state`");
   const [encStates, encWarningsText] = encText.split("`encryption.warnings`");
-  const failedRow = rows(encStates).find((cells) => cells[0] === "`failed`")[1];
+  const failuresOf = (state) => backticked(rows(encStates).find((cells) => cells[0] === `\`${state}\``)[1]).filter((c) => c !== "failure");
   const layersText = section(doc, "### `signature.layers[]`");
   const certText = section(doc, "### CertSummary");
   const sentence = (text, start) => text.slice(text.indexOf(start)).split(/\.\s/)[0];
@@ -72,7 +72,8 @@ export function inspectCodes() {
     reasons: [...new Set(reasons)],
     encryptionStates: codeColumn(encStates),
     encryptionWarnings: codeColumn(encWarningsText),
-    encryptionFailures: backticked(failedRow).filter((c) => c !== "failure"),
+    encryptionFailures: [...failuresOf("failed"), ...failuresOf("unsupported")],
+    unsupportedFailures: failuresOf("unsupported"),
     positions: backticked(sentence(layersText, "`position` is")).filter((c) => c !== "position"),
     anchors: backticked(sentence(layersText, "`anchor` is")).filter((c) => c !== "anchor"),
     revocations: backticked(sentence(layersText, "`revocation` is")).filter((c) => c !== "revocation"),
@@ -95,4 +96,20 @@ export function strictT(messages = locales().en) {
   };
   t.phrase = ({ key, subs = [], extra = [] }) => [t(key, subs), ...extra.map((k) => t(k))].join(" ");
   return t;
+}
+
+/** The codes docs/CONTACTS.md defines: recipient reasons and history events. */
+export function contactCodes() {
+  const doc = read("docs/CONTACTS.md");
+  const reasons = codeColumn(section(doc, "## Choosing the certificate to encrypt to"));
+  const continuity = section(doc, "## Continuity");
+  const history = continuity.slice(continuity.indexOf("The history (")).split(")")[0];
+  return { reasons, historyEvents: backticked(history) };
+}
+
+/** The ops in docs/PROTOCOL.md's op table. */
+export function protocolOps() {
+  const doc = read("docs/PROTOCOL.md");
+  const table = doc.split("<!-- ops:begin -->")[1].split("<!-- ops:end -->")[0];
+  return codeColumn(table);
 }

@@ -27,7 +27,9 @@ export function cert(overrides = {}) {
   };
 }
 
-export function verdict({ signature = "valid", encryption = "none", problems, signer = cert(), warnings = [], layers, from } = {}) {
+export const LOCKED_FINGERPRINT = "cd".repeat(32);
+
+export function verdict({ signature = "valid", encryption = "none", problems, signer = cert(), warnings = [], layers, from, failure } = {}) {
   const signed = signature !== "none";
   const state = signature;
   return {
@@ -55,11 +57,12 @@ export function verdict({ signature = "valid", encryption = "none", problems, si
       form: encryption === "none" ? null : "enveloped_data",
       content_cipher: encryption === "none" ? null : "aes-256-cbc",
       authenticated: false,
-      recipients: encryption === "none" ? [] : [{ key_transport: "rsa_pkcs1v15", issuer: "CN=CA", serial: "0a", subject_key_id: null, email: "bob@example.org", mine: encryption === "decrypted" }],
+      recipients: encryption === "none" ? [] : [{ key_transport: "rsa_pkcs1v15", issuer: "CN=CA", serial: "0a", subject_key_id: null, email: "bob@example.org", mine: ["decrypted", "locked"].includes(encryption) }],
+      locked_identities: encryption === "locked" ? [LOCKED_FINGERPRINT] : [],
       decrypted_with: encryption === "decrypted"
         ? { fingerprint_sha256: "ab".repeat(32), subject: "CN=Bob", emails: ["bob@example.org"], not_after: "2027-01-01T00:00:00Z", expired: false, replaced: false }
         : null,
-      failure: encryption === "failed" ? "integrity_check_failed" : encryption === "unsupported" ? "rc2-40-cbc" : null,
+      failure: failure ?? (encryption === "failed" ? "integrity_check_failed" : encryption === "unsupported" ? "rc2-40-cbc" : null),
       warnings: [],
     },
     message: {
@@ -69,4 +72,36 @@ export function verdict({ signature = "valid", encryption = "none", problems, si
     },
     content: null,
   };
+}
+
+// One of the user's own certificates, shaped like the host's IdentityInfo (identities_list).
+export function identity(overrides = {}) {
+  const fingerprint = overrides.fingerprint ?? "aa".repeat(32);
+  return {
+    fingerprint,
+    emails: ["bob@example.org"],
+    subject: "CN=Bob Reader,C=DE",
+    issuer: "CN=Example Issuing CA,O=Example Trust",
+    not_before: "2026-01-01T00:00:00Z",
+    not_after: "2028-01-01T00:00:00Z",
+    expired: false,
+    expires_in_days: 400,
+    replaced_by: null,
+    imported_at: "2026-11-01T10:00:00Z",
+    backed_up_at: null,
+    key: { type: "rsa", bits: 3072, curve: null },
+    can_sign: true,
+    can_encrypt: true,
+    unlocked: false,
+    certificate: cert({ subject: "CN=Bob Reader,C=DE", emails: ["bob@example.org"], fingerprint_sha256: fingerprint,
+      subject_fields: { ...cert().subject_fields, common_name: "Bob Reader", organization: null, given_name: null, surname: null },
+      validation: { type: "individual", generation: "multipurpose", source: "cabf_smime_br" } }),
+    chain: [],
+    ...overrides,
+  };
+}
+
+/** A Thunderbird identity (identities API MailIdentity) with its S/MIME capabilities. */
+export function tbIdentity(email, { canSign = false, canEncrypt = false } = {}) {
+  return { id: `id-${email}`, accountId: "account2", email, name: "Bob Reader", encryptionCapabilities: { "S/MIME": { canSign, canEncrypt }, OpenPGP: { canSign: false, canEncrypt: false } } };
 }

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalError } from "../../extension/modules/ops.mjs";
-import { Looks } from "../../extension/modules/look.mjs";
+import { Looks, UNREADABLE } from "../../extension/modules/look.mjs";
+import { ENCRYPTION_FAILURES } from "../../extension/modules/describe.mjs";
 import { inspectCodes, locales, protocolErrorCodes, read, ROOT } from "./docs.mjs";
 
 const { en, de } = locales();
@@ -70,10 +71,25 @@ test("every encryption state has a text; the unreadable ones also say what to do
     hasText(`enc_${state}`);
     hasText(`enc_${state}_explain`);
   }
-  for (const state of ["no_key", "failed", "unsupported"]) {
+  const unreadable = codes.encryptionStates.filter((s) => !["none", "decrypted"].includes(s));
+  assert.deepEqual([...UNREADABLE].sort(), unreadable.sort(), "every state without readable content is unreadable");
+  for (const state of unreadable) {
     hasText(`enc_${state}_advice`);
     hasText(`look_undecryptable_title_${state}`);
   }
+});
+
+test("every encryption failure INSPECT.md names has its own text; the unsupported ones their own advice", () => {
+  assert.deepEqual(codes.unsupportedFailures.sort(), ["bad_encoding", "compressed_data", "not_enveloped_data"]);
+  assert.deepEqual(Object.keys(ENCRYPTION_FAILURES).sort(), [...codes.encryptionFailures].sort());
+  for (const c of codes.unsupportedFailures) {
+    assert.ok(ENCRYPTION_FAILURES[c].advice, c);
+    hasText(`encfail_${c}_advice`);
+  }
+});
+
+test("a misplaced layer has a text for each kind of layer", () => {
+  for (const kind of ["signed", "encrypted"]) hasText(`sigwarn_misplaced_layer_${kind}`);
 });
 
 test("every validation type says what the certificate confirms", () => {
@@ -99,7 +115,7 @@ test("every message key the code and pages name exists", () => {
   for (const file of files) {
     const text = readFileSync(file, "utf8");
     for (const m of text.matchAll(/\bt\("([A-Za-z0-9_]+)"/g)) keys.add(m[1]);
-    for (const m of text.matchAll(/data-i18n="([A-Za-z0-9_]+)"/g)) keys.add(m[1]);
+    for (const m of text.matchAll(/data-i18n(?:-[a-z]+)?="([A-Za-z0-9_]+)"/g)) keys.add(m[1]);
     for (const m of text.matchAll(/__MSG_([A-Za-z0-9_]+)__/g)) keys.add(m[1]);
     for (const m of text.matchAll(/key: "([a-z][A-Za-z0-9_]+)"/g)) keys.add(m[1]);
   }

@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { buttonLook, checkingLook, failureLook, ICON_NAMES, ICON_SIZES, lookName, Looks, SIGNATURE_LOOKS, THEMES } from "../../extension/modules/look.mjs";
+import {
+  buttonLook, checkingLook, failureLook, ICON_NAMES, ICON_SIZES, lockedKeys, lookName, Looks, SIGNATURE_LOOKS, THEMES,
+} from "../../extension/modules/look.mjs";
 import { inspectCodes, ROOT, strictT } from "./docs.mjs";
-import { verdict } from "./fixtures.mjs";
+import { LOCKED_FINGERPRINT, verdict } from "./fixtures.mjs";
 
 const { signatureStates, encryptionStates } = inspectCodes();
 const t = strictT();
@@ -100,4 +102,26 @@ test("every icon exists as PNG for both themes at 16 and 32 px, with its SVG sou
       }
     }
   }
+});
+
+test("a message encrypted to a locked key of yours cannot be read yet, and says why", () => {
+  const reading = { verdict: verdict({ signature: "none", encryption: "locked" }) };
+  const look = buttonLook(reading);
+  assert.equal(look.name, "undecryptable");
+  assert.equal(look.title.key, "look_undecryptable_title_locked");
+  assert.match(t.phrase(look.title), /your key is locked/);
+});
+
+test("lockedKeys names the locked keys and their addresses, for locked messages only", () => {
+  const reading = { verdict: verdict({ signature: "none", encryption: "locked" }) };
+  assert.deepEqual(lockedKeys(reading), { fingerprints: [LOCKED_FINGERPRINT], emails: ["bob@example.org"] });
+  for (const encryption of ["none", "decrypted", "no_key", "failed", "unsupported"]) {
+    assert.equal(lockedKeys({ verdict: verdict({ encryption }) }), null, encryption);
+  }
+  // What Thunderbird decrypted needs no unlock.
+  assert.equal(lockedKeys({ ...reading, decrypted: verdict({ signature: "valid" }) }), null);
+  // Recipients without an address still give a form, labelled without one.
+  const bare = verdict({ signature: "none", encryption: "locked" });
+  bare.encryption.recipients = [{ ...bare.encryption.recipients[0], email: null }];
+  assert.deepEqual(lockedKeys({ verdict: bare }).emails, []);
 });

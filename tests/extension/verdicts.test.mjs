@@ -47,3 +47,19 @@ test("the store keeps at most 500 messages, dropping the oldest", async () => {
   assert.equal(store.entry(509).reading.verdict.id, 509);
   assert.equal(store.entry(10).reading.verdict.id, 10);
 });
+
+test("forgetReadings drops the readings it is asked to, and nothing that is still being checked", async () => {
+  const store = new VerdictStore();
+  const locked = { verdict: { encryption: { state: "locked" } } };
+  await store.reading(1, async () => locked);
+  await store.reading(2, async () => ({ verdict: { encryption: { state: "decrypted" } } }));
+  let finish;
+  const running = store.reading(3, () => new Promise((resolve) => { finish = resolve; }));
+  store.forgetReadings((r) => r.verdict.encryption.state === "locked");
+  assert.equal(store.entry(1).reading, null);
+  assert.ok(store.entry(2).reading);
+  assert.ok(store.entry(3).running);
+  finish(locked);
+  await running;
+  assert.equal(store.entry(3).reading, locked);
+});

@@ -1,0 +1,393 @@
+// My certificates: the user's own certificates and keys, held by the companion (identities_*
+// ops). Import a .p12 with every check explained; unlock and lock the keys; save a backup, with
+// a reminder until one exists; the expiry radar with its renewal checklist (after a renewal:
+// which contacts still need a signed mail with the new certificate); and, for each Thunderbird
+// identity, whether Thunderbird's own S/MIME is set up, with the steps when it is not, and the
+// companion's security module (PKCS#11) that lets Thunderbird use the companion's certificates.
+
+import { callHost } from "../modules/host-client.mjs";
+import { Op } from "../modules/ops.mjs";
+import { localizePage } from "../modules/page-i18n.mjs";
+import { errorKey, translator } from "../modules/texts.mjs";
+import { dateFormatter, dayFormatter, distinguishedName, groupFingerprint, keyName } from "../modules/format.mjs";
+import { toBase64 } from "../modules/bytes.mjs";
+import { confirms } from "../modules/describe.mjs";
+import { byId, confirmDialog, definitionList, el, text } from "../modules/dom.mjs";
+import { fromBase64, saveBytes } from "../modules/save-file.mjs";
+import { backupReminder, identityStatus, importChecks, thunderbirdSetup } from "../modules/identities-view.mjs";
+import { checklists, SIGNED_MAIL_KEY } from "../modules/renewal.mjs";
+import { installModule, moduleState } from "../modules/pkcs11.mjs";
+import { unlockKeys } from "../modules/unlock.mjs";
+
+const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
+const dateTime = dateFormatter(browser.i18n.getUILanguage());
+const day = dayFormatter(browser.i18n.getUILanguage());
+const CONTACT_PAGES = 10; // at most 10 × 500 contacts in the renewal checklist
+const STATUS = { valid: "ok", expiring: "warning", expired: "error", replaced: "muted", not_yet_valid: "warning" };
+
+let identities = [];
+let module = "unsupported";
+
+localizePage();
+byId("import-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  importP12().catch(showError);
+});
+byId("own-passphrase").addEventListener("change", (event) => {
+  for (const node of document.querySelectorAll(".own")) node.hidden = !event.target.checked;
+});
+byId("unlock-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  unlock().catch(showError);
+});
+byId("lock").addEventListener("click", () => lock().catch(showError));
+byId("install-module").addEventListener("click", () => loadModule().catch(showError));
+browser.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && changes[SIGNED_MAIL_KEY]) refresh().catch(showError);
+});
+refresh().catch(showError).finally(() => {
+  document.body.dataset.ready = "true"; // for the end-to-end test: the first render is complete
+});
+
+/** Reads everything again and renders every section. */
+async function refresh() {
+  module = await moduleState();
+  const tb = await thunderbirdIdentities();
+  let hostFailure = null;
+  try {
+    identities = (await callHost(Op.identitiesList)).identities;
+  } catch (e) {
+    identities = [];
+    hostFailure = e;
+  }
+  renderModule();
+  renderThunderbird(tb);
+  if (hostFailure) {
+    // Thunderbird's own setup above still helps; the companion's part needs the host.
+    for (const id of ["lock-bar", "backup-reminder", "radar"]) byId(id).hidden = true;
+    byId("identities").replaceChildren();
+    throw hostFailure;
+  }
+  renderIdentities();
+  renderLockBar();
+  const [status, radar, contacts, log] = await Promise.all([
+    callHost(Op.backupStatus).catch(() => null),
+    callHost(Op.expiryRadar, { days: 30 }).then((r) => r.identities).catch(() => []),
+    contactAddresses(),
+    browser.storage.local.get(SIGNED_MAIL_KEY).then((s) => s[SIGNED_MAIL_KEY] ?? {}),
+  ]);
+  renderBackupReminder(backupReminder(status, identities));
+  renderChecklists(checklists({ identities, radar, contacts, log, tbIdentities: tb.map((x) => x.identity), formatDate: day }));
+}
+
+async function thunderbirdIdentities() {
+  const accounts = await browser.accounts.list(false).catch(() => []);
+  const out = [];
+  for (const account of accounts) {
+    for (const identity of account.identities ?? []) out.push({ identity, accountName: account.name });
+  }
+  return out;
+}
+
+async function contactAddresses() {
+  const addresses = [];
+  for (let page = 0, offset = 0; page < CONTACT_PAGES; page++) {
+    const result = await callHost(Op.contactsList, { offset, limit: 500 }).catch(() => null);
+    if (!result) break;
+    addresses.push(...result.items.map((i) => i.address));
+    offset += result.items.length;
+    if (offset >= result.total || !result.items.length) break;
+  }
+  return addresses;
+}
+
+// ---- your certificates ---------------------------------------------------------------------------
+
+function renderIdentities() {
+  const list = byId("identities");
+  list.replaceChildren();
+  byId("no-identities").hidden = identities.length > 0;
+  const order = (i) => (i.replaced_by ? 2 : i.expired ? 1 : 0);
+  for (const identity of [...identities].sort((a, b) => order(a) - order(b))) list.append(identityCard(identity));
+}
+
+function identityCard(identity) {
+  const node = byId("identity-template").content.firstElementChild.cloneNode(true);
+  localizePage(node);
+  node.dataset.fingerprint = identity.fingerprint;
+  const cert = identity.certificate ?? {};
+  node.querySelector(".title").textContent = cert.subject_fields?.common_name ?? identity.emails?.[0] ?? identity.subject;
+  const status = identityStatus(identity, { formatDate: day });
+  const badges = node.querySelector(".badges");
+  badges.append(el("span", `badge ${STATUS[status.state]}`, t(`identity_badge_${status.state}`)));
+  badges.append(el("span", `badge ${identity.unlocked ? "ok" : "muted"}`, t(identity.unlocked ? "identity_badge_unlocked" : "identity_badge_locked")));
+  if (!identity.backed_up_at) badges.append(el("span", "badge warning", t("identity_badge_no_backup")));
+  node.querySelector(".status-line").textContent = t(status.key, status.subs);
+  node.querySelector(".confirms").textContent = cert.validation ? confirms(cert, t) : "";
+  const uses = [identity.can_sign && t("identity_use_sign"), identity.can_encrypt && t("identity_use_encrypt")].filter(Boolean).join(", ");
+  const replacement = identity.replaced_by && identities.find((i) => i.fingerprint === identity.replaced_by);
+  const rows = [
+    { label: t("field_email"), value: (identity.emails ?? []).join(", ") },
+    { label: t("field_issued_by"), value: distinguishedName(cert.issuer_fields, identity.issuer) },
+    { label: t("field_valid_from"), value: dateTime(identity.not_before) },
+    { label: t("field_valid_until"), value: dateTime(identity.not_after) },
+    { label: t("field_fingerprint"), value: groupFingerprint(identity.fingerprint), kind: "fingerprint" },
+    { label: t("field_key"), value: keyName(identity.key) },
+    { label: t("field_uses"), value: uses || t("identity_use_none") },
+    { label: t("field_imported"), value: dateTime(identity.imported_at) },
+    { label: t("field_backed_up"), value: identity.backed_up_at ? dateTime(identity.backed_up_at) : t("identity_never_backed_up") },
+    replacement ? { label: t("field_replaced_by"), value: t("identity_replaced_by", [day(replacement.not_after) ?? "?"]) } : null,
+  ].filter((r) => r && r.value);
+  node.querySelector("dl").replaceWith(definitionList(rows));
+
+  const form = node.querySelector(".backup-form");
+  node.querySelector(".passphrase-label").hidden = identity.unlocked;
+  node.querySelector(".backup-passphrase").hidden = identity.unlocked;
+  node.querySelector(".backup").addEventListener("click", () => {
+    form.hidden = !form.hidden;
+    if (!form.hidden) form.querySelector(".backup-password").focus();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    backup(identity, form).catch(showError);
+  });
+  node.querySelector(".delete").addEventListener("click", () => deleteIdentity(identity).catch(showError));
+  return node;
+}
+
+async function backup(identity, form) {
+  const password = form.querySelector(".backup-password").value;
+  if (password !== form.querySelector(".backup-password-repeat").value) {
+    showNotice("error", t("backup_passwords_differ"), []);
+    return;
+  }
+  if (password.length < 8) {
+    showNotice("error", t("backup_password_short"), []);
+    return;
+  }
+  const passphrase = form.querySelector(".backup-passphrase").value;
+  const result = await callHost(Op.identitiesExport, {
+    identity: identity.fingerprint,
+    password,
+    ...(passphrase ? { passphrase } : {}),
+    legacy: form.querySelector(".backup-legacy").checked,
+  });
+  form.reset();
+  form.hidden = true;
+  const saved = await saveBytes(fromBase64(result.p12_b64), result.file_name, "application/x-pkcs12");
+  await refresh();
+  if (saved) showNotice("ok", t("backup_saved", [result.file_name]), [t("backup_saved_keep")]);
+  else showNotice("warning", t("backup_cancelled"), []);
+}
+
+async function deleteIdentity(identity) {
+  const email = identity.emails?.[0] ?? identity.subject;
+  const confirmed = await confirmDialog({
+    title: t("identity_delete_title", [email]),
+    consequences: [
+      t("identity_delete_old_mail"),
+      identity.backed_up_at ? t("identity_delete_backup_exists", [day(identity.backed_up_at) ?? "?"]) : t("identity_delete_no_backup"),
+      t("identity_delete_thunderbird"),
+    ],
+    confirm: t("identity_delete_confirm"),
+    cancel: t("dialog_cancel"),
+  });
+  if (!confirmed) return;
+  await callHost(Op.identitiesDelete, { fingerprint: identity.fingerprint });
+  await refresh();
+  showNotice("ok", t("identity_deleted", [email]), []);
+}
+
+// ---- unlock and lock ----------------------------------------------------------------------------
+
+function renderLockBar() {
+  byId("lock-bar").hidden = identities.length === 0;
+  const unlocked = identities.filter((i) => i.unlocked).length;
+  text("lock-state", unlocked ? t("lock_state_unlocked", [String(unlocked), String(identities.length)]) : t("lock_state_locked"));
+  byId("unlock-form").hidden = unlocked === identities.length;
+  byId("lock").hidden = unlocked === 0;
+}
+
+async function unlock() {
+  const input = byId("unlock-passphrase");
+  const passphrase = input.value;
+  input.value = ""; // the passphrase stays in the field no longer than it takes to send it
+  const outcome = await unlockKeys(passphrase);
+  if (!outcome.ok && !outcome.wrongPassword) throw outcome.error;
+  if (!outcome.ok) {
+    showNotice("error", t(outcome.notice.key, outcome.notice.subs), []);
+    return;
+  }
+  await refresh();
+  showNotice("ok", t(outcome.notice.key, outcome.notice.subs), []);
+}
+
+async function lock() {
+  await callHost(Op.identitiesLock);
+  await refresh();
+  showNotice("ok", t("lock_done"), []);
+}
+
+// ---- import --------------------------------------------------------------------------------------
+
+async function importP12() {
+  const [file] = byId("p12-file").files;
+  if (!file) return;
+  const own = byId("own-passphrase").checked;
+  const newPassphrase = byId("new-passphrase").value;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const result = byId("import-result");
+  const headline = byId("import-headline");
+  const list = byId("import-checks");
+  list.replaceChildren();
+  headline.className = "status";
+  headline.replaceChildren(el("strong", null, t("import_checking", [file.name])));
+  result.hidden = false;
+  try {
+    const reply = await callHost(Op.identitiesImport, {
+      p12_b64: toBase64(bytes),
+      password: byId("p12-password").value,
+      ...(own && newPassphrase ? { new_passphrase: newPassphrase } : {}),
+    });
+    byId("import-form").reset();
+    for (const node of document.querySelectorAll(".own")) node.hidden = true;
+    const checks = importChecks(reply.checks, { t, formatDate: day });
+    const failed = checks.filter((c) => !c.ok).length;
+    const email = reply.identity?.emails?.[0] ?? reply.identity?.subject ?? file.name;
+    headline.className = `status ${failed ? "warning" : "ok"}`;
+    headline.replaceChildren(el("strong", null, t(failed ? "import_done_with_problems" : "import_done", [email, String(failed)])));
+    if (reply.replaced?.length) headline.append(el("p", null, t("import_replaced", [String(reply.replaced.length)])));
+    headline.append(el("p", null, t("import_next_backup")));
+    for (const check of checks) list.append(checkItem(check));
+    await refresh();
+  } catch (e) {
+    headline.className = "status error";
+    headline.replaceChildren(el("strong", null, t("import_failed", [file.name])), el("p", null, t(errorKey(e.code))));
+    if (e.code === "wrong_password") headline.append(el("p", null, t("import_nothing_stored")));
+  }
+}
+
+function checkItem(check) {
+  const li = el("li", check.ok ? "done" : "todo");
+  li.dataset.check = check.check;
+  const body = el("div", null);
+  body.append(el("span", null, t(check.title.key, check.title.subs)));
+  if (check.advice) body.append(el("p", "advice", t(check.advice.key, check.advice.subs)));
+  li.append(el("span", "mark", check.ok ? "✓" : "✗"), body);
+  return li;
+}
+
+// ---- backup reminder and expiry radar --------------------------------------------------------------
+
+function renderBackupReminder(reminder) {
+  byId("backup-reminder").hidden = !reminder;
+  if (reminder) text("backup-reminder-text", t("backup_reminder_text", [reminder.emails.join(", ") || "?"]));
+}
+
+function renderChecklists(lists) {
+  byId("radar").hidden = lists.length === 0;
+  const box = byId("checklists");
+  box.replaceChildren();
+  for (const list of lists) {
+    const card = el("article", `card checklist ${list.kind}`);
+    const email = list.identity.emails?.[0] ?? list.identity.subject;
+    const heading = list.kind === "renewed"
+      ? t("renewal_heading", [email, day(list.since) ?? "?"])
+      : t(list.kind === "expired" ? "expiry_heading_expired" : "expiry_heading", [email, String(Math.max(0, list.identity.expires_in_days ?? 0)), day(list.identity.not_after) ?? "?"]);
+    card.append(el("h3", null, heading));
+    const steps = el("ol", "steps");
+    for (const step of list.steps) {
+      const li = el("li", step.done === true ? "done" : step.done === false ? "todo" : "info");
+      li.dataset.step = step.id;
+      li.append(el("span", "mark", step.done === true ? "✓" : step.done === false ? "○" : "i"), el("span", null, t(step.key, step.subs)));
+      steps.append(li);
+    }
+    card.append(steps);
+    if (list.kind === "renewed" && list.waiting.length) card.append(waitingList(list));
+    box.append(card);
+  }
+}
+
+/** The contacts still waiting for a signed mail with the new certificate, each with a button. */
+function waitingList(list) {
+  const block = el("details", "waiting");
+  block.open = list.waiting.length <= 12;
+  block.append(el("summary", null, t("renewal_waiting", [String(list.waiting.length)])));
+  const ul = el("ul");
+  for (const address of list.waiting) {
+    const li = el("li");
+    const write = el("button", null, t("renewal_write"));
+    write.addEventListener("click", () => browser.compose.beginNew({ to: [address] }).catch(showError));
+    li.append(el("span", "address", address), write);
+    ul.append(li);
+  }
+  block.append(ul, el("p", "muted", t("renewal_write_note")));
+  return block;
+}
+
+// ---- Thunderbird's own S/MIME setup -------------------------------------------------------------
+
+function renderModule() {
+  const state = byId("module-state");
+  state.textContent = t(`module_state_${module}`);
+  byId("install-module").hidden = module !== "not_loaded";
+  byId("module").className = `card module ${module}`;
+}
+
+async function loadModule() {
+  module = await installModule().catch(() => "not_loaded");
+  await refresh();
+  showNotice(module === "loaded" ? "ok" : "warning", t(module === "loaded" ? "module_installed" : "module_install_failed"), []);
+}
+
+function renderThunderbird(tb) {
+  const box = byId("tb-identities");
+  box.replaceChildren();
+  if (!tb.length) box.append(el("p", "muted", t("tb_no_identities")));
+  for (const { identity, accountName } of tb) {
+    const setup = thunderbirdSetup(identity, { identities, module, accountName });
+    const card = el("article", `card tb-identity ${setup.state}`);
+    card.dataset.email = setup.email;
+    card.dataset.state = setup.state;
+    const head = el("h3", null, setup.name ? `${setup.name} <${setup.email}>` : setup.email);
+    const badges = el("span", "badges");
+    badges.append(el("span", `badge ${setup.state === "ready" ? "ok" : "warning"}`, t(`tb_state_${setup.state}`)));
+    head.append(badges);
+    card.append(head);
+    card.append(definitionList([
+      { label: t("tb_signing"), value: t(setup.sign ? "tb_certificate_set" : "tb_certificate_missing") },
+      { label: t("tb_encryption"), value: t(setup.encrypt ? "tb_certificate_set" : "tb_certificate_missing") },
+      { label: t("tb_companion_certificate"), value: setup.companionCertificate ? t("tb_companion_has", [day(setup.companionCertificate.not_after) ?? "?"]) : t("tb_companion_none") },
+    ]));
+    if (setup.state === "ready") card.append(el("p", "muted", t("tb_ready_note")));
+    if (setup.steps.length) {
+      card.append(el("p", null, t("tb_steps_intro")));
+      const ol = el("ol", "numbered");
+      for (const step of setup.steps) ol.append(el("li", null, t(step.key, step.subs)));
+      card.append(ol);
+    }
+    box.append(card);
+  }
+}
+
+// ---- notices -------------------------------------------------------------------------------------
+
+function showNotice(severity, headline, lines) {
+  const box = byId("notice");
+  box.className = `status notice ${severity}`;
+  box.replaceChildren(el("strong", null, headline));
+  for (const line of lines) box.append(el("p", null, line));
+  box.hidden = false;
+  box.scrollIntoView({ block: "nearest" });
+}
+
+function showError(e) {
+  console.error("S/MIME Companion:", e?.code ?? "", e?.message ?? e);
+  const code = e?.code ?? "internal_error";
+  showNotice("error", t(code === "op_unavailable" ? "identities_host_too_old" : "page_host_error"), [t(errorKey(code))]);
+  if (code === "host_missing" || code === "host_broken") {
+    const help = el("button", null, t("popup_open_help"));
+    help.addEventListener("click", () => browser.runtime.sendMessage({ type: "openHelp" }));
+    byId("notice").append(help);
+  }
+}

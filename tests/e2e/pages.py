@@ -1,0 +1,706 @@
+"""End-to-end scenarios for the add-on's own pages and menus, run by driver.py after the message
+cases: the attachment and message-list menus, the contacts page, My certificates, the options
+(with a value IT set through managed storage), the compose check, on the button and on Send, and
+unlocking a locked key from the details popup of a message encrypted to it.
+
+Pages are extension pages in tabs or popups, in another process than the chrome Marionette
+drives. Scripts reach them through the MarionetteCommands window actor of their browsing context
+(the one Marionette itself uses for content), so assertions read the page's real DOM.
+"""
+
+import base64
+import json
+import os
+
+# Chrome-context helpers for pages, added to driver.JS_HELPERS.
+JS_PAGES = r"""
+function mainWindow() { return windows("mail:3pane")[0]; }
+function tabmailOf() { return mainWindow().document.getElementById("tabmail"); }
+function addonUrl(path) { return WebExtensionPolicy.getByID(ADDON_ID).getURL(path); }
+function pageTab(path) {
+  const url = addonUrl(path);
+  return tabmailOf().tabInfo.find((t) => t.browser?.currentURI?.spec?.split("?")[0] === url) ?? null;
+}
+async function inPage(browser, script, args = []) {
+  const actor = browser.browsingContext.currentWindowGlobal.getActor("MarionetteCommands");
+  return actor.executeScript(script, args, {});
+}
+// Waits until the page in `browser` has rendered (body[data-ready]) and `script` returns truthy.
+async function pageWait(browser, script = "return true", timeoutMs = 20000, args = []) {
+  const until = Date.now() + timeoutMs;
+  let last = null;
+  while (Date.now() < until) {
+    if (browser.browsingContext?.currentWindowGlobal) {
+      last = await inPage(browser, `if (document.body?.dataset.ready !== "true") return null; ${script}`, args).catch((e) => null);
+      if (last) return last;
+    }
+    await sleep(200);
+  }
+  return { timedOut: true, last };
+}
+async function openContextMenu(doc, menuId, target) {
+  const menu = doc.getElementById(menuId);
+  if (menu.state === "open") { menu.hidePopup(); await sleep(200); }
+  // A contextmenu event on the target makes it the menu's trigger, as a right click does.
+  const ev = new doc.defaultView.MouseEvent("contextmenu", { bubbles: true, cancelable: true, button: 2 });
+  const shown = new Promise((r) => menu.addEventListener("popupshown", r, { once: true }));
+  target.dispatchEvent(ev);
+  await Promise.race([shown, sleep(1500)]);
+  if (menu.state !== "open") {
+    menu.openPopup(target, "after_start", 0, 0, true, false, ev);
+    await Promise.race([new Promise((r) => menu.addEventListener("popupshown", r, { once: true })), sleep(3000)]);
+  }
+  await sleep(600); // the add-on hides or shows its item in menus.onShown
+  return menu;
+}
+// Opens a compose window from Bob's S/MIME identity (id1) and waits for the add-on's button.
+async function openCompose(to, subject) {
+  const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+  const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
+  const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+  fields.to = to;
+  fields.subject = subject;
+  fields.body = "Hello";
+  params.composeFields = fields;
+  params.identity = MailServices.accounts.getIdentity("id1");
+  params.type = Ci.nsIMsgCompType.New;
+  params.format = Ci.nsIMsgCompFormat.PlainText;
+  const before = new Set(windows("msgcompose"));
+  MailServices.compose.OpenComposeWindowWithParams(null, params);
+  const until = Date.now() + 20000;
+  while (Date.now() < until) {
+    const win = windows("msgcompose").find((w) => !before.has(w));
+    if (win?.gMsgCompose && win.document.readyState === "complete" && win.document.querySelector(`[data-extensionid="${ADDON_ID}"]`)) {
+      win.resizeTo(1200, 900);
+      await sleep(1200);
+      return win;
+    }
+    await sleep(200);
+  }
+  return null;
+}
+// The browser of the add-on popup open in `win`, once it shows a page (else null).
+function openPopupBrowser(win) {
+  const panel = [...win.document.querySelectorAll("panel")].find((p) => p.state === "open" && p.querySelector("browser"));
+  const browser = panel?.querySelector("browser");
+  return browser && browser.getBoundingClientRect().height > 50 ? browser : null;
+}
+function addonMenuItem(menu, id) {
+  return [...menu.querySelectorAll("menuitem")].find((m) => m.id.endsWith(`-menuitem-_${id}`)) ?? null;
+}
+"""
+
+# A file picker that answers "save here" without a dialog: the downloads API's Save As asks one.
+JS_MOCK_PICKER = r"""
+const [dir] = args;
+const registrar = Components.manager.QueryInterface(Ci.nsIComponentRegistrar);
+const CID = Components.ID("{4f0b3c52-9a0e-4a53-9f6e-5e2d2b0e7c11}");
+if (!registrar.isCIDRegistered(CID)) {
+  function Picker() {}
+  Picker.prototype = {
+    QueryInterface: ChromeUtils.generateQI(["nsIFilePicker"]),
+    init() {}, appendFilter() {}, appendFilters() {},
+    defaultString: "", defaultExtension: "", filterIndex: 0, displayDirectory: null, addToRecentDocs: false,
+    get file() { const f = new FileUtils.File(dir); f.append(this.defaultString); return f; },
+    get fileURL() { return Services.io.newFileURI(this.file); },
+    open(callback) { Promise.resolve().then(() => callback.done(Ci.nsIFilePicker.returnOK)); },
+  };
+  const factory = { createInstance(iid) { return new Picker().QueryInterface(iid); } };
+  registrar.registerFactory(CID, "e2e file picker", "@mozilla.org/filepicker;1", factory);
+}
+return true;
+"""
+
+
+class Pages:
+    """Mixed into driver.Driver: page scenarios and their helpers."""
+
+    def pjs(self, body, *args, timeout_s=60):
+        return self.js(JS_PAGES + body, *args, timeout_s=timeout_s)
+
+    def open_page(self, path):
+        """Shows an add-on page in a tab of the main window (reusing an open one) and waits for it."""
+        return self.pjs(r"""
+          const [path] = args;
+          const tabmail = tabmailOf();
+          let tab = pageTab(path);
+          if (tab) { tabmail.switchToTab(tab); tab.browser.reload(); await sleep(300); }
+          else tab = tabmail.openTab("contentTab", { url: addonUrl(path), background: false });
+          const until = Date.now() + 15000;
+          while (!tab.browser?.browsingContext?.currentWindowGlobal && Date.now() < until) await sleep(100);
+          return pageWait(tab.browser, "return true");
+        """, path)
+
+    def page(self, path, script, *args, wait=False, timeout_s=20):
+        """Runs `script` (a function body; `arguments` holds args) in the add-on page `path`."""
+        return self.pjs(r"""
+          const [path, script, wait, timeoutMs, pageArgs] = args;
+          const tab = pageTab(path);
+          if (!tab) return { error: "page not open: " + path };
+          if (wait) return pageWait(tab.browser, script, timeoutMs, pageArgs);
+          return inPage(tab.browser, script, pageArgs);
+        """, path, script, wait, timeout_s * 1000, list(args), timeout_s=timeout_s + 20)
+
+    def page_shot(self, path, name, max_height=2400):
+        """Saves the main window showing page `path`, tall enough for the whole page (bounded)."""
+        url = self.pjs(r"""
+          const [path, maxHeight] = args;
+          const win = mainWindow();
+          const tab = pageTab(path);
+          tabmailOf().switchToTab(tab);
+          const height = await inPage(tab.browser, "window.scrollTo(0, 0); return document.documentElement.scrollHeight");
+          const chrome = win.outerHeight - tab.browser.getBoundingClientRect().height;
+          win.resizeTo(1280, Math.min(maxHeight, Math.max(860, Math.ceil(height + chrome + 8))));
+          await sleep(700);
+          const shot = await snapshot(win.browsingContext);
+          const c = canvasFor(win, shot.width, shot.height);
+          c.getContext("2d").drawImage(shot, 0, 0);
+          return c.toDataURL("image/png");
+        """, path, max_height)
+        self.save_png(url, name)
+        self.js("const win = windows('mail:3pane')[0]; win.resizeTo(1280, 860); await sleep(300); return true;")
+
+    def set_file(self, path, input_id, file_path, file_name=None):
+        """Puts a file into a page's <input type=file>, as choosing it in the dialog does."""
+        with open(file_path, "rb") as f:
+            data = base64.b64encode(f.read()).decode()
+        return self.page(path, r"""
+          const [id, name, b64] = arguments;
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const dt = new DataTransfer();
+          dt.items.add(new File([bytes], name));
+          const input = document.getElementById(id);
+          input.files = dt.files;
+          input.dispatchEvent(new Event("change", { bubbles: true }));
+          return true;
+        """, input_id, file_name or os.path.basename(file_path), data)
+
+    def wait_page_tab(self, path, script, timeout_s=20):
+        """Waits until the add-on opens page `path` in a tab and `script` holds there."""
+        return self.pjs(r"""
+          const [path, script, timeoutMs] = args;
+          const until = Date.now() + timeoutMs;
+          while (Date.now() < until) {
+            const tab = pageTab(path);
+            if (tab && tabmailOf().currentTabInfo === tab && tab.browser.browsingContext?.currentWindowGlobal) {
+              return pageWait(tab.browser, script, Math.max(1000, until - Date.now()));
+            }
+            await sleep(200);
+          }
+          return { timedOut: true };
+        """, path, script, timeout_s * 1000, timeout_s=timeout_s + 20)
+
+    # -- menus ---------------------------------------------------------------------------------
+
+    def attachment_menu(self, messages_dir):
+        """A .cer attachment: the menu item shows on it and imports it into the contacts."""
+        self.open_message(os.path.join(messages_dir, "certificate.eml"), "tab")
+        item = self.pjs(r"""
+          const doc = aboutMessageOf(mainWindow());
+          const until = Date.now() + 10000;
+          let att = null;
+          while (!(att = doc.querySelector("#attachmentList richlistitem.attachmentItem")) && Date.now() < until) await sleep(200);
+          if (!att) return { error: "no attachment shown" };
+          doc.getElementById("attachmentList").selectItem(att);
+          const menu = await openContextMenu(doc, "attachmentItemContext", att);
+          const item = addonMenuItem(menu, "import-attachment");
+          const found = item ? { label: item.label, hidden: item.hidden } : null;
+          if (item && !item.hidden) item.doCommand();
+          menu.hidePopup();
+          return found;
+        """)
+        self.check("attachment menu: 'save certificate' shows on a .cer attachment",
+                   item and not item.get("hidden") and item.get("label") == self.text("menu_import_attachment"), item)
+        shown = self.wait_page_tab("pages/contacts.html", r"""
+          const notice = document.getElementById("notice");
+          if (notice.hidden) return null;
+          return { notice: notice.innerText, address: document.getElementById("contact-address").textContent };""")
+        self.check("attachment menu: the contacts page says the certificate was saved and shows Carol",
+                   shown.get("address") == "carol@example.org"
+                   and self.text("import_result_imported", "1", "carol@example.org") in shown.get("notice", ""), shown)
+        self.page_shot("pages/contacts.html", "menu-attachment-contacts.png", max_height=1100)
+        self.js("""const t = windows("mail:3pane")[0].document.getElementById("tabmail");
+                   const m = t.tabInfo.find((x) => x.mode.name === "mailMessageTab"); if (m) t.closeTab(m); return true;""")
+
+    def message_list_menu(self, subject, address):
+        """The message list's 'save the sender's certificate' inspects the message and says so."""
+        item = self.pjs(r"""
+          const [subject] = args;
+          const tabmail = tabmailOf();
+          const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+          const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
+          const folder = MailServices.accounts.localFoldersServer.rootFolder.getChildNamed("E2E");
+          const hdr = [...folder.messages].find((h) => h.mime2DecodedSubject === subject);
+          if (!hdr) return { error: "no message " + subject };
+          MailUtils.displayMessageInFolderTab(hdr);
+          await sleep(1500);
+          const about3 = tabmail.currentTabInfo.chromeBrowser.contentDocument;
+          const tree = about3.getElementById("threadTree");
+          const row = tree.getRowAtIndex(tree.selectedIndex);
+          if (!row) return { error: "no selected row" };
+          const menu = await openContextMenu(about3, "mailContext", row);
+          const item = addonMenuItem(menu, "save-sender");
+          const found = item ? { label: item.label, hidden: item.hidden } : null;
+          if (item && !item.hidden) item.doCommand();
+          menu.hidePopup();
+          return found;
+        """, subject)
+        self.check("message list menu: 'save the sender's certificate' is offered",
+                   item and not item.get("hidden") and item.get("label") == self.text("menu_save_sender"), item)
+        # Waits for this sender's contact: the page may still show the previous action's notice.
+        shown = self.wait_page_tab("pages/contacts.html", r"""
+          const notice = document.getElementById("notice");
+          const address = document.getElementById("contact-address").textContent;
+          if (notice.hidden || address !== %s) return null;
+          return { notice: notice.innerText, address };""" % json.dumps(address))
+        self.check("message list menu: the sender's certificate is saved and shown",
+                   shown.get("address") == address and self.text("notice_senders_saved") in shown.get("notice", ""), shown)
+        self.page_shot("pages/contacts.html", "menu-sender-contacts.png", max_height=1100)
+
+    # -- contacts --------------------------------------------------------------------------------
+
+    def contacts_page(self, pki, artifacts):
+        path = "pages/contacts.html"
+        self.open_page(path)
+        # Alice comes with a new key while her certificate is still valid: a key change.
+        self.set_file(path, "import-file", os.path.join(pki, "alice-new.pem"))
+        shown = self.page(path, r"""
+          const notice = document.getElementById("notice");
+          if (notice.hidden || !notice.innerText.includes("alice-new.pem")) return null;
+          const history = [...document.querySelectorAll("#history li")].map((li) => ({ text: li.querySelector(".what").textContent, attention: li.classList.contains("attention") }));
+          if (!history.length) return null;
+          return {
+            notice: notice.innerText, severity: notice.className,
+            address: document.getElementById("contact-address").textContent,
+            history,
+            flags: [...document.querySelectorAll('#contacts button[data-address="alice@example.org"] .badge')].map((b) => b.textContent),
+            encryption: document.querySelector("#encryption strong").textContent,
+            certificates: document.querySelectorAll("#certificates .certificate").length,
+          };""", wait=True)
+        self.check("contacts: importing a certificate file says what it did, and warns of the key change",
+                   self.text("import_result_key_changed", "alice@example.org") in shown.get("notice", "")
+                   and "warning" in shown.get("severity", ""), shown)
+        key_changed = [h for h in shown.get("history", []) if h["attention"]]
+        self.check("contacts: the history shows the key change, marked",
+                   key_changed and key_changed[0]["text"].startswith(self.text("history_key_changed", "x", "y").split("(")[0].strip()), shown.get("history"))
+        self.check("contacts: the list flags the contact whose key changed",
+                   self.text("contact_flag_key_changed") in shown.get("flags", []), shown.get("flags"))
+        self.check("contacts: the details say encrypted mail is possible, with every certificate listed",
+                   shown.get("encryption") == self.text("contact_can_encrypt") and shown.get("certificates", 0) >= 2, shown)
+        self.page_shot(path, "contacts.png")
+
+        # Export: the downloads API's Save As (answered by a stand-in picker) writes the file.
+        self.js(JS_MOCK_PICKER, artifacts)
+        exported = self.page(path, r"""
+          if (!document.body.dataset.exportStarted) {
+            document.body.dataset.exportStarted = "1";
+            document.getElementById("export-format").value = "pem";
+            document.getElementById("export").click();
+            return null;
+          }
+          const notice = document.getElementById("notice");
+          return notice.innerText.includes(arguments[0]) ? notice.innerText : null;""", self.text("notice_exported", "alice@example.org", "alice@example.org.pem"), wait=True)
+        export_file = os.path.join(artifacts, "alice@example.org.pem")
+        content = open(export_file, encoding="ascii", errors="replace").read() if os.path.exists(export_file) else ""
+        self.check("contacts: export saves the contact's certificates where the user chose",
+                   content.count("-----BEGIN CERTIFICATE-----") >= 2, exported)
+        if os.path.exists(export_file):
+            os.remove(export_file)
+
+        # Search narrows the list.
+        found = self.page(path, r"""
+          const search = document.getElementById("search");
+          if (search.value !== "carol") { search.value = "carol"; search.dispatchEvent(new Event("input")); return null; }
+          const shown = [...document.querySelectorAll("#contacts button.contact")].map((b) => b.dataset.address);
+          return shown.length === 1 ? shown : null;""", wait=True)
+        self.check("contacts: search finds the contact by address", found == ["carol@example.org"], found)
+
+        # Deleting a contact asks first, and says what follows.
+        dialog = self.page(path, r"""
+          const open = document.querySelector("dialog.confirm[open]");
+          if (open) return { title: open.querySelector("h2").textContent, lines: [...open.querySelectorAll("li")].map((li) => li.textContent) };
+          if (document.getElementById("contact-address").textContent !== "carol@example.org") {
+            document.querySelector('#contacts button[data-address="carol@example.org"]').click();
+            return null;
+          }
+          document.getElementById("delete").click();
+          return null;""", wait=True)
+        self.check("contacts: deleting asks for confirmation and explains the consequence",
+                   dialog.get("title") == self.text("contact_delete_title", "carol@example.org")
+                   and self.text("contact_delete_no_encryption", "carol@example.org") in dialog.get("lines", []), dialog)
+        self.page_shot(path, "contacts-delete-confirm.png", max_height=1100)
+        deleted = self.page(path, r"""
+          const open = document.querySelector("dialog.confirm[open]");
+          if (open) { open.querySelector("button.danger").click(); return null; }
+          const history = [...document.querySelectorAll("#history li .what")].map((n) => n.textContent);
+          if (!history.includes(arguments[0])) return null;
+          return { notice: document.getElementById("notice").innerText, certificates: document.querySelectorAll("#certificates .certificate").length,
+                   listed: [...document.querySelectorAll("#contacts button.contact")].map((b) => b.dataset.address) };""",
+                            self.text("history_contact_deleted"), wait=True)
+        self.check("contacts: the contact is deleted with its certificates, and the history says so",
+                   deleted.get("certificates") == 0 and "carol@example.org" not in deleted.get("listed", ["carol@example.org"])
+                   and self.text("notice_contact_deleted", "carol@example.org", "1") in deleted.get("notice", ""), deleted)
+
+    # -- my certificates -------------------------------------------------------------------------
+
+    def identities_page(self, pki, artifacts, with_identities):
+        path = "pages/identities.html"
+        self.open_page(path)
+        tb = self.page(path, r"""
+          const cards = [...document.querySelectorAll(".tb-identity")];
+          if (!cards.length) return null;
+          return cards.map((c) => ({ email: c.dataset.email, state: c.dataset.state, steps: c.querySelectorAll("ol li").length }));""", wait=True)
+        states = {c["email"]: c for c in tb} if isinstance(tb, list) else {}
+        self.check("my certificates: Thunderbird's own S/MIME setup is shown per identity",
+                   states.get("bob@example.org", {}).get("state") == "ready" and states.get("bob@home.example", {}).get("state") == "missing", tb)
+        self.check("my certificates: a missing setup comes with step-by-step guidance",
+                   states.get("bob@home.example", {}).get("steps", 0) >= 4, tb)
+        module = self.page(path, "return document.getElementById('module-state').textContent;")
+        self.check("my certificates: the security module's state is explained",
+                   module in [self.text(f"module_state_{s}") for s in ("loaded", "not_loaded", "unavailable", "unsupported")], module)
+        if not with_identities:
+            notice = self.page(path, "const n = document.getElementById('notice'); return n.hidden ? null : n.innerText;", wait=True)
+            self.check("my certificates: a host without identity ops is told apart", self.text("identities_host_too_old") in (notice or ""), notice)
+            self.page_shot(path, "my-certificates.png", max_height=3000)
+            return
+
+        # A .p12 without its key is refused, with words about the missing key.
+        result = self.import_p12(path, os.path.join(pki, "alice-no-key.p12"), "x", None)
+        self.check("my certificates: a .p12 without its private key is refused and explained",
+                   self.text("error_pkcs12_without_key") in result.get("headline", "") and not result.get("checks"), result)
+        self.page_shot(path, "my-certificates-no-key.png")
+
+        # An old certificate that expires in 10 days: the expiry radar shows its checklist.
+        result = self.import_p12(path, os.path.join(pki, "bob-old.p12"), "old-pass", None)
+        checks = result.get("checks", [])
+        self.check("my certificates: the import reports every check",
+                   len(checks) == 7 and all(c["ok"] for c in checks) and "bob@example.org" in result.get("headline", ""), result)
+        radar = self.page(path, r"""
+          const lists = [...document.querySelectorAll("#checklists .checklist")];
+          if (!lists.length) return null;
+          return { kinds: lists.map((l) => l.className), reminder: !document.getElementById("backup-reminder").hidden,
+                   heading: lists[0].querySelector("h3").textContent };""", wait=True)
+        self.check("my certificates: the expiry radar shows the certificate that expires soon",
+                   any("expiring" in k for k in radar.get("kinds", [])), radar)
+        self.check("my certificates: a reminder shows while no backup exists", radar.get("reminder") is True, radar)
+        self.page_shot(path, "my-certificates-expiring.png")
+
+        # The renewal: a new key pair. The checklist now lists the contacts still waiting.
+        result = self.import_p12(path, os.path.join(pki, "bob.p12"), "", "correct horse battery")
+        renewal = self.page(path, r"""
+          const list = document.querySelector("#checklists .checklist.renewed");
+          if (!list) return null;
+          return { steps: [...list.querySelectorAll("ol.steps li")].map((li) => li.dataset.step + ":" + li.className),
+                   waiting: [...list.querySelectorAll(".waiting li .address")].map((n) => n.textContent),
+                   replaced: [...document.querySelectorAll(".identity")].some((n) => n.querySelector(".badges").textContent.includes(arguments[0])) };""",
+                            self.text("identity_badge_replaced"), wait=True)
+        self.check("my certificates: after a renewal the checklist covers sending a signed mail to each contact",
+                   "alice@example.org" in renewal.get("waiting", []) and any(s.startswith("contacts:todo") for s in renewal.get("steps", [])), renewal)
+        self.check("my certificates: the renewed certificate is kept, marked as replaced", renewal.get("replaced") is True, renewal)
+        self.page_shot(path, "my-certificates-renewal.png", max_height=3000)
+
+        # Backup: the downloads API's Save As (answered by a stand-in picker) writes the .p12.
+        self.js(JS_MOCK_PICKER, artifacts)
+        saved = self.page(path, r"""
+          const current = [...document.querySelectorAll(".identity")][0];
+          const form = current.querySelector(".backup-form");
+          if (form.hidden && !document.body.dataset.backupStarted) {
+            current.querySelector("button.backup").click();
+            form.querySelector(".backup-password").value = "backup-password-1";
+            form.querySelector(".backup-password-repeat").value = "backup-password-1";
+            document.body.dataset.backupStarted = "true";
+            form.requestSubmit();
+            return null;
+          }
+          const notice = document.getElementById("notice");
+          if (notice.hidden) return null;
+          return { notice: notice.innerText, reminder: !document.getElementById("backup-reminder").hidden };""", wait=True, timeout_s=30)
+        backup_file = os.path.join(artifacts, "bob@example.org.p12")
+        self.check("my certificates: the backup is saved where the user chose, and the reminder goes",
+                   self.text("backup_saved", "bob@example.org.p12") in saved.get("notice", "")
+                   and saved.get("reminder") is False and os.path.getsize(backup_file) > 1000, saved)
+        if os.path.exists(backup_file):
+            os.remove(backup_file)  # it holds a (test) private key: not an artifact to keep
+
+        # Lock, then unlock with the passphrase.
+        locked = self.page(path, r"""
+          if (!document.body.dataset.lockClicked) { document.body.dataset.lockClicked = "1"; document.getElementById("lock").click(); return null; }
+          const state = document.getElementById("lock-state").textContent;
+          return state === arguments[0] ? state : null;""", self.text("lock_state_locked"), wait=True)
+        self.check("my certificates: lock locks every key", locked == self.text("lock_state_locked"), locked)
+        unlocked = self.page(path, r"""
+          if (!document.body.dataset.unlockSent) {
+            document.body.dataset.unlockSent = "1";
+            document.getElementById("unlock-passphrase").value = "correct horse battery";
+            document.getElementById("unlock-form").requestSubmit();
+            return null;
+          }
+          const state = document.getElementById("lock-state").textContent;
+          return state !== arguments[0] ? { notice: document.getElementById("notice").innerText, state } : null;""",
+                             self.text("lock_state_locked"), wait=True)
+        self.check("my certificates: unlock with the passphrase",
+                   unlocked.get("state") == self.text("lock_state_unlocked", "1", "2"), unlocked)
+        self.page_shot(path, "my-certificates.png", max_height=3000)
+
+    def import_p12(self, path, file_path, password, passphrase):
+        self.page(path, "document.getElementById('import-result').hidden = true; delete document.body.dataset.imported; return true;")
+        self.set_file(path, "p12-file", file_path)
+        return self.page(path, r"""
+          const [password, passphrase] = arguments;
+          if (!document.body.dataset.imported) {
+            document.body.dataset.imported = "1";
+            document.getElementById("p12-password").value = password;
+            const own = document.getElementById("own-passphrase");
+            if (own.checked !== Boolean(passphrase)) own.click();
+            document.getElementById("new-passphrase").value = passphrase ?? "";
+            document.getElementById("import-form").requestSubmit();
+            return null;
+          }
+          const result = document.getElementById("import-result");
+          const headline = document.getElementById("import-headline");
+          if (result.hidden || headline.className === "status") return null; // still checking: no verdict colour yet
+          return { headline: headline.innerText,
+                   checks: [...document.querySelectorAll("#import-checks li")].map((li) => ({ check: li.dataset.check, ok: li.classList.contains("done") })) };""",
+                         password, passphrase, wait=True, timeout_s=30)
+
+    # -- options -----------------------------------------------------------------------------------
+
+    def options_page(self):
+        path = "pages/options.html"
+        self.open_page(path)
+        options = self.page(path, r"""
+          return Object.fromEntries([...document.querySelectorAll(".option")].map((s) => [s.id.replace("option-", ""), {
+            source: s.dataset.source, checked: s.querySelector("input").checked, disabled: s.querySelector("input").disabled,
+            managedNote: !s.querySelector(".managed").hidden }]));""", wait=True)
+        managed = options.get("encryptWhenPossible", {})
+        self.check("options: a value IT set in managed storage wins and is locked",
+                   managed == {"source": "managed", "checked": True, "disabled": True, "managedNote": True}, options)
+        self.check("options: other options keep their default and stay changeable",
+                   options.get("alwaysSign", {}).get("source") == "default" and options.get("alwaysSign", {}).get("disabled") is False, options)
+        self.page_shot(path, "options.png", max_height=900)
+
+    # -- compose -----------------------------------------------------------------------------------
+
+    def compose(self, to):
+        opened = self.pjs(r"""
+          const win = await openCompose(args[0], "Can they receive encrypted mail?");
+          const b = win?.document.querySelector(`[data-extensionid="${ADDON_ID}"]`);
+          return { button: b?.getAttribute("label") ?? null };
+        """, to)
+        self.check("compose: the compose window has the encryption check button",
+                   opened.get("button") == self.text("composeActionLabel"), opened)
+
+        shown = self.compose_popup(click=True, name="compose-check.png")
+        rows = {r["address"]: r for r in shown.get("rows", [])}
+        self.check("compose: the check says how many recipients cannot receive encrypted mail",
+                   shown.get("headline") == self.text("compose_headline_some_cannot", "1", "2"), shown.get("headline"))
+        self.check("compose: a known recipient can receive encrypted mail",
+                   rows.get("alice@example.org", {}).get("reason") == "can", rows.get("alice@example.org"))
+        self.check("compose: an unknown recipient is 'never seen', with the key exchange explained",
+                   rows.get("nobody@example.net", {}).get("reason") == "never_seen" and shown.get("keyExchange") is True
+                   and self.text("recipient_never_seen_advice", "nobody@example.net") in rows.get("nobody@example.net", {}).get("text", ""), shown)
+        self.check("compose: signing can be switched on from the check; encryption is not offered while someone cannot receive it",
+                   "sign_on" in shown.get("actions", []) and "encrypt_on" not in shown.get("actions", []), shown.get("actions"))
+
+        # On Send with encryption on, the check stops the send once and says why.
+        sent = self.pjs(r"""
+          const win = windows("msgcompose").at(-1);
+          for (const p of win.document.querySelectorAll("panel")) if (p.state === "open") p.hidePopup();
+          await sleep(300);
+          if (!win.gSendEncrypted) win.onEncryptionChoice("enc");
+          win.goDoCommand("cmd_sendNow");
+          await sleep(2500);
+          return { open: !win.closed, signed: win.gSendSigned, encrypted: win.gSendEncrypted };
+        """)
+        self.check("compose: on Send, 'always sign' switched Thunderbird's signing on and the send was stopped",
+                   sent.get("open") is True and sent.get("signed") is True, sent)
+        stopped = self.compose_popup(click=False, name="compose-send-stopped.png")
+        self.check("compose: the check opens by itself and says why the message was not sent",
+                   stopped.get("stopped") == self.text("compose_stopped_encrypt_impossible")
+                   and "encrypt_off" in stopped.get("actions", []), stopped)
+
+    def signed_send(self, to):
+        """Sends (to the outbox) a message to a contact who can receive encrypted mail: IT's option
+        switches encryption on, 'always sign' signing; Thunderbird's own S/MIME does the rest.
+        The renewal checklist then counts the contact as reached (compose.onAfterSend)."""
+        sent = self.pjs(r"""
+          const [to] = args;
+          // Name the identity's certificate by database key, as choosing it in the account settings does.
+          const certdb = Cc["@mozilla.org/security/x509certdb;1"].getService(Ci.nsIX509CertDB);
+          const bob = certdb.getCerts().find((c) => c.emailAddress === "bob@example.org");
+          const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+          const identity = MailServices.accounts.getIdentity("id1");
+          identity.setCharAttribute("signing_cert_dbkey", bob.dbKey);
+          identity.setCharAttribute("encryption_cert_dbkey", bob.dbKey);
+          const win = await openCompose(to, "Signed, with my new certificate");
+          if (!win) return { error: "no compose window" };
+          const before = { signed: win.gSendSigned, encrypted: win.gSendEncrypted };
+          win.goDoCommand("cmd_sendLater");
+          const until = Date.now() + 20000;
+          while (!win.closed && Date.now() < until) await sleep(200);
+          const outbox = MailServices.accounts.localFoldersServer.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags.Queue);
+          return { before, closed: win.closed, outbox: outbox?.filePath.path ?? null };
+        """, to)
+        raw = ""
+        if sent.get("outbox") and os.path.exists(sent["outbox"]):
+            with open(sent["outbox"], "rb") as f:
+                raw = f.read().decode("latin-1")
+        self.check("send: the option switched Thunderbird's S/MIME on, and the message left signed and encrypted",
+                   sent.get("closed") is True and sent.get("before") == {"signed": False, "encrypted": False}
+                   and "Signed, with my new certificate" in raw and "application/pkcs7-mime" in raw and "enveloped-data" in raw,
+                   {k: v for k, v in sent.items() if k != "outbox"})
+
+        path = "pages/identities.html"
+        self.open_page(path)
+        renewal = self.page(path, r"""
+          const list = document.querySelector("#checklists .checklist.renewed");
+          if (!list) return null;
+          const contacts = list.querySelector('li[data-step="contacts"]');
+          if (!contacts.classList.contains("done")) return null;
+          return { contacts: contacts.innerText, waiting: list.querySelectorAll(".waiting li").length };""", wait=True)
+        self.check("send: the renewal checklist counts the contact who got the signed message",
+                   renewal.get("waiting") == 0 and "1 of 1 done" in renewal.get("contacts", ""), renewal)
+        self.page_shot(path, "my-certificates-after-send.png", max_height=1400)
+
+    # -- a message encrypted to a locked key ------------------------------------------------------
+
+    def locked_message(self, message, passphrase):
+        """Bob's key locked: his encrypted message shows that, with an unlock form in the details
+        popup. A wrong passphrase is refused and the field emptied; the right one unlocks, and the
+        popup and the button show the message decrypted (checked again by the host)."""
+        path = "pages/identities.html"
+        self.open_page(path)
+        locked = self.page(path, r"""
+          const lock = document.getElementById("lock");
+          if (!lock.hidden && !document.body.dataset.lockClicked) { document.body.dataset.lockClicked = "1"; lock.click(); return null; }
+          const state = document.getElementById("lock-state").textContent;
+          return state === arguments[0] ? state : null;""", self.text("lock_state_locked"), wait=True)
+        self.check("locked key: My certificates locks the keys", locked == self.text("lock_state_locked"), locked)
+
+        self.open_message(message, "tab")
+        shown = self.wait_for_button("tab", [self.text("look_checking_label"), self.text("actionLabel")])
+        headline = self.text("look_undecryptable_title_locked")
+        self.check("locked key: the header button says the message is encrypted to your locked key",
+                   shown.get("label") == self.text("look_undecryptable_label") and shown.get("title") == headline
+                   and shown.get("badge") == "!", shown)
+        color = self.banner_color("tab", True)
+        self.check("locked key: a banner says so above the message", not all(c > 245 for c in color), color)
+
+        popup = self.pjs(r"""
+          const [headline, timeoutMs] = args;
+          const win = mainWindow();
+          buttonOf(win).click();
+          const until = Date.now() + timeoutMs;
+          let browser = null;
+          while (Date.now() < until && !((browser = openPopupBrowser(win)) && browser.contentTitle === headline)) await sleep(200);
+          if (!browser || browser.contentTitle !== headline) return { error: "no locked popup: " + browser?.contentTitle };
+          await sleep(300);
+          const state = await inPage(browser, `const form = document.getElementById("unlock-form");
+            return { form: !form.hidden, label: document.getElementById("unlock-label").textContent,
+                     focused: document.activeElement?.id ?? null,
+                     problem: document.querySelector("#problem-list .problem .title")?.textContent ?? null,
+                     identities: !document.getElementById("open-identities").hidden };`);
+          state.image = await windowWithPopup(win, browser);
+          return state;
+        """, headline, 20000)
+        self.save_png(popup.pop("image"), "locked-popup.png")
+        self.check("locked key: the popup shows the problem and an unlock form for Bob's key",
+                   popup.get("form") is True and popup.get("problem") == self.text("enc_locked")
+                   and popup.get("label") == self.text("popup_unlock_label", "bob@example.org")
+                   and popup.get("focused") == "unlock-passphrase", popup)
+        self.check("locked key: the popup offers My certificates too", popup.get("identities") is True, popup)
+
+        wrong = self.unlock_in_popup("not the passphrase", r"""
+          const status = document.getElementById("unlock-status");
+          if (status.hidden || status.textContent !== arguments[0]) return null;
+          return { status: status.textContent, field: document.getElementById("unlock-passphrase").value,
+                   form: !document.getElementById("unlock-form").hidden, title: document.title };""",
+                                     self.text("unlock_wrong"), submit="requestSubmit")
+        self.check("locked key: a wrong passphrase is refused, the field emptied, the form kept",
+                   wrong.get("status") == self.text("unlock_wrong") and wrong.get("field") == ""
+                   and wrong.get("form") is True and wrong.get("title") == headline, wrong)
+        if wrong.get("image"):
+            self.save_png(wrong.pop("image"), "locked-popup-wrong.png")
+
+        decrypted_title = self.text("look_encryptedSigned_title", "Alice Example <alice@example.org>")
+        right = self.unlock_in_popup(passphrase, r"""
+          if (document.title !== arguments[0]) return null;
+          return { title: document.title, form: !document.getElementById("unlock-form").hidden,
+                   field: document.getElementById("unlock-passphrase").value,
+                   encryption: document.getElementById("section-encryption")?.innerText ?? "" };""",
+                                     decrypted_title, submit="click")
+        self.check("locked key: the right passphrase unlocks, and the popup shows the message decrypted and signed",
+                   right.get("title") == decrypted_title and right.get("form") is False and right.get("field") == ""
+                   and self.text("enc_decrypted") in right.get("encryption", ""), right)
+        if right.get("image"):
+            self.save_png(right.pop("image"), "locked-popup-unlocked.png")
+        shown = self.wait_for_button("tab", [self.text("look_checking_label"), self.text("look_undecryptable_label")], timeout_s=10)
+        self.check("locked key: the header button shows the message decrypted and signed",
+                   shown.get("label") == self.text("look_encryptedSigned_label") and shown.get("title") == decrypted_title, shown)
+        self.js("""const win = windows("mail:3pane")[0];
+                   for (const p of win.document.querySelectorAll("panel")) if (p.state === "open") p.hidePopup();
+                   win.document.getElementById("tabmail").closeTab(); return true;""")
+
+    def unlock_in_popup(self, passphrase, until_script, *args, submit):
+        """Types `passphrase` into the open popup's unlock form and sends it (`requestSubmit`, as
+        Enter in the field does, or `click` on Unlock); then waits until `until_script` returns a
+        value there, and takes a picture of window and popup."""
+        return self.pjs(r"""
+          const [passphrase, untilScript, pageArgs, submit, timeoutMs] = args;
+          const win = mainWindow();
+          const browser = openPopupBrowser(win);
+          if (!browser) return { error: "the popup closed" };
+          await inPage(browser, `const [passphrase, submit] = arguments;
+            document.getElementById("unlock-passphrase").value = passphrase;
+            if (submit === "click") document.getElementById("unlock").click();
+            else document.getElementById("unlock-form").requestSubmit();
+            return true;`, [passphrase, submit]);
+          const until = Date.now() + timeoutMs;
+          let last = null;
+          while (Date.now() < until) {
+            last = await inPage(browser, untilScript, pageArgs).catch((e) => ({ error: String(e) }));
+            if (last && !last.error) {
+              await sleep(300);
+              last.image = await windowWithPopup(win, browser);
+              return last;
+            }
+            await sleep(200);
+          }
+          return { timedOut: true, last };
+        """, passphrase, until_script, list(args), submit, 20000)
+
+    def compose_popup(self, click, name):
+        """Opens (or waits for) the compose check popup, reads it and saves window + popup."""
+        result = self.js(r"""
+          const [click, settledNot, timeoutMs] = args;
+          const win = windows("msgcompose").at(-1);
+          if (click) win.document.querySelector(`[data-extensionid="${ADDON_ID}"]`).click();
+          const until = Date.now() + timeoutMs;
+          let browser = null;
+          while (Date.now() < until) {
+            const panel = [...win.document.querySelectorAll("panel")].find((p) => p.state === "open" && p.querySelector("browser"));
+            browser = panel?.querySelector("browser");
+            if (browser && browser.getBoundingClientRect().height > 50 && browser.contentTitle && browser.contentTitle !== settledNot) break;
+            browser = null;
+            await sleep(200);
+          }
+          if (!browser) return { error: "no compose popup" };
+          await sleep(400);
+          const image = await windowWithPopup(win, browser);
+          const actor = browser.browsingContext.currentWindowGlobal.getActor("MarionetteCommands");
+          const state = await actor.executeScript(`return {
+            headline: document.getElementById("headline").textContent,
+            state: document.getElementById("state").textContent,
+            stopped: document.getElementById("stopped").hidden ? null : document.getElementById("stopped").textContent,
+            rows: [...document.querySelectorAll("#recipients li")].map((li) => ({ address: li.dataset.address, reason: li.dataset.reason, text: li.innerText })),
+            keyExchange: !document.getElementById("keyexchange").hidden,
+            notes: [...document.querySelectorAll("#notes li")].map((li) => li.textContent),
+            actions: [...document.querySelectorAll("#actions button")].map((b) => b.dataset.action),
+          };`, [], {});
+          state.image = image;
+          return state;
+        """, click, self.text("compose_title"), 20000)
+        image = result.pop("image", None)
+        if image:
+            self.save_png(image, name)
+        return result

@@ -1,0 +1,98 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  certificateCard, contactRow, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile, EXPORT_FORMATS,
+  HISTORY_EVENTS, historyLine, importOutcome, shortFingerprint, SOURCES,
+} from "../../extension/modules/contacts-view.mjs";
+import { dateFormatter } from "../../extension/modules/format.mjs";
+import { contactCodes, strictT } from "./docs.mjs";
+import { cert } from "./fixtures.mjs";
+
+const t = strictT();
+const date = dateFormatter("en");
+const NOW = Date.parse("2026-11-27T00:00:00Z");
+const stored = (overrides = {}) => ({ ...cert(), source: "signed_mail", trusted_when_seen: true, revoked: false, can_encrypt: true, capabilities: [],
+  first_seen: "2026-11-01T00:00:00Z", last_seen: "2026-11-20T00:00:00Z", ...overrides });
+
+test("every history event CONTACTS.md defines has a text; a key change is marked and explained", () => {
+  const { historyEvents } = contactCodes();
+  assert.deepEqual([...historyEvents].sort(), [...HISTORY_EVENTS].sort());
+  for (const event of historyEvents) {
+    const line = historyLine({ at: "2026-11-27T10:00:00Z", event, fingerprint: "ab".repeat(32), previous_fingerprint: "cd".repeat(32) }, { t, date });
+    assert.ok(line.text && line.when, event);
+  }
+  const changed = historyLine({ at: "2026-11-27T10:00:00Z", event: "key_changed", fingerprint: "ab".repeat(32), previous_fingerprint: "cd".repeat(32) }, { t, date });
+  assert.equal(changed.attention, true);
+  assert.equal(changed.text, "Key changed: a new certificate (ABAB ABAB ABAB ABAB …) arrived while the previous one (CDCD CDCD CDCD CDCD …) was still valid");
+  assert.match(changed.explain, /ask the contact by phone/);
+  assert.match(historyLine({ at: "x", event: "renewed", fingerprint: "ab".repeat(32), previous_fingerprint: null }, { t, date }).explain, /ordinary renewal/);
+  assert.equal(historyLine({ at: "x", event: "merged", fingerprint: null }, { t, date }).text, "Event “merged”");
+});
+
+test("the list flags key changes and renewals, and says how many certificates until when", () => {
+  const row = contactRow({ address: "alice@example.org", name: "Alice", certificates: 2, latest_expiry: "2028-01-01T00:00:00Z", warnings: ["key_changed", "renewed", "other"] }, { t, date });
+  assert.deepEqual(row.flags.map((f) => f.text), ["key changed", "renewed"]);
+  assert.equal(row.certificates, "2 certificate(s)");
+  assert.match(row.expiry, /^valid until /);
+  assert.equal(contactRow({ address: "x@y.org", certificates: 0, latest_expiry: "2020-01-01T00:00:00Z" }, { t, date }).expired, true);
+});
+
+test("a contact's encryption: the certificate it would use, or why none with advice for every reason", () => {
+  const yes = encryptionSummary({ can_encrypt: true, certificate: cert(), reason: null }, { t, date });
+  assert.equal(yes.ok, true);
+  assert.match(yes.detail, /certificate of Alice Example, valid until .*0123 4567 89AB CDEF/);
+  for (const reason of contactCodes().reasons) {
+    const no = encryptionSummary({ can_encrypt: false, certificate: null, reason }, { t, date });
+    assert.ok(!no.ok && no.title && no.advice, reason);
+  }
+  assert.equal(encryptionSummary({ can_encrypt: false, reason: "never_seen" }, { t, date }).keyExchange, true);
+});
+
+test("a certificate card says what it confirms and flags what matters", () => {
+  const chosen = certificateCard(stored(), { t, date, chosen: true, now: NOW });
+  assert.deepEqual(chosen.badges.map((b) => b.text), ["used for encryption"]);
+  assert.match(chosen.lead, /Alice Example as a member of Example Corp/);
+  const rows = Object.fromEntries(chosen.rows.map((r) => [r.label, r.value]));
+  assert.equal(rows["Came from"], "a signed message");
+  assert.equal(rows["Issued by"], "Example Issuing CA (Example Trust)");
+  const bad = certificateCard(stored({ revoked: true, can_encrypt: false, trusted_when_seen: false, not_after: "2026-01-01T00:00:00Z" }), { t, date, now: NOW });
+  assert.deepEqual(bad.badges.map((b) => b.kind), ["error", "warning", "muted", "warning"]);
+  const imported = certificateCard(stored({ source: "import", trusted_when_seen: false }), { t, date, now: NOW });
+  assert.deepEqual(imported.badges, [], "imports are not judged when they arrive");
+  for (const source of SOURCES) assert.ok(t(`source_${source}`));
+});
+
+test("an import says what it saved, what it skipped, and warns of a key change", () => {
+  const out = importOutcome({ imported: 1, already_known: 2, intermediates: 1, without_address: ["ff"], addresses: ["alice@example.org"],
+    continuity: [{ event: "key_changed", address: "alice@example.org" }, { event: "renewed", address: "bob@example.org" }] }, { t });
+  assert.deepEqual(out.lines, [
+    "1 certificate(s) saved for alice@example.org.",
+    "2 certificate(s) were already known.",
+    "1 certificate(s) of certification authorities kept to check chains.",
+    "1 certificate(s) name no e-mail address and were not saved.",
+    "Warning: alice@example.org had another certificate that is still valid. Check with them that the new one is theirs.",
+    "bob@example.org renewed their certificate.",
+  ]);
+  assert.equal(out.warning, true);
+  assert.deepEqual(importOutcome({ imported: 0, already_known: 0, intermediates: 0, without_address: [], addresses: [], continuity: [] }, { t }).lines,
+    ["Nothing new was found in the file."]);
+});
+
+test("deleting a contact is confirmed with its consequence: no encrypted mail until the next key exchange", () => {
+  const ask = deleteConfirmation({ address: "carol@example.org", certificates: [stored(), stored()] }, { t });
+  assert.equal(ask.title, "Delete carol@example.org and its certificates?");
+  assert.ok(ask.consequences.includes("You can no longer send encrypted mail to carol@example.org until they send you a signed message again or you import their certificate."));
+  assert.ok(ask.consequences.some((c) => /2 certificate/.test(c)));
+  assert.ok(ask.consequences.some((c) => /history of this contact is kept/.test(c)));
+  assert.equal(ask.confirm, "Delete contact");
+  assert.match(deleteCertificateConfirmation(stored({ can_encrypt: false }), { t }).consequences[0], /encryption is not affected/);
+});
+
+test("exports get a safe file name with the format's extension", () => {
+  assert.deepEqual(exportFile("alice@example.org", "pem"), { name: "alice@example.org.pem", type: "application/x-pem-file" });
+  assert.equal(exportFile("alice@example.org", "der").name, "alice@example.org.cer");
+  assert.equal(exportFile("a/../b@x.org", "p7c").name, "a_.._b@x.org.p7c");
+  assert.equal(exportFile("a@x.org", "zip").name, "a@x.org.pem");
+  for (const format of Object.keys(EXPORT_FORMATS)) assert.ok(t(`export_format_${format}`));
+  assert.equal(shortFingerprint("0123456789abcdef".repeat(4)), "0123 4567 89AB CDEF");
+});

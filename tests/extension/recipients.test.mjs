@@ -1,0 +1,197 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  addressesToCheck, choiceOf, composeRecipients, composeView, decideOnSend, parseRecipient, reasonText, RECIPIENT_REASONS,
+  recipientRows, sendKey, smimeCapabilities, smimeSwitches, switchesAfter, technology,
+} from "../../extension/modules/recipients.mjs";
+import { contactCodes, strictT } from "./docs.mjs";
+import { cert } from "./fixtures.mjs";
+
+const t = strictT();
+const can = (address) => ({ address, can_encrypt: true, certificate: cert({ emails: [address] }), reason: null, known_certificates: 1 });
+const cannot = (address, reason = "never_seen") => ({ address, can_encrypt: false, certificate: null, reason, known_certificates: 0 });
+const rowsFor = (addresses, checks) => recipientRows(composeRecipients({ to: addresses }), checks);
+const BOTH = { canSign: true, canEncrypt: true };
+const NONE = { canSign: false, canEncrypt: false };
+const OFF = { sign: false, encrypt: false };
+
+test("a recipient string gives its address; display names, quotes and lists are told apart", () => {
+  assert.deepEqual(parseRecipient("Alice Example <alice@example.org>"), { address: "alice@example.org", name: "Alice Example", kind: "address" });
+  assert.deepEqual(parseRecipient('"Example, Alice" <alice@example.org>'), { address: "alice@example.org", name: "Example, Alice", kind: "address" });
+  assert.deepEqual(parseRecipient(" bob@example.org "), { address: "bob@example.org", name: null, kind: "address" });
+  assert.deepEqual(parseRecipient("Team <Team>"), { address: null, name: "Team", kind: "list" });
+  assert.equal(parseRecipient({ nodeId: "x", type: "contact" }).kind, "unresolved");
+  assert.equal(parseRecipient("  "), null);
+});
+
+test("To, Cc and Bcc are checked together, each address once, whatever its case", () => {
+  const list = composeRecipients({ to: ["Alice <alice@example.org>"], cc: "ALICE@example.org", bcc: ["carol@example.org", "Team <Team>"] });
+  assert.deepEqual(list.map((r) => [r.field, r.address ?? r.name]), [["to", "alice@example.org"], ["bcc", "carol@example.org"], ["bcc", "Team"]]);
+  assert.deepEqual(addressesToCheck(list), ["alice@example.org", "carol@example.org"]);
+});
+
+test("every reason CONTACTS.md names has a status and advice, and the key exchange fixes the right ones", () => {
+  const { reasons } = contactCodes();
+  assert.ok(reasons.length >= 7 && reasons.includes("never_seen"));
+  for (const reason of [...reasons, ...RECIPIENT_REASONS, "something_new"]) {
+    const text = reasonText(reason);
+    assert.ok(t(text.status, ["a@b"]) && t(text.advice, ["a@b"]), reason);
+  }
+  for (const reason of reasons) assert.ok(RECIPIENT_REASONS.includes(reason), `${reason} is known to the add-on`);
+  assert.equal(reasonText("never_seen").keyExchange, true);
+  assert.equal(reasonText("only_expired").keyExchange, true);
+  assert.equal(reasonText("not_yet_valid").keyExchange, false);
+  assert.equal(reasonText("invalid_address").keyExchange, false);
+  assert.match(t(reasonText("never_seen").advice, ["nobody@example.net"]), /signed message/);
+  assert.equal(reasonText("something_new").status, "recipient_unknown");
+});
+
+test("rows join the host's answers by address, case-insensitively, and keep the unchecked apart", () => {
+  const rows = rowsFor(["Alice <Alice@Example.org>", "nobody@example.net", "later@example.net", "List <List>"],
+    [can("alice@example.org"), cannot("nobody@example.net")]);
+  assert.deepEqual(rows.map((r) => [r.can, r.reason, r.status]), [
+    [true, null, "recipient_can"],
+    [false, "never_seen", "recipient_never_seen"],
+    [null, null, "recipient_unchecked"],
+    [false, "list", "recipient_list"],
+  ]);
+  assert.equal(rows[0].certificate.emails[0], "alice@example.org");
+});
+
+test("Thunderbird's capabilities and switches are read from the identity and the compose details", () => {
+  assert.deepEqual(smimeCapabilities({ encryptionCapabilities: { "S/MIME": { canSign: true, canEncrypt: false } } }), { canSign: true, canEncrypt: false });
+  assert.deepEqual(smimeCapabilities(null), NONE);
+  assert.deepEqual(smimeSwitches({ selectedEncryptionTechnology: { name: "S/MIME", signMessage: true, encryptBody: false } }), { sign: true, encrypt: false });
+  assert.equal(smimeSwitches({ selectedEncryptionTechnology: { name: "OpenPGP", signMessage: true, encryptBody: true } }), null);
+  assert.equal(smimeSwitches({}), null);
+  assert.deepEqual(technology({ sign: true, encrypt: false }), { name: "S/MIME", signMessage: true, encryptBody: false });
+  assert.deepEqual(switchesAfter("encrypt_on", { sign: true, encrypt: false }), { sign: true, encrypt: true });
+  assert.deepEqual(switchesAfter("sign_off", null), { sign: false, encrypt: false });
+  assert.equal(switchesAfter("open_identities", OFF), null);
+});
+
+test("the check's headline counts who cannot receive encrypted mail", () => {
+  const some = composeView({ rows: rowsFor(["alice@example.org", "nobody@example.net"], [can("alice@example.org"), cannot("nobody@example.net")]), caps: BOTH, switches: OFF });
+  assert.deepEqual(some.headline, { key: "compose_headline_some_cannot", subs: ["1", "2"] });
+  assert.equal(t(some.headline.key, some.headline.subs), "1 of 2 recipients cannot receive encrypted mail yet");
+  assert.equal(some.keyExchange, true);
+  const all = composeView({ rows: rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), can("b@x.org")]), caps: BOTH, switches: OFF });
+  assert.deepEqual([all.headline.key, all.severity, all.keyExchange], ["compose_headline_all_can", "ok", false]);
+  assert.equal(composeView({ rows: rowsFor(["a@x.org"], [can("a@x.org")]), caps: BOTH, switches: OFF }).headline.key, "compose_headline_one_can");
+  assert.equal(composeView({ rows: [], caps: BOTH, switches: OFF }).headline.key, "compose_headline_no_recipients");
+  assert.equal(composeView({ rows: rowsFor(["a@x.org"], null), caps: BOTH, switches: OFF, hostError: "host_missing" }).headline.key, "compose_headline_unchecked");
+});
+
+test("encryption is offered only when everyone can receive it and the identity can encrypt", () => {
+  const everyone = rowsFor(["a@x.org"], [can("a@x.org")]);
+  const someone = rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), cannot("b@x.org")]);
+  const ids = (view) => view.actions.map((a) => a.id);
+  assert.deepEqual(ids(composeView({ rows: everyone, caps: BOTH, switches: OFF })), ["sign_on", "encrypt_on"]);
+  const blocked = composeView({ rows: someone, caps: BOTH, switches: OFF });
+  assert.deepEqual(ids(blocked), ["sign_on"]);
+  assert.ok(blocked.notes.some((n) => n.key === "compose_note_encrypt_needs_all"));
+  const on = composeView({ rows: someone, caps: BOTH, switches: { sign: true, encrypt: true } });
+  assert.deepEqual(ids(on), ["sign_off", "encrypt_off"]);
+  assert.ok(on.notes.some((n) => n.key === "compose_note_encrypt_will_fail"));
+  assert.deepEqual(on.state.key, "compose_state_signed_encrypted");
+  const stopped = composeView({ rows: someone, caps: BOTH, switches: { sign: true, encrypt: true }, stopped: "encrypt_impossible" });
+  assert.ok(!stopped.notes.some((n) => n.key === "compose_note_encrypt_will_fail"), "the stop notice says it already");
+  const signOnly = composeView({ rows: everyone, caps: { canSign: true, canEncrypt: false }, switches: OFF, identityEmail: "me@x.org" });
+  assert.deepEqual(ids(signOnly), ["sign_on"]);
+  assert.ok(signOnly.notes.some((n) => n.key === "compose_note_cannot_encrypt" && n.subs[0] === "me@x.org"));
+});
+
+test("without S/MIME in Thunderbird, the check says so and leads to the setup; OpenPGP is left alone", () => {
+  const none = composeView({ rows: rowsFor(["a@x.org"], [can("a@x.org")]), caps: NONE, switches: null, identityEmail: "me@x.org" });
+  assert.deepEqual(none.actions.map((a) => a.id), ["open_identities"]);
+  assert.equal(none.notes[0].key, "compose_note_no_smime");
+  assert.equal(none.state.key, "compose_state_none");
+  const pgp = composeView({ rows: rowsFor(["a@x.org"], [can("a@x.org")]), caps: BOTH, switches: null, openpgp: true });
+  assert.deepEqual(pgp.actions, []);
+  assert.equal(pgp.state.key, "compose_state_openpgp");
+});
+
+test("the security module note shows while Thunderbird cannot use the companion's certificates", () => {
+  const rows = rowsFor(["a@x.org"], [can("a@x.org")]);
+  const has = (view) => view.notes.some((n) => n.key === "compose_note_module");
+  assert.ok(has(composeView({ rows, caps: BOTH, switches: OFF, module: "not_loaded" })));
+  assert.ok(!has(composeView({ rows, caps: BOTH, switches: OFF, module: "loaded" })));
+  assert.ok(!has(composeView({ rows: rowsFor(["a@x.org"], [cannot("a@x.org")]), caps: BOTH, switches: OFF, module: "not_loaded" })));
+});
+
+test("every text the compose check can show exists in both languages", () => {
+  const cases = [];
+  for (const caps of [BOTH, NONE, { canSign: true, canEncrypt: false }, { canSign: false, canEncrypt: true }]) {
+    for (const switches of [null, OFF, { sign: true, encrypt: true }, { sign: false, encrypt: true }, { sign: true, encrypt: false }]) {
+      for (const checks of [[can("a@x.org")], [cannot("a@x.org", "revoked")], null]) {
+        cases.push(composeView({ rows: rowsFor(["a@x.org", "L <L>"], checks), caps, switches, module: "unavailable", identityEmail: "me@x.org", hostError: checks ? null : "timeout" }));
+      }
+    }
+  }
+  for (const view of cases) {
+    for (const phrase of [view.headline, view.state, ...view.notes]) assert.ok(t(phrase.key, phrase.subs));
+    for (const action of view.actions) assert.ok(t(action.key));
+    for (const row of view.rows) {
+      assert.ok(t(row.status));
+      if (row.advice) assert.ok(t(row.advice, ["a@x.org"]));
+    }
+  }
+  assert.ok(t("compose_stopped_encrypt_impossible"));
+});
+
+test("on Send: always sign switches signing on, but only where Thunderbird can sign", () => {
+  const rows = rowsFor(["a@x.org"], [cannot("a@x.org")]);
+  const on = decideOnSend({ options: { alwaysSign: true, encryptWhenPossible: false }, caps: BOTH, switches: OFF, rows });
+  assert.deepEqual([on.switches, on.stop], [{ sign: true, encrypt: false }, null]);
+  const cannotSign = decideOnSend({ options: { alwaysSign: true, encryptWhenPossible: false }, caps: { canSign: false, canEncrypt: true }, switches: OFF, rows });
+  assert.equal(cannotSign.switches, null, "switching on what the identity cannot do would make the send fail");
+  const off = decideOnSend({ options: { alwaysSign: false, encryptWhenPossible: false }, caps: BOTH, switches: OFF, rows });
+  assert.equal(off.switches, null);
+});
+
+test("on Send: encrypt whenever possible needs every recipient and the identity's encryption", () => {
+  const options = { alwaysSign: false, encryptWhenPossible: true };
+  const everyone = rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), can("b@x.org")]);
+  assert.deepEqual(decideOnSend({ options, caps: BOTH, switches: OFF, rows: everyone }).switches, { sign: false, encrypt: true });
+  const someone = rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), cannot("b@x.org")]);
+  assert.equal(decideOnSend({ options, caps: BOTH, switches: OFF, rows: someone }).switches, null);
+  assert.equal(decideOnSend({ options, caps: { canSign: true, canEncrypt: false }, switches: OFF, rows: everyone }).switches, null);
+  const unchecked = rowsFor(["a@x.org"], null);
+  assert.equal(decideOnSend({ options, caps: BOTH, switches: OFF, rows: unchecked }).switches, null);
+});
+
+test("on Send: encryption on with a recipient lacking a certificate stops once, then lets the user send", () => {
+  const options = { alwaysSign: true, encryptWhenPossible: false };
+  const rows = rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), cannot("b@x.org")]);
+  const first = decideOnSend({ options, caps: BOTH, switches: { sign: false, encrypt: true }, rows });
+  assert.equal(first.stop, "encrypt_impossible");
+  assert.deepEqual(first.switches, { sign: true, encrypt: true }, "signing is still switched on for the next try");
+  const again = decideOnSend({ options, caps: BOTH, switches: { sign: true, encrypt: true }, rows, confirmedKey: first.key });
+  assert.deepEqual([again.stop, again.switches], [null, null]);
+  const otherRecipients = rowsFor(["a@x.org", "c@x.org"], [can("a@x.org"), cannot("c@x.org")]);
+  assert.equal(decideOnSend({ options, caps: BOTH, switches: { sign: true, encrypt: true }, rows: otherRecipients, confirmedKey: first.key }).stop, "encrypt_impossible");
+});
+
+test("on Send: nothing is changed or stopped without the host's answer, or with OpenPGP", () => {
+  const options = { alwaysSign: true, encryptWhenPossible: true };
+  const rows = rowsFor(["a@x.org"], null);
+  assert.deepEqual(decideOnSend({ options, caps: BOTH, switches: { sign: false, encrypt: true }, rows, hostError: "host_missing" }), { switches: null, stop: null, key: null });
+  assert.deepEqual(decideOnSend({ options, caps: BOTH, switches: null, rows }), { switches: null, stop: null, key: null });
+});
+
+test("the send key does not depend on the recipients' order or case", () => {
+  const a = rowsFor(["A@x.org", "b@x.org"], null);
+  const b = rowsFor(["b@x.org", "a@x.org"], null);
+  assert.equal(sendKey(a, { sign: true, encrypt: true }), sendKey(b, { sign: true, encrypt: true }));
+  assert.notEqual(sendKey(a, { sign: true, encrypt: true }), sendKey(a, { sign: true, encrypt: false }));
+});
+
+test("what the user chose in the check for this message wins over the options", () => {
+  const options = { alwaysSign: true, encryptWhenPossible: true };
+  const everyone = rowsFor(["a@x.org"], [can("a@x.org")]);
+  const chose = { ...choiceOf("sign_off"), ...choiceOf("encrypt_off") };
+  assert.deepEqual(chose, { sign: false, encrypt: false });
+  assert.equal(decideOnSend({ options, caps: BOTH, switches: OFF, rows: everyone, userChoice: chose }).switches, null);
+  assert.deepEqual(decideOnSend({ options, caps: BOTH, switches: OFF, rows: everyone, userChoice: choiceOf("sign_off") }).switches, { sign: false, encrypt: true });
+  assert.deepEqual(choiceOf("open_identities"), {});
+});
