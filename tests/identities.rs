@@ -430,9 +430,15 @@ fn identity_ops_over_native_messaging() {
     assert_eq!(imported["identity"]["unlocked"], true, "an import leaves the key unlocked for the session");
     let fp = imported["identity"]["fingerprint"].as_str().unwrap().to_string();
     assert_eq!(host.ok("backup_status", json!({}))["needs_backup"], true);
-    let exported = host.ok("identities_export", json!({"identity": "judy@example.org", "password": "backup"}));
+    // The add-on records the backup only once the user has saved the file (Save As may be
+    // cancelled); a plain export records it at once.
+    let exported = host.ok("identities_export", json!({"identity": "judy@example.org", "password": "backup", "record_backup": false}));
     assert!(exported["file_name"].as_str().unwrap().ends_with(".p12"));
+    assert_eq!(host.ok("backup_status", json!({}))["needs_backup"], true, "not saved yet");
+    assert_eq!(host.ok("identities_backup_saved", json!({"identity": fp}))["backed_up"], true);
     assert_eq!(host.ok("backup_status", json!({}))["needs_backup"], false);
+    host.ok("identities_export", json!({"identity": "judy@example.org", "password": "backup"}));
+    assert_eq!(host.call(json!(0), "identities_backup_saved", json!({"identity": "nobody@example.org"}))["error"]["code"], "not_found");
     let r = host.call(json!(1), "identities_import", json!({"p12_b64": b64(b"garbage"), "password": "x"}));
     assert_eq!(r["error"]["code"], "bad_pkcs12");
     let r = host.call(json!(2), "sign_message", json!({"message_b64": b64(b"From: nobody@example.org\r\n\r\nx")}));

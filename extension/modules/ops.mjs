@@ -26,6 +26,7 @@ export const Op = Object.freeze({
   identitiesUnlock: "identities_unlock",
   identitiesLock: "identities_lock",
   identitiesExport: "identities_export",
+  identitiesBackupSaved: "identities_backup_saved",
   backupStatus: "backup_status",
   expiryRadar: "expiry_radar",
 });
@@ -36,7 +37,7 @@ export const PAGE_OPS = new Set([
   Op.contactsList, Op.contactsShow, Op.contactsDelete, Op.contactsDeleteCertificate, Op.contactsImport,
   Op.contactsExport, Op.contactsStats, Op.recipientsCheck,
   Op.identitiesList, Op.identitiesImport, Op.identitiesShow, Op.identitiesDelete, Op.identitiesUnlock,
-  Op.identitiesLock, Op.identitiesExport, Op.backupStatus, Op.expiryRadar,
+  Op.identitiesLock, Op.identitiesExport, Op.identitiesBackupSaved, Op.backupStatus, Op.expiryRadar,
 ]);
 
 // Failures the add-on detects itself, next to the host's own error codes. Each has a text in

@@ -171,10 +171,13 @@ async function backup(identity, form) {
     password,
     ...(passphrase ? { passphrase } : {}),
     legacy: form.querySelector(".backup-legacy").checked,
+    // Recorded below, once the file is really written: Save As may be cancelled.
+    record_backup: false,
   });
   form.reset();
   form.hidden = true;
   const saved = await saveBytes(fromBase64(result.p12_b64), result.file_name, "application/x-pkcs12");
+  if (saved) await callHost(Op.identitiesBackupSaved, { identity: identity.fingerprint });
   await refresh();
   if (saved) showNotice("ok", t("backup_saved", [result.file_name]), [t("backup_saved_keep")]);
   else showNotice("warning", t("backup_cancelled"), []);

@@ -162,6 +162,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             let passphrase = passphrase_file.as_deref().map(|f| secret(Some(f), "Passphrase")).transpose()?;
             let (bytes, _) = crate::ops::export_identity(&mut ctx, &key, &password, passphrase.as_ref(), legacy)?;
             crate::home::write_private_file(&out, &bytes)?;
+            crate::ops::record_backup(&mut ctx, &key)?;
             println!("backup written to {} ({})", out.display(), if legacy { "3DES, for old Windows and Outlook" } else { "AES-256" });
         }
         "radar" => {

@@ -130,6 +130,14 @@ struct ExportParams {
     passphrase: Option<String>,
     #[serde(default)]
     legacy: bool,
+    /// Record the backup now (default). The add-on says false and calls
+    /// `identities_backup_saved` once the user really saved the file.
+    #[serde(default = "yes")]
+    record_backup: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 pub fn identities_export(ctx: &mut Context, params: Params) -> Result<Value> {
@@ -137,12 +145,35 @@ pub fn identities_export(ctx: &mut Context, params: Params) -> Result<Value> {
     let password = Passphrase::new(p.password);
     let passphrase = p.passphrase.map(Passphrase::new);
     let (bytes, name) = export(ctx, &p.identity, &password, passphrase.as_ref(), p.legacy)?;
+    if p.record_backup {
+        record_backup(ctx, &p.identity)?;
+    }
     Ok(json!({ "p12_b64": encode_b64(&bytes), "file_name": name }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BackupSavedParams {
+    identity: String,
+}
+
+pub fn identities_backup_saved(ctx: &mut Context, params: Params) -> Result<Value> {
+    let p: BackupSavedParams = parse("identities_backup_saved", &params)?;
+    let fingerprint = record_backup(ctx, &p.identity)?;
+    Ok(json!({ "fingerprint": fingerprint, "backed_up": true }))
+}
+
+/// Notes that a backup of this identity exists now (`backup_status` stops reminding).
+pub fn record_backup(ctx: &mut Context, key: &str) -> Result<String> {
+    let fingerprint = ctx.identities()?.one(key)?.fingerprint();
+    ctx.identities()?.mark_backed_up(&fingerprint, crate::time::now())?;
+    Ok(fingerprint)
 }
 
 /// A PKCS#12 backup with the chain: AES-256 (PBES2, SHA-256 MAC) by default, 3DES with a SHA-1
 /// MAC when `legacy` (older Windows and Outlook import only that). The key is opened with the
-/// session's unlocked copy, `passphrase`, or else the export password itself.
+/// session's unlocked copy, `passphrase`, or else the export password itself. The backup is
+/// recorded by the caller once the file is written ([`record_backup`]).
 pub fn export(ctx: &mut Context, key: &str, password: &Passphrase, passphrase: Option<&Passphrase>, legacy: bool) -> Result<(Vec<u8>, String)> {
     let identity = ctx.identities()?.one(key)?;
     let private = crate::outgoing::private_key(ctx, &identity, Some(passphrase.unwrap_or(password)))?;
@@ -163,7 +194,6 @@ pub fn export(ctx: &mut Context, key: &str, password: &Passphrase, passphrase: O
     }
     let p12 = builder.build2(password.as_str()).map_err(internal)?;
     let der = p12.to_der().map_err(internal)?;
-    ctx.identities()?.mark_backed_up(&identity.fingerprint(), crate::time::now())?;
     let safe: String = email.chars().map(|c| if c.is_ascii_alphanumeric() || c == '@' || c == '.' || c == '-' { c } else { '_' }).collect();
     Ok((der, format!("{safe}{}.p12", if legacy { "-legacy" } else { "" })))
 }

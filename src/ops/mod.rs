@@ -8,7 +8,7 @@ mod session;
 mod trust;
 
 pub use contacts::{parse_sort as parse_contacts_sort, MAX_PAGE as MAX_CONTACTS_PAGE};
-pub use identities::{export as export_identity, unlock as unlock_identities};
+pub use identities::{export as export_identity, record_backup, unlock as unlock_identities};
 pub use trust::listing as trust_listing;
 
 use crate::error::{Error, Result};
@@ -123,9 +123,15 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "identities_export",
-        params: "{identity, password, passphrase?, legacy?}",
-        help: "Backup as PKCS#12 with the chain (AES-256; 3DES when legacy); records the backup.",
+        params: "{identity, password, passphrase?, legacy?, record_backup?}",
+        help: "Backup as PKCS#12 with the chain (AES-256; 3DES when legacy); records the backup unless record_backup is false.",
         handler: identities::identities_export,
+    },
+    Op {
+        name: "identities_backup_saved",
+        params: "{identity}",
+        help: "Records that a backup of the identity was saved (after an export with record_backup false).",
+        handler: identities::identities_backup_saved,
     },
     Op {
         name: "backup_status",

@@ -103,7 +103,11 @@ if (!registrar.isCIDRegistered(CID)) {
     defaultString: "", defaultExtension: "", filterIndex: 0, displayDirectory: null, addToRecentDocs: false,
     get file() { const f = new FileUtils.File(dir); f.append(this.defaultString); return f; },
     get fileURL() { return Services.io.newFileURI(this.file); },
-    open(callback) { Promise.resolve().then(() => callback.done(Ci.nsIFilePicker.returnOK)); },
+    // The pref e2e.picker.cancel makes the stand-in answer as a user who cancels.
+    open(callback) {
+      const cancel = Services.prefs.getBoolPref("e2e.picker.cancel", false);
+      Promise.resolve().then(() => callback.done(cancel ? Ci.nsIFilePicker.returnCancel : Ci.nsIFilePicker.returnOK));
+    },
   };
   const factory = { createInstance(iid) { return new Picker().QueryInterface(iid); } };
   registrar.registerFactory(CID, "e2e file picker", "@mozilla.org/filepicker;1", factory);
@@ -117,6 +121,25 @@ class Pages:
 
     def pjs(self, body, *args, timeout_s=60):
         return self.js(JS_PAGES + body, *args, timeout_s=timeout_s)
+
+    def backup_round(self, path, marker):
+        """Starts a backup of the first identity on My certificates; returns the notice then shown."""
+        return self.page(path, r"""
+          const [marker] = arguments;
+          const current = [...document.querySelectorAll(".identity")][0];
+          const form = current.querySelector(".backup-form");
+          if (document.body.dataset.backupRound !== marker) {
+            document.getElementById("notice").hidden = true;
+            if (form.hidden) current.querySelector("button.backup").click();
+            form.querySelector(".backup-password").value = "backup-password-1";
+            form.querySelector(".backup-password-repeat").value = "backup-password-1";
+            document.body.dataset.backupRound = marker;
+            form.requestSubmit();
+            return null;
+          }
+          const notice = document.getElementById("notice");
+          if (notice.hidden) return null;
+          return { notice: notice.innerText, reminder: !document.getElementById("backup-reminder").hidden };""", marker, wait=True, timeout_s=30)
 
     def open_page(self, path):
         """Shows an add-on page in a tab of the main window (reusing an open one) and waits for it."""
@@ -400,21 +423,14 @@ class Pages:
         self.page_shot(path, "my-certificates-renewal.png", max_height=3000)
 
         # Backup: the downloads API's Save As (answered by a stand-in picker) writes the .p12.
+        # Cancelled first: no file, so the reminder must stay.
         self.js(JS_MOCK_PICKER, artifacts)
-        saved = self.page(path, r"""
-          const current = [...document.querySelectorAll(".identity")][0];
-          const form = current.querySelector(".backup-form");
-          if (form.hidden && !document.body.dataset.backupStarted) {
-            current.querySelector("button.backup").click();
-            form.querySelector(".backup-password").value = "backup-password-1";
-            form.querySelector(".backup-password-repeat").value = "backup-password-1";
-            document.body.dataset.backupStarted = "true";
-            form.requestSubmit();
-            return null;
-          }
-          const notice = document.getElementById("notice");
-          if (notice.hidden) return null;
-          return { notice: notice.innerText, reminder: !document.getElementById("backup-reminder").hidden };""", wait=True, timeout_s=30)
+        self.js('Services.prefs.setBoolPref("e2e.picker.cancel", true); return true;')
+        cancelled = self.backup_round(path, "cancelled")
+        self.check("my certificates: a cancelled backup is not counted, the reminder stays",
+                   self.text("backup_cancelled") in cancelled.get("notice", "") and cancelled.get("reminder") is True, cancelled)
+        self.js('Services.prefs.setBoolPref("e2e.picker.cancel", false); return true;')
+        saved = self.backup_round(path, "saved")
         backup_file = os.path.join(artifacts, "bob@example.org.p12")
         self.check("my certificates: the backup is saved where the user chose, and the reminder goes",
                    self.text("backup_saved", "bob@example.org.p12") in saved.get("notice", "")
