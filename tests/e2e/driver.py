@@ -20,7 +20,8 @@ import shutil
 import sys
 import time
 
-from marionette_driver.marionette import Marionette
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from chrome_session import ChromeSession  # noqa: E402
 
 from pages import Pages
 
@@ -101,43 +102,18 @@ async function windowWithPopup(win, browser) {
 """ % ADDON_ID
 
 
-class Driver(Pages):
+class Driver(Pages, ChromeSession):
     def __init__(self, port, artifacts, locale):
-        self.m = Marionette(host="127.0.0.1", port=port)
-        self.m.start_session()
-        self.m.set_context(self.m.CONTEXT_CHROME)
+        ChromeSession.__init__(self, port, JS_HELPERS)
         self.artifacts = artifacts
         self.messages = locale
-        self.passed = 0
-        self.failed = 0
 
     def js(self, body, *args, timeout_s=WAIT_S + 10):
-        script = (JS_HELPERS + "const done = arguments[arguments.length - 1];\n"
-                  "(async (...args) => {" + body + "})(...Array.from(arguments).slice(0, -1))"
-                  ".then(done, (e) => done({error: String(e) + ' ' + (e.stack || '')}));")
-        result = self.m.execute_async_script(script, script_args=list(args), script_timeout=timeout_s * 1000)
-        if isinstance(result, dict) and "error" in result:
-            raise RuntimeError(result["error"])
-        return result
+        return ChromeSession.js(self, body, *args, timeout_s=timeout_s)
 
     def text(self, key, *subs):
         message = self.messages[key]["message"]
         return re.sub(r"\$(\d)", lambda m: subs[int(m.group(1)) - 1], message)
-
-    def step(self, name, run, *args):
-        """Runs one scenario; an exception fails it without stopping the others."""
-        try:
-            run(*args)
-        except Exception as e:  # noqa: BLE001 - any breakage is a failed check, reported with its text
-            self.check(f"{name} ran to the end", False, repr(e)[:2000])
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}: {detail}")
 
     def save_png(self, data_url, name):
         path = os.path.join(self.artifacts, name)

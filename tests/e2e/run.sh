@@ -91,17 +91,11 @@ cat > "$HOME/.mozilla/managed-storage/$addon_id.json" <<JSON
  "data": {"encryptWhenPossible": true}}
 JSON
 
-cat > "$profile/user.js" <<'PREFS'
+cat tests/common/thunderbird-base.js > "$profile/user.js"
+cat >> "$profile/user.js" <<'PREFS'
 user_pref("extensions.autoDisableScopes", 0);
 user_pref("mail.accountmanager.accounts", "account1,account2");
 user_pref("mail.accountmanager.defaultaccount", "account2");
-user_pref("mail.accountmanager.localfoldersserver", "server1");
-user_pref("mail.account.account1.server", "server1");
-user_pref("mail.server.server1.type", "none");
-user_pref("mail.server.server1.hostname", "Local Folders");
-user_pref("mail.server.server1.name", "Local Folders");
-user_pref("mail.server.server1.userName", "nobody");
-user_pref("mail.server.server1.directory-rel", "[ProfD]Mail/Local Folders");
 // Bob's mail account (never contacted: no mail check, an unreachable server) with two identities:
 // id1 has Thunderbird's own S/MIME set up with Bob's certificate, id2 has none.
 user_pref("mail.account.account2.server", "server2");
@@ -127,14 +121,7 @@ user_pref("mail.identity.id2.smtpServer", "smtp1");
 user_pref("mail.smtpservers", "smtp1");
 user_pref("mail.smtpserver.smtp1.hostname", "127.0.0.1");
 user_pref("mail.smtpserver.smtp1.port", 1);
-user_pref("mail.shell.checkDefaultClient", false);
-user_pref("mail.rights.override", true);
-user_pref("mailnews.start_page.enabled", false);
-user_pref("app.update.disabledForTesting", true);
-user_pref("datareporting.policy.dataSubmissionEnabled", false);
-user_pref("toolkit.telemetry.enabled", false);
 user_pref("devtools.console.stdout.chrome", true);
-user_pref("marionette.port", 0);
 PREFS
 
 cases=(plain)

@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 
-from marionette_driver.marionette import Marionette
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from chrome_session import ChromeSession  # noqa: E402
 
 TOKEN = "S/MIME Companion"
 
@@ -85,11 +86,11 @@ function aboutMessage(win) {
 """
 
 
-class Driver:
+class Driver(ChromeSession):
+    show_detail_on_ok = True
+
     def __init__(self, port, work, module_name, module_path, companion):
-        self.m = Marionette(host="127.0.0.1", port=port)
-        self.m.start_session({"unhandledPromptBehavior": "ignore"})
-        self.m.set_context(self.m.CONTEXT_CHROME)
+        super().__init__(port, JS_HELPERS, {"unhandledPromptBehavior": "ignore"})
         self.work = work
         self.pki = os.path.join(work, "pki")
         self.out = os.path.join(work, "out")
@@ -97,31 +98,6 @@ class Driver:
         self.module_name = module_name
         self.module_path = module_path
         self.companion = companion
-        self.passed = 0
-        self.failed = 0
-
-    def js(self, body, *args, timeout_s=60):
-        script = (JS_HELPERS + "const done = arguments[arguments.length - 1];\n"
-                  "(async (...args) => {" + body + "})(...Array.from(arguments).slice(0, -1))"
-                  ".then(done, (e) => done({error: String(e) + ' ' + (e.stack || '')}));")
-        result = self.m.execute_async_script(script, script_args=list(args), script_timeout=timeout_s * 1000)
-        if isinstance(result, dict) and "error" in result:
-            raise RuntimeError(result["error"])
-        return result
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   {name}" + (f" ({detail})" if detail else ""))
-        else:
-            self.failed += 1
-            print(f"FAIL {name}: {detail}")
-
-    def step(self, name, fn):
-        try:
-            fn()
-        except Exception as e:  # one broken step must not hide the others' results
-            self.check(name, False, f"{type(e).__name__}: {e}"[:2000])
 
     # -- Thunderbird calls ----------------------------------------------------------------------
 

@@ -112,22 +112,9 @@ profile=$work/profile
 mkdir -p "$profile/Mail/Local Folders"
 certutil -N -d "sql:$profile" --empty-password
 certutil -A -d "sql:$profile" -n "Test Root" -t "C,C,C" -i "$pki/root.pem"
-cat > "$profile/user.js" <<'PREFS'
+cat tests/common/thunderbird-base.js > "$profile/user.js"
+cat >> "$profile/user.js" <<'PREFS'
 user_pref("mail.accountmanager.accounts", "account1");
-user_pref("mail.accountmanager.localfoldersserver", "server1");
-user_pref("mail.account.account1.server", "server1");
-user_pref("mail.server.server1.type", "none");
-user_pref("mail.server.server1.hostname", "Local Folders");
-user_pref("mail.server.server1.name", "Local Folders");
-user_pref("mail.server.server1.userName", "nobody");
-user_pref("mail.server.server1.directory-rel", "[ProfD]Mail/Local Folders");
-user_pref("mail.shell.checkDefaultClient", false);
-user_pref("mail.rights.override", true);
-user_pref("mailnews.start_page.enabled", false);
-user_pref("app.update.disabledForTesting", true);
-user_pref("datareporting.policy.dataSubmissionEnabled", false);
-user_pref("toolkit.telemetry.enabled", false);
-user_pref("marionette.port", 0);
 PREFS
 SMIME_COMPANION_PKCS11_TRACE=$trace thunderbird --headless --marionette --remote-allow-system-access --no-remote --profile "$profile" \
   > "$work/thunderbird.log" 2>&1 < /dev/null &
