@@ -5,7 +5,7 @@
 //! (`chrome-extension://ID/`), on Windows followed by `--parent-window=N`. Anything else is a person
 //! or a script using the CLI.
 
-use crate::config::{is_chromium_origin, Config};
+use crate::config::Config;
 use crate::product::ADDON_ID;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -62,7 +62,8 @@ impl AllowList {
     pub fn from_config(config: &Config) -> AllowList {
         let mut extensions = vec![ADDON_ID.to_string()];
         extensions.extend(config.allowed_extensions.iter().cloned());
-        let origins = config.allowed_origins.iter().filter(|o| is_chromium_origin(o)).cloned().collect();
+        // Config admits only well-formed origins.
+        let origins = config.allowed_origins.clone();
         AllowList { extensions, origins }
     }
 

@@ -19,8 +19,6 @@ pub struct Config {
     pub unlock_minutes: Option<u64>,
     /// Problems found while reading the files, for `doctor` and the log.
     pub problems: Vec<Error>,
-    /// The files that were read.
-    pub sources: Vec<PathBuf>,
 }
 
 /// Keys this version understands; others are reported as problems, not fatal.
@@ -52,7 +50,6 @@ impl Config {
         match read_file(path) {
             Ok(None) => {}
             Ok(Some(value)) => {
-                self.sources.push(path.to_path_buf());
                 if let Err(e) = self.merge_value(path, &value) {
                     self.problems.push(e);
                 }
@@ -76,13 +73,14 @@ impl Config {
                 _ => return Err(bad(format!("unlock_minutes must be a whole number from 1 to {MAX_UNLOCK_MINUTES}, got {v}"))),
             },
         };
-        self.allowed_extensions.extend(string_list(fields.get("allowed_extensions")).map_err(|r| bad(r))?);
+        let extensions = string_list(fields.get("allowed_extensions")).map_err(|r| bad(r))?;
         let origins = string_list(fields.get("allowed_origins")).map_err(|r| bad(r))?;
-        for origin in &origins {
-            if !is_chromium_origin(origin) {
-                return Err(bad(format!("{origin:?} is not of the form chrome-extension://ID/")));
-            }
+        if let Some(origin) = origins.iter().find(|o| !is_chromium_origin(o)) {
+            return Err(bad(format!("{origin:?} is not of the form chrome-extension://ID/")));
         }
+        // Every setting checked: only now does the file change anything (a broken file is
+        // skipped as a whole, never half applied).
+        self.allowed_extensions.extend(extensions);
         self.allowed_origins.extend(origins);
         // The shorter time wins: a user may lock sooner than IT asks, never later.
         self.unlock_minutes = match (self.unlock_minutes, unlock_minutes) {
@@ -167,5 +165,13 @@ mod tests {
         assert!(c.merge_value(Path::new("x"), &json!({"allowed_origins": ["https://evil/"]})).is_err());
         assert!(c.merge_value(Path::new("x"), &json!({"allowed_extensions": "a@b"})).is_err());
         assert!(c.merge_value(Path::new("x"), &json!([1])).is_err());
+    }
+
+    #[test]
+    fn a_broken_file_changes_nothing() {
+        let mut c = Config::default();
+        let broken = json!({"unlock_minutes": 5, "allowed_extensions": ["x@y"], "allowed_origins": ["chrome-extension://bad/"]});
+        assert!(c.merge_value(Path::new("x"), &broken).is_err());
+        assert!(c.allowed_extensions.is_empty() && c.allowed_origins.is_empty() && c.unlock_minutes.is_none());
     }
 }
