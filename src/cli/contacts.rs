@@ -6,12 +6,7 @@ use crate::contacts::service::{self, RecipientCheckOrInvalid};
 use crate::contacts::{parse_address, ExportFormat, ListQuery};
 use crate::error::Error;
 use crate::logging::sanitize;
-use serde::Serialize;
 
-fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
-    println!("{}", serde_json::to_string_pretty(value).map_err(|e| Error::Internal { reason: e.to_string() })?);
-    Ok(())
-}
 
 pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
@@ -26,7 +21,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             let mut ctx = globals.context()?;
             let page = ctx.contacts()?.list(&ListQuery { search, offset, limit, sort })?;
             if json {
-                return print_json(&page).map(|_| EXIT_OK);
+                return super::print_json(&page).map(|_| EXIT_OK);
             }
             for c in &page.items {
                 let flags = if c.warnings.is_empty() { String::new() } else { format!("  [{}]", c.warnings.join(", ")) };
@@ -46,7 +41,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             let mut ctx = globals.context()?;
             let details = service::show(&mut ctx, &address)?;
             if json {
-                return print_json(&details).map(|_| EXIT_OK);
+                return super::print_json(&details).map(|_| EXIT_OK);
             }
             println!("{}{}", details.address, details.name.as_deref().map(|n| format!(" ({})", sanitize(n, 200))).unwrap_or_default());
             for c in &details.certificates {
@@ -77,7 +72,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             let address = parse_address(&address)?;
             let deleted = ctx.contacts()?.delete_contact(&address, crate::time::now())?;
             if json {
-                return print_json(&serde_json::json!({ "address": address, "deleted_certificates": deleted })).map(|_| EXIT_OK);
+                return super::print_json(&serde_json::json!({ "address": address, "deleted_certificates": deleted })).map(|_| EXIT_OK);
             }
             println!("deleted {address} and {} certificate(s)", deleted.len());
         }
@@ -87,7 +82,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             let mut ctx = globals.context()?;
             let deleted = ctx.contacts()?.delete_certificate(&fp, crate::time::now())?;
             if json {
-                return print_json(&serde_json::json!({ "deleted": deleted })).map(|_| EXIT_OK);
+                return super::print_json(&serde_json::json!({ "deleted": deleted })).map(|_| EXIT_OK);
             }
             println!("deleted certificate {deleted}");
         }
@@ -98,7 +93,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
             let outcome = service::import_bytes(&mut ctx, &bytes, &file)?;
             if json {
-                return print_json(&outcome).map(|_| EXIT_OK);
+                return super::print_json(&outcome).map(|_| EXIT_OK);
             }
             println!(
                 "imported {} certificate(s), {} already known, {} intermediate(s); addresses: {}",
@@ -138,7 +133,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             let results = service::check(&mut ctx, &addresses)?;
             let all_ok = results.iter().all(|r| r.reason_code().is_none());
             if json {
-                print_json(&serde_json::json!({ "recipients": results }))?;
+                super::print_json(&serde_json::json!({ "recipients": results }))?;
             } else {
                 for r in &results {
                     match r {
@@ -159,7 +154,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             let mut ctx = globals.context()?;
             let stats = ctx.contacts()?.stats(crate::time::now())?;
             if json {
-                return print_json(&stats).map(|_| EXIT_OK);
+                return super::print_json(&stats).map(|_| EXIT_OK);
             }
             println!(
                 "{} contact(s), {} certificate(s), {} intermediate(s), {} untrusted, {} expired, {} expiring within 30 days, {} bytes",

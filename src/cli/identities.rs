@@ -2,60 +2,12 @@
 //! line. Secrets come from files (`--password-file`, `--passphrase-file`; `-` for stdin) or a
 //! prompt on the terminal, never from the command line itself.
 
+use super::secrets::secret;
 use super::{Args, CliError, Globals, UsageError, EXIT_OK};
 use crate::error::Error;
 use crate::identities::checks::{expiring, import};
-use crate::identities::seal::Passphrase;
 use crate::logging::sanitize;
-use serde::Serialize;
-use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
-
-fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
-    println!("{}", serde_json::to_string_pretty(value).map_err(|e| Error::Internal { reason: e.to_string() })?);
-    Ok(())
-}
-
-/// A secret from a file (its first line), from stdin (`-`), or typed at a prompt.
-pub fn secret(file: Option<&str>, prompt: &str) -> Result<Passphrase, CliError> {
-    match file {
-        Some("-") => {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|e| Error::io("stdin", e))?;
-            Ok(Passphrase::new(text.lines().next().unwrap_or("")))
-        }
-        Some(path) => Ok(Passphrase::new(super::inspect::read_secret_file(Path::new(path))?)),
-        None if std::io::stdin().is_terminal() => prompt_hidden(prompt),
-        None => Err(UsageError(format!("{prompt}: give it in a file (see --help)")).into()),
-    }
-}
-
-/// Reads a line from the terminal without echoing it.
-fn prompt_hidden(prompt: &str) -> Result<Passphrase, CliError> {
-    eprint!("{prompt}: ");
-    let _ = std::io::stderr().flush();
-    #[cfg(unix)]
-    let restore = unsafe {
-        let mut term: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(0, &mut term) == 0 {
-            let saved = term;
-            term.c_lflag &= !libc::ECHO;
-            libc::tcsetattr(0, libc::TCSANOW, &term);
-            Some(saved)
-        } else {
-            None
-        }
-    };
-    let mut line = String::new();
-    let read = std::io::stdin().read_line(&mut line);
-    #[cfg(unix)]
-    if let Some(saved) = restore {
-        unsafe { libc::tcsetattr(0, libc::TCSANOW, &saved) };
-    }
-    eprintln!();
-    read.map_err(|e| Error::io("terminal", e))?;
-    Ok(Passphrase::new(line.trim_end_matches(['\r', '\n'])))
-}
+use std::io::Write;
 
 pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
@@ -73,10 +25,10 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             let new = new_file.as_deref().map(|f| secret(Some(f), "New passphrase")).transpose()?;
             let report = import(&mut ctx, &bytes, &password, new.as_ref(), &file)?;
             if json {
-                return print_json(&report).map(|_| EXIT_OK);
+                return super::print_json(&report).map(|_| EXIT_OK);
             }
             let i = &report.identity;
-            println!("imported {} <{}>", sanitize(&i.subject, 200), i.emails.join(", "));
+            println!("imported {} <{}>", sanitize(&i.subject, 200), sanitize(&i.emails.join(", "), 200));
             println!("  fingerprint {}", i.fingerprint);
             println!("  valid {} .. {}", i.not_before, i.not_after);
             for c in &report.checks {
@@ -92,7 +44,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             let all = ctx.identities()?.all()?;
             let infos: Vec<_> = all.iter().map(|i| i.info(now, false)).collect();
             if json {
-                return print_json(&serde_json::json!({ "identities": infos })).map(|_| EXIT_OK);
+                return super::print_json(&serde_json::json!({ "identities": infos })).map(|_| EXIT_OK);
             }
             if infos.is_empty() {
                 println!("No identities. Import your certificate with: smime-companion identities import FILE.p12 --password-file F");
@@ -108,7 +60,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
                 println!(
                     "{}  {:<30} until {}  {}{}",
                     i.fingerprint,
-                    i.emails.join(","),
+                    sanitize(&i.emails.join(","), 200),
                     i.not_after,
                     state,
                     if i.backed_up_at.is_none() { "  (no backup yet)" } else { "" }
@@ -120,7 +72,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             args.finish()?;
             let i = ctx.identities()?.one(&key)?.info(now, false);
             if json {
-                return print_json(&i).map(|_| EXIT_OK);
+                return super::print_json(&i).map(|_| EXIT_OK);
             }
             println!("{}\n  {}\n  issuer {}\n  valid {} .. {}{}", i.fingerprint, sanitize(&i.subject, 200), sanitize(&i.issuer, 200), i.not_before, i.not_after, if i.expired { " (expired)" } else { "" });
             println!("  sign {}  encrypt {}  backup {}", i.can_sign, i.can_encrypt, i.backed_up_at.as_deref().unwrap_or("none"));
@@ -160,9 +112,9 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             args.finish()?;
             let password = secret(password_file.as_deref(), "Password for the backup file")?;
             let passphrase = passphrase_file.as_deref().map(|f| secret(Some(f), "Passphrase")).transpose()?;
-            let (bytes, _) = crate::ops::export_identity(&mut ctx, &key, &password, passphrase.as_ref(), legacy)?;
-            crate::home::write_private_file(&out, &bytes)?;
-            crate::ops::record_backup(&mut ctx, &key)?;
+            let backup = crate::ops::export_identity(&mut ctx, &key, &password, passphrase.as_ref(), legacy)?;
+            crate::home::write_private_file(&out, &backup.p12)?;
+            ctx.identities()?.mark_backed_up(&backup.fingerprint, crate::time::now())?;
             println!("backup written to {} ({})", out.display(), if legacy { "3DES, for old Windows and Outlook" } else { "AES-256" });
         }
         "radar" => {
@@ -173,13 +125,13 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             args.finish()?;
             let list = expiring(ctx.identities()?, days, now)?;
             if json {
-                return print_json(&serde_json::json!({ "days": days, "identities": list })).map(|_| EXIT_OK);
+                return super::print_json(&serde_json::json!({ "days": days, "identities": list })).map(|_| EXIT_OK);
             }
             if list.is_empty() {
                 println!("no identity expires within {days} days");
             }
             for i in list {
-                println!("{}  {}  expires {} ({} days)", i.fingerprint, i.emails.join(","), i.not_after, i.expires_in_days);
+                println!("{}  {}  expires {} ({} days)", i.fingerprint, sanitize(&i.emails.join(","), 200), i.not_after, i.expires_in_days);
             }
         }
         "backup-status" => {
@@ -187,25 +139,16 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             let all = ctx.identities()?.all()?;
             let missing: Vec<_> = all.iter().filter(|i| i.backed_up_at.is_none() && i.replaced_by.is_none()).collect();
             if json {
-                return print_json(&serde_json::json!({ "needs_backup": !missing.is_empty(), "without_backup": missing.iter().map(|i| i.fingerprint()).collect::<Vec<_>>() })).map(|_| EXIT_OK);
+                return super::print_json(&serde_json::json!({ "needs_backup": !missing.is_empty(), "without_backup": missing.iter().map(|i| i.fingerprint()).collect::<Vec<_>>() })).map(|_| EXIT_OK);
             }
             for i in &missing {
-                println!("no backup yet: {} ({})", i.fingerprint(), i.cert.emails().join(","));
+                println!("no backup yet: {} ({})", i.fingerprint(), sanitize(&i.cert.emails().join(","), 200));
             }
             return Ok(if missing.is_empty() { EXIT_OK } else { super::EXIT_PROBLEM });
         }
         other => return Err(UsageError(format!("unknown identities action {other:?}")).into()),
     }
     Ok(EXIT_OK)
-}
-
-fn read_message(file: &str) -> Result<Vec<u8>, CliError> {
-    if file == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|e| Error::io("stdin", e))?;
-        return Ok(buf);
-    }
-    Ok(std::fs::read(file).map_err(|e| Error::io(file, e))?)
 }
 
 fn write_message(bytes: &[u8]) -> Result<(), CliError> {
@@ -220,7 +163,7 @@ pub fn cmd_sign(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let file = args.required("FILE.eml")?;
     args.finish()?;
     let mut ctx = globals.context()?;
-    let raw = read_message(&file)?;
+    let raw = super::read_input(&file)?;
     let passphrase = secret(passphrase_file.as_deref(), "Passphrase")?;
     let signed = crate::outgoing::sign_message(&mut ctx, &raw, from.as_deref(), Some(&passphrase))?;
     write_message(&signed)?;
@@ -234,7 +177,7 @@ pub fn cmd_encrypt(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let file = args.required("FILE.eml")?;
     args.finish()?;
     let mut ctx = globals.context()?;
-    let raw = read_message(&file)?;
+    let raw = super::read_input(&file)?;
     let passphrase = if sign { Some(secret(passphrase_file.as_deref(), "Passphrase")?) } else { None };
     let outcome = crate::outgoing::encrypt_message(&mut ctx, &raw, &to, sign, passphrase.as_ref())?;
     if outcome.sent_copy.is_none() {

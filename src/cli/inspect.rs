@@ -6,13 +6,7 @@ use crate::inspect::{inspect, InspectRequest};
 use crate::logging::sanitize;
 use crate::smime::decrypt::DecryptionKey;
 use crate::smime::verdict::{InspectReport, SignatureState};
-use std::path::{Path, PathBuf};
-
-/// Reads a secret from a file: the first line, without its line ending.
-pub fn read_secret_file(path: &Path) -> Result<String, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    Ok(text.lines().next().unwrap_or("").to_string())
-}
+use std::path::PathBuf;
 
 /// Loads `--p12 FILE --password-file FILE` pairs (one password file may serve them all).
 pub fn call_keys(p12s: &[PathBuf], passwords: &[PathBuf]) -> Result<Vec<DecryptionKey>, CliError> {
@@ -24,9 +18,9 @@ pub fn call_keys(p12s: &[PathBuf], passwords: &[PathBuf]) -> Result<Vec<Decrypti
     }
     let mut keys = Vec::new();
     for (i, path) in p12s.iter().enumerate() {
-        let password = read_secret_file(&passwords[i.min(passwords.len() - 1)])?;
+        let password = super::secrets::secret_file(&passwords[i.min(passwords.len() - 1)])?;
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let contents = crate::pkcs12::open(&bytes, &password, &path.display().to_string())?;
+        let contents = crate::pkcs12::open(&bytes, password.as_str(), &path.display().to_string())?;
         if let (Some(key), Some(cert)) = (contents.key, contents.cert) {
             keys.push(DecryptionKey { cert, key, replaced: false });
         }
@@ -49,13 +43,7 @@ pub fn cmd_inspect(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let file = args.required("FILE.eml")?;
     args.finish()?;
     let mut ctx = globals.context()?;
-    let raw = if file == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| Error::io("stdin", e))?;
-        buf
-    } else {
-        std::fs::read(&file).map_err(|e| Error::io(&file, e))?
-    };
+    let raw = super::read_input(&file)?;
     let keys = call_keys(&p12s, &passwords)?;
     let keep_content = content_out.is_some();
     let request = InspectRequest { at, anchors, crls, keys, harvest, keep_content, ..InspectRequest::default() };
@@ -64,7 +52,7 @@ pub fn cmd_inspect(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
         crate::home::write_private_file(path, content)?;
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&inspection.report).map_err(|e| Error::Internal { reason: e.to_string() })?);
+        super::print_json(&inspection.report)?;
     } else {
         print!("{}", human_summary(&inspection.report));
     }

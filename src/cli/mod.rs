@@ -10,6 +10,7 @@ mod identities;
 mod inspect;
 mod install;
 mod rollout;
+mod secrets;
 mod trust;
 
 use crate::context::Context;
@@ -231,6 +232,22 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// Runs the CLI with the arguments after the program name; returns the exit status.
+/// Prints a value as pretty JSON (every `--json`).
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
+    println!("{}", serde_json::to_string_pretty(value).map_err(|e| Error::Internal { reason: e.to_string() })?);
+    Ok(())
+}
+
+/// The bytes of a message or file argument; `-` reads stdin.
+fn read_input(file: &str) -> Result<Vec<u8>, CliError> {
+    if file == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| Error::io("stdin", e))?;
+        return Ok(buf);
+    }
+    Ok(std::fs::read(file).map_err(|e| Error::io(file, e))?)
+}
+
 pub fn run(raw: Vec<OsString>) -> u8 {
     let mut args = match Args::new(raw) {
         Ok(a) => a,

@@ -9,16 +9,12 @@ pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
     let action = args.required("add, list or remove")?;
     let ctx = globals.context()?;
-    let print = |value: &dyn erased::Json| -> Result<(), CliError> {
-        println!("{}", value.json()?);
-        Ok(())
-    };
     match action.as_str() {
         "list" => {
             args.finish()?;
             let listing = crate::ops::trust_listing(&ctx);
             if json {
-                print(&listing)?;
+                super::print_json(&listing)?;
             } else {
                 if listing.anchors.is_empty() {
                     println!("No anchors added (the system's CA store is used).");
@@ -39,7 +35,7 @@ pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
             let added = trust::add_user(&ctx.home, &bytes, &file)?;
             if json {
-                print(&added)?;
+                super::print_json(&added)?;
             } else {
                 for c in &added.anchors {
                     println!("trusted {}\t{}", c.fingerprint_sha256, sanitize(&c.subject, 200));
@@ -66,7 +62,7 @@ pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 removed.extend(trust::remove_user(&ctx.home, &fp)?);
             }
             if json {
-                print(&serde_json::json!({ "removed": removed }))?;
+                super::print_json(&serde_json::json!({ "removed": removed }))?;
             } else {
                 for r in removed {
                     println!("removed {r}");
@@ -76,19 +72,4 @@ pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
         other => return Err(UsageError(format!("unknown trust action {other:?} (add, list, remove)")).into()),
     }
     Ok(EXIT_OK)
-}
-
-mod erased {
-    use super::{CliError, Error};
-
-    /// Anything printable as pretty JSON.
-    pub trait Json {
-        fn json(&self) -> Result<String, CliError>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> Result<String, CliError> {
-            serde_json::to_string_pretty(self).map_err(|e| Error::Internal { reason: e.to_string() }.into())
-        }
-    }
 }

@@ -1,7 +1,6 @@
 //! The contact cache's ops (docs/CONTACTS.md).
 
-use super::inspect::payload;
-use super::{encode_b64, parse, reply, Base64Text};
+use super::{encode_b64, parse, payload, reply, Base64Text, NoParams};
 use crate::contacts::service;
 use crate::contacts::{parse_address, ExportFormat, ListQuery, Sort};
 use crate::context::Context;
@@ -85,8 +84,12 @@ struct ImportParams<'a> {
 }
 
 pub fn contacts_import(ctx: &mut Context, params: Params) -> Result<Value> {
-    let p: ImportParams<'_> = parse("contacts_import", &params)?;
-    let bytes = payload(ctx, "contacts_import", p.data_b64, "data_b64", p.transfer)?;
+    let bytes = {
+        let p: ImportParams<'_> = parse("contacts_import", &params)?;
+        payload(ctx, "contacts_import", p.data_b64, "data_b64", p.transfer)?
+    };
+    // The frame is no longer needed: free it before the certificates are parsed.
+    drop(params);
     reply(service::import_bytes(ctx, &bytes, "data_b64")?)
 }
 
@@ -117,10 +120,6 @@ pub fn recipients_check(ctx: &mut Context, params: Params) -> Result<Value> {
     let CheckParams { addresses } = parse("recipients_check", &params)?;
     reply(json!({ "recipients": service::check(ctx, &addresses)? }))
 }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoParams {}
 
 pub fn contacts_stats(ctx: &mut Context, params: Params) -> Result<Value> {
     let NoParams {} = parse("contacts_stats", &params)?;

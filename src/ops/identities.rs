@@ -1,8 +1,7 @@
 //! The user's own identities, and signing and encrypting with them (docs/IDENTITIES.md).
 //! Passwords and passphrases arrive in params and go nowhere but into OpenSSL: never logged.
 
-use super::inspect::payload;
-use super::{decode_b64, encode_b64, parse, reply, Base64Text};
+use super::{decode_b64, encode_b64, parse, payload, reply, yes, Base64Text, NoParams};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::identities::checks::{expiring, import};
@@ -12,20 +11,17 @@ use serde::Deserialize;
 use crate::protocol::Params;
 use serde_json::{json, Value};
 
-fn info(ctx: &mut Context, identity: &Identity) -> Result<Value> {
-    let epoch = ctx.identities()?.lock_epoch()?;
+/// What the add-on shows of an identity; `epoch` is the store's lock epoch (read once per call).
+fn info(ctx: &mut Context, identity: &Identity, epoch: i64) -> Result<Value> {
     let unlocked = ctx.unlocked.is_unlocked(&identity.fingerprint(), epoch);
     serde_json::to_value(identity.info(crate::time::now(), unlocked)).map_err(|e| Error::Internal { reason: e.to_string() })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoParams {}
-
 pub fn identities_list(ctx: &mut Context, params: Params) -> Result<Value> {
     let NoParams {} = parse("identities_list", &params)?;
     let all = ctx.identities()?.all()?;
-    let list = all.iter().map(|i| info(ctx, i)).collect::<Result<Vec<_>>>()?;
+    let epoch = ctx.identities()?.lock_epoch()?;
+    let list = all.iter().map(|i| info(ctx, i, epoch)).collect::<Result<Vec<_>>>()?;
     Ok(json!({ "identities": list }))
 }
 
@@ -40,6 +36,7 @@ struct ImportParams {
 
 pub fn identities_import(ctx: &mut Context, params: Params) -> Result<Value> {
     let p: ImportParams = parse("identities_import", &params)?;
+    params.wipe();
     let bytes = decode_b64("p12_b64", &p.p12_b64)?;
     let password = Passphrase::new(p.password);
     let new = p.new_passphrase.map(Passphrase::new);
@@ -55,7 +52,8 @@ struct IdentityParams {
 pub fn identities_show(ctx: &mut Context, params: Params) -> Result<Value> {
     let IdentityParams { identity } = parse("identities_show", &params)?;
     let found = ctx.identities()?.one(&identity)?;
-    info(ctx, &found)
+    let epoch = ctx.identities()?.lock_epoch()?;
+    info(ctx, &found, epoch)
 }
 
 #[derive(Deserialize)]
@@ -108,6 +106,7 @@ pub fn unlock(ctx: &mut Context, passphrase: &Passphrase, identity: Option<&str>
 
 pub fn identities_unlock(ctx: &mut Context, params: Params) -> Result<Value> {
     let p: UnlockParams = parse("identities_unlock", &params)?;
+    params.wipe();
     let passphrase = Passphrase::new(p.passphrase);
     let unlocked = unlock(ctx, &passphrase, p.identity.as_deref())?;
     Ok(json!({ "unlocked": unlocked, "seconds": ctx.unlocked.ttl().as_secs() }))
@@ -136,19 +135,16 @@ struct ExportParams {
     record_backup: bool,
 }
 
-fn yes() -> bool {
-    true
-}
-
 pub fn identities_export(ctx: &mut Context, params: Params) -> Result<Value> {
     let p: ExportParams = parse("identities_export", &params)?;
+    params.wipe();
     let password = Passphrase::new(p.password);
     let passphrase = p.passphrase.map(Passphrase::new);
-    let (bytes, name) = export(ctx, &p.identity, &password, passphrase.as_ref(), p.legacy)?;
+    let backup = export(ctx, &p.identity, &password, passphrase.as_ref(), p.legacy)?;
     if p.record_backup {
-        record_backup(ctx, &p.identity)?;
+        ctx.identities()?.mark_backed_up(&backup.fingerprint, crate::time::now())?;
     }
-    Ok(json!({ "p12_b64": encode_b64(&bytes), "file_name": name }))
+    Ok(json!({ "p12_b64": encode_b64(&backup.p12), "file_name": backup.file_name }))
 }
 
 #[derive(Deserialize)]
@@ -159,22 +155,25 @@ struct BackupSavedParams {
 
 pub fn identities_backup_saved(ctx: &mut Context, params: Params) -> Result<Value> {
     let p: BackupSavedParams = parse("identities_backup_saved", &params)?;
-    let fingerprint = record_backup(ctx, &p.identity)?;
+    // From now on `backup_status` stops reminding.
+    let fingerprint = ctx.identities()?.one(&p.identity)?.fingerprint();
+    ctx.identities()?.mark_backed_up(&fingerprint, crate::time::now())?;
     Ok(json!({ "fingerprint": fingerprint, "backed_up": true }))
 }
 
-/// Notes that a backup of this identity exists now (`backup_status` stops reminding).
-pub fn record_backup(ctx: &mut Context, key: &str) -> Result<String> {
-    let fingerprint = ctx.identities()?.one(key)?.fingerprint();
-    ctx.identities()?.mark_backed_up(&fingerprint, crate::time::now())?;
-    Ok(fingerprint)
+/// A backup of one identity, not yet recorded as made.
+pub struct Backup {
+    pub p12: Vec<u8>,
+    /// A name to suggest for the file.
+    pub file_name: String,
+    pub fingerprint: String,
 }
 
 /// A PKCS#12 backup with the chain: AES-256 (PBES2, SHA-256 MAC) by default, 3DES with a SHA-1
 /// MAC when `legacy` (older Windows and Outlook import only that). The key is opened with the
 /// session's unlocked copy, `passphrase`, or else the export password itself. The backup is
-/// recorded by the caller once the file is written ([`record_backup`]).
-pub fn export(ctx: &mut Context, key: &str, password: &Passphrase, passphrase: Option<&Passphrase>, legacy: bool) -> Result<(Vec<u8>, String)> {
+/// recorded by the caller once the file is written (`mark_backed_up`).
+pub fn export(ctx: &mut Context, key: &str, password: &Passphrase, passphrase: Option<&Passphrase>, legacy: bool) -> Result<Backup> {
     let identity = ctx.identities()?.one(key)?;
     let private = crate::outgoing::private_key(ctx, &identity, Some(passphrase.unwrap_or(password)))?;
     let internal = |e: openssl::error::ErrorStack| Error::Internal { reason: e.to_string() };
@@ -195,7 +194,7 @@ pub fn export(ctx: &mut Context, key: &str, password: &Passphrase, passphrase: O
     let p12 = builder.build2(password.as_str()).map_err(internal)?;
     let der = p12.to_der().map_err(internal)?;
     let safe: String = email.chars().map(|c| if c.is_ascii_alphanumeric() || c == '@' || c == '.' || c == '-' { c } else { '_' }).collect();
-    Ok((der, format!("{safe}{}.p12", if legacy { "-legacy" } else { "" })))
+    Ok(Backup { p12: der, file_name: format!("{safe}{}.p12", if legacy { "-legacy" } else { "" }), fingerprint: identity.fingerprint() })
 }
 
 pub fn backup_status(ctx: &mut Context, params: Params) -> Result<Value> {
@@ -246,10 +245,12 @@ struct SignParams<'a> {
 }
 
 pub fn sign_message(ctx: &mut Context, params: Params) -> Result<Value> {
-    let p: SignParams = parse("sign_message", &params)?;
-    let raw = payload(ctx, "sign_message", p.message_b64, "message_b64", p.transfer)?;
-    let passphrase = p.passphrase.map(Passphrase::new);
-    let signed = crate::outgoing::sign_message(ctx, &raw, p.from.as_deref(), passphrase.as_ref())?;
+    let (raw, from, passphrase) = {
+        let p: SignParams = parse("sign_message", &params)?;
+        (payload(ctx, "sign_message", p.message_b64, "message_b64", p.transfer)?, p.from, p.passphrase.map(Passphrase::new))
+    };
+    params.wipe();
+    let signed = crate::outgoing::sign_message(ctx, &raw, from.as_deref(), passphrase.as_ref())?;
     Ok(json!({ "message_b64": encode_b64(&signed) }))
 }
 
@@ -269,10 +270,12 @@ struct EncryptParams<'a> {
 }
 
 pub fn encrypt_message(ctx: &mut Context, params: Params) -> Result<Value> {
-    let p: EncryptParams = parse("encrypt_message", &params)?;
-    let raw = payload(ctx, "encrypt_message", p.message_b64, "message_b64", p.transfer)?;
-    let passphrase = p.passphrase.map(Passphrase::new);
-    let outcome = crate::outgoing::encrypt_message(ctx, &raw, &p.to, p.sign, passphrase.as_ref())?;
+    let (raw, to, sign, passphrase) = {
+        let p: EncryptParams = parse("encrypt_message", &params)?;
+        (payload(ctx, "encrypt_message", p.message_b64, "message_b64", p.transfer)?, p.to, p.sign, p.passphrase.map(Passphrase::new))
+    };
+    params.wipe();
+    let outcome = crate::outgoing::encrypt_message(ctx, &raw, &to, sign, passphrase.as_ref())?;
     let mut v = serde_json::to_value(&outcome).map_err(|e| Error::Internal { reason: e.to_string() })?;
     v["message_b64"] = Value::String(encode_b64(&outcome.message));
     Ok(v)

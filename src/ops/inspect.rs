@@ -1,6 +1,6 @@
 //! `inspect_message`: the verdict on one message (docs/INSPECT.md).
 
-use super::{decode_b64, parse, reply, Base64Text};
+use super::{parse, payload, reply, yes, Base64Text};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::inspect::{inspect, InspectRequest};
@@ -24,19 +24,6 @@ struct InspectParams<'a> {
     harvest: bool,
     #[serde(default)]
     decrypted_by_thunderbird: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// The payload of an op: inline base64 or a finished transfer, exactly one of them.
-pub(crate) fn payload(ctx: &mut Context, op: &str, inline: Option<Base64Text<'_>>, field: &str, transfer: Option<String>) -> Result<Vec<u8>> {
-    match (inline, transfer) {
-        (Some(Base64Text(b64)), None) => decode_b64(field, &b64),
-        (None, Some(id)) => ctx.transfers.take(&id),
-        _ => Err(Error::InvalidParams { op: op.into(), reason: format!("give exactly one of {field} and transfer") }),
-    }
 }
 
 pub fn inspect_message(ctx: &mut Context, params: Params) -> Result<Value> {

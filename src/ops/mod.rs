@@ -8,9 +8,10 @@ mod session;
 mod trust;
 
 pub use contacts::{parse_sort as parse_contacts_sort, MAX_PAGE as MAX_CONTACTS_PAGE};
-pub use identities::{export as export_identity, record_backup, unlock as unlock_identities};
+pub use identities::{export as export_identity, unlock as unlock_identities};
 pub use trust::listing as trust_listing;
 
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::protocol::{Op, Params};
 use serde::Deserialize;
@@ -217,6 +218,25 @@ pub(crate) fn reply<T: Serialize>(result: T) -> Result<Value> {
 #[derive(Deserialize)]
 pub(crate) struct Base64Text<'a>(#[serde(borrow)] pub std::borrow::Cow<'a, str>);
 
+/// The params of an op that takes none.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoParams {}
+
+/// `#[serde(default = "yes")]`: a flag that is on unless the caller says otherwise.
+pub(crate) fn yes() -> bool {
+    true
+}
+
+/// The payload of an op: inline base64 or a finished transfer, exactly one of them.
+pub(crate) fn payload(ctx: &mut Context, op: &str, inline: Option<Base64Text<'_>>, field: &str, transfer: Option<String>) -> Result<Vec<u8>> {
+    match (inline, transfer) {
+        (Some(Base64Text(b64)), None) => decode_b64(field, &b64),
+        (None, Some(id)) => ctx.transfers.take(&id),
+        _ => Err(Error::InvalidParams { op: op.into(), reason: format!("give exactly one of {field} and transfer") }),
+    }
+}
+
 /// Decodes a `*_b64` field.
 pub(crate) fn decode_b64(field: &str, text: &str) -> Result<Vec<u8>> {
     let invalid = |_| Error::InvalidBase64 { field: field.into() };
@@ -227,7 +247,6 @@ pub(crate) fn decode_b64(field: &str, text: &str) -> Result<Vec<u8>> {
 }
 
 /// Encodes bytes for a `*_b64` field.
-#[allow(dead_code)] // used by the ops that return binary data
 pub(crate) fn encode_b64(bytes: &[u8]) -> String {
     base64_simd::STANDARD.encode_to_string(bytes)
 }

@@ -1,6 +1,6 @@
 //! Session-level ops: `hello`, `ping` and the chunked-upload ops.
 
-use super::{decode_b64, parse, reply, OPS};
+use super::{decode_b64, parse, reply, Base64Text, NoParams, OPS};
 use crate::context::Context;
 use crate::error::{error_codes, Result};
 use crate::product::{ADDON_ID, HOST_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSION};
@@ -9,10 +9,6 @@ use crate::protocol::{MAX_REPLY_BODY_BYTES, MAX_REQUEST_BYTES, MAX_TRANSFER_BYTE
 use serde::{Deserialize, Serialize};
 use crate::protocol::Params;
 use serde_json::Value;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoParams {}
 
 #[derive(Serialize)]
 struct OpInfo {
@@ -103,10 +99,12 @@ pub fn transfer_begin(ctx: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ChunkParams {
+struct ChunkParams<'a> {
     transfer_id: String,
     index: u64,
-    data_b64: String,
+    /// Borrowed: a chunk of up to 64 MiB is not copied out of the frame first.
+    #[serde(borrow)]
+    data_b64: Base64Text<'a>,
 }
 
 #[derive(Serialize)]
@@ -116,7 +114,7 @@ struct ChunkAccepted {
 
 pub fn transfer_chunk(ctx: &mut Context, params: Params) -> Result<Value> {
     let ChunkParams { transfer_id, index, data_b64 } = parse("transfer_chunk", &params)?;
-    let bytes = decode_b64("data_b64", &data_b64)?;
+    let bytes = decode_b64("data_b64", &data_b64.0)?;
     let received_bytes = ctx.transfers.append(&transfer_id, index, &bytes)?;
     reply(ChunkAccepted { received_bytes })
 }

@@ -1,6 +1,6 @@
 //! Trust anchors the user adds: `trust_list`, `trust_add`, `trust_remove`.
 
-use super::{decode_b64, parse, reply};
+use super::{decode_b64, parse, reply, NoParams};
 use crate::certs::summary::CertSummary;
 use crate::certs::trust::{self, AnchorSource, TrustAnchors};
 use crate::context::Context;
@@ -34,10 +34,6 @@ pub fn listing(ctx: &Context) -> TrustListing {
         problems: t.problems.clone(),
     }
 }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoParams {}
 
 pub fn trust_list(ctx: &mut Context, params: Params) -> Result<Value> {
     let NoParams {} = parse("trust_list", &params)?;

@@ -46,6 +46,13 @@ impl Params {
         Params { frame, start, end }
     }
 
+    /// Frees the frame after overwriting it: for requests that carry a password or passphrase
+    /// (the parsed copies are wiped by `Passphrase` themselves).
+    pub fn wipe(self) {
+        let mut frame = self.frame;
+        zeroize::Zeroize::zeroize(&mut frame);
+    }
+
     /// The JSON text of the params object.
     pub fn text(&self) -> &str {
         self.frame.get(self.start..self.end).unwrap_or("{}")

@@ -65,10 +65,7 @@ impl Transfers {
     /// Appends chunk `index` (which must be the next one). Returns the bytes received so far.
     pub fn append(&mut self, id: &str, index: u64, bytes: &[u8]) -> Result<u64> {
         let t = self.open.get_mut(id).ok_or_else(|| unknown(id))?;
-        if t.finished_sha256.is_some() {
-            return Err(Error::TransferChunkOutOfOrder { transfer_id: id.into(), expected: t.next_index, got: index });
-        }
-        if index != t.next_index {
+        if t.finished_sha256.is_some() || index != t.next_index {
             return Err(Error::TransferChunkOutOfOrder { transfer_id: id.into(), expected: t.next_index, got: index });
         }
         let received = t.data.len() as u64 + bytes.len() as u64;
@@ -77,8 +74,8 @@ impl Transfers {
             self.open.remove(id);
             return Err(Error::TransferOverflow { transfer_id: id.into(), announced, received });
         }
-        if t.data.is_empty() {
-            t.data.reserve_exact(t.announced as usize);
+        if t.data.capacity() == 0 {
+            t.data = crate::bigbuf::with_capacity(t.announced as usize);
         }
         t.data.extend_from_slice(bytes);
         t.hasher.update(bytes);
@@ -122,12 +119,8 @@ impl Transfers {
         self.open.remove(id).map(|_| ()).ok_or_else(|| unknown(id))
     }
 
-    /// Number of open transfers.
-    pub fn len(&self) -> usize {
-        self.open.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.open.is_empty()
     }
 }
