@@ -12,10 +12,7 @@
 #![allow(non_camel_case_types)]
 
 use libc::{c_int, c_void};
-use openssl_sys::{
-    ASN1_INTEGER, ASN1_OBJECT, ASN1_OCTET_STRING, BIO, EVP_PKEY, OPENSSL_STACK, X509, X509_ALGOR, X509_CRL,
-    X509_NAME, X509_STORE, X509_STORE_CTX,
-};
+use openssl_sys::{ASN1_OBJECT, BIO, EVP_PKEY, OPENSSL_STACK, X509, X509_CRL, X509_STORE, X509_STORE_CTX};
 
 pub enum CMS_ContentInfo {}
 pub enum CMS_SignerInfo {}
@@ -25,8 +22,6 @@ pub type VerifyCallback = Option<unsafe extern "C" fn(ok: c_int, ctx: *mut X509_
 extern "C" {
     pub fn d2i_CMS_ContentInfo(a: *mut *mut CMS_ContentInfo, pp: *mut *const u8, length: libc::c_long) -> *mut CMS_ContentInfo;
     pub fn CMS_ContentInfo_free(cms: *mut CMS_ContentInfo);
-    pub fn CMS_get0_type(cms: *const CMS_ContentInfo) -> *const ASN1_OBJECT;
-    pub fn CMS_is_detached(cms: *mut CMS_ContentInfo) -> c_int;
     pub fn CMS_get0_SignerInfos(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
     pub fn CMS_get1_certs(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
     pub fn CMS_get1_crls(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
@@ -36,22 +31,8 @@ extern "C" {
     pub fn BIO_ctrl(b: *mut BIO, cmd: c_int, larg: libc::c_long, parg: *mut c_void) -> libc::c_long;
     pub fn CMS_SignerInfo_cert_cmp(si: *mut CMS_SignerInfo, cert: *mut X509) -> c_int;
     pub fn CMS_SignerInfo_set1_signer_cert(si: *mut CMS_SignerInfo, signer: *mut X509);
-    pub fn CMS_SignerInfo_get0_signer_id(
-        si: *mut CMS_SignerInfo,
-        keyid: *mut *mut ASN1_OCTET_STRING,
-        issuer: *mut *mut X509_NAME,
-        sno: *mut *mut ASN1_INTEGER,
-    ) -> c_int;
-    pub fn CMS_SignerInfo_get0_algs(
-        si: *mut CMS_SignerInfo,
-        pk: *mut *mut EVP_PKEY,
-        signer: *mut *mut X509,
-        pdig: *mut *mut X509_ALGOR,
-        psig: *mut *mut X509_ALGOR,
-    );
     pub fn CMS_SignerInfo_verify(si: *mut CMS_SignerInfo) -> c_int;
     pub fn CMS_SignerInfo_verify_content(si: *mut CMS_SignerInfo, chain: *mut BIO) -> c_int;
-    pub fn CMS_signed_get_attr_count(si: *const CMS_SignerInfo) -> c_int;
     pub fn CMS_sign(
         signcert: *mut X509,
         pkey: *mut EVP_PKEY,
@@ -109,13 +90,8 @@ extern "C" {
     pub fn OPENSSL_sk_value(st: *const OPENSSL_STACK, i: c_int) -> *mut c_void;
     pub fn OPENSSL_sk_free(st: *mut OPENSSL_STACK);
 
-    pub fn X509_free(x: *mut X509);
-    pub fn X509_CRL_free(x: *mut X509_CRL);
-    pub fn X509_up_ref(x: *mut X509) -> c_int;
-    pub fn X509_CRL_up_ref(x: *mut X509_CRL) -> c_int;
     pub fn BIO_read(b: *mut BIO, data: *mut c_void, dlen: c_int) -> c_int;
     pub fn BIO_free_all(a: *mut BIO);
     pub fn BIO_new_mem_buf(buf: *const c_void, len: c_int) -> *mut BIO;
     pub fn ERR_clear_error();
-    pub fn ERR_get_error() -> libc::c_ulong;
 }

@@ -6,7 +6,8 @@ use crate::certs::trust::TrustAnchors;
 use crate::contacts::{ContactCache, HarvestItem};
 use crate::context::Context;
 use crate::error::Result;
-use crate::mime::address::{normalize, parse_mailbox_list};
+use crate::identities::Identity;
+use crate::mime::address::normalize;
 use crate::smime::analyze::{inspect as analyze, InspectOptions, Inspection};
 use crate::smime::cms_der::CertId;
 use crate::smime::decrypt::{DecryptionKey, RecipientNames};
@@ -52,8 +53,13 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
     for path in &req.crls {
         trust.add_call_crls(path)?;
     }
-    let (keys, locked) = session_keys(ctx, &req.keys);
-    let intermediates: Vec<X509> = crate::contacts::service::known_intermediates(ctx).unwrap_or_default();
+    let identities = ctx.identities().and_then(|s| Ok((s.all()?, s.lock_epoch()?)));
+    let identities = identities.unwrap_or_else(|e| {
+        log::warn!("identities unavailable: {e}");
+        (Vec::new(), 0)
+    });
+    let (keys, locked) = session_keys(ctx, &identities.0, identities.1, &req.keys);
+    let intermediates: Vec<X509> = crate::contacts::service::known_intermediates(ctx, &identities.0).unwrap_or_default();
     // The verdict never depends on the cache being usable: without it, nothing is harvested.
     let (cache, cache_error) = match ctx.contacts() {
         Ok(cache) => (Some(&*cache), None),
@@ -80,7 +86,7 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
     let mut inspection = analyze(raw, &options);
     inspection.report.contacts.error = cache_error;
     if cache_error.is_none() {
-        if let Err(e) = remember(ctx, &mut inspection, raw, req.harvest, now) {
+        if let Err(e) = remember(ctx, &mut inspection, req.harvest, now) {
             log::warn!("harvest failed: {e}");
             inspection.report.contacts.error = Some(e.code());
         }
@@ -99,16 +105,9 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
 
 /// The keys to decrypt with: those given for this call, and the identities unlocked in this
 /// session; plus the certificates of identities still locked (to say "unlock to read").
-fn session_keys(ctx: &mut Context, extra: &[DecryptionKey]) -> (Vec<DecryptionKey>, Vec<crate::certs::summary::Cert>) {
+fn session_keys(ctx: &mut Context, identities: &[Identity], epoch: i64, extra: &[DecryptionKey]) -> (Vec<DecryptionKey>, Vec<crate::certs::summary::Cert>) {
     let mut keys = extra.to_vec();
     let mut locked = Vec::new();
-    let (identities, epoch) = match ctx.identities().and_then(|s| Ok((s.all()?, s.lock_epoch()?))) {
-        Ok(x) => x,
-        Err(e) => {
-            log::warn!("identities unavailable: {e}");
-            return (keys, locked);
-        }
-    };
     for identity in identities {
         match ctx.unlocked.get(&identity.fingerprint(), epoch) {
             Some(key) => keys.push(DecryptionKey { cert: identity.cert.clone(), key, replaced: identity.replaced_by.is_some() }),
@@ -130,16 +129,10 @@ fn intact(signer: &VerifiedSigner) -> bool {
 }
 
 /// Harvests intact signers (when asked) and reports key changes and renewals for them.
-fn remember(ctx: &mut Context, inspection: &mut Inspection, raw: &[u8], harvest: bool, now: i64) -> Result<()> {
+fn remember(ctx: &mut Context, inspection: &mut Inspection, harvest: bool, now: i64) -> Result<()> {
     let cache = ctx.contacts()?;
-    // Only the header block is needed here; the message itself was analysed already.
-    let (fields, _) = crate::mime::header::parse_block(raw);
-    let header = |name: &str| fields.iter().find(|f| f.is(name)).map(|f| f.value());
-    let display_name = header("from")
-        .and_then(|f| parse_mailbox_list(&f).into_iter().next())
-        .and_then(|m| m.name)
-        .map(|n| crate::logging::sanitize(&n, 200));
-    let date = header("date").and_then(|d| crate::time::parse_rfc5322_date(&d));
+    let display_name = inspection.report.message.from.first().and_then(|m| m.name.as_deref()).map(|n| crate::logging::sanitize(n, 200));
+    let date = inspection.date;
     for signer in inspection.signers.iter().filter(|s| intact(s)) {
         if harvest {
             let item = HarvestItem {

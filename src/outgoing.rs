@@ -6,7 +6,7 @@
 //! readable. AES-256-CBC by default; AES-256-GCM only when every recipient advertised it.
 
 use crate::certs::summary::Cert;
-use crate::contacts::select::{choose, TrustJudge};
+use crate::contacts::select::choose;
 use crate::contacts::service::reason_code;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -128,7 +128,7 @@ pub fn encrypt_message(
         return Err(Error::NoRecipients);
     }
     let anchors = crate::certs::trust::TrustAnchors::load(&ctx.home);
-    let judge = TrustJudge { anchors: &anchors, intermediates: crate::contacts::service::known_intermediates(ctx)?, now: crate::time::now() };
+    let judge = crate::contacts::service::judge(ctx, &anchors)?;
     let mut chosen: Vec<(String, Cert, Vec<String>)> = Vec::new();
     let mut missing = Vec::new();
     for raw_address in &addresses {

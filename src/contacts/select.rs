@@ -76,13 +76,17 @@ pub fn choose<'c>(candidates: &'c [StoredCert], judge: &TrustJudge<'_>) -> std::
 
 /// `recipients_check` for one address.
 pub fn check(cache: &ContactCache, address: &str, judge: &TrustJudge<'_>) -> Result<RecipientCheck> {
-    let candidates = cache.certificates_for(address)?;
-    let outcome = choose(&candidates, judge);
-    Ok(RecipientCheck {
+    Ok(verdict(address, &cache.certificates_for(address)?, judge))
+}
+
+/// The check for an address whose certificates are at hand.
+pub fn verdict(address: &str, candidates: &[StoredCert], judge: &TrustJudge<'_>) -> RecipientCheck {
+    let outcome = choose(candidates, judge);
+    RecipientCheck {
         address: address.to_string(),
         can_encrypt: outcome.is_ok(),
         certificate: outcome.as_ref().ok().map(|c| c.info()),
         reason: outcome.err(),
         known_certificates: candidates.len(),
-    })
+    }
 }

@@ -1,6 +1,6 @@
 //! Contact-cache operations with the same semantics for the native ops and the CLI.
 
-use super::select::{check as check_one, Reason, RecipientCheck, TrustJudge};
+use super::select::{check as check_one, verdict, Reason, RecipientCheck, TrustJudge};
 use super::{export, parse_address, ExportFormat, HistoryEntry, ImportOutcome, Source, StoredCertInfo};
 use crate::certs::trust::{parse_certificates, TrustAnchors};
 use crate::context::Context;
@@ -17,17 +17,17 @@ pub struct ContactDetails {
     pub history: Vec<HistoryEntry>,
 }
 
-fn judge<'a>(ctx: &mut Context, anchors: &'a TrustAnchors) -> Result<TrustJudge<'a>> {
-    Ok(TrustJudge { anchors, intermediates: known_intermediates(ctx)?, now: crate::time::now() })
+/// Judges trust against `anchors` and every intermediate known (see [`known_intermediates`]).
+pub(crate) fn judge<'a>(ctx: &mut Context, anchors: &'a TrustAnchors) -> Result<TrustJudge<'a>> {
+    let identities = ctx.identities().and_then(|s| s.all()).unwrap_or_default();
+    Ok(TrustJudge { anchors, intermediates: known_intermediates(ctx, &identities)?, now: crate::time::now() })
 }
 
 /// Intermediate CA certificates known from contacts' mail and from the user's own chains
 /// (colleagues' certificates often share the user's CA).
-pub fn known_intermediates(ctx: &mut Context) -> Result<Vec<openssl::x509::X509>> {
+pub fn known_intermediates(ctx: &mut Context, identities: &[crate::identities::Identity]) -> Result<Vec<openssl::x509::X509>> {
     let mut out = ctx.contacts()?.intermediates()?;
-    if let Ok(identities) = ctx.identities().and_then(|s| s.all()) {
-        out.extend(identities.iter().flat_map(|i| i.chain.iter().map(|c| c.x509.clone())));
-    }
+    out.extend(identities.iter().flat_map(|i| i.chain.iter().map(|c| c.x509.clone())));
     Ok(out)
 }
 
@@ -45,7 +45,7 @@ pub fn show(ctx: &mut Context, address: &str) -> Result<ContactDetails> {
     Ok(ContactDetails {
         name: cache.contact_name(&address)?,
         certificates: certificates.iter().map(|c| c.info()).collect(),
-        encryption: check_one(cache, &address, &judge)?,
+        encryption: verdict(&address, &certificates, &judge),
         history,
         address,
     })

@@ -69,14 +69,6 @@ impl<'a> Entity<'a> {
             .map(|(_, v)| v);
         from_disposition.or_else(|| self.content_type.param("name").map(str::to_string))
     }
-
-    /// Visits this entity and all descendants, depth first.
-    pub fn walk<'s>(&'s self, visit: &mut dyn FnMut(&'s Entity<'a>)) {
-        visit(self);
-        for child in &self.children {
-            child.walk(visit);
-        }
-    }
 }
 
 fn parse_entity<'a>(

@@ -48,8 +48,8 @@ pub struct Inspection {
     pub report: InspectReport,
     /// Signers of the layers that cover the message (root and inner), with their verdicts.
     pub signers: Vec<VerifiedSigner>,
-    /// Certificates of a certs-only message.
-    pub carried_certs: Vec<Cert>,
+    /// The message's Date header, for the contact cache.
+    pub date: Option<i64>,
     /// The final content (canonical CRLF), for `return_content`.
     pub content: Option<Vec<u8>>,
 }
@@ -88,7 +88,6 @@ struct Walk<'o> {
     kinds: Vec<Kind>,
     misplaced: Vec<Warning>,
     structure: Vec<StructureLayer>,
-    carried: Vec<Cert>,
     below_root: Option<SignatureLayer>,
     encryption_warnings: Vec<Warning>,
     /// The final content: its type, canonical size, and the bytes when they are kept.
@@ -105,7 +104,6 @@ pub fn inspect(raw: &[u8], opts: &InspectOptions<'_>) -> Inspection {
         kinds: Vec::new(),
         misplaced: Vec::new(),
         structure: Vec::new(),
-        carried: Vec::new(),
         below_root: None,
         encryption_warnings: Vec::new(),
         content: None,
@@ -114,8 +112,8 @@ pub fn inspect(raw: &[u8], opts: &InspectOptions<'_>) -> Inspection {
     let message = MessageInfo {
         size_bytes: raw.len(),
         line_endings: line_endings(raw),
-        from: root.headers("from").iter().flat_map(|f| parse_mailbox_list(f)).collect(),
-        sender: root.header("sender").and_then(|s| parse_mailbox_list(&s).into_iter().next()),
+        from: walk.headers.from.iter().flat_map(|f| parse_mailbox_list(f)).collect(),
+        sender: walk.headers.sender.as_deref().and_then(|s| parse_mailbox_list(s).into_iter().next()),
         date: walk.headers.date.map(to_rfc3339),
         structure: std::mem::take(&mut walk.structure),
         decrypted_by_thunderbird: opts.decrypted_by_thunderbird,
@@ -237,12 +235,11 @@ impl<'o> Walk<'o> {
                 let has_content = verified.content.as_ref().is_some_and(|c| !c.is_empty());
                 if no_signers && (certs_only || !has_content) {
                     self.structure.push(StructureLayer { kind: "certs_only", form: "signed_data", part: e.number.clone() });
-                    self.carried.extend(verified.message_certs);
                     return;
                 }
                 self.kinds.push(kind);
                 self.structure.push(StructureLayer { kind: "signed", form: "signed_data", part: e.number.clone() });
-                let content = verified.content.clone();
+                let content = verified.content;
                 self.chain.push(ChainEntry::Signed { layer: verified.layer, warnings: verified.warnings, signers: verified.signers });
                 if let Some(content) = content {
                     let inner = Entity::parse(&content);
@@ -339,8 +336,8 @@ impl<'o> Walk<'o> {
     }
 
     fn scan_below(&mut self, e: &Entity<'_>, headers: &HeaderContext, root_signed: bool, encrypted: &mut Vec<String>) {
-        let signed = (e.content_type.is("multipart/signed") && self.is_smime_multipart_signed(e))
-            || (is_pkcs7_mime(e) && self.sniff(e) == Some(oid::SIGNED_DATA));
+        let sniffed = if is_pkcs7_mime(e) { self.sniff(e) } else { None };
+        let signed = (e.content_type.is("multipart/signed") && self.is_smime_multipart_signed(e)) || sniffed == Some(oid::SIGNED_DATA);
         if signed {
             if !root_signed && self.below_root.is_none() {
                 self.below_root = Some(self.verify_below_root(e, headers));
@@ -350,7 +347,7 @@ impl<'o> Walk<'o> {
         if is_pkcs7_mime(e) {
             // Never decrypted here: decrypting a part inside attacker-chosen surroundings is
             // the EFAIL direct-exfiltration pattern.
-            if matches!(self.sniff(e), Some(oid::ENVELOPED_DATA | oid::AUTH_ENVELOPED_DATA)) || smime_type(e).contains("enveloped") {
+            if matches!(sniffed, Some(oid::ENVELOPED_DATA | oid::AUTH_ENVELOPED_DATA)) || smime_type(e).contains("enveloped") {
                 encrypted.push(e.number.clone());
             }
             return;
@@ -479,7 +476,7 @@ impl<'o> Walk<'o> {
                 contacts: HarvestReport::default(),
             },
             signers: harvested,
-            carried_certs: self.carried,
+            date: self.headers.date,
             content: content.and_then(|(_, _, b)| b),
         }
     }

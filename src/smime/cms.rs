@@ -56,10 +56,6 @@ impl Cms {
         (!ptr.is_null()).then_some(Cms { ptr })
     }
 
-    pub fn is_detached(&self) -> bool {
-        unsafe { ffi::CMS_is_detached(self.ptr) == 1 }
-    }
-
     /// The certificates carried in the message.
     pub fn certificates(&self) -> Vec<X509> {
         unsafe {

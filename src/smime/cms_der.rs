@@ -64,7 +64,6 @@ pub struct SignerDesc {
     pub id: CertId,
     pub digest_oid: String,
     pub signature_oid: String,
-    pub has_signed_attributes: bool,
     pub signing_time: Option<i64>,
     pub capabilities: Vec<String>,
     pub encryption_key_preference: Option<CertId>,
@@ -73,7 +72,6 @@ pub struct SignerDesc {
 /// A SignedData, described.
 #[derive(Debug, Clone)]
 pub struct SignedDataDesc {
-    pub econtent_type: String,
     pub has_econtent: bool,
     pub signers: Vec<SignerDesc>,
 }
@@ -83,7 +81,7 @@ pub fn signed_data(content: &Tlv<'_>) -> Asn1Result<SignedDataDesc> {
     r.expect(tag::INTEGER)?;
     r.expect(tag::SET)?;
     let mut encap = r.expect(tag::SEQUENCE)?.children()?;
-    let econtent_type = encap.read()?.oid()?;
+    encap.read()?.oid()?; // eContentType
     let has_econtent = encap.read_optional_context(0)?.is_some();
     let mut signers = Vec::new();
     while !r.is_empty() {
@@ -95,7 +93,7 @@ pub fn signed_data(content: &Tlv<'_>) -> Asn1Result<SignedDataDesc> {
             }
         }
     }
-    Ok(SignedDataDesc { econtent_type, has_econtent, signers })
+    Ok(SignedDataDesc { has_econtent, signers })
 }
 
 fn signer_info(tlv: &Tlv<'_>) -> Asn1Result<SignerDesc> {
@@ -108,14 +106,12 @@ fn signer_info(tlv: &Tlv<'_>) -> Asn1Result<SignerDesc> {
         id,
         digest_oid,
         signature_oid: String::new(),
-        has_signed_attributes: false,
         signing_time: None,
         capabilities: Vec::new(),
         encryption_key_preference: None,
     };
     let mut next = r.read()?;
     if next.is_context(0) {
-        desc.has_signed_attributes = true;
         let mut attrs = next.children()?;
         while !attrs.is_empty() {
             // A malformed attribute is skipped; OpenSSL's signature check covers the bytes.

@@ -52,8 +52,6 @@ pub struct VerifiedLayer {
     pub content: Option<Vec<u8>>,
     pub signers: Vec<VerifiedSigner>,
     pub warnings: Vec<Warning>,
-    /// Certificates the message carried (for harvesting certs-only messages).
-    pub message_certs: Vec<Cert>,
 }
 
 fn malformed(part: &str, form: SignedForm, reason: &'static str) -> VerifiedLayer {
@@ -69,7 +67,6 @@ fn malformed(part: &str, form: SignedForm, reason: &'static str) -> VerifiedLaye
         content: None,
         signers: Vec::new(),
         warnings: Vec::new(),
-        message_certs: Vec::new(),
     }
 }
 
@@ -128,7 +125,6 @@ pub fn verify_signed(
         content: if detached.is_none() { Some(outcome.content) } else { None },
         signers: Vec::new(),
         warnings: Vec::new(),
-        message_certs,
     };
     if desc.signers.is_empty() {
         result.warnings.push(Warning::new("no_signers"));
@@ -143,6 +139,9 @@ pub fn verify_signed(
     if headers.date.is_none() && desc.signers.iter().any(|s| s.signing_time.is_some()) {
         result.warnings.push(Warning::new("no_date_header"));
     }
+    // Chains are built from the message's certificates and every intermediate known (the
+    // candidates before the looked-up signer certificates).
+    let untrusted = &candidates[..message_x509.len() + env.known_certs.len()];
     for (sd, check) in desc.signers.iter().zip(&outcome.signers) {
         let mut problems = Vec::new();
         let cert = check.cert_index.and_then(|i| Cert::from_x509(&candidates[i]).ok());
@@ -170,9 +169,7 @@ pub fn verify_signed(
                 if cert.key_info().kind == "rsa" && cert.key_info().bits < 2048 {
                     problems.push(Problem::because(SignatureState::WeakAlgorithm, "small_rsa_key").with("bits", cert.key_info().bits));
                 }
-                let mut untrusted = message_x509.clone();
-                untrusted.extend(env.known_certs.iter().cloned());
-                let outcome = verify_chain(env.trust, &cert.x509, &untrusted, &message_crls, env.at, Purpose::SmimeSign);
+                let outcome = verify_chain(env.trust, &cert.x509, untrusted, &message_crls, env.at, Purpose::SmimeSign);
                 problems.extend(chain_problems(&outcome, cert, env.at));
                 chain = Some(outcome);
                 identity_problems(cert, sd, headers, &mut problems);

@@ -33,25 +33,6 @@ pub enum SignatureState {
 }
 
 impl SignatureState {
-    pub const ALL: [SignatureState; 16] = [
-        SignatureState::Malformed,
-        SignatureState::ContentAltered,
-        SignatureState::UnsupportedAlgorithm,
-        SignatureState::SignerCertificateMissing,
-        SignatureState::Revoked,
-        SignatureState::Untrusted,
-        SignatureState::Expired,
-        SignatureState::NotYetValid,
-        SignatureState::WrongUsage,
-        SignatureState::WeakAlgorithm,
-        SignatureState::NoSenderAddress,
-        SignatureState::SenderMismatch,
-        SignatureState::TimeMismatch,
-        SignatureState::Valid,
-        SignatureState::PartiallySigned,
-        SignatureState::None,
-    ];
-
     pub fn code(self) -> String {
         serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
     }
