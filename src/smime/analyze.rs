@@ -306,14 +306,7 @@ impl<'o> Walk<'o> {
     }
 
     fn push_malformed(&mut self, part: &str, form: SignedForm, reason: &'static str) {
-        let layer = SignatureLayer {
-            part: part.to_string(),
-            form,
-            position: Position::Root,
-            state: SignatureState::Malformed,
-            problems: vec![Problem::because(SignatureState::Malformed, reason)],
-            signers: Vec::new(),
-        };
+        let layer = SignatureLayer::malformed(part, form, Position::Root, reason);
         self.chain.push(ChainEntry::Signed { layer, warnings: Vec::new(), signers: Vec::new() });
     }
 
@@ -373,14 +366,7 @@ impl<'o> Walk<'o> {
                     let canonical = to_crlf(content.raw);
                     verify_signed(SignedForm::MultipartSigned, &der, Some(&canonical), &e.number, headers, &self.env()).layer
                 }
-                _ => SignatureLayer {
-                    part: e.number.clone(),
-                    form: SignedForm::MultipartSigned,
-                    position: Position::BelowRoot,
-                    state: SignatureState::Malformed,
-                    problems: vec![Problem::because(SignatureState::Malformed, "bad_mime_structure")],
-                    signers: Vec::new(),
-                },
+                _ => SignatureLayer::malformed(&e.number, SignedForm::MultipartSigned, Position::BelowRoot, "bad_mime_structure"),
             }
         } else {
             let der = e.decoded_body().map(|d| d.into_owned()).unwrap_or_default();

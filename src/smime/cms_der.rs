@@ -17,6 +17,20 @@ pub enum CertId {
 }
 
 impl CertId {
+    /// A SignerIdentifier or RecipientIdentifier: [0] SubjectKeyIdentifier or IssuerAndSerialNumber.
+    fn read(tlv: &Tlv<'_>) -> Asn1Result<CertId> {
+        if tlv.is_context(0) {
+            Ok(CertId::ski(&tlv.octets()?))
+        } else {
+            CertId::issuer_serial(tlv)
+        }
+    }
+
+    /// Whether `id` (absent for RecipientInfos of kinds not described) names `cert`.
+    pub fn names(id: &Option<CertId>, cert: &crate::certs::summary::Cert) -> bool {
+        id.as_ref().is_some_and(|id| id.matches(cert))
+    }
+
     fn issuer_serial(tlv: &Tlv<'_>) -> Asn1Result<CertId> {
         let mut r = tlv.children()?;
         let issuer = Name::parse(&r.expect(tag::SEQUENCE)?)?;
@@ -99,8 +113,7 @@ pub fn signed_data(content: &Tlv<'_>) -> Asn1Result<SignedDataDesc> {
 fn signer_info(tlv: &Tlv<'_>) -> Asn1Result<SignerDesc> {
     let mut r = tlv.children()?;
     r.expect(tag::INTEGER)?;
-    let sid = r.read()?;
-    let id = if sid.is_context(0) { CertId::ski(&sid.octets()?) } else { CertId::issuer_serial(&sid)? };
+    let id = CertId::read(&r.read()?)?;
     let digest_oid = algorithm_oid(&r.read()?)?;
     let mut desc = SignerDesc {
         id,
@@ -195,8 +208,7 @@ fn recipient_infos(ri: &Tlv<'_>) -> Asn1Result<Vec<RecipientDesc>> {
         // KeyTransRecipientInfo
         let mut r = ri.children()?;
         r.expect(tag::INTEGER)?;
-        let rid = r.read()?;
-        let id = if rid.is_context(0) { CertId::ski(&rid.octets()?) } else { CertId::issuer_serial(&rid)? };
+        let id = CertId::read(&r.read()?)?;
         let alg = algorithm_oid(&r.read()?)?;
         return Ok(vec![RecipientDesc { key_transport: oid::key_transport_name(&alg), id: Some(id) }]);
     }

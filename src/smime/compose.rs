@@ -26,12 +26,8 @@ pub fn split(raw: &[u8]) -> Result<Split, String> {
         return Err("no header fields".into());
     }
     let mut outer = Vec::new();
-    for f in root.fields.iter().filter(|f| !is_content_field(f) && !f.is("bcc")) {
-        outer.extend_from_slice(f.name);
-        outer.push(b':');
-        outer.extend_from_slice(&to_crlf(f.raw_value));
-        outer.extend_from_slice(b"\r\n");
-    }
+    let kept: Vec<&Field<'_>> = root.fields.iter().filter(|f| !is_content_field(f) && !f.is("bcc")).collect();
+    write_fields(&mut outer, &kept, None);
     Ok(Split { outer, content: seven_bit(&root, true) })
 }
 

@@ -63,15 +63,12 @@ pub fn decrypt(der: Cow<'_, [u8]>, keys: &[DecryptionKey], locked: &[Cert], name
     };
     describe(&mut report, &desc, keys, names);
 
-    let candidates: Vec<&DecryptionKey> = keys
-        .iter()
-        .filter(|k| desc.recipients.iter().any(|r| r.id.as_ref().is_some_and(|id| id.matches(&k.cert))))
-        .collect();
+    let named = |c: &Cert| desc.recipients.iter().any(|r| CertId::names(&r.id, c));
+    let candidates: Vec<&DecryptionKey> = keys.iter().filter(|k| named(&k.cert)).collect();
     if candidates.is_empty() {
-        let named = |c: &Cert| desc.recipients.iter().any(|r| r.id.as_ref().is_some_and(|id| id.matches(c)));
         report.locked_identities = locked.iter().filter(|c| named(c)).map(Cert::fingerprint_sha256).collect();
         for r in &mut report.recipients {
-            if let Some(c) = locked.iter().find(|c| r.id.as_ref().is_some_and(|id| id.matches(c))) {
+            if let Some(c) = locked.iter().find(|c| CertId::names(&r.id, c)) {
                 r.mine = true;
                 r.email = r.email.clone().or_else(|| c.emails().into_iter().next());
             }
@@ -120,7 +117,7 @@ fn describe(report: &mut EncryptionReport, desc: &EnvelopedDesc, keys: &[Decrypt
         .recipients
         .iter()
         .map(|r| {
-            let mine = keys.iter().find(|k| r.id.as_ref().is_some_and(|id| id.matches(&k.cert)));
+            let mine = keys.iter().find(|k| CertId::names(&r.id, &k.cert));
             let email = mine
                 .and_then(|k| k.cert.emails().into_iter().next())
                 .or_else(|| r.id.as_ref().and_then(|id| names.email_for(id)));

@@ -37,9 +37,9 @@ fn openssl_error(what: &str) -> SignError {
     SignError(format!("{what}: {stack}"))
 }
 
-/// IssuerAndSerialNumber of a certificate, DER.
-fn issuer_and_serial(cert: &Cert) -> Vec<u8> {
-    der_tlv(0x30, &[cert.fields.issuer_der.clone(), der_tlv(0x02, &cert.fields.serial)].concat())
+/// The contents of a certificate's IssuerAndSerialNumber (issuer Name, serial INTEGER), DER.
+fn issuer_and_serial_contents(cert: &Cert) -> Vec<u8> {
+    [cert.fields.issuer_der.clone(), der_tlv(0x02, &cert.fields.serial)].concat()
 }
 
 /// Signs `content` (the exact bytes of the first part of the multipart/signed) and returns the
@@ -72,12 +72,12 @@ pub fn sign_detached(content: &[u8], cert: &Cert, key: &PKey<Private>, chain: &[
             if added != 1 {
                 return Err(openssl_error("SMIMECapabilities"));
             }
-            let ias = issuer_and_serial(cert);
+            let ias_contents = issuer_and_serial_contents(cert);
             // SMIMEEncryptionKeyPreference ::= CHOICE { issuerAndSerialNumber [0] ... } (RFC 8551).
-            let preference = der_tlv(0xa0, &ias[1 + der_len_len(&ias)..]);
+            let preference = der_tlv(0xa0, &ias_contents);
             add_attribute(si, "1.2.840.113549.1.9.16.2.11", V_ASN1_SEQUENCE, &preference)?;
             // Outlook reads its own attribute (1.3.6.1.4.1.311.16.4, IssuerAndSerialNumber).
-            add_attribute(si, "1.3.6.1.4.1.311.16.4", V_ASN1_SEQUENCE, &ias)?;
+            add_attribute(si, "1.3.6.1.4.1.311.16.4", V_ASN1_SEQUENCE, &der_tlv(0x30, &ias_contents))?;
             let data = ffi::BIO_new_mem_buf(content.as_ptr().cast(), i32::try_from(content.len()).map_err(|_| SignError("content too large".into()))?);
             let ok = ffi::CMS_final(cms, data, ptr::null_mut(), flags);
             ffi::BIO_free_all(data);
@@ -95,14 +95,6 @@ pub fn sign_detached(content: &[u8], cert: &Cert, key: &PKey<Private>, chain: &[
         })();
         ffi::CMS_ContentInfo_free(cms);
         result
-    }
-}
-
-/// Length of the length octets of a DER element (after its one-byte tag).
-fn der_len_len(tlv: &[u8]) -> usize {
-    match tlv.get(1) {
-        Some(&b) if b & 0x80 != 0 => 1 + usize::from(b & 0x7f),
-        _ => 1,
     }
 }
 

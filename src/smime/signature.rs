@@ -56,14 +56,7 @@ pub struct VerifiedLayer {
 
 fn malformed(part: &str, form: SignedForm, reason: &'static str) -> VerifiedLayer {
     VerifiedLayer {
-        layer: SignatureLayer {
-            part: part.to_string(),
-            form,
-            position: Position::Root,
-            state: SignatureState::Malformed,
-            problems: vec![Problem::because(SignatureState::Malformed, reason)],
-            signers: Vec::new(),
-        },
+        layer: SignatureLayer::malformed(part, form, Position::Root, reason),
         content: None,
         signers: Vec::new(),
         warnings: Vec::new(),

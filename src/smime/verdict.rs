@@ -142,6 +142,20 @@ pub struct SignatureLayer {
     pub signers: Vec<SignerReport>,
 }
 
+impl SignatureLayer {
+    /// A layer whose signature or structure is broken beyond checking.
+    pub fn malformed(part: &str, form: SignedForm, position: Position, reason: &'static str) -> SignatureLayer {
+        SignatureLayer {
+            part: part.to_string(),
+            form,
+            position,
+            state: SignatureState::Malformed,
+            problems: vec![Problem::because(SignatureState::Malformed, reason)],
+            signers: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SignatureReport {
     pub state: SignatureState,
