@@ -264,14 +264,12 @@ async function relay({ op, params = {}, timeoutMs }) {
 }
 
 async function askHost(op, params, { timeoutMs } = {}) {
-  await port.start();
-  if (!port.supports(op)) throw new HostError(LocalError.opUnavailable, `the host has no ${op}`);
+  await port.ready(op);
   return port.request(op, params, timeoutMs ? { timeoutMs } : {});
 }
 
 async function askHostWithPayload(op, field, bytes) {
-  await port.start();
-  if (!port.supports(op)) throw new HostError(LocalError.opUnavailable, `the host has no ${op}`);
+  await port.ready(op);
   return port.requestWithPayload(op, {}, field, bytes);
 }
 

@@ -17,10 +17,7 @@ export async function readRaw(messageId, { decrypt = false } = {}) {
 
 /** Resolves to a reading `{verdict, decrypted}` (see look.mjs) or rejects with a HostError. */
 export async function inspect(port, messageId) {
-  await port.start();
-  if (!port.supports(Op.inspectMessage)) {
-    throw new HostError(LocalError.opUnavailable, "the host has no inspect_message");
-  }
+  await port.ready(Op.inspectMessage);
   let bytes;
   try {
     bytes = await readRaw(messageId);

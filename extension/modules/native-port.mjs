@@ -92,6 +92,15 @@ export class NativePort {
   }
 
   /**
+   * Starts the host unless it runs, and makes sure it has `op`: rejects with the start's HostError,
+   * or with `op_unavailable` when the host is older than the op.
+   */
+  async ready(op) {
+    await this.start();
+    if (!this.supports(op)) throw new HostError(LocalError.opUnavailable, `the host has no ${op}`);
+  }
+
+  /**
    * Sends one request and resolves to its `result`. Rejects with a HostError carrying the host's
    * error code, or a local one (`timeout`, `host_missing`, `host_broken`, `disconnected`,
    * `reply_corrupt`).

@@ -71,6 +71,19 @@ test("hello makes the port ready and tells which ops the host has", async () => 
   assert.deepEqual(states, [PortState.connecting, PortState.ready]);
 });
 
+test("ready starts the host and checks it has the op", async () => {
+  const { port, ports } = connected();
+  await port.ready("inspect_message");
+  assert.equal(port.state, PortState.ready);
+  await assert.rejects(port.ready("frobnicate"), (e) => e.code === "op_unavailable" && /frobnicate/.test(e.message));
+  assert.equal(ports.length, 1, "one session for both");
+});
+
+test("ready passes on why the host could not start", async () => {
+  const { port } = connected((request, p) => p.die("No such native application smime_companion"));
+  await assert.rejects(port.ready("ping"), (e) => e.code === "host_missing");
+});
+
 test("pipelined requests get their own replies, even out of order", async () => {
   const held = [];
   const { port } = connected((request, p) => (request.op === "hello" ? echoHost(request, p) : held.push([request, p])));
