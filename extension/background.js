@@ -17,13 +17,13 @@ import { dateFormatter } from "./modules/format.mjs";
 import { translator } from "./modules/texts.mjs";
 import { HostError, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
 import { errorReply } from "./modules/host-client.mjs";
+import { withTimeout } from "./modules/timeout.mjs";
 import { isCertificateAttachment } from "./modules/attachments.mjs";
 import { loadOptions } from "./modules/options.mjs";
 import {
   addressesToCheck, choiceOf, composeRecipients, decideOnSend, recipientRows, smimeCapabilities, smimeSwitches, technology,
 } from "./modules/recipients.mjs";
 import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
-import { moduleState } from "./modules/pkcs11.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const date = dateFormatter(browser.i18n.getUILanguage());
@@ -34,6 +34,7 @@ const HELP_PAGE = "/pages/host-missing.html";
 const CONTACTS_PAGE = "/pages/contacts.html";
 const IDENTITIES_PAGE = "/pages/identities.html";
 // Sending waits for the compose check; a host that does not answer in time must not hold mail.
+// The bound covers starting the host as well as its answer.
 const SEND_CHECK_TIMEOUT_MS = 5_000;
 const COMPOSE_CHECK_TIMEOUT_MS = 15_000;
 const MAX_MESSAGES_PER_MENU_CLICK = 50;
@@ -263,9 +264,19 @@ async function relay({ op, params = {}, timeoutMs }) {
   }
 }
 
+/**
+ * Asks the host, starting it when needed. `timeoutMs` bounds the whole wait, the host's start
+ * included: whoever gave it (the send check) waits no longer. The request itself keeps the full
+ * `timeoutMs` before the port judges the host hung; a late answer is simply not waited for.
+ */
 async function askHost(op, params, { timeoutMs } = {}) {
-  await port.ready(op);
-  return port.request(op, params, timeoutMs ? { timeoutMs } : {});
+  if (!timeoutMs) {
+    await port.ready(op);
+    return port.request(op, params);
+  }
+  const deadline = Date.now() + timeoutMs;
+  await port.ready(op, { timeoutMs });
+  return withTimeout(port.request(op, params, { timeoutMs }), deadline - Date.now(), `${op} took longer than ${timeoutMs} ms`);
 }
 
 async function askHostWithPayload(op, field, bytes) {
@@ -416,7 +427,6 @@ async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_T
     openpgp: details.selectedEncryptionTechnology?.name === "OpenPGP",
     identityEmail: identity?.email ?? null,
     hostError,
-    module: await moduleState(),
     stopped: stoppedSends.get(tabId) ?? null,
   };
 }

@@ -10,6 +10,7 @@ import { certName } from "../modules/look.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { composeView, switchesAfter } from "../modules/recipients.mjs";
 import { el, text } from "../modules/dom.mjs";
+import { moduleState } from "../modules/pkcs11.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const date = dayFormatter(browser.i18n.getUILanguage());
@@ -22,8 +23,10 @@ refresh();
 
 async function refresh() {
   const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
-  const check = await browser.runtime.sendMessage({ type: "composeCheck", tabId: tab.id });
-  render(check);
+  // Whether Thunderbird has the companion's security module is the popup's own question: the
+  // check on Send does not need it.
+  const [check, module] = await Promise.all([browser.runtime.sendMessage({ type: "composeCheck", tabId: tab.id }), moduleState()]);
+  render({ ...check, module });
 }
 
 function render(check) {

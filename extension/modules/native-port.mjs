@@ -11,6 +11,7 @@
 import { HostError, HOST_NAME, LocalError, Op } from "./ops.mjs";
 import { ReplyAssembler } from "./chunks.mjs";
 import { sha256Hex, toBase64 } from "./bytes.mjs";
+import { withTimeout } from "./timeout.mjs";
 
 export const PortState = Object.freeze({
   idle: "idle",
@@ -93,10 +94,12 @@ export class NativePort {
 
   /**
    * Starts the host unless it runs, and makes sure it has `op`: rejects with the start's HostError,
-   * or with `op_unavailable` when the host is older than the op.
+   * or with `op_unavailable` when the host is older than the op. With `timeoutMs`, waits for the
+   * host's `hello` at most that long (rejecting with `timeout`); the `hello` itself goes on.
    */
-  async ready(op) {
-    await this.start();
+  async ready(op, { timeoutMs } = {}) {
+    const started = this.start();
+    await (timeoutMs ? withTimeout(started, timeoutMs, `the host did not start within ${timeoutMs} ms`, this.#timers) : started);
     if (!this.supports(op)) throw new HostError(LocalError.opUnavailable, `the host has no ${op}`);
   }
 

@@ -84,6 +84,22 @@ test("ready passes on why the host could not start", async () => {
   await assert.rejects(port.ready("ping"), (e) => e.code === "host_missing");
 });
 
+test("ready with a timeout stops waiting for a host that does not say hello, and the hello goes on", async () => {
+  const held = [];
+  const { port, timers } = connected((request, p) => held.push(() => echoHost(request, p)));
+  const waiting = port.ready("ping", { timeoutMs: 5000 });
+  await tick();
+  assert.deepEqual(timers.queue.map((t) => t.ms).sort((a, b) => a - b), [5000, 20000], "the caller's bound beside hello's own timeout");
+  assert.equal(timers.fire(5000), 1);
+  await assert.rejects(waiting, (e) => e.code === "timeout" && /5000 ms/.test(e.message));
+  assert.equal(port.state, PortState.connecting, "the session is not torn down");
+  held.shift()();
+  await tick();
+  assert.equal(port.state, PortState.ready);
+  await port.ready("ping", { timeoutMs: 5000 });
+  assert.equal(timers.queue.length, 0, "no timer left behind");
+});
+
 test("pipelined requests get their own replies, even out of order", async () => {
   const held = [];
   const { port } = connected((request, p) => (request.op === "hello" ? echoHost(request, p) : held.push([request, p])));
