@@ -18,6 +18,7 @@ import { translator } from "./modules/texts.mjs";
 import { HostError, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
 import { errorReply } from "./modules/host-client.mjs";
 import { withTimeout } from "./modules/timeout.mjs";
+import { displayedMessageId, messagesOf } from "./modules/displayed.mjs";
 import { isCertificateAttachment } from "./modules/attachments.mjs";
 import { loadOptions } from "./modules/options.mjs";
 import {
@@ -70,15 +71,9 @@ async function startup() {
   // Messages already on screen before the add-on started get their verdict too.
   const tabs = await browser.tabs.query({});
   await Promise.all(tabs.map(async (tab) => {
-    const displayed = await browser.messageDisplay.getDisplayedMessages(tab.id).catch(() => null);
-    if (!displayed) return;
-    await show(tab.id, messagesOf(displayed), { injectBanner: true });
+    const messageId = await displayedMessageId(tab.id);
+    if (messageId !== null) await show(tab.id, [{ id: messageId }], { injectBanner: true });
   }));
-}
-
-// MV3 hands over a MessageList ({messages}); accept a plain array too.
-function messagesOf(displayed) {
-  return Array.isArray(displayed) ? displayed : (displayed?.messages ?? []);
 }
 
 /** Checks the one message a tab shows and updates its button (and banner, when asked). */
@@ -195,8 +190,7 @@ function onInternalMessage(request, sender) {
 
 async function bannerForTab(tabId) {
   // The banner script may run before onMessagesDisplayed, so ask Thunderbird what the tab shows.
-  const shown = messagesOf(await browser.messageDisplay.getDisplayedMessages(tabId).catch(() => null));
-  const messageId = shown.length === 1 ? shown[0].id : null;
+  const messageId = await displayedMessageId(tabId);
   if (messageId === null || dismissed.has(messageId)) return null;
   try {
     // Wait for the same check the header button waits for.
@@ -349,12 +343,9 @@ async function displayedMessageFor(tab) {
     const tabs = await browser.tabs.query(query).catch(() => []);
     candidates.push(...tabs.map((t) => t.id));
   }
-  for (const id of candidates) {
-    if (!Number.isInteger(id)) continue;
-    const shown = messagesOf(await browser.messageDisplay.getDisplayedMessages(id).catch(() => null));
-    if (shown.length === 1) return shown[0].id;
-  }
-  return null;
+  // Asked all at once: each answer is bounded, and the first candidate that shows one message wins.
+  const shown = await Promise.all([...new Set(candidates)].filter(Number.isInteger).map((id) => displayedMessageId(id)));
+  return shown.find((id) => id !== null) ?? null;
 }
 
 /** Sends each certificate attachment's bytes to contacts_import; one result per file. */
