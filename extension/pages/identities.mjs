@@ -156,8 +156,8 @@ function identityCard(identity) {
 }
 
 async function backup(identity, form) {
-  const password = form.querySelector(".backup-password").value;
-  if (password !== form.querySelector(".backup-password-repeat").value) {
+  const [password, repeat, passphrase] = takeSecrets(form, [".backup-password", ".backup-password-repeat", ".backup-passphrase"]);
+  if (password !== repeat) {
     showNotice("error", t("backup_passwords_differ"), []);
     return;
   }
@@ -165,7 +165,6 @@ async function backup(identity, form) {
     showNotice("error", t("backup_password_short"), []);
     return;
   }
-  const passphrase = form.querySelector(".backup-passphrase").value;
   const result = await callHost(Op.identitiesExport, {
     identity: identity.fingerprint,
     password,
@@ -237,7 +236,7 @@ async function importP12() {
   const [file] = byId("p12-file").files;
   if (!file) return;
   const own = byId("own-passphrase").checked;
-  const newPassphrase = byId("new-passphrase").value;
+  const [password, newPassphrase] = takeSecrets(byId("import-form"), ["#p12-password", "#new-passphrase"]);
   const bytes = new Uint8Array(await file.arrayBuffer());
   const result = byId("import-result");
   const headline = byId("import-headline");
@@ -249,7 +248,7 @@ async function importP12() {
   try {
     const reply = await callHost(Op.identitiesImport, {
       p12_b64: toBase64(bytes),
-      password: byId("p12-password").value,
+      password,
       ...(own && newPassphrase ? { new_passphrase: newPassphrase } : {}),
     });
     byId("import-form").reset();
@@ -268,6 +267,20 @@ async function importP12() {
     headline.replaceChildren(el("strong", null, t("import_failed", [file.name])), el("p", null, t(errorKey(e.code))));
     if (e.code === "wrong_password") headline.append(el("p", null, t("import_nothing_stored")));
   }
+}
+
+/**
+ * The values of the password fields `selectors` of `form`, which are emptied as they are read:
+ * a password stays on the page no longer than it takes to send it, also when the attempt fails
+ * (the user types it again).
+ */
+function takeSecrets(form, selectors) {
+  return selectors.map((selector) => {
+    const input = form.querySelector(selector);
+    const value = input.value;
+    input.value = "";
+    return value;
+  });
 }
 
 function checkItem(check) {
