@@ -15,7 +15,7 @@ import { bannerFor, refreshBanner, registerBanner } from "./modules/banner.mjs";
 import { describe } from "./modules/describe.mjs";
 import { dateFormatter } from "./modules/format.mjs";
 import { translator } from "./modules/texts.mjs";
-import { HostError, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
+import { HostError, isHostDown, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
 import { errorReply } from "./modules/host-client.mjs";
 import { withTimeout } from "./modules/timeout.mjs";
 import { displayedMessageId, messagesOf } from "./modules/displayed.mjs";
@@ -90,7 +90,7 @@ async function show(tabId, messages, { injectBanner = false } = {}) {
     look = buttonLook(reading);
   } catch (e) {
     look = failureLook(e.code ?? "internal_error");
-    if (e.code === "host_missing" || e.code === "host_broken") offerHelpOnce().catch(logError);
+    if (isHostDown(e.code)) offerHelpOnce().catch(logError);
     else logError(e);
   }
   if (store.messageInTab(tabId) !== messageId) return; // the tab moved on meanwhile

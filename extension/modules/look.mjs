@@ -1,4 +1,5 @@
 import { errorKey } from "./texts.mjs";
+import { isHostDown } from "./ops.mjs";
 
 // What the header button looks like for a verdict (docs/INSPECT.md): icon, severity, badge and
 // the message keys of its label and tooltip. Pure, so every state can be tested in node.
@@ -107,7 +108,7 @@ export function checkingLook() {
 
 /** The look when the host cannot be reached or the check failed; `code` is an error code. */
 export function failureLook(code) {
-  if (code === "host_missing" || code === "host_broken" || code === "caller_not_allowed") {
+  if (isHostDown(code)) {
     return decorate("unavailable", { key: "look_unavailable_title", subs: [], extra: [] });
   }
   return decorate("failed", { key: "look_failed_title", subs: [], extra: [errorKey(code)] });

@@ -52,6 +52,16 @@ export const LocalError = Object.freeze({
   opUnavailable: "op_unavailable",
 });
 
+// The codes that mean there is no working host at all: not installed, not starting, or refusing
+// this add-on (`caller_not_allowed`, the host's own code). For each the remedy is the same: the
+// help page (installation, `smime-companion doctor`), not trying the same thing again.
+const HOST_DOWN = new Set([LocalError.hostMissing, LocalError.hostBroken, "caller_not_allowed"]);
+
+/** True when `code` says no working host is there (see HOST_DOWN). */
+export function isHostDown(code) {
+  return HOST_DOWN.has(code);
+}
+
 /** An error reply from the host, or a failure the port detected; `code` is stable snake_case. */
 export class HostError extends Error {
   constructor(code, message = code, details = null) {

@@ -6,7 +6,7 @@
 // certificate saved) just did.
 
 import { callHost } from "../modules/host-client.mjs";
-import { Op } from "../modules/ops.mjs";
+import { isHostDown, Op } from "../modules/ops.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { dateFormatter, dayFormatter } from "../modules/format.mjs";
@@ -259,7 +259,7 @@ function showError(e) {
   console.error("S/MIME Companion:", e?.code ?? "", e?.message ?? e);
   const code = e?.code ?? "internal_error";
   showNotice("error", t("page_host_error"), [t(errorKey(code))]);
-  if (code === "host_missing" || code === "host_broken") {
+  if (isHostDown(code)) {
     const help = el("button", null, t("popup_open_help"));
     help.addEventListener("click", () => browser.runtime.sendMessage({ type: "openHelp" }));
     byId("notice").append(help);

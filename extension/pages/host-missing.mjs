@@ -3,6 +3,7 @@
 
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
+import { isHostDown, LocalError } from "../modules/ops.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const POLL_MS = 2_000;
@@ -20,7 +21,8 @@ async function poll() {
 
 function show({ host }) {
   const ready = host.state === "ready";
-  const broken = host.state === "broken" || host.lastError === "host_broken" || host.lastError === "caller_not_allowed";
+  // Installed but not working (or refusing this add-on), as opposed to not installed at all.
+  const broken = host.state === "broken" || (isHostDown(host.lastError) && host.lastError !== LocalError.hostMissing);
   document.body.classList.toggle("ready", ready);
   const variant = ready ? "ready" : broken ? "broken" : "missing";
   document.getElementById("heading").textContent = t(`help_heading_${variant}`);

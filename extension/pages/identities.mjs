@@ -6,7 +6,7 @@
 // companion's security module (PKCS#11) that lets Thunderbird use the companion's certificates.
 
 import { callHost } from "../modules/host-client.mjs";
-import { Op } from "../modules/ops.mjs";
+import { isHostDown, Op } from "../modules/ops.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { dateFormatter, dayFormatter, distinguishedName, groupFingerprint, keyName } from "../modules/format.mjs";
@@ -401,7 +401,7 @@ function showError(e) {
   console.error("S/MIME Companion:", e?.code ?? "", e?.message ?? e);
   const code = e?.code ?? "internal_error";
   showNotice("error", t(code === "op_unavailable" ? "identities_host_too_old" : "page_host_error"), [t(errorKey(code))]);
-  if (code === "host_missing" || code === "host_broken") {
+  if (isHostDown(code)) {
     const help = el("button", null, t("popup_open_help"));
     help.addEventListener("click", () => browser.runtime.sendMessage({ type: "openHelp" }));
     byId("notice").append(help);
