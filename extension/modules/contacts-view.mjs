@@ -3,7 +3,8 @@
 // Pure: `t` (texts.mjs translator) and `date` (format.mjs) are passed in.
 
 import { confirms } from "./describe.mjs";
-import { distinguishedName, groupFingerprint, keyName } from "./format.mjs";
+import { groupFingerprint } from "./format.mjs";
+import { certificateRows, row } from "./cert-rows.mjs";
 import { certName } from "./look.mjs";
 import { reasonText } from "./recipients.mjs";
 
@@ -64,7 +65,6 @@ export function certificateCard(cert, { t, date, chosen = false, now = Date.now(
   // Imports are not judged when they arrive; for harvested certificates this says that the
   // signature's authority was unknown. A certificate chosen for encryption chains to a trusted one now.
   if (cert.source === "signed_mail" && cert.trusted_when_seen === false && !chosen) badges.push({ kind: "warning", text: t("cert_badge_untrusted") });
-  const row = (label, value, kind) => (value ? { label, value: String(value), kind } : null);
   const source = SOURCES.includes(cert.source) ? t(`source_${cert.source}`) : cert.source;
   return {
     fingerprint: cert.fingerprint_sha256,
@@ -72,12 +72,7 @@ export function certificateCard(cert, { t, date, chosen = false, now = Date.now(
     lead: confirms(cert, t),
     badges,
     rows: [
-      row(t("field_email"), (cert.emails ?? []).join(", ")),
-      row(t("field_issued_by"), distinguishedName(cert.issuer_fields, cert.issuer)),
-      row(t("field_valid_from"), date(cert.not_before)),
-      row(t("field_valid_until"), date(cert.not_after)),
-      row(t("field_fingerprint"), groupFingerprint(cert.fingerprint_sha256), "fingerprint"),
-      row(t("field_key"), keyName(cert.key)),
+      ...certificateRows(cert, ["email", "issued_by", "valid_from", "valid_until", "fingerprint", "key"], { t, date }),
       row(t("field_source"), source),
       row(t("field_first_seen"), date(cert.first_seen)),
       row(t("field_last_seen"), date(cert.last_seen)),

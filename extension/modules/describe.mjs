@@ -6,7 +6,8 @@
 // message header's display name, which anybody can set.
 
 import { buttonLook, certEmail, certName, summarize, UNREADABLE } from "./look.mjs";
-import { algorithmName, cipherName, distinguishedName, groupFingerprint, keyName } from "./format.mjs";
+import { algorithmName, cipherName, distinguishedName, groupFingerprint } from "./format.mjs";
+import { certificateRows, row } from "./cert-rows.mjs";
 
 const SIGNATURE_STATES_WITHOUT_PROBLEM = new Set(["valid", "none"]);
 
@@ -141,20 +142,6 @@ function list(value) {
   return value ?? "—";
 }
 
-function row(label, value, kind) {
-  return value === null || value === undefined || value === "" ? null : { label, value: String(value), kind };
-}
-
-function certificateRows(cert, t, date) {
-  return [
-    row(t("field_valid_from"), date(cert.not_before)),
-    row(t("field_valid_until"), date(cert.not_after)),
-    row(t("field_fingerprint"), groupFingerprint(cert.fingerprint_sha256), "fingerprint"),
-    row(t("field_serial"), cert.serial, "mono"),
-    row(t("field_key"), keyName(cert.key)),
-  ];
-}
-
 function signerSection(cert, signature, t, date) {
   const f = cert.subject_fields ?? {};
   const info = primarySignerInfo(signature);
@@ -167,7 +154,7 @@ function signerSection(cert, signature, t, date) {
     row(t("field_organization_id"), f.organization_identifier),
     row(t("field_country"), [f.locality, f.state, f.country].filter(Boolean).join(", ")),
     row(t("field_signing_time"), date(signature.signing_time ?? info?.signing_time)),
-    ...certificateRows(cert, t, date),
+    ...certificateRows(cert, ["valid_from", "valid_until", "fingerprint", "serial", "key"], { t, date }),
     row(t("field_digest_algorithm"), algorithmName(info?.digest_algorithm)),
     row(t("field_signature_algorithm"), algorithmName(info?.signature_algorithm)),
     row(t("field_revocation"), info?.revocation ? t(`revocation_${info.revocation}`) : null),

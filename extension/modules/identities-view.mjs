@@ -3,6 +3,7 @@
 // Pure: message keys and substitutions come back, the page renders them with `t`.
 
 import { smimeCapabilities } from "./recipients.mjs";
+import { certificateRows, row } from "./cert-rows.mjs";
 
 // The checks identities_import reports, in the order a user would fix them.
 export const IMPORT_CHECKS = Object.freeze([
@@ -143,10 +144,42 @@ export function thunderbirdSetup(tbIdentity, { identities, module, accountName =
   };
 }
 
+/** What a certificate of the user's is called: its common name, else its first address, else its subject. */
+export function identityName(identity) {
+  return identity?.certificate?.subject_fields?.common_name ?? identityAddress(identity);
+}
+
+/** The address a certificate of the user's is for (its first one), else its subject; null for none. */
+export function identityAddress(identity) {
+  return list(identity?.emails)[0] ?? identity?.subject ?? null;
+}
+
+/**
+ * The labelled facts of one of the user's certificates on My certificates. `date` formats date
+ * and time, `day` the date only; `identities` are all of them, to date the replacement.
+ */
+export function identityRows(identity, { t, date, day, identities = [] }) {
+  const cert = identity.certificate ?? {};
+  // The identity's own fields where it has them (IdentityInfo), the certificate's issuer fields.
+  const facts = {
+    emails: identity.emails, issuer_fields: cert.issuer_fields, issuer: identity.issuer, not_before: identity.not_before,
+    not_after: identity.not_after, fingerprint_sha256: identity.fingerprint, key: identity.key,
+  };
+  const uses = [identity.can_sign && t("identity_use_sign"), identity.can_encrypt && t("identity_use_encrypt")].filter(Boolean).join(", ");
+  const replacement = identity.replaced_by && identities.find((i) => i.fingerprint === identity.replaced_by);
+  return [
+    ...certificateRows(facts, ["email", "issued_by", "valid_from", "valid_until", "fingerprint", "key"], { t, date }),
+    row(t("field_uses"), uses || t("identity_use_none")),
+    row(t("field_imported"), date(identity.imported_at)),
+    row(t("field_backed_up"), identity.backed_up_at ? date(identity.backed_up_at) : t("identity_never_backed_up")),
+    replacement ? row(t("field_replaced_by"), t("identity_replaced_by", [day(replacement.not_after) ?? "?"])) : null,
+  ].filter(Boolean);
+}
+
 /** "Alice Example (Example Issuing CA)": how a certificate is recognised in Thunderbird's lists. */
 export function certLabel(identity) {
   const cert = identity.certificate ?? {};
-  const name = cert.subject_fields?.common_name ?? list(identity.emails)[0] ?? identity.subject ?? "?";
+  const name = identityName(identity) ?? "?";
   const issuer = cert.issuer_fields?.common_name ?? cert.issuer_fields?.organization ?? null;
   return issuer ? `${name} (${issuer})` : name;
 }

@@ -9,12 +9,14 @@ import { callHost } from "../modules/host-client.mjs";
 import { isHostDown, Op } from "../modules/ops.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
-import { dateFormatter, dayFormatter, distinguishedName, groupFingerprint, keyName } from "../modules/format.mjs";
+import { dateFormatter, dayFormatter } from "../modules/format.mjs";
 import { toBase64 } from "../modules/bytes.mjs";
 import { confirms } from "../modules/describe.mjs";
 import { byId, confirmDialog, definitionList, el, text } from "../modules/dom.mjs";
 import { fromBase64, saveBytes } from "../modules/save-file.mjs";
-import { backupReminder, identityStatus, importChecks, thunderbirdSetup } from "../modules/identities-view.mjs";
+import {
+  backupReminder, identityAddress, identityName, identityRows, identityStatus, importChecks, thunderbirdSetup,
+} from "../modules/identities-view.mjs";
 import { checklists, SIGNED_MAIL_KEY } from "../modules/renewal.mjs";
 import { installModule, moduleState } from "../modules/pkcs11.mjs";
 import { unlockKeys } from "../modules/unlock.mjs";
@@ -116,7 +118,7 @@ function identityCard(identity) {
   localizePage(node);
   node.dataset.fingerprint = identity.fingerprint;
   const cert = identity.certificate ?? {};
-  node.querySelector(".title").textContent = cert.subject_fields?.common_name ?? identity.emails?.[0] ?? identity.subject;
+  node.querySelector(".title").textContent = identityName(identity);
   const status = identityStatus(identity, { formatDate: day });
   const badges = node.querySelector(".badges");
   badges.append(el("span", `badge ${STATUS[status.state]}`, t(`identity_badge_${status.state}`)));
@@ -124,21 +126,7 @@ function identityCard(identity) {
   if (!identity.backed_up_at) badges.append(el("span", "badge warning", t("identity_badge_no_backup")));
   node.querySelector(".status-line").textContent = t(status.key, status.subs);
   node.querySelector(".confirms").textContent = cert.validation ? confirms(cert, t) : "";
-  const uses = [identity.can_sign && t("identity_use_sign"), identity.can_encrypt && t("identity_use_encrypt")].filter(Boolean).join(", ");
-  const replacement = identity.replaced_by && identities.find((i) => i.fingerprint === identity.replaced_by);
-  const rows = [
-    { label: t("field_email"), value: (identity.emails ?? []).join(", ") },
-    { label: t("field_issued_by"), value: distinguishedName(cert.issuer_fields, identity.issuer) },
-    { label: t("field_valid_from"), value: dateTime(identity.not_before) },
-    { label: t("field_valid_until"), value: dateTime(identity.not_after) },
-    { label: t("field_fingerprint"), value: groupFingerprint(identity.fingerprint), kind: "fingerprint" },
-    { label: t("field_key"), value: keyName(identity.key) },
-    { label: t("field_uses"), value: uses || t("identity_use_none") },
-    { label: t("field_imported"), value: dateTime(identity.imported_at) },
-    { label: t("field_backed_up"), value: identity.backed_up_at ? dateTime(identity.backed_up_at) : t("identity_never_backed_up") },
-    replacement ? { label: t("field_replaced_by"), value: t("identity_replaced_by", [day(replacement.not_after) ?? "?"]) } : null,
-  ].filter((r) => r && r.value);
-  node.querySelector("dl").replaceWith(definitionList(rows));
+  node.querySelector("dl").replaceWith(definitionList(identityRows(identity, { t, date: dateTime, day, identities })));
 
   const form = node.querySelector(".backup-form");
   node.querySelector(".passphrase-label").hidden = identity.unlocked;
@@ -183,7 +171,7 @@ async function backup(identity, form) {
 }
 
 async function deleteIdentity(identity) {
-  const email = identity.emails?.[0] ?? identity.subject;
+  const email = identityAddress(identity);
   const confirmed = await confirmDialog({
     title: t("identity_delete_title", [email]),
     consequences: [
@@ -255,7 +243,7 @@ async function importP12() {
     for (const node of document.querySelectorAll(".own")) node.hidden = true;
     const checks = importChecks(reply.checks, { t, formatDate: day });
     const failed = checks.filter((c) => !c.ok).length;
-    const email = reply.identity?.emails?.[0] ?? reply.identity?.subject ?? file.name;
+    const email = identityAddress(reply.identity) ?? file.name;
     headline.className = `status ${failed ? "warning" : "ok"}`;
     headline.replaceChildren(el("strong", null, t(failed ? "import_done_with_problems" : "import_done", [email, String(failed)])));
     if (reply.replaced?.length) headline.append(el("p", null, t("import_replaced", [String(reply.replaced.length)])));
@@ -306,7 +294,7 @@ function renderChecklists(lists) {
   box.replaceChildren();
   for (const list of lists) {
     const card = el("article", `card checklist ${list.kind}`);
-    const email = list.identity.emails?.[0] ?? list.identity.subject;
+    const email = identityAddress(list.identity);
     const heading = list.kind === "renewed"
       ? t("renewal_heading", [email, day(list.since) ?? "?"])
       : t(list.kind === "expired" ? "expiry_heading_expired" : "expiry_heading", [email, String(Math.max(0, list.identity.expires_in_days ?? 0)), day(list.identity.not_after) ?? "?"]);

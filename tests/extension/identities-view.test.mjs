@@ -2,8 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  backupReminder, certLabel, dnName, IMPORT_CHECKS, identityState, identityStatus, importCheck, importChecks, thunderbirdSetup, USAGES,
+  backupReminder, certLabel, dnName, IMPORT_CHECKS, identityAddress, identityName, identityRows, identityState, identityStatus, importCheck,
+  importChecks, thunderbirdSetup, USAGES,
 } from "../../extension/modules/identities-view.mjs";
+import { dateFormatter, dayFormatter } from "../../extension/modules/format.mjs";
 import { ROOT, strictT } from "./docs.mjs";
 import { identity, tbIdentity } from "./fixtures.mjs";
 
@@ -129,4 +131,43 @@ test("Thunderbird's own setup: ready, partial or missing, with steps that fit th
   for (const setup of [withModule, noCertificate, expiredOnly]) for (const step of setup.steps) assert.ok(say(step));
   for (const state of ["ready", "partial", "missing"]) assert.ok(t(`tb_state_${state}`));
   for (const module of ["loaded", "not_loaded", "unavailable", "unsupported"]) assert.ok(t(`module_state_${module}`));
+});
+
+test("a certificate of yours is called by its common name, else its address, else its subject", () => {
+  assert.equal(identityName(identity()), "Bob Reader");
+  const nameless = identity({ certificate: { subject_fields: { common_name: null } } });
+  assert.equal(identityName(nameless), "bob@example.org");
+  assert.equal(identityName(identity({ emails: [], certificate: {} })), "CN=Bob Reader,C=DE");
+  assert.equal(identityName(null), null);
+});
+
+test("where an address is meant, it is the first address, else the subject", () => {
+  assert.equal(identityAddress(identity({ emails: ["bob@example.org", "b@example.org"] })), "bob@example.org");
+  assert.equal(identityAddress(identity({ emails: [] })), "CN=Bob Reader,C=DE");
+  assert.equal(identityAddress(undefined), null);
+});
+
+test("the facts of a certificate of yours, with uses, import, backup and replacement", () => {
+  const date = dateFormatter("en");
+  const day = dayFormatter("en");
+  const renewed = identity({ fingerprint: "bb".repeat(32), not_after: "2029-06-01T00:00:00Z" });
+  const old = identity({ replaced_by: renewed.fingerprint, can_encrypt: false, backed_up_at: "2026-11-02T10:00:00Z" });
+  const rows = identityRows(old, { t, date, day, identities: [old, renewed] });
+  assert.deepEqual(rows.map((r) => [r.label, r.value]), [
+    ["E-mail address", "bob@example.org"],
+    ["Issued by", "Example Issuing CA (Example Trust)"],
+    ["Valid from", date("2026-01-01T00:00:00Z")],
+    ["Valid until", date("2028-01-01T00:00:00Z")],
+    ["Fingerprint (SHA-256)", `${"AAAA ".repeat(7)}AAAA\n${"AAAA ".repeat(7)}AAAA`],
+    ["Key", "RSA 3072 bit"],
+    ["Can be used to", "sign"],
+    ["Imported", date("2026-11-01T10:00:00Z")],
+    ["Last backup", date("2026-11-02T10:00:00Z")],
+    ["Replaced", `by a certificate valid until ${day("2029-06-01T00:00:00Z")}`],
+  ]);
+  assert.equal(rows[4].kind, "fingerprint");
+  const fresh = identityRows(identity({ can_sign: false, can_encrypt: false }), { t, date, day });
+  assert.equal(Object.fromEntries(fresh.map((r) => [r.label, r.value]))["Can be used to"], "nothing (see the import checks)");
+  assert.equal(Object.fromEntries(fresh.map((r) => [r.label, r.value]))["Last backup"], "never");
+  assert.ok(!fresh.some((r) => r.label === "Replaced"));
 });
