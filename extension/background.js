@@ -19,6 +19,7 @@ import { HostError, isHostDown, LocalError, Op, PAGE_OPS } from "./modules/ops.m
 import { errorReply } from "./modules/host-client.mjs";
 import { withTimeout } from "./modules/timeout.mjs";
 import { displayedMessageId, messagesOf } from "./modules/displayed.mjs";
+import { logError } from "./modules/log.mjs";
 import { isCertificateAttachment } from "./modules/attachments.mjs";
 import { loadOptions } from "./modules/options.mjs";
 import {
@@ -483,8 +484,4 @@ async function onAfterSend(tab, sendInfo) {
   const { [SIGNED_MAIL_KEY]: log } = await browser.storage.local.get(SIGNED_MAIL_KEY);
   const next = recordSignedMail(log, { addresses, from: pending.from, at: new Date().toISOString() });
   await browser.storage.local.set({ [SIGNED_MAIL_KEY]: next });
-}
-
-function logError(e) {
-  console.error("S/MIME Companion:", e?.code ?? "", e?.message ?? e);
 }

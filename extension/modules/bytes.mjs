@@ -1,4 +1,4 @@
-// Byte helpers shared by the port and the message reader: base64 and SHA-256 hex.
+// Byte helpers shared by the port, the message reader and the pages: base64 both ways, SHA-256 hex.
 // Pure (Web Crypto only), so node's test runner can import them.
 
 const BASE64_SLICE = 0x8000; // String.fromCharCode takes its arguments on the stack; keep calls small.
@@ -10,6 +10,14 @@ export function toBase64(bytes) {
     parts.push(String.fromCharCode.apply(null, bytes.subarray(i, i + BASE64_SLICE)));
   }
   return btoa(parts.join(""));
+}
+
+/** Bytes of a base64 string (the host's `*_b64` fields). */
+export function fromBase64(b64) {
+  const binary = atob(b64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 /** Lower-case hex SHA-256 of bytes, as the protocol spells digests. */

@@ -15,17 +15,16 @@ export function groupFingerprint(hex) {
 
 /** A date-time formatter for RFC 3339 strings; invalid or missing input gives null. */
 export function dateFormatter(locale) {
-  const fmt = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
-  return (iso) => {
-    if (!iso) return null;
-    const d = new Date(iso);
-    return Number.isNaN(d.getTime()) ? null : fmt.format(d);
-  };
+  return isoFormatter(locale, { dateStyle: "medium", timeStyle: "short" });
 }
 
 /** A date-only formatter ("27 Nov 2026") for RFC 3339 strings; invalid or missing input gives null. */
 export function dayFormatter(locale) {
-  const fmt = new Intl.DateTimeFormat(locale, { dateStyle: "medium" });
+  return isoFormatter(locale, { dateStyle: "medium" });
+}
+
+function isoFormatter(locale, options) {
+  const fmt = new Intl.DateTimeFormat(locale, options);
   return (iso) => {
     if (!iso) return null;
     const d = new Date(iso);

@@ -2,14 +2,6 @@
 // chooses. The `downloads` API with saveAs asks for the place; a backup belongs on a stick or in
 // a password manager, not silently in the downloads folder.
 
-/** Bytes of a base64 string. */
-export function fromBase64(b64) {
-  const binary = atob(b64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
 /**
  * Asks where to save `bytes` as `name` and saves them there. Resolves to true when the file was
  * written, false when the user cancelled the dialog.

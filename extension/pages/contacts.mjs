@@ -6,19 +6,21 @@
 // certificate saved) just did.
 
 import { callHost } from "../modules/host-client.mjs";
-import { isHostDown, Op } from "../modules/ops.mjs";
+import { Op } from "../modules/ops.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { dateFormatter, dayFormatter } from "../modules/format.mjs";
-import { toBase64 } from "../modules/bytes.mjs";
+import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { byId, confirmDialog, definitionList, el, text } from "../modules/dom.mjs";
-import { fromBase64, saveBytes } from "../modules/save-file.mjs";
+import { saveBytes } from "../modules/save-file.mjs";
+import { notices } from "../modules/notice.mjs";
 import {
   certificateCard, contactRow, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
   historyLine, importOutcome,
 } from "../modules/contacts-view.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
+const { showNotice, showError: reportError } = notices(t, { asList: true });
 const date = dateFormatter(browser.i18n.getUILanguage());
 const day = dayFormatter(browser.i18n.getUILanguage());
 const PAGE_SIZE = 50;
@@ -243,26 +245,7 @@ function showMenuNotice(notice) {
   return null;
 }
 
-function showNotice(severity, headline, lines) {
-  const box = byId("notice");
-  box.className = `status notice ${severity}`;
-  box.replaceChildren(el("strong", null, headline));
-  if (lines.length) {
-    const list = el("ul");
-    for (const line of lines) list.append(el("li", null, line));
-    box.append(list);
-  }
-  box.hidden = false;
-}
-
 function showError(e) {
-  console.error("S/MIME Companion:", e?.code ?? "", e?.message ?? e);
-  const code = e?.code ?? "internal_error";
-  showNotice("error", t("page_host_error"), [t(errorKey(code))]);
-  if (isHostDown(code)) {
-    const help = el("button", null, t("popup_open_help"));
-    help.addEventListener("click", () => browser.runtime.sendMessage({ type: "openHelp" }));
-    byId("notice").append(help);
-  }
-  document.body.dataset.ready = "true";
+  reportError(e);
+  document.body.dataset.ready = "true"; // a failed first render is complete too
 }

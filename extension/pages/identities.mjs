@@ -6,14 +6,15 @@
 // companion's security module (PKCS#11) that lets Thunderbird use the companion's certificates.
 
 import { callHost } from "../modules/host-client.mjs";
-import { isHostDown, Op } from "../modules/ops.mjs";
+import { LocalError, Op } from "../modules/ops.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { dateFormatter, dayFormatter } from "../modules/format.mjs";
-import { toBase64 } from "../modules/bytes.mjs";
+import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { confirms } from "../modules/describe.mjs";
 import { byId, confirmDialog, definitionList, el, text } from "../modules/dom.mjs";
-import { fromBase64, saveBytes } from "../modules/save-file.mjs";
+import { saveBytes } from "../modules/save-file.mjs";
+import { notices } from "../modules/notice.mjs";
 import {
   backupReminder, identityAddress, identityName, identityRows, identityStatus, importChecks, thunderbirdSetup,
 } from "../modules/identities-view.mjs";
@@ -22,6 +23,10 @@ import { installModule, moduleState } from "../modules/pkcs11.mjs";
 import { unlockKeys } from "../modules/unlock.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
+const { showNotice, showError } = notices(t, {
+  scroll: true,
+  headlineKey: (code) => (code === LocalError.opUnavailable ? "identities_host_too_old" : "page_host_error"),
+});
 const dateTime = dateFormatter(browser.i18n.getUILanguage());
 const day = dayFormatter(browser.i18n.getUILanguage());
 const CONTACT_PAGES = 10; // at most 10 × 500 contacts in the renewal checklist
@@ -371,27 +376,5 @@ function renderThunderbird(tb) {
       card.append(ol);
     }
     box.append(card);
-  }
-}
-
-// ---- notices -------------------------------------------------------------------------------------
-
-function showNotice(severity, headline, lines) {
-  const box = byId("notice");
-  box.className = `status notice ${severity}`;
-  box.replaceChildren(el("strong", null, headline));
-  for (const line of lines) box.append(el("p", null, line));
-  box.hidden = false;
-  box.scrollIntoView({ block: "nearest" });
-}
-
-function showError(e) {
-  console.error("S/MIME Companion:", e?.code ?? "", e?.message ?? e);
-  const code = e?.code ?? "internal_error";
-  showNotice("error", t(code === "op_unavailable" ? "identities_host_too_old" : "page_host_error"), [t(errorKey(code))]);
-  if (isHostDown(code)) {
-    const help = el("button", null, t("popup_open_help"));
-    help.addEventListener("click", () => browser.runtime.sendMessage({ type: "openHelp" }));
-    byId("notice").append(help);
   }
 }

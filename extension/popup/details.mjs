@@ -12,6 +12,7 @@ import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { checkingLook, failureLook, lockedKeys } from "../modules/look.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
+import { logError } from "../modules/log.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { unlockKeys, unlockLabel } from "../modules/unlock.mjs";
 
@@ -34,7 +35,7 @@ byId("retry").addEventListener("click", async () => {
 });
 byId("unlock-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  unlock().catch((e) => console.error("S/MIME Companion:", e?.code ?? "", e?.message ?? e));
+  unlock().catch(logError);
 });
 byId("open-identities").addEventListener("click", () => {
   browser.runtime.sendMessage({ type: "openIdentities" });

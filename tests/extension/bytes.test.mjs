@@ -1,0 +1,20 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fromBase64, sha256Hex, toBase64, utf8 } from "../../extension/modules/bytes.mjs";
+
+test("base64 goes both ways, for every byte value", () => {
+  const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+  assert.equal(toBase64(all), Buffer.from(all).toString("base64"));
+  assert.deepEqual(fromBase64(toBase64(all)), all);
+  assert.deepEqual(fromBase64(""), new Uint8Array(0));
+  assert.deepEqual(fromBase64("YWJj"), utf8("abc"));
+});
+
+test("large files survive the round trip (more than one slice of toBase64)", () => {
+  const big = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 31) & 0xff);
+  assert.deepEqual(fromBase64(toBase64(big)), big);
+});
+
+test("SHA-256 is lower-case hex", async () => {
+  assert.equal(await sha256Hex(utf8("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+});
