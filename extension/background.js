@@ -45,12 +45,13 @@ const confirmedSends = new Map(); // compose tab id -> sendKey the user has seen
 const stoppedSends = new Map(); // compose tab id -> why the last send was stopped
 const userChoices = new Map(); // compose tab id -> {sign?, encrypt?} the user set in the check
 let notice = null; // what the last menu action did, for the contacts page to show once
+let hostBack = null; // the check of every tab that onHostState started last
 
 browser.messageDisplay.onMessagesDisplayed.addListener((tab, displayed) => {
   show(tab.id, messagesOf(displayed)).catch(logError);
 });
 browser.mailTabs.onSelectedMessagesChanged.addListener(onSelected);
-browser.tabs.onRemoved.addListener((tabId) => store.forgetTab(tabId));
+browser.tabs.onRemoved.addListener(forgetTab);
 browser.runtime.onMessage.addListener(onInternalMessage);
 browser.runtime.onMessageExternal.addListener(onExternalMessage);
 port.onStateChange(onHostState);
@@ -59,11 +60,14 @@ browser.menus.onShown.addListener(onMenuShown);
 browser.menus.onClicked.addListener((info, tab) => onMenuClicked(info, tab).catch(logError));
 browser.compose.onBeforeSend.addListener(onBeforeSend);
 browser.compose.onAfterSend.addListener((tab, sendInfo) => onAfterSend(tab, sendInfo).catch(logError));
-browser.tabs.onRemoved.addListener((tabId) => {
-  for (const map of [pendingSends, confirmedSends, stoppedSends, userChoices]) map.delete(tabId);
-});
 
 startup().catch(logError);
+
+/** A closed tab: what it showed, and what its compose window was about to send. */
+function forgetTab(tabId) {
+  store.forgetTab(tabId);
+  for (const map of [pendingSends, confirmedSends, stoppedSends, userChoices]) map.delete(tabId);
+}
 
 async function startup() {
   await registerBanner().catch(logError);
@@ -119,8 +123,8 @@ async function refreshAllTabs({ injectBanner = false } = {}) {
 function onHostState(state) {
   // Back from missing, broken or a restart: check again what failed while it was away.
   if (state === PortState.ready) {
-    store.forgetFailures();
-    refreshAllTabs({ injectBanner: true }).catch(logError);
+    hostBack = recheck(() => store.forgetFailures());
+    hostBack.catch(logError);
   }
 }
 
@@ -205,8 +209,11 @@ async function bannerForTab(tabId) {
 }
 
 async function retry() {
+  const before = hostBack;
   await port.retryNow().catch(() => {});
-  await recheck(() => store.forgetFailures());
+  // A host that just came back has had every tab checked again (onHostState): wait for that check
+  // instead of running a second one. Otherwise (the host was up, or is still down) check here.
+  await (hostBack !== before ? hostBack : recheck(() => store.forgetFailures()));
   return statusOf(null);
 }
 
