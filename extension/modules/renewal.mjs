@@ -123,6 +123,14 @@ export function expiryChecklist({ identity, formatDate = (d) => d }) {
 }
 
 /**
+ * Whether checklists() needs the contact addresses: only a renewal's checklist lists contacts, so
+ * without a renewed certificate the page does not fetch them (up to 5,000, in 10 host calls).
+ */
+export function needsContacts(identities) {
+  return identities.some((i) => i.replaced_by);
+}
+
+/**
  * Every checklist the page shows: one per certificate on the expiry radar that has not been
  * renewed yet, and one per renewal that is recent or not finished.
  */

@@ -18,7 +18,7 @@ import { notices } from "../modules/notice.mjs";
 import {
   backupReminder, identityAddress, identityName, identityRows, identityStatus, importChecks, thunderbirdSetup,
 } from "../modules/identities-view.mjs";
-import { checklists, SIGNED_MAIL_KEY } from "../modules/renewal.mjs";
+import { checklists, needsContacts, SIGNED_MAIL_KEY } from "../modules/renewal.mjs";
 import { installModule, moduleState } from "../modules/pkcs11.mjs";
 import { unlockKeys } from "../modules/unlock.mjs";
 
@@ -80,7 +80,7 @@ async function refresh() {
   const [status, radar, contacts, log] = await Promise.all([
     callHost(Op.backupStatus).catch(() => null),
     callHost(Op.expiryRadar, { days: 30 }).then((r) => r.identities).catch(() => []),
-    contactAddresses(),
+    needsContacts(identities) ? contactAddresses() : [],
     browser.storage.local.get(SIGNED_MAIL_KEY).then((s) => s[SIGNED_MAIL_KEY] ?? {}),
   ]);
   renderBackupReminder(backupReminder(status, identities));

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  checklists, expiryChecklist, reachedSince, recordSignedMail, renewalChecklist, replacedBy, signedRecipients,
+  checklists, expiryChecklist, needsContacts, reachedSince, recordSignedMail, renewalChecklist, replacedBy, signedRecipients,
 } from "../../extension/modules/renewal.mjs";
 import { strictT } from "./docs.mjs";
 import { identity, tbIdentity } from "./fixtures.mjs";
@@ -84,6 +84,16 @@ test("the page shows the radar's unrenewed certificates and renewals that are re
   const later = Date.parse("2027-03-01T00:00:00Z");
   assert.deepEqual(checklists({ identities: [finished, OLD], radar: [], contacts: CONTACTS, log, tbIdentities: [], now: later }), [], "done and old: no longer shown");
   assert.equal(checklists({ identities: [finished, OLD], radar: [], contacts: CONTACTS, log, tbIdentities: [], now }).length, 1, "done but recent: still shown");
+});
+
+test("contacts are needed only once a certificate was renewed; without one the checklists do not use them", () => {
+  const now = Date.parse("2026-11-27T00:00:00Z");
+  const expiring = identity({ fingerprint: "03".repeat(32), emails: ["me@work.example"], expires_in_days: 5 });
+  assert.equal(needsContacts([NEW, OLD, expiring]), true);
+  assert.equal(needsContacts([NEW, expiring]), false);
+  assert.equal(needsContacts([]), false);
+  const args = { identities: [NEW, expiring], radar: [expiring], log: {}, tbIdentities: [], now };
+  assert.deepEqual(checklists({ ...args, contacts: [] }), checklists({ ...args, contacts: CONTACTS }));
 });
 
 test("every step of every checklist has a text", () => {
