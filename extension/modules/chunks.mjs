@@ -59,10 +59,6 @@ export class ReplyAssembler {
     this.#open.clear();
   }
 
-  get pendingIds() {
-    return [...this.#open.keys()];
-  }
-
   // Adds one slice; returns the whole text once the last slice is in, else null.
   #append(id, chunk) {
     const valid =

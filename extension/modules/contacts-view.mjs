@@ -13,7 +13,6 @@ export const HISTORY_EVENTS = Object.freeze([
 ]);
 export const CONTACT_FLAGS = Object.freeze(["key_changed", "renewed"]);
 export const SOURCES = Object.freeze(["signed_mail", "import", "directory"]);
-export const SORTS = Object.freeze(["address", "last_seen", "expiry"]);
 
 // Export formats of contacts_export: file extension and media type of the saved file.
 export const EXPORT_FORMATS = Object.freeze({

@@ -149,14 +149,6 @@ export class NativePort {
     }
   }
 
-  /** Closes the port for good (the add-on is shutting down); pending requests fail. */
-  close() {
-    this.#timers.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = null;
-    this.#teardown(LocalError.disconnected, "port closed");
-    this.#setState(PortState.idle, null);
-  }
-
   #open() {
     this.#answered = false;
     this.#refused = false;
