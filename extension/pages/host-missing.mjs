@@ -4,6 +4,7 @@
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { isHostDown, LocalError } from "../modules/ops.mjs";
+import { logError } from "../modules/log.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const POLL_MS = 2_000;
@@ -15,8 +16,13 @@ document.getElementById("retry").addEventListener("click", async () => {
 poll();
 
 async function poll() {
-  show(await browser.runtime.sendMessage({ type: "status" }));
-  setTimeout(poll, POLL_MS);
+  try {
+    show(await browser.runtime.sendMessage({ type: "status" }));
+  } catch (e) {
+    logError(e); // the background may be restarting: ask again
+  } finally {
+    setTimeout(poll, POLL_MS);
+  }
 }
 
 function show({ host }) {

@@ -23,6 +23,7 @@ const POLL_MS = 400;
 let locked = null; // the locked keys of the message shown (lockedKeys), while it has some
 let unlockNotice = null; // {key, subs, severity} of the last unlock attempt, shown with the form
 let unlocking = false;
+let pollTimer = null; // the one refresh scheduled while a check runs
 
 localizePage();
 byId("open-help").addEventListener("click", () => {
@@ -43,11 +44,18 @@ byId("open-identities").addEventListener("click", () => {
 });
 refresh();
 
+// Retry and unlock refresh too, also while polling: whoever refreshes replaces the scheduled
+// refresh, so there is never more than one polling loop.
 async function refresh() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
   const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
   const status = await browser.runtime.sendMessage({ type: "status", tabId: tab?.id ?? null });
   render(status);
-  if (!status.reading && (status.checking || status.host.state === "connecting")) setTimeout(refresh, POLL_MS);
+  if (!status.reading && (status.checking || status.host.state === "connecting")) {
+    clearTimeout(pollTimer); // another refresh may have scheduled one meanwhile
+    pollTimer = setTimeout(refresh, POLL_MS);
+  }
 }
 
 function render(status) {
