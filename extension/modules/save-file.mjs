@@ -36,9 +36,9 @@ function finished(downloads, id) {
     };
     downloads.onChanged.addListener(listener);
     // A small file may have finished before the listener was added.
-    downloads.search({ id }).then(([item]) => {
+    downloads.search({ id }).then(([item] = []) => {
       if (item?.state === "complete") done(() => resolve(true));
       else if (item?.state === "interrupted") done(() => reject(new Error(item.error ?? "interrupted")));
-    });
+    }).catch(() => {}); // no answer: the listener still tells how the download ends
   });
 }
