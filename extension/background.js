@@ -31,7 +31,6 @@ const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const date = dateFormatter(browser.i18n.getUILanguage());
 const port = new NativePort();
 const store = new VerdictStore();
-const dismissed = new Set(); // message ids whose banner the user closed
 const HELP_PAGE = "/pages/host-missing.html";
 const CONTACTS_PAGE = "/pages/contacts.html";
 const IDENTITIES_PAGE = "/pages/identities.html";
@@ -164,7 +163,7 @@ function onInternalMessage(request, sender) {
       return bannerForTab(tabId);
     case "dismissBanner": {
       const messageId = store.messageInTab(tabId);
-      if (messageId !== null) dismissed.add(messageId);
+      if (messageId !== null) store.dismiss(messageId);
       return Promise.resolve(true);
     }
     case "openDetails":
@@ -196,7 +195,7 @@ function onInternalMessage(request, sender) {
 async function bannerForTab(tabId) {
   // The banner script may run before onMessagesDisplayed, so ask Thunderbird what the tab shows.
   const messageId = await displayedMessageId(tabId);
-  if (messageId === null || dismissed.has(messageId)) return null;
+  if (messageId === null || store.dismissed(messageId)) return null;
   try {
     // Wait for the same check the header button waits for.
     const reading = await store.reading(messageId, () => inspect(port, messageId));

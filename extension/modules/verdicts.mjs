@@ -1,11 +1,13 @@
 // Which message each tab shows, and what is known about each message: its reading (the host's
-// verdicts), the check in progress, or why the last check failed. Pure, so node tests can use it.
+// verdicts), the check in progress, or why the last check failed; and whose banner the user
+// closed. Pure, so node tests can use it.
 
 const MAX_MESSAGES = 500; // readings are small, but a long session opens many messages
 
 export class VerdictStore {
   #messages = new Map(); // messageId -> {reading, error, running}; insertion order = age
   #tabs = new Map(); // tabId -> messageId (only tabs showing exactly one message)
+  #dismissed = new Set(); // message ids whose banner the user closed; insertion order = age
 
   /** Records what a tab shows: one message id, or null for none or several. */
   showInTab(tabId, messageId) {
@@ -50,6 +52,18 @@ export class VerdictStore {
       this.#put(messageId, { reading: null, error: e, running: null });
       throw e;
     }
+  }
+
+  /** Remembers that the user closed the banner of a message (the newest MAX_MESSAGES of them). */
+  dismiss(messageId) {
+    this.#dismissed.delete(messageId);
+    this.#dismissed.add(messageId);
+    while (this.#dismissed.size > MAX_MESSAGES) this.#dismissed.delete(this.#dismissed.values().next().value);
+  }
+
+  /** True when the user closed the banner of this message. */
+  dismissed(messageId) {
+    return this.#dismissed.has(messageId);
   }
 
   /** Drops what failed, so the next display checks again (the host came back). */

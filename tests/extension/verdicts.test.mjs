@@ -63,3 +63,25 @@ test("forgetReadings drops the readings it is asked to, and nothing that is stil
   await running;
   assert.equal(store.entry(3).reading, locked);
 });
+
+test("closed banners are remembered per message, the newest 500 of them", () => {
+  const store = new VerdictStore();
+  assert.equal(store.dismissed(1), false);
+  for (let id = 0; id < 510; id++) store.dismiss(id);
+  assert.equal(store.dismissed(509), true);
+  assert.equal(store.dismissed(10), true);
+  assert.equal(store.dismissed(9), false, "the oldest are forgotten");
+  store.dismiss(10); // closed again: now the newest
+  for (let id = 510; id < 1009; id++) store.dismiss(id);
+  assert.equal(store.dismissed(10), true);
+  assert.equal(store.dismissed(11), false);
+});
+
+test("closed banners outlive the readings that are forgotten", async () => {
+  const store = new VerdictStore();
+  await store.reading(1, async () => { throw new Error("x"); }).catch(() => {});
+  store.dismiss(1);
+  store.forgetFailures();
+  store.forgetReadings(() => true);
+  assert.equal(store.dismissed(1), true);
+});
