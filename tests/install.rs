@@ -350,6 +350,28 @@ fn policy_remove_leaves_an_entry_for_another_source() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn policy_merge_leaves_an_entry_it_did_not_write() {
+    let m = Machine::new();
+    let xpi = xpi(&m);
+    let file = m.root.join("policies.json");
+    let (f, x) = (file.to_str().unwrap(), xpi.to_str().unwrap());
+    for (entry, note) in [
+        (json!({"installation_mode": "force_installed", "install_url": "https://intranet/smime.xpi"}), "installs it from https://intranet/smime.xpi"),
+        (json!({"installation_mode": "blocked"}), "blocks the add-on"),
+    ] {
+        let before = serde_json::to_string_pretty(&json!({"policies": {"ExtensionSettings": {addon_id(): entry}}})).unwrap();
+        std::fs::write(&file, &before).unwrap();
+        // What the packages run: quiet, yet the note is shown.
+        let out = m.cmd(&["policy", "merge", "--quiet", "--file", f, "--xpi", x]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(note) && text(&out.stderr).contains("left as it is"), "{}", text(&out.stderr));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), before, "IT's entry is not replaced");
+        m.ok(&["policy", "remove", "--file", f, "--xpi", x]);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), before, "nor removed");
+    }
+}
+
 // --- generate --------------------------------------------------------------------------------
 
 #[test]

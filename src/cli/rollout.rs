@@ -10,7 +10,7 @@ use crate::install::package;
 use crate::install::policy::{self, Merged, Removed};
 use crate::install::registry::SystemRegistry;
 use crate::install::{write_atomically_mode, Scope};
-use crate::product::ADDON_ID;
+use crate::product::{ADDON_ID, BINARY_NAME};
 use std::path::Path;
 
 pub fn cmd_doctor(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
@@ -58,6 +58,13 @@ pub fn cmd_policy(_: &Globals, mut args: Args) -> Result<u8, CliError> {
                 Merged::Created => say(format!("created {shown}: Thunderbird force-installs the add-on from {url}")),
                 Merged::Updated => say(format!("updated {shown}: Thunderbird force-installs the add-on from {url}; other settings kept")),
                 Merged::Unchanged => say(format!("{shown} already force-installs the add-on from {url}")),
+                // IT's own entry: said even with --quiet, so a package's install log shows it.
+                Merged::NotOurs(other) => eprintln!(
+                    "{BINARY_NAME}: note: {shown} already has an entry for the add-on that installs it from {other}, not {url}; left as it is"
+                ),
+                Merged::Blocked => eprintln!(
+                    "{BINARY_NAME}: note: {shown} blocks the add-on (installation_mode \"blocked\"); left as it is, so Thunderbird will not install the add-on"
+                ),
             }
         }
         "remove" => match policy::remove(&file, ADDON_ID, &url)? {

@@ -9,8 +9,10 @@
 //!
 //! A file that is not JSON, or whose `policies` or `ExtensionSettings` is not an object, is left
 //! untouched and reported (`bad_policy_file`): Thunderbird ignores a broken file as a whole, and
-//! guessing at its intent could lose IT's settings. Other keys of our own entry (e.g.
-//! `updates_disabled`) are kept. Keys are written in sorted order.
+//! guessing at its intent could lose IT's settings. Our entry is the add-on's entry whose
+//! `install_url` is ours; an entry for the add-on that IT wrote (another `install_url`, none, or
+//! `installation_mode: "blocked"`) is never changed or removed, only reported. Other keys of our
+//! own entry (e.g. `updates_disabled`) are kept. Keys are written in sorted order.
 
 use crate::error::{Error, Result};
 use serde_json::{json, Map, Value};
@@ -47,7 +49,7 @@ pub fn document(id: &str, install_url: &str) -> Value {
     json!({ "policies": { "ExtensionSettings": { id: entry(install_url) } } })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Merged {
     /// There was no file; it now holds only our entry.
     Created,
@@ -55,6 +57,11 @@ pub enum Merged {
     Updated,
     /// Our entry was already there as wanted; the file was not rewritten.
     Unchanged,
+    /// The file has an entry for the add-on that installs it from another place (given; "(none)"
+    /// when it names none): IT's own, left alone.
+    NotOurs(String),
+    /// The file's entry for the add-on blocks it (`installation_mode: "blocked"`): left alone.
+    Blocked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,8 +138,17 @@ fn existing_mode(path: &Path) -> Option<u32> {
     }
 }
 
+/// Whether the add-on's existing entry is ours (installs it from `install_url`); if not, the
+/// place it installs the add-on from ("(none)" when it names none).
+fn other_source(entry: &Value, install_url: &str) -> Option<String> {
+    match entry["install_url"].as_str() {
+        Some(url) if url == install_url => None,
+        other => Some(other.unwrap_or("(none)").to_string()),
+    }
+}
+
 /// Adds (or updates) our entry in the policy file at `path`, creating the file and its folder
-/// when missing.
+/// when missing. An entry for the add-on that is not ours is left alone and reported.
 pub fn merge(path: &Path, id: &str, install_url: &str) -> Result<Merged> {
     let Some(mut doc) = read(path)? else {
         if let Some(dir) = path.parent() {
@@ -144,7 +160,16 @@ pub fn merge(path: &Path, id: &str, install_url: &str) -> Result<Merged> {
     let top = doc.as_object_mut().expect("shape checked");
     let policies = top.entry("policies").or_insert_with(|| Value::Object(Map::new()));
     let settings = policies.as_object_mut().expect("shape checked").entry("ExtensionSettings").or_insert_with(|| Value::Object(Map::new()));
-    let ours = settings.as_object_mut().expect("shape checked").entry(id).or_insert_with(|| Value::Object(Map::new()));
+    let settings = settings.as_object_mut().expect("shape checked");
+    if let Some(existing) = settings.get(id) {
+        if existing["installation_mode"] == "blocked" {
+            return Ok(Merged::Blocked);
+        }
+        if let Some(other) = other_source(existing, install_url) {
+            return Ok(Merged::NotOurs(other));
+        }
+    }
+    let ours = settings.entry(id).or_insert_with(|| Value::Object(Map::new()));
     let wanted = entry(install_url);
     let fields = ours.as_object_mut().expect("shape checked");
     if wanted.as_object().expect("an object").iter().all(|(k, v)| fields.get(k) == Some(v)) {
@@ -168,9 +193,8 @@ pub fn remove(path: &Path, id: &str, install_url: &str) -> Result<Removed> {
         return Ok(Removed::NotPresent);
     };
     let Some(ours) = settings.get(id) else { return Ok(Removed::NotPresent) };
-    match ours["install_url"].as_str() {
-        Some(url) if url == install_url => {}
-        other => return Ok(Removed::NotOurs(other.unwrap_or("(none)").to_string())),
+    if let Some(other) = other_source(ours, install_url) {
+        return Ok(Removed::NotOurs(other));
     }
     settings.remove(id);
     if settings.is_empty() {
@@ -233,6 +257,33 @@ mod tests {
         assert_eq!(remove(&path, "a@b", "file:///a.xpi").unwrap(), Removed::Removed);
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(v, before);
+    }
+
+    #[test]
+    fn merge_leaves_an_entry_it_did_not_write_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policies.json");
+        let cases = [
+            (json!({"installation_mode": "force_installed", "install_url": "https://intranet/a.xpi"}), Merged::NotOurs("https://intranet/a.xpi".into())),
+            (json!({"installation_mode": "allowed"}), Merged::NotOurs("(none)".into())),
+            (json!({"installation_mode": "blocked"}), Merged::Blocked),
+            (json!({"installation_mode": "blocked", "install_url": "file:///a.xpi"}), Merged::Blocked),
+        ];
+        for (it, outcome) in cases {
+            let text = json!({"policies": {"ExtensionSettings": {"a@b": it}}}).to_string();
+            std::fs::write(&path, &text).unwrap();
+            assert_eq!(merge(&path, "a@b", "file:///a.xpi").unwrap(), outcome, "{text}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "merge left the file alone");
+            if let Merged::NotOurs(other) = outcome {
+                assert_eq!(remove(&path, "a@b", "file:///a.xpi").unwrap(), Removed::NotOurs(other));
+                assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "remove left the file alone");
+            }
+        }
+        // Our own entry, with a key IT added, is still ours: brought up to date, the key kept.
+        std::fs::write(&path, json!({"policies": {"ExtensionSettings": {"a@b": {"install_url": "file:///a.xpi", "updates_disabled": true}}}}).to_string()).unwrap();
+        assert_eq!(merge(&path, "a@b", "file:///a.xpi").unwrap(), Merged::Updated);
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["policies"]["ExtensionSettings"]["a@b"], json!({"installation_mode": "force_installed", "install_url": "file:///a.xpi", "updates_disabled": true}));
     }
 
     #[test]

@@ -2,8 +2,9 @@
 # The Debian package on this machine: builds it (installer/linux/build-deb.sh), installs it with
 # `apt-get install ./smime-companion_*.deb` (the silent install IT uses), checks every file, the
 # merged Thunderbird policy and `smime-companion doctor --system`, then purges it and checks that
-# everything is gone, the policy entry included, while other policies stay. Three rounds: an
-# existing policies.json with other settings, none at all, and a broken one (left untouched).
+# everything is gone, the policy entry included, while other policies stay. Four rounds: an
+# existing policies.json with other settings, none at all, a broken one (left untouched), and one
+# where IT blocks the add-on itself (left untouched too).
 #
 # Needs root (CI runs as root) or password-less sudo. Any policies.json that was there before is
 # put back at the end. KEEP_DEB_INSTALLED=1 installs the package once more at the end and leaves it
@@ -161,6 +162,17 @@ check "doctor --system reports the broken policy" sh -c "! '$bin' doctor --syste
 check "apt-get purge succeeds" purge_deb
 everything_gone
 check "the broken file is still untouched" cmp -s "$work/broken.json" "$policy"
+
+echo "== deb: round 4, IT's own entry for the add-on is left as it is"
+printf '{"policies": {"ExtensionSettings": {"%s": {"installation_mode": "blocked"}}}}\n' "$addon_id" > "$work/it-entry.json"
+as_root cp "$work/it-entry.json" "$policy"
+check "apt-get install succeeds" install_deb "$work/install4.log"
+check "postinst notes IT's entry" grep -q "blocks the add-on.*left as it is" "$work/install4.log"
+check "IT's entry is untouched" cmp -s "$work/it-entry.json" "$policy"
+installed_files_ok
+check "apt-get purge succeeds" purge_deb
+everything_gone
+check "IT's entry is still untouched" cmp -s "$work/it-entry.json" "$policy"
 
 restore_policy
 if [ "${KEEP_DEB_INSTALLED:-0}" = 1 ]; then
