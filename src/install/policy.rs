@@ -16,7 +16,7 @@
 
 use crate::error::{Error, Result};
 use serde_json::{json, Map, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `file://` URL of an absolute path, Unix (`/usr/share/x.xpi`) or Windows (`C:\x\y.xpi`,
 /// `\\server\share\y.xpi`), percent-encoded as Thunderbird expects.
@@ -125,6 +125,21 @@ fn write(path: &Path, v: &Value) -> Result<()> {
     super::write_atomically_mode(path, text.as_bytes(), mode)
 }
 
+/// The file to change for `path`: where it points when it exists, so a `policies.json` that is
+/// a symbolic link to IT's real file stays a link and the real file is changed.
+fn resolve(path: &Path) -> Result<PathBuf> {
+    match path.symlink_metadata() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(path.to_path_buf()),
+        Err(e) => Err(Error::io(path, e)),
+        // A link to nothing fails here: it is left as it is.
+        Ok(_) => path.canonicalize().map_err(|e| Error::io(path, e)),
+    }
+}
+
+fn is_link(path: &Path) -> bool {
+    path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())
+}
+
 fn existing_mode(path: &Path) -> Option<u32> {
     #[cfg(unix)]
     {
@@ -150,6 +165,7 @@ fn other_source(entry: &Value, install_url: &str) -> Option<String> {
 /// Adds (or updates) our entry in the policy file at `path`, creating the file and its folder
 /// when missing. An entry for the add-on that is not ours is left alone and reported.
 pub fn merge(path: &Path, id: &str, install_url: &str) -> Result<Merged> {
+    let path = &resolve(path)?;
     let Some(mut doc) = read(path)? else {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -184,8 +200,11 @@ pub fn merge(path: &Path, id: &str, install_url: &str) -> Result<Merged> {
 
 /// Removes our entry from the policy file at `path` if it installs the add-on from
 /// `install_url` (so an entry IT made for another source survives). Empty `ExtensionSettings`
-/// and `policies` objects left behind are removed, and a file left with nothing is deleted.
+/// and `policies` objects left behind are removed, and a file left with nothing is deleted (a
+/// symbolic link is kept, and the file it points to is left holding `{}`).
 pub fn remove(path: &Path, id: &str, install_url: &str) -> Result<Removed> {
+    let link = is_link(path);
+    let path = &resolve(path)?;
     let Some(mut doc) = read(path)? else { return Ok(Removed::NoFile) };
     let top = doc.as_object_mut().expect("shape checked");
     let Some(policies) = top.get_mut("policies").and_then(Value::as_object_mut) else { return Ok(Removed::NotPresent) };
@@ -203,7 +222,7 @@ pub fn remove(path: &Path, id: &str, install_url: &str) -> Result<Removed> {
     if policies.is_empty() {
         top.remove("policies");
     }
-    if top.is_empty() {
+    if top.is_empty() && !link {
         std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
         return Ok(Removed::RemovedFile);
     }
@@ -295,6 +314,32 @@ mod tests {
         assert_eq!(state(&path, "a@b"), State::Entry { installation_mode: Some("force_installed".into()), install_url: Some("file:///a.xpi".into()) });
         assert_eq!(remove(&path, "a@b", "file:///a.xpi").unwrap(), Removed::RemovedFile);
         assert!(!path.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_policy_file_that_is_a_link_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("managed/policies.json");
+        std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+        let path = dir.path().join("policies.json");
+        std::os::unix::fs::symlink(&real, &path).unwrap();
+        let linked = |p: &Path| std::fs::symlink_metadata(p).unwrap().file_type().is_symlink();
+        for before in [json!({"policies": {"DisableAppUpdate": true}}), json!({})] {
+            std::fs::write(&real, before.to_string()).unwrap();
+            assert_eq!(merge(&path, "a@b", "file:///a.xpi").unwrap(), Merged::Updated);
+            assert!(linked(&path), "merge keeps the link");
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+            assert_eq!(v["policies"]["ExtensionSettings"]["a@b"], entry("file:///a.xpi"), "the file it points to is changed");
+            assert_eq!(remove(&path, "a@b", "file:///a.xpi").unwrap(), Removed::Removed);
+            assert!(linked(&path), "remove keeps the link");
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+            assert_eq!(v, before, "and the file it points to");
+        }
+        // A link to nothing is not replaced by a file.
+        std::fs::remove_file(&real).unwrap();
+        assert_eq!(merge(&path, "a@b", "file:///a.xpi").unwrap_err().code(), "io_error");
+        assert!(linked(&path) && !real.exists());
     }
 
     #[test]
