@@ -372,6 +372,38 @@ fn policy_merge_leaves_an_entry_it_did_not_write() {
     }
 }
 
+/// A rewritten policies.json is on disk before it replaces the old one (a crash must not leave an
+/// empty file, which Thunderbird and `policy` read as no policies): the temporary file is flushed
+/// before the rename, the folder after it. Seen through strace; skipped where it cannot trace.
+#[test]
+fn files_are_flushed_before_they_replace_the_old_ones() {
+    let m = Machine::new();
+    let traced = |args: &[&str]| Command::new("strace").args(args).env("HOME", &m.home).env("SMIME_COMPANION_HOME", &m.data).output();
+    if !traced(&["-o", "/dev/null", "true"]).is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: strace cannot trace here");
+        return;
+    }
+    let xpi = xpi(&m);
+    let file = m.root.join("policies.json");
+    std::fs::write(&file, "{}").unwrap();
+    let log = m.data.join("strace.log");
+    let out = traced(&[
+        "-f", "-y", "-o", log.to_str().unwrap(), "-e", "trace=fsync,fdatasync,rename,renameat,renameat2",
+        common::BIN, "policy", "merge", "--file", file.to_str().unwrap(), "--xpi", xpi.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(read_json(&file)["policies"]["ExtensionSettings"][addon_id()].is_object());
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = calls.lines().collect();
+    let at = |what: &dyn Fn(&str) -> bool| lines.iter().position(|l| what(l)).unwrap_or_else(|| panic!("not in the trace:\n{calls}"));
+    let flushed = at(&|l| l.contains("fsync(") && l.contains(".policies.json.") && l.contains(".tmp>"));
+    let renamed = at(&|l| l.contains("rename") && l.contains(".policies.json.") && l.contains("/policies.json\""));
+    let root = m.root.canonicalize().unwrap();
+    let dir_flushed = at(&|l| l.contains("fsync(") && l.contains(&format!("<{}>", root.display())));
+    assert!(flushed < renamed && renamed < dir_flushed, "{calls}");
+}
+
 // --- generate --------------------------------------------------------------------------------
 
 #[test]

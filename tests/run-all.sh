@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build tools, and the real S/MIME peers the interop tests run: openssl, NSS cmsutil, gpgsm.
-installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3
+# Build tools, and the real S/MIME peers the interop tests run: openssl, NSS cmsutil, gpgsm;
+# strace shows tests/install.rs that files are flushed before they replace old ones.
+installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3 strace
 
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1

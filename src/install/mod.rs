@@ -743,28 +743,48 @@ pub fn is_ours(path: &Path) -> bool {
         .is_some_and(|v| v["name"] == HOST_NAME)
 }
 
-/// Writes a file so a reader never sees half of it: a temporary file, then a rename. Mode 0644:
-/// browsers running as the user must read system-wide manifests.
+/// Writes a file so a reader never sees half of it, even after a crash: a temporary file, flushed
+/// to disk, then a rename (and on Unix the folder flushed too, so the rename itself is kept).
+/// Mode 0644: browsers running as the user must read system-wide manifests.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomically_mode(path, bytes, 0o644)
 }
 
 /// [`write_atomically`] with a given Unix mode (ignored elsewhere).
 pub fn write_atomically_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    use std::io::Write;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).map_err(|e| Error::io(&tmp, e))?;
+    let written = (|| -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        // Without this a crash soon after the rename can leave an empty file in its place.
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(&tmp, e));
     }
-    #[cfg(not(unix))]
-    let _ = mode;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
-    })
+    })?;
+    #[cfg(unix)]
+    {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        // Best effort: the new file is complete either way; this keeps the rename over a crash.
+        if let Ok(dir) = std::fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
