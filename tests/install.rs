@@ -165,6 +165,22 @@ fn uninstall_without_a_receipt_removes_our_manifests_by_name() {
     assert!(other.exists());
 }
 
+#[test]
+fn uninstall_without_a_receipt_does_not_write_one() {
+    let m = Machine::new();
+    m.install_user();
+    let receipt = m.data.join("install-receipt.json");
+    std::fs::remove_file(&receipt).unwrap();
+    // Found by name, the shared manifest counts as Thunderbird's, so it stays; and no receipt
+    // may be written for what install never recorded.
+    m.ok(&["uninstall", "--user", "--client", "firefox"]);
+    assert!(!receipt.exists(), "{}", std::fs::read_to_string(&receipt).unwrap_or_default());
+    assert!(m.user_manifest().exists());
+    assert!(m.ok(&["uninstall", "--user"]).contains("removed"));
+    assert!(!m.user_manifest().exists());
+    assert!(!receipt.exists());
+}
+
 fn write_profiles(m: &Machine, names: &[&str]) -> Vec<PathBuf> {
     let root = m.home.join(".thunderbird");
     let mut ini = String::new();

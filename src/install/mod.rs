@@ -648,8 +648,9 @@ pub fn install(layout: &Layout, req: &Request, receipt_path: &Path) -> Result<Re
 pub fn uninstall(layout: &Layout, scope: Scope, clients: Option<&[Client]>, receipt_path: &Path) -> Result<Report> {
     let wanted = |c: Client| clients.map_or(true, |list| list.contains(&c));
     let mut report = Report::default();
-    let entries: Vec<Entry> = match Receipt::read(receipt_path)? {
-        Some(receipt) => receipt.entries,
+    let mut receipt = Receipt::read(receipt_path)?;
+    let entries: Vec<Entry> = match &mut receipt {
+        Some(receipt) => std::mem::take(&mut receipt.entries),
         None => fallback_entries(layout, scope),
     };
     let mut remaining = Vec::new();
@@ -706,9 +707,12 @@ pub fn uninstall(layout: &Layout, scope: Scope, clients: Option<&[Client]>, rece
             report.changed.push(entry);
         }
     }
-    let mut receipt = Receipt::load(receipt_path, scope);
-    receipt.entries = remaining;
-    receipt.save(receipt_path)?;
+    // Only a receipt that was there is updated: without one, what was not removed was found by
+    // name, not recorded by install, and inventing a receipt for it would make it look installed.
+    if let Some(mut receipt) = receipt {
+        receipt.entries = remaining;
+        receipt.save(receipt_path)?;
+    }
     Ok(report)
 }
 
