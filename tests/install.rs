@@ -219,6 +219,28 @@ fn addon_is_copied_into_every_profile_and_removed_again_unless_changed() {
 }
 
 #[test]
+fn a_broken_receipt_is_moved_aside_not_overwritten() {
+    let m = Machine::new();
+    let receipt = m.data.join("install-receipt.json");
+    let broken = b"{\"format\": 1, \"entries\": [ truncated";
+    std::fs::write(&receipt, broken).unwrap();
+    let out = m.cmd(&["install", "--user", "--path", m.host_str(), "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning: the install receipt") && text(&out.stderr).contains("moved it aside"), "{}", text(&out.stderr));
+    let aside: Vec<PathBuf> = std::fs::read_dir(&m.data).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().contains("install-receipt.json.broken-")).collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), broken, "the old record is kept as it was");
+    assert_eq!(read_json(&receipt)["format"], 1, "a new receipt");
+    // A receipt that cannot be read at all stops install before it writes anything.
+    m.ok(&["uninstall", "--user"]);
+    std::fs::create_dir(&receipt).unwrap();
+    let out = m.cmd(&["install", "--user", "--path", m.host_str()]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("[io_error]"), "{}", text(&out.stderr));
+    assert!(!m.user_manifest().exists() && receipt.is_dir());
+}
+
+#[test]
 fn addon_without_profiles_is_a_note_and_system_scope_refuses_it() {
     let m = Machine::new();
     let xpi = m.data.join("a.xpi");

@@ -119,6 +119,9 @@ pub fn cmd_install(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let req = Request { scope: target.scope, clients: &clients, host_path: &host_path, pkcs11, addon: addon.as_deref(), allow: &allow };
     let report = install::install(&target.layout, &req, &receipt)?;
     log::info!("install {}: {} written, {} unchanged", target.scope.name(), report.changed.len(), report.unchanged.len());
+    for w in &report.warnings {
+        eprintln!("{}: warning: {w}", crate::product::BINARY_NAME);
+    }
     if !quiet {
         for e in &report.changed {
             println!("wrote {} ({})", describe(e), role_text(e));

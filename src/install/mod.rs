@@ -598,13 +598,15 @@ pub struct Report {
     /// Left in place, with the reason (uninstall).
     pub kept: Vec<(Entry, String)>,
     pub notes: Vec<String>,
+    /// Problems found on the way that did not stop it (shown even with `--quiet`).
+    pub warnings: Vec<String>,
 }
 
 /// Carries out a plan and records it in the receipt at `receipt_path`. Files already holding the
 /// wanted bytes are not rewritten, so running `install` again changes nothing.
 pub fn apply(plan: Plan, scope: Scope, receipt_path: &Path) -> Result<Report> {
-    let mut receipt = Receipt::load(receipt_path, scope);
-    let mut report = Report { notes: plan.notes, ..Report::default() };
+    let (mut receipt, warning) = Receipt::open(receipt_path, scope)?;
+    let mut report = Report { notes: plan.notes, warnings: warning.into_iter().collect(), ..Report::default() };
     for file in plan.files {
         let entry = Entry::file(file.client, file.role, &file.path, &file.contents);
         if std::fs::read(&file.path).is_ok_and(|old| old == file.contents) {

@@ -10,8 +10,11 @@
 //! ]}
 //! ```
 //!
-//! A missing or unreadable receipt is not an error: `uninstall` then falls back to removing our
-//! manifests by name.
+//! A missing receipt, or a file there that is not a receipt, is not an error: `uninstall` then
+//! falls back to removing our manifests by name, and `install` moves such a file aside
+//! (`install-receipt.json.broken-<unix time>`, with a warning) before it starts a new receipt, so
+//! what it recorded is never overwritten. A receipt that cannot be read at all (permissions, I/O)
+//! is an error for both.
 
 use super::registry::{Hive, RegKey, View};
 use super::{Client, Role, Scope};
@@ -125,31 +128,67 @@ pub struct Receipt {
     pub entries: Vec<Entry>,
 }
 
+/// What is at a receipt's place.
+enum Found {
+    Missing,
+    /// A file that is not a receipt (of this format), and why.
+    Broken(&'static str),
+    Receipt(Receipt),
+}
+
 impl Receipt {
-    /// The receipt at `path`; None if there is none or it cannot be read (then `uninstall`
-    /// falls back to removing by name).
-    pub fn read(path: &Path) -> Result<Option<Receipt>> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    /// Reads `path`; errors only when the file cannot be read.
+    fn find(path: &Path) -> Result<Found> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Missing),
             Err(e) => return Err(Error::io(path, e)),
         };
-        let Ok(v) = serde_json::from_str::<Value>(&text) else {
-            log::warn!("install receipt {} is not JSON; ignored", path.display());
-            return Ok(None);
-        };
+        let Ok(v) = serde_json::from_slice::<Value>(&bytes) else { return Ok(Found::Broken("is not JSON")) };
         if v["format"].as_u64() != Some(FORMAT) {
-            log::warn!("install receipt {} has an unknown format; ignored", path.display());
-            return Ok(None);
+            return Ok(Found::Broken("has an unknown format"));
         }
         let scope = v["scope"].as_str().and_then(Scope::parse).unwrap_or(Scope::User);
         let entries = v["entries"].as_array().map(|a| a.iter().filter_map(Entry::from_json).collect()).unwrap_or_default();
-        Ok(Some(Receipt { scope, entries }))
+        Ok(Found::Receipt(Receipt { scope, entries }))
     }
 
-    /// The receipt at `path`, or an empty one.
-    pub fn load(path: &Path, scope: Scope) -> Receipt {
-        Receipt::read(path).ok().flatten().unwrap_or(Receipt { scope, entries: Vec::new() })
+    /// The receipt at `path`; None if there is none or the file there is not a receipt (then
+    /// `uninstall` falls back to removing by name, and leaves the file as it is).
+    pub fn read(path: &Path) -> Result<Option<Receipt>> {
+        Ok(match Receipt::find(path)? {
+            Found::Receipt(r) => Some(r),
+            Found::Missing => None,
+            Found::Broken(why) => {
+                log::warn!("install receipt {} {why}; ignored", path.display());
+                None
+            }
+        })
+    }
+
+    /// The receipt `install` adds to: the one at `path`, or a new one. A file there that is not a
+    /// receipt is moved aside first (to `<name>.broken-<unix time>`), and the warning returned
+    /// says where; one that cannot be read is an error, so it is never overwritten.
+    pub fn open(path: &Path, scope: Scope) -> Result<(Receipt, Option<String>)> {
+        let why = match Receipt::find(path)? {
+            Found::Receipt(r) => return Ok((r, None)),
+            Found::Missing => return Ok((Receipt { scope, entries: Vec::new() }, None)),
+            Found::Broken(why) => why,
+        };
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let name = path.file_name().map_or_else(|| "install-receipt.json".into(), |n| n.to_string_lossy().into_owned());
+        let aside = (0..)
+            .map(|n| path.with_file_name(if n == 0 { format!("{name}.broken-{secs}") } else { format!("{name}.broken-{secs}-{n}") }))
+            .find(|p| p.symlink_metadata().is_err())
+            .expect("an unused name");
+        std::fs::rename(path, &aside).map_err(|e| Error::io(path, e))?;
+        let warning = format!(
+            "the install receipt {} {why}; moved it aside to {} and started a new one (what only the old one lists is not removed by uninstall)",
+            path.display(),
+            aside.display()
+        );
+        log::warn!("{warning}");
+        Ok((Receipt { scope, entries: Vec::new() }, Some(warning)))
     }
 
     /// Adds an entry, replacing an older one for the same file or key.
@@ -200,7 +239,8 @@ mod tests {
     fn round_trips_files_and_registry_values() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r/install-receipt.json");
-        let mut r = Receipt::load(&path, Scope::System);
+        let (mut r, warning) = Receipt::open(&path, Scope::System).unwrap();
+        assert!(warning.is_none());
         let key = RegKey { hive: Hive::LocalMachine, view: View::Bits32, path: r"Software\Mozilla\X".into() };
         r.record(Entry::file(Client::Thunderbird, Role::HostManifest, Path::new("/a/smime_companion.json"), b"x"));
         r.record(Entry::registry(Client::Thunderbird, Role::HostManifest, &key, r"C:\m.json"));
@@ -221,5 +261,26 @@ mod tests {
         let path = dir.path().join("install-receipt.json");
         std::fs::write(&path, "{nope").unwrap();
         assert!(Receipt::read(&path).unwrap().is_none());
+        assert_eq!(std::fs::read(&path).unwrap(), b"{nope", "reading leaves it as it is");
+    }
+
+    #[test]
+    fn open_moves_a_broken_receipt_aside_and_refuses_an_unreadable_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("install-receipt.json");
+        for (n, bytes) in [&b"{nope"[..], b"{\"format\": 99}", b"\xff\xfe"].into_iter().enumerate() {
+            std::fs::write(&path, bytes).unwrap();
+            let (r, warning) = Receipt::open(&path, Scope::User).unwrap();
+            assert!(r.entries.is_empty());
+            let warning = warning.expect("a warning");
+            assert!(!path.exists());
+            let aside: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+            assert_eq!(aside.len(), n + 1, "every broken file is kept: {aside:?}");
+            assert!(aside.iter().any(|p| std::fs::read(p).unwrap() == bytes && warning.contains(&p.display().to_string())), "{warning}");
+        }
+        // Not readable at all (here: a folder in its place): an error, and nothing is moved.
+        std::fs::create_dir(&path).unwrap();
+        assert_eq!(Receipt::open(&path, Scope::User).unwrap_err().code(), "io_error");
+        assert!(path.is_dir());
     }
 }
