@@ -449,9 +449,8 @@ fn generate_writes_the_debian_files_with_the_package_paths() {
     let m = Machine::new();
     let out = m.data.join("deb");
     m.ok(&["generate", "debian", "--out", out.to_str().unwrap()]);
-    let manifest = read_json(&out.join("usr/lib/mozilla/native-messaging-hosts/smime_companion.json"));
-    assert_eq!(manifest["path"], "/usr/bin/smime-companion");
-    assert_eq!(manifest["allowed_extensions"], json!([addon_id()]));
+    // No host manifest in the package: postinst's `install --system` writes (and records) it.
+    assert!(!out.join("usr").exists());
     for script in ["postinst", "prerm", "postrm"] {
         let p = out.join("DEBIAN").join(script);
         let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&p).unwrap().permissions());
@@ -462,5 +461,12 @@ fn generate_writes_the_debian_files_with_the_package_paths() {
     let postinst = std::fs::read_to_string(out.join("DEBIAN/postinst")).unwrap();
     assert!(postinst.contains("XPI=\"/usr/share/smime-companion/smime-companion.xpi\""));
     assert!(postinst.contains("POLICY=\"/etc/thunderbird/policies/policies.json\""));
+    assert!(postinst.contains("\"$BIN\" install --system --client all --path \"$BIN\""));
+    // The manifest it writes for the package's binary.
+    write_exe(&m.root.join("usr/bin/smime-companion"));
+    m.ok(&["install", "--system", "--client", "all", "--path", "/usr/bin/smime-companion", "--root", m.root_str()]);
+    let manifest = read_json(&m.root.join("usr/lib/mozilla/native-messaging-hosts/smime_companion.json"));
+    assert_eq!(manifest["path"], "/usr/bin/smime-companion");
+    assert_eq!(manifest["allowed_extensions"], json!([addon_id()]));
     assert_eq!(m.cmd(&["generate", "beos", "--out", "x"]).status.code(), Some(2));
 }

@@ -152,18 +152,11 @@ fn the_macos_pkg_installs_what_thunderbird_on_macos_accepts() {
     assert_healthy(&report);
 }
 
-#[test]
-fn the_debian_package_installs_what_thunderbird_on_linux_accepts() {
+/// The Debian package as dpkg unpacks it (the binary and the add-on) below a temporary root.
+fn staged_debian() -> (tempfile::TempDir, Layout) {
     let deb = PackageLayout::for_os(Os::Linux);
     let dir = common::temp_home();
     let layout = Layout { home: dir.path().join("home"), root: dir.path().join("root"), os: Os::Linux };
-    for f in package::generate("debian").unwrap().unwrap() {
-        let path = layout.root.join(&f.path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &f.contents).unwrap();
-    }
-    let postinst = std::fs::read_to_string(layout.root.join("DEBIAN/postinst")).unwrap();
-    assert!(postinst.contains(&format!("BIN=\"{}\"", deb.binary)) && postinst.contains(&format!("POLICY=\"{}\"", deb.policy_file)));
     let bin = layout.target_str(&deb.binary);
     std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
     std::fs::write(&bin, b"\x7fELF").unwrap();
@@ -171,16 +164,51 @@ fn the_debian_package_installs_what_thunderbird_on_linux_accepts() {
     let xpi = layout.target_str(&deb.xpi);
     std::fs::create_dir_all(xpi.parent().unwrap()).unwrap();
     std::fs::write(&xpi, b"PK").unwrap();
+    (dir, layout)
+}
+
+/// What the Debian postinst's `install --system --client all --path BIN` does.
+fn debian_postinst_install(layout: &Layout) -> inst::Report {
+    let deb = PackageLayout::for_os(Os::Linux);
+    let allow = AllowList::from_config(&Config::default());
+    let req = Request { scope: Scope::System, clients: &Client::ALL, host_path: Path::new(&deb.binary), pkcs11: Pkcs11::Auto, addon: None, allow: &allow };
+    inst::install(layout, &req, &layout.system_receipt()).unwrap()
+}
+
+#[test]
+fn the_debian_package_installs_what_thunderbird_on_linux_accepts() {
+    let deb = PackageLayout::for_os(Os::Linux);
+    let postinst = generated("debian", "DEBIAN/postinst");
+    assert!(postinst.contains(&format!("BIN=\"{}\"", deb.binary)) && postinst.contains(&format!("POLICY=\"{}\"", deb.policy_file)));
+    assert!(postinst.contains("\"$BIN\" install --system --client all --path \"$BIN\""));
+    // The package itself ships no host manifest: postinst writes it and records it in the receipt,
+    // so prerm's `uninstall --system` removes what postinst wrote, never a file dpkg owns.
+    let files = package::generate("debian").unwrap().unwrap();
+    assert!(files.iter().all(|f| !f.path.ends_with(".json")), "{:?}", files.iter().map(|f| &f.path).collect::<Vec<_>>());
+
+    // What postinst does, below a temporary root with Linux rules: doctor is happy.
+    let (_dir, layout) = staged_debian();
+    let report = debian_postinst_install(&layout);
+    let written = layout.sys("/usr/lib/mozilla/native-messaging-hosts").join(format!("{HOST_NAME}.json"));
+    assert!(written.is_file());
+    assert!(report.changed.iter().any(|e| e.path() == Some(written.as_path())));
     policy::merge(&layout.target_str(&deb.policy_file), ADDON_ID, &deb.install_url()).unwrap();
     assert_eq!(deb.install_url(), "file:///usr/share/smime-companion/smime-companion.xpi");
-    let report = doctor::run(&Inputs { layout, scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![] });
+    let report = doctor::run(&Inputs { layout: layout.clone(), scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![] });
     assert_healthy(&report);
+    // And prerm's `uninstall --system` takes it away again, with the folders it made.
+    inst::uninstall(&layout, Scope::System, None, &layout.system_receipt()).unwrap();
+    assert!(!layout.sys("/usr/lib/mozilla").exists() && !layout.system_receipt().exists());
+    assert!(layout.target_str(&deb.binary).is_file(), "the package's own files stay for dpkg to remove");
 }
 
 #[test]
 fn host_paths_follow_each_os_rule() {
     // Linux and macOS manifests name an absolute program; the MSI's is relative to its folder.
-    let deb: Value = serde_json::from_str(&generated("debian", "usr/lib/mozilla/native-messaging-hosts/smime_companion.json")).unwrap();
+    let (_dir, layout) = staged_debian();
+    debian_postinst_install(&layout);
+    let deb: Value = serde_json::from_str(&std::fs::read_to_string(layout.sys("/usr/lib/mozilla/native-messaging-hosts").join(format!("{HOST_NAME}.json"))).unwrap()).unwrap();
+    assert_eq!(deb["path"], PackageLayout::for_os(Os::Linux).binary);
     let msi: Value = serde_json::from_str(&generated("windows", MSI_HOST_MANIFEST)).unwrap();
     assert!(Path::new(deb["path"].as_str().unwrap()).is_absolute() && Os::Linux.requires_absolute_host_path());
     assert_eq!(msi["path"], format!("{BINARY_NAME}.exe"));

@@ -4,14 +4,14 @@
 #
 # The package holds:
 #   /usr/bin/smime-companion                                     the host (and CLI)
-#   /usr/lib/mozilla/native-messaging-hosts/smime_companion.json the system-wide host manifest
 #   /usr/share/smime-companion/smime-companion.xpi               the add-on
 #   /usr/lib/smime-companion/libsmime_companion_pkcs11.so        the PKCS#11 module (docs/PKCS11.md)
 #   DEBIAN/postinst, prerm, postrm                               from `smime-companion generate debian`
-# postinst registers the host also in /usr/lib64/mozilla where that exists (and for Chromium
-# browsers when /etc/smime-companion/config.json allows origins) and merges the Thunderbird
-# enterprise policy that force-installs the add-on into /etc/thunderbird/policies/policies.json;
-# prerm removes both again. Paths, names and the add-on ID come from the host binary itself
+# postinst registers the host with `smime-companion install --system` (the manifest in
+# /usr/lib/mozilla/native-messaging-hosts, also in /usr/lib64/mozilla where that exists, and for
+# Chromium browsers when /etc/smime-companion/config.json allows origins; recorded in the install
+# receipt, not shipped in the package) and merges the Thunderbird enterprise policy that
+# force-installs the add-on into /etc/thunderbird/policies/policies.json; prerm removes both again. Paths, names and the add-on ID come from the host binary itself
 # (src/install/package.rs), the single source of truth shared with the Windows and macOS packages.
 #
 # Usage: installer/linux/build-deb.sh [OUT_DIR]      (default: dist/); prints the .deb's path.

@@ -1,6 +1,8 @@
 //! Where the packages put things on each OS, and the package sources made from that: the Debian
-//! maintainer scripts and system manifest, the WiX source of the Windows MSI with its manifests
-//! and policy files, and the macOS pkg scripts and configuration-profile payload.
+//! maintainer scripts, the WiX source of the Windows MSI with its manifests and policy files, and
+//! the macOS pkg scripts and configuration-profile payload. The Debian and macOS packages ship no
+//! host manifest: their setup scripts write it with `install --system`, which records it in the
+//! receipt, so removal deletes exactly what setup wrote and never a file the package manager owns.
 //!
 //! Everything here comes from one source of truth: the templates in `manifests/`, the names in
 //! [`crate::product`] (host name, binary name, add-on ID from `extension/manifest.json`) and the
@@ -11,7 +13,7 @@
 
 use super::policy::{document, file_url};
 use super::registry::{self, Hive, View};
-use super::{manifest_file_name, render, Client, Kind, Os, Scope, Style};
+use super::{render, Client, Kind, Os, Scope, Style};
 use crate::caller::AllowList;
 use crate::config::Config;
 use crate::error::Result;
@@ -181,9 +183,7 @@ exit 0
 
 fn debian() -> Result<Vec<Generated>> {
     let layout = PackageLayout::for_os(Os::Linux);
-    let manifest = render(Kind::Host, Style::Mozilla, &layout.binary, &bundled_allow_list())?;
     Ok(vec![
-        file(&format!("usr/lib/mozilla/native-messaging-hosts/{}", manifest_file_name()), manifest),
         script("DEBIAN/postinst", fill(DEBIAN_POSTINST, &layout, "debian")),
         script("DEBIAN/prerm", fill(DEBIAN_PRERM, &layout, "debian")),
         script("DEBIAN/postrm", fill(DEBIAN_POSTRM, &layout, "debian")),

@@ -91,6 +91,8 @@ installed_files_ok() {
   check "binary installed" test -x "$bin"
   check "add-on installed" test -s "$xpi"
   check "host manifest in /usr/lib/mozilla" manifest_ok "$manifest"
+  check "the host manifest is postinst's, not a file of the package" sh -c "! dpkg -S '$manifest'"
+  check "the receipt lists the host manifest" grep -q "\"$manifest\"" "$receipt"
   if [ -d /usr/lib64 ]; then
     check "host manifest in /usr/lib64/mozilla (this machine has /usr/lib64)" manifest_ok "$manifest64"
   else
