@@ -181,6 +181,12 @@ fn the_debian_package_installs_what_thunderbird_on_linux_accepts() {
     let postinst = generated("debian", "DEBIAN/postinst");
     assert!(postinst.contains(&format!("BIN=\"{}\"", deb.binary)) && postinst.contains(&format!("POLICY=\"{}\"", deb.policy_file)));
     assert!(postinst.contains("\"$BIN\" install --system --client all --path \"$BIN\""));
+    // postrm forgets the receipt where install --system keeps it.
+    let receipt = Layout { home: PathBuf::new(), root: PathBuf::from("/"), os: Os::Linux }.system_receipt();
+    let postrm = generated("debian", "DEBIAN/postrm");
+    assert!(postrm.contains(&format!("rm -f \"{}\"", receipt.display())), "{postrm}");
+    assert!(postrm.contains(&format!("rmdir \"{}\"", receipt.parent().unwrap().display())), "{postrm}");
+    assert!(postinst.contains(&format!("Recorded in {}.", receipt.display())), "{postinst}");
     // The package itself ships no host manifest: postinst writes it and records it in the receipt,
     // so prerm's `uninstall --system` removes what postinst wrote, never a file dpkg owns.
     let files = package::generate("debian").unwrap().unwrap();

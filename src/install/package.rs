@@ -13,12 +13,13 @@
 
 use super::policy::{document, file_url};
 use super::registry::{self, Hive, View};
-use super::{render, Client, Kind, Os, Scope, Style};
+use super::{render, Client, Kind, Layout, Os, Scope, Style};
 use crate::caller::AllowList;
 use crate::config::Config;
 use crate::error::Result;
 use crate::product::{ADDON_ID, BINARY_NAME, PRODUCT_NAME, XPI_FILE_NAME};
 use serde_json::Value;
+use std::path::PathBuf;
 
 /// The MSI's upgrade code: fixed for the life of the product, so new versions replace old ones.
 pub const MSI_UPGRADE_CODE: &str = "AEF84965-E874-4FAE-89CF-01D19F903AFC";
@@ -143,7 +144,7 @@ case "$1" in
   configure)
     # Host manifests in every system folder Thunderbird and Firefox read (also /usr/lib64/mozilla
     # where that exists), with the allow-lists of /etc/@NAME@/config.json; the PKCS#11 module's
-    # manifest when the module is installed. Recorded in /var/lib/@NAME@/install-receipt.json.
+    # manifest when the module is installed. Recorded in @RECEIPT@.
     "$BIN" install --system --client all --path "$BIN" --quiet
     # Thunderbird's enterprise policy force-installs the add-on, merged into an existing file.
     if ! "$BIN" policy merge --file "$POLICY" --xpi "$XPI" --quiet; then
@@ -174,8 +175,8 @@ const DEBIAN_POSTRM: &str = r#"#!/bin/sh
 @GENERATED@set -e
 case "$1" in
   purge)
-    rm -f /var/lib/@NAME@/install-receipt.json
-    rmdir /var/lib/@NAME@ 2>/dev/null || true
+    rm -f "@RECEIPT@"
+    rmdir "@RECEIPT_DIR@" 2>/dev/null || true
     ;;
 esac
 exit 0
@@ -183,10 +184,18 @@ exit 0
 
 fn debian() -> Result<Vec<Generated>> {
     let layout = PackageLayout::for_os(Os::Linux);
+    // Where `install --system` keeps its receipt on the installed system.
+    let receipt = Layout { home: PathBuf::new(), root: PathBuf::from("/"), os: Os::Linux }.system_receipt();
+    let receipt_dir = receipt.parent().expect("the receipt is in a folder");
+    let fill = |template: &str| {
+        fill(template, &layout, "debian")
+            .replace("@RECEIPT@", &receipt.display().to_string())
+            .replace("@RECEIPT_DIR@", &receipt_dir.display().to_string())
+    };
     Ok(vec![
-        script("DEBIAN/postinst", fill(DEBIAN_POSTINST, &layout, "debian")),
-        script("DEBIAN/prerm", fill(DEBIAN_PRERM, &layout, "debian")),
-        script("DEBIAN/postrm", fill(DEBIAN_POSTRM, &layout, "debian")),
+        script("DEBIAN/postinst", fill(DEBIAN_POSTINST)),
+        script("DEBIAN/prerm", fill(DEBIAN_PRERM)),
+        script("DEBIAN/postrm", fill(DEBIAN_POSTRM)),
     ])
 }
 
