@@ -451,6 +451,9 @@ fn generate_writes_the_debian_files_with_the_package_paths() {
     m.ok(&["generate", "debian", "--out", out.to_str().unwrap()]);
     // No host manifest in the package: postinst's `install --system` writes (and records) it.
     assert!(!out.join("usr").exists());
+    let layout = std::fs::read_to_string(out.join("package-layout.sh")).unwrap();
+    assert!(layout.contains("PKG_BIN=\"/usr/bin/smime-companion\""), "{layout}");
+    assert!(Command::new("sh").arg("-n").arg(out.join("package-layout.sh")).status().unwrap().success());
     for script in ["postinst", "prerm", "postrm"] {
         let p = out.join("DEBIAN").join(script);
         let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&p).unwrap().permissions());

@@ -209,6 +209,32 @@ fn the_debian_package_installs_what_thunderbird_on_linux_accepts() {
 }
 
 #[test]
+fn the_debian_build_takes_the_package_paths_from_the_generator() {
+    let deb = PackageLayout::for_os(Os::Linux);
+    let dir = common::temp_home();
+    let file = dir.path().join(package::DEBIAN_LAYOUT_FILE);
+    std::fs::write(&file, generated("debian", package::DEBIAN_LAYOUT_FILE)).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"set -eu; . "$1"; printf '%s\n' "$PKG_BIN" "$PKG_XPI" "$PKG_PKCS11_LIBRARY" "$PKG_POLICY_FILE""#)
+        .arg("sh")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sourced: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    assert_eq!(sourced, [deb.binary.clone(), deb.xpi.clone(), deb.pkcs11_library.clone(), deb.policy_file.clone()]);
+    // build-deb.sh uses them instead of spelling the paths itself (its comments may name them).
+    let script = std::fs::read_to_string(repo().join("installer/linux/build-deb.sh")).unwrap();
+    let code: Vec<&str> = script.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
+    assert!(code.iter().any(|l| l.contains(package::DEBIAN_LAYOUT_FILE)));
+    let policy_dir = Path::new(&deb.policy_file).parent().unwrap().to_str().unwrap();
+    for path in [deb.binary.as_str(), deb.xpi.as_str(), deb.pkcs11_library.as_str(), policy_dir] {
+        assert!(!code.iter().any(|l| l.contains(path)), "build-deb.sh spells {path} itself");
+    }
+}
+
+#[test]
 fn host_paths_follow_each_os_rule() {
     // Linux and macOS manifests name an absolute program; the MSI's is relative to its folder.
     let (_dir, layout) = staged_debian();

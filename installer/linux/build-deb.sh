@@ -11,8 +11,10 @@
 # /usr/lib/mozilla/native-messaging-hosts, also in /usr/lib64/mozilla where that exists, and for
 # Chromium browsers when /etc/smime-companion/config.json allows origins; recorded in the install
 # receipt, not shipped in the package) and merges the Thunderbird enterprise policy that
-# force-installs the add-on into /etc/thunderbird/policies/policies.json; prerm removes both again. Paths, names and the add-on ID come from the host binary itself
-# (src/install/package.rs), the single source of truth shared with the Windows and macOS packages.
+# force-installs the add-on into /etc/thunderbird/policies/policies.json; prerm removes both again.
+# Paths (package-layout.sh, also from `generate debian`), names and the add-on ID come from the host
+# binary itself (src/install/package.rs), the single source of truth shared with the Windows and
+# macOS packages.
 #
 # Usage: installer/linux/build-deb.sh [OUT_DIR]      (default: dist/); prints the .deb's path.
 set -euo pipefail
@@ -30,19 +32,24 @@ arch=$(dpkg --print-architecture)
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/smime-deb.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
+generated=$stage/generated
+"$bin" generate debian --out "$generated" >/dev/null
+# Where the package puts its files: PKG_BIN, PKG_XPI, PKG_PKCS11_LIBRARY, PKG_POLICY_FILE.
+. "$generated/package-layout.sh"
 pkg=$stage/pkg
-"$bin" generate debian --out "$pkg" >/dev/null
-install -D -m 0755 "$bin" "$pkg/usr/bin/smime-companion"
-strip --strip-unneeded "$pkg/usr/bin/smime-companion"
+mkdir -p "$pkg"
+cp -a "$generated/DEBIAN" "$pkg/DEBIAN"
+install -D -m 0755 "$bin" "$pkg$PKG_BIN"
+strip --strip-unneeded "$pkg$PKG_BIN"
 # The PKCS#11 module; postinst's `install --system` finds it there and registers its manifest.
-module=$repo/target/release/libsmime_companion_pkcs11.so
-install -D -m 0644 "$module" "$pkg/usr/lib/smime-companion/libsmime_companion_pkcs11.so"
-strip --strip-unneeded "$pkg/usr/lib/smime-companion/libsmime_companion_pkcs11.so"
-installer/package-xpi.sh "$pkg/usr/share/smime-companion/smime-companion.xpi" >/dev/null
-chmod 0644 "$pkg/usr/share/smime-companion/smime-companion.xpi"
+module=$repo/target/release/$(basename "$PKG_PKCS11_LIBRARY")
+install -D -m 0644 "$module" "$pkg$PKG_PKCS11_LIBRARY"
+strip --strip-unneeded "$pkg$PKG_PKCS11_LIBRARY"
+installer/package-xpi.sh "$pkg$PKG_XPI" >/dev/null
+chmod 0644 "$pkg$PKG_XPI"
 # Owned by the package (not the file inside: that is merged), so dpkg removes the folder again
 # when it is empty and no other package uses it.
-install -d -m 0755 "$pkg/etc/thunderbird/policies"
+install -d -m 0755 "$pkg$(dirname "$PKG_POLICY_FILE")"
 install -d -m 0755 "$pkg/usr/share/doc/smime-companion"
 cat > "$pkg/usr/share/doc/smime-companion/copyright" <<'COPYRIGHT'
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
@@ -58,7 +65,7 @@ chmod 0644 "$pkg/usr/share/doc/smime-companion/copyright"
 # Shared-library dependencies, as dpkg-shlibdeps (dpkg-dev, part of build-essential) finds them.
 mkdir -p "$stage/debian"
 printf 'Source: smime-companion\n\nPackage: smime-companion\nArchitecture: any\n' > "$stage/debian/control"
-depends=$(cd "$stage" && dpkg-shlibdeps -O -e pkg/usr/bin/smime-companion -e pkg/usr/lib/smime-companion/libsmime_companion_pkcs11.so 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+depends=$(cd "$stage" && dpkg-shlibdeps -O -e "pkg$PKG_BIN" -e "pkg$PKG_PKCS11_LIBRARY" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 rm -rf "$stage/debian"
 

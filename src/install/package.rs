@@ -7,7 +7,8 @@
 //! Everything here comes from one source of truth: the templates in `manifests/`, the names in
 //! [`crate::product`] (host name, binary name, add-on ID from `extension/manifest.json`) and the
 //! path rules of [`super::Layout`]. `smime-companion generate debian|windows|macos --out DIR`
-//! writes these files; `installer/linux/build-deb.sh` uses the Debian ones at build time, and the
+//! writes these files; `installer/linux/build-deb.sh` uses the Debian ones at build time (the
+//! maintainer scripts, and `package-layout.sh` for where the package's files go), and the
 //! Windows and macOS ones are kept in `installer/windows/` and `installer/macos/`, where a test
 //! checks they are exactly what this code generates.
 
@@ -126,6 +127,7 @@ fn fill(template: &str, layout: &PackageLayout, target: &str) -> String {
         .replace("@BIN@", &layout.binary)
         .replace("@XPI@", &layout.xpi)
         .replace("@POLICY@", &layout.policy_file)
+        .replace("@PKCS11_PATH@", &layout.pkcs11_library)
         .replace("@ADDON_ID@", ADDON_ID)
         .replace("@PRODUCT@", PRODUCT_NAME)
         .replace("@NAME@", BINARY_NAME)
@@ -182,6 +184,16 @@ esac
 exit 0
 "#;
 
+/// Not part of the package: where it puts its files, for installer/linux/build-deb.sh.
+pub const DEBIAN_LAYOUT_FILE: &str = "package-layout.sh";
+
+const DEBIAN_LAYOUT: &str = r#"@GENERATED@# Where the Debian package puts its files (PackageLayout); sourced by installer/linux/build-deb.sh.
+PKG_BIN="@BIN@"
+PKG_XPI="@XPI@"
+PKG_PKCS11_LIBRARY="@PKCS11_PATH@"
+PKG_POLICY_FILE="@POLICY@"
+"#;
+
 fn debian() -> Result<Vec<Generated>> {
     let layout = PackageLayout::for_os(Os::Linux);
     // Where `install --system` keeps its receipt on the installed system.
@@ -196,6 +208,7 @@ fn debian() -> Result<Vec<Generated>> {
         script("DEBIAN/postinst", fill(DEBIAN_POSTINST)),
         script("DEBIAN/prerm", fill(DEBIAN_PRERM)),
         script("DEBIAN/postrm", fill(DEBIAN_POSTRM)),
+        file(DEBIAN_LAYOUT_FILE, fill(DEBIAN_LAYOUT)),
     ])
 }
 
