@@ -84,14 +84,6 @@ fn role_text(entry: &Entry) -> String {
     format!("{}, {role}", entry.client.name())
 }
 
-fn describe(entry: &Entry) -> String {
-    match &entry.target {
-        Target::File { path, .. } | Target::Dir { path } => path.display().to_string(),
-        Target::Registry { key, value } if !value.is_empty() => format!("{} = {value}", key.display()),
-        Target::Registry { key, .. } => key.display(),
-    }
-}
-
 pub fn cmd_install(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let target = target(&mut args)?;
     let quiet = args.flag("--quiet");
@@ -124,10 +116,10 @@ pub fn cmd_install(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     }
     if !quiet {
         for e in &report.changed {
-            println!("wrote {} ({})", describe(e), role_text(e));
+            println!("wrote {} ({})", e.describe(), role_text(e));
         }
         for e in &report.unchanged {
-            println!("unchanged {} ({})", describe(e), role_text(e));
+            println!("unchanged {} ({})", e.describe(), role_text(e));
         }
         for n in &report.notes {
             println!("note: {n}");
@@ -148,10 +140,10 @@ pub fn cmd_uninstall(globals: &Globals, mut args: Args) -> Result<u8, CliError> 
             println!("nothing to remove");
         }
         for e in &report.changed {
-            println!("removed {} ({})", describe(e), role_text(e));
+            println!("removed {} ({})", e.describe(), role_text(e));
         }
         for (e, why) in &report.kept {
-            println!("kept {} ({}): {why}", describe(e), role_text(e));
+            println!("kept {} ({}): {why}", e.describe(), role_text(e));
         }
     }
     Ok(EXIT_OK)

@@ -393,14 +393,14 @@ pub fn render(kind: Kind, style: Style, path: &str, allow: &AllowList) -> Result
     let mut manifest: Value = serde_json::from_str(template)
         .map_err(|e| Error::Internal { reason: format!("manifest template: {e}") })?;
     fill(&mut manifest, path, allow);
-    let mut text = serde_json::to_string_pretty(&manifest).expect("a Value always serialises");
-    text.push('\n');
-    Ok(text)
+    Ok(pretty_json(&manifest))
 }
 
-/// Renders the host manifest for `style` from its template.
-pub fn render_manifest(style: Style, host_path: &Path, allow: &AllowList) -> Result<String> {
-    render(Kind::Host, style, path_str(host_path)?, allow)
+/// JSON as every file we write holds it: pretty-printed (keys sorted), ending in a newline.
+pub fn pretty_json(v: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(v).expect("a Value always serialises");
+    text.push('\n');
+    text
 }
 
 fn path_str(path: &Path) -> Result<&str> {
@@ -805,7 +805,8 @@ mod tests {
     #[test]
     fn mozilla_manifest_has_the_fields_thunderbird_checks() {
         let allow = AllowList::from_config(&Config::default());
-        let text = render_manifest(Style::Mozilla, Path::new("/opt/x/smime-companion"), &allow).unwrap();
+        let text = render(Kind::Host, Style::Mozilla, "/opt/x/smime-companion", &allow).unwrap();
+        assert!(text.ends_with("}\n"));
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["name"], HOST_NAME);
         assert_eq!(v["type"], "stdio");

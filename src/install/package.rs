@@ -14,12 +14,11 @@
 
 use super::policy::{document, file_url};
 use super::registry::{self, Hive, View};
-use super::{render, Client, Kind, Layout, Os, Scope, Style};
+use super::{pretty_json, render, Client, Kind, Layout, Os, Scope, Style};
 use crate::caller::AllowList;
 use crate::config::Config;
 use crate::error::Result;
 use crate::product::{ADDON_ID, BINARY_NAME, PRODUCT_NAME, XPI_FILE_NAME};
-use serde_json::Value;
 use std::path::PathBuf;
 
 /// The MSI's upgrade code: fixed for the life of the product, so new versions replace old ones.
@@ -32,7 +31,6 @@ pub const MACOS_POLICY_DOMAIN: &str = "org.mozilla.thunderbird";
 /// Where a system package installs the product on one OS.
 #[derive(Debug, Clone)]
 pub struct PackageLayout {
-    pub os: Os,
     /// The host binary.
     pub binary: String,
     /// The add-on, which the enterprise policy installs from here.
@@ -48,7 +46,6 @@ impl PackageLayout {
     pub fn for_os(os: Os) -> PackageLayout {
         match os {
             Os::Linux => PackageLayout {
-                os,
                 binary: format!("/usr/bin/{BINARY_NAME}"),
                 xpi: format!("/usr/share/{BINARY_NAME}/{XPI_FILE_NAME}"),
                 pkcs11_library: format!("/usr/lib/{BINARY_NAME}/{}", os.pkcs11_library()),
@@ -57,7 +54,6 @@ impl PackageLayout {
             Os::MacOs => {
                 let dir = format!("/Library/Application Support/{BINARY_NAME}");
                 PackageLayout {
-                    os,
                     binary: format!("{dir}/{BINARY_NAME}"),
                     xpi: format!("{dir}/{XPI_FILE_NAME}"),
                     pkcs11_library: format!("{dir}/{}", os.pkcs11_library()),
@@ -67,7 +63,6 @@ impl PackageLayout {
             Os::Windows => {
                 let dir = format!(r"C:\Program Files\{BINARY_NAME}");
                 PackageLayout {
-                    os,
                     binary: format!(r"{dir}\{BINARY_NAME}.exe"),
                     xpi: format!(r"{dir}\{XPI_FILE_NAME}"),
                     pkcs11_library: format!(r"{dir}\{}", os.pkcs11_library()),
@@ -222,28 +217,26 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn wxs_registry_ids(kind: Kind, id_prefix: &str) -> Vec<(String, &'static str)> {
-    registry::keys(Client::Thunderbird, Scope::System, kind)
-        .iter()
-        .map(|key| match key.view {
-            View::Bits64 => (format!("{id_prefix}64"), "always64"),
-            View::Bits32 => (format!("{id_prefix}32"), "always32"),
-        })
-        .collect()
+/// The WiX component id suffix and `Bitness` of a registry view.
+fn wxs_view(view: View) -> (&'static str, &'static str) {
+    match view {
+        View::Bits64 => ("64", "always64"),
+        View::Bits32 => ("32", "always32"),
+    }
 }
 
 fn wxs_registry_refs(kind: Kind, id_prefix: &str) -> String {
-    wxs_registry_ids(kind, id_prefix).iter().map(|(id, _)| format!("      <ComponentRef Id=\"{id}\" />\n")).collect()
+    registry::keys(Client::Thunderbird, Scope::System, kind)
+        .iter()
+        .map(|key| format!("      <ComponentRef Id=\"{id_prefix}{}\" />\n", wxs_view(key.view).0))
+        .collect()
 }
 
 fn wxs_registry_components(kind: Kind, file_id: &str, id_prefix: &str) -> String {
     let mut out = String::new();
     for key in registry::keys(Client::Thunderbird, Scope::System, kind) {
         assert_eq!(key.hive, Hive::LocalMachine);
-        let (bitness, suffix) = match key.view {
-            View::Bits64 => ("always64", "64"),
-            View::Bits32 => ("always32", "32"),
-        };
+        let (suffix, bitness) = wxs_view(key.view);
         out.push_str(&format!(
             "        <Component Id=\"{id_prefix}{suffix}\" Bitness=\"{bitness}\">\n          \
              <RegistryValue Root=\"HKLM\" Key=\"{}\" Type=\"string\" Value=\"[#{file_id}]\" KeyPath=\"yes\" />\n        \
@@ -375,8 +368,8 @@ fn windows() -> Result<Vec<Generated>> {
         .replace("@XPI_NAME@", XPI_FILE_NAME)
         .replace("@PKCS11_DLL@", Os::Windows.pkcs11_library());
     let url = layout.install_url();
-    let policies = pretty(&document(ADDON_ID, &url));
-    let gpo = pretty(&document(ADDON_ID, &url)["policies"]["ExtensionSettings"]);
+    let policies = pretty_json(&document(ADDON_ID, &url));
+    let gpo = pretty_json(&document(ADDON_ID, &url)["policies"]["ExtensionSettings"]);
     Ok(vec![
         file("smime-companion.wxs", wxs),
         file("build-msi.ps1", build),
@@ -385,12 +378,6 @@ fn windows() -> Result<Vec<Generated>> {
         file("policies.json", policies),
         file("ExtensionSettings.json", gpo),
     ])
-}
-
-fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("a Value always serialises");
-    s.push('\n');
-    s
 }
 
 // --- macOS ------------------------------------------------------------------------------------
@@ -464,10 +451,6 @@ pkgbuild --root "$stage/payload" --scripts installer/macos/scripts --identifier 
 echo "$out/@NAME@-$version.pkg"
 "#;
 
-fn plist_escape(s: &str) -> String {
-    xml_escape(s)
-}
-
 fn macos() -> Result<Vec<Generated>> {
     let layout = PackageLayout::for_os(Os::MacOs);
     let uninstall = fill(MACOS_UNINSTALL, &layout, "macos").replace("@PKCS11_LIB@", Os::MacOs.pkcs11_library());
@@ -484,8 +467,8 @@ fn macos() -> Result<Vec<Generated>> {
          \t\t\t<key>install_url</key>\n\t\t\t<string>{url}</string>\n\
          \t\t</dict>\n\t</dict>\n</dict>\n</plist>\n",
         domain = MACOS_POLICY_DOMAIN,
-        id = plist_escape(ADDON_ID),
-        url = plist_escape(&layout.install_url()),
+        id = xml_escape(ADDON_ID),
+        url = xml_escape(&layout.install_url()),
     );
     Ok(vec![
         script("scripts/postinstall", fill(MACOS_POSTINSTALL, &layout, "macos")),

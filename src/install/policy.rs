@@ -119,10 +119,8 @@ fn check_shape(v: &Value) -> std::result::Result<(), String> {
 }
 
 fn write(path: &Path, v: &Value) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(v).expect("a Value always serialises");
-    text.push('\n');
     let mode = existing_mode(path).unwrap_or(0o644);
-    super::write_atomically_mode(path, text.as_bytes(), mode)
+    super::write_atomically_mode(path, super::pretty_json(v).as_bytes(), mode)
 }
 
 /// The file to change for `path`: where it points when it exists, so a `policies.json` that is

@@ -68,10 +68,11 @@ impl Entry {
         }
     }
 
-    /// The file's path or the registry key, for people.
+    /// The file's path, or the registry key with its value when one was recorded, for people.
     pub fn describe(&self) -> String {
         match &self.target {
             Target::File { path, .. } | Target::Dir { path } => path.display().to_string(),
+            Target::Registry { key, value } if !value.is_empty() => format!("{} = {value}", key.display()),
             Target::Registry { key, .. } => key.display(),
         }
     }
@@ -216,9 +217,7 @@ impl Receipt {
             "scope": self.scope.name(),
             "entries": self.entries.iter().map(Entry::to_json).collect::<Vec<_>>(),
         });
-        let mut text = serde_json::to_string_pretty(&v).expect("a Value always serialises");
-        text.push('\n');
-        super::write_atomically(path, text.as_bytes())
+        super::write_atomically(path, super::pretty_json(&v).as_bytes())
     }
 }
 
@@ -253,6 +252,14 @@ mod tests {
         assert_eq!(back.entries[0].key(), Some(&key));
         Receipt { scope: Scope::System, entries: vec![] }.save(&path).unwrap();
         assert!(!path.exists(), "an empty receipt is removed");
+    }
+
+    #[test]
+    fn entries_describe_themselves() {
+        let key = RegKey { hive: Hive::LocalMachine, view: View::Bits32, path: r"Software\Mozilla\X".into() };
+        assert_eq!(Entry::registry(Client::Thunderbird, Role::HostManifest, &key, r"C:\m.json").describe(), format!(r"{} = C:\m.json", key.display()));
+        assert_eq!(Entry::registry(Client::Thunderbird, Role::HostManifest, &key, "").describe(), key.display());
+        assert_eq!(Entry::dir(Client::Firefox, Role::HostManifest, Path::new("/a/b")).describe(), "/a/b");
     }
 
     #[test]
