@@ -221,6 +221,39 @@ fn check_pkcs11_loaded() {
     assert!(statuses(&report, "pkcs11_loaded").is_empty());
 }
 
+/// The PKCS#11 and add-on checks both need the profiles: profiles.ini is read once per run.
+/// Seen through strace; skipped where it cannot trace.
+#[test]
+fn profiles_ini_is_read_once() {
+    let m = Machine::new();
+    std::fs::write(m.host.parent().unwrap().join("libsmime_companion_pkcs11.so"), b"\x7fELF").unwrap();
+    m.install_user();
+    profile(&m, "default");
+    let strace = |args: &[&str]| {
+        std::process::Command::new("strace")
+            .args(args)
+            .env("HOME", &m.home)
+            .env("SMIME_COMPANION_HOME", &m.data)
+            .env("SMIME_COMPANION_SYSTEM_CONFIG", m.data.join("system-config.json"))
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_CONFIG_HOME")
+            .output()
+    };
+    if !strace(&["-o", "/dev/null", "true"]).is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: strace cannot trace here");
+        return;
+    }
+    let log = m.data.join("strace.log");
+    let out = strace(&["-f", "-o", log.to_str().unwrap(), "-e", "trace=open,openat", common::BIN, "doctor", "--user", "--json", "--root", m.root_str()]).unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(statuses(&report, "pkcs11_loaded"), ["warn"], "{report:#}");
+    assert!(!statuses(&report, "addon").is_empty(), "{report:#}");
+    let ini = m.home.join(".thunderbird/profiles.ini");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let opened = calls.lines().filter(|l| l.contains(&format!("\"{}\"", ini.display())) && !l.contains("= -1")).count();
+    assert_eq!(opened, 1, "{calls}");
+}
+
 fn package_xpi(m: &Machine) -> PathBuf {
     let xpi = m.root.join("usr/share/smime-companion/smime-companion.xpi");
     std::fs::create_dir_all(xpi.parent().unwrap()).unwrap();

@@ -164,13 +164,19 @@ impl Doctor<'_> {
 /// Runs every check.
 pub fn run(inputs: &Inputs) -> Report {
     let mut d = Doctor { inputs, findings: Vec::new() };
+    // The user's Thunderbird profiles, read once for every check that looks at them (none does
+    // for the machine-wide installation).
+    let found = match inputs.scope {
+        Some(Scope::System) => profiles::Found::default(),
+        _ => profiles::find(&inputs.layout),
+    };
     check_thunderbird(&mut d);
     let effective = check_manifests(&mut d);
     check_macos_firefox_folder(&mut d, effective.is_some());
     let module = check_pkcs11(&mut d, effective.as_deref());
-    check_pkcs11_loaded(&mut d, module.as_deref());
+    check_pkcs11_loaded(&mut d, module.as_deref(), &found);
     let forced = check_policy(&mut d);
-    check_addon(&mut d, forced);
+    check_addon(&mut d, forced, &found);
     check_config(&mut d);
     Report { os: inputs.layout.os, scope: inputs.scope, findings: d.findings }
 }
@@ -549,7 +555,7 @@ fn check_pkcs11(d: &mut Doctor, program: Option<&Path>) -> Option<PathBuf> {
 /// Whether each profile loads the module: Thunderbird records loaded modules in the profile's
 /// `pkcs11.txt` (`library=<path>`), whichever way they were loaded (the add-on, Security Devices,
 /// the SecurityDevices policy, modutil).
-fn check_pkcs11_loaded(d: &mut Doctor, module: Option<&Path>) {
+fn check_pkcs11_loaded(d: &mut Doctor, module: Option<&Path>, found: &profiles::Found) {
     if d.inputs.scope == Some(Scope::System) {
         return;
     }
@@ -561,7 +567,7 @@ fn check_pkcs11_loaded(d: &mut Doctor, module: Option<&Path>) {
          (or Settings > Privacy & Security > Security Devices > Load, file {}); IT can use the SecurityDevices policy (docs/PKCS11.md)",
         module.display()
     );
-    for profile in profiles::find(&l).profiles {
+    for profile in &found.profiles {
         let subject = format!("profile {:?} ({})", profile.name, profile.dir.display());
         let text = std::fs::read_to_string(profile.dir.join("pkcs11.txt")).unwrap_or_default();
         let ours: Vec<String> = text
@@ -680,11 +686,10 @@ fn url_file_exists(l: &Layout, url: &str) -> bool {
 
 // --- profiles ---------------------------------------------------------------------------------------
 
-fn check_addon(d: &mut Doctor, forced: bool) {
+fn check_addon(d: &mut Doctor, forced: bool, found: &profiles::Found) {
     if d.inputs.scope == Some(Scope::System) {
         return;
     }
-    let found = profiles::find(d.layout());
     for (ini, problem) in &found.problems {
         d.add("addon", Status::Warn, ini.display().to_string(), format!("cannot read profiles.ini: {problem}"), Some("start Thunderbird once; it rewrites profiles.ini".into()));
     }
