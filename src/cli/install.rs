@@ -102,9 +102,8 @@ pub fn cmd_install(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     if !host_path.is_absolute() {
         return Err(UsageError("--path must be absolute".into()).into());
     }
-    if addon.is_some() && target.scope == Scope::System {
-        return Err(UsageError("--addon is for --user; machine-wide, the enterprise policy installs the add-on (see docs/INSTALL.md)".into()).into());
-    }
+    // install refuses it too; said here as a usage error, before anything is read.
+    install::check_addon_scope(target.scope, addon.as_deref()).map_err(|reason| UsageError(reason.into()))?;
     let clients = target.clients.unwrap_or_else(|| vec![Client::Thunderbird]);
     let allow = allow_list(globals, target.scope)?;
     let receipt = receipt_path(globals, &target.layout, target.scope)?;

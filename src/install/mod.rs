@@ -479,10 +479,21 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
+/// Add-on copies go into the profiles of the user running `install`; machine-wide, the
+/// enterprise policy installs the add-on for everybody (copying it into the administrator's own
+/// profiles would be wrong). The reason, in the CLI's words, when `addon` is asked for `scope`.
+pub fn check_addon_scope(scope: Scope, addon: Option<&Path>) -> std::result::Result<(), &'static str> {
+    match (scope, addon) {
+        (Scope::System, Some(_)) => Err("--addon is for --user; machine-wide, the enterprise policy installs the add-on (see docs/INSTALL.md)"),
+        _ => Ok(()),
+    }
+}
+
 /// Decides what `install` writes: manifests for every client in every folder it reads (or
 /// registry values plus manifest files on Windows), the PKCS#11 module manifest when the module
-/// is there, and the add-on copies.
+/// is there, and the add-on copies (user scope only: [`check_addon_scope`]).
 pub fn plan_install(layout: &Layout, req: &Request) -> Result<Plan> {
+    check_addon_scope(req.scope, req.addon).map_err(|reason| Error::InvalidParams { op: "install".into(), reason: reason.into() })?;
     let mut plan = Plan::default();
     check_host(layout, req.scope, req.host_path)?;
     let host = path_str(req.host_path)?;
@@ -896,6 +907,37 @@ mod tests {
         );
         assert!(plan.registry.iter().all(|r| r.value == plan.files[0].path.to_str().unwrap()));
         assert!(plan.notes.iter().any(|n| n.contains("smime_companion_pkcs11.dll")));
+    }
+
+    #[test]
+    fn addon_copies_are_refused_for_the_machine() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Layout { home: dir.path().join("home"), root: dir.path().join("root"), os: Os::Linux };
+        // An administrator with a Thunderbird profile of their own.
+        let profiles = l.home.join(".thunderbird");
+        std::fs::create_dir_all(profiles.join("p")).unwrap();
+        std::fs::write(profiles.join("profiles.ini"), "[Profile0]\nName=admin\nIsRelative=1\nPath=p\n").unwrap();
+        let exe = l.root.join("usr/bin/smime-companion");
+        std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
+        std::fs::write(&exe, b"#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let xpi = dir.path().join("a.xpi");
+        std::fs::write(&xpi, b"PK").unwrap();
+        let allow = AllowList::from_config(&Config::default());
+        let req = |scope| Request { scope, clients: &[Client::Thunderbird], host_path: Path::new("/usr/bin/smime-companion"), pkcs11: Pkcs11::Auto, addon: Some(&xpi), allow: &allow };
+        let e = plan_install(&l, &req(Scope::System)).unwrap_err();
+        assert_eq!(e.code(), "invalid_params");
+        assert!(e.to_string().contains("--addon is for --user"), "{e}");
+        assert!(check_addon_scope(Scope::System, None).is_ok());
+        // For the user it is what --addon is for.
+        let l = Layout { root: PathBuf::from("/"), ..l };
+        let req = Request { host_path: &exe, ..req(Scope::User) };
+        let plan = plan_install(&l, &req).unwrap();
+        assert!(plan.files.iter().any(|f| f.role == Role::Addon && f.path.starts_with(profiles.join("p"))));
     }
 
     #[test]
