@@ -3,9 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build tools, and the real S/MIME peers the interop tests run: openssl, NSS cmsutil, gpgsm;
-# strace shows tests/install.rs that files are flushed before they replace old ones.
-installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3 strace
+# Every Debian package any suite below needs, in one go (one `apt-get update` on a fresh machine):
+# build tools; the real S/MIME peers the interop tests run (openssl, NSS cmsutil, gpgsm); strace
+# (tests/install.rs checks that files are flushed before they replace old ones); node for
+# the add-on's unit tests; Thunderbird and python3-venv (Marionette) for the end-to-end and PKCS#11
+# suites. Each suite still names what it needs itself (so it runs alone); here those calls find
+# everything installed.
+installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3 strace \
+  nodejs thunderbird python3-venv
 
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1

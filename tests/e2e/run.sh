@@ -14,16 +14,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
+. tests/common/thunderbird.sh
 artifacts=$(mkdir -p "${E2E_ARTIFACTS:-target/e2e}" && cd "${E2E_ARTIFACTS:-target/e2e}" && pwd)
 addon_id=$(python3 -c 'import json; print(json.load(open("extension/manifest.json"))["browser_specific_settings"]["gecko"]["id"])')
 
 echo "== e2e: installing what it needs"
 installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv
-venv=target/e2e-venv
-if ! "$venv/bin/python" -c 'import marionette_driver' 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "marionette_driver==3.7.1"
-fi
+tb_venv
 # E2E_HOST=/path/to/smime-companion tests a host built elsewhere (a package, say) instead.
 if [ -n "${E2E_HOST:-}" ]; then
   host=$(realpath "$E2E_HOST")
@@ -33,26 +30,12 @@ else
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-e2e.XXXXXX")
-tb_pid=
-cleanup() {
-  local rc=$?
-  if [ -n "$tb_pid" ]; then kill "$tb_pid" 2>/dev/null || true; wait "$tb_pid" 2>/dev/null || true; fi
-  if [ $rc -ne 0 ] || [ "${KEEP:-0}" = 1 ]; then
-    cp "$work/thunderbird.log" "$artifacts/" 2>/dev/null || true
-    echo "work folder kept: $work"
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
+tb_artifacts=$artifacts   # Thunderbird's log is copied there when the suite fails
+trap tb_cleanup EXIT
 
-export HOME=$work/home                                  # Thunderbird and the host manifest live here
-export SMIME_COMPANION_HOME=$work/companion             # the host's data: trusts the test CA
-export SMIME_COMPANION_SYSTEM_ANCHORS=$work/no-anchors  # nothing from /etc/smime-companion
-export SMIME_COMPANION_SYSTEM_CONFIG=$work/no-config.json
+tb_env "$work"   # HOME, and the host's data (it trusts the test CA, added below)
 profile=$work/profile
-mkdir -p "$HOME" "$SMIME_COMPANION_HOME/anchors" "$SMIME_COMPANION_SYSTEM_ANCHORS" "$profile/extensions" \
-  "$profile/Mail/Local Folders"
+mkdir -p "$profile/extensions" "$profile/Mail/Local Folders"
 
 echo "== e2e: test messages, add-on, profile"
 tests/e2e/make-messages.sh "$work/messages"
@@ -139,15 +122,7 @@ else
 fi
 
 echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless"
-thunderbird --headless --marionette --remote-allow-system-access --no-remote --profile "$profile" \
-  -file "$work/messages/${cases[0]}.eml" > "$work/thunderbird.log" 2>&1 < /dev/null &
-tb_pid=$!
-for _ in $(seq 300); do
-  [ -s "$profile/MarionetteActivePort" ] && break
-  kill -0 "$tb_pid" 2>/dev/null || { echo "Thunderbird exited early"; tail -n 20 "$work/thunderbird.log"; echo "0 passed, 1 failed"; exit 1; }
-  sleep 0.1
-done
-[ -s "$profile/MarionetteActivePort" ] || { echo "no Marionette port after 30 s"; echo "0 passed, 1 failed"; exit 1; }
+tb_start "$profile" "$work/thunderbird.log" -file "$work/messages/${cases[0]}.eml" || { echo "0 passed, 1 failed"; exit 1; }
 
-PYTHONDONTWRITEBYTECODE=1 timeout 240 "$venv/bin/python" tests/e2e/driver.py "$(cat "$profile/MarionetteActivePort")" "$work/messages" \
+PYTHONDONTWRITEBYTECODE=1 timeout 240 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
   "$artifacts" extension/_locales/en/messages.json "$work/host-manifest.json" "$manifest" "${cases[@]}"

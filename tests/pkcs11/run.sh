@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
+. tests/common/thunderbird.sh
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
@@ -22,30 +23,17 @@ finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; 
 
 echo "== pkcs11: installing what it needs"
 installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv
-venv=target/e2e-venv
-if ! "$venv/bin/python" -c 'import marionette_driver' 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "marionette_driver==3.7.1"
-fi
+tb_venv
 cargo build --release --locked > target/pkcs11-build.log 2>&1 || { tail -n 30 target/pkcs11-build.log; fail "build"; finish; }
 host=$repo/target/release/smime-companion
 module=$repo/target/release/libsmime_companion_pkcs11.so
 [ -f "$module" ] || { fail "no module at $module"; finish; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-pkcs11.XXXXXX")
-tb_pid=
-cleanup() {
-  local rc=$?
-  if [ -n "$tb_pid" ]; then kill "$tb_pid" 2>/dev/null || true; wait "$tb_pid" 2>/dev/null || true; fi
-  if [ $rc -ne 0 ] || [ "${KEEP:-0}" = 1 ]; then echo "work folder kept: $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-export HOME=$work/home
-export SMIME_COMPANION_HOME=$work/companion            # read by the CLI and by the module in Thunderbird
-export SMIME_COMPANION_SYSTEM_ANCHORS=$work/no-anchors
-export SMIME_COMPANION_SYSTEM_CONFIG=$work/no-config.json
+trap tb_cleanup EXIT
+tb_env "$work"                                         # SMIME_COMPANION_HOME: read by the CLI and by the module in Thunderbird
 trace=$work/pkcs11-trace.log                           # every module call Thunderbird makes
-mkdir -p "$HOME" "$SMIME_COMPANION_HOME/anchors" "$SMIME_COMPANION_SYSTEM_ANCHORS" "$work/in"
+mkdir -p "$work/in"
 pki=$work/pki
 
 echo "== pkcs11: test PKI, identities, contacts"
@@ -116,18 +104,10 @@ cat tests/common/thunderbird-base.js > "$profile/user.js"
 cat >> "$profile/user.js" <<'PREFS'
 user_pref("mail.accountmanager.accounts", "account1");
 PREFS
-SMIME_COMPANION_PKCS11_TRACE=$trace thunderbird --headless --marionette --remote-allow-system-access --no-remote --profile "$profile" \
-  > "$work/thunderbird.log" 2>&1 < /dev/null &
-tb_pid=$!
-for _ in $(seq 300); do
-  [ -s "$profile/MarionetteActivePort" ] && break
-  kill -0 "$tb_pid" 2>/dev/null || { tail -n 20 "$work/thunderbird.log"; fail "Thunderbird exited early"; finish; }
-  sleep 0.1
-done
-[ -s "$profile/MarionetteActivePort" ] || { fail "no Marionette port after 30 s"; finish; }
+SMIME_COMPANION_PKCS11_TRACE=$trace tb_start "$profile" "$work/thunderbird.log" || { fail "Thunderbird started with Marionette"; finish; }
 
 set +e
-PYTHONDONTWRITEBYTECODE=1 timeout 180 "$venv/bin/python" tests/pkcs11/driver.py "$(cat "$profile/MarionetteActivePort")" "$work" \
+PYTHONDONTWRITEBYTECODE=1 timeout 180 "$venv/bin/python" tests/pkcs11/driver.py "$tb_port" "$work" \
   "$module_name" "$module_path" "$host" | tee "$work/driver.log"
 set -e
 driver_line=$(tail -n 1 "$work/driver.log")
