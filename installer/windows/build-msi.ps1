@@ -2,7 +2,7 @@
 # Builds dist\smime-companion-<version>.msi on Windows with the WiX Toolset (v4 or later:
 # `dotnet tool install --global wix`) and Rust. The add-on must be packed first, on any machine
 # with bash and Python: installer/package-xpi.sh dist/smime-companion.xpi
-# Usage: powershell -File installer\windowsuild-msi.ps1 [-OutDir dist] [-Xpi dist\smime-companion.xpi]
+# Usage: powershell -File installer\windows\build-msi.ps1 [-OutDir dist] [-Xpi dist\smime-companion.xpi]
 param([string]$OutDir = "dist", [string]$Xpi = "dist\smime-companion.xpi")
 $ErrorActionPreference = "Stop"
 Set-Location (Join-Path $PSScriptRoot "..\..")
