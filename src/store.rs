@@ -35,16 +35,26 @@ pub fn db_error(path: &Path, e: rusqlite::Error) -> Error {
     }
 }
 
+/// The schema version a store holds, refused when it is negative (`PRAGMA user_version` is a
+/// signed 32-bit number; no version of the companion writes one below 0) or newer than `schema`.
+fn checked_version(conn: &Connection, path: &Path, schema: &Schema) -> Result<i64> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| db_error(path, e))?;
+    if version < 0 {
+        return Err(Error::StoreCorrupt { path: path.display().to_string(), reason: format!("schema version {version}") });
+    }
+    if version > schema.current_version() {
+        return Err(Error::StoreTooNew { path: path.display().to_string(), version, supported: schema.current_version() });
+    }
+    Ok(version)
+}
+
 /// Opens (creating when missing) and migrates a store.
 pub fn open(path: &Path, schema: &Schema) -> Result<Connection> {
     create_private_file(path)?;
     let err = |e| db_error(path, e);
     let mut conn = Connection::open(path).map_err(err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
-    if version > schema.current_version() {
-        return Err(Error::StoreTooNew { path: path.display().to_string(), version, supported: schema.current_version() });
-    }
+    checked_version(&conn, path, schema)?;
     // WAL lets readers and one writer work at once across processes; NORMAL sync is durable
     // across process crashes (kill -9), losing at most the last commits on power loss.
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(err)?;
@@ -59,6 +69,13 @@ pub fn open(path: &Path, schema: &Schema) -> Result<Connection> {
 /// Brings a database up to the schema's current version.
 pub fn migrate(conn: &mut Connection, schema: &Schema) -> rusqlite::Result<()> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found < 0 {
+        // Never index the migrations with a negative version (see `checked_version`).
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some(format!("schema version {found}")),
+        ));
+    }
     for version in found..schema.current_version() {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Another process may have migrated while we waited for the lock.

@@ -379,6 +379,30 @@ fn migrates_from_every_earlier_schema_version_and_refuses_newer_or_corrupt_datab
 }
 
 #[test]
+fn a_negative_schema_version_is_refused_as_corrupt_and_left_alone() {
+    // PRAGMA user_version is signed: -1 once passed the "too new" check and then indexed the
+    // migrations with it (a panic, exit status 101).
+    let dir = tempfile::tempdir().unwrap();
+    for version in [-1i64, i32::MIN as i64] {
+        let path = dir.path().join(format!("negative{version}.sqlite"));
+        rusqlite::Connection::open(&path).unwrap().execute_batch(&format!("PRAGMA user_version = {version}; CREATE TABLE x(y);")).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let err = ContactCache::open_at(&path).err().unwrap();
+        assert_eq!(err.code(), "store_corrupt", "{version}");
+        let err = smime_companion::identities::IdentityStore::open_at(&path).err().unwrap();
+        assert_eq!(err.code(), "store_corrupt", "{version}");
+        assert!(std::fs::read(&path).unwrap() == before, "a database with version {version} was modified");
+    }
+    // The CLI reports it like any damaged database.
+    let home = temp_home();
+    rusqlite::Connection::open(home.path().join("contacts.sqlite")).unwrap().execute_batch("PRAGMA user_version = -1; CREATE TABLE x(y);").unwrap();
+    let (code, _, err) = cli(home.path(), &["contacts", "stats"]);
+    assert_ne!(code, 101, "panicked: {err}");
+    assert_ne!(code, 0);
+    assert!(err.contains("store_corrupt"), "{err}");
+}
+
+#[test]
 fn database_files_are_private() {
     let home = temp_home();
     cli(home.path(), &["contacts", "stats"]);
