@@ -2,9 +2,12 @@
 //! the file created 0600 before SQLite touches it, the version read before anything is written
 //! (a newer or damaged file is refused and left as it is), WAL for concurrent processes, and
 //! forward migrations, each in the transaction that bumps `PRAGMA user_version`.
+//!
+//! Readers in other processes that must never write nor wait long (the PKCS#11 module inside
+//! Thunderbird) use [`open_reader`] instead: read-only, no migration, their own busy timeout.
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::Path;
 use std::time::Duration;
 
@@ -63,6 +66,28 @@ pub fn open(path: &Path, schema: &Schema) -> Result<Connection> {
     }
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;").map_err(err)?;
     migrate(&mut conn, schema).map_err(err)?;
+    Ok(conn)
+}
+
+/// Opens an existing store read-only, for a reader that must neither write nor wait long: the
+/// file is never created, migrated, nor switched to WAL (the host does that); statements wait
+/// at most `busy_timeout` for another process's lock (set before the first statement runs). A
+/// store at an older schema version is refused until the host has migrated it; a newer or
+/// damaged one as [`open`] refuses it.
+///
+/// A WAL database is readable this way when its `-wal` and `-shm` files exist or its folder is
+/// writable (SQLite then creates them, empty, as any reader of a WAL database does).
+pub fn open_reader(path: &Path, schema: &Schema, busy_timeout: Duration) -> Result<Connection> {
+    let err = |e| db_error(path, e);
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(err)?;
+    conn.busy_timeout(busy_timeout).map_err(err)?;
+    let version = checked_version(&conn, path, schema)?;
+    if version < schema.current_version() {
+        return Err(Error::Store {
+            path: path.display().to_string(),
+            reason: format!("schema version {version} is not yet migrated to {} (the companion migrates it when it next opens it)", schema.current_version()),
+        });
+    }
     Ok(conn)
 }
 

@@ -403,6 +403,73 @@ fn a_negative_schema_version_is_refused_as_corrupt_and_left_alone() {
 }
 
 #[test]
+fn readers_never_create_migrate_or_write_and_wait_only_as_long_as_told() {
+    use smime_companion::certs::summary::Cert;
+    use smime_companion::contacts::Source;
+    use smime_companion::identities::IdentityStore;
+    let dir = tempfile::tempdir().unwrap();
+    let timeout = Duration::from_millis(100);
+    // A missing database is not created.
+    let missing = dir.path().join("missing.sqlite");
+    assert!(ContactCache::open_reader(&missing, timeout).is_err());
+    assert!(IdentityStore::open_reader(&missing, timeout).is_err());
+    assert!(!missing.exists());
+    // An older schema is refused until the companion itself migrates it, and left as it is.
+    let older = dir.path().join("older.sqlite");
+    schema::create_at_version(&mut rusqlite::Connection::open(&older).unwrap(), 1).unwrap();
+    let before = std::fs::read(&older).unwrap();
+    assert_eq!(ContactCache::open_reader(&older, timeout).err().unwrap().code(), "store_error");
+    assert!(std::fs::read(&older).unwrap() == before, "an older database was modified by a reader");
+    let journal: String = rusqlite::Connection::open(&older).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(journal, "delete", "a reader switched the database to WAL");
+    let empty = dir.path().join("empty.sqlite");
+    std::fs::write(&empty, b"").unwrap();
+    assert_eq!(IdentityStore::open_reader(&empty, timeout).err().unwrap().code(), "store_error");
+    assert_eq!(std::fs::read(&empty).unwrap().len(), 0, "an empty database was initialised by a reader");
+    // Newer, negative and damaged ones are refused as by the host.
+    for (sql, code) in [("PRAGMA user_version = 99;", "store_too_new"), ("PRAGMA user_version = -1;", "store_corrupt")] {
+        let path = dir.path().join(format!("{code}.sqlite"));
+        rusqlite::Connection::open(&path).unwrap().execute_batch(&format!("{sql} CREATE TABLE x(y);")).unwrap();
+        assert_eq!(ContactCache::open_reader(&path, timeout).err().unwrap().code(), code);
+    }
+    let corrupt = dir.path().join("corrupt.sqlite");
+    std::fs::write(&corrupt, vec![0x42u8; 8192]).unwrap();
+    assert_eq!(ContactCache::open_reader(&corrupt, timeout).err().unwrap().code(), "store_corrupt");
+    // A current WAL database whose -wal and -shm files are gone (the host closed it) is read,
+    // and nothing can be written through the reader.
+    let ca = Ca::new("Reader CA");
+    let cert = |address: &str| Cert::from_x509(&Leaf::for_address(address).issue(&ca, None)).unwrap();
+    let current = dir.path().join("current.sqlite");
+    ContactCache::open_at(&current).unwrap().import(&[cert("reader@example.org")], Source::Import, 0).unwrap();
+    assert!(!dir.path().join("current.sqlite-wal").exists());
+    let before = std::fs::read(&current).unwrap();
+    let mut reader = ContactCache::open_reader(&current, timeout).unwrap();
+    assert_eq!(reader.certificates_for("reader@example.org").unwrap().len(), 1);
+    assert!(reader.import(&[cert("other@example.org")], Source::Import, 0).is_err());
+    assert!(std::fs::read(&current).unwrap() == before, "a reader modified the database");
+    // While the host has it open (and writes), the reader sees its commits.
+    let mut writer = ContactCache::open_at(&current).unwrap();
+    writer.import(&[cert("later@example.org")], Source::Import, 0).unwrap();
+    assert_eq!(reader.certificates_for("later@example.org").unwrap().len(), 1);
+    drop(writer);
+    drop(reader);
+    let after = ContactCache::open_at(&current).unwrap();
+    assert!(after.certificates_for("other@example.org").unwrap().is_empty());
+    drop(after);
+    // Another process holds a lock readers must wait for (a rollback-journal database in the
+    // middle of a write): a reader gives up after its own timeout, not the host's 10 s.
+    let locked = dir.path().join("locked.sqlite");
+    schema::create_at_version(&mut rusqlite::Connection::open(&locked).unwrap(), schema::CURRENT_VERSION).unwrap();
+    let holder = rusqlite::Connection::open(&locked).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE;").unwrap();
+    let start = std::time::Instant::now();
+    assert_eq!(ContactCache::open_reader(&locked, timeout).err().unwrap().code(), "store_busy");
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    holder.execute_batch("COMMIT;").unwrap();
+    assert!(ContactCache::open_reader(&locked, timeout).is_ok());
+}
+
+#[test]
 fn database_files_are_private() {
     let home = temp_home();
     cli(home.path(), &["contacts", "stats"]);

@@ -579,14 +579,10 @@ impl Source {
     fn poll(&mut self) -> smime_companion::error::Result<Option<Snapshot>> {
         let Some(home) = self.home.clone() else { return Ok(None) };
         if self.contacts.is_none() && contacts::db_path(&home).is_file() {
-            let cache = ContactCache::open_at(&contacts::db_path(&home))?;
-            cache.set_busy_timeout(BUSY_TIMEOUT)?;
-            self.contacts = Some(cache);
+            self.contacts = Some(ContactCache::open_reader(&contacts::db_path(&home), BUSY_TIMEOUT)?);
         }
         if self.identities.is_none() && identities::db_path(&home).is_file() {
-            let store = IdentityStore::open_at(&identities::db_path(&home))?;
-            store.set_busy_timeout(BUSY_TIMEOUT)?;
-            self.identities = Some(store);
+            self.identities = Some(IdentityStore::open_reader(&identities::db_path(&home), BUSY_TIMEOUT)?);
         }
         let versions = (
             self.contacts.as_ref().map(|c| c.data_version()).transpose()?.unwrap_or(-1),

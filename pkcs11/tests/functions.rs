@@ -959,6 +959,49 @@ fn a_locked_database_does_not_block() {
 }
 
 #[test]
+fn the_module_never_writes_migrates_or_waits_long_for_the_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path());
+    // A contact cache at an older schema, in rollback-journal mode (never opened by this version
+    // of the companion): the module neither migrates it nor switches it to WAL.
+    let path = smime_companion::contacts::db_path(&home);
+    smime_companion::contacts::schema::create_at_version(&mut rusqlite::Connection::open(&path).unwrap(), 1).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    {
+        let m = module_at(dir.path());
+        let h = m.open();
+        assert!(m.find(h, &[class(CKO_CERTIFICATE)]).is_empty());
+        // Once the companion migrated it, the module reads it, without a restart.
+        assert!(std::fs::read(&path).unwrap() == before, "the module wrote to the database");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let (version, journal): (i64, String) =
+            (conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap(), conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap());
+        assert_eq!((version, journal.as_str()), (1, "delete"));
+        drop(conn);
+        ContactCache::open(&home).unwrap().import(&[Cert::from_x509(&fixture().bob).unwrap()], Source::Import, 0).unwrap();
+        let start = Instant::now();
+        while m.find(h, &[class(CKO_CERTIFICATE)]).is_empty() {
+            assert!(start.elapsed() < Duration::from_secs(3), "the migrated cache was not read");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    // A lock readers must wait for (a rollback-journal database in the middle of a write, held
+    // by another process): the module waits its own 100 ms, not the host's 10 s.
+    let locked = tempfile::tempdir().unwrap();
+    let path = smime_companion::contacts::db_path(&Home::at(locked.path()));
+    let current = smime_companion::contacts::schema::CURRENT_VERSION;
+    smime_companion::contacts::schema::create_at_version(&mut rusqlite::Connection::open(&path).unwrap(), current).unwrap();
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE;").unwrap();
+    let start = Instant::now();
+    let m = module_at(locked.path());
+    let h = m.open();
+    assert_eq!(m.find(h, &[class(CKO_CERTIFICATE)]).len(), 0);
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    holder.execute_batch("COMMIT;").unwrap();
+}
+
+#[test]
 fn many_threads_at_once() {
     let m = module();
     let f = m.f;

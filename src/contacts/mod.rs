@@ -199,6 +199,15 @@ impl ContactCache {
         Ok(ContactCache { conn, path: path.to_path_buf() })
     }
 
+    /// Opens an existing cache read-only, for a long-lived reader in another process (the
+    /// PKCS#11 module inside Thunderbird): nothing is created, migrated or written, and a
+    /// statement waits at most `busy_timeout` for another process's lock (see
+    /// `store::open_reader`).
+    pub fn open_reader(path: &Path, busy_timeout: std::time::Duration) -> Result<ContactCache> {
+        let conn = crate::store::open_reader(path, &schema::SCHEMA, busy_timeout)?;
+        Ok(ContactCache { conn, path: path.to_path_buf() })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -515,12 +524,6 @@ impl ContactCache {
     /// readers such as the PKCS#11 module).
     pub fn data_version(&self) -> Result<i64> {
         self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.err(e))
-    }
-
-    /// How long a statement waits for another process's lock (the PKCS#11 module, inside
-    /// Thunderbird, waits only briefly and serves what it read before).
-    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<()> {
-        self.conn.busy_timeout(timeout).map_err(|e| self.err(e))
     }
 
     /// Every end-entity certificate that may be used for encryption, with its addresses.

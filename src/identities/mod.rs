@@ -158,6 +158,14 @@ impl IdentityStore {
         Ok(IdentityStore { conn: crate::store::open(path, &SCHEMA)?, path: path.to_path_buf() })
     }
 
+    /// Opens an existing store read-only, for a long-lived reader in another process (the
+    /// PKCS#11 module inside Thunderbird): nothing is created, migrated or written, and a
+    /// statement waits at most `busy_timeout` for another process's lock (see
+    /// `store::open_reader`).
+    pub fn open_reader(path: &Path, busy_timeout: std::time::Duration) -> Result<IdentityStore> {
+        Ok(IdentityStore { conn: crate::store::open_reader(path, &SCHEMA, busy_timeout)?, path: path.to_path_buf() })
+    }
+
     fn err(&self, e: rusqlite::Error) -> Error {
         db_error(&self.path, e)
     }
@@ -313,11 +321,6 @@ impl IdentityStore {
     /// long-lived reader (the PKCS#11 module) re-reads only after a change.
     pub fn data_version(&self) -> Result<i64> {
         self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.err(e))
-    }
-
-    /// How long a statement waits for another process's lock.
-    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<()> {
-        self.conn.busy_timeout(timeout).map_err(|e| self.err(e))
     }
 
     pub fn raise_lock_epoch(&mut self) -> Result<i64> {
