@@ -8,10 +8,12 @@
 //! it has. Login's key derivation (PBKDF2, ~0.3 s per identity) runs with no lock held. Lock
 //! order: `source`, then `state`.
 //!
-//! Freshness: at most once a second (on `C_FindObjectsInit`, and at login) the module asks both
-//! databases for `PRAGMA data_version`, which changes when another process commits; only then
-//! does it read them again. Reads wait at most [`BUSY_TIMEOUT`] for a lock; on any error the
-//! previous snapshot stays in use. An `identities lock` (the store's lock epoch) logs out.
+//! Freshness: at most once a second (on `C_FindObjectsInit`, and at login) the module asks each
+//! database for `PRAGMA data_version`, which changes when another process commits; only then
+//! does it read that database again. Each database is opened and read on its own: when one
+//! cannot be opened or read (missing, locked, damaged, too new), what was last read from it stays
+//! in use and the other is still read. Reads wait at most [`BUSY_TIMEOUT`] for a lock. An
+//! `identities lock` (the store's lock epoch) logs out.
 
 use crate::crypto::{self, EcdhParams, Mechanism};
 use crate::objects::{secret_key_object, Handles, KeyKind, Object, Snapshot, Sources, TokenCert};
@@ -22,6 +24,7 @@ use smime_companion::home::Home;
 use smime_companion::identities::seal::Passphrase;
 use smime_companion::identities::{self, IdentityStore};
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -101,11 +104,73 @@ pub struct State {
 /// Where the objects come from.
 struct Source {
     home: Option<Home>,
-    contacts: Option<ContactCache>,
-    identities: Option<IdentityStore>,
-    versions: Option<(i64, i64)>,
+    contacts: Db<ContactCache>,
+    identities: Db<IdentityStore>,
+    /// What was last read from each database.
+    sources: Sources,
     last_poll: Option<Instant>,
     handles: Handles,
+}
+
+/// One database the module reads: its connection once it could be opened, and the
+/// `data_version` its last successful read saw.
+struct Db<T> {
+    name: &'static str,
+    conn: Option<T>,
+    version: Option<i64>,
+    /// Successful reads so far.
+    reads: u64,
+}
+
+impl<T> Db<T> {
+    fn new(name: &'static str) -> Db<T> {
+        Db { name, conn: None, version: None, reads: 0 }
+    }
+
+    /// The connection and its current `data_version` when the database changed since it was last
+    /// read (opening it when it has appeared); None when it did not, or could not be asked.
+    fn changed(
+        &mut self,
+        path: &Path,
+        open: impl FnOnce(&Path) -> smime_companion::error::Result<T>,
+        data_version: impl FnOnce(&T) -> smime_companion::error::Result<i64>,
+    ) -> Option<(&T, i64)> {
+        if self.conn.is_none() {
+            // The module never creates the user's databases.
+            if !path.is_file() {
+                return None;
+            }
+            match open(path) {
+                Ok(conn) => self.conn = Some(conn),
+                Err(e) => {
+                    self.failed(&e);
+                    return None;
+                }
+            }
+        }
+        let conn = self.conn.as_ref()?;
+        match data_version(conn) {
+            Ok(v) if self.version == Some(v) => None,
+            Ok(v) => Some((conn, v)),
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
+    fn read(&mut self, version: i64) {
+        self.version = Some(version);
+        self.reads += 1;
+        let (name, reads) = (self.name, self.reads);
+        crate::trace_line(|| format!("refresh: {name} read ({reads} reads)"));
+    }
+
+    fn failed(&self, e: &smime_companion::error::Error) {
+        let name = self.name;
+        crate::trace_line(|| format!("refresh: {name} failed, keeping what was read from it before: {e}"));
+        log::warn!("pkcs11: {name}: keeping what was read before: {e}");
+    }
 }
 
 /// What a sign or decrypt call gives back.
@@ -139,7 +204,7 @@ impl Module {
                 session_objects: HashMap::new(),
                 next_session_object: SESSION_OBJECT_BASE,
             }),
-            source: Mutex::new(Source { home, contacts: None, identities: None, versions: None, last_poll: None, handles: Handles::default() }),
+            source: Mutex::new(Source::new(home)),
         };
         m.refresh(true);
         m
@@ -161,16 +226,9 @@ impl Module {
             return;
         }
         src.last_poll = Some(Instant::now());
-        match src.poll() {
-            Ok(Some(snapshot)) => {
-                crate::trace_line(|| format!("refresh: {} objects, {} identities", snapshot.objects.len(), snapshot.identities.len()));
-                self.state().install(snapshot)
-            }
-            Ok(None) => {}
-            Err(e) => {
-                crate::trace_line(|| format!("refresh failed, keeping the previous objects: {e}"));
-                log::warn!("pkcs11: keeping the previous objects: {e}")
-            }
+        if let Some(snapshot) = src.poll() {
+            crate::trace_line(|| format!("refresh: {} objects, {} identities", snapshot.objects.len(), snapshot.identities.len()));
+            self.state().install(snapshot)
         }
     }
 
@@ -574,33 +632,91 @@ impl State {
 }
 
 impl Source {
-    /// Opens what exists (the module never creates the user's databases) and reads both again
-    /// when either changed. Some(snapshot) when there is something new.
-    fn poll(&mut self) -> smime_companion::error::Result<Option<Snapshot>> {
-        let Some(home) = self.home.clone() else { return Ok(None) };
-        if self.contacts.is_none() && contacts::db_path(&home).is_file() {
-            self.contacts = Some(ContactCache::open_reader(&contacts::db_path(&home), BUSY_TIMEOUT)?);
+    fn new(home: Option<Home>) -> Source {
+        Source {
+            home,
+            contacts: Db::new("contacts"),
+            identities: Db::new("identities"),
+            sources: Sources::default(),
+            last_poll: None,
+            handles: Handles::default(),
         }
-        if self.identities.is_none() && identities::db_path(&home).is_file() {
-            self.identities = Some(IdentityStore::open_reader(&identities::db_path(&home), BUSY_TIMEOUT)?);
+    }
+
+    /// Opens what exists and reads again each database that changed; a database that fails
+    /// keeps what was read from it before, and does not keep the other from being read.
+    /// Some(snapshot) when there is something new.
+    fn poll(&mut self) -> Option<Snapshot> {
+        let home = self.home.clone()?;
+        let mut changed = false;
+        let path = contacts::db_path(&home);
+        let read = self
+            .contacts
+            .changed(&path, |p| ContactCache::open_reader(p, BUSY_TIMEOUT), ContactCache::data_version)
+            .map(|(cache, version)| (read_contacts(cache), version));
+        match read {
+            Some((Ok((contacts, intermediates)), version)) => {
+                self.sources.contacts = contacts;
+                self.sources.intermediates = intermediates;
+                self.contacts.read(version);
+                changed = true;
+            }
+            Some((Err(e), _)) => self.contacts.failed(&e),
+            None => {}
         }
-        let versions = (
-            self.contacts.as_ref().map(|c| c.data_version()).transpose()?.unwrap_or(-1),
-            self.identities.as_ref().map(|s| s.data_version()).transpose()?.unwrap_or(-1),
-        );
-        if self.versions == Some(versions) {
-            return Ok(None);
+        let path = identities::db_path(&home);
+        let read = self
+            .identities
+            .changed(&path, |p| IdentityStore::open_reader(p, BUSY_TIMEOUT), IdentityStore::data_version)
+            .map(|(store, version)| (store.all().and_then(|all| Ok((all, store.lock_epoch()?))), version));
+        match read {
+            Some((Ok((identities, lock_epoch)), version)) => {
+                self.sources.identities = Arc::new(identities);
+                self.sources.lock_epoch = lock_epoch;
+                self.identities.read(version);
+                changed = true;
+            }
+            Some((Err(e), _)) => self.identities.failed(&e),
+            None => {}
         }
-        let mut sources = Sources::default();
-        if let Some(cache) = &self.contacts {
-            sources.contacts = cache.encryption_certificate_ders()?.into_iter().filter_map(TokenCert::parse).collect();
-            sources.intermediates = cache.intermediate_ders()?.into_iter().filter_map(TokenCert::parse).collect();
-        }
-        if let Some(store) = &self.identities {
-            sources.identities = store.all()?;
-            sources.lock_epoch = store.lock_epoch()?;
-        }
-        self.versions = Some(versions);
-        Ok(Some(Snapshot::build(sources, &mut self.handles)))
+        changed.then(|| Snapshot::build(&self.sources, &mut self.handles))
+    }
+}
+
+/// The contact cache's certificates the token shows: (end-entity certificates usable for
+/// encryption, intermediate CA certificates).
+fn read_contacts(cache: &ContactCache) -> smime_companion::error::Result<(Vec<TokenCert>, Vec<TokenCert>)> {
+    let contacts = cache.encryption_certificate_ders()?.into_iter().filter_map(TokenCert::parse).collect();
+    let intermediates = cache.intermediate_ders()?.into_iter().filter_map(TokenCert::parse).collect();
+    Ok((contacts, intermediates))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_database_that_changed_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        drop(ContactCache::open(&home).unwrap());
+        let mut store = IdentityStore::open(&home).unwrap();
+        let mut src = Source::new(Some(home.clone()));
+        assert!(src.poll().is_some());
+        assert_eq!((src.contacts.reads, src.identities.reads), (1, 1));
+        assert!(src.poll().is_none(), "nothing changed");
+        assert_eq!((src.contacts.reads, src.identities.reads), (1, 1));
+        // A commit to the contact cache (another process harvesting).
+        let other = rusqlite::Connection::open(contacts::db_path(&home)).unwrap();
+        other.execute("INSERT INTO history (address, at, event) VALUES ('x', 0, 'x')", []).unwrap();
+        let identities = src.sources.identities.clone();
+        assert!(src.poll().is_some());
+        assert_eq!((src.contacts.reads, src.identities.reads), (2, 1));
+        assert!(Arc::ptr_eq(&identities, &src.sources.identities), "the identities were kept, not read again");
+        // A commit to the identities (identities lock).
+        store.raise_lock_epoch().unwrap();
+        let snapshot = src.poll().unwrap();
+        assert_eq!((src.contacts.reads, src.identities.reads), (2, 2));
+        assert_eq!(snapshot.lock_epoch, 1);
     }
 }

@@ -22,6 +22,7 @@ use smime_companion::certs::summary::Cert;
 use smime_companion::certs::x509::CertFields;
 use smime_companion::identities::Identity;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// The handle of the profile object (never changes).
 pub const PROFILE_HANDLE: CK_OBJECT_HANDLE = 1;
@@ -143,14 +144,16 @@ impl Handles {
     }
 }
 
-/// What the snapshot is built from.
+/// What the snapshot is built from: what was last read from each database (kept between
+/// snapshots, so a change to one database does not read the other again).
 #[derive(Default)]
 pub struct Sources {
     /// End-entity certificates usable for encryption (contact cache).
     pub contacts: Vec<TokenCert>,
     /// Intermediate CA certificates (contact cache).
     pub intermediates: Vec<TokenCert>,
-    pub identities: Vec<Identity>,
+    /// The identities (shared with the snapshots built from them).
+    pub identities: Arc<Vec<Identity>>,
     pub lock_epoch: i64,
 }
 
@@ -188,17 +191,17 @@ pub struct Snapshot {
     by_handle: HashMap<CK_OBJECT_HANDLE, usize>,
     index: HashMap<(CK_ATTRIBUTE_TYPE, Vec<u8>), Vec<usize>>,
     /// The identities, for login (their sealed keys).
-    pub identities: Vec<Identity>,
+    pub identities: Arc<Vec<Identity>>,
     pub lock_epoch: i64,
 }
 
 impl Snapshot {
     /// A snapshot with only the profile object (before anything could be read).
     pub fn empty() -> Snapshot {
-        Snapshot::build(Sources::default(), &mut Handles::default())
+        Snapshot::build(&Sources::default(), &mut Handles::default())
     }
 
-    pub fn build(sources: Sources, handles: &mut Handles) -> Snapshot {
+    pub fn build(sources: &Sources, handles: &mut Handles) -> Snapshot {
         let mut objects = vec![profile_object()];
         let mut used = HashSet::new();
         let mut seen_der: HashSet<Vec<u8>> = HashSet::new();
@@ -207,7 +210,7 @@ impl Snapshot {
             used.insert(key);
             h
         };
-        for identity in &sources.identities {
+        for identity in sources.identities.iter() {
             let fp = identity.fingerprint();
             let Some(public) = PublicKeyAttrs::of(&identity.cert) else { continue };
             if !seen_der.insert(identity.cert.der.clone()) {
@@ -226,8 +229,8 @@ impl Snapshot {
             let fp = cert.fingerprint_sha256();
             objects.push(cert_object(handle(format!("cert:{fp}"), &mut used), cert, &label_of(&cert.fields), &[], CK_CERTIFICATE_CATEGORY_OTHER_ENTITY));
         }
-        let chain_certs = sources.identities.iter().flat_map(|i| i.chain.iter()).map(TokenCert::of);
-        for cert in sources.intermediates.into_iter().chain(chain_certs) {
+        let chain_certs: Vec<TokenCert> = sources.identities.iter().flat_map(|i| i.chain.iter()).map(TokenCert::of).collect();
+        for cert in sources.intermediates.iter().chain(&chain_certs) {
             // Roots come from Thunderbird's own store, never from this token; a self-issued CA
             // certificate is taken for a root without checking its signature.
             let self_issued = cert.fields.issuer_der == cert.fields.subject_der;
@@ -235,10 +238,10 @@ impl Snapshot {
                 continue;
             }
             let fp = cert.fingerprint_sha256();
-            objects.push(cert_object(handle(format!("cert:{fp}"), &mut used), &cert, &label_of(&cert.fields), &[], CK_CERTIFICATE_CATEGORY_AUTHORITY));
+            objects.push(cert_object(handle(format!("cert:{fp}"), &mut used), cert, &label_of(&cert.fields), &[], CK_CERTIFICATE_CATEGORY_AUTHORITY));
         }
         handles.retain(&used);
-        let mut snap = Snapshot { objects, identities: sources.identities, lock_epoch: sources.lock_epoch, ..Snapshot::default() };
+        let mut snap = Snapshot { objects, identities: sources.identities.clone(), lock_epoch: sources.lock_epoch, ..Snapshot::default() };
         for (i, o) in snap.objects.iter().enumerate() {
             snap.by_handle.insert(o.handle, i);
             for ty in INDEXED {

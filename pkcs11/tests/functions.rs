@@ -1001,6 +1001,60 @@ fn the_module_never_writes_migrates_or_waits_long_for_the_databases() {
     holder.execute_batch("COMMIT;").unwrap();
 }
 
+/// A data folder with Alice's identity and Bob as a contact, for damaging one of the two.
+fn alice_and_bob() -> tempfile::TempDir {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path());
+    let alice = Cert::from_x509(&f.alice.0).unwrap();
+    let sealed = seal(&f.alice.1, &Passphrase::new(ALICE_PIN), &alice.fingerprint_sha256()).unwrap();
+    IdentityStore::open(&home).unwrap().add(&alice, &[], &sealed, 0).unwrap();
+    ContactCache::open(&home).unwrap().import(&[Cert::from_x509(&f.bob).unwrap()], Source::Import, 0).unwrap();
+    dir
+}
+
+/// Ways a database can be unusable to the module.
+fn damage(path: &std::path::Path, how: &str) -> Option<rusqlite::Connection> {
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    match how {
+        "not a database" => std::fs::write(path, vec![0x42u8; 8192]).unwrap(),
+        "too new" => rusqlite::Connection::open(path).unwrap().execute_batch("PRAGMA user_version = 99;").unwrap(),
+        "negative version" => rusqlite::Connection::open(path).unwrap().execute_batch("PRAGMA user_version = -1;").unwrap(),
+        "locked" => {
+            // In the middle of another process's write, in rollback-journal mode: readers wait.
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.execute_batch("PRAGMA journal_mode = DELETE; BEGIN EXCLUSIVE;").unwrap();
+            return Some(conn);
+        }
+        _ => unreachable!(),
+    }
+    None
+}
+
+#[test]
+fn a_bad_contact_cache_does_not_hide_the_keys_nor_bad_identities_the_contacts() {
+    let f = fixture();
+    for how in ["not a database", "too new", "negative version", "locked"] {
+        let dir = alice_and_bob();
+        let _holder = damage(&smime_companion::contacts::db_path(&Home::at(dir.path())), how);
+        let m = module_at(dir.path());
+        let h = m.open();
+        assert_eq!(m.login(h, ALICE_PIN), CKR_OK, "contacts {how}");
+        private_key_of(&m, h, &f.alice.0);
+        assert!(m.find(h, &[class(CKO_CERTIFICATE), (CKA_VALUE, f.bob.to_der().unwrap())]).is_empty(), "contacts {how}");
+    }
+    for how in ["not a database", "too new", "negative version", "locked"] {
+        let dir = alice_and_bob();
+        let _holder = damage(&smime_companion::identities::db_path(&Home::at(dir.path())), how);
+        let m = module_at(dir.path());
+        let h = m.open();
+        assert_eq!(m.find(h, &[class(CKO_CERTIFICATE), (CKA_VALUE, f.bob.to_der().unwrap())]).len(), 1, "identities {how}");
+        assert_eq!(m.login(h, ALICE_PIN), CKR_USER_PIN_NOT_INITIALIZED, "identities {how}");
+    }
+}
+
 #[test]
 fn many_threads_at_once() {
     let m = module();
