@@ -387,7 +387,8 @@ impl Module {
         let mut st = self.state();
         let s = st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
         let (found, pos) = s.find.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
-        let end = (*pos + max).min(found.len());
+        // `max` comes from the caller (CK_ULONG): it may be anything up to usize::MAX.
+        let end = pos.saturating_add(max).min(found.len());
         let out = found[*pos..end].to_vec();
         *pos = end;
         Ok(out)

@@ -611,6 +611,17 @@ fn find_objects_rules() {
         assert_eq!(fin(h), CKR_OK);
         // An attribute value with the wrong length matches nothing.
         assert!(m.find(h, &[(CKA_CLASS, vec![1])]).is_empty());
+        // Any count is fine as a maximum, also after a partial read (the largest once
+        // overflowed to a slice panic).
+        let mut all = [0 as CK_OBJECT_HANDLE; 16];
+        assert_eq!(init(h, null_mut(), 0), CKR_OK);
+        assert_eq!(next(h, all.as_mut_ptr(), 1, &mut n), CKR_OK);
+        assert_eq!(n, 1);
+        assert_eq!(next(h, all.as_mut_ptr().add(1), CK_ULONG::MAX, &mut n), CKR_OK);
+        assert_eq!(n, 7);
+        assert_eq!(next(h, all.as_mut_ptr(), CK_ULONG::MAX, &mut n), CKR_OK);
+        assert_eq!(n, 0);
+        assert_eq!(fin(h), CKR_OK);
     }
 }
 
