@@ -12,6 +12,11 @@ use zeroize::Zeroizing;
 /// PBKDF2 iterations for new seals (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).
 pub const KDF_ITERATIONS: u32 = 600_000;
 
+/// The most iterations a sealed key may ask for when it is opened: room for future seals to
+/// raise [`KDF_ITERATIONS`] many times over, but a damaged or planted value (up to u32::MAX: past
+/// i32::MAX OpenSSL's PBKDF2 panics, below it an unlock could take hours) is refused at once.
+pub const MAX_KDF_ITERATIONS: u32 = 10_000_000;
+
 /// A secret passphrase, wiped from memory when dropped and never printed.
 pub struct Passphrase(Zeroizing<String>);
 
@@ -94,7 +99,7 @@ pub fn seal(key: &PKey<Private>, passphrase: &Passphrase, binding: &str) -> Resu
 
 /// Opens a sealed key.
 pub fn open(sealed: &SealedKey, passphrase: &Passphrase, binding: &str) -> Result<PKey<Private>, OpenError> {
-    if sealed.kdf != "pbkdf2-hmac-sha256" || sealed.cipher != "aes-256-gcm" || sealed.iterations == 0 {
+    if sealed.kdf != "pbkdf2-hmac-sha256" || sealed.cipher != "aes-256-gcm" || !(1..=MAX_KDF_ITERATIONS).contains(&sealed.iterations) {
         return Err(OpenError::Damaged);
     }
     let parts = (unhex(&sealed.salt), unhex(&sealed.nonce), unhex(&sealed.ciphertext), unhex(&sealed.tag));
@@ -125,5 +130,18 @@ mod tests {
         assert_eq!(open(&sealed, &Passphrase::new("wrong"), "fp1").err(), Some(OpenError::WrongPassphrase));
         assert_eq!(open(&sealed, &Passphrase::new("correct horse"), "fp2").err(), Some(OpenError::WrongPassphrase), "bound to its identity");
         assert_eq!(format!("{:?}", Passphrase::new("secret")), "Passphrase(redacted)");
+    }
+
+    #[test]
+    fn iterations_outside_a_sane_range_are_damage_not_a_panic_or_a_hang() {
+        let key = PKey::from_ec_key(openssl::ec::EcKey::generate(&openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap()).unwrap()).unwrap();
+        let sealed = seal(&key, &Passphrase::new("pw"), "fp").unwrap();
+        for iterations in [0, MAX_KDF_ITERATIONS + 1, i32::MAX as u32, i32::MAX as u32 + 1, u32::MAX] {
+            let start = std::time::Instant::now();
+            let bad = SealedKey { iterations, ..sealed.clone() };
+            assert_eq!(open(&bad, &Passphrase::new("pw"), "fp").err(), Some(OpenError::Damaged), "{iterations}");
+            assert!(start.elapsed() < std::time::Duration::from_secs(1), "{iterations}: {:?}", start.elapsed());
+        }
+        assert!(open(&sealed, &Passphrase::new("pw"), "fp").is_ok());
     }
 }
