@@ -1,6 +1,8 @@
 //! The private-key operations, with OpenSSL: raw RSA PKCS#1 v1.5 signatures over the DigestInfo
 //! NSS hands in (`CKM_RSA_PKCS`), RSA PKCS#1 v1.5 and OAEP decryption, raw ECDSA signatures
 //! (`r || s`), and ECDH with the ANSI X9.63 key derivation functions (`CKM_ECDH1_DERIVE`).
+//! Secrets (shared secrets, derived and unwrapped keys) are returned as [`Zeroizing`], wiped
+//! when dropped.
 
 use crate::types::*;
 use openssl::bn::BigNumContext;
@@ -10,6 +12,7 @@ use openssl::hash::{Hasher, MessageDigest};
 use openssl::pkey::{PKey, Private};
 use openssl::pkey_ctx::PkeyCtx;
 use openssl::rsa::Padding;
+use zeroize::{Zeroize, Zeroizing};
 
 /// What one sign or decrypt operation does.
 #[derive(Clone)]
@@ -96,8 +99,9 @@ pub fn sign(key: &PKey<Private>, mechanism: &Mechanism, data: &[u8], out_len: us
     }
 }
 
-/// RSA decryption (PKCS#1 v1.5 or OAEP) of one block of exactly the modulus length.
-pub fn decrypt(key: &PKey<Private>, mechanism: &Mechanism, data: &[u8], modulus_len: usize) -> Result<Vec<u8>, CK_RV> {
+/// RSA decryption (PKCS#1 v1.5 or OAEP) of one block of exactly the modulus length (a content
+/// key, so wiped when dropped).
+pub fn decrypt(key: &PKey<Private>, mechanism: &Mechanism, data: &[u8], modulus_len: usize) -> Result<Zeroizing<Vec<u8>>, CK_RV> {
     if data.len() != modulus_len {
         return Err(CKR_ENCRYPTED_DATA_LEN_RANGE);
     }
@@ -117,19 +121,19 @@ pub fn decrypt(key: &PKey<Private>, mechanism: &Mechanism, data: &[u8], modulus_
         }
         Mechanism::Ecdsa | Mechanism::AesKeyWrap => return Err(CKR_MECHANISM_INVALID),
     }
-    let mut out = Vec::new();
+    let mut out = Zeroizing::new(Vec::new());
     ctx.decrypt_to_vec(data, &mut out).map_err(|_| CKR_ENCRYPTED_DATA_INVALID)?;
     Ok(out)
 }
 
 /// RFC 3394 AES key unwrap (default IV): what NSS asks for, as `C_Decrypt`, to open the
 /// content-encryption key with the key ECDH derived on this token.
-pub fn aes_key_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CK_RV> {
+pub fn aes_key_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, CK_RV> {
     if wrapped.len() < 24 || wrapped.len() % 8 != 0 {
         return Err(CKR_ENCRYPTED_DATA_LEN_RANGE);
     }
     let key = openssl::aes::AesKey::new_decrypt(kek).map_err(|_| CKR_KEY_SIZE_RANGE)?;
-    let mut out = vec![0u8; wrapped.len() - 8];
+    let mut out = Zeroizing::new(vec![0u8; wrapped.len() - 8]);
     openssl::aes::unwrap_key(&key, None, &mut out, wrapped).map_err(|_| CKR_ENCRYPTED_DATA_INVALID)?;
     Ok(out)
 }
@@ -179,13 +183,16 @@ fn kdf_digest(kdf: CK_ULONG) -> Result<Option<MessageDigest>, CK_RV> {
 }
 
 /// ANSI X9.63 KDF: Hash(Z || counter || SharedInfo) for counter = 1, 2, ... until `len` bytes.
-pub fn x963_kdf(md: MessageDigest, z: &[u8], shared_info: &[u8], len: usize) -> Result<Vec<u8>, CK_RV> {
-    let mut out = Vec::with_capacity(len + md.size());
+pub fn x963_kdf(md: MessageDigest, z: &[u8], shared_info: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>, CK_RV> {
+    // Never grown past its capacity, so no copy of the key is left behind by a reallocation.
+    let mut out = Zeroizing::new(Vec::with_capacity(len + md.size()));
     let mut counter: u32 = 1;
     while out.len() < len {
         let mut h = Hasher::new(md).map_err(|_| CKR_GENERAL_ERROR)?;
         h.update(z).and_then(|_| h.update(&counter.to_be_bytes())).and_then(|_| h.update(shared_info)).map_err(|_| CKR_GENERAL_ERROR)?;
-        out.extend_from_slice(&h.finish().map_err(|_| CKR_GENERAL_ERROR)?);
+        let mut block = h.finish().map_err(|_| CKR_GENERAL_ERROR)?;
+        out.extend_from_slice(&block);
+        block.zeroize();
         counter += 1;
     }
     out.truncate(len);
@@ -194,7 +201,7 @@ pub fn x963_kdf(md: MessageDigest, z: &[u8], shared_info: &[u8], len: usize) -> 
 
 /// ECDH with the peer's public point (raw X9.62, or wrapped in a DER OCTET STRING as some callers
 /// send it), then the KDF; `len` = None keeps the whole shared secret (CKD_NULL only).
-pub fn ecdh_derive(key: &PKey<Private>, params: &EcdhParams, len: Option<usize>) -> Result<Vec<u8>, CK_RV> {
+pub fn ecdh_derive(key: &PKey<Private>, params: &EcdhParams, len: Option<usize>) -> Result<Zeroizing<Vec<u8>>, CK_RV> {
     let ec = key.ec_key().map_err(|_| CKR_KEY_TYPE_INCONSISTENT)?;
     let group = ec.group();
     let mut ctx = BigNumContext::new().map_err(|_| CKR_GENERAL_ERROR)?;
@@ -208,17 +215,17 @@ pub fn ecdh_derive(key: &PKey<Private>, params: &EcdhParams, len: Option<usize>)
     let peer = PKey::from_ec_key(peer_ec).map_err(|_| CKR_GENERAL_ERROR)?;
     let mut deriver = openssl::derive::Deriver::new(key).map_err(|_| CKR_GENERAL_ERROR)?;
     deriver.set_peer(&peer).map_err(|_| CKR_MECHANISM_PARAM_INVALID)?;
-    let z = zeroize_on_drop(deriver.derive_to_vec().map_err(|_| CKR_FUNCTION_FAILED)?);
+    let z = Zeroizing::new(deriver.derive_to_vec().map_err(|_| CKR_FUNCTION_FAILED)?);
     match kdf_digest(params.kdf)? {
         None => {
-            let len = len.unwrap_or(z.0.len());
-            if len > z.0.len() {
+            let len = len.unwrap_or(z.len());
+            if len > z.len() {
                 return Err(CKR_TEMPLATE_INCONSISTENT);
             }
             // CKD_NULL: the secret itself; a shorter key takes its last bytes (PKCS#11 2.40, 2.3.6).
-            Ok(z.0[z.0.len() - len..].to_vec())
+            Ok(Zeroizing::new(z[z.len() - len..].to_vec()))
         }
-        Some(md) => x963_kdf(md, &z.0, &params.shared_info, len.ok_or(CKR_TEMPLATE_INCOMPLETE)?),
+        Some(md) => x963_kdf(md, &z, &params.shared_info, len.ok_or(CKR_TEMPLATE_INCOMPLETE)?),
     }
 }
 
@@ -237,16 +244,6 @@ fn unwrap_octet_string(bytes: &[u8]) -> &[u8] {
     bytes
 }
 
-struct Secret(Vec<u8>);
-impl Drop for Secret {
-    fn drop(&mut self) {
-        self.0.iter_mut().for_each(|b| *b = 0);
-    }
-}
-fn zeroize_on_drop(v: Vec<u8>) -> Secret {
-    Secret(v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,7 +254,7 @@ mod tests {
         // (the first vector of the SHA-256 set).
         let z = hex("96c05619d56c328ab95fe84b18264b08725b85e33fd34f08");
         let k = x963_kdf(MessageDigest::sha256(), &z, &[], 16).unwrap();
-        assert_eq!(k, hex("443024c3dae66b95e6f5670601558f71"));
+        assert_eq!(*k, hex("443024c3dae66b95e6f5670601558f71"));
     }
 
     #[test]
@@ -265,7 +262,7 @@ mod tests {
         // RFC 3394 4.1: 128-bit data wrapped with a 128-bit KEK.
         let kek = hex("000102030405060708090A0B0C0D0E0F");
         let wrapped = hex("1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5");
-        assert_eq!(aes_key_unwrap(&kek, &wrapped).unwrap(), hex("00112233445566778899AABBCCDDEEFF"));
+        assert_eq!(*aes_key_unwrap(&kek, &wrapped).unwrap(), hex("00112233445566778899AABBCCDDEEFF"));
         let mut bad = wrapped.clone();
         bad[3] ^= 1;
         assert_eq!(aes_key_unwrap(&kek, &bad), Err(CKR_ENCRYPTED_DATA_INVALID));

@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 
 /// The one slot this module has.
 pub const SLOT_ID: CK_SLOT_ID = 1;
@@ -46,8 +47,8 @@ pub enum OpKind {
 /// The key an operation uses.
 enum OpKey {
     Private(PKey<Private>, KeyKind),
-    /// A secret key derived on this token (its value).
-    Secret(Vec<u8>),
+    /// A secret key derived on this token (its value, wiped when dropped).
+    Secret(Zeroizing<Vec<u8>>),
 }
 
 struct Operation {
@@ -55,8 +56,9 @@ struct Operation {
     key: OpKey,
     /// Data from `C_SignUpdate`.
     buffer: Vec<u8>,
-    /// A decryption result kept after `CKR_BUFFER_TOO_SMALL`, for the caller's next call.
-    result: Option<Vec<u8>>,
+    /// A decryption result (a content key) kept after `CKR_BUFFER_TOO_SMALL`, for the caller's
+    /// next call.
+    result: Option<Zeroizing<Vec<u8>>>,
 }
 
 impl Operation {
@@ -66,14 +68,6 @@ impl Operation {
             OpKey::Private(_, KeyKind::Rsa { modulus_len }) => modulus_len,
             OpKey::Private(_, KeyKind::Ec { field_len }) => 2 * field_len,
             OpKey::Secret(_) => input_len.saturating_sub(8),
-        }
-    }
-}
-
-impl Drop for OpKey {
-    fn drop(&mut self) {
-        if let OpKey::Secret(v) = self {
-            v.iter_mut().for_each(|b| *b = 0);
         }
     }
 }
@@ -179,8 +173,8 @@ pub enum Output {
     Length(usize),
     /// The buffer is too small: the length needed; the operation goes on.
     TooSmall(usize),
-    /// The result; the operation has ended.
-    Done(Vec<u8>),
+    /// The result (for a decryption, a content key: wiped when dropped); the operation has ended.
+    Done(Zeroizing<Vec<u8>>),
 }
 
 pub struct Module {
@@ -435,7 +429,7 @@ impl Module {
             }
             // Whatever usage NSS's derive template named (it asks for CKA_DERIVE-style usages that
             // differ between versions), this key exists only to open the wrapped content key.
-            let value = obj.value(CKA_VALUE).unwrap_or_default().to_vec();
+            let value = Zeroizing::new(obj.value(CKA_VALUE).unwrap_or_default().to_vec());
             let operation = Operation { mechanism, key: OpKey::Secret(value), buffer: Vec::new(), result: None };
             st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?.decrypt = Some(operation);
             return Ok(());
@@ -503,7 +497,7 @@ impl Module {
                 }
             }
             if let (OpKind::Decrypt, None) = (kind, capacity) {
-                return Ok(Output::Length(op.result.as_ref().map_or(expected, Vec::len)));
+                return Ok(Output::Length(op.result.as_ref().map_or(expected, |r| r.len())));
             }
             slot.take().ok_or(CKR_OPERATION_NOT_INITIALIZED)?
         };
@@ -513,7 +507,7 @@ impl Module {
             (OpKind::Sign, OpKey::Private(key, _)) => {
                 let mut input = std::mem::take(&mut op.buffer);
                 input.extend_from_slice(data);
-                crypto::sign(key, &op.mechanism, &input, expected)
+                crypto::sign(key, &op.mechanism, &input, expected).map(Zeroizing::new)
             }
             (OpKind::Decrypt, OpKey::Private(key, _)) => crypto::decrypt(key, &op.mechanism, data, expected),
             (OpKind::Decrypt, OpKey::Secret(kek)) => crypto::aes_key_unwrap(kek, data),
@@ -588,7 +582,7 @@ impl Module {
         st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
         let handle = st.next_session_object;
         st.next_session_object += 1;
-        st.session_objects.insert(handle, (h, secret_key_object(handle, key_type, value, &flags)));
+        st.session_objects.insert(handle, (h, secret_key_object(handle, key_type, &value, &flags)));
         Ok(handle)
     }
 }

@@ -23,6 +23,7 @@ use smime_companion::certs::x509::CertFields;
 use smime_companion::identities::Identity;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use zeroize::Zeroize;
 
 /// The handle of the profile object (never changes).
 pub const PROFILE_HANDLE: CK_OBJECT_HANDLE = 1;
@@ -68,8 +69,14 @@ impl Object {
     }
 
     pub fn set(&mut self, ty: CK_ATTRIBUTE_TYPE, value: Vec<u8>) {
+        let secret = self.class == CKO_SECRET_KEY;
         match self.attrs.iter_mut().find(|(t, _)| *t == ty) {
-            Some(slot) => slot.1 = value,
+            Some(slot) => {
+                let mut old = std::mem::replace(&mut slot.1, value);
+                if secret {
+                    old.zeroize();
+                }
+            }
             None => self.attrs.push((ty, value)),
         }
     }
@@ -111,6 +118,24 @@ impl Object {
     /// Sum of the attribute lengths (C_GetObjectSize).
     pub fn size(&self) -> usize {
         self.attrs.iter().map(|(_, v)| v.len() + 16).sum()
+    }
+}
+
+impl Object {
+    /// Wipes a secret key's attributes (its value: an ECDH-derived key); other objects hold
+    /// nothing secret.
+    fn wipe_secret(&mut self) {
+        if self.class == CKO_SECRET_KEY {
+            for (_, value) in &mut self.attrs {
+                value.zeroize();
+            }
+        }
+    }
+}
+
+impl Drop for Object {
+    fn drop(&mut self) {
+        self.wipe_secret();
     }
 }
 
@@ -423,15 +448,16 @@ impl PublicKeyAttrs {
 }
 
 /// A secret key made by `C_DeriveKey` (ECDH): a session object whose value NSS may read, to move
-/// it to its own token for the AES key unwrap this token does not do.
-pub fn secret_key_object(handle: CK_OBJECT_HANDLE, key_type: CK_KEY_TYPE, value: Vec<u8>, flags: &[(CK_ATTRIBUTE_TYPE, bool)]) -> Object {
+/// it to its own token for the AES key unwrap this token does not do. Its copy of the value is
+/// wiped when the object is dropped (destroyed, or its session closed).
+pub fn secret_key_object(handle: CK_OBJECT_HANDLE, key_type: CK_KEY_TYPE, value: &[u8], flags: &[(CK_ATTRIBUTE_TYPE, bool)]) -> Object {
     let mut o = Object::new(handle, CKO_SECRET_KEY);
     o.set_bool(CKA_TOKEN, false);
     o.set_bool(CKA_PRIVATE, false);
     o.set_bool(CKA_MODIFIABLE, false);
     o.set_ulong(CKA_KEY_TYPE, key_type);
     o.set_ulong(CKA_VALUE_LEN, value.len() as CK_ULONG);
-    o.set(CKA_VALUE, value);
+    o.set(CKA_VALUE, value.to_vec());
     o.set_bool(CKA_SENSITIVE, false);
     o.set_bool(CKA_EXTRACTABLE, true);
     o.set_bool(CKA_LOCAL, false);
@@ -439,4 +465,20 @@ pub fn secret_key_object(handle: CK_OBJECT_HANDLE, key_type: CK_KEY_TYPE, value:
         o.set_bool(ty, flags.iter().any(|(t, v)| *t == ty && *v));
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys_are_wiped_other_objects_are_not() {
+        let mut secret = secret_key_object(0x4000_0000, CKK_AES, &[7u8; 32], &[(CKA_DECRYPT, true)]);
+        assert_eq!(secret.value(CKA_VALUE), Some(&[7u8; 32][..]));
+        secret.wipe_secret();
+        assert!(secret.attrs.iter().all(|(_, v)| v.is_empty()), "every attribute of a secret key is wiped");
+        let mut profile = profile_object();
+        profile.wipe_secret();
+        assert_eq!(profile.value(CKA_PROFILE_ID), Some(&CKP_PUBLIC_CERTIFICATES_TOKEN.to_ne_bytes()[..]));
+    }
 }

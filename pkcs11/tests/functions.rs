@@ -812,7 +812,7 @@ fn ecdsa_sign_and_ecdh_derive() {
         d.set_peer(&gina_pub).unwrap();
         let z = d.derive_to_vec().unwrap();
         let expect = smime_companion_pkcs11::crypto::x963_kdf(MessageDigest::sha256(), &z, b"shared info", 32).unwrap();
-        assert_eq!(value, expect);
+        assert_eq!(value, *expect);
         // The derived key unwraps an AES-wrapped content key (NSS's hand unwrap).
         let cek = [7u8; 32];
         let kek = openssl::aes::AesKey::new_encrypt(&expect).unwrap();
