@@ -447,3 +447,53 @@ fn identity_ops_over_native_messaging() {
     assert_eq!(host.ok("identities_list", json!({}))["identities"], json!([]));
     assert!(host.finish(Duration::from_secs(10)).0.success());
 }
+
+/// A store with the given certificates as identities (sealed keys that are never opened here).
+fn store_with(path: &Path, certs: &[&openssl::x509::X509]) -> smime_companion::identities::IdentityStore {
+    use smime_companion::identities::seal::SealedKey;
+    let mut store = smime_companion::identities::IdentityStore::open_at(path).unwrap();
+    let sealed = SealedKey {
+        kdf: "pbkdf2-hmac-sha256".into(),
+        iterations: 1,
+        salt: "00".into(),
+        cipher: "aes-256-gcm".into(),
+        nonce: "00".into(),
+        ciphertext: "00".into(),
+        tag: "00".into(),
+    };
+    for (i, cert) in certs.iter().enumerate() {
+        store.add(&smime_companion::certs::summary::Cert::from_x509(cert).unwrap(), &[], &sealed, i as i64).unwrap();
+    }
+    store
+}
+
+#[test]
+fn delete_and_backup_records_are_all_or_nothing() {
+    use common::certgen::{Ca, Leaf};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("identities.sqlite");
+    let ca = Ca::new("Atomic CA");
+    let cert = smime_companion::certs::summary::Cert::from_x509(&Leaf::for_address("atom@example.org").issue(&ca, None)).unwrap();
+    let mut store = store_with(&path, &[&cert.x509]);
+    let fp = cert.fingerprint_sha256();
+    // The history event cannot be written (as if the process died right after the first change):
+    // the first change must not stay either.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("CREATE TRIGGER no_events BEFORE INSERT ON identity_events BEGIN SELECT RAISE(ABORT, 'no events'); END;").unwrap();
+    assert!(store.mark_backed_up(&fp, 1000).is_err());
+    assert!(store.delete(&fp, 1000).is_err());
+    let found = store.find(&fp).unwrap();
+    assert_eq!(found.len(), 1, "deleted without its history event");
+    assert_eq!(found[0].backed_up_at, None, "marked backed up without its history event");
+    other.execute_batch("DROP TRIGGER no_events;").unwrap();
+    store.mark_backed_up(&fp, 1000).unwrap();
+    assert_eq!(store.find(&fp).unwrap()[0].backed_up_at, Some(1000));
+    store.delete(&fp, 2000).unwrap();
+    assert!(store.find(&fp).unwrap().is_empty());
+    let events: Vec<String> = {
+        let mut stmt = other.prepare("SELECT event FROM identity_events WHERE fingerprint = ?1 ORDER BY id").unwrap();
+        stmt.query_map([&fp], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(events, ["imported", "backed_up", "deleted"]);
+    assert_eq!(store.delete(&fp, 3000).err().unwrap().code(), "not_found");
+}

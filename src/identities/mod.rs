@@ -291,23 +291,27 @@ impl IdentityStore {
         }
     }
 
+    /// Deletes an identity and records it in the history, in one transaction.
     pub fn delete(&mut self, fingerprint: &str, now: i64) -> Result<()> {
-        let n = self.conn.execute("DELETE FROM identities WHERE fingerprint = ?1", [fingerprint]).map_err(|e| self.err(e))?;
+        let path = self.path.clone();
+        let e = |x| db_error(&path, x);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
+        let n = tx.execute("DELETE FROM identities WHERE fingerprint = ?1", [fingerprint]).map_err(e)?;
         if n == 0 {
             return Err(Error::NotFound { what: "identity".into(), key: fingerprint.into() });
         }
-        self.conn
-            .execute("INSERT INTO identity_events (fingerprint, at, event) VALUES (?1, ?2, 'deleted')", params![fingerprint, now])
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        tx.execute("INSERT INTO identity_events (fingerprint, at, event) VALUES (?1, ?2, 'deleted')", params![fingerprint, now]).map_err(e)?;
+        tx.commit().map_err(e)
     }
 
+    /// Records a backup of an identity (its time, and the history event), in one transaction.
     pub fn mark_backed_up(&mut self, fingerprint: &str, now: i64) -> Result<()> {
-        self.conn.execute("UPDATE identities SET backed_up_at = ?2 WHERE fingerprint = ?1", params![fingerprint, now]).map_err(|e| self.err(e))?;
-        self.conn
-            .execute("INSERT INTO identity_events (fingerprint, at, event) VALUES (?1, ?2, 'backed_up')", params![fingerprint, now])
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        let path = self.path.clone();
+        let e = |x| db_error(&path, x);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
+        tx.execute("UPDATE identities SET backed_up_at = ?2 WHERE fingerprint = ?1", params![fingerprint, now]).map_err(e)?;
+        tx.execute("INSERT INTO identity_events (fingerprint, at, event) VALUES (?1, ?2, 'backed_up')", params![fingerprint, now]).map_err(e)?;
+        tx.commit().map_err(e)
     }
 
     /// A counter every `lock` raises: unlocked keys taken before a change are dropped, in this
