@@ -497,3 +497,30 @@ fn delete_and_backup_records_are_all_or_nothing() {
     assert_eq!(events, ["imported", "backed_up", "deleted"]);
     assert_eq!(store.delete(&fp, 3000).err().unwrap().code(), "not_found");
 }
+
+#[test]
+fn find_by_address_or_fingerprint_prefix() {
+    use common::certgen::{Ca, Leaf};
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Find CA");
+    let old = Leaf { not_before_days: -30, emails: vec!["Finn@Example.org", "finn.two@example.org"], ..Leaf::for_address("finn@example.org") }.issue(&ca, None);
+    let new = Leaf::for_address("finn@example.org").issue(&ca, None);
+    let other = Leaf::for_address("other@example.org").issue(&ca, None);
+    let store = store_with(&dir.path().join("identities.sqlite"), &[&old, &new, &other]);
+    let fp = |c: &openssl::x509::X509| smime_companion::certs::summary::Cert::from_x509(c).unwrap().fingerprint_sha256();
+    let found = |key: &str| store.find(key).unwrap().iter().map(|i| i.fingerprint()).collect::<Vec<_>>();
+    // Addresses: normalised (case-insensitive), newest first, every address of a certificate.
+    assert_eq!(found("FINN@example.ORG"), [fp(&new), fp(&old)]);
+    assert_eq!(found("finn.two@example.org"), [fp(&old)]);
+    assert!(found("nobody@example.org").is_empty());
+    // Fingerprints: a prefix of at least 8 digits, any case, colons allowed.
+    let full = fp(&other);
+    assert_eq!(found(&full), [full.clone()]);
+    let colons: String = full[..12].to_uppercase().as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(":");
+    assert_eq!(found(&colons), [full.clone()]);
+    assert!(found(&full[..7]).is_empty(), "too short a prefix");
+    assert!(found("________").is_empty() && found("%%%%%%%%").is_empty(), "not a pattern");
+    assert_eq!(store.get(&full).unwrap().map(|i| i.fingerprint()), Some(full.clone()));
+    assert!(store.get(&full[..60]).unwrap().is_none(), "get takes a whole fingerprint");
+    assert_eq!(store.one("finn@example.org").unwrap().fingerprint(), fp(&new), "the current one for an address");
+}

@@ -91,7 +91,8 @@ pub fn import(ctx: &mut Context, bytes: &[u8], password: &Passphrase, new_passph
     let sealed = seal(&key, passphrase, &cert.fingerprint_sha256()).map_err(|e| Error::Internal { reason: e.to_string() })?;
     let store = ctx.identities()?;
     let replaced = store.add(&cert, &chain, &sealed, now)?;
-    let identity = store.one(&cert.fingerprint_sha256())?;
+    let fingerprint = cert.fingerprint_sha256();
+    let identity = store.get(&fingerprint)?.ok_or(Error::NotFound { what: "identity".into(), key: fingerprint })?;
     // A successful import also unlocks the key for this session: the user just typed it.
     let epoch = store.lock_epoch()?;
     ctx.unlocked.insert(&identity, key, epoch);

@@ -61,6 +61,9 @@ fn no_backfill(_: &rusqlite::Transaction<'_>, _: i64) -> rusqlite::Result<()> {
 
 pub const SCHEMA: Schema = Schema { migrations: MIGRATIONS, backfill: no_backfill };
 
+/// The columns `IdentityStore::select` reads, of `identities` as `i`.
+const IDENTITY_COLUMNS: &str = "i.id, i.cert_der, i.chain_der, i.sealed_key, i.imported_at, i.backed_up_at, i.replaced_by";
+
 pub fn db_path(home: &Home) -> PathBuf {
     home.data_dir().join("identities.sqlite")
 }
@@ -236,12 +239,44 @@ impl IdentityStore {
 
     /// All identities, newest first.
     pub fn all(&self) -> Result<Vec<Identity>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, cert_der, chain_der, sealed_key, imported_at, backed_up_at, replaced_by FROM identities ORDER BY not_before DESC, id DESC")
-            .map_err(|e| self.err(e))?;
+        self.select(&format!("SELECT {IDENTITY_COLUMNS} FROM identities i ORDER BY i.not_before DESC, i.id DESC"), [])
+    }
+
+    /// The identities matching a fingerprint (or unique prefix) or an address, newest first.
+    /// Only those are read (their certificates, chains and sealed keys parsed).
+    pub fn find(&self, key: &str) -> Result<Vec<Identity>> {
+        if let Some(address) = key.contains('@').then(|| normalize(key)).flatten() {
+            // identity_addresses holds each certificate's addresses, normalised the same way.
+            return self.select(
+                &format!(
+                    "SELECT {IDENTITY_COLUMNS} FROM identity_addresses a JOIN identities i ON i.id = a.identity_id
+                     WHERE a.address = ?1 ORDER BY i.not_before DESC, i.id DESC"
+                ),
+                [address],
+            );
+        }
+        let wanted = key.to_ascii_lowercase().replace(':', "");
+        if wanted.len() < 8 {
+            return Ok(Vec::new());
+        }
+        // A plain prefix comparison: the key is not a LIKE pattern ('%' and '_' match themselves).
+        self.select(
+            &format!("SELECT {IDENTITY_COLUMNS} FROM identities i WHERE substr(i.fingerprint, 1, length(?1)) = ?1 ORDER BY i.not_before DESC, i.id DESC"),
+            [wanted],
+        )
+    }
+
+    /// The identity with exactly this certificate fingerprint.
+    pub fn get(&self, fingerprint: &str) -> Result<Option<Identity>> {
+        Ok(self.select(&format!("SELECT {IDENTITY_COLUMNS} FROM identities i WHERE i.fingerprint = ?1"), [fingerprint])?.pop())
+    }
+
+    /// The identities a query over [`IDENTITY_COLUMNS`] returns, in its order; rows that cannot be
+    /// read are skipped (and logged).
+    fn select(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Identity>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params, |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, Vec<u8>>(1)?,
@@ -263,19 +298,6 @@ impl IdentityStore {
             out.push(Identity { id, cert, chain: split_der_certs(&chain_der), sealed, imported_at, backed_up_at, replaced_by });
         }
         Ok(out)
-    }
-
-    /// The identities matching a fingerprint (or unique prefix) or an address.
-    pub fn find(&self, key: &str) -> Result<Vec<Identity>> {
-        let all = self.all()?;
-        if let Some(address) = key.contains('@').then(|| normalize(key)).flatten() {
-            return Ok(all.into_iter().filter(|i| i.cert.emails().iter().filter_map(|e| normalize(e)).any(|e| e == address)).collect());
-        }
-        let wanted = key.to_ascii_lowercase().replace(':', "");
-        if wanted.len() < 8 {
-            return Ok(Vec::new());
-        }
-        Ok(all.into_iter().filter(|i| i.fingerprint().starts_with(&wanted)).collect())
     }
 
     /// Exactly one identity for a key; an address picks the current one (not replaced, newest).
