@@ -148,6 +148,58 @@ fn newest_usable_certificate_wins_and_continuity_is_recorded() {
 }
 
 #[test]
+fn the_list_shows_each_contacts_warnings_on_every_page_and_sort() {
+    use smime_companion::certs::summary::Cert;
+    use smime_companion::contacts::{ListQuery, Sort, Source};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.sqlite");
+    let ca = Ca::new("List CA");
+    let mut cache = ContactCache::open_at(&path).unwrap();
+    let addresses = ["a@example.org", "b@example.org", "c@example.org", "d@example.org"];
+    for (i, address) in addresses.iter().enumerate() {
+        cache.import(&[Cert::from_x509(&Leaf::for_address(address).issue(&ca, None)).unwrap()], Source::Import, 100 + i as i64).unwrap();
+    }
+    // Continuity history as harvests would leave it (a@: a key change, later a renewal and
+    // another key change; b@: a renewal; c@ and d@: none).
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "INSERT INTO history (address, at, event) VALUES
+           ('a@example.org', 200, 'key_changed'), ('b@example.org', 210, 'renewed'),
+           ('a@example.org', 300, 'renewed'), ('a@example.org', 400, 'key_changed'), ('c@example.org', 500, 'new_certificate');",
+    )
+    .unwrap();
+    let want = |address: &str| -> Vec<String> {
+        match address {
+            "a@example.org" => vec!["key_changed".into(), "renewed".into()],
+            "b@example.org" => vec!["renewed".into()],
+            _ => vec![],
+        }
+    };
+    for sort in [Sort::Address, Sort::LastSeen, Sort::Expiry] {
+        let mut seen = Vec::new();
+        for offset in [0, 2] {
+            let page = cache.list(&ListQuery { search: None, offset, limit: 2, sort }).unwrap();
+            assert_eq!((page.total, page.items.len()), (4, 2));
+            for item in page.items {
+                assert_eq!(item.warnings, want(&item.address), "{sort:?} {}", item.address);
+                seen.push(item.address);
+            }
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(sorted, addresses, "{sort:?}: every contact once");
+        if sort == Sort::Address {
+            assert_eq!(seen, addresses);
+        }
+        if sort == Sort::LastSeen {
+            assert_eq!(seen, ["d@example.org", "c@example.org", "b@example.org", "a@example.org"]);
+        }
+    }
+    let found = cache.list(&ListQuery { search: Some("A@EXAMPLE".into()), offset: 0, limit: 10, sort: Sort::Address }).unwrap();
+    assert_eq!((found.total, found.items[0].warnings.clone()), (1, want("a@example.org")));
+}
+
+#[test]
 fn delete_export_and_bad_input() {
     let home = temp_home();
     let dir = tempfile::tempdir().unwrap();

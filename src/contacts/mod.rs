@@ -354,10 +354,11 @@ impl ContactCache {
     /// Contacts, filtered and paged.
     pub fn list(&self, query: &ListQuery) -> Result<ListPage> {
         let pattern = format!("%{}%", query.search.as_deref().unwrap_or("").to_lowercase().replace('%', "\\%").replace('_', "\\_"));
+        // Names of the page's columns, valid both inside the page query and around it.
         let order = match query.sort {
-            Sort::Address => "c.address ASC",
-            Sort::LastSeen => "c.last_seen DESC, c.address ASC",
-            Sort::Expiry => "latest_expiry ASC, c.address ASC",
+            Sort::Address => "address ASC",
+            Sort::LastSeen => "last_seen DESC, address ASC",
+            Sort::Expiry => "latest_expiry ASC, address ASC",
         };
         let total: i64 = self
             .conn
@@ -368,14 +369,22 @@ impl ContactCache {
                 |r| r.get(0),
             )
             .map_err(|e| self.err(e))?;
+        // The page first, then each of its contacts' warnings (continuity events worth showing
+        // next to a contact: key changes and renewals, each once, in the order they first
+        // happened), in one query: SQLite computes them for the page's rows only.
         let sql = format!(
-            "SELECT c.address, c.name, c.first_seen, c.last_seen,
-                    (SELECT count(*) FROM addresses a WHERE a.address = c.address) AS certs,
-                    (SELECT max(x.not_after) FROM addresses a JOIN certificates x ON x.id = a.certificate_id WHERE a.address = c.address) AS latest_expiry
-             FROM contacts c
-             WHERE (c.address LIKE ?1 ESCAPE '\\' OR lower(coalesce(c.name,'')) LIKE ?1 ESCAPE '\\')
-               AND EXISTS (SELECT 1 FROM addresses a WHERE a.address = c.address)
-             ORDER BY {order} LIMIT ?2 OFFSET ?3"
+            "SELECT p.address, p.name, p.first_seen, p.last_seen, p.certs, p.latest_expiry,
+                    (SELECT group_concat(w.event, ',' ORDER BY w.first_at, w.first_id)
+                       FROM (SELECT h.event AS event, min(h.at) AS first_at, min(h.id) AS first_id FROM history h
+                              WHERE h.address = p.address AND h.event IN ('key_changed', 'renewed') GROUP BY h.event) AS w) AS warnings
+             FROM (SELECT c.address AS address, c.name AS name, c.first_seen AS first_seen, c.last_seen AS last_seen,
+                          (SELECT count(*) FROM addresses a WHERE a.address = c.address) AS certs,
+                          (SELECT max(x.not_after) FROM addresses a JOIN certificates x ON x.id = a.certificate_id WHERE a.address = c.address) AS latest_expiry
+                     FROM contacts c
+                    WHERE (c.address LIKE ?1 ESCAPE '\\' OR lower(coalesce(c.name,'')) LIKE ?1 ESCAPE '\\')
+                      AND EXISTS (SELECT 1 FROM addresses a WHERE a.address = c.address)
+                    ORDER BY {order} LIMIT ?2 OFFSET ?3) AS p
+             ORDER BY {order}"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -387,25 +396,12 @@ impl ContactCache {
                     last_seen: to_rfc3339(r.get(3)?),
                     certificates: r.get::<_, i64>(4)? as usize,
                     latest_expiry: r.get::<_, Option<i64>>(5)?.map(to_rfc3339),
-                    warnings: Vec::new(),
+                    warnings: r.get::<_, Option<String>>(6)?.map_or_else(Vec::new, |w| w.split(',').map(str::to_string).collect()),
                 })
             })
             .map_err(|e| self.err(e))?;
-        let mut items: Vec<ContactRow> = rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))?;
-        for item in &mut items {
-            item.warnings = self.recent_warnings(&item.address)?;
-        }
+        let items: Vec<ContactRow> = rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))?;
         Ok(ListPage { total: total as usize, offset: query.offset, items })
-    }
-
-    /// Continuity events worth showing next to a contact (the latest key change or renewal).
-    fn recent_warnings(&self, address: &str) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT event FROM history WHERE address = ?1 AND event IN ('key_changed', 'renewed')")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([address], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
     }
 
     pub fn history(&self, address: &str) -> Result<Vec<HistoryEntry>> {
