@@ -81,7 +81,6 @@ pub struct Continuity {
 /// A certificate as the cache holds it.
 #[derive(Debug, Clone)]
 pub struct StoredCert {
-    pub id: i64,
     pub cert: Cert,
     pub source: Source,
     pub trusted: bool,
@@ -90,7 +89,6 @@ pub struct StoredCert {
     pub capabilities: Vec<String>,
     pub first_seen: i64,
     pub last_seen: i64,
-    pub signing_time: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -297,7 +295,7 @@ impl ContactCache {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT c.id, c.der, c.source, c.trusted, c.revoked, c.can_encrypt, c.capabilities, c.first_seen, c.last_seen, c.signing_time
+                "SELECT c.der, c.source, c.trusted, c.revoked, c.can_encrypt, c.capabilities, c.first_seen, c.last_seen
                  FROM addresses a JOIN certificates c ON c.id = a.certificate_id
                  WHERE a.address = ?1 ORDER BY c.not_before DESC, c.id DESC",
             )
@@ -521,31 +519,6 @@ impl ContactCache {
     pub fn data_version(&self) -> Result<i64> {
         self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.err(e))
     }
-
-    /// Every end-entity certificate that may be used for encryption, with its addresses.
-    pub fn encryption_certificates(&self) -> Result<Vec<(StoredCert, Vec<String>)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT c.id, c.der, c.source, c.trusted, c.revoked, c.can_encrypt, c.capabilities, c.first_seen, c.last_seen, c.signing_time,
-                        (SELECT group_concat(address, ' ') FROM addresses a WHERE a.certificate_id = c.id)
-                 FROM certificates c WHERE c.is_ca = 0 AND c.can_encrypt = 1 AND c.revoked = 0",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                let addresses: Option<String> = r.get(10)?;
-                Ok(row_to_stored(r)?.map(|c| (c, addresses.unwrap_or_default().split(' ').filter(|a| !a.is_empty()).map(str::to_string).collect())))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let Some(x) = row.map_err(|e| self.err(e))? {
-                out.push(x);
-            }
-        }
-        Ok(out)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -592,22 +565,21 @@ pub struct Stats {
     pub database_bytes: u64,
 }
 
+/// A row of (der, source, trusted, revoked, can_encrypt, capabilities, first_seen, last_seen).
 fn row_to_stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<StoredCert>> {
-    let der: Vec<u8> = r.get(1)?;
+    let der: Vec<u8> = r.get(0)?;
     let Ok(cert) = Cert::from_der(&der) else { return Ok(None) };
-    let source: String = r.get(2)?;
-    let caps: Option<String> = r.get(6)?;
+    let source: String = r.get(1)?;
+    let caps: Option<String> = r.get(5)?;
     Ok(Some(StoredCert {
-        id: r.get(0)?,
         cert,
         source: Source::parse(&source),
-        trusted: r.get(3)?,
-        revoked: r.get(4)?,
-        can_encrypt: r.get(5)?,
+        trusted: r.get(2)?,
+        revoked: r.get(3)?,
+        can_encrypt: r.get(4)?,
         capabilities: caps.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
-        first_seen: r.get(7)?,
-        last_seen: r.get(8)?,
-        signing_time: r.get(9)?,
+        first_seen: r.get(6)?,
+        last_seen: r.get(7)?,
     }))
 }
 

@@ -36,10 +36,6 @@ impl Unlocked {
         self.ttl
     }
 
-    pub fn set_ttl(&mut self, ttl: Duration) {
-        self.ttl = ttl;
-    }
-
     pub fn insert(&mut self, identity: &Identity, key: PKey<Private>, epoch: i64) {
         self.entries.insert(identity.fingerprint(), Entry { key, until: Instant::now() + self.ttl, epoch });
     }
@@ -52,11 +48,6 @@ impl Unlocked {
 
     pub fn is_unlocked(&mut self, fingerprint: &str, epoch: i64) -> bool {
         self.get(fingerprint, epoch).is_some()
-    }
-
-    /// Seconds until the key locks itself again.
-    pub fn remaining(&self, fingerprint: &str) -> Option<u64> {
-        self.entries.get(fingerprint).map(|e| e.until.saturating_duration_since(Instant::now()).as_secs())
     }
 
     pub fn lock_all(&mut self) {
