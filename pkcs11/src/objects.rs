@@ -214,7 +214,8 @@ const INDEXED: &[CK_ATTRIBUTE_TYPE] = &[CKA_CLASS, CKA_SUBJECT, CKA_SERIAL_NUMBE
 pub struct Snapshot {
     pub objects: Vec<Object>,
     by_handle: HashMap<CK_OBJECT_HANDLE, usize>,
-    index: HashMap<(CK_ATTRIBUTE_TYPE, Vec<u8>), Vec<usize>>,
+    /// For each [`INDEXED`] type (every one has an entry), the objects by that attribute's value.
+    index: HashMap<CK_ATTRIBUTE_TYPE, HashMap<Vec<u8>, Vec<usize>>>,
     /// The identities, for login (their sealed keys).
     pub identities: Arc<Vec<Identity>>,
     pub lock_epoch: i64,
@@ -247,8 +248,9 @@ impl Snapshot {
             objects.push(public.public_object(handle(format!("pub:{fp}"), &mut used), &identity.cert, &label));
             objects.push(public.private_object(handle(format!("priv:{fp}"), &mut used), &identity.cert, &label, fp.clone()));
         }
+        // The cache gives only end-entity certificates here (is_ca = 0, from the same parser).
         for cert in &sources.contacts {
-            if cert.fields.is_ca || !seen_der.insert(cert.der.clone()) {
+            if !seen_der.insert(cert.der.clone()) {
                 continue;
             }
             let fp = cert.fingerprint_sha256();
@@ -267,11 +269,12 @@ impl Snapshot {
         }
         handles.retain(&used);
         let mut snap = Snapshot { objects, identities: sources.identities.clone(), lock_epoch: sources.lock_epoch, ..Snapshot::default() };
+        snap.index = INDEXED.iter().map(|ty| (*ty, HashMap::new())).collect();
         for (i, o) in snap.objects.iter().enumerate() {
             snap.by_handle.insert(o.handle, i);
-            for ty in INDEXED {
+            for (ty, by_value) in snap.index.iter_mut() {
                 if let Some(v) = o.value(*ty) {
-                    snap.index.entry((*ty, v.to_vec())).or_default().push(i);
+                    by_value.entry(v.to_vec()).or_default().push(i);
                 }
             }
         }
@@ -289,10 +292,8 @@ impl Snapshot {
         // object has (a trust class, an unknown issuer and serial) ends the search at once.
         let mut best: Option<&Vec<usize>> = None;
         for (ty, value) in template {
-            if !INDEXED.contains(ty) {
-                continue;
-            }
-            match self.index.get(&(*ty, value.clone())) {
+            let Some(by_value) = self.index.get(ty) else { continue };
+            match by_value.get(value.as_slice()) {
                 None => return Vec::new(),
                 Some(list) if best.map_or(true, |b| list.len() < b.len()) => best = Some(list),
                 Some(_) => {}
