@@ -72,15 +72,7 @@ pub(crate) fn trace_line(line: impl FnOnce() -> String) {
 
 /// Runs one exported function: panics become `CKR_GENERAL_ERROR`, errors their CK_RV.
 fn guard(name: &'static str, f: impl FnOnce() -> Result<CK_RV, CK_RV>) -> CK_RV {
-    let rv = match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(rv)) | Ok(Err(rv)) => rv,
-        Err(_) => CKR_GENERAL_ERROR,
-    };
-    if let Some(file) = trace_file() {
-        let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = writeln!(f, "{name} -> 0x{rv:x}");
-    }
-    rv
+    guard_detail(name, String::new, f)
 }
 
 /// Like [`guard`], with a detail for the trace (the class searched, the mechanism).
@@ -92,7 +84,7 @@ fn guard_detail(name: &'static str, detail: impl FnOnce() -> String, f: impl FnO
     if let Some(file) = trace_file() {
         let d = catch_unwind(AssertUnwindSafe(detail)).unwrap_or_default();
         let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = writeln!(f, "{name} {d} -> 0x{rv:x}");
+        let _ = if d.is_empty() { writeln!(f, "{name} -> 0x{rv:x}") } else { writeln!(f, "{name} {d} -> 0x{rv:x}") };
     }
     rv
 }
@@ -506,7 +498,6 @@ fn describe_template(t: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> String {
                 b[..n].copy_from_slice(&v[..n]);
                 format!("CLASS=0x{:x}", CK_ULONG::from_ne_bytes(b))
             }
-            (CK_UNAVAILABLE_INFORMATION, found) => format!("=> {found} found"),
             (ty, len) => format!("0x{ty:x}[{len}]"),
         })
         .collect::<Vec<_>>()
@@ -516,13 +507,19 @@ fn describe_template(t: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> String {
 #[no_mangle]
 pub unsafe extern "C" fn C_FindObjectsInit(h: CK_SESSION_HANDLE, template: CK_ATTRIBUTE_PTR, n: CK_ULONG) -> CK_RV {
     let parsed = std::cell::RefCell::new(Vec::new());
-    guard_detail("C_FindObjectsInit", || describe_template(&parsed.borrow()), || {
+    let found = std::cell::Cell::new(None);
+    let detail = || {
+        let d = describe_template(&parsed.borrow());
+        match found.get() {
+            Some(n) if d.is_empty() => format!("=> {n} found"),
+            Some(n) => format!("{d},=> {n} found"),
+            None => d,
+        }
+    };
+    guard_detail("C_FindObjectsInit", detail, || {
         let m = module()?;
         *parsed.borrow_mut() = read_template(template, n)?;
-        let found = m.find_init(h, &parsed.borrow())?;
-        if trace_file().is_some() {
-            parsed.borrow_mut().push((CK_UNAVAILABLE_INFORMATION, vec![0; found]));
-        }
+        found.set(Some(m.find_init(h, &parsed.borrow())?));
         ok()
     })
 }
