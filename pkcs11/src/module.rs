@@ -362,18 +362,17 @@ impl Module {
 
     /// Starts a search; returns how many objects it found.
     pub fn find_init(&self, h: CK_SESSION_HANDLE, template: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> Result<usize, CK_RV> {
-        self.check_session(h)?;
         self.refresh(false);
         let mut st = self.state();
-        let st = &mut *st;
-        let session = st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        let State { snapshot, sessions, login, session_objects, .. } = &mut *st;
+        let session = sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
         if session.find.is_some() {
             return Err(CKR_OPERATION_ACTIVE);
         }
-        let mut found = st.snapshot.find(template, |o| st.visible(o));
-        found.extend(st.session_objects.iter().filter(|(_, (_, o))| o.matches(template)).map(|(h, _)| *h));
+        let mut found = snapshot.find(template, |o| visible(login, o));
+        found.extend(session_objects.iter().filter(|(_, (_, o))| o.matches(template)).map(|(h, _)| *h));
         let n = found.len();
-        st.sessions.get_mut(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?.find = Some((found, 0));
+        session.find = Some((found, 0));
         Ok(n)
     }
 
@@ -587,17 +586,21 @@ impl Module {
     }
 }
 
+/// Private objects need a login, and a private key the PIN actually opened.
+fn visible(login: &Option<Login>, o: &Object) -> bool {
+    if !o.private {
+        return true;
+    }
+    match (login, &o.key) {
+        (Some(login), Some((fp, _))) => login.keys.contains_key(fp),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 impl State {
-    /// Private objects need a login, and a private key the PIN actually opened.
     fn visible(&self, o: &Object) -> bool {
-        if !o.private {
-            return true;
-        }
-        match (&self.login, &o.key) {
-            (Some(login), Some((fp, _))) => login.keys.contains_key(fp),
-            (Some(_), None) => true,
-            (None, _) => false,
-        }
+        visible(&self.login, o)
     }
 
     fn install(&mut self, snapshot: Snapshot) {
