@@ -515,9 +515,9 @@ fn find_by_address_or_fingerprint_prefix() {
     assert!(found("nobody@example.org").is_empty());
     // Fingerprints: a prefix of at least 8 digits, any case, colons allowed.
     let full = fp(&other);
-    assert_eq!(found(&full), [full.clone()]);
+    assert_eq!(found(&full), [full.as_str()]);
     let colons: String = full[..12].to_uppercase().as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(":");
-    assert_eq!(found(&colons), [full.clone()]);
+    assert_eq!(found(&colons), [full.as_str()]);
     assert!(found(&full[..7]).is_empty(), "too short a prefix");
     assert!(found("________").is_empty() && found("%%%%%%%%").is_empty(), "not a pattern");
     assert_eq!(store.get(&full).unwrap().map(|i| i.fingerprint()), Some(full.clone()));
