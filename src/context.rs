@@ -6,9 +6,17 @@ use crate::config::Config;
 use crate::contacts::ContactCache;
 use crate::error::Result;
 use crate::identities::session::Unlocked;
-use crate::identities::IdentityStore;
+use crate::identities::{Identity, IdentityStore};
 use crate::home::Home;
 use crate::protocol::transfer::Transfers;
+use openssl::x509::X509;
+use std::rc::Rc;
+
+/// A value read from a store, kept while the store's generation stays the same.
+struct Memo<T> {
+    generation: (i64, u64),
+    value: Rc<T>,
+}
 
 pub struct Context {
     pub home: Home,
@@ -20,6 +28,10 @@ pub struct Context {
     pub unlocked: Unlocked,
     contacts: Option<ContactCache>,
     identities: Option<IdentityStore>,
+    /// Every message inspected needs these; parsing them (OpenSSL takes ~0.1 ms a certificate)
+    /// once per change instead of once per message.
+    identity_list: Option<Memo<Vec<Identity>>>,
+    cache_intermediates: Option<Memo<Vec<X509>>>,
 }
 
 impl Context {
@@ -34,6 +46,8 @@ impl Context {
             unlocked,
             contacts: None,
             identities: None,
+            identity_list: None,
+            cache_intermediates: None,
         }
     }
 
@@ -51,5 +65,37 @@ impl Context {
             self.identities = Some(IdentityStore::open(&self.home)?);
         }
         Ok(self.identities.as_mut().expect("just opened"))
+    }
+
+    /// Every identity (current, renewed, expired), read again only after the store changed.
+    pub fn identity_list(&mut self) -> Result<Rc<Vec<Identity>>> {
+        let store = self.identities()?;
+        let generation = store.generation()?;
+        if let Some(memo) = self.identity_list.as_ref().filter(|m| m.generation == generation) {
+            return Ok(memo.value.clone());
+        }
+        let value = Rc::new(self.identities()?.all()?);
+        self.identity_list = Some(Memo { generation, value: value.clone() });
+        Ok(value)
+    }
+
+    /// Intermediate CA certificates known from contacts' mail and from the user's own chains
+    /// (colleagues' certificates often share the user's CA), for building chains.
+    pub fn known_intermediates(&mut self) -> Result<Vec<X509>> {
+        let cache = self.contacts()?;
+        let generation = cache.generation()?;
+        let from_cache = match self.cache_intermediates.as_ref().filter(|m| m.generation == generation) {
+            Some(memo) => memo.value.clone(),
+            None => {
+                let value = Rc::new(self.contacts()?.intermediates()?);
+                self.cache_intermediates = Some(Memo { generation, value: value.clone() });
+                value
+            }
+        };
+        let mut out = (*from_cache).clone();
+        if let Ok(identities) = self.identity_list() {
+            out.extend(identities.iter().flat_map(|i| i.chain.iter().map(|c| c.x509.clone())));
+        }
+        Ok(out)
     }
 }

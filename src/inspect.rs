@@ -53,13 +53,13 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
     for path in &req.crls {
         trust.add_call_crls(path)?;
     }
-    let identities = ctx.identities().and_then(|s| Ok((s.all()?, s.lock_epoch()?)));
-    let identities = identities.unwrap_or_else(|e| {
+    let identities = ctx.identity_list().and_then(|list| Ok((list, ctx.identities()?.lock_epoch()?)));
+    let (identities, epoch) = identities.unwrap_or_else(|e| {
         log::warn!("identities unavailable: {e}");
-        (Vec::new(), 0)
+        (Default::default(), 0)
     });
-    let (keys, locked) = session_keys(ctx, &identities.0, identities.1, &req.keys);
-    let intermediates: Vec<X509> = crate::contacts::service::known_intermediates(ctx, &identities.0).unwrap_or_default();
+    let (keys, locked) = session_keys(ctx, &identities, epoch, &req.keys);
+    let intermediates: Vec<X509> = ctx.known_intermediates().unwrap_or_default();
     // The verdict never depends on the cache being usable: without it, nothing is harvested.
     let (cache, cache_error) = match ctx.contacts() {
         Ok(cache) => (Some(&*cache), None),

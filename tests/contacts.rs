@@ -562,3 +562,31 @@ fn contacts_ops_over_native_messaging() {
     assert_eq!(host.ok("contacts_stats", json!({}))["contacts"], 1);
     assert!(host.finish(Duration::from_secs(10)).0.success());
 }
+
+/// A running host sees intermediates that arrive while it runs: from its own imports and from
+/// another process (the CLI), so the choice of certificate is never judged on a stale cache.
+#[test]
+fn a_running_session_sees_new_intermediates_at_once() {
+    let (pki, _) = data();
+    let home = temp_home();
+    let p = |name: &str| pki.join(name).to_str().unwrap().to_string();
+    assert_eq!(cli(home.path(), &["trust", "add", &p("root.pem")]).0, 0);
+    let mut host = Host::start(home.path());
+    let import = |host: &mut Host, file: &str| host.ok("contacts_import", json!({"data_b64": b64(&std::fs::read(p(file)).unwrap())}));
+    import(&mut host, "users/bob.pem");
+    let check = |host: &mut Host| host.ok("recipients_check", json!({"addresses": ["bob@example.org"]}))["recipients"][0].clone();
+    assert_eq!(check(&mut host)["reason"], "untrusted", "no chain to the root without the intermediate");
+    import(&mut host, "intermediate.pem");
+    assert_eq!(check(&mut host)["can_encrypt"], true, "this session's own import counts at once");
+
+    // The same through another process: the CLI imports the intermediate.
+    let other = temp_home();
+    assert_eq!(cli(other.path(), &["trust", "add", &p("root.pem")]).0, 0);
+    let mut fresh = Host::start(other.path());
+    import(&mut fresh, "users/bob.pem");
+    assert_eq!(check(&mut fresh)["reason"], "untrusted");
+    assert_eq!(cli(other.path(), &["contacts", "import", &p("intermediate.pem")]).0, 0);
+    assert_eq!(check(&mut fresh)["can_encrypt"], true, "another process's import counts at once");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+    assert!(fresh.finish(Duration::from_secs(10)).0.success());
+}

@@ -519,6 +519,12 @@ impl ContactCache {
     pub fn data_version(&self) -> Result<i64> {
         self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.err(e))
     }
+
+    /// Changes whenever the content may have changed, through this connection or another
+    /// process's: the key for caches of what was read.
+    pub fn generation(&self) -> Result<(i64, u64)> {
+        Ok((self.data_version()?, self.conn.total_changes()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

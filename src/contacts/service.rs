@@ -17,18 +17,9 @@ pub struct ContactDetails {
     pub history: Vec<HistoryEntry>,
 }
 
-/// Judges trust against `anchors` and every intermediate known (see [`known_intermediates`]).
+/// Judges trust against `anchors` and every intermediate known (`Context::known_intermediates`).
 pub(crate) fn judge<'a>(ctx: &mut Context, anchors: &'a TrustAnchors) -> Result<TrustJudge<'a>> {
-    let identities = ctx.identities().and_then(|s| s.all()).unwrap_or_default();
-    Ok(TrustJudge { anchors, intermediates: known_intermediates(ctx, &identities)?, now: crate::time::now() })
-}
-
-/// Intermediate CA certificates known from contacts' mail and from the user's own chains
-/// (colleagues' certificates often share the user's CA).
-pub fn known_intermediates(ctx: &mut Context, identities: &[crate::identities::Identity]) -> Result<Vec<openssl::x509::X509>> {
-    let mut out = ctx.contacts()?.intermediates()?;
-    out.extend(identities.iter().flat_map(|i| i.chain.iter().map(|c| c.x509.clone())));
-    Ok(out)
+    Ok(TrustJudge { anchors, intermediates: ctx.known_intermediates()?, now: crate::time::now() })
 }
 
 /// One contact with all its certificates, the encryption choice and the history.

@@ -349,6 +349,12 @@ impl IdentityStore {
         self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.err(e))
     }
 
+    /// Changes whenever the content may have changed, through this connection or another
+    /// process's: the key for caches of what was read.
+    pub fn generation(&self) -> Result<(i64, u64)> {
+        Ok((self.data_version()?, self.conn.total_changes()))
+    }
+
     pub fn raise_lock_epoch(&mut self) -> Result<i64> {
         self.conn
             .execute("UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'lock_epoch'", [])
