@@ -83,10 +83,12 @@ fn short_name(oid: &str) -> &str {
 
 fn escape_rfc4514(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
+    // Counted once: values come from certificates and messages and can be very long.
+    let count = value.chars().count();
     for (i, c) in value.chars().enumerate() {
         let needs = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=')
             || (i == 0 && (c == '#' || c == ' '))
-            || (i + 1 == value.chars().count() && c == ' ');
+            || (i + 1 == count && c == ' ');
         if needs {
             out.push('\\');
         }
@@ -246,5 +248,31 @@ impl CertFields {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cn(value: &str) -> Name {
+        Name { entries: vec![NameEntry { oid: oid::CN.into(), value: value.into() }] }
+    }
+
+    #[test]
+    fn rfc4514_escapes_specials_and_leading_and_trailing_spaces() {
+        assert_eq!(cn("a,b+c\"d\\e<f>g;h=i").to_rfc4514(), "CN=a\\,b\\+c\\\"d\\\\e\\<f\\>g\\;h\\=i");
+        assert_eq!(cn("#x ").to_rfc4514(), "CN=\\#x\\ ");
+        assert_eq!(cn(" ä ").to_rfc4514(), "CN=\\ ä\\ ");
+        assert_eq!(cn(" ").to_rfc4514(), "CN=\\ ");
+        assert_eq!(cn("a\u{7}b").to_rfc4514(), "CN=a\\07b");
+    }
+
+    /// Used to take seconds: the characters were counted again for every character.
+    #[test]
+    fn rfc4514_of_a_long_value_is_linear() {
+        let n = 640 * 1024;
+        let name = cn(&format!("#{} ", "ä".repeat(n)));
+        assert_eq!(name.to_rfc4514(), format!("CN=\\#{}\\ ", "ä".repeat(n)));
     }
 }
