@@ -290,18 +290,43 @@ pub fn strip_comments(text: &str) -> String {
 }
 
 /// Decodes RFC 2047 encoded words (`=?utf-8?Q?Gr=C3=BC=C3=9Fe?=`) in display text.
+///
+/// Linear in the text: a word that fails to decode must not cost a search to the end of the
+/// text, since the next attempt starts just after its `=?` (the text comes from the message).
 pub fn decode_encoded_words(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     let mut last_was_word = false;
+    // Where the last `?=` starts: a payload that begins after it has no end.
+    let last_end = text.rfind("?=");
     while let Some(start) = rest.find("=?") {
         let before = &rest[..start];
         let after = &rest[start + 2..];
         let decoded = after.split_once('?').and_then(|(cs, r)| {
             let (enc, r) = r.split_once('?')?;
+            let kind = enc.to_ascii_lowercase();
+            if kind != "b" && kind != "q" {
+                return None;
+            }
+            // `r` is a suffix of `text`: it holds a `?=` exactly when the last one starts in it.
+            match last_end {
+                Some(e) if text.len() - r.len() <= e => {}
+                _ => return None,
+            }
+            if kind == "b" {
+                // When the payload holds a `?` (one not starting its `?=`), base64 decodes it
+                // exactly as it decodes the text up to and including that `?`: the `?` fails the
+                // decoding unless it follows a padded line, after which nothing is read. So a
+                // word that cannot decode is refused without reading up to its far-away end.
+                if let Some(q) = r.find('?') {
+                    if !r[q + 1..].starts_with('=') && crate::mime::encoding::decode_base64(r[..q + 1].as_bytes()).is_err() {
+                        return None;
+                    }
+                }
+            }
             let end = r.find("?=")?;
             let payload = &r[..end];
-            let bytes = match enc.to_ascii_lowercase().as_str() {
+            let bytes = match kind.as_str() {
                 "b" => crate::mime::encoding::decode_base64(payload.as_bytes()).ok()?,
                 "q" => crate::mime::encoding::decode_quoted_printable(payload.replace('_', " ").as_bytes()),
                 _ => return None,
@@ -393,5 +418,114 @@ mod tests {
         assert_eq!(ct.params.len(), n);
         assert_eq!(ct.param("p7"), Some("whole"));
         assert_eq!(ct.param("p99999"), Some("x"));
+    }
+
+    /// Texts where every `=?` but perhaps the last fails to decode: (repeated unit, end, what
+    /// the last unit and the end decode to).
+    const HOSTILE_WORDS: [(&str, &str, &str); 6] = [
+        ("=?x", " <a@x.org>", "=?x <a@x.org>"),
+        ("=?x", "?=", "=?x?="),
+        ("=?a?x?y", "?=", "=?a?x?y?="),
+        ("=?a?b?!", "?=", "=?a?b?!?="),
+        ("=?a?b?!\n", "?=", "=?a?b?!\n?="),
+        ("=?a?B?QQ=", "?=", "A"),
+    ];
+
+    /// Used to take over a minute: each `=?` that failed to decode searched to the end of the
+    /// text for `?=`, and a failing base64 payload was decoded up to there.
+    #[test]
+    fn failed_encoded_words_cost_linear_time() {
+        for (i, (unit, end, last)) in HOSTILE_WORDS.iter().enumerate() {
+            let n = 600_000 / unit.len();
+            let text = format!("{}{end}", unit.repeat(n));
+            let expected = format!("{}{last}", unit.repeat(n - 1));
+            assert!(decode_encoded_words(&text) == expected, "pattern {i}");
+        }
+        // Words that decode still do, however long.
+        let n = 200_000;
+        let long = format!("=?utf-8?B?{}?= =?utf-8?q?{}?=", "QUFB".repeat(n), "_".repeat(n));
+        assert!(decode_encoded_words(&long) == format!("{}{}", "AAA".repeat(n), " ".repeat(n)));
+    }
+
+    /// The decoder as it was before it was made linear: the reference for its output.
+    fn decode_encoded_words_before(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        let mut last_was_word = false;
+        while let Some(start) = rest.find("=?") {
+            let before = &rest[..start];
+            let after = &rest[start + 2..];
+            let decoded = after.split_once('?').and_then(|(cs, r)| {
+                let (enc, r) = r.split_once('?')?;
+                let end = r.find("?=")?;
+                let payload = &r[..end];
+                let bytes = match enc.to_ascii_lowercase().as_str() {
+                    "b" => crate::mime::encoding::decode_base64(payload.as_bytes()).ok()?,
+                    "q" => crate::mime::encoding::decode_quoted_printable(payload.replace('_', " ").as_bytes()),
+                    _ => return None,
+                };
+                let charset = cs.split('*').next().unwrap_or("").to_ascii_lowercase();
+                let consumed = cs.len() + 1 + enc.len() + 1 + end + 2;
+                Some((decode_charset(&charset, &bytes), consumed))
+            });
+            match decoded {
+                Some((word, consumed)) => {
+                    if !(last_was_word && before.trim().is_empty()) {
+                        out.push_str(before);
+                    }
+                    out.push_str(&word);
+                    rest = &after[consumed..];
+                    last_was_word = true;
+                }
+                None => {
+                    out.push_str(&rest[..start + 2]);
+                    rest = after;
+                    last_was_word = false;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn encoded_words_decode_exactly_as_before() {
+        let cases = [
+            "",
+            "=?",
+            "?=",
+            "=?=",
+            "=?utf-8?B?QQ==?=",
+            "=?utf-8?B?QQ==\n?x?=",
+            "=?utf-8?B?QQ=?=",
+            "=?utf-8?B?Q Q==\n?x?=",
+            "=?utf-8?B?QQ==\r\n\r\n?x?=",
+            "=?utf-8?B?QQ?x=?utf-8?B?QQ==?=",
+            "=?iso-8859-1?q?caf=E9?= =?utf-8*de?Q?x?=",
+            "a =?utf-8?Q?b?=  =?utf-8?Q?c?= d =?bad",
+            "=?x?q?=?x?b?QQ==?=?=",
+            "=?a?b?!=?a?b?QQ==?=",
+            "=?a??=?b?q??=",
+        ];
+        for case in cases {
+            assert_eq!(decode_encoded_words(case), decode_encoded_words_before(case), "{case:?}");
+        }
+        for (unit, end, _) in HOSTILE_WORDS {
+            let text = format!("{}{end}", unit.repeat(300));
+            assert_eq!(decode_encoded_words(&text), decode_encoded_words_before(&text), "{text:?}");
+        }
+        // And on many texts made of the pieces that matter.
+        let pieces = ["=?", "?=", "?", "=", "b", "B", "q", "Q", "utf-8", "QQ==", "QUFB", "=41", "_", " ", "\n", "\r", "!", "x", "é", "*"];
+        let mut seed: u64 = 0x2047;
+        for _ in 0..50_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = (seed >> 59) as usize;
+            let mut text = String::new();
+            for _ in 0..len {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            assert_eq!(decode_encoded_words(&text), decode_encoded_words_before(&text), "{text:?}");
+        }
     }
 }
