@@ -75,7 +75,7 @@ pub fn parse_rfc3339(text: &str) -> Option<UnixTime> {
         return None;
     }
     let base = from_civil(num(0..4)? as i64, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?)?;
-    let mut rest = &t[19..];
+    let mut rest = t.get(19..)?;
     if let Some(frac) = rest.strip_prefix('.') {
         let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
@@ -85,9 +85,9 @@ pub fn parse_rfc3339(text: &str) -> Option<UnixTime> {
     }
     let offset = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
-            let h: i64 = rest[1..3].parse().ok()?;
-            let m: i64 = rest[4..6].parse().ok()?;
+        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && rest.get(3..4) == Some(":") => {
+            let h: i64 = rest.get(1..3)?.parse().ok()?;
+            let m: i64 = rest.get(4..6)?.parse().ok()?;
             let off = h * 3600 + m * 60;
             if rest.starts_with('+') { off } else { -off }
         }
@@ -139,7 +139,7 @@ pub fn parse_rfc5322_date(text: &str) -> Option<UnixTime> {
     let day: u32 = words[0].parse().ok()?;
     let month = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
         .iter()
-        .position(|m| words[1].len() >= 3 && words[1][..3].eq_ignore_ascii_case(m))? as u32
+        .position(|m| words[1].get(..3).is_some_and(|w| w.eq_ignore_ascii_case(m)))? as u32
         + 1;
     let mut year: i64 = words[2].parse().ok()?;
     if words[2].len() <= 2 {
@@ -157,7 +157,7 @@ pub fn parse_rfc5322_date(text: &str) -> Option<UnixTime> {
     let offset = match words.get(4).copied() {
         None => 0,
         Some(z) if (z.starts_with('+') || z.starts_with('-')) && z.len() == 5 => {
-            let v: i64 = z[1..].parse().ok()?;
+            let v: i64 = z.get(1..)?.parse().ok()?;
             let secs = (v / 100) * 3600 + (v % 100) * 60;
             if z.starts_with('-') { -secs } else { secs }
         }
@@ -204,5 +204,23 @@ mod tests {
         assert_eq!(parse_rfc5322_date("27 Nov 2026 09:00:00 GMT"), t);
         assert_eq!(parse_rfc5322_date("Fri, 27 Nov 26 04:00 EST (Eastern)"), t);
         assert_eq!(parse_rfc5322_date("not a date"), None);
+    }
+
+    /// Non-ASCII text where the parsers expect ASCII used to be sliced inside a character.
+    #[test]
+    fn non_ascii_where_ascii_is_expected_is_no_time() {
+        assert_eq!(parse_rfc5322_date("27 ää 2026 10:00:00"), None);
+        assert_eq!(parse_rfc5322_date("27 Nä 2026 10:00:00"), None);
+        assert_eq!(parse_rfc5322_date("27 Növ 2026 10:00:00"), None);
+        assert_eq!(parse_rfc5322_date("27 Nov 2026 10:00:00 +ä00"), None);
+        assert_eq!(parse_rfc5322_date("27 Nov. 2026 10:00:00"), parse_rfc3339("2026-11-27T10:00:00Z"));
+        assert_eq!(parse_rfc3339("2026-11-27T10:00:00+€00"), None);
+        assert_eq!(parse_rfc3339("2026-11-27T10:00:00+0€0"), None);
+        assert_eq!(parse_rfc3339("2026-11-27T10:00:00-€"), None);
+        assert_eq!(parse_rfc3339("2026-11-27T10:00:0€"), None);
+        assert_eq!(parse_rfc3339("2026-11-27T10:00:00.5€"), None);
+        assert_eq!(parse_rfc3339("2026-11-2€"), None);
+        assert_eq!(parse_asn1_time("2405€€€€€Z".as_bytes(), false), None);
+        assert_eq!(parse_asn1_time("2024€€€€€€Z".as_bytes(), true), None);
     }
 }
