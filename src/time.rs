@@ -12,14 +12,15 @@ pub fn now() -> UnixTime {
 }
 
 /// Days since the epoch of a civil date (proleptic Gregorian), Howard Hinnant's algorithm.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
+/// None when the year is so far out that the count does not fit.
+fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    let y = if m <= 2 { y.checked_sub(1)? } else { y };
+    let era = if y >= 0 { y } else { y.checked_sub(399)? } / 400;
     let yoe = y - era * 400;
     let m = m as i64;
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+    era.checked_mul(146097)?.checked_add(doe - 719468)
 }
 
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -44,12 +45,13 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
-/// Seconds for a UTC civil time, checking every field's range.
+/// Seconds for a UTC civil time, checking every field's range. None when the time does not fit
+/// in a `UnixTime`.
 pub fn from_civil(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<UnixTime> {
     if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    Some(days_from_civil(y, mo, d) * 86400 + (h * 3600 + mi * 60 + s.min(59)) as i64)
+    days_from_civil(y, mo, d)?.checked_mul(86400)?.checked_add((h * 3600 + mi * 60 + s.min(59)) as i64)
 }
 
 /// `2026-11-27T10:00:00Z`.
@@ -93,7 +95,7 @@ pub fn parse_rfc3339(text: &str) -> Option<UnixTime> {
         }
         _ => return None,
     };
-    Some(base - offset)
+    base.checked_sub(offset)
 }
 
 /// ASN.1 UTCTime (`YYMMDDHHMM[SS]Z`, 1950–2049) or GeneralizedTime (`YYYYMMDDHHMMSS[.f]Z`).
@@ -147,6 +149,12 @@ pub fn parse_rfc5322_date(text: &str) -> Option<UnixTime> {
     } else if words[2].len() == 3 {
         year += 1900;
     }
+    // A Date header's year has four digits (RFC 5322 asks for at least four, but reports give
+    // times as RFC 3339, which has four). Far larger ones do not fit the arithmetic, here or
+    // where the date is compared with other times.
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
     let hms: Vec<u32> = words[3].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
     let (h, mi, s) = match hms.as_slice() {
         [h, m] => (*h, *m, 0),
@@ -171,7 +179,7 @@ pub fn parse_rfc5322_date(text: &str) -> Option<UnixTime> {
             _ => 0, // obsolete military zones are to be treated as -0000
         },
     };
-    Some(base - offset)
+    base.checked_sub(offset)
 }
 
 #[cfg(test)]
@@ -222,5 +230,22 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-11-2€"), None);
         assert_eq!(parse_asn1_time("2405€€€€€Z".as_bytes(), false), None);
         assert_eq!(parse_asn1_time("2024€€€€€€Z".as_bytes(), true), None);
+    }
+
+    /// Years far out used to overflow (a panic in debug builds, a wrong time in release).
+    #[test]
+    fn years_far_out_are_no_time() {
+        assert_eq!(parse_rfc5322_date("1 Jan 999999999999 00:00:00"), None);
+        assert_eq!(parse_rfc5322_date("1 Jan 9223372036854775807 23:59:59 -9959"), None);
+        assert_eq!(parse_rfc5322_date("1 Jan -9223372036854775808 00:00:00 +9959"), None);
+        assert_eq!(parse_rfc5322_date("1 Jan 10000 00:00:00"), None);
+        assert_eq!(parse_rfc5322_date("31 Dec 9999 23:59:59 -2359"), parse_rfc3339("9999-12-31T23:59:59-23:59"));
+        assert_eq!(parse_rfc5322_date("1 Jan 0000 00:00:00"), parse_rfc3339("0000-01-01T00:00:00Z"));
+        assert_eq!(parse_rfc5322_date("1 Jan 1900 00:00:00"), Some(-2208988800));
+        assert_eq!(from_civil(i64::MAX, 12, 31, 23, 59, 59), None);
+        assert_eq!(from_civil(i64::MIN, 1, 1, 0, 0, 0), None);
+        // The extremes that still fit, and one second beyond them.
+        assert_eq!(from_civil(292277026596, 12, 4, 15, 30, 7), Some(i64::MAX));
+        assert_eq!(from_civil(292277026596, 12, 4, 15, 30, 8), None);
     }
 }
