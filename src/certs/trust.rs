@@ -199,8 +199,34 @@ pub const V_ERR_CA_MD_TOO_WEAK: i32 = 68;
 
 thread_local! {
     static COLLECTED: RefCell<Vec<ChainError>> = const { RefCell::new(Vec::new()) };
-    /// The message CRLs handed to the context being verified (freed after it is cleaned up).
-    static MESSAGE_CRLS: std::cell::Cell<*mut openssl_sys::OPENSSL_STACK> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// A stack of CRLs that borrows them: the stack is freed on drop, the CRLs (owned by the
+/// caller) are not.
+struct BorrowedCrls(*mut openssl_sys::OPENSSL_STACK);
+
+impl BorrowedCrls {
+    /// A stack of `crls`, which must outlive it.
+    fn new(crls: &[X509Crl]) -> std::result::Result<BorrowedCrls, openssl::error::ErrorStack> {
+        let stack = BorrowedCrls(unsafe { ffi::OPENSSL_sk_new_null() });
+        if stack.0.is_null() {
+            return Err(openssl::error::ErrorStack::get());
+        }
+        for crl in crls {
+            if unsafe { ffi::OPENSSL_sk_push(stack.0, crl.as_ptr() as *const libc::c_void) } <= 0 {
+                return Err(openssl::error::ErrorStack::get());
+            }
+        }
+        Ok(stack)
+    }
+}
+
+impl Drop for BorrowedCrls {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            unsafe { ffi::OPENSSL_sk_free(self.0) };
+        }
+    }
 }
 
 /// Records every error and lets verification go on, so all problems are reported at once.
@@ -259,6 +285,10 @@ fn verify_inner(
         chain_stack.push(c.clone())?;
     }
     COLLECTED.with(|c| c.borrow_mut().clear());
+    // The message CRLs are lent to the context for this verification. Declared before the
+    // context, the stack is freed after it on every path (errors included), and never while
+    // the context may still point to it.
+    let message_crls = if extra_crls.is_empty() { None } else { Some(BorrowedCrls::new(extra_crls)?) };
     let mut ctx = X509StoreContext::new()?;
     let (chain, verified) = ctx.init(store, cert, &chain_stack, |ctx| {
         // Time, checks and CRLs belong to this verification, not to the shared store.
@@ -275,15 +305,9 @@ fn verify_inner(
                 Purpose::ChainOnly => X509PurposeId::ANY,
             };
             ffi::X509_STORE_CTX_set_purpose(ctx.as_ptr(), purpose_id.as_raw());
-            if !extra_crls.is_empty() {
-                // The stack is only borrowed by the context for this verification; the CRLs
-                // stay owned by the caller, who outlives it.
-                let sk = ffi::OPENSSL_sk_new_null();
-                for crl in extra_crls {
-                    ffi::OPENSSL_sk_push(sk, crl.as_ptr() as *const libc::c_void);
-                }
-                ffi::X509_STORE_CTX_set0_crls(ctx.as_ptr(), sk);
-                MESSAGE_CRLS.with(|m| m.set(sk));
+            if let Some(crls) = &message_crls {
+                // Only lent: the context does not free what set0_crls hands it.
+                ffi::X509_STORE_CTX_set0_crls(ctx.as_ptr(), crls.0);
             }
             ffi::X509_STORE_CTX_set_verify_cb(ctx.as_ptr(), Some(collect_errors));
         }
@@ -291,13 +315,6 @@ fn verify_inner(
         let chain: Vec<X509> = ctx.chain().map(|s| s.iter().map(|c| c.to_owned()).collect()).unwrap_or_default();
         Ok((chain, verified))
     })?;
-    // The context is cleaned up by now; free the borrowed stack (not its CRLs).
-    MESSAGE_CRLS.with(|m| {
-        let sk = m.replace(std::ptr::null_mut());
-        if !sk.is_null() {
-            unsafe { ffi::OPENSSL_sk_free(sk) };
-        }
-    });
     let mut errors = COLLECTED.with(|c| std::mem::take(&mut *c.borrow_mut()));
     if !verified && errors.is_empty() {
         errors.push(ChainError { code: V_ERR_CERT_UNTRUSTED, depth: 0 });
