@@ -16,6 +16,10 @@ use std::collections::BTreeMap;
 /// Longest request id we echo back; ids are correlation tokens, not payload.
 pub const MAX_ID_CHARS: usize = 256;
 
+/// Longest op name we accept; errors name the op, so it is bounded once here (the longest
+/// real op is far shorter).
+pub const MAX_OP_CHARS: usize = 64;
+
 /// A request that passed envelope checks. `params` is always a JSON object.
 #[derive(Debug)]
 pub struct Request {
@@ -63,6 +67,9 @@ pub fn parse_request(body: Vec<u8>) -> Result<Request, Rejected> {
         }
     };
     let op = match fields.get("op").map(|r| small(r)) {
+        Some(Value::String(op)) if op.chars().count() > MAX_OP_CHARS => {
+            return Err(reject(id, Error::InvalidRequest { reason: format!("op longer than {MAX_OP_CHARS} characters") }))
+        }
         Some(Value::String(op)) => op,
         None => return Err(reject(id, Error::InvalidRequest { reason: "request has no \"op\"".into() })),
         Some(other) => {
@@ -160,5 +167,23 @@ mod tests {
     #[test]
     fn errors_after_the_id_is_known_answer_to_that_id() {
         assert_eq!(parse_request(br#"{"id":"x","op":5}"#.to_vec()).unwrap_err().id, json!("x"));
+    }
+
+    /// The op is named in errors (`invalid_params`, `unknown_op`), so its length is bounded
+    /// once, like the id's.
+    #[test]
+    fn an_over_long_op_is_an_invalid_request_answered_to_its_id() {
+        let at_limit = "é".repeat(MAX_OP_CHARS);
+        let r = parse_request(json!({"id": 1, "op": at_limit}).to_string().into_bytes()).unwrap();
+        assert_eq!(r.op, at_limit);
+        let long = "x".repeat(MAX_OP_CHARS + 1);
+        let rejected = parse_request(json!({"id": "a", "op": long, "params": []}).to_string().into_bytes()).unwrap_err();
+        assert_eq!(rejected.id, json!("a"));
+        assert_eq!(rejected.error.code(), "invalid_request");
+        let reply = String::from_utf8(error_reply(&rejected.id, &rejected.error)).unwrap();
+        assert!(!reply.contains(&long), "{reply}");
+        let huge = "x".repeat(1 << 20);
+        let rejected = parse_request(json!({"id": 1, "op": huge}).to_string().into_bytes()).unwrap_err();
+        assert!(error_reply(&rejected.id, &rejected.error).len() < 1000);
     }
 }

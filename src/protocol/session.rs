@@ -5,7 +5,7 @@
 //! best-effort error reply and ends the session, since the stream cannot be resynchronised.
 
 use super::chunking::reply_frames;
-use super::envelope::{error_reply, ok_reply, parse_request, Rejected};
+use super::envelope::{error_reply, ok_reply, parse_request, Rejected, MAX_OP_CHARS};
 use super::framing::{read_frame, write_frame, FrameError, FrameRead};
 use super::{Op, MAX_REQUEST_BYTES};
 use crate::context::Context;
@@ -79,7 +79,8 @@ fn answer(ops: &[Op], ctx: &mut Context, body: Vec<u8>) -> (Value, String, Resul
         Err(Rejected { id, error }) => return (id, String::from("-"), Err(error)),
     };
     let Some(op) = ops.iter().find(|o| o.name == request.op) else {
-        let error = Error::UnknownOp { op: sanitize(&request.op, 64) };
+        // parse_request bounds the op's length; this keeps control characters out of the reply.
+        let error = Error::UnknownOp { op: sanitize(&request.op, MAX_OP_CHARS) };
         return (request.id, request.op, Err(error));
     };
     let outcome = catch_unwind(AssertUnwindSafe(|| (op.handler)(ctx, request.params)))
