@@ -2,6 +2,7 @@
 //! open transfers, and (opened on first use) the stores.
 
 use crate::caller::Caller;
+use crate::certs::trust::TrustAnchors;
 use crate::config::Config;
 use crate::contacts::ContactCache;
 use crate::error::Result;
@@ -32,7 +33,10 @@ pub struct Context {
     /// once per change instead of once per message.
     identity_list: Option<Memo<Vec<Identity>>>,
     cache_intermediates: Option<Memo<Vec<X509>>>,
+    trust: Option<(TrustStamp, Rc<TrustAnchors>)>,
 }
+
+type TrustStamp = Vec<(std::path::PathBuf, Option<std::time::SystemTime>, u64)>;
 
 impl Context {
     pub fn new(home: Home, caller: Option<Caller>) -> Context {
@@ -48,6 +52,7 @@ impl Context {
             identities: None,
             identity_list: None,
             cache_intermediates: None,
+            trust: None,
         }
     }
 
@@ -65,6 +70,23 @@ impl Context {
             self.identities = Some(IdentityStore::open(&self.home)?);
         }
         Ok(self.identities.as_mut().expect("just opened"))
+    }
+
+    /// The trust anchors and CRLs of the IT and user folders, loaded again only when a file
+    /// there was added, removed or changed (`trust add` in another process counts at once).
+    pub fn trust(&mut self) -> Rc<TrustAnchors> {
+        let stamp = TrustAnchors::stamp(&self.home);
+        if let Some((seen, anchors)) = &self.trust {
+            if *seen == stamp {
+                return anchors.clone();
+            }
+        }
+        let anchors = Rc::new(TrustAnchors::load(&self.home));
+        for problem in &anchors.problems {
+            log::warn!("trust store: {problem}");
+        }
+        self.trust = Some((stamp, anchors.clone()));
+        anchors
     }
 
     /// Every identity (current, renewed, expired), read again only after the store changed.

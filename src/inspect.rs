@@ -43,16 +43,19 @@ impl RecipientNames for CacheNames<'_> {
 }
 
 pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<Inspection> {
-    let mut trust = TrustAnchors::load(&ctx.home);
-    for problem in &trust.problems {
-        log::warn!("trust store: {problem}");
-    }
-    for path in &req.anchors {
-        trust.add_call_anchors(path)?;
-    }
-    for path in &req.crls {
-        trust.add_call_crls(path)?;
-    }
+    // Anchors or CRLs for this call only (the CLI's --ca, --crl) need a store of their own.
+    let trust = if req.anchors.is_empty() && req.crls.is_empty() {
+        ctx.trust()
+    } else {
+        let mut trust = TrustAnchors::load(&ctx.home);
+        for path in &req.anchors {
+            trust.add_call_anchors(path)?;
+        }
+        for path in &req.crls {
+            trust.add_call_crls(path)?;
+        }
+        std::rc::Rc::new(trust)
+    };
     let identities = ctx.identity_list().and_then(|list| Ok((list, ctx.identities()?.lock_epoch()?)));
     let (identities, epoch) = identities.unwrap_or_else(|e| {
         log::warn!("identities unavailable: {e}");

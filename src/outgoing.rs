@@ -127,7 +127,7 @@ pub fn encrypt_message(
     if addresses.is_empty() {
         return Err(Error::NoRecipients);
     }
-    let anchors = crate::certs::trust::TrustAnchors::load(&ctx.home);
+    let anchors = ctx.trust();
     let judge = crate::contacts::service::judge(ctx, &anchors)?;
     let mut chosen: Vec<(String, Cert, Vec<String>)> = Vec::new();
     let mut missing = Vec::new();

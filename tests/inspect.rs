@@ -203,9 +203,19 @@ fn trust_anchors_added_listed_and_removed_change_the_verdict() {
     assert!(err.contains("bad_certificate"), "{err}");
 
     // The same through the native ops, and a CRL stored locally revokes without a network.
+    // The session keeps its trust store between messages, yet sees every change at once.
     let mut host = Host::start(home.path());
+    let message = std::fs::read(&msg).unwrap();
+    let session_state = |host: &mut Host| host.ok("inspect_message", json!({"message_b64": b64(&message), "at": AT}))["signature"]["state"].clone();
+    assert_eq!(session_state(&mut host), "untrusted");
     let root = std::fs::read(pki.join("root.pem")).unwrap();
     host.ok("trust_add", json!({"data_b64": b64(&root)}));
+    assert_eq!(session_state(&mut host), "valid", "an anchor added in this session");
+    let fp = host.ok("trust_list", json!({}))["anchors"][0]["certificate"]["fingerprint_sha256"].as_str().unwrap().to_string();
+    assert_eq!(cli(home.path(), &["trust", "remove", &fp[..16]]).0, 0);
+    assert_eq!(session_state(&mut host), "untrusted", "an anchor removed by another process");
+    trust_root(home.path(), &pki);
+    assert_eq!(session_state(&mut host), "valid", "an anchor added by another process");
     let crl = std::fs::read(pki.join("crl/intermediate.crl.pem")).unwrap();
     assert_eq!(host.ok("trust_add", json!({"data_b64": b64(&crl)}))["crls"], 1);
     assert_eq!(host.ok("trust_list", json!({}))["crls"], 1);

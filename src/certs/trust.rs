@@ -76,6 +76,20 @@ impl TrustAnchors {
         t
     }
 
+    /// What `load` would read, as (file, modified, length): equal stamps mean an equal load.
+    pub fn stamp(home: &Home) -> Vec<(PathBuf, Option<std::time::SystemTime>, u64)> {
+        [system_anchor_dir(), user_anchor_dir(home)]
+            .iter()
+            .flat_map(|dir| [list_files(dir), list_files(&crl_dir(dir))])
+            .flatten()
+            .map(|path| {
+                let meta = std::fs::metadata(&path).ok();
+                let modified = meta.as_ref().and_then(|m| m.modified().ok());
+                (path, modified, meta.map_or(0, |m| m.len()))
+            })
+            .collect()
+    }
+
     fn load_dir(&mut self, dir: &Path, source: AnchorSource) {
         for path in list_files(dir) {
             match read_certificates(&path) {

@@ -25,7 +25,7 @@ pub(crate) fn judge<'a>(ctx: &mut Context, anchors: &'a TrustAnchors) -> Result<
 /// One contact with all its certificates, the encryption choice and the history.
 pub fn show(ctx: &mut Context, address: &str) -> Result<ContactDetails> {
     let address = parse_address(address)?;
-    let anchors = TrustAnchors::load(&ctx.home);
+    let anchors = ctx.trust();
     let judge = judge(ctx, &anchors)?;
     let cache = ctx.contacts()?;
     let certificates = cache.certificates_for(&address)?;
@@ -45,7 +45,7 @@ pub fn show(ctx: &mut Context, address: &str) -> Result<ContactDetails> {
 /// `recipients_check`: for each address, the certificate encryption would use or why none.
 /// An entry that is not an address gets reason `invalid_address`; the others are still checked.
 pub fn check(ctx: &mut Context, addresses: &[String]) -> Result<Vec<RecipientCheckOrInvalid>> {
-    let anchors = TrustAnchors::load(&ctx.home);
+    let anchors = ctx.trust();
     let judge = judge(ctx, &anchors)?;
     let cache = ctx.contacts()?;
     addresses
