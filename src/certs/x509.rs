@@ -137,7 +137,21 @@ pub struct CertFields {
     pub public_key_params_oid: Option<String>,
 }
 
+/// Extended key usages that allow S/MIME: emailProtection, or anyExtendedKeyUsage.
+const EKU_EMAIL_PROTECTION: &str = "1.3.6.1.5.5.7.3.4";
+const EKU_ANY: &str = "2.5.29.37.0";
+
 impl CertFields {
+    /// The extended key usage allows e-mail (an absent extension allows any use).
+    pub fn allows_email_protection(&self) -> bool {
+        self.ext_key_usage.as_ref().map_or(true, |l| l.iter().any(|o| o == EKU_EMAIL_PROTECTION || o == EKU_ANY))
+    }
+
+    /// The key usage allows signatures (digitalSignature or nonRepudiation; absent allows any).
+    pub fn allows_signing_key_usage(&self) -> bool {
+        self.key_usage.as_ref().map_or(true, |k| k.contains(&"digital_signature") || k.contains(&"non_repudiation"))
+    }
+
     pub fn parse(der: &[u8]) -> Asn1Result<CertFields> {
         let cert = Reader::new(der).expect(tag::SEQUENCE)?;
         let tbs = cert.children()?.expect(tag::SEQUENCE)?;

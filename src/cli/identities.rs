@@ -137,7 +137,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
         "backup-status" => {
             args.finish()?;
             let all = ctx.identities()?.all()?;
-            let missing: Vec<_> = all.iter().filter(|i| i.backed_up_at.is_none() && i.replaced_by.is_none()).collect();
+            let missing: Vec<_> = all.iter().filter(|i| i.needs_backup()).collect();
             if json {
                 return super::print_json(&serde_json::json!({ "needs_backup": !missing.is_empty(), "without_backup": missing.iter().map(|i| i.fingerprint()).collect::<Vec<_>>() })).map(|_| EXIT_OK);
             }

@@ -168,8 +168,7 @@ pub fn can_encrypt(cert: &Cert) -> bool {
         "ec" => ku.contains(&"key_agreement"),
         _ => ku.contains(&"key_encipherment"),
     });
-    let eku_ok = f.ext_key_usage.as_ref().map_or(true, |l| l.iter().any(|o| o == "1.3.6.1.5.5.7.3.4" || o == "2.5.29.37.0"));
-    ku_ok && eku_ok && matches!(key_type, "rsa" | "ec")
+    ku_ok && f.allows_email_protection() && matches!(key_type, "rsa" | "ec")
 }
 
 /// Normalised addresses of a certificate.

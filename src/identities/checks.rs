@@ -119,13 +119,11 @@ fn chain_check(cert: &Cert, outcome: &trust::ChainOutcome) -> Check {
 fn usage_check(cert: &Cert) -> Check {
     let f = &cert.fields;
     let mut missing = Vec::new();
-    if !f.ext_key_usage.as_ref().map_or(true, |l| l.iter().any(|o| o == "1.3.6.1.5.5.7.3.4" || o == "2.5.29.37.0")) {
+    if !f.allows_email_protection() {
         missing.push("email_protection");
     }
-    if let Some(ku) = &f.key_usage {
-        if !ku.contains(&"digital_signature") && !ku.contains(&"non_repudiation") {
-            missing.push("digital_signature");
-        }
+    if !f.allows_signing_key_usage() {
+        missing.push("digital_signature");
     }
     if !can_encrypt(cert) && !missing.contains(&"email_protection") {
         missing.push(if cert.key_info().kind == "ec" { "key_agreement" } else { "key_encipherment" });

@@ -93,11 +93,14 @@ impl Identity {
         })
     }
 
+    /// A current identity without a backup: the add-on and `backup-status` keep reminding.
+    pub fn needs_backup(&self) -> bool {
+        self.backed_up_at.is_none() && self.replaced_by.is_none()
+    }
+
     pub fn can_sign(&self) -> bool {
         let f = &self.cert.fields;
-        let ku = f.key_usage.as_ref().map_or(true, |k| k.contains(&"digital_signature") || k.contains(&"non_repudiation"));
-        let eku = f.ext_key_usage.as_ref().map_or(true, |l| l.iter().any(|o| o == "1.3.6.1.5.5.7.3.4" || o == "2.5.29.37.0"));
-        ku && eku
+        f.allows_signing_key_usage() && f.allows_email_protection()
     }
 
     pub fn info(&self, now: i64, unlocked: bool) -> IdentityInfo {

@@ -210,7 +210,7 @@ pub fn backup_status(ctx: &mut Context, params: Params) -> Result<Value> {
             })
         })
         .collect();
-    let needs = all.iter().any(|i| i.backed_up_at.is_none() && i.replaced_by.is_none());
+    let needs = all.iter().any(Identity::needs_backup);
     Ok(json!({ "needs_backup": needs, "identities": list }))
 }
 

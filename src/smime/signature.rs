@@ -280,10 +280,7 @@ pub fn chain_problems(outcome: &ChainOutcome, cert: &Cert, at: i64) -> Vec<Probl
 }
 
 fn usage_reason(cert: &Cert) -> &'static str {
-    let eku_ok = cert.fields.ext_key_usage.as_ref().map_or(true, |l| {
-        l.iter().any(|o| o == "1.3.6.1.5.5.7.3.4" || o == "2.5.29.37.0")
-    });
-    if eku_ok { "key_usage" } else { "extended_key_usage" }
+    if cert.fields.allows_email_protection() { "key_usage" } else { "extended_key_usage" }
 }
 
 /// The identity rules: the certificate must name an address, it must be the single From
