@@ -2,7 +2,7 @@
 //! extensions (addresses, key usage, extended key usage, policies, basic constraints). OpenSSL
 //! decides validity; this only describes.
 
-use super::oid;
+use super::{address, oid};
 use crate::asn1::{tag, Asn1Result, Reader, Tlv};
 
 /// One attribute of a distinguished name.
@@ -124,8 +124,13 @@ pub struct CertFields {
     pub subject_der: Vec<u8>,
     pub not_before: i64,
     pub not_after: i64,
-    /// SAN rfc822Name and SmtpUTF8Mailbox values, in order.
-    pub san_emails: Vec<String>,
+    /// Whether the certificate has a subjectAltName extension (then the subject's emailAddress
+    /// does not count, RFC 8550).
+    pub has_san: bool,
+    /// SAN rfc822Name values, as the bytes the CA wrote (an IA5String), in order.
+    pub san_rfc822: Vec<Vec<u8>>,
+    /// SAN otherName SmtpUTF8Mailbox values, in order: shown, never used.
+    pub san_smtputf8: Vec<String>,
     /// Key usage names, None when the extension is absent.
     pub key_usage: Option<Vec<&'static str>>,
     /// Extended key usage OIDs, None when the extension is absent.
@@ -198,16 +203,17 @@ impl CertFields {
         let top = Reader::new(value).read()?;
         match id {
             oid::SUBJECT_ALT_NAME => {
+                self.has_san = true;
                 let mut names = top.children()?;
                 while !names.is_empty() {
                     let gn = names.read()?;
                     if gn.is_context(1) && !gn.constructed {
-                        self.san_emails.push(String::from_utf8_lossy(gn.content).into_owned());
+                        self.san_rfc822.push(gn.content.to_vec());
                     } else if gn.is_context(0) && gn.constructed {
                         let mut other = gn.children()?;
                         if other.read()?.oid()? == oid::SMTP_UTF8_MAILBOX {
                             let wrapped = other.read()?;
-                            self.san_emails.push(wrapped.children()?.read()?.text()?);
+                            self.san_smtputf8.push(wrapped.children()?.read()?.text()?);
                         }
                     }
                 }
@@ -251,17 +257,21 @@ impl CertFields {
         Ok(())
     }
 
-    /// Every e-mail address the certificate holds: SAN first, then the subject's emailAddress,
-    /// without duplicates (compared case-insensitively).
+    /// The e-mail addresses the certificate holds for matching, caching and encryption, exactly
+    /// as the CA wrote them (all ASCII): RFC 8550's rule (`certs::address::usable_addresses`),
+    /// the SAN's rfc822Names, or the subject's emailAddress only when there is no SAN.
     pub fn emails(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for e in self.san_emails.iter().map(String::as_str).chain(self.subject.all(oid::EMAIL_ADDRESS)) {
-            let e = e.trim();
-            if !e.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(e)) {
-                out.push(e.to_string());
-            }
-        }
-        out
+        address::usable_addresses(self.has_san.then_some(&self.san_rfc822[..]), &self.subject_email_bytes())
+    }
+
+    /// Every other address written in the certificate, escaped for showing, with the reason it
+    /// does not count.
+    pub fn ignored_emails(&self) -> Vec<address::IgnoredAddress> {
+        address::ignored_addresses(self.has_san.then_some(&self.san_rfc822[..]), &self.san_smtputf8, &self.subject_email_bytes())
+    }
+
+    fn subject_email_bytes(&self) -> Vec<Vec<u8>> {
+        self.subject.all(oid::EMAIL_ADDRESS).map(|e| e.as_bytes().to_vec()).collect()
     }
 }
 

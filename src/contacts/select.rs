@@ -1,18 +1,28 @@
-//! Choosing the certificate to encrypt to for an address, or saying exactly why there is none.
+//! Choosing the certificate to encrypt to for an address, or saying exactly why there is none;
+//! and, per certificate, why it is not the one used.
+//!
+//! Two things decide: the certificate's own checks, asked of a [`Judge`] (the seam: `TrustJudge`
+//! says whether a certificate is usable for encryption now), and the user's choice recorded for
+//! the address (`refused`, `pending` confirmation; see `CertStatus`).
 
-use super::{ContactCache, StoredCert};
+use super::{CertStatus, ContactCache, StoredCert};
 use crate::certs::summary::Cert;
-use crate::certs::trust::{verify_chain, Purpose, TrustAnchors};
+use crate::certs::trust::{verify_chain, ChainOutcome, Purpose, TrustAnchors};
 use crate::error::Result;
 use openssl::x509::X509;
 use serde::Serialize;
 
-/// Why an address cannot receive encrypted mail. The order is how far the best candidate got.
+/// Why an address cannot receive encrypted mail, or (per certificate) why one certificate is not
+/// the one used. The order is how far a candidate got: the contact-level reason is the one of
+/// the candidate that came closest. Reasons a `Judge` gives sit between `refused` and
+/// `pending_confirmation` (a new certificate check adds its codes there, with texts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// No signed mail received from this address yet: the key exchange has not happened.
     NeverSeen,
+    /// The user refused this certificate for this address.
+    Refused,
     /// The certificates known do not allow encryption (key usage or extended key usage).
     NoEncryptionUsage,
     Revoked,
@@ -21,6 +31,16 @@ pub enum Reason {
     NotYetValid,
     /// The certificates do not chain to a trusted CA.
     Untrusted,
+    /// Usable, but a new key that waits for the user's confirmation (contacts page).
+    PendingConfirmation,
+    /// Per certificate only: usable, but another certificate is the one used.
+    Superseded,
+}
+
+impl Reason {
+    pub fn code(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
 }
 
 /// The verdict for one address.
@@ -34,6 +54,19 @@ pub struct RecipientCheck {
     pub known_certificates: usize,
 }
 
+/// What the cache asks about certificates: whether one can be used for encryption now, and
+/// whether a chain reaches a trust anchor (for what it stores about trust).
+pub trait Judge {
+    /// The time judged at.
+    fn now(&self) -> i64;
+    /// Why `cert` cannot be used to encrypt to its holder now; None when it can. Only the
+    /// certificate's own checks: the user's choice (refused, pending) is not the judge's.
+    fn refusal(&self, cert: &StoredCert) -> Option<Reason>;
+    /// OpenSSL's verification of a chain now (chain only: usage is checked by `refusal`), with
+    /// `extra` CA certificates as candidate intermediates besides the known ones.
+    fn verify(&self, cert: &Cert, extra: &[X509]) -> ChainOutcome;
+}
+
 /// Trust is judged now, against the current anchors, not as it was when the mail came in.
 pub struct TrustJudge<'a> {
     pub anchors: &'a TrustAnchors,
@@ -42,31 +75,89 @@ pub struct TrustJudge<'a> {
 }
 
 impl TrustJudge<'_> {
-    pub fn trusted(&self, cert: &Cert) -> bool {
-        verify_chain(self.anchors, &cert.x509, &self.intermediates, &[], self.now, Purpose::ChainOnly).errors.is_empty()
-    }
-}
-
-/// Picks the newest certificate that is usable for encryption, not revoked, valid now and
-/// trusted; otherwise the reason of the candidate that came closest.
-pub fn choose<'c>(candidates: &'c [StoredCert], judge: &TrustJudge<'_>) -> std::result::Result<&'c StoredCert, Reason> {
-    let mut best = Reason::NeverSeen;
-    for c in candidates {
+    /// Whether `cert` is usable for encryption now; the reason when not. The seam for the full
+    /// check (every CA's extended key usage, revocation, algorithm strength).
+    pub fn refusal(&self, c: &StoredCert) -> Option<Reason> {
         let f = &c.cert.fields;
-        let failed = if !c.can_encrypt {
+        if !c.can_encrypt {
             Some(Reason::NoEncryptionUsage)
         } else if c.revoked {
             Some(Reason::Revoked)
-        } else if f.not_after < judge.now {
+        } else if f.not_after < self.now {
             Some(Reason::OnlyExpired)
-        } else if f.not_before > judge.now {
+        } else if f.not_before > self.now {
             Some(Reason::NotYetValid)
-        } else if !judge.trusted(&c.cert) {
+        } else if !self.verify(&c.cert, &[]).errors.is_empty() {
             Some(Reason::Untrusted)
         } else {
             None
-        };
-        match failed {
+        }
+    }
+
+    pub fn verify(&self, cert: &Cert, extra: &[X509]) -> ChainOutcome {
+        let mut untrusted = self.intermediates.clone();
+        untrusted.extend(extra.iter().cloned());
+        verify_chain(self.anchors, &cert.x509, &untrusted, &[], self.now, Purpose::ChainOnly)
+    }
+}
+
+impl Judge for TrustJudge<'_> {
+    fn now(&self) -> i64 {
+        self.now
+    }
+
+    fn refusal(&self, cert: &StoredCert) -> Option<Reason> {
+        TrustJudge::refusal(self, cert)
+    }
+
+    fn verify(&self, cert: &Cert, extra: &[X509]) -> ChainOutcome {
+        TrustJudge::verify(self, cert, extra)
+    }
+}
+
+/// A judge that trusts nothing: certificates stored through it are untrusted and no certificate
+/// counts as usable (imports by tests and benchmarks that have no anchors).
+pub struct Unjudged {
+    pub now: i64,
+}
+
+impl Judge for Unjudged {
+    fn now(&self) -> i64 {
+        self.now
+    }
+
+    fn refusal(&self, _: &StoredCert) -> Option<Reason> {
+        Some(Reason::Untrusted)
+    }
+
+    fn verify(&self, cert: &Cert, _: &[X509]) -> ChainOutcome {
+        ChainOutcome {
+            errors: vec![crate::certs::trust::ChainError { code: crate::certs::trust::V_ERR_CERT_UNTRUSTED, depth: 0 }],
+            chain: vec![cert.clone()],
+            anchor: None,
+            crl_checked: false,
+        }
+    }
+}
+
+/// Why one certificate is not usable for this address now (None: usable): the user's refusal
+/// first, then the judge's checks, then a pending confirmation.
+pub fn reason_for(c: &StoredCert, judge: &dyn Judge) -> Option<Reason> {
+    if c.status == CertStatus::Refused {
+        return Some(Reason::Refused);
+    }
+    if let Some(reason) = judge.refusal(c) {
+        return Some(reason);
+    }
+    (c.status == CertStatus::Pending).then_some(Reason::PendingConfirmation)
+}
+
+/// Picks the first usable certificate in the cache's order (the most recently accepted, then
+/// the newest); otherwise the reason of the candidate that came closest.
+pub fn choose<'c>(candidates: &'c [StoredCert], judge: &dyn Judge) -> std::result::Result<&'c StoredCert, Reason> {
+    let mut best = Reason::NeverSeen;
+    for c in candidates {
+        match reason_for(c, judge) {
             None => return Ok(c),
             Some(reason) => best = best.max(reason),
         }
@@ -74,13 +165,30 @@ pub fn choose<'c>(candidates: &'c [StoredCert], judge: &TrustJudge<'_>) -> std::
     Err(best)
 }
 
+/// Per certificate, in the candidates' order: None for the one encryption uses, else why not
+/// (`superseded` for a usable one after it).
+pub fn reasons(candidates: &[StoredCert], judge: &dyn Judge) -> Vec<Option<Reason>> {
+    let mut chosen = false;
+    candidates
+        .iter()
+        .map(|c| match reason_for(c, judge) {
+            None if !chosen => {
+                chosen = true;
+                None
+            }
+            None => Some(Reason::Superseded),
+            Some(reason) => Some(reason),
+        })
+        .collect()
+}
+
 /// `recipients_check` for one address.
-pub fn check(cache: &ContactCache, address: &str, judge: &TrustJudge<'_>) -> Result<RecipientCheck> {
+pub fn check(cache: &ContactCache, address: &str, judge: &dyn Judge) -> Result<RecipientCheck> {
     Ok(verdict(address, &cache.certificates_for(address)?, judge))
 }
 
 /// The check for an address whose certificates are at hand.
-pub fn verdict(address: &str, candidates: &[StoredCert], judge: &TrustJudge<'_>) -> RecipientCheck {
+pub fn verdict(address: &str, candidates: &[StoredCert], judge: &dyn Judge) -> RecipientCheck {
     let outcome = choose(candidates, judge);
     RecipientCheck {
         address: address.to_string(),

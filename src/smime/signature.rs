@@ -8,7 +8,8 @@ use super::verdict::*;
 use crate::certs::oid;
 use crate::certs::summary::Cert;
 use crate::certs::trust::{self, verify_chain, ChainOutcome, Purpose, TrustAnchors};
-use crate::mime::address::{normalize, parse_mailbox_list};
+use crate::certs::address::cert_matches;
+use crate::mime::address::parse_mailbox_list;
 use crate::time::to_rfc3339;
 use openssl::x509::{X509Crl, X509};
 
@@ -286,11 +287,11 @@ fn usage_reason(cert: &Cert) -> &'static str {
 /// The identity rules: the certificate must name an address, it must be the single From
 /// mailbox, and the signing time must be near the Date header.
 fn identity_problems(cert: &Cert, sd: &SignerDesc, headers: &HeaderContext, problems: &mut Vec<Problem>) {
-    let cert_emails: Vec<String> = cert.emails().iter().filter_map(|e| normalize(e)).collect();
+    let cert_emails = cert.emails();
     if cert_emails.is_empty() {
         problems.push(Problem::new(SignatureState::NoSenderAddress));
     } else if let Some(p) = sender_problem(headers, &cert_emails) {
-        problems.push(p.with("certificate_emails", cert.emails()));
+        problems.push(p.with("certificate_emails", cert_emails));
     }
     if let (Some(signed), Some(date)) = (sd.signing_time, headers.date) {
         if (signed - date).abs() > MAX_TIME_SKEW_SECS {
@@ -304,7 +305,8 @@ fn identity_problems(cert: &Cert, sd: &SignerDesc, headers: &HeaderContext, prob
 }
 
 /// The From rule (docs/INSPECT.md): exactly one From field with exactly one mailbox, which the
-/// certificate names; Sender is used only when there is no From field at all.
+/// certificate names (`cert_emails`: the certificate's addresses as written, `Cert::emails`,
+/// compared by `certs::address::cert_matches`); Sender is used only when there is no From field.
 pub fn sender_problem(headers: &HeaderContext, cert_emails: &[String]) -> Option<Problem> {
     let mismatch = |reason: &'static str, from: Vec<String>| {
         Some(Problem::because(SignatureState::SenderMismatch, reason).with("from", from))
@@ -314,10 +316,8 @@ pub fn sender_problem(headers: &HeaderContext, cert_emails: &[String]) -> Option
         let addresses: Vec<String> = boxes.iter().map(|m| m.address.clone()).collect();
         match boxes.as_slice() {
             [] => mismatch("no_from", addresses),
-            [one] => match normalize(&one.address) {
-                Some(a) if cert_emails.contains(&a) => None,
-                _ => mismatch("different_address", addresses),
-            },
+            [one] if cert_emails.iter().any(|c| cert_matches(c, &one.address)) => None,
+            [_] => mismatch("different_address", addresses),
             _ => mismatch("multiple_from", addresses),
         }
     };
@@ -345,7 +345,9 @@ mod tests {
 
     #[test]
     fn from_rules() {
-        assert_eq!(reason(&headers(&["Alice <ALICE@example.org>"], None)), None);
+        assert_eq!(reason(&headers(&["Alice <alice@EXAMPLE.org>"], None)), None);
+        // Local parts are compared byte for byte, as the CA's name constraints were.
+        assert_eq!(reason(&headers(&["Alice <ALICE@example.org>"], None)), Some("different_address"));
         assert_eq!(reason(&headers(&["\"alice@example.org\" <eve@example.net>"], None)), Some("different_address"));
         assert_eq!(reason(&headers(&["alice@example.org, bob@example.org"], None)), Some("multiple_from"));
         assert_eq!(reason(&headers(&["alice@example.org", "alice@example.org"], None)), Some("multiple_from_headers"));
