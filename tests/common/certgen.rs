@@ -108,6 +108,8 @@ pub struct Leaf<'a> {
     pub not_after_days: i64,
     pub encrypt: bool,
     pub email_eku: bool,
+    /// Key usage digitalSignature (false: a certificate not for signing).
+    pub sign: bool,
     /// The subject's emailAddress attribute, if any.
     pub subject_email: Option<&'a str>,
     /// rfc822Names written byte for byte (instead of `emails`) when not empty.
@@ -123,6 +125,7 @@ impl<'a> Leaf<'a> {
             not_after_days: 365,
             encrypt: true,
             email_eku: true,
+            sign: true,
             subject_email: None,
             raw_emails: Vec::new(),
         }
@@ -153,7 +156,10 @@ impl<'a> Leaf<'a> {
         b.set_not_before(&Asn1Time::from_unix(now + self.not_before_days * 86400).unwrap()).unwrap();
         b.set_not_after(&Asn1Time::from_unix(now + self.not_after_days * 86400).unwrap()).unwrap();
         let mut ku = KeyUsage::new();
-        ku.critical().digital_signature();
+        ku.critical();
+        if self.sign {
+            ku.digital_signature();
+        }
         if self.encrypt {
             ku.key_agreement();
         }
