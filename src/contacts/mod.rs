@@ -439,8 +439,8 @@ impl ContactCache {
             Decision::Refuse => (CertStatus::Refused, "certificate_refused"),
         };
         tx.execute(
-            "UPDATE addresses SET status = ?3, accepted_at = CASE WHEN ?3 = 'confirmed' THEN ?4 ELSE accepted_at END
-             WHERE address = ?1 AND certificate_id = ?2",
+            &format!("UPDATE addresses SET status = ?3, accepted_at = CASE WHEN ?3 = 'confirmed' THEN {NEXT_ACCEPTED} ELSE accepted_at END
+                      WHERE address = ?1 AND certificate_id = ?2"),
             params![address, id, status.as_str(), now],
         )
         .map_err(err)?;
@@ -747,6 +747,11 @@ pub struct Stats {
     pub database_bytes: u64,
 }
 
+/// The `accepted_at` of a certificate accepted or confirmed now for address ?1 (now is ?4): the
+/// time, but always after every other acceptance for the address, so the latest decision comes
+/// first even within one second.
+const NEXT_ACCEPTED: &str = "max(?4, coalesce((SELECT max(accepted_at) FROM addresses WHERE address = ?1), 0) + 1)";
+
 /// An address's certificates in the order encryption considers them (see `certificates_for`).
 const CERTIFICATES_FOR: &str = "SELECT c.der, c.source, c.trusted, c.revoked, c.can_encrypt, c.capabilities, c.first_seen, c.last_seen, a.status
      FROM addresses a JOIN certificates c ON c.id = a.certificate_id
@@ -945,7 +950,7 @@ fn admit(
         _ => CertStatus::Accepted,
     };
     tx.execute(
-        "INSERT INTO addresses (address, certificate_id, status, accepted_at) VALUES (?1, ?2, ?3, ?4)",
+        &format!("INSERT INTO addresses (address, certificate_id, status, accepted_at) VALUES (?1, ?2, ?3, {NEXT_ACCEPTED})"),
         params![address, id, status.as_str(), now],
     )?;
     let event = if others.is_empty() { "first_certificate" } else { "new_certificate" };
@@ -1023,20 +1028,22 @@ pub(crate) fn backfill(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite
 /// where it is unambiguous (the old key was the new one in lower case); a contact whose
 /// addresses all went stays in the history only.
 fn rekey_addresses(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    let certs: Vec<(i64, Vec<u8>, i64)> = {
-        let mut stmt = tx.prepare("SELECT id, der, first_seen FROM certificates WHERE is_ca = 0")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let certs: Vec<(i64, Vec<u8>)> = {
+        let mut stmt = tx.prepare("SELECT id, der FROM certificates WHERE is_ca = 0")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     tx.execute("DELETE FROM addresses", [])?;
     // Old key (lower-cased) -> the new keys it stood for.
     let mut renamed: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
-    for (id, der, first_seen) in certs {
+    for (id, der) in certs {
         let Ok(cert) = Cert::from_der(&der) else { continue };
         for address in cert_addresses(&cert) {
+            // Accepted at 0: among themselves they keep the order they had (newest notBefore
+            // first); anything accepted from now on comes before them.
             tx.execute(
-                "INSERT OR IGNORE INTO addresses (address, certificate_id, status, accepted_at) VALUES (?1, ?2, 'accepted', ?3)",
-                params![address, id, first_seen],
+                "INSERT OR IGNORE INTO addresses (address, certificate_id, status, accepted_at) VALUES (?1, ?2, 'accepted', 0)",
+                params![address, id],
             )?;
             renamed.entry(address.to_ascii_lowercase()).or_default().insert(address);
         }
