@@ -676,6 +676,15 @@ fn a_lookalike_address_the_name_constraints_let_through_is_never_matched_cached_
         assert!(shown.is_ascii() && shown.contains("\\u{"), "shown with the lookalike character visible: {shown}");
         assert_eq!(v["contacts"]["stored"], json!([]), "{lookalike:?} was cached");
         lookalikes.push(fp(&cert));
+        if lookalike == "alice@example\u{FF0E}org" {
+            // The CLI shows it as written, the lookalike character escaped.
+            let dir = tempfile::tempdir().unwrap();
+            let eml = dir.path().join("lookalike.eml");
+            std::fs::write(&eml, signed_mail("Alice <alice@example.org>", &cert, &key, &[&constrained.cert], "cli")).unwrap();
+            let (code, out, err) = cli(home.path(), &["inspect", eml.to_str().unwrap(), "--no-harvest"]);
+            assert_eq!(code, 0, "{err}");
+            assert!(out.contains("not used   alice@example\\u{FF0E}org (not_an_address)"), "{out}");
+        }
     }
     // Encryption still uses the genuine certificate, and no lookalike is known for Alice.
     assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&alice));
