@@ -198,3 +198,67 @@ pub fn verdict(address: &str, candidates: &[StoredCert], judge: &dyn Judge) -> R
         known_certificates: candidates.len(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contacts::{CertStatus, Source, StoredCert};
+
+    /// A judge that refuses what it is told to, by certificate (the seam a full check plugs into).
+    struct Refusing(Vec<(String, Reason)>);
+
+    impl Judge for Refusing {
+        fn now(&self) -> i64 {
+            0
+        }
+        fn refusal(&self, cert: &StoredCert) -> Option<Reason> {
+            self.0.iter().find(|(fp, _)| *fp == cert.cert.fingerprint_sha256()).map(|(_, r)| *r)
+        }
+        fn verify(&self, cert: &Cert, _: &[X509]) -> ChainOutcome {
+            Unjudged { now: 0 }.verify(cert, &[])
+        }
+    }
+
+    fn stored(status: CertStatus) -> StoredCert {
+        let key = openssl::pkey::PKey::from_ec_key(
+            openssl::ec::EcKey::generate(&openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let mut b = X509::builder().unwrap();
+        let serial = openssl::bn::BigNum::from_u32(rand_u32()).unwrap().to_asn1_integer().unwrap();
+        b.set_serial_number(&serial).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&openssl::asn1::Asn1Time::from_unix(0).unwrap()).unwrap();
+        b.set_not_after(&openssl::asn1::Asn1Time::from_unix(1).unwrap()).unwrap();
+        b.sign(&key, openssl::hash::MessageDigest::sha256()).unwrap();
+        let cert = Cert::from_x509(&b.build()).unwrap();
+        StoredCert { cert, source: Source::Import, trusted: true, revoked: false, can_encrypt: true, capabilities: vec![], first_seen: 0, last_seen: 0, status }
+    }
+
+    fn rand_u32() -> u32 {
+        let mut bytes = [0u8; 4];
+        openssl::rand::rand_bytes(&mut bytes).unwrap();
+        u32::from_le_bytes(bytes)
+    }
+
+    #[test]
+    fn each_certificate_gets_its_reason_and_the_contact_the_closest_one() {
+        let (refused, untrusted, pending, working, later) =
+            (stored(CertStatus::Refused), stored(CertStatus::Accepted), stored(CertStatus::Pending), stored(CertStatus::Confirmed), stored(CertStatus::Accepted));
+        let judge = Refusing(vec![(untrusted.cert.fingerprint_sha256(), Reason::Untrusted)]);
+        let all = [refused.clone(), untrusted.clone(), pending.clone(), working.clone(), later.clone()];
+        assert_eq!(
+            reasons(&all, &judge),
+            [Some(Reason::Refused), Some(Reason::Untrusted), Some(Reason::PendingConfirmation), None, Some(Reason::Superseded)]
+        );
+        assert_eq!(choose(&all, &judge).unwrap().cert.fingerprint_sha256(), working.cert.fingerprint_sha256());
+        // Without a usable one, the reason of the candidate that came closest: a pending key.
+        assert_eq!(choose(&[refused.clone(), untrusted.clone(), pending.clone()], &judge).err(), Some(Reason::PendingConfirmation));
+        assert_eq!(choose(&[refused.clone(), untrusted], &judge).err(), Some(Reason::Untrusted));
+        assert_eq!(choose(&[refused], &judge).err(), Some(Reason::Refused));
+        assert_eq!(choose(&[], &judge).err(), Some(Reason::NeverSeen));
+        // A refused certificate is refused whatever the judge says; the judge speaks before "pending".
+        let judge = Refusing(vec![(pending.cert.fingerprint_sha256(), Reason::Revoked)]);
+        assert_eq!(reasons(&[pending], &judge), [Some(Reason::Revoked)]);
+    }
+}
