@@ -346,7 +346,7 @@ impl<'o> Walk<'o> {
     /// An S/MIME entity that readers may take differently: `malformed`, neither verified nor
     /// decrypted, and shown as it is.
     fn ambiguous_layer(&mut self, e: &Entity<'_>, problem: Problem) {
-        let multipart = e.content_type.is("multipart/signed");
+        let multipart = e.media_types().iter().any(|t| t == "multipart/signed");
         let (kind, form) = match () {
             _ if multipart => ("signed", "multipart_signed"),
             _ if smime_type(e).contains("enveloped") => ("encrypted", "unknown"),
@@ -422,7 +422,8 @@ impl<'o> Walk<'o> {
                 let problem = path.iter().find_map(|p| path_ambiguity(p)).or(ambiguous);
                 self.below_root = Some(match problem {
                     Some(problem) => {
-                        let form = if e.content_type.is("multipart/signed") { SignedForm::MultipartSigned } else { SignedForm::SignedData };
+                        let multipart = e.media_types().iter().any(|t| t == "multipart/signed");
+                        let form = if multipart { SignedForm::MultipartSigned } else { SignedForm::SignedData };
                         malformed_layer(e, form, Position::BelowRoot, problem)
                     }
                     None => self.verify_below_root(e, headers),
