@@ -281,6 +281,33 @@ mod tests {
     }
 
     #[test]
+    fn the_message_inside_a_message_rfc822_root_is_part_1() {
+        let msg = b"Content-Type: message/rfc822\r\n\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\ny\r\n--b--\r\n";
+        let e = Entity::parse(msg);
+        assert_eq!(e.number, "");
+        let inner = &e.children[0];
+        assert_eq!(inner.number, "1");
+        let numbers: Vec<&str> = inner.children.iter().map(|c| c.number.as_str()).collect();
+        assert_eq!(numbers, vec!["1.1", "1.2"]);
+        assert_eq!(inner.children[1].children[0].number, "1.2", "a message/rfc822 part's message keeps its number");
+    }
+
+    #[test]
+    fn ambiguities_of_an_entity_in_every_reading() {
+        let amb = |msg: &[u8]| Entity::parse(msg).ambiguities();
+        assert_eq!(amb(b"Content-Type: multipart/signed; boundary=a\r\n\r\n"), vec![]);
+        assert_eq!(amb(b"Content-Type: multipart/signed; boundary=a\r\nContent-Type: multipart/signed; boundary=\"a\"\r\n\r\n"), vec![]);
+        assert_eq!(amb(b"Content-Type: multipart/signed; boundary=a; boundary*=''b\r\n\r\n"), vec![Ambiguity::Parameter("boundary".into())]);
+        assert_eq!(amb(b"Content-Type: text/plain\r\nContent-Type: multipart/signed\r\n\r\n"), vec![Ambiguity::Header("content-type")]);
+        assert_eq!(amb(b"Content-Transfer-Encoding: base64\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"), vec![Ambiguity::Header("content-transfer-encoding")]);
+        assert_eq!(amb(b"Content-Transfer-Encoding: base64\r\nCONTENT-TRANSFER-ENCODING:  Base64\r\n\r\n"), vec![]);
+        // Another reader reads on past a line that is not a field, or ends a line at a bare CR.
+        assert_eq!(amb(b"X: 1\r\nno field\r\nContent-Type: multipart/signed; boundary=a\r\n\r\n"), vec![Ambiguity::Header("content-type")]);
+        assert_eq!(amb(b"Content-Type: multipart/signed;\rboundary=a\r\n\r\n"), vec![Ambiguity::Header("content-type")]);
+        assert_eq!(Entity::parse(b"X: 1\r\nno field\r\nContent-Type: multipart/signed\r\n\r\n").media_types(), vec!["text/plain", "multipart/signed"]);
+    }
+
+    #[test]
     fn unclosed_and_boundaryless_multiparts_are_defects_not_failures() {
         let e = Entity::parse(b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx");
         assert_eq!(e.children.len(), 1);
