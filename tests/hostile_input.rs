@@ -175,3 +175,17 @@ fn an_over_long_op_name() {
     assert_eq!(r["ok"], true, "{r}");
     assert!(host.finish(Duration::from_secs(10)).0.success());
 }
+
+/// Thousands of encrypted parts side by side: the warnings list ten part numbers and count them
+/// all, so the verdict stays small.
+#[test]
+fn thousands_of_encrypted_parts_are_counted_not_listed() {
+    let home = temp_home();
+    let part = "--b\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\r\nAAAA\r\n";
+    let message = format!("From: a@x.org\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n{}--b--\r\n", part.repeat(5_000));
+    let verdict = inspect(home.path(), message.as_bytes());
+    for w in verdict["encryption"]["warnings"].as_array().unwrap() {
+        assert_eq!((w["parts"].as_array().unwrap().len(), w["count"].as_u64()), (10, Some(5_000)), "{w}");
+    }
+    assert_eq!(verdict["encryption"]["warnings"].as_array().unwrap().len(), 2);
+}

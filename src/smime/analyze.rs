@@ -23,6 +23,8 @@ use openssl::x509::X509;
 
 /// S/MIME layers deeper than this are not unwrapped (a message is rarely more than three).
 const MAX_LAYERS: usize = 8;
+/// A warning lists at most this many part numbers (`count` says how many there are).
+const MAX_LISTED_PARTS: usize = 10;
 
 pub struct InspectOptions<'a> {
     /// Time certificates are judged at.
@@ -389,11 +391,18 @@ impl<'o> Walk<'o> {
         for child in &e.children {
             self.scan_below(child, &headers, root_signed, &mut encrypted_parts, &mut path);
         }
-        if !encrypted_parts.is_empty() {
-            self.encryption_warnings.push(Warning::new("encrypted_part_not_decrypted").with("parts", encrypted_parts.clone()));
+        // A message of 20,000 encrypted parts lists the first few and counts them all.
+        let count = encrypted_parts.len();
+        encrypted_parts.truncate(MAX_LISTED_PARTS);
+        let listed = |code: &'static str| {
+            let w = Warning::new(code).with("parts", encrypted_parts.clone());
+            if count > MAX_LISTED_PARTS { w.with("count", count) } else { w }
+        };
+        if count > 0 {
+            self.encryption_warnings.push(listed("encrypted_part_not_decrypted"));
         }
-        if encrypted_parts.len() > 1 {
-            self.encryption_warnings.push(Warning::new("multiple_encrypted_parts").with("parts", encrypted_parts));
+        if count > 1 {
+            self.encryption_warnings.push(listed("multiple_encrypted_parts"));
         }
     }
 
