@@ -184,8 +184,8 @@ fn an_ambiguous_signed_structure_is_malformed() {
         (format!("{p}; boundary*0=b; boundary*1=1; boundary=\"b1\""), "boundary"),
         (format!("{p}; boundary=b1; BOUNDARY=b2"), "boundary"),
         (format!("{p}; boundary=b1; boundary*0=b; boundary*0=x"), "boundary"),
-        (format!(" protocol=\"application/pkcs7-signature\"; protocol*=''application%2Fx-other; micalg=sha-256; boundary=b1"), "protocol"),
-        (format!(" protocol=\"text/plain\"; protocol*=''application%2Fpkcs7-signature; micalg=sha-256; boundary=b1"), "protocol"),
+        (" protocol=\"application/pkcs7-signature\"; protocol*=''application%2Fx-other; micalg=sha-256; boundary=b1".to_string(), "protocol"),
+        (" protocol=\"text/plain\"; protocol*=''application%2Fpkcs7-signature; micalg=sha-256; boundary=b1".to_string(), "protocol"),
         (format!("{p}; micalg*0=sha-; micalg*2=256; boundary=b1"), "micalg"),
         (format!("{p}; boundary=b1; name=a.txt; name*=''b.txt"), "name"),
     ];
