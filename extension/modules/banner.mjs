@@ -5,7 +5,7 @@
 
 const SCRIPT_ID = "smime-companion-banner";
 const FILES = ["/banner/banner.js"];
-const BANNER_LOOKS = new Set(["altered", "untrusted", "problem", "mismatch", "partial", "undecryptable"]);
+const BANNER_LOOKS = new Set(["altered", "untrusted", "problem", "mismatch", "doubtfulSender", "partial", "undecryptable"]);
 
 /** Registers the banner script once; registrations outlive a suspended background page. */
 export async function registerBanner() {

@@ -8,7 +8,8 @@ use super::verdict::*;
 use crate::certs::oid;
 use crate::certs::summary::Cert;
 use crate::certs::trust::{self, verify_chain, ChainOutcome, Purpose, TrustAnchors};
-use crate::mime::address::{normalize, parse_mailbox_list};
+use super::sender::{sender_problem, HeaderContext};
+use crate::mime::address::normalize;
 use crate::time::to_rfc3339;
 use openssl::x509::{X509Crl, X509};
 
@@ -24,15 +25,6 @@ pub struct VerifyEnv<'a> {
     pub known_certs: &'a [X509],
     /// Finds a signer's certificate the message left out (in the contact cache).
     pub lookup: &'a dyn Fn(&cms_der::CertId) -> Option<X509>,
-}
-
-/// The header fields the identity and time rules look at.
-#[derive(Debug, Clone, Default)]
-pub struct HeaderContext {
-    /// The value of every From field (normally exactly one).
-    pub from: Vec<String>,
-    pub sender: Option<String>,
-    pub date: Option<i64>,
 }
 
 /// A signer's certificate and chain, for the contact cache.
@@ -300,57 +292,5 @@ fn identity_problems(cert: &Cert, sd: &SignerDesc, headers: &HeaderContext, prob
                     .with("date", to_rfc3339(date)),
             );
         }
-    }
-}
-
-/// The From rule (docs/INSPECT.md): exactly one From field with exactly one mailbox, which the
-/// certificate names; Sender is used only when there is no From field at all.
-pub fn sender_problem(headers: &HeaderContext, cert_emails: &[String]) -> Option<Problem> {
-    let mismatch = |reason: &'static str, from: Vec<String>| {
-        Some(Problem::because(SignatureState::SenderMismatch, reason).with("from", from))
-    };
-    let check_single = |value: &str| {
-        let boxes = parse_mailbox_list(value);
-        let addresses: Vec<String> = boxes.iter().map(|m| m.address.clone()).collect();
-        match boxes.as_slice() {
-            [] => mismatch("no_from", addresses),
-            [one] => match normalize(&one.address) {
-                Some(a) if cert_emails.contains(&a) => None,
-                _ => mismatch("different_address", addresses),
-            },
-            _ => mismatch("multiple_from", addresses),
-        }
-    };
-    match headers.from.as_slice() {
-        [] => match &headers.sender {
-            Some(sender) => check_single(sender),
-            None => mismatch("no_from", Vec::new()),
-        },
-        [one] => check_single(one),
-        many => mismatch("multiple_from_headers", many.iter().flat_map(|f| parse_mailbox_list(f)).map(|m| m.address).collect()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(from: &[&str], sender: Option<&str>) -> HeaderContext {
-        HeaderContext { from: from.iter().map(|s| s.to_string()).collect(), sender: sender.map(str::to_string), date: None }
-    }
-
-    fn reason(h: &HeaderContext) -> Option<&'static str> {
-        sender_problem(h, &["alice@example.org".to_string()]).map(|p| p.reason.unwrap())
-    }
-
-    #[test]
-    fn from_rules() {
-        assert_eq!(reason(&headers(&["Alice <ALICE@example.org>"], None)), None);
-        assert_eq!(reason(&headers(&["\"alice@example.org\" <eve@example.net>"], None)), Some("different_address"));
-        assert_eq!(reason(&headers(&["alice@example.org, bob@example.org"], None)), Some("multiple_from"));
-        assert_eq!(reason(&headers(&["alice@example.org", "alice@example.org"], None)), Some("multiple_from_headers"));
-        assert_eq!(reason(&headers(&[""], Some("alice@example.org"))), Some("no_from"));
-        assert_eq!(reason(&headers(&[], Some("alice@example.org"))), None);
-        assert_eq!(reason(&headers(&[], None)), Some("no_from"));
     }
 }

@@ -240,7 +240,10 @@ pub struct StructureLayer {
 pub struct MessageInfo {
     pub size_bytes: usize,
     pub line_endings: LineEndings,
+    /// The first mailboxes of the From fields (at most `sender::MAX_LISTED_MAILBOXES`).
     pub from: Vec<Mailbox>,
+    /// How many mailboxes the From fields hold in all.
+    pub from_count: usize,
     pub sender: Option<Mailbox>,
     pub date: Option<String>,
     pub structure: Vec<StructureLayer>,

@@ -195,3 +195,28 @@ test("a misplaced layer says where it is and what it means for its kind", () => 
   const malformed = view({ verdict: verdict({ signature: "malformed", problems: [{ code: "malformed", reason: "misplaced_layer" }] }) });
   assert.match(malformed.problems[0].reason, /where no mail program puts one/);
 });
+
+test("a display name holding another address is a warning card naming both addresses, and a banner", async () => {
+  const { bannerFor } = await import("../../extension/modules/banner.mjs");
+  const warnings = [{ code: "display_name_is_other_address", name_address: "boss@corp.example", address: "alice@example.org" }];
+  const v = view({ verdict: verdict({ signature: "valid", warnings }) });
+  assert.equal(v.problems.length, 1);
+  assert.equal(v.problems[0].severity, "warning");
+  assert.match(v.problems[0].explain, /boss@corp\.example.*alice@example\.org/);
+  assert.match(v.problems[0].advice, /boss@corp\.example/);
+  assert.match(v.headline, /boss@corp\.example/);
+  assert.equal(v.summary, "");
+  assert.deepEqual(v.notices, []);
+  assert.equal(bannerFor(v, t).severity, "warning");
+});
+
+test("an ambiguous structure names the parameter, and a long From line says how many more", () => {
+  const problems = [{ code: "malformed", reason: "ambiguous_parameter", parameter: "boundary" }];
+  const v = view({ verdict: verdict({ signature: "malformed", problems }) });
+  assert.match(v.problems[0].reason, /more than once/);
+  assert.deepEqual(v.problems[0].facts, ["Parameter given more than once: boundary"]);
+  const reading = verdict({ signature: "none" });
+  reading.message.from = [{ name: null, address: "a@x.org" }];
+  reading.message.from_count = 80_000;
+  assert.equal(rowsOf(view({ verdict: reading }), "message").From, "a@x.org (and 79999 more)");
+});
