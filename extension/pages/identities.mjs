@@ -16,7 +16,8 @@ import { byId, confirmDialog, definitionList, el, text } from "../modules/dom.mj
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import {
-  backupReminder, identityAddress, identityName, identityRows, identityStatus, importChecks, thunderbirdSetup,
+  backupFailureKey, backupReminder, backupRequest, identityAddress, identityName, identityRows, identityStatus, importChecks,
+  thunderbirdSetup,
 } from "../modules/identities-view.mjs";
 import { checklists, needsContacts, SIGNED_MAIL_KEY } from "../modules/renewal.mjs";
 import { installModule, moduleState } from "../modules/pkcs11.mjs";
@@ -133,12 +134,11 @@ function identityCard(identity) {
   node.querySelector(".confirms").textContent = cert.validation ? confirms(cert, t) : "";
   node.querySelector("dl").replaceWith(definitionList(identityRows(identity, { t, date: dateTime, day, identities })));
 
+  // The passphrase is asked for every backup, unlocked or not: the key leaves for good.
   const form = node.querySelector(".backup-form");
-  node.querySelector(".passphrase-label").hidden = identity.unlocked;
-  node.querySelector(".backup-passphrase").hidden = identity.unlocked;
   node.querySelector(".backup").addEventListener("click", () => {
     form.hidden = !form.hidden;
-    if (!form.hidden) form.querySelector(".backup-password").focus();
+    if (!form.hidden) form.querySelector(".backup-passphrase").focus();
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -150,22 +150,21 @@ function identityCard(identity) {
 
 async function backup(identity, form) {
   const [password, repeat, passphrase] = takeSecrets(form, [".backup-password", ".backup-password-repeat", ".backup-passphrase"]);
-  if (password !== repeat) {
-    showNotice("error", t("backup_passwords_differ"), []);
+  // Recorded below (record_backup false), once the file is really written: Save As may be cancelled.
+  const request = backupRequest(identity, { password, repeat, passphrase, legacy: form.querySelector(".backup-legacy").checked });
+  if (request.error) {
+    showNotice("error", t(request.error), []);
     return;
   }
-  if (password.length < 8) {
-    showNotice("error", t("backup_password_short"), []);
+  let result;
+  try {
+    result = await callHost(Op.identitiesExport, request.params);
+  } catch (e) {
+    const key = backupFailureKey(e?.code);
+    if (!key) throw e;
+    showNotice("error", t(key), []);
     return;
   }
-  const result = await callHost(Op.identitiesExport, {
-    identity: identity.fingerprint,
-    password,
-    ...(passphrase ? { passphrase } : {}),
-    legacy: form.querySelector(".backup-legacy").checked,
-    // Recorded below, once the file is really written: Save As may be cancelled.
-    record_backup: false,
-  });
   form.reset();
   form.hidden = true;
   const saved = await saveBytes(fromBase64(result.p12_b64), result.file_name, "application/x-pkcs12");

@@ -111,8 +111,9 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             let key = args.required("ADDRESS or FINGERPRINT")?;
             args.finish()?;
             let password = secret(password_file.as_deref(), "Password for the backup file")?;
-            let passphrase = passphrase_file.as_deref().map(|f| secret(Some(f), "Passphrase")).transpose()?;
-            let backup = crate::ops::export_identity(&mut ctx, &key, &password, passphrase.as_ref(), legacy)?;
+            // The key leaves for good: its passphrase is asked every time (docs/IDENTITIES.md).
+            let passphrase = secret(passphrase_file.as_deref(), "Passphrase of the identity")?;
+            let backup = crate::ops::export_identity(&mut ctx, &key, &password, &passphrase, legacy)?;
             crate::home::write_private_file(&out, &backup.p12)?;
             ctx.identities()?.mark_backed_up(&backup.fingerprint, crate::time::now())?;
             say!("backup written to {} ({})", out.display(), if legacy { "3DES, for old Windows and Outlook" } else { "AES-256" });

@@ -182,8 +182,9 @@ pub static COMMANDS: &[Command] = &[
                list | show ADDRESS|FINGERPRINT | delete FINGERPRINT\n  \
                unlock [X] --passphrase-file G   check a passphrase (the add-on keeps keys unlocked)\n  \
                lock                             lock every unlocked key in every running session\n  \
-               export X --out FILE.p12 --password-file F [--passphrase-file G] [--legacy]\n    \
-               a backup with the chain: AES-256, or 3DES for old Windows and Outlook (--legacy)\n  \
+               export X --out FILE.p12 --password-file F --passphrase-file G [--legacy]\n    \
+               a backup with the chain under the new password F: AES-256, or 3DES for old\n    \
+               Windows and Outlook (--legacy); G, the identity's passphrase, is always needed\n  \
                radar [--days N]                 identities expiring within N days (default 30)\n  \
                backup-status                    exit 1 while an identity has no backup\n\n\
                Secrets are read from files (- for stdin) or prompted for, never from arguments.\n",
