@@ -12,7 +12,7 @@ import { errorKey, translator } from "../modules/texts.mjs";
 import { dateFormatter, dayFormatter } from "../modules/format.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { confirms } from "../modules/describe.mjs";
-import { byId, confirmDialog, definitionList, el, text } from "../modules/dom.mjs";
+import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import {
@@ -124,14 +124,14 @@ function identityCard(identity) {
   localizePage(node);
   node.dataset.fingerprint = identity.fingerprint;
   const cert = identity.certificate ?? {};
-  node.querySelector(".title").textContent = identityName(identity);
+  setText(node.querySelector(".title"), identityName(identity));
   const status = identityStatus(identity, { formatDate: day });
   const badges = node.querySelector(".badges");
   badges.append(el("span", `badge ${STATUS[status.state]}`, t(`identity_badge_${status.state}`)));
   badges.append(el("span", `badge ${identity.unlocked ? "ok" : "muted"}`, t(identity.unlocked ? "identity_badge_unlocked" : "identity_badge_locked")));
   if (!identity.backed_up_at) badges.append(el("span", "badge warning", t("identity_badge_no_backup")));
-  node.querySelector(".status-line").textContent = t(status.key, status.subs);
-  node.querySelector(".confirms").textContent = cert.validation ? confirms(cert, t) : "";
+  setText(node.querySelector(".status-line"), t(status.key, status.subs));
+  setText(node.querySelector(".confirms"), cert.validation ? confirms(cert, t) : "");
   node.querySelector("dl").replaceWith(definitionList(identityRows(identity, { t, date: dateTime, day, identities })));
 
   // The passphrase is asked for every backup, unlocked or not: the key leaves for good.
@@ -337,7 +337,7 @@ function waitingList(list) {
 
 function renderModule() {
   const state = byId("module-state");
-  state.textContent = t(`module_state_${module}`);
+  setText(state, t(`module_state_${module}`));
   byId("install-module").hidden = module !== "not_loaded";
   byId("module").className = `card module ${module}`;
 }
