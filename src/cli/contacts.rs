@@ -5,7 +5,7 @@ use super::{Args, CliError, Globals, UsageError, EXIT_OK, EXIT_PROBLEM};
 use crate::contacts::service::{self, RecipientCheckOrInvalid};
 use crate::contacts::{parse_address, ExportFormat, ListQuery};
 use crate::error::Error;
-use crate::logging::sanitize;
+use crate::untrusted::shown;
 
 
 pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
@@ -25,15 +25,15 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             }
             for c in &page.items {
                 let flags = if c.warnings.is_empty() { String::new() } else { format!("  [{}]", c.warnings.join(", ")) };
-                println!(
+                say!(
                     "{:<40} {:>2} cert(s)  until {}{}",
-                    sanitize(&c.address, 200),
+                    shown(&c.address, 200),
                     c.certificates,
                     c.latest_expiry.as_deref().unwrap_or("-"),
                     flags
                 );
             }
-            println!("{} of {} contact(s)", page.items.len(), page.total);
+            say!("{} of {} contact(s)", page.items.len(), page.total);
         }
         "show" => {
             let address = args.required("ADDRESS")?;
@@ -43,12 +43,12 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&details).map(|_| EXIT_OK);
             }
-            println!("{}{}", details.address, details.name.as_deref().map(|n| format!(" ({})", sanitize(n, 200))).unwrap_or_default());
+            say!("{}{}", shown(&details.address, 200), details.name.as_deref().map(|n| format!(" ({})", shown(n, 200))).unwrap_or_default());
             for c in &details.certificates {
-                println!(
+                say!(
                     "  {}  {}  {} .. {}  {:?}{}{}",
                     c.summary.fingerprint_sha256,
-                    sanitize(&c.summary.subject, 120),
+                    shown(&c.summary.subject, 120),
                     c.summary.not_before,
                     c.summary.not_after,
                     c.source,
@@ -57,12 +57,12 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 );
             }
             match (&details.encryption.certificate, details.encryption.reason) {
-                (Some(c), _) => println!("  encryption uses {}", c.summary.fingerprint_sha256),
-                (None, Some(r)) => println!("  cannot encrypt: {}", service::reason_code(r)),
+                (Some(c), _) => say!("  encryption uses {}", c.summary.fingerprint_sha256),
+                (None, Some(r)) => say!("  cannot encrypt: {}", service::reason_code(r)),
                 _ => {}
             }
             for h in &details.history {
-                println!("  {}  {}  {}", h.at, h.event, h.fingerprint.as_deref().unwrap_or(""));
+                say!("  {}  {}  {}", h.at, h.event, h.fingerprint.as_deref().unwrap_or(""));
             }
         }
         "delete" => {
@@ -74,7 +74,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&serde_json::json!({ "address": address, "deleted_certificates": deleted })).map(|_| EXIT_OK);
             }
-            println!("deleted {address} and {} certificate(s)", deleted.len());
+            say!("deleted {} and {} certificate(s)", shown(&address, 200), deleted.len());
         }
         "delete-cert" => {
             let fp = args.required("FINGERPRINT")?;
@@ -84,7 +84,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&serde_json::json!({ "deleted": deleted })).map(|_| EXIT_OK);
             }
-            println!("deleted certificate {deleted}");
+            say!("deleted certificate {deleted}");
         }
         "import" => {
             let file = args.required("FILE")?;
@@ -95,18 +95,18 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&outcome).map(|_| EXIT_OK);
             }
-            println!(
+            say!(
                 "imported {} certificate(s), {} already known, {} intermediate(s); addresses: {}",
                 outcome.imported,
                 outcome.already_known,
                 outcome.intermediates,
-                outcome.addresses.join(", ")
+                shown(&outcome.addresses.join(", "), 2000)
             );
             if !outcome.without_address.is_empty() {
-                println!("skipped {} certificate(s) without an e-mail address", outcome.without_address.len());
+                say!("skipped {} certificate(s) without an e-mail address", outcome.without_address.len());
             }
             for c in &outcome.continuity {
-                println!("{}: {} (before: {})", c.event, c.address, c.previous_fingerprint);
+                say!("{}: {} (before: {})", c.event, shown(&c.address, 200), c.previous_fingerprint);
             }
         }
         "export" => {
@@ -138,11 +138,11 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 for r in &results {
                     match r {
                         RecipientCheckOrInvalid::Checked(c) => match (&c.certificate, c.reason) {
-                            (Some(cert), _) => println!("{}: can encrypt ({})", c.address, cert.summary.fingerprint_sha256),
-                            (None, Some(reason)) => println!("{}: {}", c.address, service::reason_code(reason)),
+                            (Some(cert), _) => say!("{}: can encrypt ({})", shown(&c.address, 200), cert.summary.fingerprint_sha256),
+                            (None, Some(reason)) => say!("{}: {}", shown(&c.address, 200), service::reason_code(reason)),
                             _ => {}
                         },
-                        RecipientCheckOrInvalid::Invalid { address, reason, .. } => println!("{address}: {reason}"),
+                        RecipientCheckOrInvalid::Invalid { address, reason, .. } => say!("{}: {}", shown(address, 200), shown(reason, 200)),
                     }
                 }
             }
@@ -156,7 +156,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&stats).map(|_| EXIT_OK);
             }
-            println!(
+            say!(
                 "{} contact(s), {} certificate(s), {} intermediate(s), {} untrusted, {} expired, {} expiring within 30 days, {} bytes",
                 stats.contacts, stats.certificates, stats.intermediates, stats.untrusted, stats.expired, stats.expiring_within_30_days, stats.database_bytes
             );
