@@ -315,3 +315,22 @@ fn a_signing_time_outside_the_certificate_validity_is_a_warning() {
     let v = pki.inspect(&detached_message(ALICE, t, &signed_data(DATA, None, &[&pki.alice.cert], &[si])));
     assert!(!codes(&v["signature"]["warnings"]).contains(&"signing_time_outside_validity".to_string()));
 }
+
+/// docs/INSPECT.md "Limits" states the numbers the code applies.
+#[test]
+fn the_documented_limits_are_the_ones_applied() {
+    use smime_companion::smime::signature::*;
+    use smime_companion::smime::verdict::{MAX_REPORTED_CHAIN, MAX_REPORTED_PROBLEMS};
+    let doc = std::fs::read_to_string(repo_path("docs/INSPECT.md")).unwrap();
+    let limits = doc.split("### Limits").nth(1).unwrap().split("\n#").next().unwrap();
+    let row = |start: &str| -> String {
+        let line = limits.lines().find(|l| l.starts_with(&format!("| {start}"))).unwrap_or_else(|| panic!("no row {start}"));
+        line.split('|').nth(2).unwrap().trim().to_string()
+    };
+    assert_eq!(row("signers checked"), MAX_SIGNERS_PER_LAYER.to_string());
+    assert_eq!(row("digest algorithms"), MAX_DIGEST_ALGORITHMS.to_string());
+    assert!(row("certificates of a message").contains(&format!("first {MAX_MESSAGE_CERTIFICATES} others")));
+    assert_eq!(row("CRLs"), format!("the first {MAX_MESSAGE_CRLS}"));
+    assert_eq!(row("issuers listed"), MAX_REPORTED_CHAIN.to_string());
+    assert_eq!(row("problems listed"), MAX_REPORTED_PROBLEMS.to_string());
+}

@@ -302,6 +302,81 @@ fn recipient_infos(ri: &Tlv<'_>) -> Asn1Result<Vec<RecipientDesc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openssl::cms::{CMSOptions, CmsContentInfo};
+    use openssl::pkey::{PKey, Private};
+    use openssl::x509::X509;
+
+    fn self_signed() -> (X509, PKey<Private>) {
+        let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
+        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "cms_der test").unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap()).unwrap();
+        b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap()).unwrap();
+        b.sign(&key, openssl::hash::MessageDigest::sha256()).unwrap();
+        (b.build(), key)
+    }
+
+    fn signed(flags: CMSOptions) -> Vec<u8> {
+        let (cert, key) = self_signed();
+        CmsContentInfo::sign(Some(&cert), Some(&key), None, Some(b"hello"), flags | CMSOptions::BINARY).unwrap().to_der().unwrap()
+    }
+
+    fn describe(der: &[u8]) -> SignedDataDesc {
+        let info = content_info(der).unwrap();
+        assert_eq!(info.content_type, oid::SIGNED_DATA);
+        signed_data(&info.content.unwrap()).unwrap()
+    }
+
+    #[test]
+    fn signed_attributes_are_counted_and_their_absence_noticed() {
+        let desc = describe(&signed(CMSOptions::empty()));
+        assert_eq!((desc.digest_algorithm_count, desc.econtent_type.as_str(), desc.has_econtent), (1, oid::DATA, true));
+        let attrs = desc.signers[0].signed_attributes.clone().unwrap();
+        assert_eq!(attrs, SignedAttributes { content_types: vec![oid::DATA.to_string()], message_digests: 1, signing_times: 1 });
+        assert!(desc.signers[0].signing_time.is_some());
+        let desc = describe(&signed(CMSOptions::NOATTR | CMSOptions::DETACHED));
+        assert!(!desc.has_econtent);
+        assert!(desc.signers[0].signed_attributes.is_none());
+        assert!(desc.signers[0].signing_time.is_none());
+    }
+
+    /// The readers are entry points for untrusted bytes: every truncation and every byte
+    /// changed must give an answer (a description or an error), never a panic.
+    #[test]
+    fn truncated_or_altered_structures_are_answers_not_panics() {
+        let (cert, _) = self_signed();
+        let mut stack = openssl::stack::Stack::new().unwrap();
+        stack.push(cert).unwrap();
+        let enveloped = CmsContentInfo::encrypt(&stack, b"hello", openssl::symm::Cipher::aes_128_cbc(), CMSOptions::BINARY).unwrap().to_der().unwrap();
+        let read = |der: &[u8]| {
+            if let Ok(info) = content_info(der) {
+                if let Some(content) = info.content {
+                    let _ = signed_data(&content);
+                    let _ = enveloped_data(&content, false);
+                    let _ = enveloped_data(&content, true);
+                }
+            }
+        };
+        for der in [signed(CMSOptions::empty()), signed(CMSOptions::NOATTR), enveloped] {
+            for end in 0..der.len() {
+                read(&der[..end]);
+            }
+            for i in 0..der.len() {
+                for flip in [0x7f, 0x80, 0xff, 0x01] {
+                    let mut changed = der.clone();
+                    changed[i] ^= flip;
+                    read(&changed);
+                }
+            }
+        }
+    }
 
     #[test]
     fn garbage_is_an_error() {
