@@ -126,7 +126,7 @@ fn five_hundred_certificates_make_neither_a_long_chain_nor_a_large_verdict() {
     // signer's own certificate comes last.
     let mut cas = vec![Ca::new("Untrusted Root")];
     for i in 0..90 {
-        let next = cas.last().unwrap().subordinate(&format!("Intermediate {i}"));
+        let next = sub_ca(cas.last().unwrap(), &format!("Intermediate {i}"));
         cas.push(next);
     }
     let key = certgen::ec_key();

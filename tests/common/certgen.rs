@@ -38,23 +38,6 @@ impl Ca {
         Ca { cert: b.build(), key }
     }
 
-    /// An intermediate CA certified by this one.
-    pub fn subordinate(&self, name: &str) -> Ca {
-        let key = ec_key();
-        let mut b = X509::builder().unwrap();
-        b.set_version(2).unwrap();
-        b.set_serial_number(&serial()).unwrap();
-        b.set_subject_name(&name_of(name)).unwrap();
-        b.set_issuer_name(self.cert.subject_name()).unwrap();
-        b.set_pubkey(&key).unwrap();
-        b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-        b.set_not_after(&Asn1Time::days_from_now(3650).unwrap()).unwrap();
-        b.append_extension(BasicConstraints::new().critical().ca().build().unwrap()).unwrap();
-        b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build().unwrap()).unwrap();
-        b.sign(&self.key, MessageDigest::sha256()).unwrap();
-        Ca { cert: b.build(), key }
-    }
-
     pub fn pem(&self) -> Vec<u8> {
         self.cert.to_pem().unwrap()
     }

@@ -56,6 +56,29 @@ pub fn utc_time(t: i64) -> Vec<u8> {
     der_tlv(0x17, format!("{}Z", &digits[2..14]).as_bytes())
 }
 
+/// An intermediate CA certified by `issuer` (P-256, valid for ten years from now).
+pub fn sub_ca(issuer: &super::certgen::Ca, name: &str) -> super::certgen::Ca {
+    use openssl::asn1::Asn1Time;
+    use openssl::x509::extension::{BasicConstraints, KeyUsage};
+    let key = super::certgen::ec_key();
+    let mut serial = openssl::bn::BigNum::new().unwrap();
+    serial.rand(63, openssl::bn::MsbOption::MAYBE_ZERO, false).unwrap();
+    let mut subject = openssl::x509::X509NameBuilder::new().unwrap();
+    subject.append_entry_by_nid(openssl::nid::Nid::COMMONNAME, name).unwrap();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(&serial.to_asn1_integer().unwrap()).unwrap();
+    b.set_subject_name(&subject.build()).unwrap();
+    b.set_issuer_name(issuer.cert.subject_name()).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(3650).unwrap()).unwrap();
+    b.append_extension(BasicConstraints::new().critical().ca().build().unwrap()).unwrap();
+    b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build().unwrap()).unwrap();
+    b.sign(&issuer.key, MessageDigest::sha256()).unwrap();
+    super::certgen::Ca { cert: b.build(), key }
+}
+
 /// A signer: a certificate and its key.
 pub struct Signer {
     pub cert: X509,
