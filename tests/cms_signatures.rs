@@ -188,6 +188,10 @@ fn a_detached_signature_with_embedded_content_names_its_signer() {
         assert_eq!(problems.contains(&"content_altered".to_string()), altered, "{problems:?}");
         assert!(v["contacts"]["stored"].as_array().unwrap().is_empty());
     }
+    // Without any signer it is still no certificate bundle: the shown part comes with a copy.
+    let der = signed_data(DATA, Some(other.as_bytes()), &[&pki.alice.cert], &[]);
+    let v = pki.inspect(&detached_message(ALICE, t, &der));
+    assert_eq!((v["signature"]["state"].as_str(), reasons(&v)), (Some("malformed"), vec!["embedded_content_in_detached_signature".to_string()]));
 }
 
 fn write_signer_files(pki: &Pki) -> (PathBuf, PathBuf) {

@@ -136,14 +136,15 @@ pub fn verify_signed(
     let message_x509 = cms.certificates();
     let signer_certs = cms.signer_certificates(&message_x509, checked);
     let mut taken = vec![false; message_x509.len()];
-    let mut untrusted: Vec<X509> = Vec::new();
+    let mut pool: Vec<X509> = Vec::new();
     for i in signer_certs.iter().flatten().copied().chain(0..message_x509.len().min(MAX_MESSAGE_CERTIFICATES)) {
         if !std::mem::replace(&mut taken[i], true) {
-            untrusted.push(message_x509[i].clone());
+            pool.push(message_x509[i].clone());
         }
     }
-    untrusted.extend(env.known_certs.iter().cloned());
-    let mut candidates = untrusted.clone();
+    pool.extend(env.known_certs.iter().cloned());
+    let untrusted: &[X509] = &pool;
+    let mut candidates = pool.clone();
     for (sd, found) in signers.iter().zip(&signer_certs) {
         if found.is_none() {
             candidates.extend((env.lookup)(&sd.id));
@@ -168,6 +169,9 @@ pub fn verify_signed(
         warnings: Vec::new(),
     };
     if desc.signers.is_empty() {
+        if embedded_content {
+            return malformed(part, form, "embedded_content_in_detached_signature");
+        }
         result.warnings.push(Warning::new("no_signers"));
         return result;
     }
@@ -218,7 +222,7 @@ pub fn verify_signed(
                 if cert.key_info().kind == "rsa" && cert.key_info().bits < 2048 {
                     problems.push(Problem::because(SignatureState::WeakAlgorithm, "small_rsa_key").with("bits", cert.key_info().bits));
                 }
-                let outcome = verify_chain(env.trust, &cert.x509, &untrusted, &message_crls, env.at, Purpose::SmimeSign);
+                let outcome = verify_chain(env.trust, &cert.x509, untrusted, &message_crls, env.at, Purpose::SmimeSign);
                 problems.extend(chain_problems(&outcome, cert, env.at));
                 chain = Some(outcome);
                 identity_problems(cert, sd, headers, &mut problems);
