@@ -108,11 +108,6 @@ impl Cms {
         (0..count).filter_map(|i| NonNull::new(unsafe { ffi::OPENSSL_sk_value(infos, i) }.cast::<ffi::CMS_SignerInfo>())).collect()
     }
 
-    /// How many SignerInfos the SignedData has.
-    pub fn signer_count(&self) -> usize {
-        self.signer_infos().len()
-    }
-
     /// For each of the first `max` SignerInfos, the index of the first of `certs` it names
     /// (by issuer and serial number, or subject key identifier).
     pub fn signer_certificates(&self, certs: &[X509], max: usize) -> Vec<Option<usize>> {
