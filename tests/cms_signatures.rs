@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 const ALICE: &str = "alice@example.org";
 
 struct Pki {
-    ca: Ca,
     alice: Signer,
     home: tempfile::TempDir,
     ca_file: PathBuf,
@@ -31,7 +30,7 @@ impl Pki {
         let home = temp_home();
         let ca_file = home.path().join("ca.pem");
         std::fs::write(&ca_file, ca.pem()).unwrap();
-        Pki { ca, alice: Signer { cert, key }, home, ca_file }
+        Pki { alice: Signer { cert, key }, home, ca_file }
     }
 
     /// The verdict of the CLI, the test CA trusted for the call.
@@ -71,7 +70,7 @@ fn a_hand_built_signature_with_the_usual_attributes_is_valid() {
     let pki = Pki::new();
     let t = now();
     let si = pki.alice.signer_info(SIGNED_PART.as_bytes(), Some(&pki.alice.usual_attributes(SIGNED_PART.as_bytes(), t)));
-    let der = signed_data(DATA, None, &[&pki.alice.cert], &[si.clone()]);
+    let der = signed_data(DATA, None, &[&pki.alice.cert], std::slice::from_ref(&si));
     let v = pki.inspect(&detached_message(ALICE, t, &der));
     assert_eq!(v["signature"]["state"], "valid", "{v}");
     let der = signed_data(DATA, Some(SIGNED_PART.as_bytes()), &[&pki.alice.cert], &[si]);
@@ -256,7 +255,7 @@ fn hand_built_signatures_without_signed_attributes_verify() {
     let pki = Pki::new();
     let t = now();
     let si = pki.alice.signer_info(SIGNED_PART.as_bytes(), None);
-    let v = pki.inspect(&detached_message(ALICE, t, &signed_data(DATA, None, &[&pki.alice.cert], &[si.clone()])));
+    let v = pki.inspect(&detached_message(ALICE, t, &signed_data(DATA, None, &[&pki.alice.cert], std::slice::from_ref(&si))));
     assert_eq!(v["signature"]["state"], "valid", "{}", v["signature"]);
     let v = pki.inspect(&opaque_message(ALICE, t, &signed_data(DATA, Some(SIGNED_PART.as_bytes()), &[&pki.alice.cert], &[si])));
     assert_eq!(v["signature"]["state"], "valid", "{}", v["signature"]);
@@ -282,8 +281,8 @@ fn the_content_type_and_message_digest_attributes_are_required_and_must_match() 
     for (name, attrs, state, reason) in &cases {
         let si = pki.alice.signer_info(c, Some(attrs));
         for (form, message) in [
-            ("detached", detached_message(ALICE, t, &signed_data(DATA, None, &[&pki.alice.cert], &[si.clone()]))),
-            ("opaque", opaque_message(ALICE, t, &signed_data(DATA, Some(c), &[&pki.alice.cert], &[si.clone()]))),
+            ("detached", detached_message(ALICE, t, &signed_data(DATA, None, &[&pki.alice.cert], std::slice::from_ref(&si)))),
+            ("opaque", opaque_message(ALICE, t, &signed_data(DATA, Some(c), &[&pki.alice.cert], std::slice::from_ref(&si)))),
         ] {
             let v = pki.inspect(&message);
             assert_eq!(v["signature"]["state"], *state, "{name}, {form}: {}", v["signature"]);

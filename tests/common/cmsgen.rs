@@ -89,7 +89,7 @@ impl Signer {
     /// The IssuerAndSerialNumber naming this signer's certificate.
     pub fn sid(&self) -> Vec<u8> {
         let mut serial = self.cert.serial_number().to_bn().unwrap().to_vec();
-        if serial.first().is_none_or(|b| b & 0x80 != 0) {
+        if serial.first().map_or(true, |b| b & 0x80 != 0) {
             serial.insert(0, 0);
         }
         seq(&[self.cert.issuer_name().to_der().unwrap(), der_tlv(0x02, &serial)])
