@@ -36,7 +36,7 @@ export function describe(reading, { t, date }) {
   const notices = [];
   if (thunderbirdDecrypted) notices.push(t("notice_thunderbird_decrypted"));
   for (const w of signature.warnings ?? []) {
-    if (!SENDER_WARNINGS.has(w.code)) notices.push(signatureWarning(w, t));
+    if (!SENDER_WARNINGS.has(w.code)) notices.push(signatureWarning(w, t, date));
   }
   for (const w of encryption.warnings ?? []) notices.push(t(`encwarn_${w.code}`));
 
@@ -92,7 +92,7 @@ function primarySignerInfo(signature) {
 
 function primaryChain(signature) {
   const info = primarySignerInfo(signature);
-  return info ? { chain: info.chain ?? [], anchor: info.anchor ?? null } : null;
+  return info ? { chain: info.chain ?? [], anchor: info.anchor ?? null, omitted: info.chain_omitted ?? 0 } : null;
 }
 
 function signatureProblem(problem, signature, t, date) {
@@ -108,6 +108,8 @@ function signatureProblem(problem, signature, t, date) {
   }
   if (problem.parameter) facts.push(t("fact_parameter", [problem.parameter]));
   if (problem.header) facts.push(t("fact_header", [problem.header]));
+  // Too many signers: how many the host checked of how many there are.
+  if (Number.isInteger(problem.checked) && Number.isInteger(problem.count)) facts.push(t("fact_signers_checked", [problem.checked, problem.count]));
   if (problem.signing_time || problem.date) {
     facts.push(t("fact_signing_time", [date(problem.signing_time) ?? "?"]));
     facts.push(t("fact_date_header", [date(problem.date) ?? "?"]));
@@ -134,8 +136,13 @@ function senderProblem(warning, t) {
   };
 }
 
-// A misplaced layer says which part and what kind it is (signed or encrypted).
-function signatureWarning(warning, t) {
+// A misplaced layer says which part and what kind it is (signed or encrypted); a signing time
+// outside the certificate's validity gives the three dates.
+function signatureWarning(warning, t, date) {
+  if (warning.code === "signing_time_outside_validity") {
+    const when = (value) => date(value) ?? value ?? "?";
+    return t("sigwarn_signing_time_outside_validity", [when(warning.signing_time), when(warning.not_before), when(warning.not_after)]);
+  }
   if (warning.code !== "misplaced_layer") return t(`sigwarn_${warning.code}`);
   const where = warning.part ? t("value_part", [warning.part]) : t("value_whole_message");
   const kind = ["signed", "encrypted"].includes(warning.kind) ? `_${warning.kind}` : "";
@@ -204,19 +211,17 @@ export function confirms(cert, t) {
   }
 }
 
-function chainSection({ chain, anchor }, t, date) {
+function chainSection({ chain, anchor, omitted }, t, date) {
   const rows = chain.map((cert, i) =>
     row(
       i === 0 ? t("field_issued_by") : t("field_certified_by"),
       `${distinguishedName(cert.subject_fields, cert.subject)} · ${t("value_valid_until", [date(cert.not_after) ?? "?"])}`,
     ),
   );
-  return {
-    id: "chain",
-    heading: t("section_chain"),
-    rows: rows.filter(Boolean),
-    paragraphs: [anchor ? t(`anchor_${anchor}`) : t("anchor_none")],
-  };
+  const paragraphs = [anchor ? t(`anchor_${anchor}`) : t("anchor_none")];
+  // The host lists the nearest issuers only; a longer chain is counted.
+  if (omitted > 0) paragraphs.push(t("chain_omitted", [omitted]));
+  return { id: "chain", heading: t("section_chain"), rows: rows.filter(Boolean), paragraphs };
 }
 
 function encryptionSection(encryption, thunderbirdDecrypted, t, date) {

@@ -331,13 +331,7 @@ impl<'o> Walk<'o> {
                 ChainEntry::Encrypted(_) => None,
             });
             if let Some(layer) = enclosing {
-                let problem = Problem::because(SignatureState::Malformed, "misplaced_layer").with("part", e.number.clone());
-                layer.problems.push(problem.clone());
-                for signer in &mut layer.signers {
-                    signer.problems.insert(0, problem.clone());
-                    signer.state = SignatureState::Malformed;
-                }
-                layer.state = SignatureState::Malformed;
+                layer.condemn(Problem::because(SignatureState::Malformed, "misplaced_layer").with("part", e.number.clone()));
             }
         }
         if kind == Kind::Encrypted {
