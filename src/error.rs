@@ -17,6 +17,9 @@ pub enum Error {
     InvalidRequest { reason: String },
     /// The request has no `id`.
     MissingId,
+    /// A key appears twice in one object of the request (`path` names the object, `$` the
+    /// envelope); which one counts is not defined, so the request is refused.
+    DuplicateKey { path: String, key: String },
     /// `op` names no operation in the op table.
     UnknownOp { op: String },
     /// `params` do not have the shape the operation expects.
@@ -110,6 +113,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("invalid_json", "The frame's body is not JSON."),
     ("invalid_request", "JSON, but not a request envelope (not an object, `op` or `id` of the wrong type, unknown field)."),
     ("missing_id", "The request has no `id`."),
+    ("duplicate_key", "A key appears twice in one object of the request (the envelope, `params` or any object inside); `details.path` names the object (`$` the envelope, `$.params.to[0]` …), `details.key` the key."),
     ("unknown_op", "`op` names no operation; `hello` lists them."),
     ("invalid_params", "`params` do not have the shape the op expects."),
     ("request_too_large", "A frame header announced more than 64 MiB; the session ends."),
@@ -173,6 +177,7 @@ impl Error {
             Error::InvalidJson { .. } => "invalid_json",
             Error::InvalidRequest { .. } => "invalid_request",
             Error::MissingId => "missing_id",
+            Error::DuplicateKey { .. } => "duplicate_key",
             Error::UnknownOp { .. } => "unknown_op",
             Error::InvalidParams { .. } => "invalid_params",
             Error::RequestTooLarge { .. } => "request_too_large",
@@ -221,6 +226,7 @@ impl Error {
             Error::InvalidUtf8 { valid_up_to } => json!({ "valid_up_to": valid_up_to }),
             Error::InvalidJson { line, column, .. } => json!({ "line": line, "column": column }),
             Error::UnknownOp { op } => json!({ "op": op }),
+            Error::DuplicateKey { path, key } => json!({ "path": path, "key": key }),
             Error::InvalidParams { op, .. } => json!({ "op": op }),
             Error::RequestTooLarge { announced, max } => {
                 json!({ "announced_bytes": announced, "max_bytes": max })
@@ -270,6 +276,12 @@ impl Error {
         }
     }
 
+    /// A duplicate key in a request; both parts come from the request, so they are bounded
+    /// and neutralised here.
+    pub fn duplicate_key(path: &str, key: &str) -> Error {
+        Error::DuplicateKey { path: crate::logging::sanitize(path, 200), key: crate::logging::sanitize(key, 64) }
+    }
+
     /// Shorthand for an I/O failure on a path.
     pub fn io(path: impl AsRef<std::path::Path>, err: std::io::Error) -> Error {
         Error::Io { path: path.as_ref().display().to_string(), reason: err.to_string() }
@@ -286,6 +298,7 @@ impl fmt::Display for Error {
             Error::InvalidJson { reason, .. } => write!(f, "request is not valid JSON: {reason}"),
             Error::InvalidRequest { reason } => write!(f, "not a request envelope: {reason}"),
             Error::MissingId => write!(f, "request has no \"id\""),
+            Error::DuplicateKey { path, key } => write!(f, "key {key:?} appears twice in {path}"),
             Error::UnknownOp { op } => write!(f, "unknown op {op:?}; `hello` lists the ops"),
             Error::InvalidParams { op, reason } => write!(f, "invalid params for {op}: {reason}"),
             Error::RequestTooLarge { announced, max } => {

@@ -27,3 +27,4 @@ pub mod protocol;
 pub mod smime;
 pub mod store;
 pub mod time;
+pub mod untrusted;

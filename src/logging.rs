@@ -5,6 +5,10 @@
 //! What may be logged: op names, request ids, durations, outcome codes, sizes, fingerprints. What
 //! never is: request params, message content, keys, passwords. Logging never writes to stdout,
 //! which in native-messaging mode carries only frames.
+//!
+//! Every record is one line with no hidden characters: the logger neutralises each message
+//! (`untrusted::neutralize`) before it is written, whatever a caller put in it, so a name or
+//! address from a certificate cannot add a line or reorder one.
 
 use crate::home::{create_private_dir, Home};
 use log::LevelFilter;
@@ -33,8 +37,40 @@ pub fn init(home: &Home) -> io::Result<()> {
         .set_target_level(LevelFilter::Off)
         .set_location_level(LevelFilter::Off)
         .build();
-    WriteLogger::init(level, config, writer).map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
+    let logger = NeutralLogger(WriteLogger::new(level, config, writer));
+    log::set_boxed_logger(Box::new(logger)).map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
+    log::set_max_level(level);
     Ok(())
+}
+
+/// Hands each record on with its message neutralised: one line, nothing hidden.
+struct NeutralLogger<L>(Box<L>);
+
+impl<L: log::Log> log::Log for NeutralLogger<L> {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let text = record.args().to_string();
+        let clean = crate::untrusted::neutralize(&text);
+        self.0.log(
+            &log::Record::builder()
+                .args(format_args!("{clean}"))
+                .metadata(record.metadata().clone())
+                .module_path(record.module_path())
+                .file(record.file())
+                .line(record.line())
+                .build(),
+        );
+    }
+
+    fn flush(&self) {
+        self.0.flush()
+    }
 }
 
 fn level_from_env() -> LevelFilter {
@@ -48,17 +84,10 @@ fn level_from_env() -> LevelFilter {
     }
 }
 
-/// Makes a string that came from outside safe for one log line: no control characters, bounded.
+/// Makes a string that came from outside safe for one line of the log, a terminal or an error
+/// message: hidden characters made visible (`untrusted::shown`), at most `max_chars` of it.
 pub fn sanitize(text: &str, max_chars: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max_chars)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if text.chars().count() > max_chars {
-        out.push('…');
-    }
-    out
+    crate::untrusted::shown(text, max_chars)
 }
 
 /// An append-only file that moves itself to `<name>.1` when it grows past its cap. Several
@@ -131,9 +160,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sanitize_strips_control_characters_and_bounds_length() {
-        assert_eq!(sanitize("a\nb\x1b[31m", 100), "a?b?[31m");
+    fn sanitize_makes_hidden_characters_visible_and_bounds_length() {
+        assert_eq!(sanitize("a\nb\x1b[31m\u{202e}", 100), "a⟨U+000A⟩b⟨U+001B⟩[31m⟨U+202E⟩");
         assert_eq!(sanitize("abcdef", 3), "abc…");
+    }
+
+    /// What a record says goes through the neutraliser whatever the caller put in it.
+    #[test]
+    fn every_log_record_is_one_line_without_hidden_characters() {
+        use log::Log;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.log");
+        let writer = RotatingFile::open(path.clone(), MAX_LOG_BYTES).unwrap();
+        let logger = NeutralLogger(WriteLogger::new(LevelFilter::Info, simplelog::Config::default(), writer));
+        let name = "Mallory\u{202e}gpj.exe\nFAKE ERROR line\u{200b}";
+        logger.log(&log::Record::builder().args(format_args!("signer {name}")).level(log::Level::Warn).build());
+        logger.log(&log::Record::builder().args(format_args!("not shown")).level(log::Level::Debug).build());
+        logger.flush();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("signer Mallory⟨U+202E⟩gpj.exe⟨U+000A⟩FAKE ERROR line⟨U+200B⟩"), "{text}");
+        assert!(!text.contains("not shown"));
     }
 
     #[test]

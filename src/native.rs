@@ -6,10 +6,9 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::home::Home;
 use crate::ops::OPS;
-use crate::protocol::envelope::error_reply;
+use crate::protocol::envelope::{error_reply, RequestId};
 use crate::protocol::framing::write_frame;
 use crate::protocol::session::{serve, SessionEnd};
-use serde_json::Value;
 use std::io::{self, BufWriter, Write};
 
 /// Exit status when the session ended because a frame could not be read.
@@ -26,7 +25,7 @@ pub fn run(caller: Caller) -> u8 {
     let home = match Home::resolve(None) {
         Ok(home) => home,
         Err(e) => {
-            let _ = write_frame(&mut output, &error_reply(&Value::Null, &e)).and_then(|_| output.flush());
+            let _ = write_frame(&mut output, &error_reply(&RequestId::null(), &e)).and_then(|_| output.flush());
             return EXIT_NO_HOME;
         }
     };
@@ -44,7 +43,7 @@ pub fn run(caller: Caller) -> u8 {
         let identity = crate::logging::sanitize(caller.identity(), 128);
         log::warn!("refused caller {identity}");
         let error = Error::CallerNotAllowed { caller: identity };
-        let _ = write_frame(&mut output, &error_reply(&Value::Null, &error)).and_then(|_| output.flush());
+        let _ = write_frame(&mut output, &error_reply(&RequestId::null(), &error)).and_then(|_| output.flush());
         return EXIT_CALLER_NOT_ALLOWED;
     }
     log::info!("session start caller={}", crate::logging::sanitize(caller.identity(), 128));

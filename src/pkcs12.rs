@@ -73,6 +73,10 @@ fn count_keys(bytes: &[u8], password: &str) -> usize {
     let Ok(pass) = std::ffi::CString::new(password) else { return 0 };
     let Ok(len) = libc::c_long::try_from(bytes.len()) else { return 0 };
     let mut count = 0;
+    // SAFETY: `p` points at `len` readable bytes for d2i_PKCS12, which returns an object we own
+    // (or null, checked). Every stack returned by the unpack calls is ours (null checked) and is
+    // freed once with its elements; indices stay below each stack's length; the PKCS7 and bag
+    // pointers are borrowed from stacks that are still alive. `pass` is NUL-terminated.
     unsafe {
         let mut p = bytes.as_ptr();
         let p12 = ffi::d2i_PKCS12(std::ptr::null_mut(), &mut p, len);
@@ -84,6 +88,9 @@ fn count_keys(bytes: &[u8], password: &str) -> usize {
         if !safes.is_null() {
             for i in 0..ffi::OPENSSL_sk_num(safes) {
                 let p7 = ffi::OPENSSL_sk_value(safes, i) as *mut openssl_sys::PKCS7;
+                if p7.is_null() {
+                    continue;
+                }
                 let mut bags = ffi::PKCS12_unpack_p7data(p7);
                 if bags.is_null() {
                     bags = ffi::PKCS12_unpack_p7encdata(p7, pass.as_ptr(), -1);
@@ -92,14 +99,18 @@ fn count_keys(bytes: &[u8], password: &str) -> usize {
                     continue;
                 }
                 for j in 0..ffi::OPENSSL_sk_num(bags) {
-                    let nid = ffi::PKCS12_SAFEBAG_get_nid(ffi::OPENSSL_sk_value(bags, j));
+                    let bag = ffi::OPENSSL_sk_value(bags, j);
+                    if bag.is_null() {
+                        continue;
+                    }
+                    let nid = ffi::PKCS12_SAFEBAG_get_nid(bag);
                     if nid == NID_KEY_BAG || nid == NID_PKCS8_SHROUDED_KEY_BAG {
                         count += 1;
                     }
                 }
                 ffi::OPENSSL_sk_pop_free(bags, Some(ffi::PKCS12_SAFEBAG_free));
             }
-            ffi::OPENSSL_sk_pop_free(safes, Some(ffi::PKCS7_free));
+            ffi::OPENSSL_sk_pop_free(safes, Some(ffi::free_pkcs7));
         }
         ffi::PKCS12_free(p12);
     }

@@ -131,7 +131,10 @@ fn keys_are_encrypted_at_rest_and_no_secret_reaches_a_file_or_the_log() {
     std::fs::write(&signed, cli_out(home.path(), &["sign", s(&msg), "--passphrase-file", s(&passphrase_file(home.path()))])).unwrap();
     let encrypted = cli_out(home.path(), &["encrypt", s(&msg), "--sign", "--passphrase-file", s(&passphrase_file(home.path()))]);
     let backup = dir.path().join("backup.p12");
-    cli_out(home.path(), &["identities", "export", "alice@example.org", "--out", s(&backup), "--password-file", s(&passphrase_file(home.path()))]);
+    cli_out(
+        home.path(),
+        &["identities", "export", "alice@example.org", "--out", s(&backup), "--password-file", s(&passphrase_file(home.path())), "--passphrase-file", s(&passphrase_file(home.path()))],
+    );
     // Reading the encrypted message (the host session unlocks, then inspects).
     let mut host = Host::start(home.path());
     host.ok("identities_unlock", json!({"passphrase": PASSPHRASE}));
@@ -432,12 +435,12 @@ fn identity_ops_over_native_messaging() {
     assert_eq!(host.ok("backup_status", json!({}))["needs_backup"], true);
     // The add-on records the backup only once the user has saved the file (Save As may be
     // cancelled); a plain export records it at once.
-    let exported = host.ok("identities_export", json!({"identity": "judy@example.org", "password": "backup", "record_backup": false}));
+    let exported = host.ok("identities_export", json!({"identity": "judy@example.org", "password": "backup", "passphrase": PASSPHRASE, "record_backup": false}));
     assert!(exported["file_name"].as_str().unwrap().ends_with(".p12"));
     assert_eq!(host.ok("backup_status", json!({}))["needs_backup"], true, "not saved yet");
     assert_eq!(host.ok("identities_backup_saved", json!({"identity": fp}))["backed_up"], true);
     assert_eq!(host.ok("backup_status", json!({}))["needs_backup"], false);
-    host.ok("identities_export", json!({"identity": "judy@example.org", "password": "backup"}));
+    host.ok("identities_export", json!({"identity": "judy@example.org", "password": "backup", "passphrase": PASSPHRASE}));
     assert_eq!(host.call(json!(0), "identities_backup_saved", json!({"identity": "nobody@example.org"}))["error"]["code"], "not_found");
     let r = host.call(json!(1), "identities_import", json!({"p12_b64": b64(b"garbage"), "password": "x"}));
     assert_eq!(r["error"]["code"], "bad_pkcs12");
@@ -446,6 +449,64 @@ fn identity_ops_over_native_messaging() {
     host.ok("identities_delete", json!({"fingerprint": fp}));
     assert_eq!(host.ok("identities_list", json!({}))["identities"], json!([]));
     assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+/// An unlocked key signs and decrypts for a while; taking it away for good (a .p12 with the key)
+/// needs the passphrase every time. Before, any caller of `identities_export` got the key while
+/// it was unlocked, with a backup password of their own choosing.
+#[test]
+fn export_always_needs_the_identitys_passphrase_even_while_unlocked() {
+    let pki = pki();
+    let home = temp_home();
+    let mut host = Host::start(home.path());
+    let p12 = std::fs::read(pki.join("users/judy.p12")).unwrap();
+    let imported = host.ok("identities_import", json!({"p12_b64": b64(&p12), "password": "test", "new_passphrase": PASSPHRASE}));
+    assert_eq!(imported["identity"]["unlocked"], true, "the key is unlocked in this session");
+    let export = |host: &mut Host, params: Value| host.call(json!("x"), "identities_export", params);
+    let r = export(&mut host, json!({"identity": "judy@example.org", "password": "attacker-chosen"}));
+    assert_eq!(r["error"]["code"], "invalid_params", "no passphrase, no key: {r}");
+    for wrong in ["", "wrong", "test"] {
+        let r = export(&mut host, json!({"identity": "judy@example.org", "password": "attacker-chosen", "passphrase": wrong}));
+        assert_eq!(r["error"]["code"], "wrong_password", "{wrong:?}: {r}");
+        assert!(r.get("result").is_none());
+    }
+    assert_eq!(host.ok("backup_status", json!({}))["needs_backup"], true, "a refused export records no backup");
+    let shown = host.ok("identities_show", json!({"identity": "judy@example.org"}));
+    assert_eq!(shown["unlocked"], true, "a refused export leaves the session's key as it was");
+    // The right passphrase gives a backup that opens with the new password, locked or unlocked.
+    let ok = host.ok("identities_export", json!({"identity": "judy@example.org", "password": "backup-pw", "passphrase": PASSPHRASE, "record_backup": false}));
+    let file = home.path().join("judy-backup.p12");
+    std::fs::write(&file, base64_decode(ok["p12_b64"].as_str().unwrap())).unwrap();
+    let (opened, info) = run(Command::new("openssl").args(["pkcs12", "-info", "-in", s(&file), "-passin", "pass:backup-pw", "-nodes"]));
+    assert!(opened && info.contains("PRIVATE KEY"), "{info}");
+    host.ok("identities_lock", json!({}));
+    host.ok("identities_export", json!({"identity": "judy@example.org", "password": "backup-pw", "passphrase": PASSPHRASE, "record_backup": false}));
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+
+    // The CLI asks too: no passphrase file and no terminal is a usage error, a wrong one refused.
+    let out = home.path().join("cli-backup.p12");
+    let pw = home.path().join("pw.txt");
+    std::fs::write(&pw, "backup-pw").unwrap();
+    let (code, _, err) = cli(home.path(), &["identities", "export", "judy@example.org", "--out", s(&out), "--password-file", s(&pw)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("Passphrase"), "{err}");
+    let wrong = home.path().join("wrong.txt");
+    std::fs::write(&wrong, "not it").unwrap();
+    let (code, _, err) = cli(home.path(), &["identities", "export", "judy@example.org", "--out", s(&out), "--password-file", s(&pw), "--passphrase-file", s(&wrong)]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("wrong_password"), "{err}");
+    assert!(!out.exists(), "nothing written");
+    assert_eq!(cli(home.path(), &["identities", "backup-status"]).0, 1, "nothing recorded");
+    let right = home.path().join("right.txt");
+    std::fs::write(&right, PASSPHRASE).unwrap();
+    let (code, _, err) = cli(home.path(), &["identities", "export", "judy@example.org", "--out", s(&out), "--password-file", s(&pw), "--passphrase-file", s(&right)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.exists());
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
 }
 
 /// A store with the given certificates as identities (sealed keys that are never opened here).

@@ -80,6 +80,62 @@ fn envelope_errors_get_stable_codes_and_the_session_goes_on() {
     assert!(host.finish(LIMIT).0.success());
 }
 
+/// The id's JSON text comes back byte for byte, in one-frame and chunked replies, successes and
+/// errors. serde_json read a number beyond u64 as f64 (and wrote `1e3` as `1000.0`), so a reply
+/// could carry another id than its request.
+#[test]
+fn the_reply_echoes_the_id_exactly_as_sent_even_beyond_two_to_the_53() {
+    let home = temp_home();
+    let mut host = Host::start(home.path());
+    let big_echo = "e".repeat(TB_MAX_READ + 10);
+    for id in ["9007199254740993", "18446744073709551616", "123456789012345678901234567890", "-12345678901234567890123", "1.0", "1e3", "-0", r#""caf\u00e9""#] {
+        host.send_frame(format!(r#"{{"id":{id},"op":"ping"}}"#).as_bytes());
+        let reply = String::from_utf8(host.recv_frame().unwrap()).unwrap();
+        assert_eq!(reply, format!(r#"{{"id":{id},"ok":true,"result":{{"pong":true}}}}"#));
+        host.send_frame(format!(r#"{{"id":{id},"op":"frobnicate"}}"#).as_bytes());
+        let reply = String::from_utf8(host.recv_frame().unwrap()).unwrap();
+        assert!(reply.starts_with(&format!(r#"{{"id":{id},"ok":false,"error":{{"code":"unknown_op""#)), "{reply}");
+        // A reply too large for one frame: every chunk frame carries the id as sent.
+        host.send_frame(format!(r#"{{"id":{id},"op":"ping","params":{{"echo":"{big_echo}"}}}}"#).as_bytes());
+        let first = String::from_utf8(host.recv_frame().unwrap()).unwrap();
+        assert!(first.starts_with(&format!(r#"{{"id":{id},"chunk":"#)), "{}", &first[..80]);
+        let count = serde_json::from_str::<Value>(&first).unwrap()["chunk"]["count"].as_u64().unwrap();
+        for _ in 1..count {
+            let next = String::from_utf8(host.recv_frame().unwrap()).unwrap();
+            assert!(next.starts_with(&format!(r#"{{"id":{id},"chunk":"#)), "{}", &next[..80]);
+        }
+    }
+    assert!(host.finish(LIMIT).0.success());
+}
+
+/// `{"id":1,"id":2}` or a params object with a key twice has no one meaning (parsers disagree on
+/// which value wins): refused at every level with `duplicate_key` and where it is, and the
+/// session goes on. Before, the last value silently won wherever params are read as JSON values.
+#[test]
+fn a_key_given_twice_at_any_level_is_refused_and_the_session_goes_on() {
+    let home = temp_home();
+    let mut host = Host::start(home.path());
+    let cases: &[(&str, Value, &str, &str)] = &[
+        (r#"{"id":1,"id":2,"op":"ping"}"#, Value::Null, "$", "id"),
+        (r#"{"id":7,"op":"ping","op":"hello"}"#, json!(7), "$", "op"),
+        (r#"{"id":8,"op":"ping","params":{},"params":{"echo":1}}"#, json!(8), "$", "params"),
+        (r#"{"id":9,"op":"ping","params":{"echo":1,"echo":2}}"#, json!(9), "$.params", "echo"),
+        (r#"{"id":"n","op":"ping","params":{"echo":[0,{"a":{"b":1,"\u0062":2}}]}}"#, json!("n"), "$.params.echo[1].a", "b"),
+        (r#"{"id":10,"op":"recipients_check","params":{"addresses":["a@example.org"],"addresses":["b@example.org"]}}"#, json!(10), "$.params", "addresses"),
+    ];
+    for (body, id, path, key) in cases {
+        host.send_frame(body.as_bytes());
+        let reply = host.recv();
+        assert_eq!(reply["id"], *id, "{body}");
+        assert_eq!(reply["ok"], false, "{body}");
+        assert_eq!(reply["error"]["code"], "duplicate_key", "{body}: {reply}");
+        assert_eq!(reply["error"]["details"], json!({"path": path, "key": key}), "{body}");
+    }
+    // The same key in different objects is no duplicate.
+    assert_eq!(host.ok("ping", json!({"echo": {"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}}))["echo"]["b"][1]["a"], 2);
+    assert!(host.finish(LIMIT).0.success());
+}
+
 #[test]
 fn truncated_header_gets_an_error_reply_and_a_nonzero_exit() {
     let home = temp_home();

@@ -9,7 +9,7 @@ import { dayFormatter } from "../modules/format.mjs";
 import { certName } from "../modules/look.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { composeView, switchesAfter } from "../modules/recipients.mjs";
-import { el, text } from "../modules/dom.mjs";
+import { el, setDocumentTitle, setText, text } from "../modules/dom.mjs";
 import { moduleState } from "../modules/pkcs11.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
@@ -35,11 +35,11 @@ function render(check) {
   document.getElementById("icon").src = iconPaths(ICONS[view.severity] ?? "encrypted", currentTheme())[32];
   const headline = t(view.headline.key, view.headline.subs);
   text("headline", headline);
-  document.title = headline; // what assistive technology (and the end-to-end test) reads first
+  setDocumentTitle(headline); // what assistive technology (and the end-to-end test) reads first
 
   const stopped = document.getElementById("stopped");
   stopped.hidden = !check.stopped;
-  stopped.textContent = check.stopped ? t(`compose_stopped_${check.stopped}`) : "";
+  setText(stopped, check.stopped ? t(`compose_stopped_${check.stopped}`) : "");
   text("state", check.hostError ? t(errorKey(check.hostError)) : t(view.state.key, view.state.subs));
 
   const list = document.getElementById("recipients");

@@ -3,9 +3,11 @@
 // it is injected by hand. The script asks the background what to show (`bannerFor`), so nothing
 // from the message ever decides its text.
 
+import { neutralize } from "./untrusted.mjs";
+
 const SCRIPT_ID = "smime-companion-banner";
 const FILES = ["/banner/banner.js"];
-const BANNER_LOOKS = new Set(["altered", "untrusted", "problem", "mismatch", "partial", "undecryptable"]);
+const BANNER_LOOKS = new Set(["altered", "untrusted", "problem", "mismatch", "doubtfulSender", "partial", "undecryptable"]);
 
 /** Registers the banner script once; registrations outlive a suspended background page. */
 export async function registerBanner() {
@@ -23,16 +25,17 @@ export async function refreshBanner(tabId) {
 /**
  * What the banner of a reading says, or null when the message needs no banner. `view` is the
  * reading as describe() presents it: the banner repeats its headline and first explanation.
+ * Every text is neutralised here: the banner script in the message's page cannot import modules.
  */
 export function bannerFor(view, t) {
   const { look } = view;
   if (!BANNER_LOOKS.has(look.name)) return null;
   return {
     severity: look.severity,
-    name: t("banner_name"),
-    headline: view.headline,
-    summary: view.problems[0]?.explain ?? view.summary,
-    details: t("banner_details"),
-    dismiss: t("banner_dismiss"),
+    name: neutralize(t("banner_name")),
+    headline: neutralize(view.headline),
+    summary: neutralize(view.problems[0]?.explain ?? view.summary),
+    details: neutralize(t("banner_details")),
+    dismiss: neutralize(t("banner_dismiss")),
   };
 }

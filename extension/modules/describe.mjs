@@ -5,7 +5,7 @@
 // Names and addresses shown as "who signed" come from the certificate only, never from the
 // message header's display name, which anybody can set.
 
-import { buttonLook, certEmail, certName, summarize, UNREADABLE } from "./look.mjs";
+import { buttonLook, certEmail, certName, SENDER_WARNINGS, summarize, UNREADABLE } from "./look.mjs";
 import { algorithmName, cipherName, distinguishedName, groupFingerprint } from "./format.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
 
@@ -35,7 +35,9 @@ export function describe(reading, { t, date }) {
 
   const notices = [];
   if (thunderbirdDecrypted) notices.push(t("notice_thunderbird_decrypted"));
-  for (const w of signature.warnings ?? []) notices.push(signatureWarning(w, t));
+  for (const w of signature.warnings ?? []) {
+    if (!SENDER_WARNINGS.has(w.code)) notices.push(signatureWarning(w, t, date));
+  }
   for (const w of encryption.warnings ?? []) notices.push(t(`encwarn_${w.code}`));
 
   const problems = [];
@@ -44,6 +46,8 @@ export function describe(reading, { t, date }) {
     const list = signature.problems?.length ? signature.problems : [{ code: signature.state }];
     for (const p of list) problems.push(signatureProblem(p, signature, t, date));
   }
+  // A warning that another sender may be shown is a problem card of its own, not a footnote.
+  for (const w of (signature.warnings ?? []).filter((w) => SENDER_WARNINGS.has(w.code))) problems.push(senderProblem(w, t));
 
   const sections = [];
   if (signer) sections.push(signerSection(signer, signature, t, date));
@@ -67,7 +71,7 @@ export function describe(reading, { t, date }) {
 // One short paragraph under the headline. Problems explain themselves in their own cards, so
 // for them this stays empty instead of saying the same twice.
 function summaryText(lookName, signature, encryption, thunderbirdDecrypted, t) {
-  if (lookName === "undecryptable") return "";
+  if (lookName === "undecryptable" || lookName === "doubtfulSender") return "";
   if (!SIGNATURE_STATES_WITHOUT_PROBLEM.has(signature.state)) return "";
   const parts = [t(`state_${signature.state}_explain`)];
   if (encryption.state === "decrypted") parts.push(t(encryption.authenticated ? "enc_authenticated" : "enc_not_authenticated"));
@@ -88,7 +92,7 @@ function primarySignerInfo(signature) {
 
 function primaryChain(signature) {
   const info = primarySignerInfo(signature);
-  return info ? { chain: info.chain ?? [], anchor: info.anchor ?? null } : null;
+  return info ? { chain: info.chain ?? [], anchor: info.anchor ?? null, omitted: info.chain_omitted ?? 0 } : null;
 }
 
 function signatureProblem(problem, signature, t, date) {
@@ -102,6 +106,10 @@ function signatureProblem(problem, signature, t, date) {
     facts.push(t("fact_from", [list(problem.from)]));
     facts.push(t("fact_certificate_emails", [list(problem.certificate_emails)]));
   }
+  if (problem.parameter) facts.push(t("fact_parameter", [problem.parameter]));
+  if (problem.header) facts.push(t("fact_header", [problem.header]));
+  // Too many signers: how many the host checked of how many there are.
+  if (Number.isInteger(problem.checked) && Number.isInteger(problem.count)) facts.push(t("fact_signers_checked", [problem.checked, problem.count]));
   if (problem.signing_time || problem.date) {
     facts.push(t("fact_signing_time", [date(problem.signing_time) ?? "?"]));
     facts.push(t("fact_date_header", [date(problem.date) ?? "?"]));
@@ -116,8 +124,25 @@ function signatureProblem(problem, signature, t, date) {
   };
 }
 
-// A misplaced layer says which part and what kind it is (signed or encrypted).
-function signatureWarning(warning, t) {
+function senderProblem(warning, t) {
+  const key = `sigwarn_${warning.code}`;
+  return {
+    severity: "warning",
+    title: t(`${key}_title`),
+    explain: t(key, [warning.name_address ?? "?", warning.address ?? "?"]),
+    reason: null,
+    advice: t(`${key}_advice`, [warning.name_address ?? "?"]),
+    facts: [],
+  };
+}
+
+// A misplaced layer says which part and what kind it is (signed or encrypted); a signing time
+// outside the certificate's validity gives the three dates.
+function signatureWarning(warning, t, date) {
+  if (warning.code === "signing_time_outside_validity") {
+    const when = (value) => date(value) ?? value ?? "?";
+    return t("sigwarn_signing_time_outside_validity", [when(warning.signing_time), when(warning.not_before), when(warning.not_after)]);
+  }
   if (warning.code !== "misplaced_layer") return t(`sigwarn_${warning.code}`);
   const where = warning.part ? t("value_part", [warning.part]) : t("value_whole_message");
   const kind = ["signed", "encrypted"].includes(warning.kind) ? `_${warning.kind}` : "";
@@ -187,19 +212,17 @@ export function confirms(cert, t) {
   }
 }
 
-function chainSection({ chain, anchor }, t, date) {
+function chainSection({ chain, anchor, omitted }, t, date) {
   const rows = chain.map((cert, i) =>
     row(
       i === 0 ? t("field_issued_by") : t("field_certified_by"),
       `${distinguishedName(cert.subject_fields, cert.subject)} · ${t("value_valid_until", [date(cert.not_after) ?? "?"])}`,
     ),
   );
-  return {
-    id: "chain",
-    heading: t("section_chain"),
-    rows: rows.filter(Boolean),
-    paragraphs: [anchor ? t(`anchor_${anchor}`) : t("anchor_none")],
-  };
+  const paragraphs = [anchor ? t(`anchor_${anchor}`) : t("anchor_none")];
+  // The host lists the nearest issuers only; a longer chain is counted.
+  if (omitted > 0) paragraphs.push(t("chain_omitted", [omitted]));
+  return { id: "chain", heading: t("section_chain"), rows: rows.filter(Boolean), paragraphs };
 }
 
 function encryptionSection(encryption, thunderbirdDecrypted, t, date) {
@@ -239,7 +262,11 @@ function layersSection(layers, t) {
 }
 
 function messageSection(message, signed, t, date) {
-  const from = (message.from ?? []).map((m) => (m.name ? `${m.name} <${m.address}>` : m.address)).join(", ");
+  const listed = message.from ?? [];
+  let from = listed.map((m) => (m.name ? `${m.name} <${m.address}>` : m.address)).join(", ");
+  // The host lists the first few mailboxes of a long From line and counts them all.
+  const more = (message.from_count ?? listed.length) - listed.length;
+  if (more > 0) from = `${from} ${t("value_more_mailboxes", [more])}`;
   const rows = [row(t("field_header_from"), from || "—"), row(t("field_header_date"), date(message.date))].filter(Boolean);
   const note = t(signed ? "message_header_note_signed" : "message_header_note_unsigned");
   return { id: "message", heading: t("section_message"), rows, paragraphs: [note] };

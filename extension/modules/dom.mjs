@@ -1,15 +1,30 @@
-// Small DOM helpers for the add-on's pages. Text always goes in as textContent: certificate
-// fields and addresses are chosen by whoever made them.
+// Small DOM helpers for the add-on's pages, and the only way views put text on screen. Text
+// always goes in as textContent, never as markup, and through neutralize (untrusted.mjs):
+// certificate fields, addresses, display names and file names are chosen by whoever made them,
+// and may hold characters that reorder or hide what a reader sees. Our own texts pass unchanged.
+
+import { neutralize } from "./untrusted.mjs";
 
 export function el(tag, className, content) {
   const node = document.createElement(tag);
   if (className) node.className = className;
-  if (content !== undefined && content !== null) node.textContent = content;
+  if (content !== undefined && content !== null) node.textContent = neutralize(content);
   return node;
 }
 
+/** Sets the text of the element with id `id`. */
 export function text(id, value) {
-  document.getElementById(id).textContent = value ?? "";
+  setText(document.getElementById(id), value);
+}
+
+/** Sets the text of `node`. */
+export function setText(node, value) {
+  node.textContent = neutralize(value ?? "");
+}
+
+/** Sets the window's title (what assistive technology reads first). */
+export function setDocumentTitle(value) {
+  document.title = neutralize(value ?? "");
 }
 
 export function byId(id) {
@@ -19,8 +34,25 @@ export function byId(id) {
 /** A <dl> of {label, value, kind} rows; `kind` becomes the value's class (fingerprint, mono). */
 export function definitionList(rows) {
   const dl = el("dl");
-  for (const row of rows) dl.append(el("dt", null, row.label), el("dd", row.kind ?? null, row.value));
+  for (const row of rows) dl.append(el("dt", null, row.label), valueNode(row));
   return dl;
+}
+
+/**
+ * The <dd> of a {label, value, kind} row. A fingerprint (format.mjs groupFingerprint) is shown
+ * with each of its lines on a line of its own; every other value is one line of text.
+ */
+export function valueNode(row) {
+  const dd = el("dd", row.kind ?? null);
+  if (row.kind !== "fingerprint") {
+    setText(dd, row.value);
+    return dd;
+  }
+  String(row.value ?? "").split("\n").forEach((line, i) => {
+    if (i) dd.append(el("br"));
+    dd.append(el("span", null, line));
+  });
+  return dd;
 }
 
 /**

@@ -2,6 +2,7 @@
 // label, tooltip and badge. The button's popup is fixed in the manifest.
 
 import { ICON_SIZES } from "./look.mjs";
+import { neutralize } from "./untrusted.mjs";
 
 const darkScheme = globalThis.matchMedia?.("(prefers-color-scheme: dark)");
 
@@ -24,7 +25,8 @@ export async function showLook(tabId, look, t) {
   const action = browser.messageDisplayAction;
   await Promise.all([
     action.setIcon({ tabId, path: iconPaths(look.icon, currentTheme()) }),
-    action.setTitle({ tabId, title: t.phrase(look.title) }),
+    // The tooltip names the signer (the certificate's name and address).
+    action.setTitle({ tabId, title: neutralize(t.phrase(look.title)) }),
     action.setLabel({ tabId, label: t(look.label.key) }),
     action.setBadgeText({ tabId, text: look.badge.text }),
     look.badge.color ? action.setBadgeBackgroundColor({ tabId, color: look.badge.color }) : null,

@@ -176,6 +176,27 @@ export function identityRows(identity, { t, date, day, identities = [] }) {
   ].filter(Boolean);
 }
 
+// The shortest password the backup dialog accepts for the file: it protects the private key.
+export const MIN_BACKUP_PASSWORD = 8;
+
+/**
+ * The identities_export params for the backup dialog, or the message key of what is wrong with
+ * the input. The identity's passphrase is always needed, also while the key is unlocked: the
+ * host checks it against the stored key before the key leaves (docs/IDENTITIES.md).
+ * `record_backup` is false: the page records the backup once the file is really saved.
+ */
+export function backupRequest(identity, { password, repeat, passphrase, legacy = false }) {
+  if (!passphrase) return { error: "backup_passphrase_missing" };
+  if (password !== repeat) return { error: "backup_passwords_differ" };
+  if (String(password ?? "").length < MIN_BACKUP_PASSWORD) return { error: "backup_password_short" };
+  return { params: { identity: identity.fingerprint, password, passphrase, legacy: Boolean(legacy), record_backup: false } };
+}
+
+/** The message key for a failed backup: a wrong passphrase is the user's to retry. */
+export function backupFailureKey(code) {
+  return code === "wrong_password" ? "backup_passphrase_wrong" : null;
+}
+
 /** "Alice Example (Example Issuing CA)": how a certificate is recognised in Thunderbird's lists. */
 export function certLabel(identity) {
   const cert = identity.certificate ?? {};

@@ -3,6 +3,10 @@
 // own, the decrypted message is inspected as well and marked as decrypted by Thunderbird. A key
 // the host holds but is locked (`locked`) is not "no key": the details popup offers to unlock it,
 // and the host then decrypts and judges the message itself.
+//
+// The add-on never holds a message's content, decrypted or not: it asks for the verdict only
+// (`return_content` is always false, whatever else is passed) and drops any content a reply
+// might still carry. Thunderbird alone shows the message (docs/INSPECT.md, "Decrypted content").
 
 import { HostError, LocalError, Op } from "./ops.mjs";
 
@@ -38,9 +42,10 @@ export async function inspect(port, messageId) {
   return { verdict, decrypted };
 }
 
-function ask(port, bytes, params) {
+async function ask(port, bytes, params) {
   const timeoutMs = BASE_TIMEOUT_MS + Math.ceil(bytes.length / (1024 * 1024)) * TIMEOUT_MS_PER_MIB;
-  return port.requestWithPayload(Op.inspectMessage, { return_content: false, ...params }, "message", bytes, { timeoutMs });
+  const verdict = await port.requestWithPayload(Op.inspectMessage, { ...params, return_content: false }, "message", bytes, { timeoutMs });
+  return { ...verdict, content: null };
 }
 
 function sameBytes(a, b) {

@@ -15,6 +15,8 @@ export const Looks = Object.freeze({
   untrusted: { icon: "untrusted", severity: "warning" },
   problem: { icon: "problem", severity: "warning" },
   mismatch: { icon: "mismatch", severity: "error" },
+  // A valid signature whose From line may show another sender (SENDER_WARNINGS).
+  doubtfulSender: { icon: "mismatch", severity: "warning" },
   partial: { icon: "problem", severity: "warning" },
   encrypted: { icon: "encrypted", severity: "info" },
   encryptedSigned: { icon: "encrypted-signed", severity: "ok" },
@@ -47,6 +49,15 @@ export const SIGNATURE_LOOKS = Object.freeze({
   time_mismatch: "problem",
 });
 
+// Signature warnings (docs/INSPECT.md) that say a mail program may show another sender than the
+// one who signed: a valid signature with one of them never gets the plain green seal.
+export const SENDER_WARNINGS = new Set(["display_name_is_other_address"]);
+
+/** The first sender warning of a signature verdict, or null. */
+export function senderWarning(signature) {
+  return (signature.warnings ?? []).find((w) => SENDER_WARNINGS.has(w.code)) ?? null;
+}
+
 // Encryption states that mean the content could not be read (`locked`: it can, once the user
 // unlocks their key).
 export const UNREADABLE = new Set(["locked", "no_key", "failed", "unsupported"]);
@@ -73,7 +84,8 @@ export function lookName(reading) {
   const { signature, encryption, thunderbirdDecrypted } = summarize(reading);
   const encrypted = encryption.state !== "none";
   if (encrypted && UNREADABLE.has(encryption.state) && !thunderbirdDecrypted) return "undecryptable";
-  const signatureLook = SIGNATURE_LOOKS[signature.state] ?? "problem";
+  let signatureLook = SIGNATURE_LOOKS[signature.state] ?? "problem";
+  if (signatureLook === "valid" && senderWarning(signature)) signatureLook = "doubtfulSender";
   if (!encrypted) return signatureLook;
   if (signatureLook === "valid") return "encryptedSigned";
   if (signatureLook === "unsigned") return "encrypted";
@@ -130,6 +142,8 @@ function titleFor(name, { signature, encryption, message, thunderbirdDecrypted }
       return title("look_valid_title", who);
     case "encryptedSigned":
       return title("look_encryptedSigned_title", who);
+    case "doubtfulSender":
+      return title("look_doubtfulSender_title", who, senderWarning(signature)?.name_address ?? "?");
     case "mismatch": {
       const from = (message.from ?? []).map((m) => m.address).filter(Boolean).join(", ");
       return title("look_mismatch_title", certEmail(signer) ?? "?", from || "?");

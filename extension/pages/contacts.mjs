@@ -12,7 +12,7 @@ import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { dateFormatter, dayFormatter } from "../modules/format.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
-import { byId, confirmDialog, definitionList, el, text } from "../modules/dom.mjs";
+import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import {
@@ -69,7 +69,7 @@ async function loadList({ append = false } = {}) {
   byId("more").hidden = offset >= page.total;
   const empty = byId("empty");
   empty.hidden = page.total > 0;
-  empty.textContent = search ? t("contacts_none_found", [search]) : t("contacts_none");
+  setText(empty, search ? t("contacts_none_found", [search]) : t("contacts_none"));
   markSelected();
 }
 
@@ -115,9 +115,9 @@ function renderDetails(contact) {
   const summary = encryptionSummary(contact.encryption, { t, date });
   const box = byId("encryption");
   box.className = `status ${summary.ok ? "ok" : "warning"}`;
-  box.querySelector("strong").textContent = summary.title;
-  box.querySelector(".detail").textContent = summary.detail ?? "";
-  box.querySelector(".advice").textContent = summary.advice ?? "";
+  setText(box.querySelector("strong"), summary.title);
+  setText(box.querySelector(".detail"), summary.detail ?? "");
+  setText(box.querySelector(".advice"), summary.advice ?? "");
 
   renderPending(contact);
 
@@ -181,12 +181,12 @@ function certificateBlock(cert, chosen) {
   const card = certificateCard(cert, { t, date, chosen });
   const node = byId("certificate-template").content.firstElementChild.cloneNode(true);
   localizePage(node);
-  node.querySelector(".title").textContent = card.title;
+  setText(node.querySelector(".title"), card.title);
   const badges = node.querySelector(".badges");
   for (const badge of card.badges) badges.append(el("span", `badge ${badge.kind}`, badge.text));
-  node.querySelector(".lead-line").textContent = card.lead;
+  setText(node.querySelector(".lead-line"), card.lead);
   const unused = node.querySelector(".unused");
-  unused.textContent = card.unused ?? "";
+  setText(unused, card.unused ?? "");
   unused.hidden = !card.unused;
   node.querySelector("dl").replaceWith(definitionList(card.rows));
   const decisions = node.querySelector(".decisions");

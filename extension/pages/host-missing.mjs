@@ -5,6 +5,7 @@ import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { isHostDown, LocalError } from "../modules/ops.mjs";
 import { logError } from "../modules/log.mjs";
+import { text } from "../modules/dom.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const POLL_MS = 2_000;
@@ -31,8 +32,8 @@ function show({ host }) {
   const broken = host.state === "broken" || (isHostDown(host.lastError) && host.lastError !== LocalError.hostMissing);
   document.body.classList.toggle("ready", ready);
   const variant = ready ? "ready" : broken ? "broken" : "missing";
-  document.getElementById("heading").textContent = t(`help_heading_${variant}`);
-  document.getElementById("intro").textContent = ready ? t("help_intro_ready", [host.version ?? "?"]) : t(`help_intro_${variant}`);
-  document.getElementById("status").textContent = ready ? ""
-    : host.lastError ? t("help_last_error", [t(errorKey(host.lastError))]) : t("help_status_waiting");
+  text("heading", t(`help_heading_${variant}`));
+  text("intro", ready ? t("help_intro_ready", [host.version ?? "?"]) : t(`help_intro_${variant}`));
+  text("status", ready ? ""
+    : host.lastError ? t("help_last_error", [t(errorKey(host.lastError))]) : t("help_status_waiting"));
 }

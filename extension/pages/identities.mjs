@@ -12,11 +12,12 @@ import { errorKey, translator } from "../modules/texts.mjs";
 import { dateFormatter, dayFormatter } from "../modules/format.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { confirms } from "../modules/describe.mjs";
-import { byId, confirmDialog, definitionList, el, text } from "../modules/dom.mjs";
+import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import {
-  backupReminder, identityAddress, identityName, identityRows, identityStatus, importChecks, thunderbirdSetup,
+  backupFailureKey, backupReminder, backupRequest, identityAddress, identityName, identityRows, identityStatus, importChecks,
+  thunderbirdSetup,
 } from "../modules/identities-view.mjs";
 import { checklists, needsContacts, SIGNED_MAIL_KEY } from "../modules/renewal.mjs";
 import { installModule, moduleState } from "../modules/pkcs11.mjs";
@@ -123,22 +124,21 @@ function identityCard(identity) {
   localizePage(node);
   node.dataset.fingerprint = identity.fingerprint;
   const cert = identity.certificate ?? {};
-  node.querySelector(".title").textContent = identityName(identity);
+  setText(node.querySelector(".title"), identityName(identity));
   const status = identityStatus(identity, { formatDate: day });
   const badges = node.querySelector(".badges");
   badges.append(el("span", `badge ${STATUS[status.state]}`, t(`identity_badge_${status.state}`)));
   badges.append(el("span", `badge ${identity.unlocked ? "ok" : "muted"}`, t(identity.unlocked ? "identity_badge_unlocked" : "identity_badge_locked")));
   if (!identity.backed_up_at) badges.append(el("span", "badge warning", t("identity_badge_no_backup")));
-  node.querySelector(".status-line").textContent = t(status.key, status.subs);
-  node.querySelector(".confirms").textContent = cert.validation ? confirms(cert, t) : "";
+  setText(node.querySelector(".status-line"), t(status.key, status.subs));
+  setText(node.querySelector(".confirms"), cert.validation ? confirms(cert, t) : "");
   node.querySelector("dl").replaceWith(definitionList(identityRows(identity, { t, date: dateTime, day, identities })));
 
+  // The passphrase is asked for every backup, unlocked or not: the key leaves for good.
   const form = node.querySelector(".backup-form");
-  node.querySelector(".passphrase-label").hidden = identity.unlocked;
-  node.querySelector(".backup-passphrase").hidden = identity.unlocked;
   node.querySelector(".backup").addEventListener("click", () => {
     form.hidden = !form.hidden;
-    if (!form.hidden) form.querySelector(".backup-password").focus();
+    if (!form.hidden) form.querySelector(".backup-passphrase").focus();
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -150,22 +150,21 @@ function identityCard(identity) {
 
 async function backup(identity, form) {
   const [password, repeat, passphrase] = takeSecrets(form, [".backup-password", ".backup-password-repeat", ".backup-passphrase"]);
-  if (password !== repeat) {
-    showNotice("error", t("backup_passwords_differ"), []);
+  // Recorded below (record_backup false), once the file is really written: Save As may be cancelled.
+  const request = backupRequest(identity, { password, repeat, passphrase, legacy: form.querySelector(".backup-legacy").checked });
+  if (request.error) {
+    showNotice("error", t(request.error), []);
     return;
   }
-  if (password.length < 8) {
-    showNotice("error", t("backup_password_short"), []);
+  let result;
+  try {
+    result = await callHost(Op.identitiesExport, request.params);
+  } catch (e) {
+    const key = backupFailureKey(e?.code);
+    if (!key) throw e;
+    showNotice("error", t(key), []);
     return;
   }
-  const result = await callHost(Op.identitiesExport, {
-    identity: identity.fingerprint,
-    password,
-    ...(passphrase ? { passphrase } : {}),
-    legacy: form.querySelector(".backup-legacy").checked,
-    // Recorded below, once the file is really written: Save As may be cancelled.
-    record_backup: false,
-  });
   form.reset();
   form.hidden = true;
   const saved = await saveBytes(fromBase64(result.p12_b64), result.file_name, "application/x-pkcs12");
@@ -338,7 +337,7 @@ function waitingList(list) {
 
 function renderModule() {
   const state = byId("module-state");
-  state.textContent = t(`module_state_${module}`);
+  setText(state, t(`module_state_${module}`));
   byId("install-module").hidden = module !== "not_loaded";
   byId("module").className = `card module ${module}`;
 }

@@ -1,13 +1,13 @@
 // Details popup of the header button: everything S/MIME Companion found about the displayed
-// message, built from the reading the background holds. All text is set with textContent:
-// certificate fields are chosen by whoever made the certificate.
+// message, built from the reading the background holds. All text goes through dom.mjs (as
+// textContent, neutralised): certificate fields are chosen by whoever made the certificate.
 //
 // A message encrypted to one of the user's locked keys gets an unlock form: the passphrase goes
 // to the host through the background (unlock.mjs), which checks the message again; the popup
 // then shows the new verdict. The passphrase is not kept: the field is emptied as it is sent.
 
 import { describe } from "../modules/describe.mjs";
-import { byId, el, text } from "../modules/dom.mjs";
+import { byId, el, setDocumentTitle, setText, text, valueNode } from "../modules/dom.mjs";
 import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { checkingLook, failureLook, lockedKeys } from "../modules/look.mjs";
@@ -94,7 +94,7 @@ function showUnlockForm(keys) {
   const status = byId("unlock-status");
   status.hidden = !unlockNotice;
   status.className = unlockNotice?.severity ?? "";
-  status.textContent = unlockNotice ? t(unlockNotice.key, unlockNotice.subs) : "";
+  setText(status, unlockNotice ? t(unlockNotice.key, unlockNotice.subs) : "");
   setUnlocking(unlocking);
   if (!unlocking) byId("unlock-passphrase").focus();
 }
@@ -142,21 +142,21 @@ function setHeadline(look, headline) {
   icon.hidden = !look;
   if (look) icon.src = iconPaths(look.icon, currentTheme())[32];
   text("headline", headline);
-  document.title = headline; // what assistive technology (and the end-to-end test) reads first
+  setDocumentTitle(headline); // what assistive technology (and the end-to-end test) reads first
 }
 
 function problemCard(problem) {
   const card = document.getElementById("problem-template").content.firstElementChild.cloneNode(true);
   localizePage(card);
   card.classList.add(problem.severity);
-  card.querySelector(".title").textContent = problem.title;
-  card.querySelector(".explain").textContent = problem.explain;
+  setText(card.querySelector(".title"), problem.title);
+  setText(card.querySelector(".explain"), problem.explain);
   const reason = card.querySelector(".reason");
   reason.hidden = !problem.reason;
-  reason.querySelector("span").textContent = problem.reason ?? "";
+  setText(reason.querySelector("span"), problem.reason ?? "");
   const facts = card.querySelector(".facts");
   for (const fact of problem.facts) facts.append(el("li", null, fact));
-  card.querySelector(".advice span").textContent = problem.advice;
+  setText(card.querySelector(".advice span"), problem.advice);
   return card;
 }
 
@@ -167,7 +167,7 @@ function sectionBlock(section) {
   if (section.lead) block.append(el("p", "lead", section.lead));
   const dl = el("dl");
   for (const row of section.rows) {
-    const value = el("dd", row.kind ?? null, row.value);
+    const value = valueNode(row);
     if (row.kind === "fingerprint") value.append(copyButton(row.value));
     dl.append(el("dt", null, row.label), value);
   }
@@ -180,7 +180,7 @@ function copyButton(fingerprint) {
   const button = el("button", "copy", t("popup_copy_fingerprint"));
   button.addEventListener("click", async () => {
     await navigator.clipboard.writeText(fingerprint);
-    button.textContent = t("popup_copied");
+    setText(button, t("popup_copied"));
   });
   return button;
 }

@@ -5,7 +5,7 @@ use super::{Args, CliError, Globals, UsageError, EXIT_OK, EXIT_PROBLEM};
 use crate::contacts::service::{self, RecipientCheckOrInvalid};
 use crate::contacts::{parse_address, Decision, ExportFormat, ListQuery};
 use crate::error::Error;
-use crate::logging::sanitize;
+use crate::untrusted::shown;
 
 
 pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
@@ -29,15 +29,15 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                     flags.insert(0, "certificate_pending".into());
                 }
                 let flags = if flags.is_empty() { String::new() } else { format!("  [{}]", flags.join(", ")) };
-                println!(
+                say!(
                     "{:<40} {:>2} cert(s)  until {}{}",
-                    sanitize(&c.address, 200),
+                    shown(&c.address, 200),
                     c.certificates,
                     c.latest_expiry.as_deref().unwrap_or("-"),
                     flags
                 );
             }
-            println!("{} of {} contact(s)", page.items.len(), page.total);
+            say!("{} of {} contact(s)", page.items.len(), page.total);
         }
         "show" => {
             let address = args.required("ADDRESS")?;
@@ -47,13 +47,13 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&details).map(|_| EXIT_OK);
             }
-            println!("{}{}", details.address, details.name.as_deref().map(|n| format!(" ({})", sanitize(n, 200))).unwrap_or_default());
+            say!("{}{}", shown(&details.address, 200), details.name.as_deref().map(|n| format!(" ({})", shown(n, 200))).unwrap_or_default());
             for c in &details.certificates {
                 let i = &c.info;
-                println!(
+                say!(
                     "  {}  {}  {} .. {}  {}  {}{}",
                     i.summary.fingerprint_sha256,
-                    sanitize(&i.summary.subject, 120),
+                    shown(&i.summary.subject, 120),
                     i.summary.not_before,
                     i.summary.not_after,
                     i.source.as_str(),
@@ -65,12 +65,12 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 );
             }
             match (&details.encryption.certificate, details.encryption.reason) {
-                (Some(c), _) => println!("  encryption uses {}", c.summary.fingerprint_sha256),
-                (None, Some(r)) => println!("  cannot encrypt: {}", service::reason_code(r)),
+                (Some(c), _) => say!("  encryption uses {}", c.summary.fingerprint_sha256),
+                (None, Some(r)) => say!("  cannot encrypt: {}", service::reason_code(r)),
                 _ => {}
             }
             for h in &details.history {
-                println!("  {}  {}  {}", h.at, h.event, h.fingerprint.as_deref().unwrap_or(""));
+                say!("  {}  {}  {}", h.at, h.event, h.fingerprint.as_deref().unwrap_or(""));
             }
         }
         "confirm" | "refuse" => {
@@ -84,7 +84,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&outcome).map(|_| EXIT_OK);
             }
-            println!("{}: {} is {}", outcome.address, outcome.fingerprint, outcome.status.as_str());
+            say!("{}: {} is {}", shown(&outcome.address, 200), outcome.fingerprint, outcome.status.as_str());
         }
         "delete" => {
             let address = args.required("ADDRESS")?;
@@ -95,7 +95,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&serde_json::json!({ "address": address, "deleted_certificates": deleted })).map(|_| EXIT_OK);
             }
-            println!("deleted {address} and {} certificate(s)", deleted.len());
+            say!("deleted {} and {} certificate(s)", shown(&address, 200), deleted.len());
         }
         "delete-cert" => {
             let fp = args.required("FINGERPRINT")?;
@@ -105,7 +105,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&serde_json::json!({ "deleted": deleted })).map(|_| EXIT_OK);
             }
-            println!("deleted certificate {deleted}");
+            say!("deleted certificate {deleted}");
         }
         "import" => {
             let file = args.required("FILE")?;
@@ -116,18 +116,18 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&outcome).map(|_| EXIT_OK);
             }
-            println!(
+            say!(
                 "imported {} certificate(s), {} already known, {} intermediate(s); addresses: {}",
                 outcome.imported,
                 outcome.already_known,
                 outcome.intermediates,
-                outcome.addresses.join(", ")
+                shown(&outcome.addresses.join(", "), 2000)
             );
             if !outcome.without_address.is_empty() {
-                println!("skipped {} certificate(s) without an e-mail address", outcome.without_address.len());
+                say!("skipped {} certificate(s) without an e-mail address", outcome.without_address.len());
             }
             for c in &outcome.continuity {
-                println!("{}: {} (before: {})", c.event, c.address, c.previous_fingerprint);
+                say!("{}: {} (before: {})", c.event, shown(&c.address, 200), c.previous_fingerprint);
             }
         }
         "export" => {
@@ -159,11 +159,11 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 for r in &results {
                     match r {
                         RecipientCheckOrInvalid::Checked(c) => match (&c.certificate, c.reason) {
-                            (Some(cert), _) => println!("{}: can encrypt ({})", c.address, cert.summary.fingerprint_sha256),
-                            (None, Some(reason)) => println!("{}: {}", c.address, service::reason_code(reason)),
+                            (Some(cert), _) => say!("{}: can encrypt ({})", shown(&c.address, 200), cert.summary.fingerprint_sha256),
+                            (None, Some(reason)) => say!("{}: {}", shown(&c.address, 200), service::reason_code(reason)),
                             _ => {}
                         },
-                        RecipientCheckOrInvalid::Invalid { address, reason, .. } => println!("{address}: {reason}"),
+                        RecipientCheckOrInvalid::Invalid { address, reason, .. } => say!("{}: {}", shown(address, 200), shown(reason, 200)),
                     }
                 }
             }
@@ -177,7 +177,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             if json {
                 return super::print_json(&stats).map(|_| EXIT_OK);
             }
-            println!(
+            say!(
                 "{} contact(s), {} certificate(s), {} intermediate(s), {} untrusted, {} expired, {} expiring within 30 days, {} bytes",
                 stats.contacts, stats.certificates, stats.intermediates, stats.untrusted, stats.expired, stats.expiring_within_30_days, stats.database_bytes
             );

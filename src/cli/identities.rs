@@ -6,7 +6,7 @@ use super::secrets::secret;
 use super::{Args, CliError, Globals, UsageError, EXIT_OK};
 use crate::error::Error;
 use crate::identities::checks::{expiring, import};
-use crate::logging::sanitize;
+use crate::untrusted::shown;
 use std::io::Write;
 
 pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
@@ -28,15 +28,15 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
                 return super::print_json(&report).map(|_| EXIT_OK);
             }
             let i = &report.identity;
-            println!("imported {} <{}>", sanitize(&i.subject, 200), sanitize(&i.emails.join(", "), 200));
-            println!("  fingerprint {}", i.fingerprint);
-            println!("  valid {} .. {}", i.not_before, i.not_after);
+            say!("imported {} <{}>", shown(&i.subject, 200), shown(&i.emails.join(", "), 200));
+            say!("  fingerprint {}", i.fingerprint);
+            say!("  valid {} .. {}", i.not_before, i.not_after);
             for c in &report.checks {
-                let extra = if c.details.is_empty() { String::new() } else { format!("  {}", serde_json::Value::Object(c.details.clone())) };
-                println!("  [{}] {}{}", if c.ok { "ok" } else { "!!" }, c.check, extra);
+                let extra = if c.details.is_empty() { String::new() } else { format!("  {}", shown(&serde_json::Value::Object(c.details.clone()).to_string(), 400)) };
+                say!("  [{}] {}{}", if c.ok { "ok" } else { "!!" }, c.check, extra);
             }
             for r in &report.replaced {
-                println!("  renews {r} (kept for reading old mail)");
+                say!("  renews {r} (kept for reading old mail)");
             }
         }
         "list" => {
@@ -47,7 +47,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
                 return super::print_json(&serde_json::json!({ "identities": infos })).map(|_| EXIT_OK);
             }
             if infos.is_empty() {
-                println!("No identities. Import your certificate with: smime-companion identities import FILE.p12 --password-file F");
+                say!("No identities. Import your certificate with: smime-companion identities import FILE.p12 --password-file F");
             }
             for i in &infos {
                 let state = if i.replaced_by.is_some() {
@@ -57,10 +57,10 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
                 } else {
                     "current"
                 };
-                println!(
+                say!(
                     "{}  {:<30} until {}  {}{}",
                     i.fingerprint,
-                    sanitize(&i.emails.join(","), 200),
+                    shown(&i.emails.join(","), 200),
                     i.not_after,
                     state,
                     if i.backed_up_at.is_none() { "  (no backup yet)" } else { "" }
@@ -74,10 +74,10 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             if json {
                 return super::print_json(&i).map(|_| EXIT_OK);
             }
-            println!("{}\n  {}\n  issuer {}\n  valid {} .. {}{}", i.fingerprint, sanitize(&i.subject, 200), sanitize(&i.issuer, 200), i.not_before, i.not_after, if i.expired { " (expired)" } else { "" });
-            println!("  sign {}  encrypt {}  backup {}", i.can_sign, i.can_encrypt, i.backed_up_at.as_deref().unwrap_or("none"));
+            say!("{}\n  {}\n  issuer {}\n  valid {} .. {}{}", i.fingerprint, shown(&i.subject, 200), shown(&i.issuer, 200), i.not_before, i.not_after, if i.expired { " (expired)" } else { "" });
+            say!("  sign {}  encrypt {}  backup {}", i.can_sign, i.can_encrypt, i.backed_up_at.as_deref().unwrap_or("none"));
             if let Some(r) = &i.replaced_by {
-                println!("  renewed by {r}");
+                say!("  renewed by {r}");
             }
         }
         "delete" => {
@@ -85,12 +85,12 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             args.finish()?;
             let identity = ctx.identities()?.one(&key)?;
             ctx.identities()?.delete(&identity.fingerprint(), now)?;
-            println!("deleted {}", identity.fingerprint());
+            say!("deleted {}", identity.fingerprint());
         }
         "lock" => {
             args.finish()?;
             ctx.identities()?.raise_lock_epoch()?;
-            println!("all identities locked (running sessions drop their unlocked keys)");
+            say!("all identities locked (running sessions drop their unlocked keys)");
         }
         "unlock" => {
             let passphrase_file = args.value("--passphrase-file")?;
@@ -100,7 +100,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             let unlocked = crate::ops::unlock_identities(&mut ctx, &passphrase, key.as_deref())?;
             // A command runs briefly: this proves the passphrase; the add-on's session keeps keys.
             for fp in unlocked {
-                println!("passphrase opens {fp}");
+                say!("passphrase opens {fp}");
             }
         }
         "export" => {
@@ -111,11 +111,12 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             let key = args.required("ADDRESS or FINGERPRINT")?;
             args.finish()?;
             let password = secret(password_file.as_deref(), "Password for the backup file")?;
-            let passphrase = passphrase_file.as_deref().map(|f| secret(Some(f), "Passphrase")).transpose()?;
-            let backup = crate::ops::export_identity(&mut ctx, &key, &password, passphrase.as_ref(), legacy)?;
+            // The key leaves for good: its passphrase is asked every time (docs/IDENTITIES.md).
+            let passphrase = secret(passphrase_file.as_deref(), "Passphrase of the identity")?;
+            let backup = crate::ops::export_identity(&mut ctx, &key, &password, &passphrase, legacy)?;
             crate::home::write_private_file(&out, &backup.p12)?;
             ctx.identities()?.mark_backed_up(&backup.fingerprint, crate::time::now())?;
-            println!("backup written to {} ({})", out.display(), if legacy { "3DES, for old Windows and Outlook" } else { "AES-256" });
+            say!("backup written to {} ({})", out.display(), if legacy { "3DES, for old Windows and Outlook" } else { "AES-256" });
         }
         "radar" => {
             let days: i64 = match args.value("--days")? {
@@ -128,10 +129,10 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
                 return super::print_json(&serde_json::json!({ "days": days, "identities": list })).map(|_| EXIT_OK);
             }
             if list.is_empty() {
-                println!("no identity expires within {days} days");
+                say!("no identity expires within {days} days");
             }
             for i in list {
-                println!("{}  {}  expires {} ({} days)", i.fingerprint, sanitize(&i.emails.join(","), 200), i.not_after, i.expires_in_days);
+                say!("{}  {}  expires {} ({} days)", i.fingerprint, shown(&i.emails.join(","), 200), i.not_after, i.expires_in_days);
             }
         }
         "backup-status" => {
@@ -142,7 +143,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
                 return super::print_json(&serde_json::json!({ "needs_backup": !missing.is_empty(), "without_backup": missing.iter().map(|i| i.fingerprint()).collect::<Vec<_>>() })).map(|_| EXIT_OK);
             }
             for i in &missing {
-                println!("no backup yet: {} ({})", i.fingerprint(), sanitize(&i.cert.emails().join(","), 200));
+                say!("no backup yet: {} ({})", i.fingerprint(), shown(&i.cert.emails().join(","), 200));
             }
             return Ok(if missing.is_empty() { EXIT_OK } else { super::EXIT_PROBLEM });
         }

@@ -3,7 +3,7 @@
 use super::{Args, CliError, Globals, UsageError, EXIT_OK};
 use crate::error::Error;
 use crate::inspect::{inspect, InspectRequest};
-use crate::logging::sanitize;
+use crate::untrusted::shown;
 use crate::smime::decrypt::DecryptionKey;
 use crate::smime::verdict::{InspectReport, SignatureState};
 use std::path::PathBuf;
@@ -54,26 +54,27 @@ pub fn cmd_inspect(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     if json {
         super::print_json(&inspection.report)?;
     } else {
-        print!("{}", human_summary(&inspection.report));
+        print!("{}", crate::untrusted::neutralize_layout(&human_summary(&inspection.report)));
     }
     Ok(EXIT_OK)
 }
 
 /// A short readable summary (the add-on shows the full story). Certificate text comes from the
-/// sender, so it is stripped of control characters before it reaches a terminal.
+/// sender, so each field has its hidden characters made visible (`untrusted::shown`) before it
+/// reaches a terminal.
 fn human_summary(r: &InspectReport) -> String {
     let mut out = String::new();
     let s = &r.signature;
     out.push_str(&format!("Signature:  {}\n", s.state.code()));
     if let Some(cert) = &s.signer {
         let name = cert.subject_fields.common_name.as_deref().unwrap_or("(no name)");
-        out.push_str(&format!("  signed by  {} <{}>\n", sanitize(name, 120), sanitize(&cert.emails.join(", "), 200)));
+        out.push_str(&format!("  signed by  {} <{}>\n", shown(name, 120), shown(&cert.emails.join(", "), 200)));
         for ignored in &cert.ignored_emails {
             // Already escaped (docs/INSPECT.md, "Addresses in certificates").
             let reason = serde_json::to_value(ignored.reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            out.push_str(&format!("  not used   {} ({reason})\n", sanitize(&ignored.shown, 200)));
+            out.push_str(&format!("  not used   {} ({reason})\n", shown(&ignored.shown, 200)));
         }
-        out.push_str(&format!("  issuer     {}\n", sanitize(&cert.issuer, 200)));
+        out.push_str(&format!("  issuer     {}\n", shown(&cert.issuer, 200)));
         out.push_str(&format!("  confirms   {:?}\n", cert.validation.kind).to_lowercase());
         out.push_str(&format!("  sha256     {}\n", cert.fingerprint_sha256));
     }
@@ -96,11 +97,11 @@ fn human_summary(r: &InspectReport) -> String {
         out.push_str(&format!("  cipher     {c} ({integrity})\n"));
     }
     if let Some(w) = &e.decrypted_with {
-        out.push_str(&format!("  your key   {} ({})\n", sanitize(&w.emails.join(", "), 200), w.fingerprint_sha256));
+        out.push_str(&format!("  your key   {} ({})\n", shown(&w.emails.join(", "), 200), w.fingerprint_sha256));
     }
     for rcp in &e.recipients {
         let who = rcp.email.clone().unwrap_or_else(|| serde_json::to_string(&rcp.id).unwrap_or_default());
-        out.push_str(&format!("  recipient  {}{}\n", sanitize(&who, 200), if rcp.mine { " (you)" } else { "" }));
+        out.push_str(&format!("  recipient  {}{}\n", shown(&who, 200), if rcp.mine { " (you)" } else { "" }));
     }
     if let Some(f) = e.failure {
         out.push_str(&format!("  failure    {f}\n"));

@@ -4,6 +4,13 @@
 //! Exit status: 0 done; 1 the command ran and found a problem (e.g. `doctor` unhealthy);
 //! 2 usage error; 3 input, data or I/O error.
 
+/// Prints one line of a command's text output. Every field someone else chose goes in through
+/// `untrusted::shown` (so it cannot add a line); this also makes visible whatever hidden
+/// character a field let through, keeping only our own layout (line breaks, tabs).
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::say_line(&format!($($arg)*)) };
+}
+
 pub mod args;
 mod contacts;
 mod identities;
@@ -177,8 +184,9 @@ pub static COMMANDS: &[Command] = &[
                list | show ADDRESS|FINGERPRINT | delete FINGERPRINT\n  \
                unlock [X] --passphrase-file G   check a passphrase (the add-on keeps keys unlocked)\n  \
                lock                             lock every unlocked key in every running session\n  \
-               export X --out FILE.p12 --password-file F [--passphrase-file G] [--legacy]\n    \
-               a backup with the chain: AES-256, or 3DES for old Windows and Outlook (--legacy)\n  \
+               export X --out FILE.p12 --password-file F --passphrase-file G [--legacy]\n    \
+               a backup with the chain under the new password F: AES-256, or 3DES for old\n    \
+               Windows and Outlook (--legacy); G, the identity's passphrase, is always needed\n  \
                radar [--days N]                 identities expiring within N days (default 30)\n  \
                backup-status                    exit 1 while an identity has no backup\n\n\
                Secrets are read from files (- for stdin) or prompted for, never from arguments.\n",
@@ -234,7 +242,12 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// Runs the CLI with the arguments after the program name; returns the exit status.
-/// Prints a value as pretty JSON (every `--json`).
+/// Writes one line of text output (the `say!` macro), neutralised.
+pub(crate) fn say_line(line: &str) {
+    println!("{}", crate::untrusted::neutralize_layout(line));
+}
+
+/// Prints a value as pretty JSON (every `--json`): the exact data; JSON escapes what it must.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     println!("{}", serde_json::to_string_pretty(value).map_err(|e| Error::Internal { reason: e.to_string() })?);
     Ok(())
@@ -284,14 +297,15 @@ pub fn run(raw: Vec<OsString>) -> u8 {
         Ok(status) => status,
         Err(CliError::Usage(e)) => usage_error(Some(command), &e),
         Err(CliError::Failed(e)) => {
-            eprintln!("{BINARY_NAME} {}: {e} [{}]", command.name, e.code());
+            // Errors name what they were given (a certificate's subject, an address).
+            eprintln!("{BINARY_NAME} {}: {} [{}]", command.name, crate::untrusted::neutralize(&e.to_string()), e.code());
             EXIT_ERROR
         }
     }
 }
 
 fn usage_error(command: Option<&Command>, e: &UsageError) -> u8 {
-    eprintln!("{BINARY_NAME}: {e}");
+    eprintln!("{BINARY_NAME}: {}", crate::untrusted::neutralize(&e.to_string()));
     match command {
         Some(c) => eprintln!("usage: {BINARY_NAME} {} {}", c.name, c.usage),
         None => eprintln!("Run '{BINARY_NAME} --help' for the list of commands."),

@@ -3,7 +3,7 @@
 use super::{Args, CliError, Globals, UsageError, EXIT_OK};
 use crate::certs::trust;
 use crate::error::Error;
-use crate::logging::sanitize;
+use crate::untrusted::shown;
 
 pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
@@ -17,15 +17,15 @@ pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 super::print_json(&listing)?;
             } else {
                 if listing.anchors.is_empty() {
-                    println!("No anchors added (the system's CA store is used).");
+                    say!("No anchors added (the system's CA store is used).");
                 }
                 for a in &listing.anchors {
                     let c = &a.certificate;
-                    println!("{:?}\t{}\t{}\tuntil {}", a.source, c.fingerprint_sha256, sanitize(&c.subject, 200), c.not_after);
+                    say!("{:?}\t{}\t{}\tuntil {}", a.source, c.fingerprint_sha256, shown(&c.subject, 200), c.not_after);
                 }
-                println!("{} CRL(s) stored", listing.crls);
+                say!("{} CRL(s) stored", listing.crls);
                 for p in &listing.problems {
-                    println!("problem: {p}");
+                    say!("problem: {}", shown(&p.to_string(), 400));
                 }
             }
         }
@@ -38,10 +38,10 @@ pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 super::print_json(&added)?;
             } else {
                 for c in &added.anchors {
-                    println!("trusted {}\t{}", c.fingerprint_sha256, sanitize(&c.subject, 200));
+                    say!("trusted {}\t{}", c.fingerprint_sha256, shown(&c.subject, 200));
                 }
                 if added.crls > 0 {
-                    println!("stored {} CRL(s)", added.crls);
+                    say!("stored {} CRL(s)", added.crls);
                 }
             }
         }
@@ -65,7 +65,7 @@ pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 super::print_json(&serde_json::json!({ "removed": removed }))?;
             } else {
                 for r in removed {
-                    println!("removed {r}");
+                    say!("removed {r}");
                 }
             }
         }

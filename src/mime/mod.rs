@@ -10,6 +10,17 @@ use encoding::{decode, DecodeError, TransferEncoding};
 use header::{ContentType, Field};
 use std::borrow::Cow;
 
+/// Something about an entity that mail readers may take differently, so that what we verify or
+/// decode could differ from what Thunderbird shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ambiguity {
+    /// A Content-Type parameter (lower-case name) given more than once, in whatever form.
+    Parameter(String),
+    /// A header field (`content-type`, `content-transfer-encoding`) given more than once with
+    /// different values, or read differently by readers that split lines differently.
+    Header(&'static str),
+}
+
 /// Multipart nesting deeper than this is not descended into.
 pub const MAX_DEPTH: usize = 48;
 /// At most this many entities are parsed per message.
@@ -25,7 +36,8 @@ pub struct Entity<'a> {
     pub content_type: ContentType,
     /// Parts of a multipart, or the encapsulated message of a message/rfc822.
     pub children: Vec<Entity<'a>>,
-    /// IMAP-style part number: "" for the root, "1", "2.1", …
+    /// IMAP-style part number (RFC 3501 6.4.5): "" for the root, "1", "2.1", … The message
+    /// inside a message/rfc822 part has that part's number; inside a message/rfc822 root, "1".
     pub number: String,
     /// Structural defects noticed while parsing (e.g. a multipart without closing boundary).
     pub defects: Vec<&'static str>,
@@ -61,6 +73,41 @@ impl<'a> Entity<'a> {
         decode(self.body(), self.transfer_encoding())
     }
 
+    /// Where readers may take this entity differently (see `Ambiguity`): its Content-Type's
+    /// ambiguous parameters, then Content-Type and Content-Transfer-Encoding fields that differ
+    /// between readings (given twice with different values, or read differently by a reader
+    /// that ends lines at a bare CR or reads past a line that is not a field).
+    pub fn ambiguities(&self) -> Vec<Ambiguity> {
+        let mut out: Vec<Ambiguity> = self.content_type.ambiguous.iter().cloned().map(Ambiguity::Parameter).collect();
+        let every_reading = header::fields_in_any_reading(self.raw);
+        for name in ["content-type", "content-transfer-encoding"] {
+            let strict: Vec<String> = self.fields.iter().filter(|f| f.is(name)).map(|f| reading_of(name, f)).collect();
+            let mut all: Vec<String> = every_reading.iter().filter(|f| f.is(name)).map(|f| reading_of(name, f)).collect();
+            let absent_in_one_reading = strict.is_empty() && !all.is_empty();
+            all.extend(strict);
+            all.sort();
+            all.dedup();
+            if all.len() > 1 || absent_in_one_reading {
+                out.push(Ambiguity::Header(name));
+            }
+        }
+        out
+    }
+
+    /// Every media type some reader could give this entity (lower-case): the one in
+    /// `content_type` first, then those of other Content-Type fields or readings.
+    pub fn media_types(&self) -> Vec<String> {
+        let mut out = vec![self.content_type.mime_type.clone()];
+        for f in header::fields_in_any_reading(self.raw).iter().filter(|f| f.is("content-type")) {
+            if let Some(ct) = ContentType::parse(&f.value()) {
+                if !out.contains(&ct.mime_type) {
+                    out.push(ct.mime_type);
+                }
+            }
+        }
+        out
+    }
+
     /// The file name from Content-Disposition or the Content-Type `name` parameter.
     pub fn file_name(&self) -> Option<String> {
         let from_disposition = self
@@ -68,6 +115,16 @@ impl<'a> Entity<'a> {
             .and_then(|d| header::parse_params(d.split_once(';').map(|(_, p)| p).unwrap_or("")).into_iter().find(|(n, _)| n == "filename"))
             .map(|(_, v)| v);
         from_disposition.or_else(|| self.content_type.param("name").map(str::to_string))
+    }
+}
+
+/// A field's value as readers compare it: the parsed Content-Type (type and parameters), or
+/// the trimmed, lower-case transfer encoding.
+fn reading_of(name: &str, field: &Field<'_>) -> String {
+    let value = field.value();
+    match ContentType::parse(&value) {
+        Some(ct) if name == "content-type" => format!("{}{:?}", ct.mime_type, ct.params),
+        _ => value.to_ascii_lowercase(),
     }
 }
 
@@ -117,8 +174,10 @@ fn parse_entity<'a>(
             entity.children.push(parse_entity(part, child_number, depth + 1, &child_default, budget));
         }
     } else if entity.content_type.is("message/rfc822") && entity.transfer_encoding() == TransferEncoding::Identity {
-        // The encapsulated message keeps this part's number; its parts are numbered below it.
-        let inner = parse_entity(body, entity.number.clone(), depth + 1, &ContentType::text_plain(), budget);
+        // As IMAP numbers it: the encapsulated message of part "2" is "2" too (its parts "2.1",
+        // …); that of the root is the root's body, part "1", so "" only ever means the root.
+        let inner_number = if entity.number.is_empty() { "1".to_string() } else { entity.number.clone() };
+        let inner = parse_entity(body, inner_number, depth + 1, &ContentType::text_plain(), budget);
         entity.children.push(inner);
     }
     entity
@@ -174,6 +233,24 @@ pub fn split_multipart(body: &[u8], boundary: &[u8]) -> (Vec<(usize, usize)>, bo
     (parts, false)
 }
 
+/// Runs `work` and fails unless it ends within `limit` seconds: for tests that pin a former
+/// blow-up (quadratic time), so a reintroduced one fails at the limit instead of passing slowly.
+/// The limit is generous (a debug build on a busy machine); the blow-ups took minutes.
+#[cfg(test)]
+pub(crate) fn within_seconds(limit: u64, work: impl FnOnce() + Send + 'static) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        work();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(std::time::Duration::from_secs(limit)) {
+        Ok(()) => worker.join().unwrap(),
+        Err(RecvTimeoutError::Disconnected) => std::panic::resume_unwind(worker.join().unwrap_err()),
+        Err(RecvTimeoutError::Timeout) => panic!("not done within {limit} s: the work is no longer linear"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +278,33 @@ mod tests {
         assert_eq!(attached.number, "2");
         assert_eq!(attached.children[0].number, "2.1");
         assert_eq!(attached.children[0].body(), b"inner");
+    }
+
+    #[test]
+    fn the_message_inside_a_message_rfc822_root_is_part_1() {
+        let msg = b"Content-Type: message/rfc822\r\n\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\ny\r\n--b--\r\n";
+        let e = Entity::parse(msg);
+        assert_eq!(e.number, "");
+        let inner = &e.children[0];
+        assert_eq!(inner.number, "1");
+        let numbers: Vec<&str> = inner.children.iter().map(|c| c.number.as_str()).collect();
+        assert_eq!(numbers, vec!["1.1", "1.2"]);
+        assert_eq!(inner.children[1].children[0].number, "1.2", "a message/rfc822 part's message keeps its number");
+    }
+
+    #[test]
+    fn ambiguities_of_an_entity_in_every_reading() {
+        let amb = |msg: &[u8]| Entity::parse(msg).ambiguities();
+        assert_eq!(amb(b"Content-Type: multipart/signed; boundary=a\r\n\r\n"), vec![]);
+        assert_eq!(amb(b"Content-Type: multipart/signed; boundary=a\r\nContent-Type: multipart/signed; boundary=\"a\"\r\n\r\n"), vec![]);
+        assert_eq!(amb(b"Content-Type: multipart/signed; boundary=a; boundary*=''b\r\n\r\n"), vec![Ambiguity::Parameter("boundary".into())]);
+        assert_eq!(amb(b"Content-Type: text/plain\r\nContent-Type: multipart/signed\r\n\r\n"), vec![Ambiguity::Header("content-type")]);
+        assert_eq!(amb(b"Content-Transfer-Encoding: base64\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"), vec![Ambiguity::Header("content-transfer-encoding")]);
+        assert_eq!(amb(b"Content-Transfer-Encoding: base64\r\nCONTENT-TRANSFER-ENCODING:  Base64\r\n\r\n"), vec![]);
+        // Another reader reads on past a line that is not a field, or ends a line at a bare CR.
+        assert_eq!(amb(b"X: 1\r\nno field\r\nContent-Type: multipart/signed; boundary=a\r\n\r\n"), vec![Ambiguity::Header("content-type")]);
+        assert_eq!(amb(b"Content-Type: multipart/signed;\rboundary=a\r\n\r\n"), vec![Ambiguity::Header("content-type")]);
+        assert_eq!(Entity::parse(b"X: 1\r\nno field\r\nContent-Type: multipart/signed\r\n\r\n").media_types(), vec!["text/plain", "multipart/signed"]);
     }
 
     #[test]

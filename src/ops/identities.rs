@@ -124,9 +124,10 @@ pub fn identities_lock(ctx: &mut Context, params: Params) -> Result<Value> {
 #[serde(deny_unknown_fields)]
 struct ExportParams {
     identity: String,
+    /// The new backup file's password.
     password: String,
-    #[serde(default)]
-    passphrase: Option<String>,
+    /// The identity's passphrase: always needed, also while the key is unlocked.
+    passphrase: String,
     #[serde(default)]
     legacy: bool,
     /// Record the backup now (default). The add-on says false and calls
@@ -139,8 +140,8 @@ pub fn identities_export(ctx: &mut Context, params: Params) -> Result<Value> {
     let p: ExportParams = parse("identities_export", &params)?;
     params.wipe();
     let password = Passphrase::new(p.password);
-    let passphrase = p.passphrase.map(Passphrase::new);
-    let backup = export(ctx, &p.identity, &password, passphrase.as_ref(), p.legacy)?;
+    let passphrase = Passphrase::new(p.passphrase);
+    let backup = export(ctx, &p.identity, &password, &passphrase, p.legacy)?;
     if p.record_backup {
         ctx.identities()?.mark_backed_up(&backup.fingerprint, crate::time::now())?;
     }
@@ -170,12 +171,16 @@ pub struct Backup {
 }
 
 /// A PKCS#12 backup with the chain: AES-256 (PBES2, SHA-256 MAC) by default, 3DES with a SHA-1
-/// MAC when `legacy` (older Windows and Outlook import only that). The key is opened with the
-/// session's unlocked copy, `passphrase`, or else the export password itself. The backup is
-/// recorded by the caller once the file is written (`mark_backed_up`).
-pub fn export(ctx: &mut Context, key: &str, password: &Passphrase, passphrase: Option<&Passphrase>, legacy: bool) -> Result<Backup> {
+/// MAC when `legacy` (older Windows and Outlook import only that), protected by `password`.
+///
+/// The key is always opened from its seal with the identity's `passphrase`, whether or not the
+/// session holds it unlocked: an unlocked key signs and decrypts for a while, but handing it out
+/// for good takes the passphrase (a wrong one is `wrong_password`, and nothing is exported). The
+/// session's unlocked keys are left as they are. The backup is recorded by the caller once the
+/// file is written (`mark_backed_up`).
+pub fn export(ctx: &mut Context, key: &str, password: &Passphrase, passphrase: &Passphrase, legacy: bool) -> Result<Backup> {
     let identity = ctx.identities()?.one(key)?;
-    let private = crate::outgoing::private_key(ctx, &identity, Some(passphrase.unwrap_or(password)))?;
+    let private = identity.unlock(passphrase)?;
     let internal = |e: openssl::error::ErrorStack| Error::Internal { reason: e.to_string() };
     let mut builder = openssl::pkcs12::Pkcs12::builder();
     let email = identity.cert.emails().into_iter().next().unwrap_or_else(|| "identity".into());

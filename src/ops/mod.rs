@@ -136,8 +136,8 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "identities_export",
-        params: "{identity, password, passphrase?, legacy?, record_backup?}",
-        help: "Backup as PKCS#12 with the chain (AES-256; 3DES when legacy); records the backup unless record_backup is false.",
+        params: "{identity, password, passphrase, legacy?, record_backup?}",
+        help: "Backup as PKCS#12 with the chain (AES-256; 3DES when legacy) under the new password; needs the identity's passphrase even while unlocked; records the backup unless record_backup is false.",
         handler: identities::identities_export,
     },
     Op {

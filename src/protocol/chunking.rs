@@ -9,7 +9,7 @@
 
 use openssl::sha::sha256;
 use serde::Serialize;
-use serde_json::Value;
+use super::envelope::RequestId;
 
 /// Thunderbird's limit on one host-to-add-on message (`MAX_READ` in NativeMessaging.sys.mjs).
 pub const MAX_REPLY_FRAME_BYTES: usize = 1024 * 1024;
@@ -23,7 +23,7 @@ const CHUNK_ENVELOPE_BYTES: usize = 256;
 
 #[derive(Serialize)]
 struct ChunkFrame<'a> {
-    id: &'a Value,
+    id: &'a RequestId,
     chunk: Chunk<'a>,
 }
 
@@ -37,16 +37,16 @@ struct Chunk<'a> {
 }
 
 /// Splits a serialised reply into frame bodies, each at most `MAX_REPLY_BODY_BYTES`.
-pub fn reply_frames(id: &Value, reply: Vec<u8>) -> Vec<Vec<u8>> {
+pub fn reply_frames(id: &RequestId, reply: Vec<u8>) -> Vec<Vec<u8>> {
     reply_frames_with_limit(id, reply, MAX_REPLY_BODY_BYTES)
 }
 
-fn reply_frames_with_limit(id: &Value, reply: Vec<u8>, limit: usize) -> Vec<Vec<u8>> {
+fn reply_frames_with_limit(id: &RequestId, reply: Vec<u8>, limit: usize) -> Vec<Vec<u8>> {
     if reply.len() <= limit {
         return vec![reply];
     }
     let text = String::from_utf8(reply).expect("replies are serialised by serde_json as UTF-8");
-    let id_len = serde_json::to_string(id).map(|s| s.len()).unwrap_or(0);
+    let id_len = id.as_json().len();
     let budget = limit - CHUNK_ENVELOPE_BYTES - id_len;
     let slices = split_by_escaped_len(&text, budget);
     let digest = hex(&sha256(text.as_bytes()));
@@ -113,7 +113,7 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn reassemble(frames: &[Vec<u8>]) -> String {
         let mut text = String::new();
@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn small_reply_is_one_frame_unchanged() {
-        let frames = reply_frames(&json!(1), b"{\"id\":1}".to_vec());
+        let frames = reply_frames(&RequestId::from_json("1").unwrap(), b"{\"id\":1}".to_vec());
         assert_eq!(frames, vec![b"{\"id\":1}".to_vec()]);
     }
 
@@ -140,7 +140,7 @@ mod tests {
     fn escapes_and_multibyte_text_survive_chunking_within_the_limit() {
         let payload: String = "\"\\ä€😀x".repeat(2000);
         let reply = serde_json::to_vec(&json!({"id": "r", "ok": true, "result": payload})).unwrap();
-        let frames = reply_frames_with_limit(&json!("r"), reply.clone(), 1000);
+        let frames = reply_frames_with_limit(&RequestId::from_json("\"r\"").unwrap(), reply.clone(), 1000);
         assert!(frames.len() > 10);
         assert!(frames.iter().all(|f| f.len() <= 1000));
         assert_eq!(reassemble(&frames).as_bytes(), &reply[..]);

@@ -5,7 +5,7 @@
 //! best-effort error reply and ends the session, since the stream cannot be resynchronised.
 
 use super::chunking::reply_frames;
-use super::envelope::{error_reply, ok_reply, parse_request, Rejected, MAX_OP_CHARS};
+use super::envelope::{error_reply, ok_reply, parse_request, Rejected, RequestId, MAX_OP_CHARS};
 use super::framing::{read_frame, write_frame, FrameError, FrameRead};
 use super::{Op, MAX_REQUEST_BYTES};
 use crate::context::Context;
@@ -40,7 +40,7 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
                     FrameError::Io(e) => Error::Internal { reason: format!("reading input: {e}") },
                 };
                 log::warn!("session ends: {} ({error})", error.code());
-                let _ = send(&mut output, &Value::Null, error_reply(&Value::Null, &error));
+                let _ = send(&mut output, &RequestId::null(), error_reply(&RequestId::null(), &error));
                 return SessionEnd::BrokenFrame;
             }
         };
@@ -59,7 +59,7 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
         let written = send(&mut output, &id, bytes);
         log::info!(
             "request id={} op={} outcome={} ms={:.3} in={} out={}",
-            sanitize(&id.to_string(), 64),
+            sanitize(id.as_json(), 64),
             sanitize(&op, 64),
             outcome,
             started.elapsed().as_secs_f64() * 1000.0,
@@ -73,7 +73,7 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
 }
 
 /// Parses and dispatches one request; returns the id to answer, the op name and the outcome.
-fn answer(ops: &[Op], ctx: &mut Context, body: Vec<u8>) -> (Value, String, Result<Value, Error>) {
+fn answer(ops: &[Op], ctx: &mut Context, body: Vec<u8>) -> (RequestId, String, Result<Value, Error>) {
     let request = match parse_request(body) {
         Ok(r) => r,
         Err(Rejected { id, error }) => return (id, String::from("-"), Err(error)),
@@ -88,7 +88,7 @@ fn answer(ops: &[Op], ctx: &mut Context, body: Vec<u8>) -> (Value, String, Resul
     (request.id, request.op, outcome)
 }
 
-fn send<W: Write>(output: &mut W, id: &Value, reply: Vec<u8>) -> io::Result<()> {
+fn send<W: Write>(output: &mut W, id: &RequestId, reply: Vec<u8>) -> io::Result<()> {
     for frame in reply_frames(id, reply) {
         write_frame(output, &frame)?;
     }

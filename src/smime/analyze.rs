@@ -10,19 +10,21 @@
 //! misplaced: it is never unwrapped, and a multipart/signed involved in it is not valid.
 
 use super::decrypt::{decrypt, DecryptionKey, RecipientNames};
-use super::signature::{verify_signed, HeaderContext, VerifiedSigner, VerifyEnv};
+use super::sender::{listed_mailboxes, sender_warnings, shortened, HeaderContext};
+use super::signature::{verify_signed, VerifiedSigner, VerifyEnv};
 use super::verdict::*;
 use crate::certs::oid;
 use crate::certs::summary::Cert;
 use crate::certs::trust::TrustAnchors;
-use crate::mime::address::parse_mailbox_list;
 use crate::mime::encoding::{line_endings, to_crlf};
-use crate::mime::Entity;
-use crate::time::{parse_rfc5322_date, to_rfc3339};
+use crate::mime::{Ambiguity, Entity};
+use crate::time::to_rfc3339;
 use openssl::x509::X509;
 
 /// S/MIME layers deeper than this are not unwrapped (a message is rarely more than three).
 const MAX_LAYERS: usize = 8;
+/// A warning lists at most this many part numbers (`count` says how many there are).
+const MAX_LISTED_PARTS: usize = 10;
 
 pub struct InspectOptions<'a> {
     /// Time certificates are judged at.
@@ -109,24 +111,73 @@ pub fn inspect(raw: &[u8], opts: &InspectOptions<'_>) -> Inspection {
         content: None,
     };
     walk.entity(&root, 0);
+    // Lists in the verdict stay as long as a person can read (docs/INSPECT.md).
+    let from = walk.headers.from_mailboxes();
     let message = MessageInfo {
         size_bytes: raw.len(),
         line_endings: line_endings(raw),
-        from: walk.headers.from.iter().flat_map(|f| parse_mailbox_list(f)).collect(),
-        sender: walk.headers.sender.as_deref().and_then(|s| parse_mailbox_list(s).into_iter().next()),
+        from: listed_mailboxes(&from),
+        from_count: from.len(),
+        sender: walk.headers.sender_mailbox().as_ref().map(shortened),
         date: walk.headers.date.map(to_rfc3339),
         structure: std::mem::take(&mut walk.structure),
         decrypted_by_thunderbird: opts.decrypted_by_thunderbird,
     };
-    walk.finish(message)
+    let sender_warnings = sender_warnings(&walk.headers);
+    let mut inspection = walk.finish(message);
+    for w in sender_warnings {
+        push_unique(&mut inspection.report.signature.warnings, w);
+    }
+    inspection
 }
 
 fn header_context(entity: &Entity<'_>) -> HeaderContext {
-    HeaderContext {
-        from: entity.headers("from"),
-        sender: entity.header("sender"),
-        date: entity.header("date").and_then(|d| parse_rfc5322_date(&d)),
+    HeaderContext::read(entity)
+}
+
+/// Why readers may take an S/MIME entity differently (docs/INSPECT.md, "Ambiguous
+/// structure"), as a `malformed` problem; None when it is no S/MIME entity in any reading, or
+/// every reader takes it alike. For a multipart/signed its signature part counts too.
+fn ambiguity(e: &Entity<'_>) -> Option<Problem> {
+    let types = e.media_types();
+    let has = |t: &str| types.iter().any(|x| x == t);
+    // A multipart/signed whose one, unambiguous protocol is not S/MIME (PGP/MIME) is not ours.
+    let other_protocol = types.len() == 1
+        && !e.content_type.is_ambiguous("protocol")
+        && e.content_type.param("protocol").is_some_and(|p| !is_signature_type(&p.to_ascii_lowercase()));
+    let smime = has("application/pkcs7-mime")
+        || has("application/x-pkcs7-mime")
+        || has("multipart/signed") && !other_protocol
+        || is_pkcs7_mime(e)
+        || has("application/octet-stream") && e.content_type.is_ambiguous("name");
+    if !smime {
+        return None;
     }
+    let mut found = e.ambiguities();
+    if has("multipart/signed") {
+        found.extend(e.children.get(1).map(Entity::ambiguities).unwrap_or_default());
+    }
+    found.into_iter().next().map(ambiguity_problem)
+}
+
+/// A multipart or attached message on the path from the root to a signed part whose parts
+/// readers may find elsewhere: its boundary or its Content-Type or transfer encoding.
+fn path_ambiguity(e: &Entity<'_>) -> Option<Problem> {
+    e.ambiguities().into_iter().find(|a| matches!(a, Ambiguity::Header(_)) || *a == Ambiguity::Parameter("boundary".into())).map(ambiguity_problem)
+}
+
+fn ambiguity_problem(a: Ambiguity) -> Problem {
+    match a {
+        Ambiguity::Parameter(name) => Problem::because(SignatureState::Malformed, "ambiguous_parameter").with("parameter", name),
+        Ambiguity::Header(name) => Problem::because(SignatureState::Malformed, "ambiguous_header").with("header", name),
+    }
+}
+
+/// A malformed layer with one problem.
+fn malformed_layer(e: &Entity<'_>, form: SignedForm, position: Position, problem: Problem) -> SignatureLayer {
+    let mut layer = SignatureLayer::malformed(&e.number, form, position, "ambiguous_parameter");
+    layer.problems = vec![problem];
+    layer
 }
 
 fn is_signature_type(mime_type: &str) -> bool {
@@ -163,6 +214,9 @@ impl<'o> Walk<'o> {
     fn entity(&mut self, e: &Entity<'_>, depth: usize) {
         if depth >= MAX_LAYERS {
             return self.final_content(e);
+        }
+        if let Some(problem) = ambiguity(e) {
+            return self.ambiguous_layer(e, problem);
         }
         if e.content_type.is("multipart/signed") && self.is_smime_multipart_signed(e) {
             if !placement_allowed(&self.kinds, Kind::Signed { multipart: true }) {
@@ -277,18 +331,28 @@ impl<'o> Walk<'o> {
                 ChainEntry::Encrypted(_) => None,
             });
             if let Some(layer) = enclosing {
-                let problem = Problem::because(SignatureState::Malformed, "misplaced_layer").with("part", e.number.clone());
-                layer.problems.push(problem.clone());
-                for signer in &mut layer.signers {
-                    signer.problems.insert(0, problem.clone());
-                    signer.state = SignatureState::Malformed;
-                }
-                layer.state = SignatureState::Malformed;
+                layer.condemn(Problem::because(SignatureState::Malformed, "misplaced_layer").with("part", e.number.clone()));
             }
         }
         if kind == Kind::Encrypted {
             self.encryption_warnings.push(Warning::new("encrypted_part_not_decrypted").with("parts", vec![e.number.clone()]));
         }
+    }
+
+    /// An S/MIME entity that readers may take differently: `malformed`, neither verified nor
+    /// decrypted, and shown as it is.
+    fn ambiguous_layer(&mut self, e: &Entity<'_>, problem: Problem) {
+        let multipart = e.media_types().iter().any(|t| t == "multipart/signed");
+        let (kind, form) = match () {
+            _ if multipart => ("signed", "multipart_signed"),
+            _ if smime_type(e).contains("enveloped") => ("encrypted", "unknown"),
+            _ => ("signed", "signed_data"),
+        };
+        self.structure.push(StructureLayer { kind, form, part: e.number.clone() });
+        let form = if multipart { SignedForm::MultipartSigned } else { SignedForm::SignedData };
+        let layer = malformed_layer(e, form, Position::Root, problem);
+        self.chain.push(ChainEntry::Signed { layer, warnings: Vec::new(), signers: Vec::new() });
+        self.content = Some(self.keep(e));
     }
 
     /// An application/pkcs7-mime body that is not a CMS structure we know.
@@ -317,23 +381,56 @@ impl<'o> Walk<'o> {
         let root_signed = self.deciding_layer().is_some();
         let mut encrypted_parts = Vec::new();
         let headers = self.headers.clone();
+        let mut path = vec![e];
         for child in &e.children {
-            self.scan_below(child, &headers, root_signed, &mut encrypted_parts);
+            self.scan_below(child, &headers, root_signed, &mut encrypted_parts, &mut path);
         }
-        if !encrypted_parts.is_empty() {
-            self.encryption_warnings.push(Warning::new("encrypted_part_not_decrypted").with("parts", encrypted_parts.clone()));
+        // A message of 20,000 encrypted parts lists the first few and counts them all.
+        let count = encrypted_parts.len();
+        encrypted_parts.truncate(MAX_LISTED_PARTS);
+        let listed = |code: &'static str| {
+            let w = Warning::new(code).with("parts", encrypted_parts.clone());
+            if count > MAX_LISTED_PARTS { w.with("count", count) } else { w }
+        };
+        if count > 0 {
+            self.encryption_warnings.push(listed("encrypted_part_not_decrypted"));
         }
-        if encrypted_parts.len() > 1 {
-            self.encryption_warnings.push(Warning::new("multiple_encrypted_parts").with("parts", encrypted_parts));
+        if count > 1 {
+            self.encryption_warnings.push(listed("multiple_encrypted_parts"));
         }
     }
 
-    fn scan_below(&mut self, e: &Entity<'_>, headers: &HeaderContext, root_signed: bool, encrypted: &mut Vec<String>) {
+    /// `path`: the entities from the final content down to `e`'s parent.
+    fn scan_below<'e, 'a>(
+        &mut self,
+        e: &'e Entity<'a>,
+        headers: &HeaderContext,
+        root_signed: bool,
+        encrypted: &mut Vec<String>,
+        path: &mut Vec<&'e Entity<'a>>,
+    ) {
         let sniffed = if is_pkcs7_mime(e) { self.sniff(e) } else { None };
-        let signed = (e.content_type.is("multipart/signed") && self.is_smime_multipart_signed(e)) || sniffed == Some(oid::SIGNED_DATA);
+        // Only entities that look like S/MIME in our reading, or have several Content-Type
+        // fields, are checked for other readings (each check reads the header block again).
+        let maybe_smime = e.content_type.is("multipart/signed") || is_pkcs7_mime(e) || e.fields.iter().filter(|f| f.is("content-type")).count() > 1;
+        let ambiguous = if maybe_smime { ambiguity(e) } else { None };
+        let signed = (e.content_type.is("multipart/signed") && self.is_smime_multipart_signed(e))
+            || sniffed == Some(oid::SIGNED_DATA)
+            || ambiguous.is_some()
+                && !smime_type(e).contains("enveloped")
+                && !matches!(sniffed, Some(oid::ENVELOPED_DATA | oid::AUTH_ENVELOPED_DATA));
         if signed {
             if !root_signed && self.below_root.is_none() {
-                self.below_root = Some(self.verify_below_root(e, headers));
+                // A signed part that readers may find elsewhere, or read differently, is malformed.
+                let problem = path.iter().find_map(|p| path_ambiguity(p)).or(ambiguous);
+                self.below_root = Some(match problem {
+                    Some(problem) => {
+                        let multipart = e.media_types().iter().any(|t| t == "multipart/signed");
+                        let form = if multipart { SignedForm::MultipartSigned } else { SignedForm::SignedData };
+                        malformed_layer(e, form, Position::BelowRoot, problem)
+                    }
+                    None => self.verify_below_root(e, headers),
+                });
             }
             return;
         }
@@ -348,9 +445,11 @@ impl<'o> Walk<'o> {
         // An attached message is judged against its own From and Date.
         let inner_headers = if e.content_type.is("message/rfc822") { e.children.first().map(header_context) } else { None };
         let headers = inner_headers.as_ref().unwrap_or(headers);
+        path.push(e);
         for child in &e.children {
-            self.scan_below(child, headers, root_signed, encrypted);
+            self.scan_below(child, headers, root_signed, encrypted, path);
         }
+        path.pop();
     }
 
     fn sniff(&self, e: &Entity<'_>) -> Option<&'static str> {

@@ -1,22 +1,31 @@
 //! Safe wrapper over the OpenSSL CMS calls the `openssl` crate lacks: parse a ContentInfo, list
 //! the certificates and CRLs it carries, and verify each signer on its own. OpenSSL makes every
 //! cryptographic decision here.
+//!
+//! Every raw pointer stays inside this module. A `Cms` owns its `CMS_ContentInfo`; SignerInfos
+//! and BIOs borrowed from it never outlive the call that borrowed them.
 
 use crate::ffi;
 use foreign_types::ForeignType;
+use libc::c_int;
 use openssl::error::ErrorStack;
 use openssl::x509::{X509Crl, X509};
 use openssl_sys::{OPENSSL_STACK, X509 as RawX509, X509_CRL};
-use std::ptr;
+use std::ptr::{self, NonNull};
+
+/// Bytes read from a content BIO at a time.
+const CHUNK: c_int = 1 << 16;
 
 /// An owned `CMS_ContentInfo`.
 pub struct Cms {
-    ptr: *mut ffi::CMS_ContentInfo,
+    ptr: NonNull<ffi::CMS_ContentInfo>,
 }
 
 impl Drop for Cms {
     fn drop(&mut self) {
-        unsafe { ffi::CMS_ContentInfo_free(self.ptr) }
+        // SAFETY: `ptr` came from d2i_CMS_ContentInfo, is owned by this value alone, and is
+        // freed exactly once, here.
+        unsafe { ffi::CMS_ContentInfo_free(self.ptr.as_ptr()) }
     }
 }
 
@@ -25,17 +34,24 @@ impl Drop for Cms {
 pub struct SignerCheck {
     /// Index into the candidate certificates of the one this signer names, if any.
     pub cert_index: Option<usize>,
-    /// The signature over the signed attributes (or over the digest) verified.
+    /// The signature verified: over the signed attributes when there are some, else over the
+    /// content digest (RFC 5652 §5.4).
     pub signature_ok: bool,
-    /// The content digest matched. None when the content could not be digested at all.
+    /// The content digest matched (with signed attributes: the messageDigest attribute; without:
+    /// the signature over it). None when the content could not be digested at all.
     pub content_ok: Option<bool>,
+    /// The SignerInfo has signed attributes (as OpenSSL parsed it).
+    pub signed_attributes: bool,
     /// OpenSSL's reasons for failures, for classification and the debug log.
     pub errors: Vec<String>,
 }
 
-/// Result of digesting the content and checking every signer.
+/// Result of digesting the content and checking the signers.
 pub struct SignedOutcome {
+    /// The first SignerInfos, as many as the caller asked to check, in order.
     pub signers: Vec<SignerCheck>,
+    /// How many SignerInfos the SignedData has in all.
+    pub signer_count: usize,
     /// The embedded content of an opaque signature (empty for a detached one: the caller has it).
     pub content: Vec<u8>,
     /// Digesting failed before any signer could be checked (e.g. unknown digest algorithm).
@@ -51,95 +67,159 @@ impl Cms {
     pub fn from_der(der: &[u8]) -> Option<Cms> {
         let mut p = der.as_ptr();
         let len = libc::c_long::try_from(der.len()).ok()?;
+        // SAFETY: `p` points at `len` readable bytes that outlive the call; d2i reads no more
+        // than `len` of them and returns a new object that we own, or null.
         let ptr = unsafe { ffi::d2i_CMS_ContentInfo(ptr::null_mut(), &mut p, len) };
         drain_errors();
-        (!ptr.is_null()).then_some(Cms { ptr })
+        NonNull::new(ptr).map(|ptr| Cms { ptr })
     }
 
     /// The certificates carried in the message.
     pub fn certificates(&self) -> Vec<X509> {
-        unsafe {
-            let stack = ffi::CMS_get1_certs(self.ptr);
-            let out = take_stack(stack, |p| X509::from_ptr(p as *mut RawX509));
-            drain_errors();
-            out
-        }
+        // SAFETY: `self.ptr` is a live ContentInfo. CMS_get1_certs returns a new stack (or null)
+        // whose every element holds a reference for us: `take_stack` moves each into an owned
+        // X509 and frees the stack.
+        let out = unsafe { take_stack(ffi::CMS_get1_certs(self.ptr.as_ptr()), |p| X509::from_ptr(p.cast::<RawX509>())) };
+        drain_errors();
+        out
     }
 
     /// The CRLs carried in the message.
     pub fn crls(&self) -> Vec<X509Crl> {
-        unsafe {
-            let stack = ffi::CMS_get1_crls(self.ptr);
-            let out = take_stack(stack, |p| X509Crl::from_ptr(p as *mut X509_CRL));
-            drain_errors();
-            out
+        // SAFETY: as for `certificates`: a new stack of elements with a reference each.
+        let out = unsafe { take_stack(ffi::CMS_get1_crls(self.ptr.as_ptr()), |p| X509Crl::from_ptr(p.cast::<X509_CRL>())) };
+        drain_errors();
+        out
+    }
+
+    /// The SignerInfos of a SignedData (none for any other content type), borrowed from `self`:
+    /// valid while `self` lives and no SignerInfo is added or removed.
+    fn signer_infos(&self) -> Vec<NonNull<ffi::CMS_SignerInfo>> {
+        // SAFETY: `self.ptr` is a live ContentInfo; the stack returned (null for a content type
+        // without signers) is owned by it and only read here.
+        let infos = unsafe { ffi::CMS_get0_SignerInfos(self.ptr.as_ptr()) };
+        drain_errors();
+        if infos.is_null() {
+            return Vec::new();
         }
+        // SAFETY: `infos` is a live, non-null stack owned by the ContentInfo.
+        let count = unsafe { ffi::OPENSSL_sk_num(infos) }.max(0);
+        // SAFETY: every index is below the stack's length; a null element is skipped.
+        (0..count).filter_map(|i| NonNull::new(unsafe { ffi::OPENSSL_sk_value(infos, i) }.cast::<ffi::CMS_SignerInfo>())).collect()
+    }
+
+    /// For each of the first `max` SignerInfos, the index of the first of `certs` it names
+    /// (by issuer and serial number, or subject key identifier).
+    pub fn signer_certificates(&self, certs: &[X509], max: usize) -> Vec<Option<usize>> {
+        let found = self.signer_infos().into_iter().take(max).map(|si| position_of(si, certs)).collect();
+        drain_errors();
+        found
     }
 
     /// Digests the content (`detached` for multipart/signed, else the embedded content) and
-    /// checks every SignerInfo against it, looking up each signer's certificate in `candidates`.
-    pub fn verify_signers(&mut self, detached: Option<&[u8]>, candidates: &[X509]) -> SignedOutcome {
+    /// checks the first `max` SignerInfos against it, looking up each signer's certificate in
+    /// `candidates`. Digesting happens once, whatever the number of signers.
+    pub fn verify_signers(&mut self, detached: Option<&[u8]>, candidates: &[X509], max: usize) -> SignedOutcome {
+        // SAFETY: clears this thread's OpenSSL error queue; no pointers involved.
         unsafe { ffi::ERR_clear_error() };
-        let mut outcome = SignedOutcome { signers: Vec::new(), content: Vec::new(), digest_setup_error: None };
-        let infos = unsafe { ffi::CMS_get0_SignerInfos(self.ptr) };
-        let count = if infos.is_null() { 0 } else { unsafe { ffi::OPENSSL_sk_num(infos) }.max(0) as usize };
-
-        // The content BIO chain computes every digest the SignedData lists while we read it.
-        let input = match detached {
-            Some(data) => match i32::try_from(data.len()) {
-                Ok(len) => unsafe { ffi::BIO_new_mem_buf(data.as_ptr().cast(), len) },
-                Err(_) => ptr::null_mut(),
-            },
-            None => ptr::null_mut(),
+        let infos = self.signer_infos();
+        let mut outcome = SignedOutcome { signers: Vec::new(), signer_count: infos.len(), content: Vec::new(), digest_setup_error: None };
+        let chain = match self.content_digests(detached, &mut outcome.content) {
+            Ok(chain) => Some(chain),
+            Err(e) => {
+                outcome.digest_setup_error = Some(e);
+                None
+            }
         };
-        if detached.is_some() && input.is_null() {
-            outcome.digest_setup_error = Some("content too large".into());
-        }
-        let chain = if outcome.digest_setup_error.is_none() { unsafe { ffi::CMS_dataInit(self.ptr, input) } } else { ptr::null_mut() };
-        if chain.is_null() {
-            if !input.is_null() {
-                unsafe { ffi::BIO_free_all(input) };
-            }
-            let reason = drain_errors().join("; ");
-            outcome.digest_setup_error.get_or_insert(if reason.is_empty() { "cannot digest content".into() } else { reason });
-        } else {
-            let mut buf = vec![0u8; 1 << 16];
-            loop {
-                let n = unsafe { ffi::BIO_read(chain, buf.as_mut_ptr().cast(), buf.len() as i32) };
-                if n <= 0 {
-                    break;
-                }
-                if detached.is_none() {
-                    outcome.content.extend_from_slice(&buf[..n as usize]);
-                }
-            }
-        }
-
-        for i in 0..count {
-            let si = unsafe { ffi::OPENSSL_sk_value(infos, i as i32) } as *mut ffi::CMS_SignerInfo;
-            let mut check = SignerCheck::default();
-            check.cert_index = candidates
-                .iter()
-                .position(|c| unsafe { ffi::CMS_SignerInfo_cert_cmp(si, c.as_ptr()) } == 0);
+        for si in infos.into_iter().take(max) {
+            let mut check = SignerCheck { cert_index: position_of(si, candidates), ..SignerCheck::default() };
             drain_errors();
+            // SAFETY: `si` is a live SignerInfo of `self` (see `signer_infos`).
+            check.signed_attributes = unsafe { ffi::CMS_signed_get_attr_count(si.as_ptr()) } >= 0;
             if let Some(idx) = check.cert_index {
-                unsafe { ffi::CMS_SignerInfo_set1_signer_cert(si, candidates[idx].as_ptr()) };
-                check.signature_ok = unsafe { ffi::CMS_SignerInfo_verify(si) } == 1;
-                check.errors.extend(drain_errors());
-                if !chain.is_null() {
-                    let ok = unsafe { ffi::CMS_SignerInfo_verify_content(si, chain) } == 1;
+                // SAFETY: `si` is live; the certificate is a live X509 that the SignerInfo
+                // takes its own reference to.
+                unsafe { ffi::CMS_SignerInfo_set1_signer_cert(si.as_ptr(), candidates[idx].as_ptr()) };
+                if check.signed_attributes {
+                    // SAFETY: `si` is live and has its signer certificate (and so its key) set.
+                    check.signature_ok = unsafe { ffi::CMS_SignerInfo_verify(si.as_ptr()) } == 1;
+                    check.errors.extend(drain_errors());
+                }
+                if let Some(chain) = &chain {
+                    // SAFETY: `si` is live with its key set; `chain` is the digest BIO chain
+                    // of this ContentInfo, read to its end, and still alive.
+                    let ok = unsafe { ffi::CMS_SignerInfo_verify_content(si.as_ptr(), chain.0.as_ptr()) } == 1;
                     check.content_ok = Some(ok);
                     check.errors.extend(drain_errors());
+                }
+                if !check.signed_attributes {
+                    // Without signed attributes the signature is over the content digest, and
+                    // CMS_SignerInfo_verify_content checked exactly that (CMS_SignerInfo_verify
+                    // only knows signatures over signed attributes).
+                    check.signature_ok = check.content_ok == Some(true);
                 }
             }
             outcome.signers.push(check);
         }
-        if !chain.is_null() {
-            unsafe { ffi::BIO_free_all(chain) };
-        }
+        drop(chain);
         drain_errors();
         outcome
     }
+
+    /// Sets up the digest BIO chain over the content and reads the content through it, so each
+    /// digest the SignedData lists is computed once. The embedded content is kept in `content`.
+    fn content_digests(&mut self, detached: Option<&[u8]>, content: &mut Vec<u8>) -> Result<OwnedBio, String> {
+        let input = match detached {
+            Some(data) => {
+                let len = c_int::try_from(data.len()).map_err(|_| "content too large".to_string())?;
+                // SAFETY: `data` outlives the BIO: the BIO (alone or inside the chain) is freed
+                // before this function's caller returns, and a mem-buf BIO only reads.
+                let bio = unsafe { ffi::BIO_new_mem_buf(data.as_ptr().cast(), len) };
+                Some(NonNull::new(bio).ok_or_else(|| "out of memory".to_string())?)
+            }
+            None => None,
+        };
+        let icont = input.map_or(ptr::null_mut(), NonNull::as_ptr);
+        // SAFETY: `self.ptr` is a live ContentInfo; `icont` is null (use the embedded content)
+        // or a live BIO that the returned chain takes over on success.
+        let chain = unsafe { ffi::CMS_dataInit(self.ptr.as_ptr(), icont) };
+        let Some(chain) = NonNull::new(chain).map(OwnedBio) else {
+            if let Some(input) = input {
+                // SAFETY: on failure CMS_dataInit leaves `icont` to us; freed once.
+                unsafe { ffi::BIO_free_all(input.as_ptr()) };
+            }
+            let reason = drain_errors().join("; ");
+            return Err(if reason.is_empty() { "cannot digest content".into() } else { reason });
+        };
+        let mut buf = vec![0u8; CHUNK as usize];
+        loop {
+            // SAFETY: `chain` is live; `buf` has CHUNK writable bytes.
+            let n = unsafe { ffi::BIO_read(chain.0.as_ptr(), buf.as_mut_ptr().cast(), CHUNK) };
+            let Ok(n @ 1..) = usize::try_from(n) else { break };
+            if detached.is_none() {
+                content.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(chain)
+    }
+}
+
+/// A BIO chain we own, freed when dropped.
+struct OwnedBio(NonNull<openssl_sys::BIO>);
+
+impl Drop for OwnedBio {
+    fn drop(&mut self) {
+        // SAFETY: the chain came from CMS_dataInit, is owned by this value alone, and is freed
+        // exactly once, here (with the content BIO it took over).
+        unsafe { ffi::BIO_free_all(self.0.as_ptr()) }
+    }
+}
+
+/// Index of the first certificate in `certs` that `si` names.
+fn position_of(si: NonNull<ffi::CMS_SignerInfo>, certs: &[X509]) -> Option<usize> {
+    // SAFETY: `si` is a live SignerInfo and each certificate a live X509; the comparison only
+    // reads both.
+    certs.iter().position(|c| unsafe { ffi::CMS_SignerInfo_cert_cmp(si.as_ptr(), c.as_ptr()) } == 0)
 }
 
 impl Cms {
@@ -150,45 +230,59 @@ impl Cms {
         use foreign_types::ForeignTypeRef;
         const BIO_C_GET_CIPHER_STATUS: libc::c_int = 113;
         const BIO_TYPE_CIPHER: libc::c_int = 10 | 0x0200;
-        unsafe {
-            ffi::ERR_clear_error();
-            if ffi::CMS_decrypt_set1_pkey(self.ptr, key.as_ptr(), cert.as_ptr()) != 1 {
-                return Err(drain_errors().join("; "));
-            }
-            let chain = ffi::CMS_dataInit(self.ptr, ptr::null_mut());
-            if chain.is_null() {
-                return Err(drain_errors().join("; "));
-            }
-            let mut out = crate::bigbuf::with_capacity(size_hint);
-            let mut buf = vec![0u8; 1 << 16];
-            let read_error = loop {
-                let n = ffi::BIO_read(chain, buf.as_mut_ptr().cast(), buf.len() as i32);
-                if n <= 0 {
-                    break n < 0;
-                }
-                out.extend_from_slice(&buf[..n as usize]);
-            };
-            // The cipher BIO reports whether the final block (and the GCM tag) checked out.
-            let status_ok = ffi::BIO_method_type(chain) != BIO_TYPE_CIPHER
-                || ffi::BIO_ctrl(chain, BIO_C_GET_CIPHER_STATUS, 0, ptr::null_mut()) > 0;
-            ffi::BIO_free_all(chain);
-            let errors = drain_errors();
-            if read_error || !status_ok || !errors.is_empty() {
-                return Err(if errors.is_empty() { "final block or authentication tag invalid".into() } else { errors.join("; ") });
-            }
-            Ok(out)
+        // SAFETY: clears this thread's OpenSSL error queue.
+        unsafe { ffi::ERR_clear_error() };
+        // SAFETY: `self.ptr` is a live ContentInfo, `key` and `cert` live objects; OpenSSL
+        // takes its own references to what it keeps.
+        if unsafe { ffi::CMS_decrypt_set1_pkey(self.ptr.as_ptr(), key.as_ptr(), cert.as_ptr()) } != 1 {
+            return Err(drain_errors().join("; "));
         }
+        // SAFETY: `self.ptr` is live; a null input BIO means "the embedded ciphertext".
+        let Some(chain) = NonNull::new(unsafe { ffi::CMS_dataInit(self.ptr.as_ptr(), ptr::null_mut()) }).map(OwnedBio) else {
+            return Err(drain_errors().join("; "));
+        };
+        let mut out = crate::bigbuf::with_capacity(size_hint);
+        let mut buf = vec![0u8; CHUNK as usize];
+        let read_error = loop {
+            // SAFETY: `chain` is live; `buf` has CHUNK writable bytes.
+            let n = unsafe { ffi::BIO_read(chain.0.as_ptr(), buf.as_mut_ptr().cast(), CHUNK) };
+            match usize::try_from(n) {
+                Ok(0) => break false,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(_) => break true,
+            }
+        };
+        // The cipher BIO reports whether the final block (and the GCM tag) checked out.
+        // SAFETY: `chain` is live; BIO_C_GET_CIPHER_STATUS only reads the cipher BIO's state.
+        let status_ok = unsafe {
+            ffi::BIO_method_type(chain.0.as_ptr()) != BIO_TYPE_CIPHER
+                || ffi::BIO_ctrl(chain.0.as_ptr(), BIO_C_GET_CIPHER_STATUS, 0, ptr::null_mut()) > 0
+        };
+        drop(chain);
+        let errors = drain_errors();
+        if read_error || !status_ok || !errors.is_empty() {
+            return Err(if errors.is_empty() { "final block or authentication tag invalid".into() } else { errors.join("; ") });
+        }
+        Ok(out)
     }
 }
 
 /// Moves the elements of a `get1` stack (each element holds a reference for us) into Rust
-/// values, then frees the stack itself.
-unsafe fn take_stack<T>(stack: *mut OPENSSL_STACK, wrap: impl FnMut(*mut libc::c_void) -> T) -> Vec<T> {
+/// values, then frees the stack itself. Null elements are skipped.
+///
+/// # Safety
+/// `stack` is null or a stack we own whose non-null elements each carry a reference that
+/// `wrap` takes over.
+unsafe fn take_stack<T>(stack: *mut OPENSSL_STACK, mut wrap: impl FnMut(*mut libc::c_void) -> T) -> Vec<T> {
     if stack.is_null() {
         return Vec::new();
     }
-    let n = ffi::OPENSSL_sk_num(stack).max(0);
-    let out = (0..n).map(|i| ffi::OPENSSL_sk_value(stack, i)).map(wrap).collect();
-    ffi::OPENSSL_sk_free(stack);
-    out
+    // SAFETY: `stack` is a live stack we own (caller's contract); indices are below its length;
+    // it is freed once, after its elements were moved out.
+    unsafe {
+        let n = ffi::OPENSSL_sk_num(stack).max(0);
+        let out = (0..n).map(|i| ffi::OPENSSL_sk_value(stack, i)).filter(|p| !p.is_null()).map(&mut wrap).collect();
+        ffi::OPENSSL_sk_free(stack);
+        out
+    }
 }

@@ -61,6 +61,7 @@ pub struct ContentInfo<'a> {
     pub content: Option<Tlv<'a>>,
 }
 
+/// Reads the outer ContentInfo. An error for input that is not one; never a panic.
 pub fn content_info(der: &[u8]) -> Asn1Result<ContentInfo<'_>> {
     let top = Reader::new(der).expect(tag::SEQUENCE)?;
     let mut r = top.children()?;
@@ -81,21 +82,48 @@ pub struct SignerDesc {
     pub signing_time: Option<i64>,
     pub capabilities: Vec<String>,
     pub encryption_key_preference: Option<CertId>,
+    /// None when the SignerInfo has no signed attributes (the signature is over the content).
+    pub signed_attributes: Option<SignedAttributes>,
+}
+
+/// The signed attributes RFC 5652 rules on (§5.3, §11): with signed attributes present,
+/// contentType and messageDigest must each be there exactly once, contentType equal to the
+/// eContentType; signingTime at most once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignedAttributes {
+    /// The value of every contentType attribute, dotted (`"unreadable"` for a value that is no
+    /// OID). Normally exactly one.
+    pub content_types: Vec<String>,
+    /// How many messageDigest values there are. Normally exactly one.
+    pub message_digests: usize,
+    /// How many signingTime values there are. At most one.
+    pub signing_times: usize,
 }
 
 /// A SignedData, described.
 #[derive(Debug, Clone)]
 pub struct SignedDataDesc {
+    /// How many entries the digestAlgorithms set has (OpenSSL digests the content once per entry).
+    pub digest_algorithm_count: usize,
+    pub econtent_type: String,
     pub has_econtent: bool,
+    /// Every SignerInfo, in order.
     pub signers: Vec<SignerDesc>,
 }
 
+/// Describes a SignedData (the content of its ContentInfo). An error for input that is not one;
+/// never a panic, whatever the input.
 pub fn signed_data(content: &Tlv<'_>) -> Asn1Result<SignedDataDesc> {
     let mut r = content.children()?;
     r.expect(tag::INTEGER)?;
-    r.expect(tag::SET)?;
+    let mut digests = r.expect(tag::SET)?.children()?;
+    let mut digest_algorithm_count = 0;
+    while !digests.is_empty() {
+        digests.read()?;
+        digest_algorithm_count += 1;
+    }
     let mut encap = r.expect(tag::SEQUENCE)?.children()?;
-    encap.read()?.oid()?; // eContentType
+    let econtent_type = encap.read()?.oid()?;
     let has_econtent = encap.read_optional_context(0)?.is_some();
     let mut signers = Vec::new();
     while !r.is_empty() {
@@ -107,7 +135,7 @@ pub fn signed_data(content: &Tlv<'_>) -> Asn1Result<SignedDataDesc> {
             }
         }
     }
-    Ok(SignedDataDesc { has_econtent, signers })
+    Ok(SignedDataDesc { digest_algorithm_count, econtent_type, has_econtent, signers })
 }
 
 fn signer_info(tlv: &Tlv<'_>) -> Asn1Result<SignerDesc> {
@@ -122,18 +150,45 @@ fn signer_info(tlv: &Tlv<'_>) -> Asn1Result<SignerDesc> {
         signing_time: None,
         capabilities: Vec::new(),
         encryption_key_preference: None,
+        signed_attributes: None,
     };
     let mut next = r.read()?;
     if next.is_context(0) {
         let mut attrs = next.children()?;
+        let mut counts = SignedAttributes::default();
         while !attrs.is_empty() {
+            let attr = attrs.read()?;
+            count_attribute(&attr, &mut counts);
             // A malformed attribute is skipped; OpenSSL's signature check covers the bytes.
-            let _ = read_attribute(&attrs.read()?, &mut desc);
+            let _ = read_attribute(&attr, &mut desc);
         }
+        desc.signed_attributes = Some(counts);
         next = r.read()?;
     }
     desc.signature_oid = algorithm_oid(&next)?;
     Ok(desc)
+}
+
+/// Counts the values of the attributes RFC 5652 rules on. An attribute too broken to name its
+/// type is not counted: OpenSSL refuses the SignerInfo.
+fn count_attribute(attr: &Tlv<'_>, counts: &mut SignedAttributes) {
+    let Ok(mut r) = attr.children() else { return };
+    let Ok(kind) = r.read().and_then(|k| k.oid()) else { return };
+    let mut values = Vec::new();
+    if let Ok(mut set) = r.expect(tag::SET).and_then(|s| s.children()) {
+        while !set.is_empty() {
+            let Ok(value) = set.read() else { break };
+            values.push(value);
+        }
+    }
+    match kind.as_str() {
+        oid::ATTR_CONTENT_TYPE => {
+            counts.content_types.extend(values.iter().map(|v| v.oid().unwrap_or_else(|_| "unreadable".into())));
+        }
+        oid::ATTR_MESSAGE_DIGEST => counts.message_digests += values.len(),
+        oid::ATTR_SIGNING_TIME => counts.signing_times += values.len(),
+        _ => {}
+    }
 }
 
 fn read_attribute(attr: &Tlv<'_>, desc: &mut SignerDesc) -> Asn1Result<()> {
@@ -188,6 +243,8 @@ pub struct EnvelopedDesc {
     pub recipients: Vec<RecipientDesc>,
 }
 
+/// Describes an EnvelopedData or AuthEnvelopedData (the content of its ContentInfo). An error for
+/// input that is not one; never a panic.
 pub fn enveloped_data(content: &Tlv<'_>, authenticated: bool) -> Asn1Result<EnvelopedDesc> {
     let mut r = content.children()?;
     r.expect(tag::INTEGER)?;
@@ -245,6 +302,81 @@ fn recipient_infos(ri: &Tlv<'_>) -> Asn1Result<Vec<RecipientDesc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openssl::cms::{CMSOptions, CmsContentInfo};
+    use openssl::pkey::{PKey, Private};
+    use openssl::x509::X509;
+
+    fn self_signed() -> (X509, PKey<Private>) {
+        let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
+        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "cms_der test").unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap()).unwrap();
+        b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap()).unwrap();
+        b.sign(&key, openssl::hash::MessageDigest::sha256()).unwrap();
+        (b.build(), key)
+    }
+
+    fn signed(flags: CMSOptions) -> Vec<u8> {
+        let (cert, key) = self_signed();
+        CmsContentInfo::sign(Some(&cert), Some(&key), None, Some(b"hello"), flags | CMSOptions::BINARY).unwrap().to_der().unwrap()
+    }
+
+    fn describe(der: &[u8]) -> SignedDataDesc {
+        let info = content_info(der).unwrap();
+        assert_eq!(info.content_type, oid::SIGNED_DATA);
+        signed_data(&info.content.unwrap()).unwrap()
+    }
+
+    #[test]
+    fn signed_attributes_are_counted_and_their_absence_noticed() {
+        let desc = describe(&signed(CMSOptions::empty()));
+        assert_eq!((desc.digest_algorithm_count, desc.econtent_type.as_str(), desc.has_econtent), (1, oid::DATA, true));
+        let attrs = desc.signers[0].signed_attributes.clone().unwrap();
+        assert_eq!(attrs, SignedAttributes { content_types: vec![oid::DATA.to_string()], message_digests: 1, signing_times: 1 });
+        assert!(desc.signers[0].signing_time.is_some());
+        let desc = describe(&signed(CMSOptions::NOATTR | CMSOptions::DETACHED));
+        assert!(!desc.has_econtent);
+        assert!(desc.signers[0].signed_attributes.is_none());
+        assert!(desc.signers[0].signing_time.is_none());
+    }
+
+    /// The readers are entry points for untrusted bytes: every truncation and every byte
+    /// changed must give an answer (a description or an error), never a panic.
+    #[test]
+    fn truncated_or_altered_structures_are_answers_not_panics() {
+        let (cert, _) = self_signed();
+        let mut stack = openssl::stack::Stack::new().unwrap();
+        stack.push(cert).unwrap();
+        let enveloped = CmsContentInfo::encrypt(&stack, b"hello", openssl::symm::Cipher::aes_128_cbc(), CMSOptions::BINARY).unwrap().to_der().unwrap();
+        let read = |der: &[u8]| {
+            if let Ok(info) = content_info(der) {
+                if let Some(content) = info.content {
+                    let _ = signed_data(&content);
+                    let _ = enveloped_data(&content, false);
+                    let _ = enveloped_data(&content, true);
+                }
+            }
+        };
+        for der in [signed(CMSOptions::empty()), signed(CMSOptions::NOATTR), enveloped] {
+            for end in 0..der.len() {
+                read(&der[..end]);
+            }
+            for i in 0..der.len() {
+                for flip in [0x7f, 0x80, 0xff, 0x01] {
+                    let mut changed = der.clone();
+                    changed[i] ^= flip;
+                    read(&changed);
+                }
+            }
+        }
+    }
 
     #[test]
     fn garbage_is_an_error() {

@@ -6,6 +6,7 @@ pub mod cms;
 pub mod compose;
 pub mod cms_der;
 pub mod decrypt;
+pub mod sender;
 pub mod sign;
 pub mod signature;
 pub mod verdict;

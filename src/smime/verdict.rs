@@ -101,12 +101,40 @@ pub enum Revocation {
     Unknown,
 }
 
+/// Problems listed per signer, most important first; more are counted in `problems_omitted`.
+/// A signer rarely has more than three.
+pub const MAX_REPORTED_PROBLEMS: usize = 16;
+
+/// Issuer certificates listed per signer, nearest first; more are counted in `chain_omitted`.
+/// Real chains have one to three.
+pub const MAX_REPORTED_CHAIN: usize = 8;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Sorts problems by precedence, drops repeats, and keeps the first `MAX_REPORTED_PROBLEMS`;
+/// returns how many were dropped for the limit.
+pub fn bound_problems(problems: &mut Vec<Problem>) -> usize {
+    problems.sort_by_key(|p| p.code);
+    problems.dedup_by(|a, b| a.code == b.code && a.reason == b.reason && a.details == b.details);
+    let omitted = problems.len().saturating_sub(MAX_REPORTED_PROBLEMS);
+    problems.truncate(MAX_REPORTED_PROBLEMS);
+    omitted
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SignerReport {
     pub state: SignatureState,
     pub problems: Vec<Problem>,
+    /// Problems beyond `MAX_REPORTED_PROBLEMS`, not listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub problems_omitted: usize,
     pub certificate: Option<CertSummary>,
     pub chain: Vec<CertSummary>,
+    /// Issuers beyond `MAX_REPORTED_CHAIN`, not listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub chain_omitted: usize,
     pub anchor: Option<AnchorSource>,
     pub signing_time: Option<String>,
     pub digest_algorithm: String,
@@ -139,6 +167,9 @@ pub struct SignatureLayer {
     pub position: Position,
     pub state: SignatureState,
     pub problems: Vec<Problem>,
+    /// How many SignerInfos the signature has; `signers` reports the first of them, at most
+    /// `signature::MAX_SIGNERS_PER_LAYER`.
+    pub signer_count: usize,
     pub signers: Vec<SignerReport>,
 }
 
@@ -151,8 +182,22 @@ impl SignatureLayer {
             position,
             state: SignatureState::Malformed,
             problems: vec![Problem::because(SignatureState::Malformed, reason)],
+            signer_count: 0,
             signers: Vec::new(),
         }
+    }
+
+    /// A problem of the whole layer (its structure or its place): listed with the layer and with
+    /// every signer, whose state it decides when it takes precedence. No signer can vouch for
+    /// what such a layer shows.
+    pub fn condemn(&mut self, problem: Problem) {
+        for signer in &mut self.signers {
+            signer.problems.push(problem.clone());
+            signer.problems_omitted += bound_problems(&mut signer.problems);
+            signer.state = state_of(&signer.problems);
+        }
+        self.state = self.state.min(problem.code);
+        self.problems.push(problem);
     }
 }
 
@@ -240,7 +285,10 @@ pub struct StructureLayer {
 pub struct MessageInfo {
     pub size_bytes: usize,
     pub line_endings: LineEndings,
+    /// The first mailboxes of the From fields (at most `sender::MAX_LISTED_MAILBOXES`).
     pub from: Vec<Mailbox>,
+    /// How many mailboxes the From fields hold in all.
+    pub from_count: usize,
     pub sender: Option<Mailbox>,
     pub date: Option<String>,
     pub structure: Vec<StructureLayer>,

@@ -203,3 +203,4 @@ pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 pub mod certgen;
+pub mod cmsgen;

@@ -123,7 +123,8 @@ class Pages:
         return self.js(JS_PAGES + body, *args, timeout_s=timeout_s)
 
     def backup_round(self, path, marker):
-        """Starts a backup of the first identity on My certificates; returns the notice then shown."""
+        """Starts a backup of the first identity on My certificates (bob.p12, whose passphrase is
+        "correct horse battery"); returns the notice then shown."""
         return self.page(path, r"""
           const [marker] = arguments;
           const current = [...document.querySelectorAll(".identity")][0];
@@ -131,6 +132,8 @@ class Pages:
           if (document.body.dataset.backupRound !== marker) {
             document.getElementById("notice").hidden = true;
             if (form.hidden) current.querySelector("button.backup").click();
+            // Asked for every backup, also while the key is unlocked (docs/IDENTITIES.md).
+            form.querySelector(".backup-passphrase").value = "correct horse battery";
             form.querySelector(".backup-password").value = "backup-password-1";
             form.querySelector(".backup-password-repeat").value = "backup-password-1";
             document.body.dataset.backupRound = marker;

@@ -195,3 +195,48 @@ test("a misplaced layer says where it is and what it means for its kind", () => 
   const malformed = view({ verdict: verdict({ signature: "malformed", problems: [{ code: "malformed", reason: "misplaced_layer" }] }) });
   assert.match(malformed.problems[0].reason, /where no mail program puts one/);
 });
+
+test("a display name holding another address is a warning card naming both addresses, and a banner", async () => {
+  const { bannerFor } = await import("../../extension/modules/banner.mjs");
+  const warnings = [{ code: "display_name_is_other_address", name_address: "boss@corp.example", address: "alice@example.org" }];
+  const v = view({ verdict: verdict({ signature: "valid", warnings }) });
+  assert.equal(v.problems.length, 1);
+  assert.equal(v.problems[0].severity, "warning");
+  assert.match(v.problems[0].explain, /boss@corp\.example.*alice@example\.org/);
+  assert.match(v.problems[0].advice, /boss@corp\.example/);
+  assert.match(v.headline, /boss@corp\.example/);
+  assert.equal(v.summary, "");
+  assert.deepEqual(v.notices, []);
+  assert.equal(bannerFor(v, t).severity, "warning");
+});
+
+test("an ambiguous structure names the parameter, and a long From line says how many more", () => {
+  const problems = [{ code: "malformed", reason: "ambiguous_parameter", parameter: "boundary" }];
+  const v = view({ verdict: verdict({ signature: "malformed", problems }) });
+  assert.match(v.problems[0].reason, /more than once/);
+  assert.deepEqual(v.problems[0].facts, ["Parameter given more than once: boundary"]);
+  const reading = verdict({ signature: "none" });
+  reading.message.from = [{ name: null, address: "a@x.org" }];
+  reading.message.from_count = 80_000;
+  assert.equal(rowsOf(view({ verdict: reading }), "message").From, "a@x.org (and 79999 more)");
+});
+
+test("a signing time outside the certificate's validity gives the three dates", () => {
+  const warnings = [{ code: "signing_time_outside_validity", signing_time: "2026-01-02T10:00:00Z", not_before: "2026-03-01T00:00:00Z", not_after: "2027-03-01T00:00:00Z" }];
+  const [notice] = view({ verdict: verdict({ signature: "valid", warnings }) }).notices;
+  assert.equal(notice, `The signing time the signer gives (${date("2026-01-02T10:00:00Z")}) lies outside the validity of their certificate (${date("2026-03-01T00:00:00Z")} to ${date("2027-03-01T00:00:00Z")}).`);
+});
+
+test("too many signers says how many were checked of how many", () => {
+  const problems = [{ code: "malformed", reason: "too_many_signers", count: 10000, checked: 16 }];
+  const [problem] = view({ verdict: verdict({ signature: "malformed", problems }) }).problems;
+  assert.match(problem.reason, /more signers than are checked/);
+  assert.deepEqual(problem.facts, ["Signers checked: 16 of 10000"]);
+});
+
+test("a chain longer than the host lists says how many issuers are left out", () => {
+  const v = verdict({ signature: "untrusted" });
+  v.signature.layers[0].signers[0].chain_omitted = 83;
+  const chain = view({ verdict: v }).sections.find((s) => s.id === "chain");
+  assert.match(chain.paragraphs.at(-1), /^83 further certificates of the chain are not listed\.$/);
+});

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  backupReminder, certLabel, dnName, IMPORT_CHECKS, identityAddress, identityName, identityRows, identityState, identityStatus, importCheck,
+  backupFailureKey, backupReminder, backupRequest, certLabel, dnName, IMPORT_CHECKS, identityAddress, identityName, identityRows, identityState, identityStatus, importCheck,
   importChecks, thunderbirdSetup, USAGES,
 } from "../../extension/modules/identities-view.mjs";
 import { dateFormatter, dayFormatter } from "../../extension/modules/format.mjs";
@@ -170,4 +170,32 @@ test("the facts of a certificate of yours, with uses, import, backup and replace
   assert.equal(Object.fromEntries(fresh.map((r) => [r.label, r.value]))["Can be used to"], "nothing (see the import checks)");
   assert.equal(Object.fromEntries(fresh.map((r) => [r.label, r.value]))["Last backup"], "never");
   assert.ok(!fresh.some((r) => r.label === "Replaced"));
+});
+
+test("a backup always sends the identity's passphrase, also for an unlocked key", () => {
+  const mine = { ...identity(), unlocked: true };
+  const good = { password: "long enough", repeat: "long enough", passphrase: "my passphrase" };
+  assert.deepEqual(backupRequest(mine, good).params, {
+    identity: mine.fingerprint, password: "long enough", passphrase: "my passphrase", legacy: false, record_backup: false,
+  });
+  assert.equal(backupRequest(mine, { ...good, legacy: true }).params.legacy, true);
+  for (const passphrase of ["", undefined, null]) {
+    assert.deepEqual(backupRequest(mine, { ...good, passphrase }), { error: "backup_passphrase_missing" }, String(passphrase));
+  }
+  assert.deepEqual(backupRequest(mine, { ...good, repeat: "other" }), { error: "backup_passwords_differ" });
+  assert.deepEqual(backupRequest(mine, { ...good, password: "short", repeat: "short" }), { error: "backup_password_short" });
+  for (const key of ["backup_passphrase_missing", "backup_passwords_differ", "backup_password_short", "backup_passphrase_wrong"]) assert.ok(t(key));
+  assert.equal(backupFailureKey("wrong_password"), "backup_passphrase_wrong");
+  assert.equal(backupFailureKey("store_error"), null, "other failures are the page's general error");
+});
+
+test("the backup dialog always shows a required passphrase field", () => {
+  const html = readFileSync(`${ROOT}extension/pages/identities.html`, "utf8");
+  const form = html.match(/<form class="backup-form[\s\S]*?<\/form>/)[0];
+  const field = form.match(/<input[^>]*class="backup-passphrase"[^>]*>/)[0];
+  assert.match(field, /\brequired\b/);
+  assert.doesNotMatch(field, /\bhidden\b/);
+  const page = readFileSync(`${ROOT}extension/pages/identities.mjs`, "utf8");
+  assert.doesNotMatch(page, /backup-passphrase"\)\.hidden/, "never hidden for an unlocked key");
+  assert.match(page, /backupRequest\(/);
 });

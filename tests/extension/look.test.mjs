@@ -125,3 +125,18 @@ test("lockedKeys names the locked keys and their addresses, for locked messages 
   bare.encryption.recipients = [{ ...bare.encryption.recipients[0], email: null }];
   assert.deepEqual(lockedKeys({ verdict: bare }).emails, []);
 });
+
+test("a valid signature whose display name shows another address is no plain green seal", () => {
+  const warnings = [{ code: "display_name_is_other_address", name_address: "boss@corp.example", address: "alice@example.org" }];
+  for (const encryption of ["none", "decrypted"]) {
+    const look = buttonLook({ verdict: verdict({ signature: "valid", encryption, warnings }) });
+    assert.equal(look.name, "doubtfulSender", encryption);
+    assert.equal(look.severity, "warning");
+    assert.equal(look.badge.text, "!");
+    assert.notEqual(look.icon, buttonLook({ verdict: verdict({ signature: "valid" }) }).icon);
+    assert.match(t.phrase(look.title), /Alice Example <alice@example\.org>.*boss@corp\.example/);
+  }
+  // Other warnings keep the green seal; a worse state keeps its own look.
+  assert.equal(lookName({ verdict: verdict({ signature: "valid", warnings: [{ code: "renewed" }] }) }), "valid");
+  assert.equal(lookName({ verdict: verdict({ signature: "sender_mismatch", warnings }) }), "mismatch");
+});
