@@ -87,7 +87,7 @@ pub enum RecipientCheckOrInvalid {
 impl RecipientCheckOrInvalid {
     pub fn reason_code(&self) -> Option<String> {
         match self {
-            RecipientCheckOrInvalid::Checked(c) => c.reason.map(|r| reason_code(r)),
+            RecipientCheckOrInvalid::Checked(c) => c.reason.map(reason_code),
             RecipientCheckOrInvalid::Invalid { reason, .. } => Some(reason.to_string()),
         }
     }
