@@ -1,7 +1,8 @@
 //! PKCS#11 module benchmark (not a test): `cargo bench -p smime-companion-pkcs11 --bench find`.
 //!
-//! With BENCH_CERTS (default 1,000) contact certificates in the cache, through the module's
-//! exported functions as NSS calls them:
+//! With BENCH_CERTS (default 1,000) contact certificates in the cache (their CA trusted, so each
+//! passes the encryption check C_Initialize runs on it), through the module's exported functions
+//! as NSS calls them:
 //! - trust lookups: C_FindObjectsInit(CKO_NSS_TRUST / CKO_TRUST, issuer, serial) + C_FindObjects +
 //!   C_FindObjectsFinal, which NSS makes thousands of times a session (the module has no trust
 //!   objects: each finds nothing);
@@ -51,6 +52,10 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::at(dir.path());
     let ca = Ca::new("Bench CA");
+    // The CA is trusted, so every contact certificate passes the encryption check and is offered.
+    let anchors = smime_companion::certs::trust::user_anchor_dir(&home);
+    std::fs::create_dir_all(&anchors).unwrap();
+    std::fs::write(anchors.join("bench-ca.pem"), ca.pem()).unwrap();
     let key = certgen::ec_key();
     let certs: Vec<Cert> =
         (0..count).map(|i| Cert::from_x509(&Leaf::for_address(&format!("user{i}@bench.example")).issue(&ca, Some(&key))).unwrap()).collect();
