@@ -1,7 +1,7 @@
 //! Our own X.509 reader (certs/x509.rs, which describes certificates for people) and OpenSSL's
 //! reading (certs/reading.rs, which every decision uses) must agree on every field both read:
 //! the e-mail addresses (subjectAltName rfc822Name, subject emailAddress), key usage, extended key
-//! usage and basicConstraints cA. Compared on every certificate of the test PKI and vectors, and
+//! usage, basicConstraints cA and the validity period. Compared on every certificate of the test PKI and vectors, and
 //! on certificates made here the way Thunderbird's and other mail programs' test certificates
 //! look (subject emailAddress beside the SAN, several addresses, Netscape types, unknown EKUs,
 //! SmtpUTF8Mailbox, explicit cA FALSE, no extensions at all). Any difference fails.
@@ -42,6 +42,7 @@ fn differences(cert: &Cert) -> Vec<String> {
         format!("{:?}", cert.extended_key_usage()),
     );
     check("basicConstraints cA", f.is_ca.to_string(), cert.has_ca_constraint().to_string());
+    check("validity", format!("{:?}", (f.not_before, f.not_after)), format!("{:?}", cert.validity()));
     out
 }
 

@@ -115,8 +115,8 @@ pub fn encryption_verdict(anchors: &TrustAnchors, cert: &Cert, intermediates: &[
             trust::V_ERR_INVALID_PURPOSE if e.depth == 0 => continue,
             trust::V_ERR_INVALID_PURPOSE => Refusal::CaNotForEmail { depth: e.depth, subject: subject(e.depth) },
             trust::V_ERR_CERT_REVOKED => Refusal::Revoked { depth: e.depth },
-            trust::V_ERR_CERT_HAS_EXPIRED => Refusal::Expired { depth: e.depth, not_after: to_rfc3339(at.fields.not_after) },
-            trust::V_ERR_CERT_NOT_YET_VALID => Refusal::NotYetValid { depth: e.depth, not_before: to_rfc3339(at.fields.not_before) },
+            trust::V_ERR_CERT_HAS_EXPIRED => Refusal::Expired { depth: e.depth, not_after: to_rfc3339(at.validity().1) },
+            trust::V_ERR_CERT_NOT_YET_VALID => Refusal::NotYetValid { depth: e.depth, not_before: to_rfc3339(at.validity().0) },
             trust::V_ERR_EE_KEY_TOO_SMALL | trust::V_ERR_CA_KEY_TOO_SMALL => {
                 Refusal::WeakAlgorithm { reason: "small_rsa_key", depth: e.depth, subject: subject(e.depth) }
             }
@@ -204,7 +204,7 @@ pub fn signer_chain(anchors: &TrustAnchors, cert: &Cert, untrusted: &[X509], mes
 }
 
 /// Turns OpenSSL's chain errors into problems, and adds the rules on top: the signer's validity
-/// period (reported even when the chain could not be built), its key usage (RFC 8550), that a
+/// period (reported even when the chain could not be built; OpenSSL's reading of the dates), its key usage (RFC 8550), that a
 /// CA certificate never signs mail, and the algorithm policy on every certificate of the chain.
 pub fn chain_problems(outcome: &ChainOutcome, cert: &Cert, at: i64) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -213,11 +213,9 @@ pub fn chain_problems(outcome: &ChainOutcome, cert: &Cert, at: i64) -> Vec<Probl
     for e in &outcome.errors {
         let p = match e.code {
             trust::V_ERR_CERT_REVOKED => Problem::new(SignatureState::Revoked),
-            trust::V_ERR_CERT_HAS_EXPIRED => {
-                Problem::new(SignatureState::Expired).with("not_after", to_rfc3339(cert_at(e.depth).fields.not_after))
-            }
+            trust::V_ERR_CERT_HAS_EXPIRED => Problem::new(SignatureState::Expired).with("not_after", to_rfc3339(cert_at(e.depth).validity().1)),
             trust::V_ERR_CERT_NOT_YET_VALID => {
-                Problem::new(SignatureState::NotYetValid).with("not_before", to_rfc3339(cert_at(e.depth).fields.not_before))
+                Problem::new(SignatureState::NotYetValid).with("not_before", to_rfc3339(cert_at(e.depth).validity().0))
             }
             trust::V_ERR_INVALID_PURPOSE => {
                 let p = Problem::because(SignatureState::WrongUsage, usage_reason(cert_at(e.depth)));
@@ -244,11 +242,12 @@ pub fn chain_problems(outcome: &ChainOutcome, cert: &Cert, at: i64) -> Vec<Probl
         };
         problems.push(p.with("depth", e.depth));
     }
-    if at > cert.fields.not_after && !problems.iter().any(|p| p.code == SignatureState::Expired) {
-        problems.push(Problem::new(SignatureState::Expired).with("not_after", to_rfc3339(cert.fields.not_after)).with("depth", 0));
+    let (not_before, not_after) = cert.validity();
+    if at > not_after && !problems.iter().any(|p| p.code == SignatureState::Expired) {
+        problems.push(Problem::new(SignatureState::Expired).with("not_after", to_rfc3339(not_after)).with("depth", 0));
     }
-    if at < cert.fields.not_before && !problems.iter().any(|p| p.code == SignatureState::NotYetValid) {
-        problems.push(Problem::new(SignatureState::NotYetValid).with("not_before", to_rfc3339(cert.fields.not_before)).with("depth", 0));
+    if at < not_before && !problems.iter().any(|p| p.code == SignatureState::NotYetValid) {
+        problems.push(Problem::new(SignatureState::NotYetValid).with("not_before", to_rfc3339(not_before)).with("depth", 0));
     }
     // RFC 8550: key usage without digitalSignature or nonRepudiation forbids signing.
     if !cert.allows_signing_key_usage() && !problems.iter().any(|p| p.code == SignatureState::WrongUsage) {

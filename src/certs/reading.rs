@@ -1,5 +1,6 @@
 //! OpenSSL's reading of the fields that decisions rest on: e-mail addresses, key usage, extended
-//! key usage, whether a certificate is a CA, the strength of its key and of its signature.
+//! key usage, whether a certificate is a CA, its validity period, the strength of its key and of
+//! its signature.
 //!
 //! OpenSSL's chain verification reads these fields with its own parser; a decision taken on a
 //! second reading (our DER reader, `x509.rs`) could be fooled by a certificate that means one
@@ -131,6 +132,17 @@ impl Cert {
     /// OpenSSL's extension flags (`EXFLAG_*`), computed once per certificate by OpenSSL.
     pub fn extension_flags(&self) -> u32 {
         unsafe { openssl_sys::X509_get_extension_flags(self.x509.as_ptr()) }
+    }
+
+    /// notBefore and notAfter as Unix seconds, as OpenSSL reads them.
+    pub fn validity(&self) -> (i64, i64) {
+        let unix = |t: &openssl::asn1::Asn1TimeRef| {
+            openssl::asn1::Asn1Time::from_unix(0)
+                .and_then(|epoch| epoch.diff(t))
+                .map(|d| d.days as i64 * 86400 + d.secs as i64)
+                .unwrap_or(0)
+        };
+        (unix(self.x509.not_before()), unix(self.x509.not_after()))
     }
 
     /// The public key's algorithm and size.
