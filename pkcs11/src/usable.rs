@@ -5,8 +5,10 @@
 //! CRL the companion holds revokes, that has expired, or that fails the algorithm policy is never
 //! shown to Thunderbird, whatever NSS itself would make of it.
 //!
-//! Verifying a chain costs about a third of a millisecond, so verdicts are kept per certificate
-//! and computed again only when something they depend on changed:
+//! Reading a certificate with OpenSSL and verifying its chain costs about 0.2 ms (`cargo bench -p
+//! smime-companion-pkcs11`: C_Initialize with 1,000 contacts takes about 240 ms instead of 50 ms),
+//! so verdicts are kept per certificate and computed again only when something they depend on
+//! changed:
 //! - the anchors or CRLs (a file in the anchor folders added, removed or rewritten): all;
 //! - the intermediate certificates chains are built from (cache or identities): all;
 //! - a verdict's time bound passed (a usable certificate's notAfter, a not yet valid one's
