@@ -1,7 +1,9 @@
 //! Certificates: reading their fields, summarising them for people, what they confirm about
-//! their holder, and trust (anchors, CRLs, chain verification).
+//! their holder, and trust (anchors, CRLs, chain verification, and the policy on top of it).
 
 pub mod oid;
+pub mod policy;
+pub mod reading;
 pub mod summary;
 pub mod trust;
 pub mod x509;

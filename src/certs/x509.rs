@@ -1,6 +1,7 @@
 //! Reading the descriptive parts of an X.509 certificate from its DER: names, validity,
-//! extensions (addresses, key usage, extended key usage, policies, basic constraints). OpenSSL
-//! decides validity; this only describes.
+//! extensions (addresses, key usage, extended key usage, policies, basic constraints), to
+//! describe a certificate to people. OpenSSL decides validity, and every check reads the fields
+//! it rests on through OpenSSL (`reading.rs`), never from here.
 
 use super::oid;
 use crate::asn1::{tag, Asn1Result, Reader, Tlv};
@@ -124,8 +125,10 @@ pub struct CertFields {
     pub subject_der: Vec<u8>,
     pub not_before: i64,
     pub not_after: i64,
-    /// SAN rfc822Name and SmtpUTF8Mailbox values, in order.
+    /// SAN rfc822Name values, in order.
     pub san_emails: Vec<String>,
+    /// SAN otherName SmtpUTF8Mailbox values (RFC 9598), in order; OpenSSL does not read them.
+    pub san_utf8_mailboxes: Vec<String>,
     /// Key usage names, None when the extension is absent.
     pub key_usage: Option<Vec<&'static str>>,
     /// Extended key usage OIDs, None when the extension is absent.
@@ -137,21 +140,7 @@ pub struct CertFields {
     pub public_key_params_oid: Option<String>,
 }
 
-/// Extended key usages that allow S/MIME: emailProtection, or anyExtendedKeyUsage.
-const EKU_EMAIL_PROTECTION: &str = "1.3.6.1.5.5.7.3.4";
-const EKU_ANY: &str = "2.5.29.37.0";
-
 impl CertFields {
-    /// The extended key usage allows e-mail (an absent extension allows any use).
-    pub fn allows_email_protection(&self) -> bool {
-        self.ext_key_usage.as_ref().map_or(true, |l| l.iter().any(|o| o == EKU_EMAIL_PROTECTION || o == EKU_ANY))
-    }
-
-    /// The key usage allows signatures (digitalSignature or nonRepudiation; absent allows any).
-    pub fn allows_signing_key_usage(&self) -> bool {
-        self.key_usage.as_ref().map_or(true, |k| k.contains(&"digital_signature") || k.contains(&"non_repudiation"))
-    }
-
     pub fn parse(der: &[u8]) -> Asn1Result<CertFields> {
         let cert = Reader::new(der).expect(tag::SEQUENCE)?;
         let tbs = cert.children()?.expect(tag::SEQUENCE)?;
@@ -207,7 +196,7 @@ impl CertFields {
                         let mut other = gn.children()?;
                         if other.read()?.oid()? == oid::SMTP_UTF8_MAILBOX {
                             let wrapped = other.read()?;
-                            self.san_emails.push(wrapped.children()?.read()?.text()?);
+                            self.san_utf8_mailboxes.push(wrapped.children()?.read()?.text()?);
                         }
                     }
                 }
@@ -255,7 +244,8 @@ impl CertFields {
     /// without duplicates (compared case-insensitively).
     pub fn emails(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for e in self.san_emails.iter().map(String::as_str).chain(self.subject.all(oid::EMAIL_ADDRESS)) {
+        let san = self.san_emails.iter().chain(&self.san_utf8_mailboxes).map(String::as_str);
+        for e in san.chain(self.subject.all(oid::EMAIL_ADDRESS)) {
             let e = e.trim();
             if !e.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(e)) {
                 out.push(e.to_string());

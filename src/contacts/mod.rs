@@ -157,18 +157,10 @@ pub fn key_fingerprint(cert: &Cert) -> String {
     cert.x509.public_key().and_then(|k| k.public_key_to_der()).map(|der| hex(&openssl::sha::sha256(&der))).unwrap_or_default()
 }
 
-/// Whether a certificate may be used to encrypt to its holder (key usage and extended key usage).
+/// Whether a certificate may be used to encrypt to its holder (its own usage, read by OpenSSL:
+/// `certs::policy::encryption_usage`; whether its chain allows it now is `select::TrustJudge`'s).
 pub fn can_encrypt(cert: &Cert) -> bool {
-    let f = &cert.fields;
-    if f.is_ca {
-        return false;
-    }
-    let key_type = cert.key_info().kind;
-    let ku_ok = f.key_usage.as_ref().map_or(true, |ku| match key_type {
-        "ec" => ku.contains(&"key_agreement"),
-        _ => ku.contains(&"key_encipherment"),
-    });
-    ku_ok && f.allows_email_protection() && matches!(key_type, "rsa" | "ec")
+    crate::certs::policy::encryption_usage(cert).is_ok()
 }
 
 /// Normalised addresses of a certificate.

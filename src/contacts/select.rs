@@ -1,8 +1,9 @@
 //! Choosing the certificate to encrypt to for an address, or saying exactly why there is none.
 
 use super::{ContactCache, StoredCert};
+use crate::certs::policy::{encryption_verdict, Refusal};
 use crate::certs::summary::Cert;
-use crate::certs::trust::{verify_chain, Purpose, TrustAnchors};
+use crate::certs::trust::TrustAnchors;
 use crate::error::Result;
 use openssl::x509::X509;
 use serde::Serialize;
@@ -21,6 +22,24 @@ pub enum Reason {
     NotYetValid,
     /// The certificates do not chain to a trusted CA.
     Untrusted,
+    /// A CA of the chain may not issue e-mail certificates (e.g. a CA restricted to TLS).
+    CaNotForEmail,
+    /// A certificate of the chain uses a weak algorithm (MD5/SHA-1 signature, small key).
+    WeakAlgorithm,
+}
+
+impl From<&Refusal> for Reason {
+    fn from(r: &Refusal) -> Reason {
+        match r {
+            Refusal::NoEncryptionUsage { .. } => Reason::NoEncryptionUsage,
+            Refusal::Revoked { .. } => Reason::Revoked,
+            Refusal::Expired { .. } => Reason::OnlyExpired,
+            Refusal::NotYetValid { .. } => Reason::NotYetValid,
+            Refusal::Untrusted { .. } => Reason::Untrusted,
+            Refusal::CaNotForEmail { .. } => Reason::CaNotForEmail,
+            Refusal::WeakAlgorithm { .. } => Reason::WeakAlgorithm,
+        }
+    }
 }
 
 /// The verdict for one address.
@@ -42,8 +61,11 @@ pub struct TrustJudge<'a> {
 }
 
 impl TrustJudge<'_> {
-    pub fn trusted(&self, cert: &Cert) -> bool {
-        verify_chain(self.anchors, &cert.x509, &self.intermediates, &[], self.now, Purpose::ChainOnly).errors.is_empty()
+    /// May `cert` be used for encryption now, and if not why (`certs::policy::encryption_verdict`:
+    /// its usage, its chain for S/MIME encryption with every CA's extended key usage, validity,
+    /// the CRLs held, the algorithm policy).
+    pub fn verdict(&self, cert: &Cert) -> std::result::Result<(), Refusal> {
+        encryption_verdict(self.anchors, cert, &self.intermediates, self.now)
     }
 }
 
@@ -61,10 +83,8 @@ pub fn choose<'c>(candidates: &'c [StoredCert], judge: &TrustJudge<'_>) -> std::
             Some(Reason::OnlyExpired)
         } else if f.not_before > judge.now {
             Some(Reason::NotYetValid)
-        } else if !judge.trusted(&c.cert) {
-            Some(Reason::Untrusted)
         } else {
-            None
+            judge.verdict(&c.cert).err().map(|r| Reason::from(&r))
         };
         match failed {
             None => return Ok(c),
