@@ -10,15 +10,17 @@
 //! - signing with chosen signed attributes (`CMS_add1_signer`, `CMS_final`);
 //! - a verify callback, so chain verification reports every problem, not only the first;
 //! - counting the private keys in a PKCS#12 file (`PKCS12_parse` silently takes the first);
-//! - adding CRLs to a store, and per-verification time, flags, purpose and CRLs, so one store
-//!   (with the system's CA certificates loaded once) serves every verification of a run.
+//! - per-verification time, flags, purpose and CRLs, so one store (with the system's CA
+//!   certificates loaded once) serves every verification of a run;
+//! - OpenSSL's own reading of a certificate where a decision rests on it: whether it is a CA
+//!   (`X509_check_ca`) and how strong its signature is (`X509_get_signature_info`).
 //!
 //! Pointers returned here may be null wherever OpenSSL's documentation allows it; every caller
 //! checks before use.
 #![allow(non_camel_case_types)]
 
 use libc::{c_int, c_void};
-use openssl_sys::{ASN1_OBJECT, BIO, EVP_PKEY, OPENSSL_STACK, X509, X509_CRL, X509_STORE, X509_STORE_CTX};
+use openssl_sys::{ASN1_OBJECT, BIO, EVP_PKEY, OPENSSL_STACK, X509, X509_STORE_CTX};
 
 // Declared by openssl-sys 0.9 (handwritten/{cms,stack,bio,err,object,asn1,x509,x509_vfy,crypto,
 // pkcs12,pkcs7}.rs): used from there.
@@ -66,10 +68,11 @@ extern "C" {
     pub fn CMS_final(cms: *mut CMS_ContentInfo, data: *mut BIO, dcont: *mut BIO, flags: libc::c_uint) -> c_int;
 
     pub fn X509_STORE_CTX_set_verify_cb(ctx: *mut X509_STORE_CTX, verify_cb: VerifyCallback);
-    pub fn X509_STORE_add_crl(store: *mut X509_STORE, x: *mut X509_CRL) -> c_int;
     pub fn X509_STORE_CTX_get0_param(ctx: *mut X509_STORE_CTX) -> *mut openssl_sys::X509_VERIFY_PARAM;
     pub fn X509_STORE_CTX_set_purpose(ctx: *mut X509_STORE_CTX, purpose: c_int) -> c_int;
     pub fn X509_STORE_CTX_set0_crls(ctx: *mut X509_STORE_CTX, sk: *mut OPENSSL_STACK);
+    pub fn X509_check_ca(x: *mut X509) -> c_int;
+    pub fn X509_get_signature_info(x: *mut X509, mdnid: *mut c_int, pknid: *mut c_int, secbits: *mut c_int, flags: *mut u32) -> c_int;
 
     pub fn PKCS12_unpack_authsafes(p12: *const openssl_sys::PKCS12) -> *mut OPENSSL_STACK;
     pub fn PKCS12_unpack_p7data(p7: *mut openssl_sys::PKCS7) -> *mut OPENSSL_STACK;

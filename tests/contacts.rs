@@ -599,7 +599,7 @@ fn a_running_session_sees_new_intermediates_at_once() {
 
 // ---- What the cache believes (addresses, trust, continuity, pending keys, intermediates) ----
 
-use common::certgen::{ec_key, name_constraints_excluding_email, signed_mail};
+use common::certgen::{ec_key, signed_mail, CaSpec};
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
@@ -648,8 +648,9 @@ fn warning_codes(verdict: &Value) -> Vec<String> {
 #[test]
 fn a_lookalike_address_the_name_constraints_let_through_is_never_matched_cached_or_chosen() {
     let root = Ca::new("Constraint Root");
-    let open = Ca::intermediate(&root, "Open Issuing CA", &[]);
-    let constrained = Ca::intermediate(&root, "Constrained CA", &[name_constraints_excluding_email("example.org")]);
+    let open = root.sub("Open Issuing CA");
+    // RFC 5280: `example.org` excludes every mailbox at exactly that host.
+    let constrained = Ca::build(CaSpec { issuer: Some(&root), name_constraints: Some("excluded;email:example.org"), ..CaSpec::named("Constrained CA") });
     let home = trusting(&root);
     let mut host = Host::start(home.path());
     let (alice, alice_key) = person(Leaf::for_address("alice@example.org"), &open);
@@ -889,7 +890,7 @@ fn a_new_key_waits_for_confirmation_while_the_contact_has_a_working_certificate(
     assert_eq!(warning_codes(&v), ["renewed"]);
     assert_eq!(encrypts_with(&mut host, "ren@example.org"), fp(&new));
     // The same by another CA (under the same root) waits for confirmation.
-    let other_ca = Ca::intermediate(&root, "Another Issuing CA", &[]);
+    let other_ca = root.sub("Another Issuing CA");
     let (old, old_key) = person(Leaf { not_after_days: 20, ..Leaf::for_address("moved@example.org") }, &root);
     inspect(&mut host, &signed_mail("Moved <moved@example.org>", &old, &old_key, &[], "old"));
     let (new, new_key) = person(Leaf { not_before_days: 0, not_after_days: 400, ..Leaf::for_address("moved@example.org") }, &other_ca);
@@ -938,7 +939,7 @@ fn a_signer_whose_verdict_has_a_certificate_problem_is_stored_untrusted_and_disp
 fn thirty_strangers_with_ninety_certificate_chains_leave_the_intermediates_bounded() {
     use smime_companion::contacts::{MAX_CHAIN_CAS, MAX_UNANCHORED_CAS};
     let root = Ca::new("Bound Root");
-    let issuing = Ca::intermediate(&root, "Bound Issuing CA", &[]);
+    let issuing = root.sub("Bound Issuing CA");
     let home = trusting(&root);
     let mut host = Host::start(home.path());
     let (alice, alice_key) = person(Leaf::for_address("alice@example.org"), &issuing);
@@ -947,7 +948,7 @@ fn thirty_strangers_with_ninety_certificate_chains_leave_the_intermediates_bound
     for stranger in 0..30 {
         let mut chain = vec![Ca::new(&format!("Stranger {stranger} Root"))];
         for depth in 1..90 {
-            let ca = Ca::intermediate(chain.last().unwrap(), &format!("Stranger {stranger} CA {depth}"), &[]);
+            let ca = chain.last().unwrap().sub(&format!("Stranger {stranger} CA {depth}"));
             chain.push(ca);
         }
         let address = format!("s{stranger}@strangers.example");

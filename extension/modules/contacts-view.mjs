@@ -20,7 +20,8 @@ export const CERT_STATUSES = Object.freeze(["accepted", "pending", "confirmed", 
 // Why a certificate is not the one encryption uses (contacts_show's `not_used_because`); codes
 // the add-on does not know yet are shown with their code.
 export const UNUSED_REASONS = Object.freeze([
-  "refused", "no_encryption_usage", "revoked", "only_expired", "not_yet_valid", "untrusted", "pending_confirmation", "superseded",
+  "refused", "no_encryption_usage", "revoked", "only_expired", "not_yet_valid", "untrusted", "ca_not_for_email", "weak_algorithm",
+  "pending_confirmation", "superseded",
 ]);
 const FLAG_KINDS = Object.freeze({ certificate_pending: "warning", key_changed: "error", renewed: "muted" });
 

@@ -99,6 +99,7 @@ function signatureProblem(problem, signature, t, date) {
   const code = problem.code ?? signature.state;
   const facts = [];
   if (Number.isInteger(problem.depth)) facts.push(problem.depth === 0 ? t("fact_depth_signer") : t("fact_depth_issuer", [problem.depth]));
+  if (problem.subject && problem.depth !== 0) facts.push(t("fact_certificate_subject", [problem.subject]));
   if (problem.not_after) facts.push(t("fact_not_after", [date(problem.not_after) ?? problem.not_after]));
   if (problem.not_before) facts.push(t("fact_not_before", [date(problem.not_before) ?? problem.not_before]));
   if (problem.at) facts.push(t("fact_checked_at", [date(problem.at) ?? problem.at]));

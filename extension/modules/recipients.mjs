@@ -8,11 +8,11 @@
 // (Thunderbird expands it only when sending) and `unresolved` for an address-book reference.
 export const RECIPIENT_REASONS = Object.freeze([
   "never_seen", "refused", "no_encryption_usage", "revoked", "only_expired", "not_yet_valid", "untrusted",
-  "pending_confirmation", "superseded", "invalid_address", "list", "unresolved",
+  "ca_not_for_email", "weak_algorithm", "pending_confirmation", "superseded", "invalid_address", "list", "unresolved",
 ]);
 
 // Reasons that the key exchange fixes: a signed mail from the contact brings a usable certificate.
-const KEY_EXCHANGE = new Set(["never_seen", "only_expired", "revoked", "no_encryption_usage"]);
+const KEY_EXCHANGE = new Set(["never_seen", "only_expired", "revoked", "no_encryption_usage", "ca_not_for_email", "weak_algorithm"]);
 
 /**
  * The address of one ComposeRecipient: "Name <a@b>" or "a@b" as a string, or an address-book

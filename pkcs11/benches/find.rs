@@ -1,13 +1,17 @@
 //! PKCS#11 module benchmark (not a test): `cargo bench -p smime-companion-pkcs11 --bench find`.
 //!
-//! With BENCH_CERTS (default 1,000) contact certificates in the cache, through the module's
-//! exported functions as NSS calls them:
+//! With BENCH_CERTS (default 1,000) contact certificates in the cache (their CA trusted, so each
+//! passes the encryption check C_Initialize runs on it), through the module's exported functions
+//! as NSS calls them:
 //! - trust lookups: C_FindObjectsInit(CKO_NSS_TRUST / CKO_TRUST, issuer, serial) + C_FindObjects +
 //!   C_FindObjectsFinal, which NSS makes thousands of times a session (the module has no trust
 //!   objects: each finds nothing);
 //! - certificate lookups by issuer and serial number (CMS recipients, dbKeys);
 //! - the e-mail traversal behind every recipient lookup: all certificates, then the attributes
 //!   NSS reads for each (nssCryptokiCertificate_GetAttributes).
+//!
+//! - the encryption check (`certs::policy::encryption_verdict`) C_Initialize runs on each contact
+//!   certificate, against OpenSSL's chain verification alone.
 //!
 //! Prints calls per second; asserts nothing about time.
 
@@ -51,6 +55,10 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::at(dir.path());
     let ca = Ca::new("Bench CA");
+    // The CA is trusted, so every contact certificate passes the encryption check and is offered.
+    let anchors = smime_companion::certs::trust::user_anchor_dir(&home);
+    std::fs::create_dir_all(&anchors).unwrap();
+    std::fs::write(anchors.join("bench-ca.pem"), ca.pem()).unwrap();
     let key = certgen::ec_key();
     let certs: Vec<Cert> =
         (0..count).map(|i| Cert::from_x509(&Leaf::for_address(&format!("user{i}@bench.example")).issue(&ca, Some(&key))).unwrap()).collect();
@@ -129,4 +137,31 @@ fn main() {
         );
         assert_eq!(C_Finalize(null_mut()), CKR_OK);
     }
+
+    // 4. What C_Initialize spends most of its time on: the encryption check of each contact
+    // certificate, against OpenSSL's chain verification alone in the same run.
+    let n = count.min(500);
+    let anchors = smime_companion::certs::trust::TrustAnchors::load(&home);
+    let t = Instant::now();
+    for c in &certs[..n] {
+        assert_eq!(smime_companion::certs::policy::encryption_verdict(&anchors, c, &[], smime_companion::time::now()), Ok(()));
+    }
+    let ours = t.elapsed().as_secs_f64() / n as f64;
+    let mut store = openssl::x509::store::X509StoreBuilder::new().unwrap();
+    store.add_cert(ca.cert.clone()).unwrap();
+    store.set_purpose(openssl::x509::X509PurposeId::SMIME_SIGN).unwrap();
+    let store = store.build();
+    let empty = openssl::stack::Stack::new().unwrap();
+    let t = Instant::now();
+    for c in &certs[..n] {
+        let mut ctx = openssl::x509::X509StoreContext::new().unwrap();
+        assert!(ctx.init(&store, &c.x509, &empty, |ctx| ctx.verify_cert()).unwrap());
+    }
+    let openssl_alone = t.elapsed().as_secs_f64() / n as f64;
+    println!(
+        "encryption check per certificate: {:.3} ms; OpenSSL's chain verification alone: {:.3} ms (ratio {:.2})",
+        ours * 1e3,
+        openssl_alone * 1e3,
+        ours / openssl_alone
+    );
 }

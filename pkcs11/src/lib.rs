@@ -23,6 +23,7 @@ pub mod crypto;
 pub mod module;
 pub mod objects;
 pub mod types;
+pub mod usable;
 
 use module::{Module, OpKind, Output, SLOT_ID};
 use smime_companion::home::Home;

@@ -17,6 +17,7 @@
 
 use crate::crypto::{self, EcdhParams, Mechanism};
 use crate::objects::{secret_key_object, Handles, KeyKind, Object, Snapshot, Sources, TokenCert};
+use crate::usable::{Candidate, UsableFilter};
 use crate::types::*;
 use openssl::pkey::{PKey, Private};
 use smime_companion::contacts::{self, ContactCache};
@@ -102,6 +103,9 @@ struct Source {
     identities: Db<IdentityStore>,
     /// What was last read from each database.
     sources: Sources,
+    /// The contact cache's end-entity certificates, before `usable` picked those to offer.
+    candidates: Vec<Candidate>,
+    usable: UsableFilter,
     last_poll: Option<Instant>,
     handles: Handles,
 }
@@ -636,6 +640,8 @@ impl Source {
             contacts: Db::new("contacts"),
             identities: Db::new("identities"),
             sources: Sources::default(),
+            candidates: Vec::new(),
+            usable: UsableFilter::default(),
             last_poll: None,
             handles: Handles::default(),
         }
@@ -653,8 +659,8 @@ impl Source {
             .changed(&path, |p| ContactCache::open_reader(p, BUSY_TIMEOUT), ContactCache::data_version)
             .map(|(cache, version)| (read_contacts(cache), version));
         match read {
-            Some((Ok((contacts, intermediates)), version)) => {
-                self.sources.contacts = contacts;
+            Some((Ok((candidates, intermediates)), version)) => {
+                self.candidates = candidates;
                 self.sources.intermediates = intermediates;
                 self.contacts.read(version);
                 changed = true;
@@ -677,14 +683,29 @@ impl Source {
             Some((Err(e), _)) => self.identities.failed(&e),
             None => {}
         }
+        // Which contact certificates may be offered: judged again as far as anything changed.
+        let sources = &self.sources;
+        let intermediates = || -> Vec<Vec<u8>> {
+            let chains = sources.identities.iter().flat_map(|i| i.chain.iter()).map(|c| c.der.clone());
+            sources.intermediates.iter().map(|c| c.der.clone()).chain(chains).collect()
+        };
+        let usable = self.usable.refresh(&home, &self.candidates, &intermediates, changed, smime_companion::time::now());
+        if let Some(usable) = usable {
+            let offered: Vec<TokenCert> = usable.into_iter().cloned().collect();
+            let (offered_count, candidates) = (offered.len(), self.candidates.len());
+            crate::trace_line(|| format!("refresh: {offered_count} of {candidates} contact certificates may be encrypted to"));
+            self.sources.contacts = offered;
+            changed = true;
+        }
         changed.then(|| Snapshot::build(&self.sources, &mut self.handles))
     }
 }
 
-/// The contact cache's certificates the token shows: (end-entity certificates usable for
-/// encryption, intermediate CA certificates).
-fn read_contacts(cache: &ContactCache) -> smime_companion::error::Result<(Vec<TokenCert>, Vec<TokenCert>)> {
-    let contacts = cache.encryption_certificate_ders()?.into_iter().filter_map(TokenCert::parse).collect();
+/// The contact cache's certificates the token may show: (end-entity certificates that allow
+/// encryption and that nothing marked revoked, before their chains are judged; intermediate CA
+/// certificates).
+fn read_contacts(cache: &ContactCache) -> smime_companion::error::Result<(Vec<Candidate>, Vec<TokenCert>)> {
+    let contacts = cache.encryption_certificate_ders()?.into_iter().filter_map(TokenCert::parse).map(Candidate::new).collect();
     let intermediates = cache.intermediate_ders()?.into_iter().filter_map(TokenCert::parse).collect();
     Ok((contacts, intermediates))
 }

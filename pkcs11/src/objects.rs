@@ -8,7 +8,8 @@
 //! - for each own identity: its certificate (`CKA_ID` = the key's), a `CKO_PUBLIC_KEY` with the
 //!   same id (NSS recognises a "user" certificate while logged out only through it) and a
 //!   `CKO_PRIVATE_KEY` (private: visible only after login, and only when the PIN opened it);
-//! - every certificate of the contact cache that may be used for encryption;
+//! - every certificate of the contact cache that the companion would encrypt to now (its chain
+//!   verified for S/MIME encryption against the companion's anchors and CRLs: see [`crate::usable`]);
 //! - the intermediate CA certificates of the cache and of the identities' chains (chain building);
 //! - no trust objects: trust stays Thunderbird's (its root store and the user's own settings).
 
@@ -173,7 +174,8 @@ impl Handles {
 /// snapshots, so a change to one database does not read the other again).
 #[derive(Default)]
 pub struct Sources {
-    /// End-entity certificates usable for encryption (contact cache).
+    /// End-entity certificates of the contact cache that may be encrypted to now
+    /// ([`crate::usable::UsableFilter`]).
     pub contacts: Vec<TokenCert>,
     /// Intermediate CA certificates (contact cache).
     pub intermediates: Vec<TokenCert>,
@@ -183,8 +185,9 @@ pub struct Sources {
 }
 
 /// A certificate as the token shows it: its DER and the fields its attributes come from, read
-/// by the host's own parser. OpenSSL is not asked: its X509 parsing (about 0.1 ms each) would
-/// make loading a large contact cache take seconds inside Thunderbird.
+/// by the host's own parser (the attributes only describe; whether a contact certificate is shown
+/// at all is OpenSSL's verdict, [`crate::usable`]).
+#[derive(Clone)]
 pub struct TokenCert {
     pub der: Vec<u8>,
     pub fields: CertFields,
@@ -248,7 +251,7 @@ impl Snapshot {
             objects.push(public.public_object(handle(format!("pub:{fp}"), &mut used), &identity.cert, &label));
             objects.push(public.private_object(handle(format!("priv:{fp}"), &mut used), &identity.cert, &label, fp.clone()));
         }
-        // The cache gives only end-entity certificates here (is_ca = 0, from the same parser).
+        // Only contact certificates the companion would encrypt to now (never a CA certificate).
         for cert in &sources.contacts {
             if !seen_der.insert(cert.der.clone()) {
                 continue;

@@ -1,8 +1,13 @@
 //! Every function the module exports, called through the table `C_GetFunctionList` hands out (as
 //! NSS does), over a data folder made here: two identities (RSA "alice", EC "gina", different
-//! passphrases) and contacts (RSA "bob", "carol", an intermediate CA). Bad arguments and
-//! buffer-too-small calls follow the PKCS#11 rules. The module is process-global, so the tests
-//! take turns (one lock) and each initializes and finalizes it.
+//! passphrases) and contacts (RSA "bob", "carol", an intermediate CA), the test root (and its
+//! intermediate) trusted in the folder's anchors. Bad arguments and buffer-too-small calls follow
+//! the PKCS#11 rules. Which contact certificates are offered at all (only those the companion
+//! would encrypt to). The module is process-global, so the tests take turns (one lock) and each
+//! initializes and finalizes it.
+
+#[path = "../../tests/common/certgen.rs"]
+mod certgen;
 
 use openssl::asn1::{Asn1Integer, Asn1Time};
 use openssl::bn::{BigNum, BigNumContext};
@@ -81,6 +86,23 @@ fn ec_key() -> PKey<Private> {
     PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap()).unwrap()
 }
 
+/// Makes `certs` trust anchors of the data folder `dir` (as `smime-companion trust add` does).
+fn trust(dir: &std::path::Path, certs: &[&X509]) {
+    let anchors = smime_companion::certs::trust::user_anchor_dir(&Home::at(dir));
+    std::fs::create_dir_all(&anchors).unwrap();
+    for c in certs {
+        let name = Cert::from_x509(c).unwrap().fingerprint_sha256();
+        std::fs::write(anchors.join(format!("{name}.pem")), c.to_pem().unwrap()).unwrap();
+    }
+}
+
+/// The fixture's root and intermediate as anchors of `dir`: its contacts' chains verify without
+/// the intermediate being a token object.
+fn trust_fixture_pki(dir: &std::path::Path) {
+    let f = fixture();
+    trust(dir, &[&f.root.0, &f.inter]);
+}
+
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
@@ -89,6 +111,7 @@ fn fixture() -> &'static Fixture {
         let root = issue("Test Root", None, &root_key, None, true);
         let inter_key = rsa_key();
         let inter = issue("Test Intermediate", None, &inter_key, Some((&root, &root_key)), true);
+        trust(dir.path(), &[&root]);
         let alice_key = rsa_key();
         let alice = issue("Alice", Some("alice@example.org"), &alice_key, Some((&inter, &inter_key)), false);
         let gina_key = ec_key();
@@ -897,6 +920,7 @@ fn unsupported_functions() {
 fn cache_changes_are_seen_without_restart() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture();
+    trust_fixture_pki(dir.path());
     let home = Home::at(dir.path());
     let mut cache = ContactCache::open(&home).unwrap();
     let now = smime_companion::time::now();
@@ -952,6 +976,7 @@ fn identities_lock_logs_out() {
 #[test]
 fn a_locked_database_does_not_block() {
     let dir = tempfile::tempdir().unwrap();
+    trust_fixture_pki(dir.path());
     let home = Home::at(dir.path());
     ContactCache::open(&home).unwrap().import(&[Cert::from_x509(&fixture().bob).unwrap()], Source::Import, 0).unwrap();
     let m = module_at(dir.path());
@@ -972,6 +997,7 @@ fn a_locked_database_does_not_block() {
 #[test]
 fn the_module_never_writes_migrates_or_waits_long_for_the_databases() {
     let dir = tempfile::tempdir().unwrap();
+    trust_fixture_pki(dir.path());
     let home = Home::at(dir.path());
     // A contact cache at an older schema, in rollback-journal mode (never opened by this version
     // of the companion): the module neither migrates it nor switches it to WAL.
@@ -1016,6 +1042,7 @@ fn the_module_never_writes_migrates_or_waits_long_for_the_databases() {
 fn alice_and_bob() -> tempfile::TempDir {
     let f = fixture();
     let dir = tempfile::tempdir().unwrap();
+    trust_fixture_pki(dir.path());
     let home = Home::at(dir.path());
     let alice = Cert::from_x509(&f.alice.0).unwrap();
     let sealed = seal(&f.alice.1, &Passphrase::new(ALICE_PIN), &alice.fingerprint_sha256()).unwrap();
@@ -1082,4 +1109,99 @@ fn many_threads_at_once() {
             });
         }
     });
+}
+
+/// Waits (at most 3 s) until the module closed session `h`: objects went away, and the token
+/// acts as removed and put back.
+fn wait_for_token_reset(m: &Module, h: CK_SESSION_HANDLE, what: &str) {
+    let start = Instant::now();
+    let mut si = unsafe { std::mem::zeroed::<CK_SESSION_INFO>() };
+    while unsafe { (m.f.C_GetSessionInfo.unwrap())(h, &mut si) } == CKR_OK {
+        assert!(start.elapsed() < Duration::from_secs(3), "{what}: not noticed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn write_crl(dir: &std::path::Path, name: &str, crl: &openssl::x509::X509Crl) {
+    let crls = smime_companion::certs::trust::user_anchor_dir(&Home::at(dir)).join("crls");
+    std::fs::create_dir_all(&crls).unwrap();
+    std::fs::write(crls.join(format!("{name}.crl.pem")), crl.to_pem().unwrap()).unwrap();
+}
+
+#[test]
+fn only_contact_certificates_the_companion_would_encrypt_to_are_offered() {
+    use certgen::{Ca, CaSpec, Leaf};
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path());
+    let root = Ca::new("Offer Root");
+    trust(dir.path(), &[&root.cert]);
+    let tls = Ca::build(CaSpec { issuer: Some(&root), eku: vec!["serverAuth"], ..CaSpec::named("Offer TLS Sub-CA") });
+    let stranger_root = Ca::new("Offer Stranger Root");
+    let good = Leaf::for_address("good@example.org").issue(&root, None);
+    let under_tls = Leaf::for_address("tls@example.org").issue(&tls, None);
+    let sha1 = Leaf { digest: MessageDigest::sha1(), ..Leaf::for_address("sha1@example.org") }.issue(&root, None);
+    let revoked = Leaf::for_address("revoked@example.org").issue(&root, None);
+    let stranger = Leaf::for_address("stranger@example.org").issue(&stranger_root, None);
+    write_crl(dir.path(), "offer", &root.crl(&[&revoked], 1, -1));
+    let all = [&good, &under_tls, &sha1, &revoked, &stranger, &tls.cert];
+    let certs: Vec<Cert> = all.iter().map(|c| Cert::from_x509(c).unwrap()).collect();
+    ContactCache::open(&home).unwrap().import(&certs, Source::Import, smime_companion::time::now()).unwrap();
+    let m = module_at(dir.path());
+    let h = m.open();
+    let offered = |h, c: &X509| m.find(h, &[class(CKO_CERTIFICATE), (CKA_VALUE, c.to_der().unwrap())]).len();
+    assert_eq!(offered(h, &good), 1, "a certificate that passes is offered");
+    for (what, c) in [("under a TLS-only CA", &under_tls), ("SHA-1 signed", &sha1), ("revoked", &revoked), ("untrusted", &stranger)] {
+        assert_eq!(offered(h, c), 0, "{what}: not offered");
+    }
+    // Trusting the stranger's root makes its certificate appear, without a restart.
+    trust(dir.path(), &[&stranger_root.cert]);
+    let start = Instant::now();
+    while offered(h, &stranger) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(3), "the newly trusted certificate did not appear");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A newer CRL that revokes the good one takes it away.
+    write_crl(dir.path(), "offer-2", &root.crl(&[&revoked, &good], 2, 0));
+    wait_for_token_reset(&m, h, "the revocation");
+    let h = m.open();
+    assert_eq!(offered(h, &good), 0, "revoked now");
+    assert_eq!(offered(h, &stranger), 1);
+}
+
+#[test]
+fn verdicts_are_computed_once_and_again_only_when_what_they_rest_on_changes() {
+    use certgen::{Ca, Leaf};
+    use smime_companion_pkcs11::objects::TokenCert;
+    use smime_companion_pkcs11::usable::{Candidate, UsableFilter, FULL_RECHECK_SECS};
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path());
+    let root = Ca::new("Verdict Root");
+    trust(dir.path(), &[&root.cert]);
+    let inter = root.sub("Verdict Intermediate");
+    let leaf = |address: &str, ca: &Ca| Leaf::for_address(address).issue(ca, None);
+    let candidate = |c: &X509| Candidate::new(TokenCert::parse(c.to_der().unwrap()).unwrap());
+    let first = leaf("a@example.org", &root);
+    let mut candidates = vec![candidate(&first), candidate(&leaf("b@example.org", &root)), candidate(&leaf("c@example.org", &inter))];
+    let no_intermediates = || -> Vec<Vec<u8>> { Vec::new() };
+    let with_inter = || vec![inter.cert.to_der().unwrap()];
+    let mut f = UsableFilter::default();
+    let now = smime_companion::time::now();
+    assert_eq!(f.refresh(&home, &candidates, &no_intermediates, true, now).map(|u| u.len()), Some(2), "c lacks its intermediate");
+    assert_eq!(f.computed, 3);
+    assert!(f.refresh(&home, &candidates, &no_intermediates, false, now + 1).is_none(), "nothing changed");
+    assert_eq!(f.computed, 3, "nothing judged again");
+    // The intermediate becomes known: everything is judged again, and c is usable.
+    assert_eq!(f.refresh(&home, &candidates, &with_inter, true, now + 2).map(|u| u.len()), Some(3));
+    assert_eq!(f.computed, 6);
+    // A new certificate in the cache: only it is judged.
+    candidates.push(candidate(&leaf("d@example.org", &root)));
+    assert_eq!(f.refresh(&home, &candidates, &with_inter, true, now + 3).map(|u| u.len()), Some(4));
+    assert_eq!(f.computed, 7);
+    // A CRL in the anchor folder: all judged again; the revoked one goes.
+    write_crl(dir.path(), "verdicts", &root.crl(&[&first], 1, -1));
+    assert_eq!(f.refresh(&home, &candidates, &with_inter, false, now + 4).map(|u| u.len()), Some(3));
+    assert_eq!(f.computed, 11);
+    // An hour on, all are judged again (the same outcome: nothing new to show).
+    assert!(f.refresh(&home, &candidates, &with_inter, false, now + 4 + FULL_RECHECK_SECS).is_none());
+    assert_eq!(f.computed, 15);
 }

@@ -1,8 +1,10 @@
 //! Certificates: reading their fields, summarising them for people, what they confirm about
-//! their holder, and trust (anchors, CRLs, chain verification).
+//! their holder, and trust (anchors, CRLs, chain verification, and the policy on top of it).
 
 pub mod address;
 pub mod oid;
+pub mod policy;
+pub mod reading;
 pub mod summary;
 pub mod trust;
 pub mod x509;

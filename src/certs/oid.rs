@@ -151,6 +151,8 @@ pub fn key_transport_name(oid: &str) -> &'static str {
 /// Curve name for an EC named-curve OID.
 pub fn curve_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
+        "1.2.840.10045.3.1.1" => "P-192",
+        "1.3.132.0.33" => "P-224",
         "1.2.840.10045.3.1.7" => "P-256",
         "1.3.132.0.34" => "P-384",
         "1.3.132.0.35" => "P-521",

@@ -205,8 +205,14 @@ impl Cert {
         hex(&openssl::sha::sha256(&self.der))
     }
 
+    /// The e-mail addresses that count, exactly as the CA wrote them: RFC 8550's rule
+    /// (`certs::address::usable_addresses`) on OpenSSL's reading of the certificate (the
+    /// subjectAltName's rfc822Names, or the subject's emailAddress only without a
+    /// subjectAltName extension). Every decision (the From rule, the contact cache, encryption)
+    /// uses these.
     pub fn emails(&self) -> Vec<String> {
-        self.fields.emails()
+        let read = self.openssl_emails();
+        super::address::usable_addresses(self.has_subject_alt_name().then_some(&read.san[..]), &read.subject)
     }
 
     pub fn is_self_signed(&self) -> bool {

@@ -4,6 +4,13 @@
 //! (`/etc/smime-companion/anchors/`), the user's own folder (`trust add`) and, for one CLI call,
 //! `--ca FILE`. CRLs come from the message, the same folders (`crls/`) and `--crl FILE`, so
 //! revocation works without a network.
+//!
+//! Which CRL counts is decided here, not by OpenSSL's own lookup (which prefers the CRLs handed
+//! to a verification over the store's, so an older CRL carried in a message could hide a
+//! revocation the stored one records): for each certificate of the chain, among all CRLs of its
+//! issuer whose signature verifies with that issuer's key, the newest (CRL number, then
+//! thisUpdate) wins, wherever it came from; OpenSSL then checks the chain against exactly
+//! those CRLs (docs/INSPECT.md, "Revocation").
 
 use super::summary::{BadCertificate, Cert};
 use crate::error::{Error, Result};
@@ -12,7 +19,7 @@ use crate::home::{create_private_dir, system_dir, Home, SYSTEM_ANCHORS_ENV};
 use foreign_types::ForeignTypeRef;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::X509VerifyFlags;
-use openssl::x509::{X509Crl, X509PurposeId, X509StoreContext, X509};
+use openssl::x509::{X509Crl, X509CrlRef, X509PurposeId, X509StoreContext, X509};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -52,6 +59,9 @@ pub struct TrustAnchors {
     pub problems: Vec<String>,
     /// The OpenSSL store, built on first use and shared by every verification of the run.
     store: std::sync::OnceLock<Option<X509Store>>,
+    /// Whether a stored CRL's signature verifies with a key: (index in `crls`, SHA-256 of the
+    /// issuer certificate) → verified. Every verification of a run consults the same CRLs.
+    crl_signatures: std::sync::Mutex<std::collections::HashMap<(usize, [u8; 32]), bool>>,
 }
 
 /// The system-wide folder of extra anchors IT manages.
@@ -105,9 +115,10 @@ impl TrustAnchors {
         }
     }
 
-    /// The store of anchors and stored CRLs. The system's CA certificates are looked up by
-    /// hash in the certificate folder, one file per issuer as needed, rather than parsing the
-    /// whole bundle for every run; where there is no hashed folder, the bundle file is loaded.
+    /// The store of anchors (CRLs are chosen per verification, see the module doc). The
+    /// system's CA certificates are looked up by hash in the certificate folder, one file per
+    /// issuer as needed, rather than parsing the whole bundle for every run; where there is no
+    /// hashed folder, the bundle file is loaded.
     fn store(&self) -> Option<&X509Store> {
         self.store
             .get_or_init(|| {
@@ -119,9 +130,6 @@ impl TrustAnchors {
                     for a in &self.anchors {
                         // The same anchor may be listed twice (IT and user); OpenSSL refuses duplicates.
                         let _ = builder.add_cert(a.cert.x509.clone());
-                    }
-                    for crl in &self.crls {
-                        unsafe { ffi::X509_STORE_add_crl(builder.as_ptr(), crl.crl.as_ptr()) };
                     }
                     let _ = openssl::error::ErrorStack::get();
                     Ok(builder.build())
@@ -143,7 +151,6 @@ impl TrustAnchors {
     pub fn add_call_crls(&mut self, path: &Path) -> Result<()> {
         let crls = read_crls(path).map_err(|e| Error::BadCertificate { path: path.display().to_string(), reason: e.0 })?;
         self.crls.extend(crls.into_iter().map(|crl| StoredCrl { crl, source: AnchorSource::Call, path: Some(path.to_path_buf()) }));
-        self.store = std::sync::OnceLock::new();
         Ok(())
     }
 
@@ -157,8 +164,14 @@ impl TrustAnchors {
 /// Which use a chain is verified for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
-    /// OpenSSL's S/MIME signing purpose (key usage and extended key usage of the signer).
+    /// OpenSSL's S/MIME signing purpose (key usage and extended key usage of the signer, the
+    /// extended key usage of every CA).
     SmimeSign,
+    /// OpenSSL's S/MIME encryption purpose: the extended key usage of every CA, and of the
+    /// certificate itself its extended key usage and keyEncipherment. That last demand is wrong
+    /// for EC keys (keyAgreement), so callers judge the certificate's own usage themselves
+    /// (`certs::policy::encryption_usage`) and ignore `V_ERR_INVALID_PURPOSE` at depth 0.
+    SmimeEncrypt,
     /// The chain alone; the caller checks the certificate's usage itself. OpenSSL's S/MIME
     /// encryption purpose demands keyEncipherment, which EC certificates (keyAgreement) lack.
     ChainOnly,
@@ -185,6 +198,7 @@ pub struct ChainOutcome {
     /// Whether a CRL covered the certificate.
     pub crl_checked: bool,
 }
+
 
 // X509_V_ERR_* codes (x509_vfy.h).
 pub const V_ERR_UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
@@ -221,7 +235,7 @@ struct BorrowedCrls(*mut openssl_sys::OPENSSL_STACK);
 
 impl BorrowedCrls {
     /// A stack of `crls`, which must outlive it.
-    fn new(crls: &[X509Crl]) -> std::result::Result<BorrowedCrls, openssl::error::ErrorStack> {
+    fn new(crls: &[&X509CrlRef]) -> std::result::Result<BorrowedCrls, openssl::error::ErrorStack> {
         let stack = BorrowedCrls(unsafe { ffi::OPENSSL_sk_new_null() });
         if stack.0.is_null() {
             return Err(openssl::error::ErrorStack::get());
@@ -259,7 +273,7 @@ unsafe extern "C" fn collect_errors(ok: libc::c_int, ctx: *mut openssl_sys::X509
 }
 
 /// Verifies `cert` for `purpose` at time `at`, with `untrusted` as candidate intermediates and
-/// `extra_crls` (e.g. from the message) besides the stored ones.
+/// `extra_crls` (e.g. from the message) as candidate CRLs besides the stored ones.
 pub fn verify_chain(
     anchors: &TrustAnchors,
     cert: &X509,
@@ -282,6 +296,58 @@ pub fn verify_chain(
     }
 }
 
+/// What one run of OpenSSL's verification found.
+struct Run {
+    chain: Vec<X509>,
+    verified: bool,
+    errors: Vec<ChainError>,
+}
+
+/// Verifies once: without revocation checking when `crls` is None, else against exactly `crls`.
+fn run(
+    store: &X509Store,
+    cert: &X509,
+    untrusted: &openssl::stack::StackRef<X509>,
+    at: i64,
+    purpose: Purpose,
+    crls: Option<&[&X509CrlRef]>,
+) -> std::result::Result<Run, openssl::error::ErrorStack> {
+    COLLECTED.with(|c| c.borrow_mut().clear());
+    // The CRLs are lent to the context for this verification. Declared before the context, the
+    // stack is freed after it on every path (errors included), and never while the context may
+    // still point to it.
+    let lent = crls.map(BorrowedCrls::new).transpose()?;
+    let mut ctx = X509StoreContext::new()?;
+    let (chain, verified) = ctx.init(store, cert, untrusted, |ctx| {
+        // Time, checks and CRLs belong to this verification, not to the shared store.
+        unsafe {
+            let param = ffi::X509_STORE_CTX_get0_param(ctx.as_ptr());
+            ffi::X509_VERIFY_PARAM_set_time(param, at as libc::time_t);
+            let mut flags = X509VerifyFlags::USE_CHECK_TIME;
+            if lent.is_some() {
+                flags |= X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL;
+            }
+            ffi::X509_VERIFY_PARAM_set_flags(param, flags.bits() as libc::c_ulong);
+            let purpose_id = match purpose {
+                Purpose::SmimeSign => X509PurposeId::SMIME_SIGN,
+                Purpose::SmimeEncrypt => X509PurposeId::SMIME_ENCRYPT,
+                Purpose::ChainOnly => X509PurposeId::ANY,
+            };
+            ffi::X509_STORE_CTX_set_purpose(ctx.as_ptr(), purpose_id.as_raw());
+            if let Some(crls) = &lent {
+                // Only lent: the context does not free what set0_crls hands it.
+                ffi::X509_STORE_CTX_set0_crls(ctx.as_ptr(), crls.0);
+            }
+            ffi::X509_STORE_CTX_set_verify_cb(ctx.as_ptr(), Some(collect_errors));
+        }
+        let verified = ctx.verify_cert()?;
+        let chain: Vec<X509> = ctx.chain().map(|s| s.iter().map(|c| c.to_owned()).collect()).unwrap_or_default();
+        Ok((chain, verified))
+    })?;
+    let errors = COLLECTED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    Ok(Run { chain, verified, errors })
+}
+
 fn verify_inner(
     anchors: &TrustAnchors,
     cert: &X509,
@@ -293,43 +359,17 @@ fn verify_inner(
     let Some(store) = anchors.store() else {
         return Err(openssl::error::ErrorStack::get());
     };
-    let crl_count = anchors.crls.len() + extra_crls.len();
     let mut chain_stack = openssl::stack::Stack::new()?;
     for c in untrusted {
         chain_stack.push(c.clone())?;
     }
-    COLLECTED.with(|c| c.borrow_mut().clear());
-    // The message CRLs are lent to the context for this verification. Declared before the
-    // context, the stack is freed after it on every path (errors included), and never while
-    // the context may still point to it.
-    let message_crls = if extra_crls.is_empty() { None } else { Some(BorrowedCrls::new(extra_crls)?) };
-    let mut ctx = X509StoreContext::new()?;
-    let (chain, verified) = ctx.init(store, cert, &chain_stack, |ctx| {
-        // Time, checks and CRLs belong to this verification, not to the shared store.
-        unsafe {
-            let param = ffi::X509_STORE_CTX_get0_param(ctx.as_ptr());
-            ffi::X509_VERIFY_PARAM_set_time(param, at as libc::time_t);
-            let mut flags = X509VerifyFlags::USE_CHECK_TIME;
-            if crl_count > 0 {
-                flags |= X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL;
-            }
-            ffi::X509_VERIFY_PARAM_set_flags(param, flags.bits() as libc::c_ulong);
-            let purpose_id = match purpose {
-                Purpose::SmimeSign => X509PurposeId::SMIME_SIGN,
-                Purpose::ChainOnly => X509PurposeId::ANY,
-            };
-            ffi::X509_STORE_CTX_set_purpose(ctx.as_ptr(), purpose_id.as_raw());
-            if let Some(crls) = &message_crls {
-                // Only lent: the context does not free what set0_crls hands it.
-                ffi::X509_STORE_CTX_set0_crls(ctx.as_ptr(), crls.0);
-            }
-            ffi::X509_STORE_CTX_set_verify_cb(ctx.as_ptr(), Some(collect_errors));
-        }
-        let verified = ctx.verify_cert()?;
-        let chain: Vec<X509> = ctx.chain().map(|s| s.iter().map(|c| c.to_owned()).collect()).unwrap_or_default();
-        Ok((chain, verified))
-    })?;
-    let mut errors = COLLECTED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    // First the chain, then its CRLs: which CRL counts depends on the issuers the chain has.
+    let mut result = run(store, cert, &chain_stack, at, purpose, None)?;
+    let chosen = choose_crls(anchors, extra_crls, &result.chain);
+    if !chosen.is_empty() {
+        result = run(store, cert, &chain_stack, at, purpose, Some(&chosen))?;
+    }
+    let Run { chain, verified, mut errors } = result;
     if !verified && errors.is_empty() {
         errors.push(ChainError { code: V_ERR_CERT_UNTRUSTED, depth: 0 });
     }
@@ -342,7 +382,114 @@ fn verify_inner(
         Some(root) if !untrusted_chain => Some(anchors.source_of(root)),
         _ => None,
     };
-    Ok(ChainOutcome { errors, chain, anchor, crl_checked: crl_count > 0 && !crl_missing_for_leaf })
+    Ok(ChainOutcome { errors, chain, anchor, crl_checked: !chosen.is_empty() && !crl_missing_for_leaf })
+}
+
+/// The CRLs a chain is checked against: for each certificate, among the candidate CRLs (stored
+/// and `extra`) that its issuer signed (same name, signature verifies with the issuer's key in
+/// this chain), the newest per scope (issuingDistributionPoint). Delta CRLs are left out: OpenSSL
+/// does not use them here, and a delta chosen as "newest" would hide its base.
+fn choose_crls<'a>(anchors: &'a TrustAnchors, extra: &'a [X509Crl], chain: &[X509]) -> Vec<&'a X509CrlRef> {
+    let candidates: Vec<(Option<usize>, &X509CrlRef)> = anchors
+        .crls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (Some(i), c.crl.as_ref()))
+        .chain(extra.iter().map(|c| (None, c.as_ref())))
+        .filter(|(_, c)| !crl_has_extension(c, openssl::nid::Nid::DELTA_CRL))
+        .collect();
+    let mut chosen: Vec<&X509CrlRef> = Vec::new();
+    if candidates.is_empty() {
+        return chosen;
+    }
+    for (depth, cert) in chain.iter().enumerate() {
+        // The issuer is the next certificate; a root is its own issuer.
+        let issuer = match chain.get(depth + 1) {
+            Some(issuer) => issuer,
+            None if names_equal(cert.issuer_name(), cert.subject_name()) => cert,
+            None => continue,
+        };
+        let issuer_id = issuer.digest(openssl::hash::MessageDigest::sha256()).ok().and_then(|d| <[u8; 32]>::try_from(&d[..]).ok());
+        let Ok(key) = issuer.public_key() else { continue };
+        // Newest per scope, among the CRLs this issuer signed.
+        let mut best: Vec<(Option<Vec<u8>>, &X509CrlRef)> = Vec::new();
+        for (index, crl) in &candidates {
+            if !names_equal(crl.issuer_name(), cert.issuer_name()) {
+                continue;
+            }
+            if !anchors.crl_signed_by(*index, crl, issuer_id, &key) {
+                log::debug!("a CRL whose signature does not verify with its issuer's key is ignored");
+                continue;
+            }
+            let scope = crl_extension_value(crl, openssl::nid::Nid::ISSUING_DISTRIBUTION_POINT);
+            match best.iter_mut().find(|(s, _)| *s == scope) {
+                Some(slot) if newer(crl, slot.1) == std::cmp::Ordering::Greater => slot.1 = crl,
+                Some(_) => {}
+                None => best.push((scope, crl)),
+            }
+        }
+        for (_, crl) in best {
+            if !chosen.iter().any(|c| std::ptr::eq(*c, crl)) {
+                chosen.push(crl);
+            }
+        }
+    }
+    let _ = openssl::error::ErrorStack::get();
+    chosen
+}
+
+impl TrustAnchors {
+    /// Whether `crl` (stored at `index`, or from the message when None) verifies with `key`, the
+    /// key of the issuer `issuer_id`; stored CRLs are checked once per issuer.
+    fn crl_signed_by(&self, index: Option<usize>, crl: &X509CrlRef, issuer_id: Option<[u8; 32]>, key: &openssl::pkey::PKeyRef<openssl::pkey::Public>) -> bool {
+        let verify = || crl.verify(key).unwrap_or(false);
+        let (Some(index), Some(issuer_id)) = (index, issuer_id) else { return verify() };
+        let mut memo = self.crl_signatures.lock().unwrap_or_else(|p| p.into_inner());
+        *memo.entry((index, issuer_id)).or_insert_with(verify)
+    }
+}
+
+/// Which of two CRLs of one issuer is newer: the higher CRL number when both have one and they
+/// differ, else the later thisUpdate; when even that ties, the one that revokes more.
+fn newer(a: &X509CrlRef, b: &X509CrlRef) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let number = |c: &X509CrlRef| c.extension::<openssl::x509::CrlNumber>().ok().flatten().and_then(|(_, n)| n.to_bn().ok());
+    if let (Some(x), Some(y)) = (number(a), number(b)) {
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    let revoked = |c: &X509CrlRef| c.get_revoked().map_or(0, |r| r.len());
+    a.last_update().compare(b.last_update()).unwrap_or(Ordering::Equal).then_with(|| revoked(a).cmp(&revoked(b)))
+}
+
+fn names_equal(a: &openssl::x509::X509NameRef, b: &openssl::x509::X509NameRef) -> bool {
+    a.try_cmp(b).is_ok_and(|o| o == std::cmp::Ordering::Equal)
+}
+
+fn crl_has_extension(crl: &X509CrlRef, nid: openssl::nid::Nid) -> bool {
+    unsafe { openssl_sys::X509_CRL_get_ext_by_NID(crl.as_ptr(), nid.as_raw(), -1) >= 0 }
+}
+
+/// The DER value of a CRL extension, when present.
+fn crl_extension_value(crl: &X509CrlRef, nid: openssl::nid::Nid) -> Option<Vec<u8>> {
+    unsafe {
+        let loc = openssl_sys::X509_CRL_get_ext_by_NID(crl.as_ptr(), nid.as_raw(), -1);
+        if loc < 0 {
+            return None;
+        }
+        let ext = openssl_sys::X509_CRL_get_ext(crl.as_ptr(), loc);
+        if ext.is_null() {
+            return None;
+        }
+        let data = openssl_sys::X509_EXTENSION_get_data(ext) as *const openssl_sys::ASN1_STRING;
+        if data.is_null() {
+            return None;
+        }
+        let len = openssl_sys::ASN1_STRING_length(data).max(0) as usize;
+        let ptr = openssl_sys::ASN1_STRING_get0_data(data);
+        Some(if ptr.is_null() { Vec::new() } else { std::slice::from_raw_parts(ptr, len).to_vec() })
+    }
 }
 
 /// Adds the system's CA certificates: the hashed folder when it exists (lazy, per issuer),

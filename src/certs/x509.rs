@@ -1,6 +1,7 @@
 //! Reading the descriptive parts of an X.509 certificate from its DER: names, validity,
-//! extensions (addresses, key usage, extended key usage, policies, basic constraints). OpenSSL
-//! decides validity; this only describes.
+//! extensions (addresses, key usage, extended key usage, policies, basic constraints), to
+//! describe a certificate to people. OpenSSL decides validity, and every check reads the fields
+//! it rests on through OpenSSL (`reading.rs`), never from here.
 
 use super::{address, oid};
 use crate::asn1::{tag, Asn1Result, Reader, Tlv};
@@ -127,10 +128,14 @@ pub struct CertFields {
     /// Whether the certificate has a subjectAltName extension (then the subject's emailAddress
     /// does not count, RFC 8550).
     pub has_san: bool,
-    /// SAN rfc822Name values, as the bytes the CA wrote (an IA5String), in order.
-    pub san_rfc822: Vec<Vec<u8>>,
-    /// SAN otherName SmtpUTF8Mailbox values, in order: shown, never used.
-    pub san_smtputf8: Vec<String>,
+    /// SAN rfc822Name values, in order (as text; bytes that are not UTF-8 replaced).
+    pub san_emails: Vec<String>,
+    /// SAN rfc822Name values as the bytes the CA wrote (an IA5String), in order: for showing
+    /// them exactly.
+    pub san_rfc822_raw: Vec<Vec<u8>>,
+    /// SAN otherName SmtpUTF8Mailbox values (RFC 9598), in order; OpenSSL does not read them.
+    /// Shown, never used.
+    pub san_utf8_mailboxes: Vec<String>,
     /// Key usage names, None when the extension is absent.
     pub key_usage: Option<Vec<&'static str>>,
     /// Extended key usage OIDs, None when the extension is absent.
@@ -142,21 +147,7 @@ pub struct CertFields {
     pub public_key_params_oid: Option<String>,
 }
 
-/// Extended key usages that allow S/MIME: emailProtection, or anyExtendedKeyUsage.
-const EKU_EMAIL_PROTECTION: &str = "1.3.6.1.5.5.7.3.4";
-const EKU_ANY: &str = "2.5.29.37.0";
-
 impl CertFields {
-    /// The extended key usage allows e-mail (an absent extension allows any use).
-    pub fn allows_email_protection(&self) -> bool {
-        self.ext_key_usage.as_ref().map_or(true, |l| l.iter().any(|o| o == EKU_EMAIL_PROTECTION || o == EKU_ANY))
-    }
-
-    /// The key usage allows signatures (digitalSignature or nonRepudiation; absent allows any).
-    pub fn allows_signing_key_usage(&self) -> bool {
-        self.key_usage.as_ref().map_or(true, |k| k.contains(&"digital_signature") || k.contains(&"non_repudiation"))
-    }
-
     pub fn parse(der: &[u8]) -> Asn1Result<CertFields> {
         let cert = Reader::new(der).expect(tag::SEQUENCE)?;
         let tbs = cert.children()?.expect(tag::SEQUENCE)?;
@@ -208,12 +199,13 @@ impl CertFields {
                 while !names.is_empty() {
                     let gn = names.read()?;
                     if gn.is_context(1) && !gn.constructed {
-                        self.san_rfc822.push(gn.content.to_vec());
+                        self.san_emails.push(String::from_utf8_lossy(gn.content).into_owned());
+                        self.san_rfc822_raw.push(gn.content.to_vec());
                     } else if gn.is_context(0) && gn.constructed {
                         let mut other = gn.children()?;
                         if other.read()?.oid()? == oid::SMTP_UTF8_MAILBOX {
                             let wrapped = other.read()?;
-                            self.san_smtputf8.push(wrapped.children()?.read()?.text()?);
+                            self.san_utf8_mailboxes.push(wrapped.children()?.read()?.text()?);
                         }
                     }
                 }
@@ -257,17 +249,18 @@ impl CertFields {
         Ok(())
     }
 
-    /// The e-mail addresses the certificate holds for matching, caching and encryption, exactly
-    /// as the CA wrote them (all ASCII): RFC 8550's rule (`certs::address::usable_addresses`),
-    /// the SAN's rfc822Names, or the subject's emailAddress only when there is no SAN.
+    /// The e-mail addresses that count, by RFC 8550's rule (`certs::address::usable_addresses`:
+    /// the SAN's rfc822Names, or the subject's emailAddress only when there is no SAN), on this
+    /// DER reading: for describing a certificate (the PKCS#11 label). Decisions use
+    /// `Cert::emails`, the same rule on OpenSSL's reading.
     pub fn emails(&self) -> Vec<String> {
-        address::usable_addresses(self.has_san.then_some(&self.san_rfc822[..]), &self.subject_email_bytes())
+        address::usable_addresses(self.has_san.then_some(&self.san_rfc822_raw[..]), &self.subject_email_bytes())
     }
 
     /// Every other address written in the certificate, escaped for showing, with the reason it
     /// does not count.
     pub fn ignored_emails(&self) -> Vec<address::IgnoredAddress> {
-        address::ignored_addresses(self.has_san.then_some(&self.san_rfc822[..]), &self.san_smtputf8, &self.subject_email_bytes())
+        address::ignored_addresses(self.has_san.then_some(&self.san_rfc822_raw[..]), &self.san_utf8_mailboxes, &self.subject_email_bytes())
     }
 
     fn subject_email_bytes(&self) -> Vec<Vec<u8>> {

@@ -256,18 +256,10 @@ pub fn key_fingerprint(cert: &Cert) -> String {
     cert.x509.public_key().and_then(|k| k.public_key_to_der()).map(|der| hex(&openssl::sha::sha256(&der))).unwrap_or_default()
 }
 
-/// Whether a certificate may be used to encrypt to its holder (key usage and extended key usage).
+/// Whether a certificate may be used to encrypt to its holder (its own usage, read by OpenSSL:
+/// `certs::policy::encryption_usage`; whether its chain allows it now is `select::TrustJudge`'s).
 pub fn can_encrypt(cert: &Cert) -> bool {
-    let f = &cert.fields;
-    if f.is_ca {
-        return false;
-    }
-    let key_type = cert.key_info().kind;
-    let ku_ok = f.key_usage.as_ref().map_or(true, |ku| match key_type {
-        "ec" => ku.contains(&"key_agreement"),
-        _ => ku.contains(&"key_encipherment"),
-    });
-    ku_ok && f.allows_email_protection() && matches!(key_type, "rsa" | "ec")
+    crate::certs::policy::encryption_usage(cert).is_ok()
 }
 
 /// The addresses a certificate is cached under: its addresses that count (`Cert::emails`), in
@@ -959,13 +951,13 @@ fn admit(
         let previous = others
             .iter()
             .filter(|o| o.trusted && matches!(o.status, CertStatus::Accepted | CertStatus::Confirmed) && key_fingerprint(&o.cert) != key)
-            .max_by_key(|o| o.cert.fields.not_before);
+            .max_by_key(|o| o.cert.validity().0);
         if let Some(prev) = previous {
-            let (prev_fields, prev_fp) = (&prev.cert.fields, prev.cert.fingerprint_sha256());
-            let near_or_past_expiry = prev_fields.not_after - now <= RENEWAL_WINDOW_SECS;
-            let event = if near_or_past_expiry && prev_fields.subject_der == cert.fields.subject_der {
+            let (prev_not_after, prev_fp) = (prev.cert.validity().1, prev.cert.fingerprint_sha256());
+            let near_or_past_expiry = prev_not_after - now <= RENEWAL_WINDOW_SECS;
+            let event = if near_or_past_expiry && prev.cert.fields.subject_der == cert.fields.subject_der {
                 Some("renewed")
-            } else if !near_or_past_expiry && prev_fields.not_after > now {
+            } else if !near_or_past_expiry && prev_not_after > now {
                 Some("key_changed")
             } else {
                 None
@@ -989,7 +981,9 @@ fn admit(
 /// within `RENEWAL_WINDOW_SECS` of its expiry.
 fn renews(new: &Cert, old: &Cert, judge: &dyn Judge, extra: &[openssl::x509::X509]) -> bool {
     let (n, o) = (&new.fields, &old.fields);
-    if n.subject_der != o.subject_der || n.issuer_der != o.issuer_der || n.not_before < o.not_before || o.not_after - judge.now() > RENEWAL_WINDOW_SECS {
+    let ((new_from, _), (old_from, old_until)) = (new.validity(), old.validity());
+    // Names compared as the bytes the CA wrote; validity as OpenSSL reads it.
+    if n.subject_der != o.subject_der || n.issuer_der != o.issuer_der || new_from < old_from || old_until - judge.now() > RENEWAL_WINDOW_SECS {
         return false;
     }
     let issuer_key = |outcome: crate::certs::trust::ChainOutcome| {

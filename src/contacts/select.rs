@@ -6,6 +6,7 @@
 //! the address (`refused`, `pending` confirmation; see `CertStatus`).
 
 use super::{CertStatus, ContactCache, StoredCert};
+use crate::certs::policy::{encryption_verdict, Refusal};
 use crate::certs::summary::Cert;
 use crate::certs::trust::{verify_chain, ChainOutcome, Purpose, TrustAnchors};
 use crate::error::Result;
@@ -14,8 +15,8 @@ use serde::Serialize;
 
 /// Why an address cannot receive encrypted mail, or (per certificate) why one certificate is not
 /// the one used. The order is how far a candidate got: the contact-level reason is the one of
-/// the candidate that came closest. Reasons a `Judge` gives sit between `refused` and
-/// `pending_confirmation` (a new certificate check adds its codes there, with texts).
+/// the candidate that came closest. Reasons a `Judge` gives (`certs::policy::Refusal`) sit
+/// between `refused` and `pending_confirmation`; a new check adds its codes there, with texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -31,6 +32,10 @@ pub enum Reason {
     NotYetValid,
     /// The certificates do not chain to a trusted CA.
     Untrusted,
+    /// A CA of the chain may not issue e-mail certificates (e.g. a CA restricted to TLS).
+    CaNotForEmail,
+    /// A certificate of the chain uses a weak algorithm (MD5/SHA-1 signature, small key).
+    WeakAlgorithm,
     /// Usable, but a new key that waits for the user's confirmation (contacts page).
     PendingConfirmation,
     /// Per certificate only: usable, but another certificate is the one used.
@@ -40,6 +45,20 @@ pub enum Reason {
 impl Reason {
     pub fn code(self) -> String {
         serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+}
+
+impl From<&Refusal> for Reason {
+    fn from(r: &Refusal) -> Reason {
+        match r {
+            Refusal::NoEncryptionUsage { .. } => Reason::NoEncryptionUsage,
+            Refusal::Revoked { .. } => Reason::Revoked,
+            Refusal::Expired { .. } => Reason::OnlyExpired,
+            Refusal::NotYetValid { .. } => Reason::NotYetValid,
+            Refusal::Untrusted { .. } => Reason::Untrusted,
+            Refusal::CaNotForEmail { .. } => Reason::CaNotForEmail,
+            Refusal::WeakAlgorithm { .. } => Reason::WeakAlgorithm,
+        }
     }
 }
 
@@ -75,22 +94,27 @@ pub struct TrustJudge<'a> {
 }
 
 impl TrustJudge<'_> {
-    /// Whether `cert` is usable for encryption now; the reason when not. The seam for the full
-    /// check (every CA's extended key usage, revocation, algorithm strength).
+    /// May `cert` be used for encryption now, and if not why (`certs::policy::encryption_verdict`:
+    /// its usage, its chain for S/MIME encryption with every CA's extended key usage, validity,
+    /// the CRLs held, the algorithm policy).
+    pub fn verdict(&self, cert: &Cert) -> std::result::Result<(), Refusal> {
+        encryption_verdict(self.anchors, cert, &self.intermediates, self.now)
+    }
+
+    /// Whether a stored certificate is usable for encryption now; the reason when not: what the
+    /// cache knows (its usage, a revocation seen in a verdict, its validity), then `verdict`.
     pub fn refusal(&self, c: &StoredCert) -> Option<Reason> {
-        let f = &c.cert.fields;
+        let (not_before, not_after) = c.cert.validity();
         if !c.can_encrypt {
             Some(Reason::NoEncryptionUsage)
         } else if c.revoked {
             Some(Reason::Revoked)
-        } else if f.not_after < self.now {
+        } else if not_after < self.now {
             Some(Reason::OnlyExpired)
-        } else if f.not_before > self.now {
+        } else if not_before > self.now {
             Some(Reason::NotYetValid)
-        } else if !self.verify(&c.cert, &[]).errors.is_empty() {
-            Some(Reason::Untrusted)
         } else {
-            None
+            self.verdict(&c.cert).err().map(|r| Reason::from(&r))
         }
     }
 

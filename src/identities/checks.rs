@@ -117,12 +117,11 @@ fn chain_check(cert: &Cert, outcome: &trust::ChainOutcome) -> Check {
 
 /// emailProtection, and digitalSignature plus keyEncipherment (RSA) or keyAgreement (EC).
 fn usage_check(cert: &Cert) -> Check {
-    let f = &cert.fields;
     let mut missing = Vec::new();
-    if !f.allows_email_protection() {
+    if !cert.allows_email_protection() {
         missing.push("email_protection");
     }
-    if !f.allows_signing_key_usage() {
+    if !cert.allows_signing_key_usage() {
         missing.push("digital_signature");
     }
     if !can_encrypt(cert) && !missing.contains(&"email_protection") {

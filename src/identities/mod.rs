@@ -99,8 +99,7 @@ impl Identity {
     }
 
     pub fn can_sign(&self) -> bool {
-        let f = &self.cert.fields;
-        f.allows_signing_key_usage() && f.allows_email_protection()
+        self.cert.allows_signing_key_usage() && self.cert.allows_email_protection()
     }
 
     pub fn info(&self, now: i64, unlocked: bool) -> IdentityInfo {

@@ -12,7 +12,8 @@ use super::cms_der::{self, SignerDesc};
 use super::verdict::*;
 use crate::certs::oid;
 use crate::certs::summary::Cert;
-use crate::certs::trust::{self, verify_chain, ChainOutcome, Purpose, TrustAnchors};
+pub use crate::certs::policy::chain_problems;
+use crate::certs::trust::{ChainOutcome, TrustAnchors};
 use super::sender::{sender_problem, HeaderContext};
 use crate::time::to_rfc3339;
 use openssl::x509::{X509Crl, X509};
@@ -210,11 +211,8 @@ pub fn verify_signed(
                         Problem::new(SignatureState::ContentAltered)
                     });
                 }
-                if cert.key_info().kind == "rsa" && cert.key_info().bits < 2048 {
-                    problems.push(Problem::because(SignatureState::WeakAlgorithm, "small_rsa_key").with("bits", cert.key_info().bits));
-                }
-                let outcome = verify_chain(env.trust, &cert.x509, untrusted, &message_crls, env.at, Purpose::SmimeSign);
-                problems.extend(chain_problems(&outcome, cert, env.at));
+                let (outcome, found) = crate::certs::policy::signer_chain(env.trust, cert, untrusted, &message_crls, env.at);
+                problems.extend(found);
                 chain = Some(outcome);
                 identity_problems(cert, sd, headers, &mut problems);
                 signing_time_validity(cert, sd, &mut result.warnings);
@@ -335,66 +333,6 @@ fn weak_digest(sd: &SignerDesc, problems: &mut Vec<Problem>) {
         _ if weak_signature => problems.push(Problem::because(SignatureState::WeakAlgorithm, "sha1")),
         _ => {}
     }
-}
-
-/// Turns OpenSSL's chain errors into problems, plus our own validity-period check of the
-/// signer's certificate (reported even when the chain could not be built).
-pub fn chain_problems(outcome: &ChainOutcome, cert: &Cert, at: i64) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let cert_at = |depth: u32| outcome.chain.get(depth as usize).unwrap_or(cert);
-    for e in &outcome.errors {
-        let p = match e.code {
-            trust::V_ERR_CERT_REVOKED => Problem::new(SignatureState::Revoked),
-            trust::V_ERR_CERT_HAS_EXPIRED => {
-                Problem::new(SignatureState::Expired).with("not_after", to_rfc3339(cert_at(e.depth).fields.not_after))
-            }
-            trust::V_ERR_CERT_NOT_YET_VALID => {
-                Problem::new(SignatureState::NotYetValid).with("not_before", to_rfc3339(cert_at(e.depth).fields.not_before))
-            }
-            trust::V_ERR_INVALID_PURPOSE => Problem::because(SignatureState::WrongUsage, usage_reason(cert_at(e.depth))),
-            trust::V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT | trust::V_ERR_SELF_SIGNED_CERT_IN_CHAIN => {
-                Problem::because(SignatureState::Untrusted, "self_signed")
-            }
-            trust::V_ERR_UNABLE_TO_GET_ISSUER_CERT
-            | trust::V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-            | trust::V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE => Problem::because(SignatureState::Untrusted, "unknown_ca"),
-            trust::V_ERR_CERT_SIGNATURE_FAILURE => Problem::because(SignatureState::Untrusted, "bad_certificate_signature"),
-            trust::V_ERR_EE_KEY_TOO_SMALL | trust::V_ERR_CA_KEY_TOO_SMALL => {
-                Problem::because(SignatureState::WeakAlgorithm, "small_rsa_key")
-            }
-            trust::V_ERR_CA_MD_TOO_WEAK => Problem::because(SignatureState::WeakAlgorithm, "weak_certificate_signature"),
-            // A stale or unusable CRL leaves revocation unknown; it does not condemn the signature.
-            trust::V_ERR_CRL_HAS_EXPIRED
-            | trust::V_ERR_CRL_NOT_YET_VALID
-            | trust::V_ERR_CRL_SIGNATURE_FAILURE
-            | trust::V_ERR_UNABLE_TO_GET_CRL_ISSUER
-            | trust::V_ERR_KEYUSAGE_NO_CRL_SIGN => continue,
-            other => Problem::because(SignatureState::Untrusted, "untrusted_ca").with("openssl_error", other),
-        };
-        problems.push(p.with("depth", e.depth));
-    }
-    if at > cert.fields.not_after && !problems.iter().any(|p| p.code == SignatureState::Expired) {
-        problems.push(Problem::new(SignatureState::Expired).with("not_after", to_rfc3339(cert.fields.not_after)).with("depth", 0));
-    }
-    if at < cert.fields.not_before && !problems.iter().any(|p| p.code == SignatureState::NotYetValid) {
-        problems.push(Problem::new(SignatureState::NotYetValid).with("not_before", to_rfc3339(cert.fields.not_before)).with("depth", 0));
-    }
-    // RFC 8550: key usage without digitalSignature or nonRepudiation forbids signing.
-    if let Some(ku) = &cert.fields.key_usage {
-        if !ku.contains(&"digital_signature") && !ku.contains(&"non_repudiation")
-            && !problems.iter().any(|p| p.code == SignatureState::WrongUsage)
-        {
-            problems.push(Problem::because(SignatureState::WrongUsage, "key_usage").with("depth", 0));
-        }
-    }
-    for p in problems.iter_mut().filter(|p| matches!(p.code, SignatureState::Expired | SignatureState::NotYetValid)) {
-        p.details.insert("at".into(), to_rfc3339(at).into());
-    }
-    problems
-}
-
-fn usage_reason(cert: &Cert) -> &'static str {
-    if cert.fields.allows_email_protection() { "key_usage" } else { "extended_key_usage" }
 }
 
 /// The identity rules: the certificate must name an address, it must be the single From

@@ -1,18 +1,33 @@
 //! Certificates made on the fly for tests whose validity must be relative to now (continuity,
-//! selection) or that need many certificates (bulk import, benchmarks). EC P-256 keys keep it fast.
+//! selection) or that need many certificates (bulk import, benchmarks), or that no CA would
+//! issue today (weak algorithms, CA certificates as signers, CAs restricted to TLS). EC P-256
+//! keys keep it fast.
 #![allow(dead_code)]
 
-use openssl::asn1::{Asn1Integer, Asn1Time};
+use openssl::asn1::{Asn1Integer, Asn1Object, Asn1OctetString, Asn1Time};
 use openssl::bn::BigNum;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
-use openssl::pkey::{PKey, Private};
-use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName};
-use openssl::x509::{X509NameBuilder, X509};
+use openssl::pkey::{Id, PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName, SubjectKeyIdentifier};
+use openssl::x509::{CrlNumber, X509Crl, X509CrlBuilder, X509Extension, X509NameBuilder, X509RevokedBuilder, X509};
 
 pub fn ec_key() -> PKey<Private> {
-    PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap()).unwrap()
+    ec_key_on(Nid::X9_62_PRIME256V1)
+}
+
+pub fn ec_key_on(curve: Nid) -> PKey<Private> {
+    PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(curve).unwrap()).unwrap()).unwrap()
+}
+
+pub fn rsa_key(bits: u32) -> PKey<Private> {
+    PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 pub struct Ca {
@@ -20,21 +35,67 @@ pub struct Ca {
     pub key: PKey<Private>,
 }
 
+/// What a CA certificate should look like (`Ca::build`).
+pub struct CaSpec<'a> {
+    pub name: &'a str,
+    /// The CA's key (a fresh P-256 key when None).
+    pub key: Option<PKey<Private>>,
+    /// Signed by this CA (self-signed when None).
+    pub issuer: Option<&'a Ca>,
+    /// The digest of the signature on the certificate.
+    pub digest: MessageDigest,
+    /// Extended key usages, by OpenSSL's short names (`serverAuth`, `emailProtection`); none
+    /// when empty.
+    pub eku: Vec<&'a str>,
+    /// nameConstraints, in OpenSSL's configuration syntax (`permitted;email:.example.org`).
+    pub name_constraints: Option<&'a str>,
+}
+
+impl<'a> CaSpec<'a> {
+    pub fn named(name: &'a str) -> CaSpec<'a> {
+        CaSpec { name, key: None, issuer: None, digest: MessageDigest::sha256(), eku: Vec::new(), name_constraints: None }
+    }
+}
+
 impl Ca {
     pub fn new(name: &str) -> Ca {
-        let key = ec_key();
+        Ca::build(CaSpec::named(name))
+    }
+
+    /// An intermediate CA under this one.
+    pub fn sub(&self, name: &str) -> Ca {
+        Ca::build(CaSpec { issuer: Some(self), ..CaSpec::named(name) })
+    }
+
+    pub fn build(spec: CaSpec<'_>) -> Ca {
+        let key = spec.key.unwrap_or_else(ec_key);
         let mut b = X509::builder().unwrap();
         b.set_version(2).unwrap();
         b.set_serial_number(&serial()).unwrap();
-        let n = name_of(name);
+        let n = name_of(spec.name);
         b.set_subject_name(&n).unwrap();
-        b.set_issuer_name(&n).unwrap();
+        b.set_issuer_name(spec.issuer.map_or(&*n, |i| i.cert.subject_name())).unwrap();
         b.set_pubkey(&key).unwrap();
-        b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+        b.set_not_before(&Asn1Time::from_unix(now() - 86400).unwrap()).unwrap();
         b.set_not_after(&Asn1Time::days_from_now(3650).unwrap()).unwrap();
         b.append_extension(BasicConstraints::new().critical().ca().build().unwrap()).unwrap();
         b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build().unwrap()).unwrap();
-        b.sign(&key, MessageDigest::sha256()).unwrap();
+        let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(spec.issuer.map(|i| &*i.cert), None)).unwrap();
+        b.append_extension(ski).unwrap();
+        if !spec.eku.is_empty() {
+            let mut eku = ExtendedKeyUsage::new();
+            for e in &spec.eku {
+                eku.other(e);
+            }
+            b.append_extension(eku.build().unwrap()).unwrap();
+        }
+        if let Some(nc) = spec.name_constraints {
+            #[allow(deprecated)]
+            let ext = X509Extension::new_nid(None, Some(&b.x509v3_context(None, None)), Nid::NAME_CONSTRAINTS, &format!("critical,{nc}")).unwrap();
+            b.append_extension(ext).unwrap();
+        }
+        let signer = spec.issuer.map_or(&key, |i| &i.key);
+        b.sign(signer, spec.digest).unwrap();
         Ca { cert: b.build(), key }
     }
 
@@ -42,26 +103,39 @@ impl Ca {
         self.cert.to_pem().unwrap()
     }
 
-    /// An intermediate CA issued by `parent`, with extra extensions as (OID, critical, DER value),
-    /// e.g. `name_constraints_excluding_email`.
-    pub fn intermediate(parent: &Ca, name: &str, extra: &[(&str, bool, Vec<u8>)]) -> Ca {
-        let key = ec_key();
-        let mut b = X509::builder().unwrap();
-        b.set_version(2).unwrap();
-        b.set_serial_number(&serial()).unwrap();
-        b.set_subject_name(&name_of(name)).unwrap();
-        b.set_issuer_name(parent.cert.subject_name()).unwrap();
-        b.set_pubkey(&key).unwrap();
-        b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-        b.set_not_after(&Asn1Time::days_from_now(3650).unwrap()).unwrap();
-        b.append_extension(BasicConstraints::new().critical().ca().build().unwrap()).unwrap();
-        b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build().unwrap()).unwrap();
-        for (oid, critical, der) in extra {
-            b.append_extension(raw_extension(oid, *critical, der)).unwrap();
+    /// A CRL of this CA: `number` (cRLNumber), thisUpdate `this_update_days` from now (negative:
+    /// in the past), nextUpdate 30 days after it, listing `revoked`.
+    pub fn crl(&self, revoked: &[&X509], number: u32, this_update_days: i64) -> X509Crl {
+        let mut b = X509CrlBuilder::new().unwrap();
+        b.set_issuer_name(self.cert.subject_name()).unwrap();
+        let this_update = now() + this_update_days * 86400;
+        b.set_last_update(&Asn1Time::from_unix(this_update).unwrap()).unwrap();
+        b.set_next_update(&Asn1Time::from_unix(this_update + 30 * 86400).unwrap()).unwrap();
+        // authorityKeyIdentifier: SEQUENCE { [0] keyIdentifier }.
+        let keyid = self.cert.subject_key_id().unwrap().as_slice().to_vec();
+        let mut aki = vec![0x30, keyid.len() as u8 + 2, 0x80, keyid.len() as u8];
+        aki.extend_from_slice(&keyid);
+        let aki = X509Extension::new_from_der(&Asn1Object::from_str("2.5.29.35").unwrap(), false, &Asn1OctetString::new_from_bytes(&aki).unwrap()).unwrap();
+        b.append_extension(aki).unwrap();
+        b.append_extension(CrlNumber::new(BigNum::from_u32(number).unwrap()).unwrap().build().unwrap()).unwrap();
+        for cert in revoked {
+            let mut r = X509RevokedBuilder::new().unwrap();
+            r.set_serial_number(cert.serial_number()).unwrap();
+            r.set_revocation_date(&Asn1Time::from_unix(this_update - 3600).unwrap()).unwrap();
+            b.add_revoked(r.build()).unwrap();
         }
-        b.sign(&parent.key, MessageDigest::sha256()).unwrap();
-        Ca { cert: b.build(), key }
+        b.sort().unwrap();
+        b.sign(&self.key, MessageDigest::sha256()).unwrap();
+        b.build().unwrap()
     }
+}
+
+/// The same CRL with one bit of its signature flipped: it parses, and its signature fails.
+pub fn broken_signature(crl: &X509Crl) -> X509Crl {
+    let mut der = crl.to_der().unwrap();
+    let last = der.len() - 1;
+    der[last] ^= 0x01;
+    X509Crl::from_der(&der).unwrap()
 }
 
 /// An extension from its DER value.
@@ -85,13 +159,6 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The NameConstraints extension (2.5.29.30) excluding the e-mail domain `domain` (RFC 5280:
-/// `example.org` matches every mailbox at exactly that host), for `Ca::intermediate`.
-pub fn name_constraints_excluding_email(domain: &str) -> (&'static str, bool, Vec<u8>) {
-    let subtree = tlv(0x30, &tlv(0x81, domain.as_bytes()));
-    ("2.5.29.30", true, tlv(0x30, &tlv(0xa1, &subtree)))
-}
-
 /// A subjectAltName (2.5.29.17) value of rfc822Names written byte for byte as given (an
 /// IA5String the CA filled with whatever it was handed).
 pub fn san_rfc822_der(addresses: &[&[u8]]) -> Vec<u8> {
@@ -106,12 +173,21 @@ pub struct Leaf<'a> {
     /// Days from now (negative: in the past).
     pub not_before_days: i64,
     pub not_after_days: i64,
+    /// The key usage allows encryption: keyAgreement for EC keys, keyEncipherment for RSA keys
+    /// (see `encrypt_bit`).
     pub encrypt: bool,
+    /// With `encrypt`: the key usage bit to set instead of the one that fits the key
+    /// (`key_agreement`, `key_encipherment`).
+    pub encrypt_bit: Option<&'a str>,
     pub email_eku: bool,
+    /// The subject's emailAddress attribute (besides the subjectAltName).
+    pub subject_email: Option<&'a str>,
+    /// basicConstraints cA = TRUE (a CA certificate used as if it were a person's).
+    pub ca: bool,
+    /// The digest of the CA's signature on the certificate.
+    pub digest: MessageDigest,
     /// Key usage digitalSignature (false: a certificate not for signing).
     pub sign: bool,
-    /// The subject's emailAddress attribute, if any.
-    pub subject_email: Option<&'a str>,
     /// rfc822Names written byte for byte (instead of `emails`) when not empty.
     pub raw_emails: Vec<&'a [u8]>,
 }
@@ -124,9 +200,12 @@ impl<'a> Leaf<'a> {
             not_before_days: -1,
             not_after_days: 365,
             encrypt: true,
+            encrypt_bit: None,
             email_eku: true,
-            sign: true,
             subject_email: None,
+            ca: false,
+            digest: MessageDigest::sha256(),
+            sign: true,
             raw_emails: Vec::new(),
         }
     }
@@ -144,24 +223,33 @@ impl<'a> Leaf<'a> {
         let mut b = X509::builder().unwrap();
         b.set_version(2).unwrap();
         b.set_serial_number(&serial()).unwrap();
-        let mut subject = X509NameBuilder::new().unwrap();
-        subject.append_entry_by_nid(Nid::COMMONNAME, self.cn).unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_nid(Nid::COMMONNAME, self.cn).unwrap();
         if let Some(email) = self.subject_email {
-            subject.append_entry_by_nid(Nid::PKCS9_EMAILADDRESS, email).unwrap();
+            name.append_entry_by_nid(Nid::PKCS9_EMAILADDRESS, email).unwrap();
         }
-        b.set_subject_name(&subject.build()).unwrap();
+        b.set_subject_name(&name.build()).unwrap();
         b.set_issuer_name(ca.cert.subject_name()).unwrap();
         b.set_pubkey(key).unwrap();
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-        b.set_not_before(&Asn1Time::from_unix(now + self.not_before_days * 86400).unwrap()).unwrap();
-        b.set_not_after(&Asn1Time::from_unix(now + self.not_after_days * 86400).unwrap()).unwrap();
+        b.set_not_before(&Asn1Time::from_unix(now() + self.not_before_days * 86400).unwrap()).unwrap();
+        b.set_not_after(&Asn1Time::from_unix(now() + self.not_after_days * 86400).unwrap()).unwrap();
+        if self.ca {
+            b.append_extension(BasicConstraints::new().critical().ca().build().unwrap()).unwrap();
+        }
         let mut ku = KeyUsage::new();
         ku.critical();
         if self.sign {
             ku.digital_signature();
         }
+        if self.ca {
+            ku.key_cert_sign();
+        }
         if self.encrypt {
-            ku.key_agreement();
+            let bit = self.encrypt_bit.unwrap_or(if key.id() == Id::RSA { "key_encipherment" } else { "key_agreement" });
+            match bit {
+                "key_encipherment" => ku.key_encipherment(),
+                _ => ku.key_agreement(),
+            };
         }
         b.append_extension(ku.build().unwrap()).unwrap();
         let mut eku = ExtendedKeyUsage::new();
@@ -181,7 +269,7 @@ impl<'a> Leaf<'a> {
             let ext = san.build(&b.x509v3_context(Some(&ca.cert), None)).unwrap();
             b.append_extension(ext).unwrap();
         }
-        b.sign(&ca.key, MessageDigest::sha256()).unwrap();
+        b.sign(&ca.key, self.digest).unwrap();
         b.build()
     }
 }
