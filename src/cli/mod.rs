@@ -160,10 +160,12 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "contacts",
-        usage: "list|show ADDRESS|delete ADDRESS|delete-cert FP|import FILE|export ADDRESS|check ADDRESS...|stats [--json]",
+        usage: "list|show ADDRESS|confirm ADDRESS FP|refuse ADDRESS FP|delete ADDRESS|delete-cert FP|import FILE|export ADDRESS|check ADDRESS...|stats [--json]",
         summary: "Manage the certificates collected from your contacts' signed mail",
         help: "  list [--search S] [--limit N] [--offset N] [--sort address|last_seen|expiry]\n  \
                show ADDRESS           certificates, the one encryption uses (or why none), history\n  \
+               confirm ADDRESS FP [--note TEXT]  use this certificate (a pending new key) for the contact\n  \
+               refuse ADDRESS FP [--note TEXT]   never encrypt to this certificate for the contact\n  \
                delete ADDRESS         delete the contact and its certificates\n  \
                delete-cert FP         delete one certificate by SHA-256 fingerprint (or prefix)\n  \
                import FILE            PEM, DER, .cer/.crt or .p7c/.p7b\n  \
