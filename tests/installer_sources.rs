@@ -110,7 +110,7 @@ fn the_msi_installs_what_thunderbird_on_windows_accepts() {
     // The custom action's `policy merge`, into Thunderbird's distribution folder.
     let policy_file = layout.target_str(&layout_w.policy_file);
     policy::merge(&policy_file, ADDON_ID, &layout_w.install_url()).unwrap();
-    let report = doctor::run(&Inputs { layout: layout.clone(), scope: Some(Scope::System), registry: &reg, config_files: vec![] });
+    let report = doctor::run(&Inputs { layout: layout.clone(), scope: Some(Scope::System), registry: &reg, config_files: vec![], clients: None });
     assert_healthy(&report);
     // The policy files for GPO and hand deployment say the same.
     let policies: Value = serde_json::from_str(&generated("windows", "policies.json")).unwrap();
@@ -148,7 +148,7 @@ fn the_macos_pkg_installs_what_thunderbird_on_macos_accepts() {
     assert!(written.is_file());
     std::fs::create_dir_all(layout.sys("/Applications/Thunderbird.app/Contents/Resources")).unwrap();
     policy::merge(&layout.target_str(&mac.policy_file), ADDON_ID, &mac.install_url()).unwrap();
-    let report = doctor::run(&Inputs { layout, scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![] });
+    let report = doctor::run(&Inputs { layout, scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![], clients: None });
     assert_healthy(&report);
 }
 
@@ -200,7 +200,7 @@ fn the_debian_package_installs_what_thunderbird_on_linux_accepts() {
     assert!(report.changed.iter().any(|e| e.path() == Some(written.as_path())));
     policy::merge(&layout.target_str(&deb.policy_file), ADDON_ID, &deb.install_url()).unwrap();
     assert_eq!(deb.install_url(), "file:///usr/share/smime-companion/smime-companion.xpi");
-    let report = doctor::run(&Inputs { layout: layout.clone(), scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![] });
+    let report = doctor::run(&Inputs { layout: layout.clone(), scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![], clients: None });
     assert_healthy(&report);
     // And prerm's `uninstall --system` takes it away again, with the folders it made.
     inst::uninstall(&layout, Scope::System, None, &layout.system_receipt()).unwrap();
