@@ -32,10 +32,14 @@ export const DEFAULT_TIMEOUT_MS = 20_000;
 const BACKOFF_INITIAL_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
 
-/** Classifies why a port closed, from Thunderbird's deliberately generic error text. */
+/**
+ * Classifies why a port closed, from the browser's deliberately generic error text: Thunderbird's
+ * ("No such native application", "An unexpected error occurred") or Chromium's ("Specified native
+ * messaging host not found.", "Access to the specified native messaging host is forbidden.").
+ */
 export function classifyDisconnect(errorMessage, { everAnswered }) {
-  if (/no such native application/i.test(errorMessage ?? "")) return PortState.missing;
-  if (/unexpected error/i.test(errorMessage ?? "")) return PortState.broken;
+  if (/no such native application|native messaging host not found/i.test(errorMessage ?? "")) return PortState.missing;
+  if (/unexpected error|host is forbidden|invalid native messaging host name/i.test(errorMessage ?? "")) return PortState.broken;
   // A host that exits before answering anything crashed at start or refused us.
   return everAnswered ? PortState.disconnected : PortState.broken;
 }
@@ -166,7 +170,9 @@ export class NativePort {
     this.#port = port;
     port.onMessage.addListener((frame) => this.#receive(port, frame));
     port.onDisconnect.addListener((p) => {
-      if (this.#port === port) this.#closed((p ?? port).error?.message);
+      // Thunderbird puts the reason on the port; Chromium only in runtime.lastError, read here.
+      const reason = (p ?? port).error?.message ?? globalThis.chrome?.runtime?.lastError?.message;
+      if (this.#port === port) this.#closed(reason);
     });
     this.#hello = this.#send(Op.hello, {}, DEFAULT_TIMEOUT_MS).then((info) => {
       this.hostInfo = info;

@@ -167,6 +167,30 @@ test("'An unexpected error occurred' and an exit before any answer mean the host
   await assert.rejects(port.request("ping"), (e) => e.code === "host_broken");
 });
 
+test("Chromium's reasons are told apart too: not found is missing, forbidden is broken", () => {
+  assert.equal(classifyDisconnect("Specified native messaging host not found.", { everAnswered: false }), PortState.missing);
+  assert.equal(classifyDisconnect("Access to the specified native messaging host is forbidden.", { everAnswered: false }), PortState.broken);
+  assert.equal(classifyDisconnect("Native host has exited.", { everAnswered: true }), PortState.disconnected);
+  assert.equal(classifyDisconnect("Native host has exited.", { everAnswered: false }), PortState.broken);
+});
+
+test("in Chromium the reason comes from runtime.lastError, read while the port closes", async () => {
+  const saved = globalThis.chrome;
+  let lastError;
+  globalThis.chrome = { runtime: { get lastError() { return lastError; } } };
+  try {
+    const { port } = connected((request, p) => {
+      lastError = { message: "Specified native messaging host not found." };
+      p.die(undefined);
+      lastError = undefined;
+    });
+    await assert.rejects(port.request("ping"), (e) => e.code === "host_missing");
+    assert.equal(port.state, PortState.missing);
+  } finally {
+    globalThis.chrome = saved;
+  }
+});
+
 test("a host that refuses the add-on is reported as caller_not_allowed", async () => {
   const { port } = connected((request, p) => {
     p.deliver({ id: null, ok: false, error: { code: "caller_not_allowed", message: "no" } });
