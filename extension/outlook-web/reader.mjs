@@ -65,7 +65,7 @@ function showVerdict(reading) {
   const who = [certName(signer), certEmail(signer)].filter(Boolean).join(" · ");
   const rows = [
     [t("owa_reader_signature"), [t(`state_${signature.state}`), who].filter(Boolean).join(" — ")],
-    [t("field_encryption_state"), encryptionLine(encryption)],
+    [t("owa_reader_encryption"), encryptionLine(encryption)],
   ];
   byId("layers").replaceChildren(...rows.flatMap(([label, value]) => [el("dt", null, label), el("dd", null, value)]));
   const problems = byId("problems");

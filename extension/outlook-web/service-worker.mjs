@@ -76,15 +76,12 @@ async function restore() {
   for (const key of saved?.dismissed ?? []) store.dismiss(key);
 }
 
-let persistTimer = null;
+/** Saves what the tabs show at once: the worker may be stopped at any moment after this. */
 function persist() {
-  clearTimeout(persistTimer);
-  persistTimer = setTimeout(() => {
-    const keys = new Set([...tabs.values()].map((tab) => tab.key).filter(Boolean));
-    const readings = [...keys].map((key) => [key, store.entry(key).reading]).filter(([, r]) => r);
-    const dismissed = [...keys].filter((key) => store.dismissed(key));
-    chrome.storage.session.set({ [STATE_KEY]: { tabs: [...tabs.entries()], readings, dismissed } }).catch(logError);
-  }, 200);
+  const keys = new Set([...tabs.values()].map((tab) => tab.key).filter(Boolean));
+  const readings = [...keys].map((key) => [key, store.entry(key).reading]).filter(([, r]) => r);
+  const dismissed = [...keys].filter((key) => store.dismissed(key));
+  chrome.storage.session.set({ [STATE_KEY]: { tabs: [...tabs.entries()], readings, dismissed } }).catch(logError);
 }
 
 function forgetTab(tabId) {
@@ -131,17 +128,19 @@ async function show(tabId) {
     return;
   }
   const { key } = tab;
-  if (!store.entry(key).reading) await showLook(tabId, checkingLook());
+  if (!store.entry(key).reading) await showLook(tabId, checkingLook(), { key });
   let look;
+  let error = null;
   try {
     look = buttonLook(await store.reading(key, () => readMessage(tab)));
   } catch (e) {
-    look = failureLook(e.code ?? "internal_error");
+    error = { code: e.code ?? "internal_error", message: String(e.message ?? e).slice(0, 300) };
+    look = failureLook(error.code);
     if (isHostDown(e.code)) offerHelpOnce().catch(logError);
     else if (!String(e.code ?? "").startsWith("owa_")) logError(e);
   }
   if (tabs.get(tabId)?.key !== key) return; // the tab moved on meanwhile
-  await showLook(tabId, look);
+  await showLook(tabId, look, { key, error });
   await pushNotice(tabId);
   persist();
 }
@@ -185,7 +184,7 @@ async function fetchRaw(tab, { fresh = false } = {}) {
 }
 
 /** The toolbar icon of a tab: a look (look.mjs), or null for "no message open". */
-async function showLook(tabId, look) {
+async function showLook(tabId, look, { key = null, error = null } = {}) {
   const action = chrome.action;
   const theme = tabs.get(tabId)?.dark ? "dark" : "light";
   const icon = look?.icon ?? "checking";
@@ -196,7 +195,7 @@ async function showLook(tabId, look) {
     action.setBadgeText({ tabId, text: look?.badge.text ?? "" }),
     look?.badge.color ? action.setBadgeBackgroundColor({ tabId, color: look.badge.color }) : null,
   ]).catch(() => {}); // the tab was closed meanwhile
-  lookLog.push({ tabId, look: look?.name ?? null, at: Date.now() });
+  lookLog.push({ tabId, key, look: look?.name ?? null, error, at: Date.now() });
   if (lookLog.length > 200) lookLog.shift();
 }
 // When each tab's icon last changed, and to what (the browser tests and the benchmark read it).

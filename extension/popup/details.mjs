@@ -78,7 +78,9 @@ function render(status, tabId) {
   renderActions(status.actions ?? [], tabId);
   if (status.messageId === null) return renderNote(status.note ? t(status.note) : t("popup_no_message"));
   if (status.reading) return renderReading(status.reading);
-  if (status.error && !status.checking) return renderFailure(status.error.code);
+  // A background that offers its own way out of a failure (sign in, try again) replaces Retry.
+  const ownWayOut = (status.actions ?? []).some((a) => !a.page);
+  if (status.error && !status.checking) return renderFailure(status.error.code, { ownWayOut });
   shows("checking");
   setHeadline(checkingLook(), t("popup_checking"));
 }
@@ -100,23 +102,27 @@ function shows(what, { reading = null, error = null } = {}) {
 
 // ---- actions the background offers (the Outlook-on-the-web extension) -----------------------------
 
+// Actions on the message go under the headline; links to the add-on's pages (`page`) at the end.
 function renderActions(actions, tabId) {
-  const box = byId("actions");
-  box.replaceChildren();
-  box.hidden = !actions.length;
-  for (const action of actions) {
-    const button = el("button", action.primary ? "primary" : null, t(action.key));
-    button.dataset.action = action.type;
-    button.disabled = acting;
-    button.addEventListener("click", () => act(action, tabId).catch(logError));
-    box.append(button);
+  for (const [id, pages] of [["actions", false], ["page-links", true]]) {
+    const box = byId(id);
+    const mine = actions.filter((a) => Boolean(a.page) === pages);
+    box.replaceChildren();
+    box.hidden = !mine.length;
+    for (const action of mine) {
+      const button = el("button", action.primary ? "primary" : null, t(action.key));
+      button.dataset.action = action.type;
+      button.disabled = acting;
+      button.addEventListener("click", () => act(action, tabId).catch(logError));
+      box.append(button);
+    }
   }
 }
 
 async function act(action, tabId) {
   if (acting) return;
   acting = true;
-  for (const button of byId("actions").querySelectorAll("button")) button.disabled = true;
+  for (const button of document.querySelectorAll("#actions button, #page-links button")) button.disabled = true;
   try {
     await browser.runtime.sendMessage({ type: action.type, tabId });
   } finally {
@@ -183,14 +189,14 @@ function setUnlocking(busy) {
   for (const id of ["unlock-passphrase", "unlock"]) byId(id).disabled = busy;
 }
 
-function renderFailure(code) {
+function renderFailure(code, { ownWayOut = false } = {}) {
   shows("failure", { error: code });
   const look = failureLook(code);
   const hostDown = look.name === "unavailable";
   const missing = isThunderbird() ? "popup_host_missing" : "owa_popup_host_missing";
   setHeadline(look, hostDown ? t(missing) : t("popup_failed"));
   text("summary", t(errorKey(code)));
-  document.getElementById("host-actions").hidden = false;
+  document.getElementById("host-actions").hidden = ownWayOut && !hostDown;
   document.getElementById("open-help").hidden = !hostDown;
 }
 

@@ -138,7 +138,7 @@ export class TokenKeeper {
 
   constructor({ launch, fetch = globalThis.fetch, store, now = Date.now, crypto = globalThis.crypto }) {
     this.#launch = launch;
-    this.#fetch = fetch;
+    this.#fetch = (...args) => fetch(...args); // the browser's fetch must not be called as a method of this object
     this.#store = store;
     this.#now = now;
     this.#crypto = crypto;

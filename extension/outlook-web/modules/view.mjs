@@ -40,8 +40,8 @@ export function offersReader(reading) {
 }
 
 const PAGES = [
-  { type: "openContacts", key: "compose_link_contacts", closes: true },
-  { type: "openIdentities", key: "compose_link_identities", closes: true },
+  { type: "openContacts", key: "compose_link_contacts", closes: true, page: true },
+  { type: "openIdentities", key: "compose_link_identities", closes: true, page: true },
 ];
 
 /** The popup's buttons for a tab: read the content, fix a failure, and the extension's pages. */
