@@ -95,13 +95,17 @@
 
   // The notice hangs off <html>, not <body>: Outlook replaces the body's content as it works.
   function attach() {
-    if (!host) return;
+    if (!host || !document.documentElement) return;
     if (host.parentNode !== document.documentElement) document.documentElement.append(host);
     if (host.getAttribute("style") !== HOST_STYLE) host.setAttribute("style", HOST_STYLE);
     if (host.hidden) host.hidden = false;
   }
 
-  new MutationObserver(() => attach()).observe(document.documentElement, { childList: true });
+  // Runs at document_start, so the message is fetched while Outlook's page still loads.
+  new MutationObserver(() => attach()).observe(document, { childList: true, subtree: false });
+  const observeRoot = () => document.documentElement && new MutationObserver(() => attach()).observe(document.documentElement, { childList: true });
+  if (document.documentElement) observeRoot();
+  else document.addEventListener("readystatechange", observeRoot, { once: true });
   const guard = new MutationObserver(() => attach());
   const watch = () => host && guard.observe(host, { attributes: true });
   setInterval(() => {

@@ -29,14 +29,16 @@ import { logError } from "../modules/log.mjs";
 import { graphScope, loadSettings, pageMatches, routeFor } from "./modules/settings.mjs";
 import { itemIdFromUrl, messageKey } from "./modules/owa-url.mjs";
 import { TokenKeeper } from "./modules/oauth.mjs";
-import { fetchEwsMime, fetchGraphMime } from "./modules/mail-source.mjs";
+import { bodySource, bytesOf, fetchEwsMime, openGraphMime } from "./modules/mail-source.mjs";
 import { OwaError } from "./modules/fetch-errors.mjs";
 import { messageHeaders } from "./modules/mime.mjs";
 import { noticeFor, popupActions } from "./modules/view.mjs";
 
 const t = translator((key, subs) => chrome.i18n.getMessage(key, subs));
 const date = dateFormatter(chrome.i18n.getUILanguage());
-const port = new NativePort();
+// Chromium moves 1 MiB frames much faster than one frame of tens of MiB (measured with the
+// benchmark in tests/outlook-web): larger messages go to the host as a chunked upload.
+const port = new NativePort({ upload: { inlineBytes: 512 * 1024, chunkBytes: 512 * 1024, inFlight: 8 } });
 const store = new VerdictStore(); // message key -> reading / failure / running check
 const tabs = new Map(); // tabId -> {key, origin, itemId, dark}; key null: no message open
 const raw = new Map(); // message key -> raw bytes, the newest few (the reader needs them again)
@@ -67,6 +69,18 @@ port.onStateChange(onHostState);
 const restored = restore().catch(logError);
 port.start().catch(() => {}); // a missing host is shown per message and on the help page
 
+// ---- settings, read once per change ---------------------------------------------------------------
+
+let settings = null; // Promise of loadSettings(), dropped when either storage area changes
+
+function currentSettings() {
+  settings ??= loadSettings(chrome.storage).catch((e) => {
+    settings = null;
+    throw e;
+  });
+  return settings;
+}
+
 // ---- state that outlives the worker ------------------------------------------------------------
 
 async function restore() {
@@ -93,7 +107,7 @@ function forgetTab(tabId) {
 
 /** The content script reports an address: which message (if any) the tab now shows. */
 async function onLocation(tabId, url, dark) {
-  const { values } = await loadSettings(chrome.storage);
+  const { values } = await currentSettings();
   const origin = new URL(url).origin;
   if (!routeFor(origin, values)) {
     forgetTab(tabId);
@@ -111,7 +125,7 @@ async function onLocation(tabId, url, dark) {
 function onTabUpdated(tabId, change) {
   // Left Outlook on the web (the content script only runs there): nothing to show any more.
   if (!change.url || !tabs.has(tabId)) return;
-  loadSettings(chrome.storage).then(({ values }) => {
+  currentSettings().then(({ values }) => {
     if (!routeFor(new URL(change.url).origin, values)) {
       forgetTab(tabId);
       showLook(tabId, null).catch(() => {});
@@ -128,7 +142,8 @@ async function show(tabId) {
     return;
   }
   const { key } = tab;
-  if (!store.entry(key).reading) await showLook(tabId, checkingLook(), { key });
+  // "Checking" goes up while the check already runs; the result waits for it, so it comes last.
+  const checking = store.entry(key).reading ? null : showLook(tabId, checkingLook(), { key });
   let look;
   let error = null;
   try {
@@ -139,6 +154,7 @@ async function show(tabId) {
     if (isHostDown(e.code)) offerHelpOnce().catch(logError);
     else if (!String(e.code ?? "").startsWith("owa_")) logError(e);
   }
+  await checking;
   if (tabs.get(tabId)?.key !== key) return; // the tab moved on meanwhile
   await showLook(tabId, look, { key, error });
   await pushNotice(tabId);
@@ -147,56 +163,113 @@ async function show(tabId) {
 
 async function readMessage(tab) {
   await port.ready(Op.inspectMessage); // no sign-in or download when no host can judge it
-  const bytes = await fetchRaw(tab);
-  const verdict = await inspectBytes(port, bytes);
+  const started = performance.now();
+  const source = await openRaw(tab);
+  const opened = performance.now();
+  let verdict;
+  let size;
+  if (source.stream) {
+    // A large message goes to the host while it downloads: chunk by chunk, as it arrives.
+    const timeoutMs = BASE_TIMEOUT_MS + Math.ceil(source.stream.total / (1024 * 1024)) * 1_000;
+    const transfer = await port.uploadStream(source.stream.total, source.stream.read, { timeoutMs });
+    keep(tab.key, source.stream.bytes());
+    verdict = await port.request(Op.inspectMessage, { transfer, return_content: false }, { timeoutMs });
+    size = source.stream.total;
+  } else {
+    keep(tab.key, source.bytes);
+    verdict = await inspectBytes(port, source.bytes);
+    size = source.bytes.length;
+  }
+  timings.set(tab.key, { bytes: size, openMs: Math.round(opened - started), hostMs: Math.round(performance.now() - opened), streamed: Boolean(source.stream) });
   return { verdict, decrypted: null };
 }
+const timings = new Map(); // message key -> how long fetching and judging it took (the benchmark reads it)
+const STREAM_FROM_BYTES = 512 * 1024;
 
-/** The raw message of a tab, from Exchange (or the few kept from before). */
-async function fetchRaw(tab, { fresh = false } = {}) {
-  if (!fresh && raw.has(tab.key)) return raw.get(tab.key);
-  const { values } = await loadSettings(chrome.storage);
+/**
+ * The raw message of a tab from Exchange (or the few kept from before): `{bytes}`, or for a large
+ * message from Graph `{stream}` (mail-source.mjs bodySource), still downloading.
+ */
+async function openRaw(tab) {
+  if (raw.has(tab.key)) return { bytes: raw.get(tab.key) };
+  const { values } = await currentSettings();
   const route = routeFor(tab.origin, values);
   if (!route) throw new HostError(OwaError.notConfigured, `${tab.origin} is not an Outlook-on-the-web address in the settings`);
-  let bytes;
-  if (route.kind === "ews") {
-    bytes = await fetchEwsMime({ ewsUrl: route.ewsUrl, itemId: tab.itemId });
-  } else {
-    const options = { redirectUri: chrome.identity.getRedirectURL(), scope: graphScope(values) };
-    const get = async () => fetchGraphMime({ graphUrl: values.graphUrl, itemId: tab.itemId, token: await tokens.token(values, options) });
-    try {
-      bytes = await get();
-    } catch (e) {
-      if (e.code !== OwaError.signedOut) throw e;
-      await tokens.forget(); // Graph refused the token: get a new one, once
-      bytes = await get();
-    }
+  if (route.kind === "ews") return { bytes: await fetchEwsMime({ ewsUrl: route.ewsUrl, itemId: tab.itemId }) };
+  const options = { redirectUri: chrome.identity.getRedirectURL(), scope: graphScope(values) };
+  const open = async () => openGraphMime({ graphUrl: values.graphUrl, itemId: tab.itemId, token: await tokens.token(values, options) });
+  let response;
+  try {
+    response = await open();
+  } catch (e) {
+    if (e.code !== OwaError.signedOut) throw e;
+    await tokens.forget(); // Graph refused the token: get a new one, once
+    response = await open();
   }
-  raw.delete(tab.key);
-  raw.set(tab.key, bytes);
+  const stream = bodySource(response);
+  if (stream && stream.total > STREAM_FROM_BYTES) return { stream };
+  return { bytes: stream ? await readAll(stream) : await bytesOf(response) };
+}
+
+async function readAll(stream) {
+  while ((await stream.read(1024 * 1024)).length);
+  return stream.bytes();
+}
+
+/** The raw message of a tab, whole (for the reader). */
+async function fetchRaw(tab) {
+  const source = await openRaw(tab);
+  const bytes = source.stream ? await readAll(source.stream) : source.bytes;
+  keep(tab.key, bytes);
+  return bytes;
+}
+
+/** Keeps the newest raw messages (the reader needs them again), up to RAW_CACHE_BYTES. */
+function keep(key, bytes) {
+  raw.delete(key);
+  raw.set(key, bytes);
   let total = [...raw.values()].reduce((n, b) => n + b.length, 0);
-  for (const [key, b] of raw) {
-    if (total <= RAW_CACHE_BYTES || key === tab.key) break;
-    raw.delete(key);
+  for (const [old, b] of raw) {
+    if (total <= RAW_CACHE_BYTES || old === key) break;
+    raw.delete(old);
     total -= b.length;
   }
-  return bytes;
 }
 
 /** The toolbar icon of a tab: a look (look.mjs), or null for "no message open". */
 async function showLook(tabId, look, { key = null, error = null } = {}) {
+  const asked = Date.now();
   const action = chrome.action;
   const theme = tabs.get(tabId)?.dark ? "dark" : "light";
   const icon = look?.icon ?? "checking";
   const title = look ? t.phrase(look.title) : t("owa_actionTitle");
   await Promise.all([
-    action.setIcon({ tabId, path: iconPaths(icon, theme) }),
+    iconImages(icon, theme).then((imageData) => action.setIcon({ tabId, imageData })),
     action.setTitle({ tabId, title: `${t("banner_name")}: ${title}` }),
     action.setBadgeText({ tabId, text: look?.badge.text ?? "" }),
     look?.badge.color ? action.setBadgeBackgroundColor({ tabId, color: look.badge.color }) : null,
   ]).catch(() => {}); // the tab was closed meanwhile
-  lookLog.push({ tabId, key, look: look?.name ?? null, error, at: Date.now() });
+  lookLog.push({ tabId, key, look: look?.name ?? null, error, asked, at: Date.now(), timings: timings.get(key) ?? null });
   if (lookLog.length > 200) lookLog.shift();
+}
+
+// The icons, decoded once: setIcon with a path makes the browser load and decode the file on every call.
+const icons = new Map(); // "<icon>-<theme>" -> Promise of {16: ImageData, 32: ImageData}
+function iconImages(icon, theme) {
+  const id = `${icon}-${theme}`;
+  if (!icons.has(id)) {
+    const decode = async ([size, path]) => {
+      const bitmap = await createImageBitmap(await (await fetch(chrome.runtime.getURL(path))).blob());
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const context = canvas.getContext("2d");
+      context.drawImage(bitmap, 0, 0);
+      return [size, context.getImageData(0, 0, bitmap.width, bitmap.height)];
+    };
+    const images = Promise.all(Object.entries(iconPaths(icon, theme)).map(decode)).then(Object.fromEntries);
+    images.catch(() => icons.delete(id));
+    icons.set(id, images);
+  }
+  return icons.get(id);
 }
 // When each tab's icon last changed, and to what (the browser tests and the benchmark read it).
 const lookLog = [];
@@ -302,7 +375,7 @@ async function openDetails(tabId, windowId) {
 }
 
 async function signIn(tabId) {
-  const { values } = await loadSettings(chrome.storage);
+  const { values } = await currentSettings();
   const options = { redirectUri: chrome.identity.getRedirectURL(), scope: graphScope(values), interactive: true };
   try {
     await tokens.token(values, options);
@@ -402,6 +475,7 @@ function handle(request, sender) {
 
 function onStorageChanged(changes, area) {
   if (area !== "local" && area !== "managed") return;
+  settings = null;
   syncContentScripts().catch(logError);
   // New settings may fix what failed (a client ID, an EWS address): check again.
   recheck(() => store.forgetFailures()).catch(logError);
@@ -409,17 +483,15 @@ function onStorageChanged(changes, area) {
 
 /** Registers the content script for exactly the Outlook-on-the-web origins the settings name. */
 async function syncContentScripts() {
-  const { values } = await loadSettings(chrome.storage);
+  const { values } = await currentSettings();
   const matches = pageMatches(values);
+  // At document_start: the message is fetched while Outlook's own page is still loading.
+  const wanted = { id: SCRIPT_ID, matches, js: ["outlook-web/content.js"], runAt: "document_start", allFrames: false, persistAcrossSessions: true };
   const [existing] = await chrome.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
-  const same = existing && JSON.stringify([...existing.matches].sort()) === JSON.stringify([...matches].sort());
-  if (!same) {
+  const shape = (r) => JSON.stringify([[...r.matches].sort(), r.js, r.runAt]);
+  if (!existing || shape(existing) !== shape(wanted)) {
     if (existing) await chrome.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
-    if (matches.length) {
-      await chrome.scripting.registerContentScripts([
-        { id: SCRIPT_ID, matches, js: ["outlook-web/content.js"], runAt: "document_idle", allFrames: false, persistAcrossSessions: true },
-      ]);
-    }
+    if (matches.length) await chrome.scripting.registerContentScripts([wanted]);
   }
   // Pages that were open before: the registration reaches only pages loaded after it.
   const open = matches.length ? await chrome.tabs.query({ url: matches }) : [];

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ewsGetItemBody, fetchEwsMime, fetchGraphMime, graphMimeUrl, MAX_MESSAGE_BYTES, parseEwsGetItem } from "../../extension/outlook-web/modules/mail-source.mjs";
+import { bodySource, ewsGetItemBody, fetchEwsMime, fetchGraphMime, graphMimeUrl, MAX_MESSAGE_BYTES, parseEwsGetItem } from "../../extension/outlook-web/modules/mail-source.mjs";
 import { OwaError } from "../../extension/outlook-web/modules/fetch-errors.mjs";
 
 const MIME = "From: a@example.org\r\nSubject: x\r\n\r\nhello\r\n";
@@ -72,4 +72,30 @@ test("EWS failures: item gone, access denied, faults, HTTP errors, no MIME conte
   }
   // A SOAP answer comes with 500: its ResponseCode decides.
   await assert.rejects(fetchEwsMime({ ewsUrl: "https://x/EWS", itemId: "a", fetch: async () => response(500, answer("ErrorItemNotFound")) }), (e) => e.code === OwaError.itemGone);
+});
+
+function streamed(parts, total) {
+  let i = 0;
+  return {
+    headers: { get: (name) => (name === "content-length" ? String(total) : null) },
+    body: { getReader: () => ({ read: async () => (i < parts.length ? { done: false, value: parts[i++] } : { done: true }) }) },
+  };
+}
+
+test("a large answer is read as it arrives, in the sizes asked for, and kept whole", async () => {
+  const parts = [new Uint8Array([1, 2, 3]), new Uint8Array([4]), new Uint8Array([5, 6, 7, 8, 9])];
+  const source = bodySource(streamed(parts, 9));
+  const chunks = [];
+  for (let c; (c = await source.read(4)).length;) chunks.push([...c]);
+  assert.deepEqual(chunks, [[1, 2, 3, 4], [5, 6, 7, 8], [9]]);
+  assert.deepEqual([...source.bytes()], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(bodySource({ headers: { get: () => null }, body: {} }), null, "no announced size: read whole instead");
+});
+
+test("an answer shorter or longer than announced fails, it does not pass as a message", async () => {
+  const short = bodySource(streamed([new Uint8Array(3)], 5));
+  await assert.rejects(async () => { while ((await short.read(2)).length); }, (e) => e.code === OwaError.network);
+  const long = bodySource(streamed([new Uint8Array(6)], 5));
+  await assert.rejects(long.read(2), (e) => e.code === OwaError.serverError);
+  assert.throws(() => bodySource(streamed([], MAX_MESSAGE_BYTES + 1)), (e) => e.code === OwaError.tooLarge);
 });

@@ -19,7 +19,8 @@ async function request(fetch, url, init) {
   }
 }
 
-async function bytesOf(response) {
+/** A whole answer's body, refused when larger than the host takes. */
+export async function bytesOf(response) {
   const announced = Number(response.headers?.get?.("content-length") ?? NaN);
   if (announced > MAX_MESSAGE_BYTES) throw new HostError(OwaError.tooLarge, `the message has ${announced} bytes`);
   let buffer;
@@ -37,8 +38,8 @@ export function graphMimeUrl(graphUrl, itemId) {
   return `${graphUrl}/me/messages/${encodeURIComponent(restId(itemId))}/$value`;
 }
 
-/** The raw message from Graph, with an access token. */
-export async function fetchGraphMime({ graphUrl, itemId, token, fetch = globalThis.fetch }) {
+/** Graph's answer for a message's MIME, its status checked; the body is still to be read. */
+export async function openGraphMime({ graphUrl, itemId, token, fetch = globalThis.fetch }) {
   const response = await request(fetch, graphMimeUrl(graphUrl, itemId), {
     headers: { authorization: `Bearer ${token}`, accept: "message/rfc822, */*" },
     credentials: "omit",
@@ -48,7 +49,54 @@ export async function fetchGraphMime({ graphUrl, itemId, token, fetch = globalTh
     const detail = await response.json().then((j) => j?.error?.code ?? "", () => "");
     throw new HostError(code, `Graph answered ${response.status} ${detail}`.trim(), { status: response.status });
   }
-  return bytesOf(response);
+  return response;
+}
+
+/** The raw message from Graph, with an access token. */
+export async function fetchGraphMime(options) {
+  return bytesOf(await openGraphMime(options));
+}
+
+/**
+ * The body of an answer whose size is announced, read as it arrives: `read(size)` gives the next
+ * bytes (for NativePort.uploadStream), `bytes()` everything read (kept for the reader). A body
+ * longer or shorter than announced is an error. Null when the size is not announced or too large
+ * to say: then the body is read whole instead.
+ */
+export function bodySource(response) {
+  const total = Number(response.headers?.get?.("content-length") ?? NaN);
+  if (!Number.isSafeInteger(total) || total <= 0 || !response.body?.getReader) return null;
+  if (total > MAX_MESSAGE_BYTES) throw new HostError(OwaError.tooLarge, `the message has ${total} bytes`);
+  const reader = response.body.getReader();
+  const all = new Uint8Array(total);
+  let filled = 0;
+  let sent = 0;
+  let done = false;
+  return {
+    total,
+    async read(size) {
+      while (!done && filled - sent < size) {
+        let next;
+        try {
+          next = await reader.read();
+        } catch (e) {
+          throw new HostError(OwaError.network, `the answer broke off: ${e?.message ?? e}`);
+        }
+        if (next.done) {
+          done = true;
+          if (filled !== total) throw new HostError(OwaError.network, `the answer broke off after ${filled} of ${total} bytes`);
+          break;
+        }
+        if (filled + next.value.length > total) throw new HostError(OwaError.serverError, "the answer is longer than announced");
+        all.set(next.value, filled);
+        filled += next.value.length;
+      }
+      const chunk = all.subarray(sent, Math.min(filled, sent + size));
+      sent += chunk.length;
+      return chunk;
+    },
+    bytes: () => all.subarray(0, filled),
+  };
 }
 
 function xmlEscape(s) {
