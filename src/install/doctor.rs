@@ -140,9 +140,9 @@ impl Report {
                 Status::Fail => "FAIL",
                 Status::Skip => "--  ",
             };
-            out.push_str(&format!("{label}  {:<20} {}: {}\n", f.id, f.subject, f.message));
+            out.push_str(&format!("{label}  {:<25} {}: {}\n", f.id, f.subject, f.message));
             if let (Some(fix), Status::Fail | Status::Warn) = (&f.fix, f.status) {
-                out.push_str(&format!("      {:<20} fix: {fix}\n", ""));
+                out.push_str(&format!("      {:<25} fix: {fix}\n", ""));
             }
         }
         let failed = self.findings.iter().filter(|f| f.status == Status::Fail).count();
