@@ -116,7 +116,6 @@
 
   chrome.runtime.onMessage.addListener((message) => {
     if (message?.type === "owaNotice") render(message.notice);
-    if (message?.type === "owaReport") report(true);
   });
   globalThis.navigation?.addEventListener("currententrychange", () => report());
   addEventListener("popstate", () => report());

@@ -105,6 +105,7 @@ function showContent(bytes) {
   const inline = new Map();
   for (const [cid, part] of content.inline) inline.set(cid, { url: `data:${part.type};base64,${toBase64(part.bytes)}` });
   const body = byId("body");
+  const frames = [];
   let blocked = 0;
   for (const block of content.blocks) {
     if (block.kind === "text") {
@@ -118,6 +119,7 @@ function showContent(bytes) {
     frame.setAttribute("sandbox", "allow-popups allow-popups-to-escape-sandbox");
     frame.setAttribute("referrerpolicy", "no-referrer");
     frame.srcdoc = safe.html;
+    frames.push(new Promise((resolve) => frame.addEventListener("load", resolve, { once: true })));
     body.append(frame);
   }
   if (!content.blocks.length) body.append(el("p", "muted", t("owa_reader_empty")));
@@ -128,6 +130,10 @@ function showContent(bytes) {
     note.hidden = false;
   }
   showAttachments(content.attachments);
+  // Loaded, with everything the frames were allowed to load (for the browser tests).
+  Promise.all(frames).then(() => {
+    document.body.dataset.framesLoaded = "true";
+  });
 }
 
 function showAttachments(attachments) {

@@ -286,8 +286,14 @@ function noticeForTab(tabId) {
 }
 
 async function pushNotice(tabId) {
-  await chrome.tabs.sendMessage(tabId, { type: "owaNotice", ...noticeForTab(tabId) }).catch(() => {});
+  const { notice } = noticeForTab(tabId);
+  await chrome.tabs.sendMessage(tabId, { type: "owaNotice", notice }).catch(() => {});
+  noticeLog.push({ tabId, key: tabs.get(tabId)?.key ?? null, shown: Boolean(notice), at: Date.now() });
+  if (noticeLog.length > 200) noticeLog.shift();
 }
+// What each tab's page was last told to show (delivered when logged; the browser tests read it).
+const noticeLog = [];
+globalThis.smimeCompanionNotices = noticeLog;
 
 // ---- the host ------------------------------------------------------------------------------------
 
@@ -399,6 +405,14 @@ async function readerContent(tabId, key) {
   return { reading: { verdict, decrypted: null }, headers: messageHeaders(bytes), mime_b64: mime };
 }
 
+function originOf(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
 function fromOwnPage(sender) {
   return sender?.id === chrome.runtime.id && String(sender.url ?? "").startsWith(chrome.runtime.getURL("/"));
 }
@@ -416,8 +430,13 @@ function handle(request, sender) {
   if (fromPage) {
     // The content script in Outlook's page: only these.
     switch (request?.type) {
-      case "owaLocation":
-        return restored.then(() => onLocation(tabId, String(request.url ?? ""), request.dark));
+      case "owaLocation": {
+        // The address the content script reads, on the origin the browser says the page has.
+        const url = String(request.url ?? "");
+        const origin = originOf(url);
+        if (!origin || origin !== originOf(sender.url)) return null;
+        return restored.then(() => onLocation(tabId, url, request.dark));
+      }
       case "dismissNotice": {
         const key = tabs.get(tabId)?.key;
         if (key && key === request.key) store.dismiss(key);

@@ -122,6 +122,29 @@ async function noticeOf(session) {
   return { present: true, severity: attrs["data-severity"], text: texts.join(" ").replace(/\s+/g, " ").trim(), width: box?.width ?? 0, height: box?.height ?? 0, shadowType: host.shadowRoots?.[0]?.shadowRootType };
 }
 
+/** Clicks a button of the notice (in its closed shadow root) the way a person does: with the mouse. */
+async function clickInNotice(session, className) {
+  const { root } = await browser.send("DOM.getDocument", { depth: -1, pierce: true }, session);
+  let button = null;
+  const find = (node, inNotice) => {
+    if (button) return;
+    const here = inNotice || node.nodeName === "SMIME-COMPANION-NOTICE";
+    const attrs = node.attributes ?? [];
+    const cls = attrs[attrs.indexOf("class") + 1];
+    if (here && node.nodeName === "BUTTON" && attrs.includes("class") && cls.split(" ").includes(className)) button = node;
+    for (const child of [...(node.children ?? []), ...(node.shadowRoots ?? [])]) find(child, here);
+  };
+  find(root, false);
+  if (!button) throw new Error(`no ${className} button in the notice`);
+  const { model } = await browser.send("DOM.getBoxModel", { nodeId: button.nodeId }, session);
+  const [x1, y1, , , x3, y3] = model.border;
+  const x = (x1 + x3) / 2;
+  const y = (y1 + y3) / 2;
+  for (const type of ["mousePressed", "mouseReleased"]) {
+    await browser.send("Input.dispatchMouseEvent", { type, x, y, button: "left", clickCount: 1 }, session);
+  }
+}
+
 /** Opens the popup page for a tab, waits until it shows a result, reads it; the page stays open. */
 async function popup(tabId, name = null) {
   const page = await browser.newPage(`${EXT}/popup/details.html?tab=${tabId}`, { width: 520, height: 760 });
@@ -200,8 +223,9 @@ async function configure() {
   await browser.screenshot(options.sessionId, join(config.artifacts, "options.png"));
   const bad = await browser.evaluate(options.sessionId, `(async () => {
     document.getElementById("graphUrl").value = "http://graph.test/v1.0";
+    document.getElementById("notice").hidden = true;
     document.querySelector("#settings button[type=submit]").click();
-    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 100 && document.getElementById("notice").hidden; i++) await new Promise((r) => setTimeout(r, 50));
     const r = { notice: document.getElementById("notice").textContent, invalid: document.getElementById("graphUrl").classList.contains("invalid"),
       stored: (await chrome.storage.local.get("graphUrl")).graphUrl };
     document.getElementById("graphUrl").value = "https://graph.test/v1.0";
@@ -246,7 +270,7 @@ async function suite() {
   const CASES = [
     { name: "signed", look: "valid", title: text("look_valid_title", "Alice Example <alice@example.org>"), notice: null, signature: "valid", encryption: "none", signers: ["alice@example.org"] },
     { name: "altered", look: "altered", title: text("state_content_altered"), notice: "error", signature: "content_altered", encryption: "none", robust: true },
-    { name: "untrusted", look: "untrusted", title: text("look_untrusted_title"), notice: "warning", signature: "untrusted", encryption: "none" },
+    { name: "untrusted", look: "untrusted", title: text("look_untrusted_title"), notice: "warning", signature: "untrusted", encryption: "none", dismiss: true },
     { name: "mismatch", look: "mismatch", title: text("look_mismatch_title", "alice@example.org", "boss@example.com"), notice: "error", signature: "sender_mismatch", encryption: "none" },
     { name: "key-changed", look: "valid", notice: "warning", noticeText: text("owa_notice_key_changed"), signature: "valid", encryption: "none", signers: ["alice@example.org"] },
     { name: "opaque", look: "valid", notice: null, signature: "valid", encryption: "none", reader: { signature: "valid", encryption: "none", text: "please transfer 100 EUR" } },
@@ -263,6 +287,34 @@ async function suite() {
   await restartedWorker(owa, tabId);
   await failures(owa, tabId);
   await onPremises();
+  if (config.managedPolicy) await managed(owa, tabId);
+  else console.log("skipped: IT's managed settings (writing Chromium's policy folder needs root)");
+}
+
+/** IT's settings through Chromium's policy (managed storage): they win, are shown locked, and a bad one is ignored. */
+async function managed(owa, tabId) {
+  const { mkdirSync } = await import("node:fs");
+  const { dirname } = await import("node:path");
+  mkdirSync(dirname(config.managedPolicy), { recursive: true });
+  const settings = { clientId: CLIENT_ID, tenantId: TENANT, cloudOrigins: [CLOUD], onPremises: [{ origin: ONPREM }], graphUrl: "http://graph.test/v1.0" };
+  writeFileSync(config.managedPolicy, JSON.stringify({ "3rdparty": { extensions: { [config.extensionId]: settings } } }));
+  try {
+    const seen = await waitFor(() => sw(`chrome.storage.managed.get(null).then((m) => m.tenantId ? m : null)`), { timeoutMs: 40_000, what: "Chromium to read the policy" });
+    check("managed: Chromium hands IT's settings to the extension (3rdparty policy, checked against its schema)", seen.clientId === CLIENT_ID && seen.onPremises?.[0]?.origin === ONPREM, seen);
+    const options = await browser.newPage(`${EXT}/outlook-web/options.html`, { width: 1000, height: 900 });
+    const shown = await waitFor(() => browser.evaluate(options.sessionId, `document.body.dataset.ready === "true" ? (() => {
+      const f = (id) => ({ value: document.getElementById(id).value, disabled: document.getElementById(id).disabled, source: document.getElementById(id).dataset.source });
+      return { tenantId: f("tenantId"), graphUrl: f("graphUrl"), notes: document.querySelectorAll(".managed-note").length };
+    })() : null`), { what: "the options page" });
+    check("managed: the options page shows IT's values locked; an invalid one (http://) is not used", shown.tenantId.disabled && shown.tenantId.value === TENANT
+      && shown.tenantId.source === "managed" && !shown.graphUrl.disabled && shown.graphUrl.source === "local", shown);
+    await browser.screenshot(options.sessionId, join(config.artifacts, "options-managed.png"));
+    await closePage(options);
+    const look = await show(owa, tabId, standins.add("managed", readFileSync(join(config.messages, "signed.eml"))));
+    check("managed: messages are still fetched and verified with IT's settings", look.look === "valid", look);
+  } finally {
+    rmSync(config.managedPolicy, { force: true });
+  }
 }
 
 async function verdictCase(owa, tabId, c) {
@@ -280,9 +332,27 @@ async function verdictCase(owa, tabId, c) {
     // Outlook rewrites its page: the notice must come back and stay visible.
     await browser.evaluate(owa.sessionId, `(() => { for (const n of [...document.documentElement.children]) if (n !== document.head && n !== document.body) n.remove();
       const s = document.createElement("style"); s.textContent = "smime-companion-notice { display: none !important; visibility: hidden !important }"; document.head.append(s); return true; })()`);
-    await new Promise((r) => setTimeout(r, 300));
-    const again = await noticeOf(owa.sessionId);
+    const again = await waitFor(async () => {
+      const n = await noticeOf(owa.sessionId);
+      return n.present && n.width > 200 ? n : null;
+    }, { timeoutMs: 5000, what: "the notice back" }).catch(() => noticeOf(owa.sessionId));
     check(`${c.name}: the notice survives Outlook removing it and a style sheet hiding it`, again.present && again.width > 200 && again.height > 20, again);
+    const before = await targetIds();
+    await clickInNotice(owa.sessionId, "details");
+    const details = await newTarget("/popup/details.html", before).catch(() => null);
+    check(`${c.name}: the notice's Details button opens the details`, Boolean(details));
+    if (details) await closePage({ targetId: details.targetId });
+  }
+  if (c.dismiss) {
+    await clickInNotice(owa.sessionId, "dismiss");
+    const gone = await waitFor(async () => !(await noticeOf(owa.sessionId)).present, { timeoutMs: 3000 }).catch(() => false);
+    await show(owa, tabId, ids.get("signed"));
+    const since = await openInOwa(owa, ids.get(c.name));
+    const key = keyOf(CLOUD, ids.get(c.name));
+    // Wait until the page was told what to show for the message again, then look.
+    await waitFor(() => sw(`(globalThis.smimeCompanionNotices || []).some((e) => e.key === ${JSON.stringify(key)} && e.at >= ${since})`), { what: "the notice's update" });
+    const again = await noticeOf(owa.sessionId);
+    check(`${c.name}: a closed notice stays closed for that message`, gone && !again.present, again);
   }
   const p = await popup(tabId, c.name);
   const okPopup = p.shows === "reading" && p.signature === c.signature && p.encryption === c.encryption
@@ -320,7 +390,7 @@ async function readerCase(c, p) {
   const session = await browser.attach(target.targetId);
   await browser.send("Page.enable", {}, session);
   await browser.send("Emulation.setDeviceMetricsOverride", { width: 1100, height: 1000, deviceScaleFactor: 1, mobile: false }, session);
-  const r = await waitFor(() => browser.evaluate(session, `document.body.dataset.ready === "true" ? (() => {
+  const r = await waitFor(() => browser.evaluate(session, `document.body.dataset.ready === "true" && (document.body.dataset.framesLoaded === "true" || !document.querySelector("iframe")) ? (() => {
     const d = document.body.dataset;
     const frames = [...document.querySelectorAll("iframe.html")];
     return { signature: d.signature, encryption: d.encryption, error: d.error ?? null, blocked: Number(d.blocked ?? 0), attachments: Number(d.attachments ?? 0),
@@ -339,7 +409,6 @@ async function readerCase(c, p) {
     check(`${c.name}: no remote address is left in it, the inline image is the message's own`, !doc.includes("remote.test") && /src="data:image\/png;base64,/.test(doc) && r.blocked >= 5, { blocked: r.blocked });
     check(`${c.name}: attachments are offered as downloads of bytes`, r.attachments === c.reader.attachments && r.links.every((l) => l.href === "blob:")
       && r.links.map((l) => l.download).join() === "report.pdf,page.html", r.links);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
     check(`${c.name}: reading it fetched nothing from the internet`, standins.log.remote.length === remoteBefore, standins.log.remote);
   }
   await browser.screenshot(session, join(config.artifacts, `${c.name}-reader.png`));

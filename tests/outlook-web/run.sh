@@ -15,6 +15,8 @@
 # OWA_P12_PASSWORD_FILE=FILE imports an identity (the password also unlocks it in the popup).
 # `run.sh bench`: the benchmark (not a test), navigation to seal for 1 KiB, 1 MiB and 25 MiB
 # signed messages beside `smime-companion inspect` on the same files.
+# Run as root, its last part writes IT's settings as a Chromium policy (3rdparty managed storage)
+# into /etc/chromium/policies/managed/ and removes it on exit; OWA_MANAGED=0 leaves that out.
 # OWA_HOST=/path/to/smime-companion tests a host built elsewhere. KEEP=1 keeps the work folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,8 +38,15 @@ else
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-owa.XXXXXX")
+# IT's managed settings reach the extension through Chromium's policy folder, which only root may
+# write; as root the suite puts a policy file there for its last part and takes it away again.
+managed_policy=
+if [ "$mode" = suite ] && [ "$(id -u)" -eq 0 ] && [ "${OWA_MANAGED:-1}" = 1 ]; then
+  managed_policy=/etc/chromium/policies/managed/smime-companion-outlook-web-test-$$.json
+fi
 cleanup() {
   local rc=$?
+  [ -n "$managed_policy" ] && rm -f "$managed_policy"
   if [ $rc -ne 0 ] || [ "${KEEP:-0}" = 1 ]; then
     cp "$work/chromium.log" "$artifacts/" 2>/dev/null || true
     echo "work folder kept: $work"
@@ -103,7 +112,7 @@ fi
 OWA_MODE=$mode OWA_CHROMIUM=$chromium_bin OWA_EXTENSION=$extension OWA_EXTENSION_ID=$extension_id OWA_PROFILE=$profile \
 OWA_ARTIFACTS_DIR=$artifacts OWA_MESSAGE_DIR=$messages OWA_LOCALE=$repo/extension/_locales/en/messages.json OWA_WORK=$work \
 OWA_SPKI=$spki OWA_HOST_MISSING=$host_missing OWA_MANIFEST=$manifest OWA_BOB=$bob_passphrase OWA_OUTSIDE_PASSWORD=$outside_password \
-OWA_HOST_BIN=$host python3 - "$work/config.json" <<'PY'
+OWA_HOST_BIN=$host OWA_MANAGED_POLICY=$managed_policy python3 - "$work/config.json" <<'PY'
 import json, os, sys
 e = os.environ
 work = e["OWA_WORK"]
@@ -113,7 +122,7 @@ json.dump({
   "tlsKey": f"{work}/tls.key", "tlsCert": f"{work}/tls.pem", "spki": e["OWA_SPKI"], "chromiumLog": f"{work}/chromium.log",
   "hostMissing": e["OWA_HOST_MISSING"] == "true", "hostManifest": {"src": f"{work}/host-manifest.json", "dst": e["OWA_MANIFEST"]},
   "bobPassphrase": e["OWA_BOB"], "outsidePassword": json.loads(e["OWA_OUTSIDE_PASSWORD"]),
-  "host": e["OWA_HOST_BIN"], "cliEnv": {k: v for k, v in e.items() if not k.startswith("OWA_")},
+  "host": e["OWA_HOST_BIN"], "managedPolicy": e["OWA_MANAGED_POLICY"] or None, "cliEnv": {k: v for k, v in e.items() if not k.startswith("OWA_")},
 }, open(sys.argv[1], "w"))
 PY
 
