@@ -36,8 +36,8 @@ import { noticeFor, popupActions } from "./modules/view.mjs";
 
 const t = translator((key, subs) => chrome.i18n.getMessage(key, subs));
 const date = dateFormatter(chrome.i18n.getUILanguage());
-// Chromium moves 1 MiB frames much faster than one frame of tens of MiB (measured with the
-// benchmark in tests/outlook-web): larger messages go to the host as a chunked upload.
+// Chromium moves many small native-messaging frames much faster than one of tens of MiB (measured
+// with `tests/outlook-web/run.sh bench`): messages over 512 KiB go to the host as a chunked upload.
 const port = new NativePort({ upload: { inlineBytes: 512 * 1024, chunkBytes: 512 * 1024, inFlight: 8 } });
 const store = new VerdictStore(); // message key -> reading / failure / running check
 const tabs = new Map(); // tabId -> {key, origin, itemId, dark}; key null: no message open
@@ -58,6 +58,16 @@ const PAGES = {
   openOptions: "/outlook-web/options.html",
 };
 const BASE_TIMEOUT_MS = 30_000;
+const STREAM_FROM_BYTES = 512 * 1024; // larger messages from Graph go to the host while downloading
+// The icons, decoded once: setIcon with a path makes the browser load and decode the file on every call.
+const icons = new Map(); // "<icon>-<theme>" -> Promise of {16: ImageData, 32: ImageData}
+// What the browser tests and the benchmark read: when each tab's icon changed and to what, what
+// each page was last told to show (logged once delivered), and how long each check took.
+const lookLog = [];
+const noticeLog = [];
+const timings = new Map(); // message key -> {bytes, openMs, hostMs, streamed}
+globalThis.smimeCompanionLooks = lookLog;
+globalThis.smimeCompanionNotices = noticeLog;
 
 chrome.runtime.onMessage.addListener(onMessage);
 chrome.runtime.onInstalled.addListener(() => syncContentScripts().catch(logError));
@@ -118,8 +128,14 @@ async function onLocation(tabId, url, dark) {
   const before = tabs.get(tabId);
   tabs.set(tabId, { key, origin, itemId, dark: Boolean(dark) });
   persist();
-  if (before?.key !== key || before?.dark !== Boolean(dark)) show(tabId).catch(logError);
+  if (before?.key !== key || before?.dark !== Boolean(dark) || unchecked(key)) show(tabId).catch(logError);
   return noticeForTab(tabId);
+}
+
+/** True when nothing is known or running for a message: a check the stopped worker lost. */
+function unchecked(key) {
+  const e = key ? store.entry(key) : null;
+  return Boolean(e && !e.reading && !e.error && !e.running);
 }
 
 function onTabUpdated(tabId, change) {
@@ -183,8 +199,6 @@ async function readMessage(tab) {
   timings.set(tab.key, { bytes: size, openMs: Math.round(opened - started), hostMs: Math.round(performance.now() - opened), streamed: Boolean(source.stream) });
   return { verdict, decrypted: null };
 }
-const timings = new Map(); // message key -> how long fetching and judging it took (the benchmark reads it)
-const STREAM_FROM_BYTES = 512 * 1024;
 
 /**
  * The raw message of a tab from Exchange (or the few kept from before): `{bytes}`, or for a large
@@ -253,8 +267,6 @@ async function showLook(tabId, look, { key = null, error = null } = {}) {
   if (lookLog.length > 200) lookLog.shift();
 }
 
-// The icons, decoded once: setIcon with a path makes the browser load and decode the file on every call.
-const icons = new Map(); // "<icon>-<theme>" -> Promise of {16: ImageData, 32: ImageData}
 function iconImages(icon, theme) {
   const id = `${icon}-${theme}`;
   if (!icons.has(id)) {
@@ -271,9 +283,6 @@ function iconImages(icon, theme) {
   }
   return icons.get(id);
 }
-// When each tab's icon last changed, and to what (the browser tests and the benchmark read it).
-const lookLog = [];
-globalThis.smimeCompanionLooks = lookLog;
 
 // ---- the notice in Outlook's page ---------------------------------------------------------------
 
@@ -291,9 +300,6 @@ async function pushNotice(tabId) {
   noticeLog.push({ tabId, key: tabs.get(tabId)?.key ?? null, shown: Boolean(notice), at: Date.now() });
   if (noticeLog.length > 200) noticeLog.shift();
 }
-// What each tab's page was last told to show (delivered when logged; the browser tests read it).
-const noticeLog = [];
-globalThis.smimeCompanionNotices = noticeLog;
 
 // ---- the host ------------------------------------------------------------------------------------
 
@@ -453,7 +459,11 @@ function handle(request, sender) {
   const target = Number.isInteger(request?.tabId) ? request.tabId : null;
   switch (request?.type) {
     case "status":
-      return restored.then(() => statusOf(target));
+      return restored.then(() => {
+        // A check cut off when the worker was stopped runs again now that somebody asks.
+        if (unchecked(tabs.get(target)?.key)) show(target).catch(logError);
+        return statusOf(target);
+      });
     case "retry":
       return restored.then(async () => {
         await port.retryNow().catch(() => {});
