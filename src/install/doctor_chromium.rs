@@ -254,10 +254,9 @@ fn evaluate(layout: &Layout, file: &Path, scope: Scope, client: Client, origins:
                 Some("description is empty (Chromium refuses the manifest)".into())
             } else if !list.is_some_and(|a| a.iter().all(Value::is_string)) {
                 Some("allowed_origins is not a list of origins".into())
-            } else if let Some(bad) = list.into_iter().flatten().filter_map(Value::as_str).find(|o| !is_chromium_origin(o)) {
-                Some(format!("allowed_origins holds {bad:?}, not of the form chrome-extension://ID/ (Chromium refuses wildcards)"))
             } else {
-                None
+                let bad = list.into_iter().flatten().filter_map(Value::as_str).find(|o| !is_chromium_origin(o));
+                bad.map(|bad| format!("allowed_origins holds {bad:?}, not of the form chrome-extension://ID/ (Chromium refuses wildcards)"))
             }
         }
     };
