@@ -327,7 +327,7 @@ async function verdictCase(owa, tabId, c) {
   }, { timeoutMs: 5000, what: "the notice" }).catch(async () => noticeOf(owa.sessionId));
   check(`${c.name}: ${c.notice ? `a ${c.notice} notice in the page` : "no notice in the page"}`,
     c.notice ? notice.present && notice.severity === c.notice && notice.width > 200 && notice.shadowType === "closed" && (!c.noticeText || notice.text.includes(c.noticeText)) : !notice.present, notice);
-  if (c.notice) await browser.screenshot(owa.sessionId, join(config.artifacts, `${c.name}-page.png`));
+  await browser.screenshot(owa.sessionId, join(config.artifacts, `${c.name}-page.png`));
   if (c.robust) {
     // Outlook rewrites its page: the notice must come back and stay visible.
     await browser.evaluate(owa.sessionId, `(() => { for (const n of [...document.documentElement.children]) if (n !== document.head && n !== document.body) n.remove();
