@@ -34,8 +34,8 @@ import { OwaError } from "./modules/fetch-errors.mjs";
 import { messageHeaders } from "./modules/mime.mjs";
 import { noticeFor, popupActions } from "./modules/view.mjs";
 
-const t = translator((key, subs) => chrome.i18n.getMessage(key, subs));
-const date = dateFormatter(chrome.i18n.getUILanguage());
+const t = translator((key, subs) => browser.i18n.getMessage(key, subs)); // owa_ variants first (platform.mjs)
+const date = dateFormatter(browser.i18n.getUILanguage());
 // Chromium moves many small native-messaging frames much faster than one of tens of MiB (measured
 // with `tests/outlook-web/run.sh bench`): messages over 512 KiB go to the host as a chunked upload.
 const port = new NativePort({ upload: { inlineBytes: 512 * 1024, chunkBytes: 512 * 1024, inFlight: 8 } });

@@ -1,24 +1,15 @@
 // The page shown when the host program is missing or does not start: how to install it, what
 // `smime-companion doctor` is for, and the live connection state (the add-on keeps retrying).
-// The Outlook-on-the-web extension shows it too, with texts that name the browser instead of
-// Thunderbird (`owa_help_…`).
 
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { isHostDown, LocalError } from "../modules/ops.mjs";
 import { logError } from "../modules/log.mjs";
-import { isThunderbird } from "../modules/platform.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const POLL_MS = 2_000;
-const HELP = isThunderbird() ? "help" : "owa_help"; // the prefix of the texts that name the client
 
 localizePage();
-if (!isThunderbird()) {
-  for (const [id, key] of [["install-text", "install_text"], ["doctor-text", "doctor_text"], ["reconnect", "reconnect"], ["intro", "intro_missing"], ["heading", "heading_missing"]]) {
-    document.getElementById(id).textContent = t(`${HELP}_${key}`);
-  }
-}
 document.getElementById("retry").addEventListener("click", async () => {
   show(await browser.runtime.sendMessage({ type: "retry" }));
 });
@@ -40,8 +31,8 @@ function show({ host }) {
   const broken = host.state === "broken" || (isHostDown(host.lastError) && host.lastError !== LocalError.hostMissing);
   document.body.classList.toggle("ready", ready);
   const variant = ready ? "ready" : broken ? "broken" : "missing";
-  document.getElementById("heading").textContent = t(`${HELP}_heading_${variant}`);
-  document.getElementById("intro").textContent = ready ? t("help_intro_ready", [host.version ?? "?"]) : t(`${HELP}_intro_${variant}`);
+  document.getElementById("heading").textContent = t(`help_heading_${variant}`);
+  document.getElementById("intro").textContent = ready ? t("help_intro_ready", [host.version ?? "?"]) : t(`help_intro_${variant}`);
   document.getElementById("status").textContent = ready ? ""
     : host.lastError ? t("help_last_error", [t(errorKey(host.lastError))]) : t("help_status_waiting");
 }

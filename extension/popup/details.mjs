@@ -16,7 +16,6 @@ import { byId, el, text } from "../modules/dom.mjs";
 import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { certEmail, checkingLook, failureLook, lockedKeys, summarize } from "../modules/look.mjs";
-import { isThunderbird } from "../modules/platform.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { logError } from "../modules/log.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
@@ -193,8 +192,7 @@ function renderFailure(code, { ownWayOut = false } = {}) {
   shows("failure", { error: code });
   const look = failureLook(code);
   const hostDown = look.name === "unavailable";
-  const missing = isThunderbird() ? "popup_host_missing" : "owa_popup_host_missing";
-  setHeadline(look, hostDown ? t(missing) : t("popup_failed"));
+  setHeadline(look, hostDown ? t("popup_host_missing") : t("popup_failed"));
   text("summary", t(errorKey(code)));
   document.getElementById("host-actions").hidden = ownWayOut && !hostDown;
   document.getElementById("open-help").hidden = !hostDown;
