@@ -1,7 +1,8 @@
 // The HTML body of a decrypted message, made safe to show in the reader page: parsed by the
 // browser's own parser into an inert document (nothing loads or runs there), then copied element
 // by element into a new document, keeping only elements and attributes that format text. Scripts,
-// forms, frames, embedded objects, SVG and MathML go; links keep only http, https and mailto;
+// form fields, frames, embedded objects, SVG and MathML go (a form's text stays, the form does
+// not: elements not on the list are replaced by their content); links keep only http, https and mailto;
 // images keep only data: URLs and the message's own inline parts (cid:); style sheets and style
 // attributes lose every url() that is not such an image, @import, and anything written with CSS
 // escapes. Remote content is never fetched: what would have loaded is counted, so the reader can
@@ -11,7 +12,7 @@
 
 const DROP = new Set([
   "script", "noscript", "template", "iframe", "frame", "frameset", "object", "embed", "applet", "param", "base", "link",
-  "meta", "title", "head", "svg", "math", "form", "input", "button", "select", "option", "optgroup", "textarea",
+  "meta", "title", "head", "svg", "math", "input", "button", "select", "option", "optgroup", "textarea",
   "datalist", "output", "audio", "video", "source", "track", "picture", "canvas", "dialog", "portal", "slot", "xml",
 ]);
 
