@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 # build tools; the real S/MIME peers the interop tests run (openssl, NSS cmsutil, gpgsm); strace
 # (tests/install.rs checks that files are flushed before they replace old ones); node for
 # the add-on's unit tests; Thunderbird and python3-venv (Marionette) for the end-to-end and PKCS#11
-# suites. Each suite still names what it needs itself (so it runs alone); here those calls find
-# everything installed.
+# suites; Chromium for the Outlook-on-the-web suite. Each suite still names what it needs itself
+# (so it runs alone); here those calls find everything installed.
 installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3 strace \
-  nodejs thunderbird python3-venv
+  nodejs thunderbird python3-venv chromium
 
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1
@@ -29,6 +29,12 @@ node --test tests/extension/ 2>&1
 echo "== Thunderbird add-on: end-to-end in headless Thunderbird (screenshots in ${E2E_ARTIFACTS:-target/e2e})"
 tests/e2e/run.sh 2>&1
 # --- extension tests (end)
+# --- outlook-web tests (begin)
+# The Outlook-on-the-web extension in headless Chromium with the real host and stand-ins for
+# Outlook on the web, the identity platform, Graph and EWS (a few minutes at most).
+echo "== Outlook-on-the-web extension: headless Chromium (screenshots in ${OWA_ARTIFACTS:-target/outlook-web})"
+tests/outlook-web/run.sh 2>&1
+# --- outlook-web tests (end)
 # --- pkcs11 tests (begin)
 # The PKCS#11 module with its real consumers: NSS's modutil/certutil, then a headless Thunderbird
 # that finds recipients in the cache, signs, encrypts and decrypts with the companion's keys
