@@ -73,6 +73,11 @@ fn count_keys(bytes: &[u8], password: &str) -> usize {
     let Ok(pass) = std::ffi::CString::new(password) else { return 0 };
     let Ok(len) = libc::c_long::try_from(bytes.len()) else { return 0 };
     let mut count = 0;
+    // SAFETY: d2i_PKCS12 reads at most `len` bytes of `bytes`, which outlives the block, and
+    // moves `p` within them. Every pointer OpenSSL returns (the PKCS#12, the stacks, each
+    // stack's elements) is checked for null before it is used; indexes stay below the stack's
+    // count; each stack is freed once with the free function of its element type, and the
+    // PKCS#12 once at the end.
     unsafe {
         let mut p = bytes.as_ptr();
         let p12 = ffi::d2i_PKCS12(std::ptr::null_mut(), &mut p, len);
@@ -84,6 +89,9 @@ fn count_keys(bytes: &[u8], password: &str) -> usize {
         if !safes.is_null() {
             for i in 0..ffi::OPENSSL_sk_num(safes) {
                 let p7 = ffi::OPENSSL_sk_value(safes, i) as *mut openssl_sys::PKCS7;
+                if p7.is_null() {
+                    continue;
+                }
                 let mut bags = ffi::PKCS12_unpack_p7data(p7);
                 if bags.is_null() {
                     bags = ffi::PKCS12_unpack_p7encdata(p7, pass.as_ptr(), -1);
@@ -92,7 +100,11 @@ fn count_keys(bytes: &[u8], password: &str) -> usize {
                     continue;
                 }
                 for j in 0..ffi::OPENSSL_sk_num(bags) {
-                    let nid = ffi::PKCS12_SAFEBAG_get_nid(ffi::OPENSSL_sk_value(bags, j));
+                    let bag = ffi::OPENSSL_sk_value(bags, j);
+                    if bag.is_null() {
+                        continue;
+                    }
+                    let nid = ffi::PKCS12_SAFEBAG_get_nid(bag);
                     if nid == NID_KEY_BAG || nid == NID_PKCS8_SHROUDED_KEY_BAG {
                         count += 1;
                     }

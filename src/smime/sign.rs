@@ -45,11 +45,24 @@ fn issuer_and_serial_contents(cert: &Cert) -> Vec<u8> {
 /// Signs `content` (the exact bytes of the first part of the multipart/signed) and returns the
 /// DER of the detached SignedData.
 pub fn sign_detached(content: &[u8], cert: &Cert, key: &PKey<Private>, chain: &[Cert]) -> Result<Vec<u8>, SignError> {
+    let content_len = i32::try_from(content.len()).map_err(|_| SignError("content too large".into()))?;
+    // SAFETY: every pointer passed in comes from a live owned value (`cert.x509`, `key`, the
+    // chain's certificates, `content`) that outlives this block, and OpenSSL only borrows them
+    // or takes references of its own (CMS_sign and CMS_add1_signer up the reference counts).
+    // Every pointer OpenSSL returns is checked for null before use; everything this block
+    // allocates (the stack, the CMS structure, the algorithm list, the BIO, the DER buffer) is
+    // freed on every path, success or error, exactly once.
     unsafe {
         ffi::ERR_clear_error();
         let certs = ffi::OPENSSL_sk_new_null();
+        if certs.is_null() {
+            return Err(openssl_error("OPENSSL_sk_new_null"));
+        }
         for c in chain {
-            ffi::OPENSSL_sk_push(certs, c.x509.as_ptr() as *const libc::c_void);
+            if ffi::OPENSSL_sk_push(certs, c.x509.as_ptr() as *const libc::c_void) <= 0 {
+                ffi::OPENSSL_sk_free(certs);
+                return Err(openssl_error("OPENSSL_sk_push"));
+            }
         }
         let flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
         let cms = ffi::CMS_sign(ptr::null_mut(), ptr::null_mut(), certs, ptr::null_mut(), flags);
@@ -64,11 +77,16 @@ pub fn sign_detached(content: &[u8], cert: &Cert, key: &PKey<Private>, chain: &[
                 return Err(openssl_error("CMS_add1_signer"));
             }
             let mut algs: *mut openssl_sys::OPENSSL_STACK = ptr::null_mut();
+            let mut listed = true;
             for &(nid, bits) in CAPABILITIES {
-                ffi::CMS_add_simple_smimecap(&mut algs, nid, bits);
+                listed &= ffi::CMS_add_simple_smimecap(&mut algs, nid, bits) == 1;
             }
-            let added = ffi::CMS_add_smimecap(si, algs);
-            ffi::OPENSSL_sk_pop_free(algs, Some(ffi::X509_ALGOR_free));
+            // CMS_add_simple_smimecap makes the list on its first call; it stays null only when
+            // that allocation failed.
+            let added = if listed && !algs.is_null() { ffi::CMS_add_smimecap(si, algs) } else { 0 };
+            if !algs.is_null() {
+                ffi::OPENSSL_sk_pop_free(algs, Some(ffi::X509_ALGOR_free));
+            }
             if added != 1 {
                 return Err(openssl_error("SMIMECapabilities"));
             }
@@ -78,7 +96,11 @@ pub fn sign_detached(content: &[u8], cert: &Cert, key: &PKey<Private>, chain: &[
             add_attribute(si, "1.2.840.113549.1.9.16.2.11", V_ASN1_SEQUENCE, &preference)?;
             // Outlook reads its own attribute (1.3.6.1.4.1.311.16.4, IssuerAndSerialNumber).
             add_attribute(si, "1.3.6.1.4.1.311.16.4", V_ASN1_SEQUENCE, &der_tlv(0x30, &ias_contents))?;
-            let data = ffi::BIO_new_mem_buf(content.as_ptr().cast(), i32::try_from(content.len()).map_err(|_| SignError("content too large".into()))?);
+            // A read-only BIO over `content`, which outlives it (freed just below).
+            let data = ffi::BIO_new_mem_buf(content.as_ptr().cast(), content_len);
+            if data.is_null() {
+                return Err(openssl_error("BIO_new_mem_buf"));
+            }
             let ok = ffi::CMS_final(cms, data, ptr::null_mut(), flags);
             ffi::BIO_free_all(data);
             if ok != 1 {
@@ -89,6 +111,7 @@ pub fn sign_detached(content: &[u8], cert: &Cert, key: &PKey<Private>, chain: &[
             if len <= 0 || out.is_null() {
                 return Err(openssl_error("i2d_CMS_ContentInfo"));
             }
+            // i2d wrote `len` bytes to the buffer it allocated at `out`; copied, then freed.
             let der = std::slice::from_raw_parts(out, len as usize).to_vec();
             ffi::CRYPTO_free(out.cast(), b"sign.rs\0".as_ptr().cast(), 0);
             Ok(der)
@@ -98,13 +121,21 @@ pub fn sign_detached(content: &[u8], cert: &Cert, key: &PKey<Private>, chain: &[
     }
 }
 
+/// Adds a signed attribute whose value is the DER element `der`.
+///
+/// # Safety
+/// `si` must be a live signer info of a CMS structure the caller owns.
 unsafe fn add_attribute(si: *mut ffi::CMS_SignerInfo, oid: &str, kind: libc::c_int, der: &[u8]) -> Result<(), SignError> {
     let text = CString::new(oid).expect("OID text has no NUL");
+    let len = libc::c_int::try_from(der.len()).map_err(|_| SignError("attribute too large".into()))?;
+    // SAFETY: `text` is a NUL-terminated string that outlives the call; the object OpenSSL
+    // returns is checked for null and freed once (CMS_signed_add1_attr_by_OBJ copies it, and
+    // copies `der`, which it reads `len` bytes of).
     let obj = ffi::OBJ_txt2obj(text.as_ptr(), 1);
     if obj.is_null() {
         return Err(openssl_error("OBJ_txt2obj"));
     }
-    let ok = ffi::CMS_signed_add1_attr_by_OBJ(si, obj, kind, der.as_ptr().cast(), der.len() as libc::c_int);
+    let ok = ffi::CMS_signed_add1_attr_by_OBJ(si, obj, kind, der.as_ptr().cast(), len);
     ffi::ASN1_OBJECT_free(obj);
     if ok != 1 {
         return Err(openssl_error("signed attribute"));
