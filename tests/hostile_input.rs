@@ -5,8 +5,8 @@
 //! The inputs that once took quadratic time must also finish within `BLOW_UP_LIMIT`, measured
 //! around the CLI run, so a reintroduced blow-up fails instead of passing slowly. The limit is
 //! generous, no performance bound: the inputs are sized so the quadratic code took 20 s to
-//! 84 s, while the linear code takes well under a second even in a debug build on a busy
-//! machine.
+//! 84 s, while the linear code takes under two seconds (all six tests together) in a debug
+//! build on a busy machine.
 
 mod common;
 
@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A blow-up catcher (see the module comment), not a performance bound.
-const BLOW_UP_LIMIT: Duration = Duration::from_secs(5);
+const BLOW_UP_LIMIT: Duration = Duration::from_secs(10);
 
 /// `inspect`, which must finish within `BLOW_UP_LIMIT`.
 fn inspect_within_limit(home: &Path, message: &[u8], what: &str) -> Value {
