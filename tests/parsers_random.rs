@@ -386,3 +386,25 @@ fn the_mutations_are_reproducible_and_bounded() {
     assert!(first.iter().all(|m| m.len() <= MAX_LEN));
     assert!(first.iter().any(|m| m.len() > 10_000), "some mutations repeat a slice many times");
 }
+
+/// The fuzz crate, the shared target functions and docs/FUZZING.md name the same targets: one
+/// binary per function, each calling it, each documented.
+#[test]
+fn every_parser_function_is_a_fuzz_target_and_documented() {
+    let manifest = std::fs::read_to_string(repo_path("tests/fuzz/Cargo.toml")).unwrap();
+    let mut bins: Vec<&str> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|section| section.lines().find_map(|l| l.strip_prefix("name = \"")?.strip_suffix('"')))
+        .collect();
+    bins.sort();
+    let mut names: Vec<&str> = targets::TARGETS.iter().map(|(n, _)| *n).collect();
+    names.sort();
+    assert_eq!(bins, names, "tests/fuzz/Cargo.toml [[bin]] vs tests/fuzz/targets.rs TARGETS");
+    let doc = std::fs::read_to_string(repo_path("docs/FUZZING.md")).unwrap();
+    for name in names {
+        let source = std::fs::read_to_string(repo_path(&format!("tests/fuzz/fuzz_targets/{name}.rs"))).unwrap();
+        assert!(source.contains(&format!("targets::{name}(data)")), "fuzz_targets/{name}.rs calls targets::{name}");
+        assert!(doc.contains(&format!("| `{name}` |")), "docs/FUZZING.md has a row for `{name}`");
+    }
+}
