@@ -11,21 +11,17 @@ use openssl::pkey::{PKey, Private};
 use std::ffi::CString;
 use std::ptr;
 
-// CMS flags (cms.h).
-const CMS_DETACHED: libc::c_uint = 0x40;
-const CMS_BINARY: libc::c_uint = 0x80;
-const CMS_NOSMIMECAP: libc::c_uint = 0x200;
-const CMS_PARTIAL: libc::c_uint = 0x4000;
-/// ASN1 type whose value OpenSSL writes verbatim: the bytes given are a complete DER element.
-const V_ASN1_SEQUENCE: libc::c_int = 16;
+// CMS flags (cms.h) and, for the signed attributes, the ASN.1 type whose value OpenSSL writes
+// verbatim (the bytes given are a complete DER element): from openssl-sys.
+use openssl_sys::{CMS_BINARY, CMS_DETACHED, CMS_NOSMIMECAP, CMS_PARTIAL, V_ASN1_SEQUENCE};
 
-/// Content ciphers we advertise, strongest first (NIDs from obj_mac.h).
+/// Content ciphers we advertise, strongest first (no key size: -1).
 const CAPABILITIES: &[(libc::c_int, libc::c_int)] = &[
-    (901, -1), // aes-256-gcm
-    (895, -1), // aes-128-gcm
-    (427, -1), // aes-256-cbc
-    (423, -1), // aes-192-cbc
-    (419, -1), // aes-128-cbc
+    (openssl_sys::NID_aes_256_gcm, -1),
+    (openssl_sys::NID_aes_128_gcm, -1),
+    (openssl_sys::NID_aes_256_cbc, -1),
+    (openssl_sys::NID_aes_192_cbc, -1),
+    (openssl_sys::NID_aes_128_cbc, -1),
 ];
 
 /// Why signing failed (OpenSSL's words, for the log and the error).
