@@ -15,6 +15,8 @@ installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libns
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1
 cargo bench --locked --no-run 2>&1   # benchmarks must keep compiling; they are run by hand
+echo "== Fuzz targets: built with coverage instrumentation (stable toolchain), each run once over its seeds"
+tests/fuzz/build.sh 2>&1             # campaigns are run by hand (docs/FUZZING.md)
 
 # --- installer tests (begin)
 # The Debian package built, installed with apt-get, checked with doctor and purged on this machine

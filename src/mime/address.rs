@@ -312,6 +312,16 @@ pub fn normalize_caseless(address: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Fuzzing found the old tokenizer looping for ever (and eating memory) on a `)` outside a
+    /// comment: it made an empty word of it without moving on.
+    #[test]
+    fn a_close_paren_outside_a_comment_is_a_token_of_its_own() {
+        assert_eq!(parse_mailbox_list("a)").len(), 1);
+        assert_eq!(parse_mailbox_list("a@examp)e.org").len(), 1);
+        assert_eq!(parse_mailbox_list(")))").len(), 1);
+        assert!(parse_mailbox_list("(a))b <c@d.org>").iter().any(|m| m.address == "c@d.org"));
+    }
+
     fn addrs(v: &str) -> Vec<String> {
         parse_mailbox_list(v).into_iter().map(|m| m.address).collect()
     }
