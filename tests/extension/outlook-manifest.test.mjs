@@ -35,7 +35,7 @@ test("it asks for exactly the permissions it uses", () => {
   // Any https host: Outlook on the web and EWS of an on-premises server, national clouds' sign-in and Graph.
   assert.deepEqual(manifest.host_permissions, ["https://*/*"]);
   assert.equal(manifest.content_scripts, undefined, "the content script is registered for the configured origins only");
-  assert.match(manifest.content_security_policy.extension_pages, /img-src 'self' data: blob:;/);
+  assert.match(manifest.content_security_policy.extension_pages, /img-src 'self' data:;/);
   assert.doesNotMatch(manifest.content_security_policy.extension_pages, /script-src[^;]*(unsafe|http)/);
 });
 
