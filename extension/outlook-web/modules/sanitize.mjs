@@ -1,8 +1,8 @@
 // The content of a decrypted message, made into a document the reader shows in a sandboxed frame.
 // The message is attacker-controlled, and CBC ciphertext can be altered undetected (EFAIL's
 // gadgets can splice markup around the secret text), so nothing in it may load or run anything.
-// The one place where the extensions put markup on screen; three walls, each enough on its own
-// for loading and running:
+// The one place where the extensions put markup on screen, so three walls: the sanitiser removes
+// whatever could load or run, the policy refuses any load, the sandbox refuses scripts:
 //
 //   1. This sanitiser. The HTML is parsed by the browser's own parser into an inert document
 //      (nothing loads or runs there), then copied element by element into a new document, keeping
@@ -13,15 +13,15 @@
 //      raster images (data:image/png…;base64) and the message's own parts named by cid:. Style
 //      sheets and style attributes are read with a CSS tokenizer (CSS Syntax Level 3): only
 //      rules, @media and declarations made of plain tokens stay, so nothing written with CSS
-//      escapes, no url() but an inline image, no function outside FUNCTIONS (image-set, src,
-//      expression…), no other at-rule (@import, @font-face…), and never a `<` (which could close
-//      the <style> element). What would have been loaded is counted, so the reader can say so.
+//      escapes, no url() but an inline image, no function but those in FUNCTIONS (so no
+//      image-set(), src(), expression()…), no at-rule but @media (so no @import, @font-face…),
+//      and never a `<` (which could close the <style> element). What would have been loaded is counted, so the reader can say so.
 //      Plain text bodies become a <pre> of text nodes (textDocument).
 //   2. FRAME_CSP, the document's own policy, first in its head: nothing but inline images and
 //      inline styles, no base URL, no form target.
 //   3. FRAME_SANDBOX, the frame's sandbox: no scripts, an opaque origin, no forms, no navigating
 //      the reader; links open in a new tab of their own. A srcdoc frame also inherits the reader
-//      page's policy (the extension's content_security_policy), which allows nothing remote.
+//      page's policy (the extension's content_security_policy): no remote image, style or frame.
 //
 // The DOM part needs a DOMParser (the browser's; tests hand in another); the CSS and URL rules are
 // pure. Bounded: deep nesting is flattened, style text over MAX_CSS is dropped, all in linear time.
