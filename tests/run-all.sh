@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 # Every Debian package any suite below needs, in one go (one `apt-get update` on a fresh machine):
 # build tools; the real S/MIME peers the interop tests run (openssl, NSS cmsutil, gpgsm); strace
 # (tests/install.rs checks that files are flushed before they replace old ones); node for
-# the add-on's unit tests; Thunderbird and python3-venv (Marionette) for the end-to-end and PKCS#11
+# the add-on's unit tests, with jsdom's HTML parser for the reader's sanitiser; Thunderbird and python3-venv (Marionette) for the end-to-end and PKCS#11
 # suites; Chromium for the Outlook-on-the-web suite. Each suite still names what it needs itself
 # (so it runs alone); here those calls find everything installed.
 installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3 strace \
-  nodejs thunderbird python3-venv chromium
+  nodejs node-jsdom thunderbird python3-venv chromium
 
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1
@@ -25,7 +25,7 @@ echo "== installer: Debian package"
 tests/deb/run.sh
 # --- installer tests (end)
 # --- extension tests (begin)
-installer/debian-packages.sh nodejs
+installer/debian-packages.sh nodejs node-jsdom
 echo "== Thunderbird add-on: unit tests (node)"
 node --test tests/extension/ 2>&1
 echo "== Thunderbird add-on: end-to-end in headless Thunderbird (screenshots in ${E2E_ARTIFACTS:-target/e2e})"

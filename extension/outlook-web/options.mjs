@@ -5,13 +5,13 @@
 
 import { localizePage } from "../modules/page-i18n.mjs";
 import { translator } from "../modules/texts.mjs";
-import { byId, el } from "../modules/dom.mjs";
+import { byId, el, setText, text } from "../modules/dom.mjs";
 import { CLOUD_ORIGINS, loadSettings, localChange, SETTING_KEYS } from "./modules/settings.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 
 localizePage();
-byId("redirect-uri").textContent = browser.identity.getRedirectURL();
+text("redirect-uri", browser.identity.getRedirectURL());
 byId("cloudOrigins").placeholder = CLOUD_ORIGINS.join("\n");
 byId("open-contacts").addEventListener("click", () => browser.runtime.sendMessage({ type: "openContacts" }));
 byId("open-identities").addEventListener("click", () => browser.runtime.sendMessage({ type: "openIdentities" }));
@@ -87,6 +87,6 @@ async function save() {
 function notice(severity, message) {
   const box = byId("notice");
   box.className = `status ${severity}`;
-  box.textContent = message;
+  setText(box, message);
   box.hidden = false;
 }

@@ -1,13 +1,17 @@
 // The reader page of the Outlook-on-the-web extension: the content of a message Outlook on the
 // web cannot show itself (encrypted, or signed in the opaque form), as the host decrypted and
 // verified it, with both verdicts (signature and encryption) above it. The content is never put
-// into Outlook's page: the text is shown as text, the HTML sanitised (sanitize.mjs) in a
-// sandboxed frame without scripts or remote content, and attachments are offered as downloads.
-// Opened by the popup as reader.html?tab=ID&key=MESSAGE; the service worker fetches and asks the
-// host again (`return_content`), so nothing of the content is kept anywhere but this page.
+// into Outlook's page, nor into this one: each text or HTML body is a document sanitize.mjs made
+// (the HTML sanitised, the text as text) in a sandboxed frame without scripts, its own origin or
+// remote content (`contentFrame`, the only place either extension puts markup on screen). What
+// the extension says about the message (verdicts, headers, attachment names) is set through
+// dom.mjs, neutralised. Attachments are saved as bytes where the user chooses (save-file.mjs),
+// never opened here. Opened by the popup as reader.html?tab=ID&key=MESSAGE; the service worker
+// fetches and asks the host again (`return_content`), so nothing of the content is kept anywhere
+// but this page.
 
 import { describe } from "../modules/describe.mjs";
-import { byId, el, text } from "../modules/dom.mjs";
+import { byId, el, setDocumentTitle, setText, text } from "../modules/dom.mjs";
 import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths } from "../modules/header-button.mjs";
 import { certEmail, certName, summarize } from "../modules/look.mjs";
@@ -15,9 +19,10 @@ import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { logError } from "../modules/log.mjs";
+import { saveBytes } from "../modules/save-file.mjs";
 import { parseEntity, readable } from "./modules/mime.mjs";
-import { sanitizeHtml } from "./modules/sanitize.mjs";
-import { fileName, visible } from "./modules/view.mjs";
+import { FRAME_CSP, FRAME_SANDBOX, sanitizeHtml, textDocument } from "./modules/sanitize.mjs";
+import { fileName } from "./modules/view.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const date = dateFormatter(browser.i18n.getUILanguage());
@@ -59,7 +64,7 @@ function showVerdict(reading) {
   icon.hidden = false;
   text("headline", view.headline);
   text("summary", view.summary);
-  document.title = `${t("owa_reader_title")}: ${view.headline}`;
+  setDocumentTitle(`${t("owa_reader_title")}: ${view.headline}`);
   // Both verdicts, each on its own line: who signed (and how it stands), how it was encrypted.
   const signer = signature.signer;
   const who = [certName(signer), certEmail(signer)].filter(Boolean).join(" · ");
@@ -92,7 +97,7 @@ function showHeaders(headers) {
     ["owa_reader_cc", headers.cc],
     ["field_header_date", headers.date ? headerDate(headers.date) : null],
   ].filter(([, value]) => value);
-  byId("headers").replaceChildren(...rows.flatMap(([key, value]) => [el("dt", null, t(key)), el("dd", null, visible(value))]));
+  byId("headers").replaceChildren(...rows.flatMap(([key, value]) => [el("dt", null, t(key)), el("dd", null, value)]));
 }
 
 function headerDate(value) {
@@ -108,17 +113,11 @@ function showContent(bytes) {
   const frames = [];
   let blocked = 0;
   for (const block of content.blocks) {
-    if (block.kind === "text") {
-      body.append(el("div", "plain", block.text));
-      continue;
-    }
-    const safe = sanitizeHtml(block.text, { inline });
-    blocked += safe.blocked;
-    const frame = el("iframe", "html");
-    // No scripts, no same-origin access, no forms; links open outside the reader.
-    frame.setAttribute("sandbox", "allow-popups allow-popups-to-escape-sandbox");
-    frame.setAttribute("referrerpolicy", "no-referrer");
-    frame.srcdoc = safe.html;
+    const doc = block.kind === "html" ? sanitizeHtml(block.text, { inline }) : textDocument(block.text);
+    blocked += doc.blocked;
+    const frame = contentFrame(doc, block.kind);
+    // A text's frame as high as its lines (up to the HTML frame's height); the frame scrolls the rest.
+    if (block.kind !== "html") frame.style.height = `min(70vh, ${Math.max(3, block.text.split("\n").length) * 19 + 24}px)`;
     frames.push(new Promise((resolve) => frame.addEventListener("load", resolve, { once: true })));
     body.append(frame);
   }
@@ -126,7 +125,7 @@ function showContent(bytes) {
   document.body.dataset.blocked = String(blocked);
   if (blocked) {
     const note = byId("remote-note");
-    note.textContent = t("owa_reader_remote_blocked", [String(blocked)]);
+    setText(note, t("owa_reader_remote_blocked", [String(blocked)]));
     note.hidden = false;
   }
   showAttachments(content.attachments);
@@ -134,6 +133,21 @@ function showContent(bytes) {
   Promise.all(frames).then(() => {
     document.body.dataset.framesLoaded = "true";
   });
+}
+
+/**
+ * The frame a message's content is shown in: `doc` is what sanitizeHtml or textDocument made of
+ * it, never anything else. No scripts, an opaque origin, no forms (FRAME_SANDBOX); links open in
+ * a new tab outside it; its own policy (FRAME_CSP) also asked of the frame by the `csp`
+ * attribute, on top of this page's, which a srcdoc frame inherits.
+ */
+function contentFrame(doc, kind) {
+  const frame = el("iframe", kind === "html" ? "html" : "text");
+  frame.setAttribute("sandbox", FRAME_SANDBOX);
+  frame.setAttribute("csp", FRAME_CSP);
+  frame.setAttribute("referrerpolicy", "no-referrer");
+  frame.srcdoc = doc.html;
+  return frame;
 }
 
 function showAttachments(attachments) {
@@ -144,11 +158,11 @@ function showAttachments(attachments) {
   for (const [i, attachment] of attachments.entries()) {
     const name = fileName(attachment.name, `attachment-${i + 1}`);
     const li = el("li");
-    // Saved as bytes, never opened here: an HTML attachment must not run as this extension.
-    const link = el("a", "button", t("owa_reader_save"));
-    link.href = URL.createObjectURL(new Blob([attachment.bytes], { type: "application/octet-stream" }));
-    link.download = name;
-    li.append(el("span", "name", visible(name)), el("span", "size", size(attachment.bytes.length)), el("span", "type muted", attachment.type), link);
+    // Saved as bytes where the user chooses, never opened here: an HTML attachment must not run as this extension.
+    const save = el("button", "save", t("owa_reader_save"));
+    save.dataset.fileName = name;
+    save.addEventListener("click", () => saveBytes(attachment.bytes, name, "application/octet-stream").catch(logError));
+    li.append(el("span", "name", name), el("span", "size", size(attachment.bytes.length)), el("span", "type muted", attachment.type), save);
     list.append(li);
   }
 }

@@ -32,7 +32,7 @@ import { TokenKeeper } from "./modules/oauth.mjs";
 import { bodySource, bytesOf, fetchEwsMime, openGraphMime } from "./modules/mail-source.mjs";
 import { OwaError } from "./modules/fetch-errors.mjs";
 import { messageHeaders } from "./modules/mime.mjs";
-import { noticeFor, popupActions } from "./modules/view.mjs";
+import { actionTitle, noticeFor, popupActions } from "./modules/view.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs)); // owa_ variants first (platform.mjs)
 const date = dateFormatter(browser.i18n.getUILanguage());
@@ -256,10 +256,9 @@ async function showLook(tabId, look, { key = null, error = null } = {}) {
   const action = chrome.action;
   const theme = tabs.get(tabId)?.dark ? "dark" : "light";
   const icon = look?.icon ?? "checking";
-  const title = look ? t.phrase(look.title) : t("owa_actionTitle");
   await Promise.all([
     iconImages(icon, theme).then((imageData) => action.setIcon({ tabId, imageData })),
-    action.setTitle({ tabId, title: `${t("banner_name")}: ${title}` }),
+    action.setTitle({ tabId, title: actionTitle(look, t) }), // neutralised: it may name the signer
     action.setBadgeText({ tabId, text: look?.badge.text ?? "" }),
     look?.badge.color ? action.setBadgeBackgroundColor({ tabId, color: look.badge.color }) : null,
   ]).catch(() => {}); // the tab was closed meanwhile

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { locales, readJson, ROOT } from "./docs.mjs";
+import { locales, read, readJson, ROOT } from "./docs.mjs";
 
 const manifest = readJson("extension/outlook-web/manifest.json");
 
@@ -32,10 +32,16 @@ test("Manifest V3 with the fixed public key: the ID is lhedfoapbnhfnodandjcbapoh
 
 test("it asks for exactly the permissions it uses", () => {
   assert.deepEqual([...manifest.permissions].sort(), ["downloads", "identity", "nativeMessaging", "scripting", "storage", "tabs"]);
-  // Any https host: Outlook on the web and EWS of an on-premises server, national clouds' sign-in and Graph.
+  // Any https host: Outlook on the web and EWS of an on-premises server, national clouds' sign-in
+  // and Graph are settings, and IT's must work without each user confirming each server (no
+  // policy grants optional host permissions). docs/OUTLOOK-WEB.md says why, and how IT narrows it.
   assert.deepEqual(manifest.host_permissions, ["https://*/*"]);
+  assert.equal(manifest.optional_host_permissions, undefined);
+  const doc = read("docs/OUTLOOK-WEB.md");
+  assert.match(doc, /\*\*`host_permissions: \["https:\/\/\*\/\*"\]`\*\*/);
+  assert.match(doc, /runtime_blocked_hosts/);
   assert.equal(manifest.content_scripts, undefined, "the content script is registered for the configured origins only");
-  assert.match(manifest.content_security_policy.extension_pages, /img-src 'self' data: blob:;/);
+  assert.match(manifest.content_security_policy.extension_pages, /img-src 'self' data:;/);
   assert.doesNotMatch(manifest.content_security_policy.extension_pages, /script-src[^;]*(unsafe|http)/);
 });
 

@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { Chromium, waitFor } from "./cdp.mjs";
 import { CLIENT_ID, itemId, startStandins, TENANT } from "./standin.mjs";
+import { HOSTILE_HTML, violations } from "./hostile-html.mjs";
 
 const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const en = Object.fromEntries(Object.entries(JSON.parse(readFileSync(config.locale, "utf8"))).map(([k, v]) => [k, v.message]));
@@ -284,6 +285,7 @@ async function suite() {
   await browser.screenshot(owa.sessionId, join(config.artifacts, "owa-last.png"));
 
   await sharedPages();
+  await hostileHtml();
   await restartedWorker(owa, tabId);
   await failures(owa, tabId);
   await onPremises();
@@ -393,26 +395,84 @@ async function readerCase(c, p) {
   const r = await waitFor(() => browser.evaluate(session, `document.body.dataset.ready === "true" && (document.body.dataset.framesLoaded === "true" || !document.querySelector("iframe")) ? (() => {
     const d = document.body.dataset;
     const frames = [...document.querySelectorAll("iframe.html")];
+    const all = [...document.querySelectorAll("#body iframe")];
     return { signature: d.signature, encryption: d.encryption, error: d.error ?? null, blocked: Number(d.blocked ?? 0), attachments: Number(d.attachments ?? 0),
-      plain: [...document.querySelectorAll(".plain")].map((n) => n.textContent).join("\\n"), frames: frames.length,
+      plain: [...document.querySelectorAll("iframe.text")].map((f) => new DOMParser().parseFromString(f.srcdoc, "text/html").body.textContent).join("\\n"), frames: frames.length,
       sandbox: frames.map((f) => f.getAttribute("sandbox")), srcdoc: frames.map((f) => f.srcdoc).join("\\n"),
+      sandboxes: [...new Set(all.map((f) => f.getAttribute("sandbox")))], contentOutsideFrames: document.querySelectorAll("#body > :not(iframe):not(p.muted)").length,
       layers: document.getElementById("layers").innerText, headers: document.getElementById("headers").innerText,
-      links: [...document.querySelectorAll("#attachment-list a")].map((a) => ({ download: a.download, href: a.href.slice(0, 5) })) };
+      saves: [...document.querySelectorAll("#attachment-list button.save")].map((b) => b.dataset.fileName), links: document.querySelectorAll("#attachment-list a").length };
   })() : null`), { timeoutMs: WAIT_MS, what: "the reader" });
   check(`${c.name}: the reader shows both verdicts`, r.signature === c.reader.signature && r.encryption === c.reader.encryption
     && r.layers.includes(text("owa_reader_signature")) && r.layers.includes(text("owa_reader_encryption")), r);
-  if (c.reader.text) check(`${c.name}: the reader shows the text`, r.plain.includes(c.reader.text), r.plain.slice(0, 200));
+  check(`${c.name}: the content is shown only in sandboxed frames`, r.contentOutsideFrames === 0 && r.sandboxes.every((x) => x === "allow-popups allow-popups-to-escape-sandbox"), r.sandboxes);
+  if (c.reader.text) check(`${c.name}: the reader shows the text, in a frame of its own`, r.plain.includes(c.reader.text), r.plain.slice(0, 200));
   if (c.reader.html) {
     const doc = r.srcdoc;
     check(`${c.name}: the HTML is shown sanitised in a sandboxed frame without scripts`, r.frames === 1 && r.sandbox[0] === "allow-popups allow-popups-to-escape-sandbox"
       && doc.includes("Grüße, Bob") && !/<script|onload|onclick|javascript:|<iframe|<form|<svg|<base|http-equiv="refresh"/i.test(doc.replace(/http-equiv="Content-Security-Policy"/, "")), doc.slice(0, 600));
     check(`${c.name}: no remote address is left in it, the inline image is the message's own`, !doc.includes("remote.test") && /src="data:image\/png;base64,/.test(doc) && r.blocked >= 5, { blocked: r.blocked });
-    check(`${c.name}: attachments are offered as downloads of bytes`, r.attachments === c.reader.attachments && r.links.every((l) => l.href === "blob:")
-      && r.links.map((l) => l.download).join() === "report.pdf,page.html", r.links);
+    check(`${c.name}: attachments are offered to save (as bytes, where the user chooses), not as links`, r.attachments === c.reader.attachments && r.links === 0
+      && r.saves.join() === "report.pdf,page.html", r.saves);
     check(`${c.name}: reading it fetched nothing from the internet`, standins.log.remote.length === remoteBefore, standins.log.remote);
   }
   await browser.screenshot(session, join(config.artifacts, `${c.name}-reader.png`));
   await closePage({ targetId: target.targetId });
+}
+
+/**
+ * The sanitiser's hostile cases (hostile-html.mjs) through Chromium's own parser, each result
+ * shown as the reader shows content (a sandboxed srcdoc frame with the frame's policy, in the
+ * reader page) while the stand-ins log every request. First the same cases unsanitised in a web
+ * page, to show they do load and run things there (else this would test nothing).
+ */
+async function hostileHtml() {
+  const cases = JSON.stringify(HOSTILE_HTML);
+  // A page of its own (Outlook's stand-in re-renders its body), bounded: a frame that never loads fails the check.
+  const page = await browser.newPage("about:blank", { width: 900, height: 700 });
+  const before = standins.log.remote.length;
+  await browser.evaluate(page.sessionId, `(async (cases) => {
+    const loads = cases.map(([name, html]) => new Promise((resolve) => {
+      const frame = document.createElement("iframe");
+      frame.srcdoc = html;
+      frame.addEventListener("load", () => resolve(name), { once: true });
+      document.body.append(frame);
+    }));
+    return Promise.race([Promise.all(loads), new Promise((resolve) => setTimeout(resolve, 20000))]);
+  })(${cases})`);
+  await waitFor(() => standins.log.remote.length - before >= 10 || null, { what: "the unsanitised cases to reach remote.test" }).catch(() => null);
+  const live = standins.log.remote.slice(before);
+  check("hostile HTML: unsanitised in a web page, the cases load and run things from remote.test", live.length >= 10 && live.includes("/ran"), live);
+  await closePage(page);
+
+  const reader = await browser.newPage(`${EXT}/outlook-web/reader.html?tab=-1&key=none`, { width: 900, height: 700 });
+  await waitFor(() => browser.evaluate(reader.sessionId, `document.body.dataset.ready === "true"`), { what: "the reader page" });
+  const since = standins.log.remote.length;
+  const found = await browser.evaluate(reader.sessionId, `(async (cases) => {
+    const { ATTRIBUTES, ELEMENTS, FRAME_CSP, FRAME_SANDBOX, sanitizeHtml } = await import("/outlook-web/modules/sanitize.mjs");
+    const violations = ${violations.toString()};
+    const rules = { frameCsp: FRAME_CSP, elements: [...ELEMENTS], attributes: [...ATTRIBUTES] };
+    const found = {};
+    const loads = cases.map(([name, html]) => {
+      const out = sanitizeHtml(html);
+      const v = violations(new DOMParser().parseFromString(out.html, "text/html"), rules);
+      if (v.length) found[name] = v;
+      const frame = document.createElement("iframe");
+      frame.setAttribute("sandbox", FRAME_SANDBOX);
+      frame.setAttribute("csp", FRAME_CSP);
+      frame.srcdoc = out.html;
+      const loaded = new Promise((resolve) => frame.addEventListener("load", resolve, { once: true }));
+      document.body.append(frame);
+      return loaded;
+    });
+    const loaded = await Promise.race([Promise.all(loads).then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 20000))]);
+    if (!loaded) found["(frames)"] = ["not every frame loaded within 20 s"];
+    return found;
+  })(${cases})`);
+  check(`hostile HTML: Chromium's parser leaves nothing that loads, runs, submits or navigates in any of ${HOSTILE_HTML.length} cases`, Object.keys(found).length === 0, found);
+  check("hostile HTML: shown as the reader shows content, none of them reaches remote.test", standins.log.remote.length === since, standins.log.remote.slice(since));
+  await browser.screenshot(reader.sessionId, join(config.artifacts, "hostile-html.png"));
+  await closePage(reader);
 }
 
 async function sharedPages() {

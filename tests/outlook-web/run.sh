@@ -33,7 +33,7 @@ chromium_bin=/usr/lib/chromium/chromium   # the browser itself, without the Debi
 if [ -n "${OWA_HOST:-}" ]; then
   host=$(realpath "$OWA_HOST")
 else
-  cargo build --release --locked > target/outlook-web-build.log 2>&1 || { tail -n 30 target/outlook-web-build.log; echo "0 passed, 1 failed"; exit 1; }
+  mkdir -p target && cargo build --release --locked > target/outlook-web-build.log 2>&1 || { tail -n 30 target/outlook-web-build.log; echo "0 passed, 1 failed"; exit 1; }
   host=$repo/target/release/smime-companion
 fi
 

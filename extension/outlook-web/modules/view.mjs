@@ -1,10 +1,19 @@
 // What the Outlook-on-the-web extension shows besides the shared popup: the in-page notice for
-// a bad verdict, and the popup's extra buttons. Both come from the same reading and the same
-// texts as the Thunderbird add-on's banner and popup (banner.mjs, describe.mjs). Pure.
+// a bad verdict, the toolbar button's title, the popup's extra buttons, and the names attachments
+// are saved under. They come from the same reading and the same texts as the Thunderbird
+// add-on's banner and popup (banner.mjs, describe.mjs), and every text in them that names a
+// certificate, an address or a file goes through the shared `neutralize` (untrusted.mjs). Pure.
 
 import { bannerFor } from "../../modules/banner.mjs";
 import { summarize } from "../../modules/look.mjs";
+import { neutralize } from "../../modules/untrusted.mjs";
 import { actionsFor } from "./fetch-errors.mjs";
+
+/**
+ * The notice's texts the content script shows (content.js cannot import modules, so they arrive
+ * neutralised): each of them goes through `neutralize` here, whatever made it.
+ */
+export const NOTICE_TEXTS = Object.freeze(["name", "headline", "summary", "details", "dismiss"]);
 
 /**
  * The notice above Outlook's page for a reading, or null: the states the Thunderbird banner
@@ -12,20 +21,33 @@ import { actionsFor } from "./fetch-errors.mjs";
  * unreadable), and a valid signature whose certificate replaced another valid one (key changed).
  */
 export function noticeFor(view, reading, t) {
-  const banner = bannerFor(view, t);
-  if (banner) return banner;
+  const notice = bannerFor(view, t) ?? keyChangedNotice(reading, t);
+  if (!notice) return null;
+  const out = { severity: notice.severity === "error" ? "error" : "warning" };
+  for (const key of NOTICE_TEXTS) out[key] = neutralize(notice[key]);
+  return out;
+}
+
+function keyChangedNotice(reading, t) {
   const { signature } = summarize(reading);
-  if ((signature.warnings ?? []).some((w) => w.code === "key_changed")) {
-    return {
-      severity: "warning",
-      name: t("banner_name"),
-      headline: t("owa_notice_key_changed"),
-      summary: t("sigwarn_key_changed"),
-      details: t("banner_details"),
-      dismiss: t("banner_dismiss"),
-    };
-  }
-  return null;
+  if (!(signature.warnings ?? []).some((w) => w.code === "key_changed")) return null;
+  return {
+    severity: "warning",
+    name: t("banner_name"),
+    headline: t("owa_notice_key_changed"),
+    summary: t("sigwarn_key_changed"),
+    details: t("banner_details"),
+    dismiss: t("banner_dismiss"),
+  };
+}
+
+/**
+ * The toolbar button's title for a look (look.mjs; null: no message open), which may name the
+ * signer's certificate: "S/MIME Companion: Signed by Alice Example <alice@example.org>".
+ */
+export function actionTitle(look, t) {
+  const title = look ? t.phrase(look.title) : t("owa_actionTitle");
+  return neutralize(`${t("banner_name")}: ${title}`);
 }
 
 /**
@@ -52,17 +74,13 @@ export function popupActions({ reading = null, error = null } = {}) {
   return [...out, ...PAGES];
 }
 
-// Characters that change how text reads without being seen: controls, bidirectional overrides
-// and isolates, zero-width characters. Header fields are chosen by the sender.
-const HIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]/g;
-
-/** Text an attacker chose, with every invisible or reordering character shown as [U+XXXX]. */
-export function visible(text) {
-  return String(text ?? "").replace(HIDDEN, (c) => `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}]`);
-}
-
-/** A file name safe to save under: no folders, no invisible characters, not empty. */
+/**
+ * The name an attachment is saved under: the sender's file name without folders, with the
+ * characters that hide or reorder text shown as markers (neutralize: "report⟨U+202E⟩fdp.exe"
+ * cannot pass for "reportexe.pdf"), without characters file systems refuse, not hidden (no
+ * leading dot), not empty.
+ */
 export function fileName(name, fallback = "attachment") {
-  const base = String(name ?? "").split(/[\\/]/).pop().replace(HIDDEN, "").replace(/[\u0000-\u001f<>:"|?*]/g, "_").replace(/^\.+/, "").trim();
-  return base.slice(0, 180) || fallback;
+  const base = neutralize(String(name ?? "").split(/[\\/]/).pop()).replace(/[<>:"|?*]/g, "_").replace(/^[.\s]+/, "").trim();
+  return [...base].slice(0, 180).join("") || fallback;
 }
