@@ -13,7 +13,7 @@ pub use trust::listing as trust_listing;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::protocol::{Op, Params};
+use crate::protocol::{Op, Params, Split};
 use serde::Deserialize;
 use serde::Serialize;
 use serde_json::Value;
@@ -34,7 +34,7 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "inspect_message",
-        params: "{message_b64 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?}",
+        params: "{message_b64, message_latin1 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?}",
         help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md).",
         handler: inspect::inspect_message,
     },
@@ -196,7 +196,7 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "transfer_chunk",
-        params: "{transfer_id, index, data_b64}",
+        params: "{transfer_id, index, data_b64 or data_latin1}",
         help: "Appends chunk `index` (0, 1, 2, … in order) to an open upload.",
         handler: session::transfer_chunk,
     },
@@ -216,7 +216,82 @@ pub static OPS: &[Op] = &[
 
 /// Parses `params` into the op's typed parameters (which may borrow from them).
 pub(crate) fn parse<'a, T: Deserialize<'a>>(op: &str, params: &'a Params) -> Result<T> {
-    serde_json::from_str(params.text()).map_err(|e| Error::InvalidParams { op: op.into(), reason: e.to_string() })
+    parse_text(op, params.text())
+}
+
+/// Parses params' JSON text (such as `Split::rest`) into the op's typed parameters.
+pub(crate) fn parse_text<'a, T: Deserialize<'a>>(op: &str, text: &'a str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::InvalidParams { op: op.into(), reason: e.to_string() })
+}
+
+/// The fields a payload may come in, for an op whose payload is `<stem>_b64`, `<stem>_latin1`
+/// or a transfer: pass to `Params::split`, so the payload's text is read only by its decoder.
+pub(crate) fn payload_fields(stem: &str) -> [String; 2] {
+    [format!("{stem}_b64"), format!("{stem}_latin1")]
+}
+
+/// The payload of an op that takes it as `<stem>_b64` (base64), `<stem>_latin1` (a binary
+/// string: one character per byte, as Thunderbird hands a raw message to an add-on) or a
+/// finished transfer, exactly one of them. `split` holds the members the scanner took out of
+/// the params (`Params::split` with `payload_fields`); `b64` and `latin1` are those serde_json
+/// read, when the scanner did not vouch for the params.
+pub(crate) fn split_payload(
+    ctx: &mut Context,
+    op: &str,
+    stem: &str,
+    split: &Split<'_>,
+    b64: Option<Base64Text<'_>>,
+    latin1: Option<Base64Text<'_>>,
+    transfer: Transfer,
+) -> Result<Vec<u8>> {
+    let [b64_field, latin1_field] = payload_fields(stem);
+    let (b64_literal, latin1_literal) = (split.literal(&b64_field), split.literal(&latin1_field));
+    let given = [b64_literal.is_some() || b64.is_some(), latin1_literal.is_some() || latin1.is_some(), matches!(transfer, Transfer::Named(_))];
+    if given.iter().filter(|g| **g).count() != 1 {
+        let reason = match transfer {
+            Transfer::NotAccepted => format!("give exactly one of {b64_field} and {latin1_field}"),
+            _ => format!("give exactly one of {b64_field}, {latin1_field} and transfer"),
+        };
+        return Err(Error::InvalidParams { op: op.into(), reason });
+    }
+    let not_bytes = |field: &str| Error::InvalidParams { op: op.into(), reason: format!("{field} is not a binary string: it holds a character above U+00FF") };
+    if let Some(literal) = b64_literal {
+        let text = &literal[1..literal.len() - 1];
+        return if text.contains('\\') {
+            // Some encoders escape the slash; the scanner vouched for the literal, serde unescapes it.
+            let unescaped: String = serde_json::from_str(literal).map_err(|_| Error::InvalidBase64 { field: b64_field.clone() })?;
+            decode_b64(&b64_field, &unescaped)
+        } else {
+            decode_b64(&b64_field, text)
+        };
+    }
+    if let Some(literal) = latin1_literal {
+        return crate::protocol::latin1_bytes(literal).ok_or_else(|| not_bytes(&latin1_field));
+    }
+    if let Some(Base64Text(text)) = b64 {
+        return decode_b64(&b64_field, &text);
+    }
+    if let Some(Base64Text(text)) = latin1 {
+        return text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<Vec<u8>>>().ok_or_else(|| not_bytes(&latin1_field));
+    }
+    match transfer {
+        Transfer::Named(id) => ctx.transfers.take(&id),
+        // Not reached: exactly one payload was given, and the others returned above.
+        _ => Err(Error::Internal { reason: format!("{op}: no payload") }),
+    }
+}
+
+/// Whether an op's payload may be a finished transfer instead, and which one the params name.
+pub(crate) enum Transfer {
+    NotAccepted,
+    NotNamed,
+    Named(String),
+}
+
+impl From<Option<String>> for Transfer {
+    fn from(id: Option<String>) -> Transfer {
+        id.map_or(Transfer::NotNamed, Transfer::Named)
+    }
 }
 
 /// Serialises a typed result.

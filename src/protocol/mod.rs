@@ -4,12 +4,16 @@
 pub mod chunking;
 pub mod envelope;
 pub mod framing;
+mod scan;
 pub mod session;
 pub mod transfer;
 
 use crate::context::Context;
 use crate::error::Result;
 use serde_json::Value;
+use std::borrow::Cow;
+
+pub use scan::latin1_bytes;
 
 /// Largest request frame the host reads. Larger payloads use a chunked upload (transfer).
 pub const MAX_REQUEST_BYTES: u64 = 64 * 1024 * 1024;
@@ -56,6 +60,52 @@ impl Params {
     /// The JSON text of the params object.
     pub fn text(&self) -> &str {
         self.frame.get(self.start..self.end).unwrap_or("{}")
+    }
+
+    /// The params with the members named in `names` taken out, when they are strings and the
+    /// scanner vouches for the params (scan.rs): a payload of many MiB is then read once, by
+    /// its decoder, and never by serde_json. Otherwise nothing is taken and `rest` is all of it.
+    pub fn split<'p>(&'p self, names: &[&str]) -> Split<'p> {
+        let text = self.text();
+        let whole = || Split { rest: Cow::Borrowed(text), taken: Vec::new() };
+        let Some(members) = scan::plain_object(text) else { return whole() };
+        let take = |m: &scan::Member<'_>| names.contains(&m.key) && m.value.starts_with('"');
+        if !members.iter().any(take) {
+            return whole();
+        }
+        let mut rest = String::from("{");
+        let mut taken = Vec::new();
+        for m in members {
+            if take(&m) {
+                taken.push((m.key, m.value));
+                continue;
+            }
+            if rest.len() > 1 {
+                rest.push(',');
+            }
+            // Keys the scanner vouches for have no escapes: quoting them again gives their text.
+            rest.push('"');
+            rest.push_str(m.key);
+            rest.push_str("\":");
+            rest.push_str(m.value);
+        }
+        rest.push('}');
+        Split { rest: Cow::Owned(rest), taken }
+    }
+}
+
+/// Params split by `Params::split`.
+pub struct Split<'p> {
+    /// The params' JSON text without the members taken.
+    pub rest: Cow<'p, str>,
+    /// Each member taken: its name and its value's JSON text (a string literal, quotes included).
+    pub taken: Vec<(&'p str, &'p str)>,
+}
+
+impl<'p> Split<'p> {
+    /// The JSON string literal of the member `name`, if it was taken.
+    pub fn literal(&self, name: &str) -> Option<&'p str> {
+        self.taken.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
     }
 }
 
