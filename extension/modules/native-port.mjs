@@ -28,6 +28,16 @@ export const INLINE_PAYLOAD_BYTES = 32 * 1024 * 1024;
 const DEFAULT_UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
 const UPLOADS_IN_FLIGHT = 2; // bounds memory: each in-flight chunk is a base64 copy
 
+// Binary strings (a raw message as Thunderbird hands it over: one character per byte) travel as
+// they are, in `*_latin1` fields: nothing to encode, and a quarter fewer bytes than base64. Up
+// to INLINE_TEXT_BYTES in the request frame itself; larger ones as a chunked upload whose frames
+// each fit the pipe to the host. (Thunderbird copies whatever a write to the pipe leaves over,
+// so one frame of many MiB costs time that grows with its square; small frames also let the
+// host take in one while the next is on its way.)
+export const INLINE_TEXT_BYTES = 4 * 1024 * 1024;
+const TEXT_CHUNK_BYTES = 768 * 1024;
+const TEXT_UPLOADS_IN_FLIGHT = 4;
+
 export const DEFAULT_TIMEOUT_MS = 20_000;
 const BACKOFF_INITIAL_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
@@ -72,7 +82,10 @@ export class NativePort {
    * one large one, so the Outlook-on-the-web extension uploads anything over 2 MiB in chunks.
    */
   constructor({ connect = () => browser.runtime.connectNative(HOST_NAME), timers = globalThis, now = Date.now, upload = {} } = {}) {
-    this.#upload = { inlineBytes: INLINE_PAYLOAD_BYTES, chunkBytes: DEFAULT_UPLOAD_CHUNK_BYTES, inFlight: UPLOADS_IN_FLIGHT, ...upload };
+    this.#upload = {
+      inlineBytes: INLINE_PAYLOAD_BYTES, chunkBytes: DEFAULT_UPLOAD_CHUNK_BYTES, inFlight: UPLOADS_IN_FLIGHT,
+      inlineText: INLINE_TEXT_BYTES, textChunkBytes: TEXT_CHUNK_BYTES, textInFlight: TEXT_UPLOADS_IN_FLIGHT, ...upload,
+    };
     this.#connect = connect;
     this.#timers = timers;
     this.now = now;
@@ -98,6 +111,11 @@ export class NativePort {
     return this.start();
   }
 
+  /** True when the host times its work and wants the add-on to (`hello` says `timing: true`). */
+  get timing() {
+    return this.hostInfo?.timing === true;
+  }
+
   /** True when the connected host lists `op` (false before the first `hello`). */
   supports(op) {
     return Boolean(this.hostInfo?.ops?.some((o) => o.name === op));
@@ -119,21 +137,52 @@ export class NativePort {
    * error code, or a local one (`timeout`, `host_missing`, `host_broken`, `disconnected`,
    * `reply_corrupt`).
    */
-  request(op, params = {}, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+  request(op, params = {}, { timeoutMs = DEFAULT_TIMEOUT_MS, trace = null } = {}) {
     if (!this.#port) this.#open();
-    return this.#send(op, params, timeoutMs);
+    return this.#send(op, params, timeoutMs, trace);
   }
 
   /**
-   * Sends `op` with `bytes` as its payload: inline as `<field>_b64` when small, otherwise as a
-   * chunked upload named by `transfer` (docs/PROTOCOL.md, "Chunked uploads").
+   * Sends `op` with `payload` as its payload: bytes (a Uint8Array) inline as `<field>_b64`, or
+   * a binary string inline as `<field>_latin1`, when small; otherwise as a chunked upload named
+   * by `transfer` (docs/PROTOCOL.md, "Chunked uploads"). A `trace` (trace.mjs) notes when the
+   * payload was encoded or uploaded, sent and answered.
    */
-  async requestWithPayload(op, params, field, bytes, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
-    if (bytes.length <= this.#upload.inlineBytes) {
-      return this.request(op, { ...params, [`${field}_b64`]: toBase64(bytes) }, { timeoutMs });
+  async requestWithPayload(op, params, field, payload, { timeoutMs = DEFAULT_TIMEOUT_MS, trace = null } = {}) {
+    const text = typeof payload === "string";
+    if (payload.length <= (text ? this.#upload.inlineText : this.#upload.inlineBytes)) {
+      // A host older than binary strings gets base64 (btoa reads a binary string as bytes).
+      const latin1 = text && this.accepts(op, `${field}_latin1`);
+      const value = latin1 ? payload : text ? btoa(payload) : toBase64(payload);
+      trace?.mark("encode");
+      return this.request(op, { ...params, [`${field}${latin1 ? "_latin1" : "_b64"}`]: value }, { timeoutMs, trace });
     }
-    const transfer = await this.upload(bytes, { timeoutMs });
-    return this.request(op, { ...params, transfer }, { timeoutMs });
+    const transfer = await (text ? this.uploadText(payload, { timeoutMs }) : this.upload(payload, { timeoutMs }));
+    trace?.mark("upload");
+    return this.request(op, { ...params, transfer }, { timeoutMs, trace });
+  }
+
+  /** True when the host's op table lists `param` among the params of `op` (its `hello`). */
+  accepts(op, param) {
+    const params = this.hostInfo?.ops?.find((o) => o.name === op)?.params ?? "";
+    return new RegExp(`(^|[^a-z0-9_])${param}([^a-z0-9_]|$)`).test(params);
+  }
+
+  /**
+   * Uploads a binary string (one character per byte) as a transfer of `data_latin1` chunks and
+   * resolves to its id. Chunks are small and several are on their way at once (see
+   * INLINE_TEXT_BYTES).
+   */
+  uploadText(text, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+    let offset = 0;
+    const read = (size) => {
+      const chunk = text.slice(offset, offset + size);
+      offset += chunk.length;
+      return chunk;
+    };
+    const { textChunkBytes: chunkBytes, textInFlight: inFlight } = this.#upload;
+    const field = this.accepts(Op.transferChunk, "data_latin1") ? "data_latin1" : "data_b64";
+    return this.#uploadChunks({ total_bytes: text.length }, read, { timeoutMs, field, chunkBytes, inFlight });
   }
 
   /** Uploads bytes as a transfer and resolves to its id, ready to be named by an op. */
@@ -158,18 +207,18 @@ export class NativePort {
     return this.#uploadChunks({ total_bytes: totalBytes }, read, { timeoutMs });
   }
 
-  async #uploadChunks(begin, read, { timeoutMs }) {
+  async #uploadChunks(begin, read, { timeoutMs, field = "data_b64", chunkBytes = this.#upload.chunkBytes, inFlight: most = this.#upload.inFlight }) {
     const begun = await this.request(Op.transferBegin, begin, { timeoutMs });
     const id = begun.transfer_id;
-    const size = Math.max(1, Math.min(begun.suggested_chunk_bytes || this.#upload.chunkBytes, this.#upload.chunkBytes));
+    const size = Math.max(1, Math.min(begun.suggested_chunk_bytes || chunkBytes, chunkBytes));
     const inFlight = [];
     try {
       for (let index = 0; ; index++) {
         const chunk = await read(size);
         if (!chunk?.length) break;
-        const data_b64 = toBase64(chunk);
-        inFlight.push(this.request(Op.transferChunk, { transfer_id: id, index, data_b64 }, { timeoutMs }));
-        if (inFlight.length >= this.#upload.inFlight) await inFlight.shift();
+        const data = field === "data_latin1" ? chunk : typeof chunk === "string" ? btoa(chunk) : toBase64(chunk);
+        inFlight.push(this.request(Op.transferChunk, { transfer_id: id, index, [field]: data }, { timeoutMs }));
+        if (inFlight.length >= most) await inFlight.shift();
       }
       await Promise.all(inFlight.splice(0));
       await this.request(Op.transferEnd, { transfer_id: id }, { timeoutMs });
@@ -212,16 +261,17 @@ export class NativePort {
     this.#hello.catch(() => {}); // failures reach callers through their own requests
   }
 
-  #send(op, params, timeoutMs) {
+  #send(op, params, timeoutMs, trace = null) {
     const id = this.#nextId++;
     const port = this.#port;
     if (!port) return Promise.reject(new HostError(this.lastError ?? LocalError.disconnected, "host not connected"));
     return new Promise((resolve, reject) => {
-      const entry = { resolve, reject, sentAt: this.now(), timer: null };
+      const entry = { resolve, reject, sentAt: this.now(), timer: null, trace };
       entry.timer = this.#timers.setTimeout(() => this.#timedOut(id, op, timeoutMs), timeoutMs);
       this.#pending.set(id, entry);
       try {
         port.postMessage({ id, op, params });
+        trace?.mark("post");
       } catch (e) {
         this.#settle(id, null, new HostError(LocalError.disconnected, e?.message ?? String(e)));
       }
@@ -248,18 +298,22 @@ export class NativePort {
       if (envelope?.error?.code === "caller_not_allowed") this.#refused = true;
       return;
     }
-    if (envelope.ok === true) this.#settle(envelope.id, envelope.result, null);
+    if (envelope.ok === true) this.#settle(envelope.id, envelope.result, null, envelope.timing);
     else {
       const err = envelope.error ?? {};
-      this.#settle(envelope.id, null, new HostError(err.code ?? "internal_error", err.message, err.details ?? null));
+      this.#settle(envelope.id, null, new HostError(err.code ?? "internal_error", err.message, err.details ?? null), envelope.timing);
     }
   }
 
-  #settle(id, result, error) {
+  #settle(id, result, error, timing = null) {
     const entry = this.#pending.get(id);
     if (!entry) return; // timed out earlier, or not ours
     this.#pending.delete(id);
     this.#timers.clearTimeout(entry.timer);
+    if (entry.trace) {
+      entry.trace.mark("reply");
+      if (timing) entry.trace.set("host", timing);
+    }
     if (error) entry.reject(error);
     else entry.resolve(result);
   }

@@ -312,3 +312,81 @@ test("small payloads travel inline as base64", async () => {
   await port.requestWithPayload("inspect_message", { return_content: false }, "message", new TextEncoder().encode("abc"));
   assert.deepEqual(seen, { return_content: false, message_b64: "YWJj" });
 });
+
+// A host whose op table takes binary strings (`*_latin1`), as its `hello` lists them.
+const LATIN1_HELLO = {
+  version: "0.2.0",
+  ops: [
+    { name: "hello", params: "{}" },
+    { name: "inspect_message", params: "{message_b64, message_latin1 or transfer, at?}" },
+    { name: "transfer_chunk", params: "{transfer_id, index, data_b64 or data_latin1}" },
+  ],
+};
+
+function latin1Host(seen, { chunkDelayMs = 0 } = {}) {
+  const state = { open: 0, most: 0 };
+  const host = (request, p) => {
+    seen.push(request);
+    const reply = (result) => p.deliver({ id: request.id, ok: true, result });
+    if (request.op === "hello") reply(LATIN1_HELLO);
+    else if (request.op === "transfer_begin") reply({ transfer_id: "t1", suggested_chunk_bytes: 8 * 1024 * 1024 });
+    else if (request.op === "transfer_chunk") {
+      state.open++;
+      state.most = Math.max(state.most, state.open);
+      setTimeout(() => { state.open--; reply({ received_bytes: 0 }); }, chunkDelayMs);
+    } else if (request.op === "transfer_end") reply({ transfer_id: "t1" });
+    else reply({ params: request.params });
+  };
+  return { host, state };
+}
+
+test("a binary string travels inline as it is, to a host that takes *_latin1", async () => {
+  const seen = [];
+  const port = new NativePort({ connect: () => new FakePort(latin1Host(seen).host) });
+  await port.start();
+  const raw = "Subject: caf\u00e9\r\n\r\n\u0000\u00ff";
+  const { params } = await port.requestWithPayload("inspect_message", { return_content: false }, "message", raw);
+  assert.deepEqual(params, { return_content: false, message_latin1: raw });
+});
+
+test("a binary string goes as base64 to a host older than *_latin1", async () => {
+  let seen = null;
+  const { port } = connected((request, p) => {
+    if (request.op === "inspect_message") { seen = request.params; p.deliver({ id: request.id, ok: true, result: {} }); }
+    else echoHost(request, p);
+  });
+  await port.start();
+  await port.requestWithPayload("inspect_message", {}, "message", "ab\u00ff");
+  assert.deepEqual(seen, { message_b64: Buffer.from([0x61, 0x62, 0xff]).toString("base64") });
+});
+
+test("a large binary string is uploaded in small data_latin1 chunks, several at once, in order", async () => {
+  const seen = [];
+  const { host, state } = latin1Host(seen, { chunkDelayMs: 1 });
+  const port = new NativePort({ connect: () => new FakePort(host), upload: { inlineText: 10, textChunkBytes: 3, textInFlight: 3 } });
+  await port.start();
+  const raw = Array.from({ length: 29 }, (_, i) => String.fromCharCode(i * 9 % 256)).join("");
+  const { params } = await port.requestWithPayload("inspect_message", {}, "message", raw);
+  assert.deepEqual(params, { transfer: "t1" });
+  const begin = seen.find((r) => r.op === "transfer_begin");
+  assert.deepEqual(begin.params, { total_bytes: 29 });
+  const chunks = seen.filter((r) => r.op === "transfer_chunk").map((r) => r.params);
+  assert.deepEqual(chunks.map((c) => c.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(chunks.map((c) => c.data_latin1).join(""), raw);
+  assert.equal(state.most, 3, "three chunks on their way at once, never more");
+  const inline = await port.requestWithPayload("inspect_message", {}, "message", raw.slice(0, 10));
+  assert.deepEqual(inline.params, { message_latin1: raw.slice(0, 10) }, "up to inlineText the string goes inline");
+});
+
+test("a traced request notes when it was encoded, posted and answered, with the host's own times", async () => {
+  const marks = [];
+  const trace = { mark: (name) => marks.push(name), set: (key, value) => marks.push([key, value]) };
+  const { port } = connected((request, p) => {
+    if (request.op === "inspect_message") p.deliver({ id: request.id, ok: true, result: {}, timing: { read_ms: 1, handle_ms: 2 } });
+    else echoHost(request, p);
+  });
+  await port.start();
+  await port.requestWithPayload("inspect_message", {}, "message", new Uint8Array(3), { trace });
+  assert.deepEqual(marks, ["encode", "post", "reply", ["host", { read_ms: 1, handle_ms: 2 }]]);
+  assert.equal(port.timing, false, "timing is on only when hello says so");
+});
