@@ -1,6 +1,6 @@
 //! `inspect_message`: the verdict on one message (docs/INSPECT.md).
 
-use super::{parse_text, payload_fields, reply, split_payload, yes, Base64Text};
+use super::{decode_payload, find_payload, parse_text, payload_fields, reply, yes, Base64Text};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::inspect::{inspect, InspectRequest};
@@ -12,7 +12,7 @@ use serde_json::Value;
 #[serde(deny_unknown_fields)]
 struct InspectParams<'a> {
     /// Borrowed from the request frame: a large message is not copied before it is decoded.
-    /// (Usually taken out of the params before they are parsed: `split_payload`.)
+    /// (Usually taken out of the params before they are parsed: `find_payload`.)
     #[serde(default, borrow)]
     message_b64: Option<Base64Text<'a>>,
     #[serde(default, borrow)]
@@ -30,14 +30,14 @@ struct InspectParams<'a> {
 }
 
 pub fn inspect_message(ctx: &mut Context, params: Params) -> Result<Value> {
-    let (raw, request) = {
+    let (payload, request) = {
         let split = params.split(&payload_fields("message").each_ref().map(String::as_str));
         let p: InspectParams = parse_text("inspect_message", &split.rest)?;
         let at = match &p.at {
             Some(text) => Some(crate::time::parse_rfc3339(text).ok_or_else(|| Error::BadTime { value: text.clone() })?),
             None => None,
         };
-        let raw = split_payload(ctx, "inspect_message", "message", &split, p.message_b64, p.message_latin1, p.transfer.into())?;
+        let payload = find_payload("inspect_message", "message", &params, &split, p.message_b64, p.message_latin1, p.transfer.into())?;
         let request = InspectRequest {
             at,
             return_content: p.return_content,
@@ -45,10 +45,11 @@ pub fn inspect_message(ctx: &mut Context, params: Params) -> Result<Value> {
             harvest: p.harvest,
             ..InspectRequest::default()
         };
-        (raw, request)
+        (payload, request)
     };
-    // The request frame (the base64 text) is no longer needed: free it before the analysis.
-    drop(params);
+    // The message is decoded over its own text in the request frame, which holds nothing else
+    // needed any more.
+    let raw = decode_payload(ctx, "inspect_message", params, payload)?;
     let inspection = inspect(ctx, &raw, &request)?;
     reply(inspection.report)
 }

@@ -230,20 +230,32 @@ pub(crate) fn payload_fields(stem: &str) -> [String; 2] {
     [format!("{stem}_b64"), format!("{stem}_latin1")]
 }
 
-/// The payload of an op that takes it as `<stem>_b64` (base64), `<stem>_latin1` (a binary
-/// string: one character per byte, as Thunderbird hands a raw message to an add-on) or a
-/// finished transfer, exactly one of them. `split` holds the members the scanner took out of
-/// the params (`Params::split` with `payload_fields`); `b64` and `latin1` are those serde_json
-/// read, when the scanner did not vouch for the params.
-pub(crate) fn split_payload(
-    ctx: &mut Context,
+/// Where the payload of an op is, found while its params are read: an op takes it as
+/// `<stem>_b64` (base64), `<stem>_latin1` (a binary string: one character per byte, as
+/// Thunderbird hands a raw message to an add-on) or a finished transfer, exactly one of them.
+pub(crate) enum Payload {
+    /// A string the scanner vouched for, at `start..end` of the params text (quotes excluded):
+    /// decoded where it is, once the params are no longer needed (`decode_payload`).
+    InFrame { field: String, latin1: bool, start: usize, end: usize },
+    /// Decoded already (serde_json's path: params the scanner did not vouch for, or base64
+    /// with an escaped slash).
+    Bytes(Vec<u8>),
+    /// A finished transfer.
+    Transfer(String),
+}
+
+/// Finds an op's payload. `split` holds the members the scanner took out of the params
+/// (`Params::split` with `payload_fields`); `b64` and `latin1` are those serde_json read, when
+/// the scanner did not vouch for the params.
+pub(crate) fn find_payload(
     op: &str,
     stem: &str,
+    params: &Params,
     split: &Split<'_>,
     b64: Option<Base64Text<'_>>,
     latin1: Option<Base64Text<'_>>,
     transfer: Transfer,
-) -> Result<Vec<u8>> {
+) -> Result<Payload> {
     let [b64_field, latin1_field] = payload_fields(stem);
     let (b64_literal, latin1_literal) = (split.literal(&b64_field), split.literal(&latin1_field));
     let given = [b64_literal.is_some() || b64.is_some(), latin1_literal.is_some() || latin1.is_some(), matches!(transfer, Transfer::Named(_))];
@@ -254,30 +266,81 @@ pub(crate) fn split_payload(
         };
         return Err(Error::InvalidParams { op: op.into(), reason });
     }
-    let not_bytes = |field: &str| Error::InvalidParams { op: op.into(), reason: format!("{field} is not a binary string: it holds a character above U+00FF") };
+    // Where a literal's content lies in the params text.
+    let span = |literal: &str| {
+        let start = literal.as_ptr() as usize - params.text().as_ptr() as usize + 1;
+        (start, start + literal.len() - 2)
+    };
     if let Some(literal) = b64_literal {
-        let text = &literal[1..literal.len() - 1];
-        return if text.contains('\\') {
+        if literal.contains('\\') {
             // Some encoders escape the slash; the scanner vouched for the literal, serde unescapes it.
             let unescaped: String = serde_json::from_str(literal).map_err(|_| Error::InvalidBase64 { field: b64_field.clone() })?;
-            decode_b64(&b64_field, &unescaped)
-        } else {
-            decode_b64(&b64_field, text)
-        };
+            return decode_b64(&b64_field, &unescaped).map(Payload::Bytes);
+        }
+        let (start, end) = span(literal);
+        return Ok(Payload::InFrame { field: b64_field, latin1: false, start, end });
     }
     if let Some(literal) = latin1_literal {
-        return crate::protocol::latin1_bytes(literal).ok_or_else(|| not_bytes(&latin1_field));
+        let (start, end) = span(literal);
+        return Ok(Payload::InFrame { field: latin1_field, latin1: true, start, end });
     }
     if let Some(Base64Text(text)) = b64 {
-        return decode_b64(&b64_field, &text);
+        return decode_b64(&b64_field, &text).map(Payload::Bytes);
     }
     if let Some(Base64Text(text)) = latin1 {
-        return text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<Vec<u8>>>().ok_or_else(|| not_bytes(&latin1_field));
+        let bytes = text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<Vec<u8>>>();
+        return bytes.map(Payload::Bytes).ok_or_else(|| not_a_binary_string(op, &latin1_field));
     }
     match transfer {
-        Transfer::Named(id) => ctx.transfers.take(&id),
+        Transfer::Named(id) => Ok(Payload::Transfer(id)),
         // Not reached: exactly one payload was given, and the others returned above.
         _ => Err(Error::Internal { reason: format!("{op}: no payload") }),
+    }
+}
+
+fn not_a_binary_string(op: &str, field: &str) -> Error {
+    Error::InvalidParams { op: op.into(), reason: format!("{field} is not a binary string: it holds a character above U+00FF") }
+}
+
+/// A payload's bytes: a buffer of their own, or the part of the request frame they were
+/// decoded into (a 25 MiB message then takes no second buffer of its size).
+pub(crate) struct PayloadBytes {
+    buf: Vec<u8>,
+    range: std::ops::Range<usize>,
+}
+
+impl std::ops::Deref for PayloadBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[self.range.clone()]
+    }
+}
+
+impl From<Vec<u8>> for PayloadBytes {
+    fn from(buf: Vec<u8>) -> PayloadBytes {
+        let range = 0..buf.len();
+        PayloadBytes { buf, range }
+    }
+}
+
+/// The bytes of a payload `find_payload` found; takes the params, whose frame a payload in it
+/// is decoded over (base64 and binary strings both decode to fewer bytes than their text, front
+/// to back, so writing never overtakes reading).
+pub(crate) fn decode_payload(ctx: &mut Context, op: &str, params: Params, payload: Payload) -> Result<PayloadBytes> {
+    match payload {
+        Payload::Bytes(bytes) => Ok(bytes.into()),
+        Payload::Transfer(id) => ctx.transfers.take(&id).map(PayloadBytes::from),
+        Payload::InFrame { field, latin1, start, end } => {
+            let (mut buf, offset) = params.into_frame();
+            let (start, end) = (offset + start, offset + end);
+            let text = buf.get_mut(start..end).ok_or_else(|| Error::Internal { reason: format!("{op}: payload outside the frame") })?;
+            let len = if latin1 {
+                crate::protocol::latin1_in_place(text).ok_or_else(|| not_a_binary_string(op, &field))?
+            } else {
+                base64_simd::STANDARD.decode_inplace(text).map_err(|_| Error::InvalidBase64 { field })?.len()
+            };
+            Ok(PayloadBytes { buf, range: start..start + len })
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Session-level ops: `hello`, `ping` and the chunked-upload ops.
 
-use super::{parse, parse_text, payload_fields, reply, split_payload, Base64Text, NoParams, Transfer, OPS};
+use super::{decode_payload, find_payload, parse, parse_text, payload_fields, reply, Base64Text, NoParams, Transfer, OPS};
 use crate::context::Context;
 use crate::error::{error_codes, Result};
 use crate::product::{ADDON_ID, HOST_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSION};
@@ -106,7 +106,7 @@ struct ChunkParams<'a> {
     transfer_id: String,
     index: u64,
     /// Borrowed: a chunk of up to 64 MiB is not copied out of the frame first. (Usually taken
-    /// out of the params before they are parsed: `split_payload`.)
+    /// out of the params before they are parsed: `find_payload`.)
     #[serde(default, borrow)]
     data_b64: Option<Base64Text<'a>>,
     #[serde(default, borrow)]
@@ -119,9 +119,13 @@ struct ChunkAccepted {
 }
 
 pub fn transfer_chunk(ctx: &mut Context, params: Params) -> Result<Value> {
-    let split = params.split(&payload_fields("data").each_ref().map(String::as_str));
-    let ChunkParams { transfer_id, index, data_b64, data_latin1 } = parse_text("transfer_chunk", &split.rest)?;
-    let bytes = split_payload(ctx, "transfer_chunk", "data", &split, data_b64, data_latin1, Transfer::NotAccepted)?;
+    let (transfer_id, index, payload) = {
+        let split = params.split(&payload_fields("data").each_ref().map(String::as_str));
+        let ChunkParams { transfer_id, index, data_b64, data_latin1 } = parse_text("transfer_chunk", &split.rest)?;
+        let payload = find_payload("transfer_chunk", "data", &params, &split, data_b64, data_latin1, Transfer::NotAccepted)?;
+        (transfer_id, index, payload)
+    };
+    let bytes = decode_payload(ctx, "transfer_chunk", params, payload)?;
     let received_bytes = ctx.transfers.append(&transfer_id, index, &bytes)?;
     reply(ChunkAccepted { received_bytes })
 }

@@ -13,7 +13,7 @@ use crate::error::Result;
 use serde_json::Value;
 use std::borrow::Cow;
 
-pub use scan::latin1_bytes;
+pub use scan::latin1_in_place;
 
 /// Largest request frame the host reads. Larger payloads use a chunked upload (transfer).
 pub const MAX_REQUEST_BYTES: u64 = 64 * 1024 * 1024;
@@ -55,6 +55,13 @@ impl Params {
     pub fn wipe(self) {
         let mut frame = self.frame;
         zeroize::Zeroize::zeroize(&mut frame);
+    }
+
+    /// The request frame's bytes, and where in them the params text starts: a payload can then
+    /// be decoded where it is (see `ops::decode_payload`) instead of into a copy.
+    pub fn into_frame(self) -> (Vec<u8>, usize) {
+        let start = if self.frame.get(self.start..self.end).is_some() { self.start } else { 0 };
+        (self.frame.into_bytes(), start)
     }
 
     /// The JSON text of the params object.

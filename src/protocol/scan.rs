@@ -225,43 +225,51 @@ fn hex4(digits: &[u8]) -> Option<u16> {
 /// spells as a binary string: each character one byte, U+0000 to U+00FF, the way JavaScript
 /// holds raw bytes in a string (docs/PROTOCOL.md, `*_latin1` fields). None when the literal
 /// is not such a string: a character above U+00FF, or text `plain_object` did not vouch for.
-pub fn latin1_bytes(literal: &str) -> Option<Vec<u8>> {
-    let b = literal.as_bytes().strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    let mut out = crate::bigbuf::with_capacity(b.len());
-    let mut i = 0;
+#[cfg(test)]
+fn latin1_bytes(literal: &str) -> Option<Vec<u8>> {
+    let mut bytes = literal.as_bytes().strip_prefix(b"\"")?.strip_suffix(b"\"")?.to_vec();
+    let len = latin1_in_place(&mut bytes)?;
+    bytes.truncate(len);
+    Some(bytes)
+}
+
+/// `latin1_bytes` of a string literal's content (quotes excluded), written over the content
+/// itself: each byte comes from one to six bytes of text, so writing never overtakes reading.
+/// Returns how many bytes the start of `text` now holds.
+pub fn latin1_in_place(text: &mut [u8]) -> Option<usize> {
+    let (mut read, mut write) = (0, 0);
     loop {
-        let run = ascii_run(&b[i..]);
-        out.extend_from_slice(&b[i..i + run]);
-        i += run;
-        let Some(&c) = b.get(i) else { return Some(out) };
-        match c {
-            b'\\' => {
-                let (byte, len) = match *b.get(i + 1)? {
-                    b'"' => (b'"', 2),
-                    b'\\' => (b'\\', 2),
-                    b'/' => (b'/', 2),
-                    b'b' => (0x08, 2),
-                    b'f' => (0x0c, 2),
-                    b'n' => (b'\n', 2),
-                    b'r' => (b'\r', 2),
-                    b't' => (b'\t', 2),
-                    b'u' => (u8::try_from(hex4(b.get(i + 2..i + 6)?)?).ok()?, 6),
-                    _ => return None,
-                };
-                out.push(byte);
-                i += len;
-            }
+        let run = ascii_run(&text[read..]);
+        text.copy_within(read..read + run, write);
+        read += run;
+        write += run;
+        let Some(&c) = text.get(read) else { return Some(write) };
+        let (byte, len) = match c {
+            b'\\' => match *text.get(read + 1)? {
+                b'"' => (b'"', 2),
+                b'\\' => (b'\\', 2),
+                b'/' => (b'/', 2),
+                b'b' => (0x08, 2),
+                b'f' => (0x0c, 2),
+                b'n' => (b'\n', 2),
+                b'r' => (b'\r', 2),
+                b't' => (b'\t', 2),
+                b'u' => (u8::try_from(hex4(text.get(read + 2..read + 6)?)?).ok()?, 6),
+                _ => return None,
+            },
             // U+0080 to U+00FF: two bytes of UTF-8, C2 or C3 and one continuation byte.
             0xC2 | 0xC3 => {
-                let next = *b.get(i + 1)?;
+                let next = *text.get(read + 1)?;
                 if next & 0xC0 != 0x80 {
                     return None;
                 }
-                out.push((c & 0x1F) << 6 | (next & 0x3F));
-                i += 2;
+                ((c & 0x1F) << 6 | (next & 0x3F), 2)
             }
             _ => return None, // a character above U+00FF (or a raw control character)
-        }
+        };
+        text[write] = byte;
+        write += 1;
+        read += len;
     }
 }
 
@@ -412,6 +420,70 @@ mod tests {
         let members: Vec<String> = (0..200_000).map(|i| format!("\"k{i}\":0")).collect();
         let text = format!("{{\"p\":{{{}}}}}", members.join(","));
         crate::mime::within_seconds(20, move || assert!(keys(&text).is_some()));
+    }
+
+    /// The scanner's promise, checked on many mutated requests: whatever it vouches for,
+    /// serde_json reads as the same object (same members, same value texts) without a key twice.
+    #[test]
+    fn what_the_scanner_vouches_for_serde_json_reads_the_same_way() {
+        use std::collections::HashSet;
+        const SEEDS: [&str; 4] = [
+            r#"{"id":1,"op":"inspect_message","params":{"message_latin1":"a\r\nb\u00e9\"\\\/","harvest":false,"n":[1,-0.5,true,null,{"x":{}}]}}"#,
+            r#" { "id" : "x\ty" , "op" : "ping" , "params" : { "echo" : [ [ ] , { } , "" , 0 ] } } "#,
+            r#"{"a":{"b":{"c":[1,2,{"d":"e"}]}},"f":"\u0041\u00ff"}"#,
+            "{\"k\":\"caf\u{e9} \u{20ac}\",\"l\":12345678901234567890}",
+        ];
+        const PIECES: [&str; 24] = [
+            "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\n", "\u{1}", "\\u", "\\ud800", "\\u00e9", "e5",
+            "-", "0", "1.", "true", "nul", "\"a\"", "\"a\":1", "\u{e9}", "\u{20ac}",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut vouched, mut checked) = (0, 0);
+        for round in 0..60_000 {
+            let mut text = SEEDS[round % SEEDS.len()].to_string();
+            for _ in 0..(next() % 4) {
+                let mut at = (next() as usize) % (text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match next() % 3 {
+                    0 => text.insert_str(at, PIECES[(next() as usize) % PIECES.len()]),
+                    1 => {
+                        let mut end = (at + 1 + (next() as usize) % 3).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        text.replace_range(at..end, "");
+                    }
+                    _ => {
+                        let copy = text[at..].chars().take(8).collect::<String>();
+                        text.insert_str(at, &copy);
+                    }
+                }
+            }
+            checked += 1;
+            let Some(members) = plain_object(&text) else { continue };
+            vouched += 1;
+            let parsed: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("vouched for, but serde_json says {e}: {text}"));
+            assert_eq!(parsed.len(), members.len(), "{text}");
+            for m in &members {
+                let value: serde_json::Value = serde_json::from_str(m.value).unwrap();
+                assert_eq!(parsed.get(m.key), Some(&value), "{text}");
+                if m.value.starts_with('{') {
+                    assert_eq!(crate::protocol::envelope::first_duplicate_key(m.value, "$").unwrap(), None, "{text}");
+                }
+            }
+            let keys: HashSet<&str> = members.iter().map(|m| m.key).collect();
+            assert_eq!(keys.len(), members.len(), "{text}");
+        }
+        assert!(vouched > checked / 10 && vouched < checked, "{vouched} of {checked} vouched for: the mutations test too little");
     }
 
     #[test]
