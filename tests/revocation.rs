@@ -10,7 +10,7 @@ mod common;
 use common::certgen::{Ca, CaSpec, Leaf, Revocation};
 use common::cmsgen::{self, Signer};
 use smime_companion::asn1::der_tlv;
-use common::responders::{closed_port, free_port, made_response, Entry, HttpServer, Made, OcspResponder};
+use common::responders::{closed_port, crl_revoking, free_port, made_response, Entry, HttpServer, Made, OcspResponder};
 use common::*;
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
@@ -272,7 +272,7 @@ fn the_crl_distribution_point_answers_when_the_responder_cannot_and_the_crl_is_k
     let down = closed_port();
     let (cert, key) = leaf(&root, "cora@example.org", Revocation { ocsp: Some(&down), crl: Some(&crl_url) });
     let revoked_at = now() - 3600;
-    let crl = root.crl_revoking_at(&[(&cert, revoked_at)], 7, Some(1));
+    let crl = crl_revoking(&root, &[(&cert, revoked_at)], 7, Some(1));
     let server = HttpServer::serve_on(crl_port, vec![("/root.crl".into(), crl.to_der().unwrap())]);
     let home = temp_home();
     let mail = signed_mail("cora@example.org", &cert, &key, &[], now(), &[]);
@@ -294,8 +294,8 @@ fn a_fetched_crl_older_than_a_stored_one_does_not_hide_its_revocation() {
     let crl_port = free_port();
     let crl_url = format!("http://127.0.0.1:{crl_port}/old.crl");
     let (cert, key) = leaf(&root, "olga@example.org", Revocation { ocsp: None, crl: Some(&crl_url) });
-    let stored = root.crl_revoking_at(&[(&cert, now() - 600)], 9, None);
-    let older = root.crl_revoking_at(&[], 3, None);
+    let stored = crl_revoking(&root, &[(&cert, now() - 600)], 9, None);
+    let older = crl_revoking(&root, &[], 3, None);
     let _server = HttpServer::serve_on(crl_port, vec![("/old.crl".into(), older.to_der().unwrap())]);
     let home = temp_home();
     let path = write(home.path(), "stored.crl", &stored.to_pem().unwrap());

@@ -138,7 +138,7 @@ impl Ca {
     }
 
     /// authorityKeyIdentifier for this CA's CRLs: SEQUENCE { [0] keyIdentifier }.
-    fn crl_authority_key_id(&self) -> X509Extension {
+    pub fn crl_authority_key_id(&self) -> X509Extension {
         let keyid = self.cert.subject_key_id().unwrap().as_slice().to_vec();
         let mut aki = vec![0x30, keyid.len() as u8 + 2, 0x80, keyid.len() as u8];
         aki.extend_from_slice(&keyid);
@@ -190,36 +190,6 @@ impl Ca {
         b.append_extension(eku.build().unwrap()).unwrap();
         b.sign(&self.key, MessageDigest::sha256()).unwrap();
         (b.build(), key)
-    }
-
-    /// A CRL like `crl`, with revocation dates `revoked_at` (Unix seconds) and, when given, a
-    /// reasonCode.
-    pub fn crl_revoking_at(&self, revoked: &[(&X509, i64)], number: u32, reason: Option<i32>) -> X509Crl {
-        let mut b = X509CrlBuilder::new().unwrap();
-        b.set_issuer_name(self.cert.subject_name()).unwrap();
-        let this_update = now() - 60;
-        b.set_last_update(&Asn1Time::from_unix(this_update).unwrap()).unwrap();
-        b.set_next_update(&Asn1Time::from_unix(this_update + 7 * 86400).unwrap()).unwrap();
-        b.append_extension(self.crl_authority_key_id()).unwrap();
-        b.append_extension(CrlNumber::new(BigNum::from_u32(number).unwrap()).unwrap().build().unwrap()).unwrap();
-        for (cert, at) in revoked {
-            let mut r = X509RevokedBuilder::new().unwrap();
-            r.set_serial_number(cert.serial_number()).unwrap();
-            r.set_revocation_date(&Asn1Time::from_unix(*at).unwrap()).unwrap();
-            let entry = r.build();
-            if let Some(code) = reason {
-                use foreign_types::ForeignTypeRef;
-                // reasonCode: ENUMERATED.
-                let value = Asn1OctetString::new_from_bytes(&[0x0a, 0x01, code as u8]).unwrap();
-                let ext = X509Extension::new_from_der(&Asn1Object::from_str("2.5.29.21").unwrap(), false, &value).unwrap();
-                // SAFETY: both are live; OpenSSL copies the extension into the entry.
-                assert_eq!(unsafe { openssl_sys::X509_REVOKED_add_ext(entry.as_ref().as_ptr(), ext.as_ref().as_ptr(), -1) }, 1);
-            }
-            b.add_revoked(entry).unwrap();
-        }
-        b.sort().unwrap();
-        b.sign(&self.key, MessageDigest::sha256()).unwrap();
-        b.build().unwrap()
     }
 }
 

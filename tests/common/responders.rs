@@ -309,3 +309,34 @@ pub fn made_response(cert: &X509, issuer: &X509, signer: (&X509, &PKey<Private>)
         OcspResponse::create(OcspResponseStatus::SUCCESSFUL, Some(&basic)).unwrap().to_der().unwrap()
     }
 }
+
+/// A CRL of `ca` listing `revoked` with their revocation dates (Unix seconds) and, when given, a
+/// reasonCode (RFC 5280 §5.3.1 code); thisUpdate a minute ago, nextUpdate in a week.
+pub fn crl_revoking(ca: &super::certgen::Ca, revoked: &[(&X509, i64)], number: u32, reason: Option<i32>) -> openssl::x509::X509Crl {
+    use openssl::asn1::{Asn1Object, Asn1OctetString};
+    use openssl::x509::{CrlNumber, X509CrlBuilder, X509Extension, X509RevokedBuilder};
+    let mut b = X509CrlBuilder::new().unwrap();
+    b.set_issuer_name(ca.cert.subject_name()).unwrap();
+    let this_update = unix_now() - 60;
+    b.set_last_update(&Asn1Time::from_unix(this_update).unwrap()).unwrap();
+    b.set_next_update(&Asn1Time::from_unix(this_update + 7 * 86400).unwrap()).unwrap();
+    b.append_extension(ca.crl_authority_key_id()).unwrap();
+    b.append_extension(CrlNumber::new(openssl::bn::BigNum::from_u32(number).unwrap()).unwrap().build().unwrap()).unwrap();
+    for (cert, at) in revoked {
+        let mut r = X509RevokedBuilder::new().unwrap();
+        r.set_serial_number(cert.serial_number()).unwrap();
+        r.set_revocation_date(&Asn1Time::from_unix(*at).unwrap()).unwrap();
+        let entry = r.build();
+        if let Some(code) = reason {
+            // reasonCode: ENUMERATED.
+            let value = Asn1OctetString::new_from_bytes(&[0x0a, 0x01, code as u8]).unwrap();
+            let ext = X509Extension::new_from_der(&Asn1Object::from_str("2.5.29.21").unwrap(), false, &value).unwrap();
+            // SAFETY: both are live; OpenSSL copies the extension into the entry.
+            assert_eq!(unsafe { openssl_sys::X509_REVOKED_add_ext(entry.as_ptr(), ext.as_ptr(), -1) }, 1);
+        }
+        b.add_revoked(entry).unwrap();
+    }
+    b.sort().unwrap();
+    b.sign(&ca.key, MessageDigest::sha256()).unwrap();
+    b.build().unwrap()
+}
