@@ -37,6 +37,8 @@ CASES = {
     "untrusted": dict(icon="untrusted", label="look_untrusted_label", title=("look_untrusted_title",), problem=True),
     "mismatch": dict(icon="mismatch", label="look_mismatch_label",
                      title=("look_mismatch_title", "alice@example.org", "boss@example.com"), problem=True),
+    # Revoked by its CA, as the CA's OCSP responder (openssl ocsp, started by run.sh) says.
+    "revoked": dict(icon="altered", label="look_altered_label", title=("state_revoked",), problem=True),
     "encrypted": dict(icon="encrypted-signed", label="look_encryptedSigned_label",
                       title=("look_encryptedSigned_title", "Alice Example <alice@example.org>"),
                       extra="look_suffix_thunderbird_decrypted", problem=False, where="tab"),
