@@ -250,7 +250,7 @@ test("revocation says how it is known and when: good from the certification auth
     ],
   };
   const v = view({ verdict: verdict({ revocation }) });
-  assert.match(rowsOf(v, "signer").Revocation, /^Not revoked · the certification authority's OCSP service confirmed it just now · checked /);
+  assert.match(rowsOf(v, "signer").Revocation, /^Not revoked · the certification authority's OCSP service, asked just now · checked /);
   const section = rowsOf(v, "revocation");
   assert.match(section["Signer's certificate"], /^Not revoked/);
   assert.match(section["Issuing certificate (CN=Example Issuing CA)"], /names no service/);
