@@ -634,6 +634,9 @@ enum Attempt {
     Crl(String),
 }
 
+/// What a request thread reports: whose request (index of its `Pending`), which, and the body.
+type Reply = (usize, Attempt, Result<Vec<u8>, FetchError>);
+
 /// One certificate's online check in progress.
 struct Pending {
     job: Job,
@@ -651,7 +654,7 @@ impl Checker {
     /// Asks the CAs about the `jobs`' certificates, in parallel, within the operation's budget.
     fn run_online(&self, jobs: Vec<Job>, view: &ChainView<'_>, now: i64) -> Vec<(usize, Outcome)> {
         let deadline = self.deadline();
-        let (tx, rx) = mpsc::channel::<(usize, Attempt, Result<Vec<u8>, FetchError>)>();
+        let (tx, rx) = mpsc::channel::<Reply>();
         let mut pending: Vec<Pending> = Vec::new();
         {
             let mut op = lock(&self.operation);
@@ -694,7 +697,7 @@ impl Checker {
 
     /// Starts the next request for `p`: its OCSP responders first, then its distribution points.
     /// Leaves `done` set when there is nothing left to try.
-    fn start_next(&self, i: usize, p: &mut Pending, tx: &mpsc::Sender<(usize, Attempt, Result<Vec<u8>, FetchError>)>, deadline: Instant) {
+    fn start_next(&self, i: usize, p: &mut Pending, tx: &mpsc::Sender<Reply>, deadline: Instant) {
         let left = deadline.saturating_duration_since(Instant::now());
         let timeout = left.min(self.request_timeout);
         let attempt = if p.query.is_some() && p.next_ocsp < p.job.ocsp_urls.len() {

@@ -131,8 +131,7 @@ fn check_inner(
             return Err(Refused::Invalid);
         }
     }
-    let found = status_of(&basic, cert, issuer)?;
-    Ok(found.check_fresh(now)?)
+    status_of(&basic, cert, issuer)?.check_fresh(now)
 }
 
 /// The status for `cert` in a verified response, under a SHA-1 or SHA-256 CertID.
