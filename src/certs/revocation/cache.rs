@@ -122,10 +122,14 @@ impl RevocationCache {
 
     /// The recorded status of a certificate, unless it expired by `now`.
     pub fn status(&self, issuer: &str, serial: &str, now: i64) -> Result<Option<StatusRow>> {
-        self.conn
-            .query_row(
+        let mut stmt = self
+            .conn
+            .prepare_cached(
                 "SELECT status, method, reason, revoked_at, this_update, next_update, url, checked_at, expires_at
                  FROM status WHERE issuer = ?1 AND serial = ?2 AND expires_at > ?3",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_row(
                 params![issuer, serial, now],
                 |r| {
                     Ok(StatusRow {

@@ -902,18 +902,37 @@ fn from_answer(depth: usize, answer: &ocsp::OcspAnswer, source: Source, url: Opt
 }
 
 /// An issuer's identity for the cache: SHA-256 over its subject and public key (what an OCSP
-/// CertID names), in hex.
+/// CertID names), in hex. Both are read from the certificate's DER: OpenSSL's key encoder would
+/// cost more than the whole chain verification.
 pub(crate) fn issuer_id(issuer: &X509Ref) -> String {
     let mut h = openssl::sha::Sha256::new();
-    if let Ok(subject) = issuer.subject_name().to_der() {
-        h.update(&(subject.len() as u64).to_be_bytes());
-        h.update(&subject);
-    }
-    if let Ok(key) = issuer.public_key().and_then(|k| k.public_key_to_der()) {
-        h.update(&key);
+    let der = issuer.to_der().unwrap_or_default();
+    match subject_and_key(&der) {
+        Some((subject, key)) => {
+            h.update(&(subject.len() as u64).to_be_bytes());
+            h.update(subject);
+            h.update(key);
+        }
+        None => h.update(&der),
     }
     let _ = openssl::error::ErrorStack::get();
     crate::protocol::chunking::hex(&h.finish())
+}
+
+/// The subject and subjectPublicKeyInfo elements (DER) of a certificate's DER.
+fn subject_and_key(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    use crate::asn1::{tag, Reader};
+    let cert = Reader::new(der).expect(tag::SEQUENCE).ok()?;
+    let tbs = cert.children().ok()?.expect(tag::SEQUENCE).ok()?;
+    let mut r = tbs.children().ok()?;
+    r.read_optional_context(0).ok()?; // version
+    for _ in 0..3 {
+        r.read().ok()?; // serialNumber, signature, issuer
+    }
+    r.read().ok()?; // validity
+    let subject = r.expect(tag::SEQUENCE).ok()?;
+    let key = r.expect(tag::SEQUENCE).ok()?;
+    Some((subject.raw, key.raw))
 }
 
 /// A certificate's serial number in hex, as the cache keys it.
@@ -936,6 +955,34 @@ pub(crate) fn asn1_unix(t: &openssl::asn1::Asn1TimeRef) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issuers_are_told_apart_by_name_and_key() {
+        let make = |name: &str, key: &openssl::pkey::PKey<openssl::pkey::Private>, days: u32| {
+            let mut n = openssl::x509::X509NameBuilder::new().unwrap();
+            n.append_entry_by_nid(openssl::nid::Nid::COMMONNAME, name).unwrap();
+            let n = n.build();
+            let mut b = X509::builder().unwrap();
+            b.set_subject_name(&n).unwrap();
+            b.set_issuer_name(&n).unwrap();
+            b.set_pubkey(key).unwrap();
+            b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap()).unwrap();
+            b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(days).unwrap()).unwrap();
+            b.sign(key, openssl::hash::MessageDigest::sha256()).unwrap();
+            b.build()
+        };
+        let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+        let key = openssl::pkey::PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
+        let other = openssl::pkey::PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
+        let ca = make("CA", &key, 10);
+        let der = ca.to_der().unwrap();
+        let (subject, spki) = subject_and_key(&der).unwrap();
+        assert_eq!(subject, ca.subject_name().to_der().unwrap());
+        assert_eq!(spki, ca.public_key().unwrap().public_key_to_der().unwrap());
+        assert_eq!(issuer_id(&ca), issuer_id(&make("CA", &key, 20)), "a renewed CA certificate with the same name and key");
+        assert_ne!(issuer_id(&ca), issuer_id(&make("CA", &other, 10)), "a look-alike with another key");
+        assert_ne!(issuer_id(&ca), issuer_id(&make("CB", &key, 10)));
+    }
 
     #[test]
     fn modes_parse_and_default_to_on() {
