@@ -13,8 +13,7 @@ import { buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName 
 import { onThemeChange, showLook } from "./modules/header-button.mjs";
 import { bannerFor, refreshBanner, registerBanner } from "./modules/banner.mjs";
 import { describe } from "./modules/describe.mjs";
-import { dateFormatter } from "./modules/format.mjs";
-import { translator } from "./modules/texts.mjs";
+import { date, t } from "./modules/i18n.mjs";
 import { HostError, isHostDown, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
 import { errorReply } from "./modules/host-client.mjs";
 import { withTimeout } from "./modules/timeout.mjs";
@@ -27,8 +26,6 @@ import {
 } from "./modules/recipients.mjs";
 import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
-const date = dateFormatter(browser.i18n.getUILanguage());
 const port = new NativePort();
 const store = new VerdictStore();
 const HELP_PAGE = "/pages/host-missing.html";

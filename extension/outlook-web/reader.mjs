@@ -12,11 +12,11 @@
 
 import { describe } from "../modules/describe.mjs";
 import { byId, el, setDocumentTitle, setText, text } from "../modules/dom.mjs";
-import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths } from "../modules/header-button.mjs";
 import { certEmail, certName, summarize } from "../modules/look.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { date, t } from "../modules/i18n.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { logError } from "../modules/log.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
@@ -24,8 +24,6 @@ import { parseEntity, readable } from "./modules/mime.mjs";
 import { FRAME_CSP, FRAME_SANDBOX, sanitizeHtml, textDocument } from "./modules/sanitize.mjs";
 import { fileName } from "./modules/view.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
-const date = dateFormatter(browser.i18n.getUILanguage());
 const query = new URLSearchParams(location.search);
 
 localizePage();

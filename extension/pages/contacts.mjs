@@ -9,8 +9,8 @@
 import { callHost } from "../modules/host-client.mjs";
 import { Op } from "../modules/ops.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
-import { dateFormatter, dayFormatter } from "../modules/format.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { date, day, t } from "../modules/i18n.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
@@ -20,10 +20,7 @@ import {
   historyLine, importOutcome, pendingNotices,
 } from "../modules/contacts-view.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const { showNotice, showError: reportError } = notices(t, { asList: true });
-const date = dateFormatter(browser.i18n.getUILanguage());
-const day = dayFormatter(browser.i18n.getUILanguage());
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;
 

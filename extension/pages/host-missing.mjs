@@ -2,12 +2,12 @@
 // `smime-companion doctor` is for, and the live connection state (the add-on keeps retrying).
 
 import { localizePage } from "../modules/page-i18n.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { t } from "../modules/i18n.mjs";
 import { isHostDown, LocalError } from "../modules/ops.mjs";
 import { logError } from "../modules/log.mjs";
 import { text } from "../modules/dom.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const POLL_MS = 2_000;
 
 localizePage();

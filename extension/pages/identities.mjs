@@ -8,8 +8,8 @@
 import { callHost } from "../modules/host-client.mjs";
 import { LocalError, Op } from "../modules/ops.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
-import { dateFormatter, dayFormatter } from "../modules/format.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { date as dateTime, day, t } from "../modules/i18n.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { confirms } from "../modules/describe.mjs";
 import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
@@ -24,13 +24,10 @@ import { installModule, moduleState } from "../modules/pkcs11.mjs";
 import { unlockKeys } from "../modules/unlock.mjs";
 import { isThunderbird } from "../modules/platform.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const { showNotice, showError } = notices(t, {
   scroll: true,
   headlineKey: (code) => (code === LocalError.opUnavailable ? "identities_host_too_old" : "page_host_error"),
 });
-const dateTime = dateFormatter(browser.i18n.getUILanguage());
-const day = dayFormatter(browser.i18n.getUILanguage());
 const CONTACT_PAGES = 10; // at most 10 × 500 contacts in the renewal checklist
 const STATUS = { valid: "ok", expiring: "warning", expired: "error", replaced: "muted", not_yet_valid: "warning" };
 

@@ -13,16 +13,14 @@
 
 import { describe } from "../modules/describe.mjs";
 import { byId, el, setDocumentTitle, setText, text, valueNode } from "../modules/dom.mjs";
-import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { certEmail, checkingLook, failureLook, lockedKeys, summarize } from "../modules/look.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { logError } from "../modules/log.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { date, t } from "../modules/i18n.mjs";
 import { unlockKeys, unlockLabel } from "../modules/unlock.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
-const date = dateFormatter(browser.i18n.getUILanguage());
 const POLL_MS = 400;
 
 let locked = null; // the locked keys of the message shown (lockedKeys), while it has some
