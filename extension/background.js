@@ -192,13 +192,16 @@ function onInternalMessage(request, sender) {
 async function bannerForTab(tabId) {
   // The banner script may run before onMessagesDisplayed, so ask Thunderbird what the tab shows.
   const messageId = await displayedMessageId(tabId);
-  if (messageId === null || store.dismissed(messageId)) return null;
+  if (messageId === null) return null;
   try {
     // Wait for the same check the header button waits for.
     const reading = await store.reading(messageId, () => inspect(port, messageId));
     const now = store.messageInTab(tabId);
     if (now !== null && now !== messageId) return null; // the tab moved on meanwhile
-    return bannerFor(describe(reading, { t, date }), t);
+    const banner = bannerFor(describe(reading, { t, date }), t);
+    // A banner the user closed stays closed while the message is shown; the mark on a danger
+    // state's body stays.
+    return banner && store.dismissed(messageId) ? { ...banner, hidden: true } : banner;
   } catch {
     return null; // no verdict, no banner: the header button tells what went wrong
   }

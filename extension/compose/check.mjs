@@ -31,7 +31,7 @@ function render(check) {
   const view = composeView(check);
   document.body.className = view.severity;
   document.getElementById("icon").src = iconPaths(ICONS[view.severity] ?? "encrypted", currentTheme())[32];
-  const headline = t(view.headline.key, view.headline.subs);
+  const headline = t.phrase(view.headline);
   text("headline", headline);
   setDocumentTitle(headline); // what assistive technology (and the end-to-end test) reads first
 

@@ -29,7 +29,11 @@ export function translator(getMessage, { locale = "en" } = {}) {
     return key;
   };
   t.count = (key, n, subs = []) => t(`${key}_${plurals.select(n) === "one" ? "one" : "other"}`, [n, ...subs]);
-  /** Renders `{key, subs, extra}` as produced by look.mjs: the sentence, then each extra one. */
-  t.phrase = ({ key, subs = [], extra = [] }) => [t(key, subs), ...extra.map((k) => t(k))].join(" ");
+  /**
+   * Renders `{key, subs, count?, extra?}` as the pure modules produce them (look.mjs and others):
+   * the sentence (for `count`, the one for that number: `t.count`), then each extra one.
+   */
+  t.phrase = ({ key, subs = [], count, extra = [] }) =>
+    [count === undefined ? t(key, subs) : t.count(key, count, subs), ...extra.map((k) => t(k))].join(" ");
   return t;
 }

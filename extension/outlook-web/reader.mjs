@@ -123,7 +123,7 @@ function showContent(bytes) {
   document.body.dataset.blocked = String(blocked);
   if (blocked) {
     const note = byId("remote-note");
-    setText(note, t("owa_reader_remote_blocked", [String(blocked)]));
+    setText(note, t.count("owa_reader_remote_blocked", blocked));
     note.hidden = false;
   }
   showAttachments(content.attachments);

@@ -106,8 +106,15 @@ function persist() {
 }
 
 function forgetTab(tabId) {
+  const before = tabs.get(tabId);
   tabs.delete(tabId);
+  if (before?.key) leftScreen(before.key);
   persist();
+}
+
+/** A message no tab shows any more: a notice closed on it shows again when it is opened again. */
+function leftScreen(key) {
+  if (![...tabs.values()].some((tab) => tab.key === key)) store.undismiss(key);
 }
 
 // ---- the tabs ----------------------------------------------------------------------------------------
@@ -124,6 +131,7 @@ async function onLocation(tabId, url, dark) {
   const key = itemId ? messageKey(origin, itemId) : null;
   const before = tabs.get(tabId);
   tabs.set(tabId, { key, origin, itemId, dark: Boolean(dark) });
+  if (before?.key && before.key !== key) leftScreen(before.key);
   persist();
   if (before?.key !== key || before?.dark !== Boolean(dark) || unchecked(key)) show(tabId).catch(logError);
   return noticeForTab(tabId);
@@ -258,6 +266,7 @@ async function showLook(tabId, look, { key = null, error = null } = {}) {
     action.setTitle({ tabId, title: actionTitle(look, t) }), // neutralised: it may name the signer
     action.setBadgeText({ tabId, text: look?.badge.text ?? "" }),
     look?.badge.color ? action.setBadgeBackgroundColor({ tabId, color: look.badge.color }) : null,
+    look?.badge.textColor ? action.setBadgeTextColor({ tabId, color: look.badge.textColor }) : null,
   ]).catch(() => {}); // the tab was closed meanwhile
   lookLog.push({ tabId, key, look: look?.name ?? null, error, asked, at: Date.now(), timings: timings.get(key) ?? null });
   if (lookLog.length > 200) lookLog.shift();

@@ -52,7 +52,7 @@ async function init() {
 
 async function loadStats() {
   const s = await callHost(Op.contactsStats);
-  text("stats", t("contacts_stats", [String(s.contacts), String(s.certificates), String(s.expiring_within_30_days ?? 0)]));
+  text("stats", t("contacts_stats", [s.contacts, s.certificates, s.expiring_within_30_days ?? 0]));
 }
 
 async function loadList({ append = false } = {}) {
@@ -225,7 +225,7 @@ async function deleteContact() {
   if (!(await confirmDialog(deleteConfirmation(shown, { t })))) return;
   const { address, deleted_certificates: deleted } = await callHost(Op.contactsDelete, { address: shown.address });
   const count = Array.isArray(deleted) ? deleted.length : Number(deleted) || 0; // fingerprints, or a count
-  showNotice("ok", t("notice_contact_deleted", [address, String(count)]), [t("contact_delete_recover")]);
+  showNotice("ok", t.count("notice_contact_deleted", count, [address]), [t("contact_delete_recover")]);
   await Promise.all([loadStats(), loadList()]);
   // The history stays, so the contact can still be shown: it says what was deleted and when.
   await select(address).catch(() => clearDetails());
