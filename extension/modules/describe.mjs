@@ -5,7 +5,7 @@
 // Names and addresses shown as "who signed" come from the certificate only, never from the
 // message header's display name, which anybody can set.
 
-import { buttonLook, certEmail, certName, SENDER_WARNINGS, stateLabel, summarize, UNREADABLE } from "./look.mjs";
+import { buttonLook, certEmail, certName, SENDER_WARNINGS, SIGNATURE_STATES, stateLabel, summarize, UNREADABLE } from "./look.mjs";
 import { algorithmName, cipherName, distinguishedName, groupFingerprint } from "./format.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
 
@@ -110,6 +110,7 @@ function primaryChain(signature) {
 
 function signatureProblem(problem, signature, t, date) {
   const code = problem.code ?? signature.state;
+  const known = SIGNATURE_STATES.includes(code);
   const facts = [];
   if (Number.isInteger(problem.depth)) facts.push(problem.depth === 0 ? t("fact_depth_signer") : t.count("fact_depth_issuer", problem.depth));
   if (problem.subject && problem.depth !== 0) facts.push(t("fact_certificate_subject", [problem.subject]));
@@ -131,9 +132,10 @@ function signatureProblem(problem, signature, t, date) {
   return {
     severity: ["malformed", "content_altered", "revoked", "sender_mismatch"].includes(code) ? "error" : "warning",
     title: t(stateLabel(code)),
-    explain: t(`state_${code}_explain`),
+    // A state a newer host names is shown as a problem this add-on cannot name yet.
+    explain: t(known ? `state_${code}_explain` : "look_unknown_title"),
     reason: problem.reason ? t(`reason_${problem.reason}`) : null,
-    advice: t(`state_${code}_advice`),
+    advice: t(known ? `state_${code}_advice` : "state_malformed_advice"),
     facts,
   };
 }

@@ -13,7 +13,7 @@
 import { describe } from "../modules/describe.mjs";
 import { byId, el, setDocumentTitle, setText, text } from "../modules/dom.mjs";
 import { iconPaths } from "../modules/header-button.mjs";
-import { certEmail, certName, summarize } from "../modules/look.mjs";
+import { certEmail, certName, stateLabel, summarize } from "../modules/look.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey } from "../modules/texts.mjs";
 import { date, t } from "../modules/i18n.mjs";
@@ -67,7 +67,7 @@ function showVerdict(reading) {
   const signer = signature.signer;
   const who = [certName(signer), certEmail(signer)].filter(Boolean).join(" · ");
   const rows = [
-    [t("owa_reader_signature"), [t(`state_${signature.state}`), who].filter(Boolean).join(" — ")],
+    [t("owa_reader_signature"), [t(stateLabel(signature.state)), who].filter(Boolean).join(" — ")],
     [t("owa_reader_encryption"), encryptionLine(encryption)],
   ];
   byId("layers").replaceChildren(...rows.flatMap(([label, value]) => [el("dt", null, label), el("dd", null, value)]));

@@ -15,6 +15,7 @@ import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
+import { stateLabel } from "../modules/look.mjs";
 import {
   certificateCard, contactRow, decisionNotice, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
   historyLine, importOutcome, pendingNotices,
@@ -277,7 +278,7 @@ function showMenuNotice(notice) {
       else if (r.stored && r.address) lines.push(t(r.state === "untrusted" ? "notice_sender_saved_untrusted" : "notice_sender_saved", [r.address, subject]));
       else if (r.state === "none" && ["no_key", "failed", "unsupported"].includes(r.encryption)) lines.push(t("notice_sender_unreadable", [subject]));
       else if (r.state === "none") lines.push(t("notice_sender_unsigned", [subject]));
-      else lines.push(t("notice_sender_not_saved", [subject, t(`state_${r.state}`)]));
+      else lines.push(t("notice_sender_not_saved", [subject, t(stateLabel(r.state))]));
       if (r.stored && r.address) address ??= r.address;
       else severity = "warning";
     }
