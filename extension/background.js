@@ -9,7 +9,7 @@
 import { NativePort, PortState } from "./modules/native-port.mjs";
 import { VerdictStore } from "./modules/verdicts.mjs";
 import { inspect } from "./modules/inspector.mjs";
-import { buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName } from "./modules/look.mjs";
+import { BADGE_COLORS, BADGE_TEXT_COLOR, buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName } from "./modules/look.mjs";
 import { onThemeChange, showLook } from "./modules/header-button.mjs";
 import { bannerFor, refreshBanner, registerBanner } from "./modules/banner.mjs";
 import { describe } from "./modules/describe.mjs";
@@ -433,7 +433,9 @@ async function showComposeBadge(tabId, rows, hostError) {
   const missing = rows.filter((r) => r.can !== true).length;
   const text = hostError || !rows.length ? "" : missing ? String(missing) : "✓";
   await browser.composeAction.setBadgeText({ tabId, text });
-  if (text) await browser.composeAction.setBadgeBackgroundColor({ tabId, color: missing ? "#b35c00" : "#1a7f37" });
+  if (!text) return;
+  await browser.composeAction.setBadgeBackgroundColor({ tabId, color: missing ? BADGE_COLORS.warning : BADGE_COLORS.ok });
+  await browser.composeAction.setBadgeTextColor({ tabId, color: BADGE_TEXT_COLOR });
 }
 
 /** Flips Thunderbird's S/MIME switches of a compose tab as the popup asked, and remembers the wish. */

@@ -98,10 +98,12 @@ export function senderWarning(signature) {
 // unlocks their key).
 export const UNREADABLE = new Set(["locked", "no_key", "failed", "unsupported"]);
 
-// The "!" badge's fill per severity, with white text on it (both pass WCAG AA: the contrast test
-// in tests/extension checks them).
-export const BADGE_COLORS = Object.freeze({ error: "#c50042", warning: "#a45200" });
+// The fills of the buttons' badges (the header button's "!" for an error or a warning, the
+// compose check's count or ✓), with white text on them: all pass WCAG AA (tests/extension
+// contrast.test.mjs).
+export const BADGE_COLORS = Object.freeze({ error: "#c50042", warning: "#9c4f00", ok: "#15703a" });
 export const BADGE_TEXT_COLOR = "#ffffff";
+const PROBLEM_BADGES = new Set(["error", "warning"]);
 
 /**
  * The facts that decide what the user sees, from one reading of a message: the host's verdict
@@ -173,7 +175,7 @@ export function failureLook(code) {
 function decorate(state, title) {
   const name = STATES[state].look;
   const { icon, severity } = Looks[name];
-  const badge = BADGE_COLORS[severity] ? { text: "!", color: BADGE_COLORS[severity], textColor: BADGE_TEXT_COLOR } : { text: "", color: null, textColor: null };
+  const badge = PROBLEM_BADGES.has(severity) ? { text: "!", color: BADGE_COLORS[severity], textColor: BADGE_TEXT_COLOR } : { text: "", color: null, textColor: null };
   return { state, name, icon, severity, badge, label: { key: STATES[state].label, subs: [] }, title };
 }
 
