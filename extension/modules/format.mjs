@@ -59,12 +59,12 @@ export function cipherName(code) {
   return code ? String(code).toUpperCase() : null;
 }
 
-/** "RSA 3072 bit", "EC prime256v1". */
-export function keyName(key) {
+/** "RSA 3072 bit", "EC prime256v1": the unit in the UI language (`t`, texts.mjs). */
+export function keyName(key, t) {
   if (!key?.type) return null;
   const type = String(key.type).toUpperCase();
   if (key.curve) return `${type} ${key.curve}`;
-  return key.bits ? `${type} ${key.bits} bit` : type;
+  return key.bits ? t("value_key_bits", [type, key.bits]) : type;
 }
 
 /** "Example Issuing CA (Example Trust)": the readable part of a distinguished name. */

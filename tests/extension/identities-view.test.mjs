@@ -115,7 +115,7 @@ test("Thunderbird's own setup: ready, partial or missing, with steps that fit th
   assert.equal(withModule.state, "missing");
   assert.deepEqual(keys(withModule), ["setup_step_module", "setup_step_open_settings", "setup_step_pick_signing_companion", "setup_step_pick_encryption", "setup_step_check_back"]);
   assert.equal(say(withModule.steps[1]), "Open the account settings (menu ≡ → Account Settings), choose the account “Work” and there “End-To-End Encryption”.");
-  assert.match(say(withModule.steps[2]), /choose Bob Reader \(Example Issuing CA\), on the S\/MIME Companion security device/);
+  assert.match(say(withModule.steps[2]), /choose Bob Reader \(Example Issuing CA\), on the security device “S\/MIME Companion”/);
   const withoutModule = thunderbirdSetup(tbIdentity("bob@example.org"), { identities: mine, module: "unavailable" });
   assert.match(say(withoutModule.steps.find((s) => s.key.startsWith("setup_step_pick_signing"))), /on the “Software Security Device”/);
   const loaded = thunderbirdSetup(tbIdentity("bob@example.org"), { identities: mine, module: "loaded" });
