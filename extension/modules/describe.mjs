@@ -6,7 +6,7 @@
 // message header's display name, which anybody can set.
 
 import { buttonLook, certEmail, certName, SENDER_WARNINGS, SIGNATURE_STATES, stateLabel, summarize, UNREADABLE } from "./look.mjs";
-import { algorithmName, cipherName, distinguishedName, groupFingerprint } from "./format.mjs";
+import { algorithmName, cipherName, distinguishedName, dnName, groupFingerprint } from "./format.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
 
 const SIGNATURE_STATES_WITHOUT_PROBLEM = new Set(["valid", "none"]);
@@ -321,10 +321,10 @@ function encryptionDetails(encryption, t, date) {
     rows.push(row(t("field_valid_until"), date(mine.not_after)));
   }
   for (const r of encryption.recipients ?? []) {
-    const id = r.email ?? (r.subject_key_id ? t("value_key_id", [r.subject_key_id]) : `${r.issuer ?? "?"} · ${r.serial ?? "?"}`);
+    const id = r.email ?? (r.subject_key_id ? t("value_key_id", [r.subject_key_id]) : t("value_issuer_serial", [dnName(r.issuer) || "?", r.serial ?? "?"]));
     const transport = algorithmName(r.key_transport);
     const label = r.mine ? t("field_recipient_you") : t("field_recipient");
-    rows.push(row(label, transport ? `${id} (${transport})` : id));
+    rows.push(row(label, transport ? t("value_with_method", [id, transport]) : id));
   }
   return { id: "encryption-details", heading: t("section_encryption_details"), rows: rows.filter(Boolean), paragraphs: [] };
 }

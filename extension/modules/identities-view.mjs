@@ -4,6 +4,9 @@
 
 import { smimeCapabilities } from "./recipients.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
+import { dnName } from "./format.mjs";
+
+export { dnName };
 import { certificateLead } from "./describe.mjs";
 import { stateLabel } from "./look.mjs";
 
@@ -21,11 +24,6 @@ export const EXPIRY_WARNING_DAYS = 30;
 
 const list = (items) => (Array.isArray(items) ? items : items ? [items] : []);
 
-/** "E2E Test CA" from "O=S-MIME Companion Tests,CN=E2E Test CA": the common name, else the whole name. */
-export function dnName(dn) {
-  const cn = String(dn ?? "").match(/(?:^|,)\s*CN=((?:\\.|[^,])+)/);
-  return cn ? cn[1].replace(/\\(.)/g, "$1").trim() : String(dn ?? "");
-}
 
 /**
  * One import check as shown: passed or not, its text, and for a failure what it means and what

@@ -12,7 +12,7 @@ import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey } from "../modules/texts.mjs";
 import { date, day, t } from "../modules/i18n.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
-import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
+import { byId, confirmDialog, definitionList, el, setText, text, valueNode } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import { stateLabel } from "../modules/look.mjs";
@@ -161,10 +161,18 @@ function renderPending(contact) {
     refuse.addEventListener("click", () => decide(notice.fingerprint, "refuse", note.value).catch(showError));
     const buttons = el("div", "buttons");
     buttons.append(use, refuse);
-    section.append(el("strong", null, notice.title), el("p", null, notice.what), el("p", "fingerprint", notice.fingerprintText),
+    section.append(el("strong", null, notice.title), el("p", null, notice.what), fingerprintLines(notice.fingerprintText),
       el("p", null, notice.keeps), el("p", "advice", notice.compare), label, note, buttons);
     box.append(section);
   }
+}
+
+/** A whole fingerprint, each of its lines (format.mjs groupFingerprint) on a line of its own. */
+function fingerprintLines(fingerprint) {
+  const p = valueNode({ kind: "fingerprint", value: fingerprint });
+  const block = el("p", "fingerprint");
+  block.append(...p.childNodes);
+  return block;
 }
 
 async function decide(fingerprint, decision, note) {

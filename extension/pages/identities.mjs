@@ -305,7 +305,7 @@ function renderChecklists(lists) {
     for (const step of list.steps) {
       const li = el("li", step.done === true ? "done" : step.done === false ? "todo" : "info");
       li.dataset.step = step.id;
-      li.append(el("span", "mark", step.done === true ? "✓" : step.done === false ? "○" : "i"), el("span", null, t.phrase(step)));
+      li.append(el("span", "mark", step.done === true ? "✓" : step.done === false ? "○" : "•"), el("span", null, t.phrase(step)));
       steps.append(li);
     }
     card.append(steps);
