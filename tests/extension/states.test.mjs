@@ -157,3 +157,14 @@ test("no view names a state except through the table", () => {
     }
   }
 });
+
+test("INSPECT.md lists every state with the labels and looks the add-on uses", async () => {
+  const { read, rows, section } = await import("./docs.mjs");
+  const table = rows(section(read("docs/INSPECT.md"), "## How the add-ons show a verdict"));
+  const { en, de } = locales();
+  const documented = Object.fromEntries(table.map(([state, enLabel, deLabel, look]) => [state.replaceAll("`", ""), { enLabel, deLabel, look }]));
+  assert.deepEqual(Object.keys(documented).sort(), Object.keys(STATES).sort());
+  for (const [state, { label, look }] of Object.entries(STATES)) {
+    assert.deepEqual(documented[state], { enLabel: en[label], deLabel: de[label], look: `\`${look}\` (${Looks[look].severity})` }, state);
+  }
+});
