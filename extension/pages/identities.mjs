@@ -37,6 +37,8 @@ byId("import-form").addEventListener("submit", (event) => {
   event.preventDefault();
   importP12().catch(showError);
 });
+byId("p12-choose").addEventListener("click", () => byId("p12-file").click());
+byId("p12-file").addEventListener("change", showChosenFile);
 byId("own-passphrase").addEventListener("change", (event) => {
   for (const node of document.querySelectorAll(".own")) node.hidden = !event.target.checked;
 });
@@ -220,9 +222,18 @@ async function lock() {
 
 // ---- import --------------------------------------------------------------------------------------
 
+/** The name of the file chosen for import, or that none is. */
+function showChosenFile() {
+  const [file] = byId("p12-file").files;
+  text("p12-name", file ? file.name : t("import_no_file"));
+}
+
 async function importP12() {
   const [file] = byId("p12-file").files;
-  if (!file) return;
+  if (!file) {
+    byId("p12-choose").focus();
+    return;
+  }
   const own = byId("own-passphrase").checked;
   const [password, newPassphrase] = takeSecrets(byId("import-form"), ["#p12-password", "#new-passphrase"]);
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -240,6 +251,7 @@ async function importP12() {
       ...(own && newPassphrase ? { new_passphrase: newPassphrase } : {}),
     });
     byId("import-form").reset();
+    showChosenFile();
     for (const node of document.querySelectorAll(".own")) node.hidden = true;
     const checks = importChecks(reply.checks, { t, formatDate: day });
     const failed = checks.filter((c) => !c.ok).length;

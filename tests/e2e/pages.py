@@ -112,6 +112,11 @@ COLLECT_TEXTS_PY = r"""
       const text = n.data.replace(/\s+/g, " ").trim();
       if (text) out.push({ kind: p.closest("pre, code") ? "code" : "text", text, where: p.closest("[id]")?.id ?? p.tagName.toLowerCase() });
     }
+    // Controls that label themselves in the browser's language ("Browse…", "No file selected.").
+    const native = 'input[type="file"], input[type="date"], input[type="time"], input[type="datetime-local"], input[type="month"], input[type="week"], input[type="submit"]:not([value]), input[type="reset"]:not([value])';
+    for (const el of root.querySelectorAll(native)) {
+      if (visible(el)) out.push({ kind: "native", text: "<input type=" + el.type + ">", where: el.id || "input" });
+    }
     for (const el of root.querySelectorAll("[placeholder], [title], [aria-label], img[alt]")) {
       if (!visible(el)) continue;
       for (const a of ["placeholder", "title", "aria-label", "alt"]) {
