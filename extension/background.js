@@ -198,10 +198,7 @@ async function bannerForTab(tabId) {
     const reading = await store.reading(messageId, () => inspect(port, messageId));
     const now = store.messageInTab(tabId);
     if (now !== null && now !== messageId) return null; // the tab moved on meanwhile
-    const banner = bannerFor(describe(reading, { t, date }), t);
-    // A banner the user closed stays closed while the message is shown; the mark on a danger
-    // state's body stays.
-    return banner && store.dismissed(messageId) ? { ...banner, hidden: true } : banner;
+    return bannerFor(describe(reading, { t, date }), t, { dismissed: store.dismissed(messageId) });
   } catch {
     return null; // no verdict, no banner: the header button tells what went wrong
   }

@@ -6,8 +6,8 @@
 // and mark live in closed shadow roots on elements of their own beside the message body (never
 // inside it), with their placement set inline and !important: the message's markup and styles
 // can neither reach nor hide them, and the message's content is left as it is.
-// Closing the banner hides it while this message is shown (the background forgets that when the
-// message leaves the tab); the mark cannot be closed.
+// Closing the banner closes it for this message (the background remembers which, while it runs);
+// the mark cannot be closed.
 (async () => {
   const BANNER_ID = "smime-companion-banner";
   const MARK_ID = "smime-companion-mark";

@@ -28,11 +28,13 @@ export async function refreshBanner(tabId) {
  * the sentence under it (the header button's label and tooltip). A danger state (a red look: altered, broken or revoked signature, wrong
  * sender) also marks the message body: `mark` says why its text is not to be trusted.
  * Every text is neutralised here: the banner script in the message's page cannot import modules.
+ * `dismissed`: the user closed this message's banner; it stays `hidden`, the mark stays.
  */
-export function bannerFor(view, t) {
+export function bannerFor(view, t, { dismissed = false } = {}) {
   const { look } = view;
   if (!BANNER_LOOKS.has(look.name)) return null;
   return {
+    hidden: dismissed,
     severity: look.severity,
     name: neutralize(t("banner_name")),
     headline: neutralize(view.headline),

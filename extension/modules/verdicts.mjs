@@ -1,7 +1,8 @@
 // Which message each tab shows, and what is known about each message: its reading (the host's
 // verdicts), the check in progress, or why the last check failed; and whose banner the user
-// closed, for as long as the message stays on screen (a banner closed once comes back when the
-// message is shown again: it is about this message, not a setting). Pure, so node tests can use it.
+// closed: for that message only (never a setting for all), and not for good: it lives as long as
+// the background page (Thunderbird) or the browser session (Outlook on the web). Pure, so node
+// tests can use it.
 
 const MAX_MESSAGES = 500; // readings are small, but a long session opens many messages
 
@@ -12,21 +13,12 @@ export class VerdictStore {
 
   /** Records what a tab shows: one message id, or null for none or several. */
   showInTab(tabId, messageId) {
-    const before = this.#tabs.get(tabId);
     if (messageId === null || messageId === undefined) this.#tabs.delete(tabId);
     else this.#tabs.set(tabId, messageId);
-    if (before !== undefined && before !== messageId) this.#leftScreen(before);
   }
 
   forgetTab(tabId) {
-    const before = this.#tabs.get(tabId);
     this.#tabs.delete(tabId);
-    if (before !== undefined) this.#leftScreen(before);
-  }
-
-  /** A message no tab shows any more: a banner closed on it will show again next time. */
-  #leftScreen(messageId) {
-    if (![...this.#tabs.values()].includes(messageId)) this.undismiss(messageId);
   }
 
   /** The message a tab shows, or null. */
@@ -71,12 +63,7 @@ export class VerdictStore {
     while (this.#dismissed.size > MAX_MESSAGES) this.#dismissed.delete(this.#dismissed.values().next().value);
   }
 
-  /** Forgets that the user closed the banner of a message (it left the screen). */
-  undismiss(messageId) {
-    this.#dismissed.delete(messageId);
-  }
-
-  /** True when the user closed the banner of this message while it is shown. */
+  /** True when the user closed the banner of this message. */
   dismissed(messageId) {
     return this.#dismissed.has(messageId);
   }

@@ -106,15 +106,8 @@ function persist() {
 }
 
 function forgetTab(tabId) {
-  const before = tabs.get(tabId);
   tabs.delete(tabId);
-  if (before?.key) leftScreen(before.key);
   persist();
-}
-
-/** A message no tab shows any more: a notice closed on it shows again when it is opened again. */
-function leftScreen(key) {
-  if (![...tabs.values()].some((tab) => tab.key === key)) store.undismiss(key);
 }
 
 // ---- the tabs ----------------------------------------------------------------------------------------
@@ -131,7 +124,6 @@ async function onLocation(tabId, url, dark) {
   const key = itemId ? messageKey(origin, itemId) : null;
   const before = tabs.get(tabId);
   tabs.set(tabId, { key, origin, itemId, dark: Boolean(dark) });
-  if (before?.key && before.key !== key) leftScreen(before.key);
   persist();
   if (before?.key !== key || before?.dark !== Boolean(dark) || unchecked(key)) show(tabId).catch(logError);
   return noticeForTab(tabId);

@@ -4,6 +4,7 @@
 // notice, the contacts page (its cards' badges, the list's flags, the layers) and My certificates.
 
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { bannerFor, MARKED_STATES, markKey } from "../../extension/modules/banner.mjs";
 import { claims, confirms, describe } from "../../extension/modules/describe.mjs";
@@ -147,6 +148,20 @@ for (const lang of ["en", "de"]) {
     }
   });
 }
+
+test("a closed banner stays closed for its message, and the mark on a danger state stays", () => {
+  const t = strictT();
+  const altered = bannerFor(describe({ verdict: verdict({ signature: "content_altered" }) }, { t, date }), t, { dismissed: true });
+  assert.equal(altered.hidden, true);
+  assert.equal(altered.mark, t("mark_content_altered"));
+  const untrusted = bannerFor(describe({ verdict: verdict({ signature: "untrusted" }) }, { t, date }), t);
+  assert.equal(untrusted.hidden, false);
+  assert.equal(untrusted.mark, null);
+  // The banner script draws the mark whether or not the banner is hidden.
+  const script = readFileSync(new URL("../../extension/banner/banner.js", import.meta.url), "utf8");
+  assert.match(script, /if \(!banner\.hidden\) \{/);
+  assert.match(script, /if \(banner\.mark\) \{/);
+});
 
 test("no view names a state except through the table", () => {
   // `state_<code>` alone is a state's name: it comes from stateLabel(), never spelled out.

@@ -203,7 +203,7 @@ test("the header button's tooltip and the banner name the signer neutralised", a
   // names both addresses.
   const mismatch = describe({ verdict: verdict({ signature: "sender_mismatch", signer: hostileCert(), from: [{ name: DISPLAY, address: `boss${RLO}@x.org` }] }) }, { t, date });
   const banner = bannerFor(mismatch, t);
-  for (const [key, value] of Object.entries(banner)) for (const ch of value) assert.ok(!isHidden(ch.codePointAt(0)), `banner ${key}: ${value}`);
+  for (const [key, value] of Object.entries(banner)) for (const ch of typeof value === "string" ? value : "") assert.ok(!isHidden(ch.codePointAt(0)), `banner ${key}: ${value}`);
   assertShownSafely("banner", banner.summary);
   // The banner script sets these with textContent in the message's page, as they are.
   const script = read("extension/banner/banner.js");

@@ -24,6 +24,7 @@ export function noticeFor(view, reading, t) {
   const notice = bannerFor(view, t) ?? keyChangedNotice(reading, t);
   if (!notice) return null;
   const out = { severity: notice.severity === "error" ? "error" : "warning" };
+  // (the service worker leaves out a notice the user closed; the banner's mark is Thunderbird's)
   for (const key of NOTICE_TEXTS) out[key] = neutralize(notice[key]);
   return out;
 }
