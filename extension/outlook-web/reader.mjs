@@ -11,6 +11,7 @@
 // but this page.
 
 import { describe } from "../modules/describe.mjs";
+import { markKey } from "../modules/banner.mjs";
 import { byId, el, setDocumentTitle, setText, text } from "../modules/dom.mjs";
 import { iconPaths } from "../modules/header-button.mjs";
 import { certEmail, certName, stateLabel, summarize } from "../modules/look.mjs";
@@ -53,6 +54,11 @@ function fail(code) {
 
 function showVerdict(reading) {
   const view = describe(reading, { t, date });
+  // A danger state (altered, broken or revoked signature, wrong sender) marks the content as the
+  // Thunderbird banner does: not to be trusted, and why.
+  const mark = byId("mark");
+  mark.hidden = view.look.severity !== "error";
+  if (!mark.hidden) setText(mark.querySelector("strong"), t(markKey(view.look.state)));
   const { signature, encryption } = summarize(reading);
   document.body.className = view.look.severity;
   document.body.dataset.signature = signature.state;
