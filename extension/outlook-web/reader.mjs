@@ -171,8 +171,10 @@ function showAttachments(attachments) {
   }
 }
 
+// Sizes go in as numbers: the translator writes them the UI language's way ("1,5 MiB" in German).
 function size(bytes) {
-  if (bytes < 1024) return t("owa_size_bytes", [String(bytes)]);
-  if (bytes < 1024 * 1024) return t("owa_size_kib", [(bytes / 1024).toFixed(1)]);
-  return t("owa_size_mib", [(bytes / 1024 / 1024).toFixed(1)]);
+  const tenths = (n) => Math.round(n * 10) / 10;
+  if (bytes < 1024) return t("owa_size_bytes", [bytes]);
+  if (bytes < 1024 * 1024) return t("owa_size_kib", [tenths(bytes / 1024)]);
+  return t("owa_size_mib", [tenths(bytes / 1024 / 1024)]);
 }
