@@ -1,9 +1,11 @@
-// Turns one reading of a message into what the details popup shows: a headline, the problems
-// with what to do about each, and sections of labelled facts. Pure: texts come from `t`
-// (texts.mjs translator) and dates from `date` (format.mjs), so node can check every path.
+// Turns one reading of a message into what the details popup shows: the state's one name, a
+// sentence, the problems with what to do about each, who signed, and behind "Technical details"
+// the rest. Pure: texts come from `t` (texts.mjs translator) and dates from `date` (format.mjs),
+// so node can check every path.
 //
 // Names and addresses shown as "who signed" come from the certificate only, never from the
-// message header's display name, which anybody can set.
+// message header's display name, which anybody can set; and they are stated as facts only for a
+// valid signature: for any other state they are what the certificate claims (`certificateLead`).
 
 import { buttonLook, certEmail, certName, SENDER_WARNINGS, SIGNATURE_STATES, stateLabel, summarize, UNREADABLE } from "./look.mjs";
 import { algorithmName, cipherName, distinguishedName, dnName, groupFingerprint } from "./format.mjs";
