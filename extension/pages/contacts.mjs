@@ -269,7 +269,7 @@ function showMenuNotice(notice) {
       }
       const outcome = importOutcome(file.result, { t });
       if (outcome.warning && severity === "ok") severity = "warning";
-      lines.push(`${file.name}: ${outcome.lines.join(" ")}`);
+      lines.push(t("notice_attachment_result", [file.name, outcome.lines.join(" ")]));
       address ??= outcome.addresses[0] ?? null;
     }
     showNotice(severity, t("notice_attachments_imported"), lines);
