@@ -9,12 +9,11 @@
 import { NativePort, PortState } from "./modules/native-port.mjs";
 import { VerdictStore } from "./modules/verdicts.mjs";
 import { inspect } from "./modules/inspector.mjs";
-import { buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName } from "./modules/look.mjs";
+import { BADGE_COLORS, BADGE_TEXT_COLOR, buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName } from "./modules/look.mjs";
 import { onThemeChange, showLook } from "./modules/header-button.mjs";
 import { bannerFor, refreshBanner, registerBanner } from "./modules/banner.mjs";
 import { describe } from "./modules/describe.mjs";
-import { dateFormatter } from "./modules/format.mjs";
-import { translator } from "./modules/texts.mjs";
+import { date, t } from "./modules/i18n.mjs";
 import { HostError, isHostDown, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
 import { errorReply } from "./modules/host-client.mjs";
 import { withTimeout } from "./modules/timeout.mjs";
@@ -27,8 +26,6 @@ import {
 } from "./modules/recipients.mjs";
 import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
-const date = dateFormatter(browser.i18n.getUILanguage());
 const port = new NativePort();
 const store = new VerdictStore();
 const HELP_PAGE = "/pages/host-missing.html";
@@ -197,13 +194,13 @@ function onInternalMessage(request, sender) {
 async function bannerForTab(tabId) {
   // The banner script may run before onMessagesDisplayed, so ask Thunderbird what the tab shows.
   const messageId = await displayedMessageId(tabId);
-  if (messageId === null || store.dismissed(messageId)) return null;
+  if (messageId === null) return null;
   try {
     // Wait for the same check the header button waits for.
     const reading = await store.reading(messageId, () => inspect(port, messageId));
     const now = store.messageInTab(tabId);
     if (now !== null && now !== messageId) return null; // the tab moved on meanwhile
-    return bannerFor(describe(reading, { t, date }), t);
+    return bannerFor(describe(reading, { t, date }), t, { dismissed: store.dismissed(messageId) });
   } catch {
     return null; // no verdict, no banner: the header button tells what went wrong
   }
@@ -453,7 +450,9 @@ async function showComposeBadge(tabId, rows, hostError) {
   const missing = rows.filter((r) => r.can !== true).length;
   const text = hostError || !rows.length ? "" : missing ? String(missing) : "✓";
   await browser.composeAction.setBadgeText({ tabId, text });
-  if (text) await browser.composeAction.setBadgeBackgroundColor({ tabId, color: missing ? "#b35c00" : "#1a7f37" });
+  if (!text) return;
+  await browser.composeAction.setBadgeBackgroundColor({ tabId, color: missing ? BADGE_COLORS.warning : BADGE_COLORS.ok });
+  await browser.composeAction.setBadgeTextColor({ tabId, color: BADGE_TEXT_COLOR });
 }
 
 /** Flips Thunderbird's S/MIME switches of a compose tab as the popup asked, and remembers the wish. */

@@ -4,16 +4,14 @@
 // identity can. The background also opens this popup when it stopped a send.
 
 import { localizePage } from "../modules/page-i18n.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
-import { dayFormatter } from "../modules/format.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { day as date, t } from "../modules/i18n.mjs";
 import { certName } from "../modules/look.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { composeView, switchesAfter } from "../modules/recipients.mjs";
 import { el, setDocumentTitle, setText, text } from "../modules/dom.mjs";
 import { moduleState } from "../modules/pkcs11.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
-const date = dayFormatter(browser.i18n.getUILanguage());
 const ICONS = { ok: "encrypted-signed", warning: "problem", none: "encrypted" };
 
 localizePage();
@@ -33,7 +31,7 @@ function render(check) {
   const view = composeView(check);
   document.body.className = view.severity;
   document.getElementById("icon").src = iconPaths(ICONS[view.severity] ?? "encrypted", currentTheme())[32];
-  const headline = t(view.headline.key, view.headline.subs);
+  const headline = t.phrase(view.headline);
   text("headline", headline);
   setDocumentTitle(headline); // what assistive technology (and the end-to-end test) reads first
 

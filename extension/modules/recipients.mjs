@@ -127,7 +127,7 @@ export function composeView({ rows, caps, switches, openpgp = false, identityEma
     headline = total === 1 ? { key: "compose_headline_one_can", subs: [] } : { key: "compose_headline_all_can", subs: [String(total)] };
     severity = "ok";
   } else {
-    headline = { key: "compose_headline_some_cannot", subs: [String(total - able), String(total)] };
+    headline = { key: "compose_headline_some_cannot", count: total - able, subs: [total] };
     severity = "warning";
   }
 

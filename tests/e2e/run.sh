@@ -12,15 +12,27 @@
 # managed storage) and the compose check, for an account with two identities: one with
 # Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without.
 # Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
+#
+# E2E_LOCALE=de runs it all in a German Thunderbird (Debian's thunderbird-l10n-de, the language
+# asked for in the profile's preferences): what the add-on must show comes from the German locale
+# file, every text it shows must be German (or data), dates and numbers written the German way.
+# Screenshots are named after the language (de-…, en-…); run both for both sets.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
 . tests/common/thunderbird.sh
 artifacts=$(mkdir -p "${E2E_ARTIFACTS:-target/e2e}" && cd "${E2E_ARTIFACTS:-target/e2e}" && pwd)
+lang=${E2E_LOCALE:-en}
+case "$lang" in en|de) ;; *) echo "E2E_LOCALE must be en or de, not $lang"; echo "0 passed, 1 failed"; exit 1 ;; esac
+export E2E_LOCALE=$lang
 addon_id=$(python3 -c 'import json; print(json.load(open("extension/manifest.json"))["browser_specific_settings"]["gecko"]["id"])')
 
 echo "== e2e: installing what it needs"
-installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv
+packages=(thunderbird libnss3-tools openssl python3-venv)
+if [ "$lang" = de ]; then packages+=(thunderbird-l10n-de); fi
+installer/debian-packages.sh "${packages[@]}"
+# The check that every text comes from the run's locale file is itself checked first.
+PYTHONDONTWRITEBYTECODE=1 python3 tests/e2e/locale_check.py --self-test extension/_locales || { echo "0 passed, 1 failed"; exit 1; }
 tb_venv
 # E2E_HOST=/path/to/smime-companion tests a host built elsewhere (a package, say) instead.
 if [ -n "${E2E_HOST:-}" ]; then
@@ -124,6 +136,13 @@ user_pref("mail.smtpserver.smtp1.hostname", "127.0.0.1");
 user_pref("mail.smtpserver.smtp1.port", 1);
 user_pref("devtools.console.stdout.chrome", true);
 PREFS
+if [ "$lang" = de ]; then
+  # The language pack Debian installs beside Thunderbird, asked for by the profile.
+  cat >> "$profile/user.js" <<'PREFS'
+user_pref("intl.locale.requested", "de");
+user_pref("extensions.langpacks.signatures.required", false);
+PREFS
+fi
 
 cases=(plain)
 ops=$("$host" ops)
@@ -132,15 +151,15 @@ export E2E_PAGES=0 E2E_IDENTITIES=0
 if grep -q '^recipients_check ' <<<"$ops"; then E2E_PAGES=1; else echo "skipped: the pages (the host has no contact cache yet)"; fi
 if grep -q '^identities_import ' <<<"$ops"; then E2E_IDENTITIES=1; else echo "skipped: importing your own certificate (the host has no identities yet)"; fi
 if grep -q '^inspect_message ' <<<"$ops"; then
-  cases+=(signed altered untrusted mismatch revoked encrypted undecryptable)
+  cases+=(signed altered untrusted mismatch revoked broken expired partial doubtful encrypted undecryptable)
   export E2E_INSPECT=1
 else
   export E2E_INSPECT=0
   echo "skipped: the host has no inspect_message yet; only the plain message and the connection are checked"
 fi
 
-echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless"
+echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless, in $lang"
 tb_start "$profile" "$work/thunderbird.log" -file "$work/messages/${cases[0]}.eml" || { echo "0 passed, 1 failed"; exit 1; }
 
-PYTHONDONTWRITEBYTECODE=1 timeout 240 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
-  "$artifacts" extension/_locales/en/messages.json "$work/host-manifest.json" "$manifest" "${cases[@]}"
+PYTHONDONTWRITEBYTECODE=1 timeout 480 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
+  "$artifacts" "extension/_locales/$lang/messages.json" "$work/host-manifest.json" "$manifest" "${cases[@]}"

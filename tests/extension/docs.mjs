@@ -99,7 +99,9 @@ export function strictT(messages = locales().en) {
     if (!(key in messages)) throw new Error(`missing message ${key}`);
     return messages[key].replace(/\$(\d)/g, (_, n) => subs[n - 1] ?? "");
   };
-  t.phrase = ({ key, subs = [], extra = [] }) => [t(key, subs), ...extra.map((k) => t(k))].join(" ");
+  t.count = (key, n, subs = []) => t(`${key}_${n === 1 ? "one" : "other"}`, [n, ...subs]);
+  t.phrase = ({ key, subs = [], count, extra = [] }) =>
+    [count === undefined ? t(key, subs) : t.count(key, count, subs), ...extra.map((k) => t(k))].join(" ");
   return t;
 }
 
