@@ -19,10 +19,20 @@ pub struct Config {
     pub unlock_minutes: Option<u64>,
     /// Problems found while reading the files, for `doctor` and the log.
     pub problems: Vec<Error>,
+    // --- directories (docs/DIRECTORY.md) ---
+    /// LDAP directories to look certificates up in (`directories`), system file first.
+    pub directories: Vec<crate::directory::settings::DirectorySettings>,
+    /// Whose file is being read: the system's, then the user's.
+    origin: crate::directory::settings::Origin,
 }
 
+
+
 /// Keys this version understands; others are reported as problems, not fatal.
-const KNOWN_KEYS: &[&str] = &["allowed_extensions", "allowed_origins", "unlock_minutes"];
+const KNOWN_KEYS: &[&str] = &["allowed_extensions", "allowed_origins", "unlock_minutes", DIRECTORY_KEY];
+
+/// The directories' list (docs/DIRECTORY.md).
+pub const DIRECTORY_KEY: &str = "directories";
 
 /// The longest `unlock_minutes` accepted: one working day.
 pub const MAX_UNLOCK_MINUTES: u64 = 12 * 60;
@@ -32,6 +42,7 @@ impl Config {
     pub fn load(home: &Home) -> Config {
         let mut config = Config::default();
         config.merge_file(&system_config_file());
+        config.origin = crate::directory::settings::Origin::User;
         config.merge_file(&home.user_config_file());
         config
     }
@@ -78,10 +89,23 @@ impl Config {
         if let Some(origin) = origins.iter().find(|o| !is_chromium_origin(o)) {
             return Err(bad(format!("{origin:?} is not of the form chrome-extension://ID/")));
         }
+        // Directories: an entry with a mistake is reported and left out; the others apply.
+        let (directories, directory_problems) =
+            crate::directory::settings::read_list(fields.get(DIRECTORY_KEY).unwrap_or(&Value::Null), self.origin);
         // Every setting checked: only now does the file change anything (a broken file is
         // skipped as a whole, never half applied).
         self.allowed_extensions.extend(extensions);
         self.allowed_origins.extend(origins);
+        self.problems.extend(directory_problems.into_iter().map(bad));
+        for (_, d) in directories {
+            if self.directories.iter().any(|known| known.key() == d.key()) {
+                self.problems.push(bad(format!("directory id {:?} is used twice; the second is left out", d.id)));
+            } else if self.directories.len() >= crate::directory::settings::MAX_DIRECTORIES {
+                self.problems.push(bad(format!("more than {} directories; {:?} is left out", crate::directory::settings::MAX_DIRECTORIES, d.id)));
+            } else {
+                self.directories.push(d);
+            }
+        }
         // The shorter time wins: a user may lock sooner than IT asks, never later.
         self.unlock_minutes = match (self.unlock_minutes, unlock_minutes) {
             (Some(a), Some(b)) => Some(a.min(b)),

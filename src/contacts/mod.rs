@@ -163,8 +163,8 @@ pub fn can_encrypt(cert: &Cert) -> bool {
     crate::certs::policy::encryption_usage(cert).is_ok()
 }
 
-/// Normalised addresses of a certificate.
-fn cert_addresses(cert: &Cert) -> Vec<String> {
+/// Normalised addresses of a certificate: the addresses it is cached under.
+pub fn cert_addresses(cert: &Cert) -> Vec<String> {
     let mut out: Vec<String> = cert.emails().iter().filter_map(|e| normalize(e)).collect();
     out.sort();
     out.dedup();
@@ -207,34 +207,18 @@ impl ContactCache {
 
     /// Stores a verified signer's certificate and chain; returns the continuity changes seen.
     pub fn harvest(&mut self, item: &HarvestItem, now: i64) -> Result<Vec<Continuity>> {
+        self.harvest_all(std::slice::from_ref(item), Source::SignedMail, now)
+    }
+
+    /// Stores certificates found for contacts the way a verified signer's certificate is stored
+    /// (`harvest`), each marked with `source`, all in one transaction: the directory lookup
+    /// (`crate::directory`) stores what it found with `Source::Directory`.
+    pub fn harvest_all(&mut self, items: &[HarvestItem], source: Source, now: i64) -> Result<Vec<Continuity>> {
         let path = self.path.clone();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| db_error(&path, e))?;
         let mut changes = Vec::new();
-        // Roots come from trust stores, not from mail: only intermediates are kept for chains.
-        for ca in item.chain.iter().filter(|c| !c.is_self_signed()) {
-            upsert_certificate(&tx, ca, &[], Source::SignedMail, false, false, None, None, None, now).map_err(|e| db_error(&path, e))?;
-        }
-        let addresses = cert_addresses(&item.cert);
-        let capabilities = serde_json::to_string(&item.capabilities).unwrap_or_default();
-        let preference = item.key_preference.as_ref().and_then(|p| serde_json::to_string(p).ok());
-        let (_, is_new) = upsert_certificate(
-            &tx,
-            &item.cert,
-            &addresses,
-            Source::SignedMail,
-            item.trusted,
-            item.revoked,
-            Some(&capabilities),
-            preference.as_deref(),
-            Some((item.signing_time, item.message_date)),
-            now,
-        )
-        .map_err(|e| db_error(&path, e))?;
-        for address in &addresses {
-            touch_contact(&tx, address, item.display_name.as_deref(), now).map_err(|e| db_error(&path, e))?;
-            if is_new {
-                changes.extend(record_new_certificate(&tx, address, &item.cert, Source::SignedMail, now).map_err(|e| db_error(&path, e))?);
-            }
+        for item in items {
+            changes.extend(harvest_one(&tx, item, source, now).map_err(|e| db_error(&path, e))?);
         }
         tx.commit().map_err(|e| db_error(&path, e))?;
         Ok(changes)
@@ -649,6 +633,37 @@ fn upsert_certificate(
         tx.execute("INSERT OR IGNORE INTO addresses (address, certificate_id) VALUES (?1, ?2)", params![address, id])?;
     }
     Ok((id, existing.is_none()))
+}
+
+/// `ContactCache::harvest_all` for one item, inside its transaction.
+fn harvest_one(tx: &rusqlite::Transaction<'_>, item: &HarvestItem, source: Source, now: i64) -> rusqlite::Result<Vec<Continuity>> {
+    let mut changes = Vec::new();
+    // Roots come from trust stores, not from mail: only intermediates are kept for chains.
+    for ca in item.chain.iter().filter(|c| !c.is_self_signed()) {
+        upsert_certificate(tx, ca, &[], source, false, false, None, None, None, now)?;
+    }
+    let addresses = cert_addresses(&item.cert);
+    let capabilities = serde_json::to_string(&item.capabilities).unwrap_or_default();
+    let preference = item.key_preference.as_ref().and_then(|p| serde_json::to_string(p).ok());
+    let (_, is_new) = upsert_certificate(
+        tx,
+        &item.cert,
+        &addresses,
+        source,
+        item.trusted,
+        item.revoked,
+        Some(&capabilities),
+        preference.as_deref(),
+        Some((item.signing_time, item.message_date)),
+        now,
+    )?;
+    for address in &addresses {
+        touch_contact(tx, address, item.display_name.as_deref(), now)?;
+        if is_new {
+            changes.extend(record_new_certificate(tx, address, &item.cert, source, now)?);
+        }
+    }
+    Ok(changes)
 }
 
 fn touch_contact(tx: &rusqlite::Transaction<'_>, address: &str, name: Option<&str>, now: i64) -> rusqlite::Result<()> {
