@@ -15,6 +15,7 @@
 pub mod ber;
 pub mod client;
 pub mod filter;
+pub mod manage;
 pub mod secrets;
 pub mod settings;
 

@@ -204,3 +204,4 @@ pub fn repo_path(rel: &str) -> PathBuf {
 }
 pub mod certgen;
 pub mod cmsgen;
+pub mod slapd;
