@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 # build tools; the real S/MIME peers the interop tests run (openssl, NSS cmsutil, gpgsm); strace
 # (tests/install.rs checks that files are flushed before they replace old ones); node for
 # the add-on's unit tests; Thunderbird and python3-venv (Marionette) for the end-to-end and PKCS#11
-# suites. Each suite still names what it needs itself (so it runs alone); here those calls find
-# everything installed.
+# suites; OpenLDAP's slapd and ldap-utils for the directory lookups (tests/directory.rs, the
+# directory benchmark, and the e2e and PKCS#11 suites start their own slapd on 127.0.0.1). Each
+# suite still names what it needs itself (so it runs alone); here those calls find everything
+# installed.
 installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3 strace \
-  nodejs thunderbird python3-venv
+  nodejs thunderbird python3-venv slapd ldap-utils
 
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1

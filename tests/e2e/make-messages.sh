@@ -5,6 +5,7 @@
 #                   reader, with bob.p12 for Thunderbird's own store), carol (someone else),
 #                   alice-new (Alice with a new key: importing it is a key change), carol.cer (DER),
 #                   bob-old.p12 (password old-pass; expires in 10 days, renewed by bob.p12),
+#                   dora (known only to the test's LDAP directory, run.sh),
 #                   alice-no-key.p12 (password x; a certificate without its private key)
 #   OUTDIR/*.eml    plain, signed, altered, untrusted, mismatch, encrypted (to bob, signed inside),
 #                   undecryptable (to carol), certificate (carol.cer attached)
@@ -35,6 +36,7 @@ person rogue-alice "/CN=Alice Example/O=Example Corp/C=DE" alice@example.org rog
 person bob "/CN=Bob Reader/C=DE" bob@example.org e2e-ca
 person carol "/CN=Carol Other/C=DE" carol@example.org e2e-ca
 person alice-new "/CN=Alice Example/O=Example Corp/C=DE" alice@example.org e2e-ca
+person dora "/CN=Dora Directory/C=DE" dora@example.org e2e-ca
 openssl x509 -in carol.pem -outform DER -out carol.cer
 openssl pkcs12 -export -inkey bob.key -in bob.pem -certfile e2e-ca.pem -name "Bob Reader" \
   -passout pass: -out bob.p12 2>/dev/null

@@ -9,7 +9,9 @@
 # host registered by `smime-companion install --user` (the add-on must reconnect by itself).
 # Then the add-on's menus and pages (contacts, my certificates, options with a value IT set in
 # managed storage) and the compose check, for an account with two identities: one with
-# Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without.
+# Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without. A local slapd
+# (LDAPS) holds Dora's certificate, and IT's managed settings name it: the compose check finds
+# her there (pages.py, "directory").
 # Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +21,8 @@ artifacts=$(mkdir -p "${E2E_ARTIFACTS:-target/e2e}" && cd "${E2E_ARTIFACTS:-targ
 addon_id=$(python3 -c 'import json; print(json.load(open("extension/manifest.json"))["browser_specific_settings"]["gecko"]["id"])')
 
 echo "== e2e: installing what it needs"
-installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv
+installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv slapd ldap-utils
+. tests/common/slapd.sh
 tb_venv
 # E2E_HOST=/path/to/smime-companion tests a host built elsewhere (a package, say) instead.
 if [ -n "${E2E_HOST:-}" ]; then
@@ -31,7 +34,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-e2e.XXXXXX")
 tb_artifacts=$artifacts   # Thunderbird's log is copied there when the suite fails
-trap tb_cleanup EXIT
+trap 'tb_cleanup; slapd_stop' EXIT
 
 tb_env "$work"   # HOME, and the host's data (it trusts the test CA, added below)
 profile=$work/profile
@@ -66,12 +69,26 @@ for system_manifest in /usr/lib/mozilla/native-messaging-hosts/smime_companion.j
 done
 if [ "$E2E_HOST_MISSING" = 1 ]; then rm "$manifest"; fi   # the driver puts it back
 
+# An LDAP directory that alone knows Dora; its server certificate is from the test CA, which the
+# companion trusts (anchors), so LDAPS verifies without a ca_file.
+export E2E_DIRECTORY=0
+directories="[]"
+slapd_tls_cert "$work/slapd" "$work/messages/pki/e2e-ca.pem" "$work/messages/pki/e2e-ca.key"
+slapd_person dora dora@example.org "$work/messages/pki/dora.pem" "$work/messages/pki/e2e-ca.pem" > "$work/people.ldif"
+if slapd_start "$work/slapd" "$work/people.ldif"; then
+  E2E_DIRECTORY=1
+  directories="[{\"id\": \"corp\", \"url\": \"ldaps://127.0.0.1:$slapd_ldaps_port\", \"base_dn\": \"$SLAPD_BASE_DN\"}]"
+else
+  echo "skipped: the directory checks (slapd did not start)"
+fi
+
 # What IT would push through the `3rdparty` policy, the way Thunderbird reads it for one user: a
-# managed-storage manifest. The options page must show the value locked, and sending obey it.
+# managed-storage manifest. The options page must show the value locked, and sending obey it;
+# IT's directory is looked up by the compose check.
 mkdir -p "$HOME/.mozilla/managed-storage"
 cat > "$HOME/.mozilla/managed-storage/$addon_id.json" <<JSON
 {"name": "$addon_id", "description": "IT settings for the end-to-end test", "type": "storage",
- "data": {"encryptWhenPossible": true}}
+ "data": {"encryptWhenPossible": true, "directories": $directories}}
 JSON
 
 cat tests/common/thunderbird-base.js > "$profile/user.js"
