@@ -420,3 +420,31 @@ fn the_options_page_saves_lists_and_removes_directories_and_never_gets_a_passwor
     let log = std::fs::read_to_string(w.path().join("logs/smime-companion.log")).unwrap_or_default();
     assert!(!log.contains(ADMIN_PASSWORD) && !log.contains("alice@example.org"), "no password, no address in the log");
 }
+
+#[test]
+fn a_directory_lookup_keeps_what_a_signature_said_about_a_certificate() {
+    // The same certificate harvested from a signed mail (with its SMIMECapabilities) and then
+    // found in a directory (which knows none): the capabilities stay.
+    use smime_companion::contacts::{ContactCache, HarvestItem, Source};
+    let dir = temp_home();
+    let ca = Ca::new("Capabilities CA");
+    let cert = Cert::from_x509(&Leaf::for_address("cap@example.org").issue(&ca, None)).unwrap();
+    let item = |capabilities: Vec<String>| HarvestItem {
+        cert: cert.clone(),
+        chain: Vec::new(),
+        trusted: false,
+        revoked: false,
+        capabilities,
+        key_preference: None,
+        signing_time: None,
+        message_date: None,
+        display_name: None,
+    };
+    let mut cache = ContactCache::open_at(&dir.path().join("contacts.sqlite")).unwrap();
+    cache.harvest(&item(vec!["2.16.840.1.101.3.4.1.42".into()]), 1_000).unwrap();
+    cache.harvest_all(&[item(Vec::new())], Source::Directory, 2_000).unwrap();
+    let stored = cache.certificates_for("cap@example.org").unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].capabilities, vec!["2.16.840.1.101.3.4.1.42".to_string()]);
+    assert_eq!(stored[0].source, Source::SignedMail, "where it first came from");
+}

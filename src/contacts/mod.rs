@@ -643,7 +643,10 @@ fn harvest_one(tx: &rusqlite::Transaction<'_>, item: &HarvestItem, source: Sourc
         upsert_certificate(tx, ca, &[], source, false, false, None, None, None, now)?;
     }
     let addresses = cert_addresses(&item.cert);
-    let capabilities = serde_json::to_string(&item.capabilities).unwrap_or_default();
+    // A signature states its capabilities (none is a statement too); other sources know none, and
+    // must not wipe what a signature said.
+    let capabilities = (source == Source::SignedMail || !item.capabilities.is_empty())
+        .then(|| serde_json::to_string(&item.capabilities).unwrap_or_default());
     let preference = item.key_preference.as_ref().and_then(|p| serde_json::to_string(p).ok());
     let (_, is_new) = upsert_certificate(
         tx,
@@ -652,7 +655,7 @@ fn harvest_one(tx: &rusqlite::Transaction<'_>, item: &HarvestItem, source: Sourc
         source,
         item.trusted,
         item.revoked,
-        Some(&capabilities),
+        capabilities.as_deref(),
         preference.as_deref(),
         Some((item.signing_time, item.message_date)),
         now,

@@ -85,6 +85,9 @@ pub fn list(ctx: &Context, managed: Option<&Value>) -> DirectoryListing {
 pub fn save(ctx: &mut Context, entry: &DirectoryEntry, password: Option<&Passphrase>) -> Result<DirectoryInfo> {
     let invalid = |reason: String| Error::InvalidParams { op: "directories_save".into(), reason };
     let checked = entry.check(Origin::User).map_err(invalid)?;
+    if password.is_some_and(|p| !p.is_empty()) && checked.bind == Bind::Anonymous {
+        return Err(invalid("a password needs bind_dn (the DN to sign in as)".into()));
+    }
     if ctx.config.directories.iter().any(|d| d.origin == Origin::System && d.id == checked.id) {
         return Err(invalid(format!("{:?} is IT's directory; choose another id", checked.id)));
     }
