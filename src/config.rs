@@ -22,6 +22,9 @@ pub struct Config {
     // --- directories (docs/DIRECTORY.md) ---
     /// LDAP directories to look certificates up in (`directories`), system file first.
     pub directories: Vec<crate::directory::settings::DirectorySettings>,
+    /// Directory entries left out, and why (`directories list`, the options page): a mistake in
+    /// one directory is not a broken file.
+    pub directory_problems: Vec<String>,
     /// Whose file is being read: the system's, then the user's.
     origin: crate::directory::settings::Origin,
 }
@@ -96,12 +99,13 @@ impl Config {
         // skipped as a whole, never half applied).
         self.allowed_extensions.extend(extensions);
         self.allowed_origins.extend(origins);
-        self.problems.extend(directory_problems.into_iter().map(bad));
+        let file = path.display();
+        self.directory_problems.extend(directory_problems.into_iter().map(|p| format!("{file}: {p}")));
         for (_, d) in directories {
             if self.directories.iter().any(|known| known.key() == d.key()) {
-                self.problems.push(bad(format!("directory id {:?} is used twice; the second is left out", d.id)));
+                self.directory_problems.push(format!("{file}: directory id {:?} is used twice; the second is left out", d.id));
             } else if self.directories.len() >= crate::directory::settings::MAX_DIRECTORIES {
-                self.problems.push(bad(format!("more than {} directories; {:?} is left out", crate::directory::settings::MAX_DIRECTORIES, d.id)));
+                self.directory_problems.push(format!("{file}: more than {} directories; {:?} is left out", crate::directory::settings::MAX_DIRECTORIES, d.id));
             } else {
                 self.directories.push(d);
             }
@@ -197,5 +201,28 @@ mod tests {
         let broken = json!({"unlock_minutes": 5, "allowed_extensions": ["x@y"], "allowed_origins": ["chrome-extension://bad/"]});
         assert!(c.merge_value(Path::new("x"), &broken).is_err());
         assert!(c.allowed_extensions.is_empty() && c.allowed_origins.is_empty() && c.unlock_minutes.is_none());
+    }
+
+    #[test]
+    fn a_directory_with_a_mistake_is_left_out_alone_and_a_broken_file_brings_none() {
+        let mut c = Config::default();
+        c.merge_value(
+            Path::new("system"),
+            &json!({"allowed_extensions": ["a@b"], "directories": [
+                {"id": "corp", "url": "ldaps://ldap.example.org", "base_dn": "dc=example,dc=org"},
+                {"url": "ldaps://x.example.org", "base_dn": "dc=x", "bind_password": "s3cret"},
+                {"id": "corp", "url": "ldap://other.example.org", "base_dn": "dc=o"}
+            ]}),
+        )
+        .unwrap();
+        assert_eq!(c.allowed_extensions, vec!["a@b"], "the file's other settings apply");
+        assert_eq!(c.directories.len(), 1);
+        assert_eq!(c.directories[0].origin, crate::directory::settings::Origin::System);
+        assert_eq!(c.directory_problems.len(), 2, "{:?}", c.directory_problems);
+        assert!(!c.directory_problems.iter().any(|p| p.contains("s3cret")));
+        assert!(c.problems.is_empty(), "not a broken file");
+        let broken = json!({"unlock_minutes": 0, "directories": [{"url": "ldaps://y.example.org", "base_dn": "dc=y"}]});
+        assert!(c.merge_value(Path::new("user"), &broken).is_err());
+        assert_eq!(c.directories.len(), 1, "a broken file is skipped as a whole, directories too");
     }
 }

@@ -76,7 +76,7 @@ pub fn info(ctx: &Context, d: &DirectorySettings) -> DirectoryInfo {
 /// Every directory in effect, and the problems of the entries left out.
 pub fn list(ctx: &Context, managed: Option<&Value>) -> DirectoryListing {
     let (directories, mut problems) = super::configured(ctx, managed);
-    problems.extend(ctx.config.problems.iter().map(|p| p.to_string()).filter(|p| p.contains(DIRECTORY_KEY)));
+    problems.extend(ctx.config.directory_problems.iter().cloned());
     DirectoryListing { directories: directories.iter().map(|d| info(ctx, d)).collect(), problems }
 }
 
