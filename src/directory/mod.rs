@@ -80,9 +80,9 @@ pub struct DirectoryStatus {
     pub message: Option<String>,
     /// Entries returned.
     pub entries: usize,
-    /// Certificates that name a looked-up address.
+    /// Certificates (each counted once) that name a looked-up address.
     pub certificates: usize,
-    /// Certificates returned that name none of the looked-up addresses: discarded.
+    /// Certificates (each counted once) that name none of the looked-up addresses: discarded.
     pub other_address: usize,
     /// Values that are no certificate, or exceeded the bounds: skipped.
     pub unreadable: usize,
@@ -197,8 +197,7 @@ pub fn lookup(ctx: &mut Context, addresses: &[String], directories: &[DirectoryS
         if mode == Mode::Compose {
             let known = with_recent(|recent| {
                 let r = recent.get(&d.key())?;
-                if let Some((at, e)) = r.failed.as_ref().filter(|(at, _)| at.elapsed() < RECENT_FAILURE) {
-                    let _ = at;
+                if let Some((_, e)) = r.failed.as_ref().filter(|(at, _)| at.elapsed() < RECENT_FAILURE) {
                     return Some(Err(e.clone()));
                 }
                 Some(Ok(wanted.iter().filter(|a| !r.answered.get(*a).is_some_and(|t| t.elapsed() < RECENT_ANSWER)).cloned().collect::<Vec<_>>()))
@@ -278,6 +277,7 @@ pub fn lookup(ctx: &mut Context, addresses: &[String], directories: &[DirectoryS
         if let Some(e) = &answer.error {
             fail(status, e);
         }
+        let mut distinct: std::collections::HashSet<String> = std::collections::HashSet::new();
         for value in &answer.values {
             let Ok(mut certs) = parse_certificates(value) else {
                 status.unreadable += 1;
@@ -290,13 +290,13 @@ pub fn lookup(ctx: &mut Context, addresses: &[String], directories: &[DirectoryS
             let (cas, leaves): (Vec<Cert>, Vec<Cert>) = certs.into_iter().partition(|c| c.fields.is_ca);
             for leaf in leaves {
                 let names = cert_addresses(&leaf);
+                let fp = leaf.fingerprint_sha256();
                 let mut matched = false;
                 for (i, address) in wanted.iter().enumerate() {
                     if !names.contains(address) {
                         continue;
                     }
                     matched = true;
-                    let fp = leaf.fingerprint_sha256();
                     let list = &mut found[i];
                     if list.iter().any(|(c, _)| c.fingerprint_sha256() == fp) {
                         continue;
@@ -306,6 +306,9 @@ pub fn lookup(ctx: &mut Context, addresses: &[String], directories: &[DirectoryS
                         continue;
                     }
                     list.push((leaf.clone(), cas.clone()));
+                }
+                if !distinct.insert(fp) {
+                    continue;
                 }
                 if matched {
                     status.certificates += 1;
