@@ -85,6 +85,19 @@ pub struct Slapd {
     pub ldaps_port: u16,
 }
 
+/// Runs `start` again while it fails with "text file busy": another test thread may fork while
+/// the copied binary is still open for writing, and its child holds that descriptor until it
+/// execs. Bounded: 100 tries.
+fn retry_busy<T>(mut start: impl FnMut() -> std::io::Result<T>) -> T {
+    for _ in 0..100 {
+        match start() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => std::thread::sleep(Duration::from_millis(20)),
+            other => return other.unwrap(),
+        }
+    }
+    panic!("the copied slapd stayed busy for 2 s");
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -128,18 +141,19 @@ impl Slapd {
              dn: ou=people,{BASE_DN}\nobjectClass: organizationalUnit\nou: people\n\n{people}"
         );
         std::fs::write(d.join("data.ldif"), ldif).unwrap();
-        let out = Command::new(&bin).args(["-T", "add", "-f"]).arg(d.join("slapd.conf")).arg("-l").arg(d.join("data.ldif")).output().unwrap();
+        let out = retry_busy(|| Command::new(&bin).args(["-T", "add", "-f"]).arg(d.join("slapd.conf")).arg("-l").arg(d.join("data.ldif")).output());
         assert!(out.status.success(), "slapadd: {}", String::from_utf8_lossy(&out.stderr));
         let (ldap_port, ldaps_port) = (free_port(), free_port());
         let urls = format!("ldap://127.0.0.1:{ldap_port}/ ldaps://127.0.0.1:{ldaps_port}/");
-        let child = Command::new(&bin)
-            .args(["-d", "0", "-h", &urls, "-f"])
-            .arg(d.join("slapd.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(d.join("slapd.log")).unwrap())
-            .spawn()
-            .unwrap();
+        let child = retry_busy(|| {
+            Command::new(&bin)
+                .args(["-d", "0", "-h", &urls, "-f"])
+                .arg(d.join("slapd.conf"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(d.join("slapd.log"))?)
+                .spawn()
+        });
         let mut slapd = Slapd { child, dir, ldap_port, ldaps_port };
         let start = Instant::now();
         for port in [ldap_port, ldaps_port] {
