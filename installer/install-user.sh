@@ -5,6 +5,9 @@
 #   - the PKCS#11 module in ~/.local/lib/smime-companion/ and its manifest in ~/.mozilla/pkcs11-modules/
 #   - the add-on, copied into each Thunderbird profile listed in ~/.thunderbird/profiles.ini
 #     (Thunderbird asks at its next start whether to enable it: click Enable)
+#   - for each of Chromium, Chrome and Edge it finds: the host's registration for the Outlook-on-the-web
+#     extension (~/.config/<browser>/NativeMessagingHosts/), and the extension itself, unpacked in
+#     ~/.local/share/smime-companion/outlook-web/ (it says how to add it to the browser)
 # Safe to run again: it updates what it installed before. `smime-companion uninstall --user`
 # removes the registration and the add-on copies again; then delete ~/.local/bin/smime-companion.
 set -euo pipefail
@@ -28,5 +31,22 @@ mkdir -p "$data_dir"
 installer/package-xpi.sh "$data_dir/smime-companion.xpi" >/dev/null
 "$bin_dir/smime-companion" install --user --client thunderbird --path "$bin_dir/smime-companion" \
   --addon "$data_dir/smime-companion.xpi"
+# Outlook on the web: every Chromium-family browser found (installed, or with a profile of this user).
+browsers=()
+for pair in chromium:chromium:chromium chrome:google-chrome:google-chrome-stable edge:microsoft-edge:microsoft-edge-stable; do
+  IFS=: read -r client dir command <<<"$pair"
+  if command -v "$command" >/dev/null || command -v "${command%-stable}" >/dev/null || [ -d "$HOME/.config/$dir" ]; then
+    "$bin_dir/smime-companion" install --user --client "$client" --path "$bin_dir/smime-companion" --quiet
+    browsers+=("$client")
+  fi
+done
+if [ ${#browsers[@]} -gt 0 ]; then
+  installer/package-outlook-web.sh "$data_dir/outlook-web" >/dev/null
+fi
 "$bin_dir/smime-companion" doctor --user || echo "Some checks failed; see the fixes above (docs/INSTALL.md explains each)."
 echo "S/MIME Companion installed: $bin_dir/smime-companion"
+if [ ${#browsers[@]} -gt 0 ]; then
+  echo "Registered for Outlook on the web in: ${browsers[*]}. To add the extension to the browser, open"
+  echo "chrome://extensions (edge://extensions in Edge), switch on \"Developer mode\", click \"Load unpacked\""
+  echo "and choose $data_dir/outlook-web/unpacked (docs/OUTLOOK-WEB.md explains the settings)."
+fi

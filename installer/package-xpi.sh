@@ -3,6 +3,7 @@
 # Usage: installer/package-xpi.sh [OUT]   (default dist/smime-companion.xpi)
 # The archive is reproducible: files in sorted order with fixed timestamps, so the same tree
 # always gives the same bytes. Icon sources (icons/src/) stay out; the PNGs made from them go in.
+# The Outlook-on-the-web extension (extension/outlook-web/) is packed by package-outlook-web.sh.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$root/dist/smime-companion.xpi}"
@@ -14,7 +15,8 @@ src, out = sys.argv[1], sys.argv[2]
 files = []
 for folder, dirs, names in os.walk(src):
     rel_folder = os.path.relpath(folder, src)
-    if rel_folder.replace(os.sep, "/") == "icons/src":
+    # Icon sources stay out; so does the Outlook-on-the-web extension (installer/package-outlook-web.sh).
+    if rel_folder.replace(os.sep, "/") in ("icons/src", "outlook-web"):
         dirs[:] = []
         continue
     files += [os.path.normpath(os.path.join(rel_folder, n)) for n in names if not n.startswith(".")]

@@ -29,6 +29,8 @@ fn advise(start: usize, len: usize) {
         let end = (start + len) & !(HUGE_PAGE - 1);
         if end > begin {
             // Advice only: when huge pages are unavailable nothing changes.
+            // SAFETY: `begin..end` lies inside the allocation at `start..start + len` (rounded
+            // inwards to huge-page boundaries); MADV_HUGEPAGE changes no contents and no mapping.
             unsafe { libc::madvise(begin as *mut libc::c_void, end - begin, libc::MADV_HUGEPAGE) };
         }
     }

@@ -6,7 +6,7 @@
 //! or a script using the CLI.
 
 use crate::config::Config;
-use crate::product::ADDON_ID;
+use crate::product::{chromium_origin, ADDON_ID};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -58,12 +58,22 @@ pub struct AllowList {
 }
 
 impl AllowList {
-    /// The bundled add-on plus whatever the configuration files add.
+    /// The bundled Thunderbird add-on and Outlook-on-the-web extension, plus whatever the
+    /// configuration files add (another ID the extension got from a store, say).
     pub fn from_config(config: &Config) -> AllowList {
         let mut extensions = vec![ADDON_ID.to_string()];
-        extensions.extend(config.allowed_extensions.iter().cloned());
+        for id in &config.allowed_extensions {
+            if !extensions.contains(id) {
+                extensions.push(id.clone());
+            }
+        }
         // Config admits only well-formed origins.
-        let origins = config.allowed_origins.clone();
+        let mut origins = vec![chromium_origin()];
+        for origin in &config.allowed_origins {
+            if !origins.contains(origin) {
+                origins.push(origin.clone());
+            }
+        }
         AllowList { extensions, origins }
     }
 
@@ -124,5 +134,18 @@ mod tests {
         assert!(list.allows(&ours));
         assert!(!list.allows(&other));
         assert!(!list.allows(&Caller::Chromium { origin: format!("chrome-extension://{}/", "a".repeat(32)) }));
+    }
+
+    #[test]
+    fn the_bundled_outlook_extension_is_allowed_and_configured_origins_are_added_once() {
+        let ours = Caller::Chromium { origin: chromium_origin() };
+        assert!(AllowList::from_config(&Config::default()).allows(&ours));
+        let other = format!("chrome-extension://{}/", "c".repeat(32));
+        let config = Config { allowed_origins: vec![other.clone(), chromium_origin(), other.clone()], ..Config::default() };
+        let list = AllowList::from_config(&config);
+        assert_eq!(list.origins(), [chromium_origin(), other.clone()]);
+        assert!(list.allows(&Caller::Chromium { origin: other }));
+        // Only the exact origin: Chromium always passes it with the trailing slash.
+        assert!(!list.allows(&Caller::Chromium { origin: chromium_origin().trim_end_matches('/').to_string() }));
     }
 }

@@ -102,7 +102,9 @@ impl Context {
     }
 
     /// Intermediate CA certificates known from contacts' mail and from the user's own chains
-    /// (colleagues' certificates often share the user's CA), for building chains.
+    /// (colleagues' certificates often share the user's CA), for building chains. Every
+    /// verification loads them, so the cache gives only those of chains that reached a trust
+    /// anchor and a few others (`ContactCache::intermediate_ders`).
     pub fn known_intermediates(&mut self) -> Result<Vec<X509>> {
         let cache = self.contacts()?;
         let generation = cache.generation()?;

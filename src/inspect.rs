@@ -7,7 +7,10 @@ use crate::contacts::{ContactCache, HarvestItem};
 use crate::context::Context;
 use crate::error::Result;
 use crate::identities::Identity;
-use crate::mime::address::normalize;
+use crate::certs::address::{cert_address_key, cert_matches};
+use crate::contacts::select::TrustJudge;
+use crate::contacts::CertStatus;
+use crate::mime::address::Mailbox;
 use crate::smime::analyze::{inspect as analyze, InspectOptions, Inspection};
 use crate::smime::cms_der::CertId;
 use crate::smime::decrypt::{DecryptionKey, RecipientNames};
@@ -89,7 +92,8 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
     let mut inspection = analyze(raw, &options);
     inspection.report.contacts.error = cache_error;
     if cache_error.is_none() {
-        if let Err(e) = remember(ctx, &mut inspection, req.harvest, now) {
+        let judge = TrustJudge { anchors: &trust, intermediates, now };
+        if let Err(e) = remember(ctx, &mut inspection, req.harvest, &judge) {
             log::warn!("harvest failed: {e}");
             inspection.report.contacts.error = Some(e.code());
         }
@@ -131,40 +135,70 @@ fn intact(signer: &VerifiedSigner) -> bool {
     )
 }
 
-/// Harvests intact signers (when asked) and reports key changes and renewals for them.
-fn remember(ctx: &mut Context, inspection: &mut Inspection, harvest: bool, now: i64) -> Result<()> {
+/// What the cache may believe of a signer: trusted only when the verdict found no
+/// certificate-level problem (the state's precedence puts every such problem, and every
+/// structural one, before `no_sender_address`).
+fn verdict_trusts(signer: &VerifiedSigner) -> bool {
+    signer.trusted && signer.state > SignatureState::WeakAlgorithm
+}
+
+/// The contact a signer may name: only a trusted signer that passed the From rule (its state is
+/// `time_mismatch` or better), and only the certificate address that is the single From
+/// mailbox; the name is that mailbox's display name.
+fn named_by(signer: &VerifiedSigner, from: &[Mailbox]) -> Option<(String, String)> {
+    let [mailbox] = from else { return None };
+    if !verdict_trusts(signer) || signer.state < SignatureState::TimeMismatch {
+        return None;
+    }
+    let name = crate::logging::sanitize(mailbox.name.as_deref()?, 200);
+    let address = signer.cert.emails().into_iter().find(|e| cert_matches(e, &mailbox.address))?;
+    Some((cert_address_key(address)?, name))
+}
+
+/// Harvests intact signers (when asked) and reports key changes, renewals and certificates held
+/// for confirmation for them.
+fn remember(ctx: &mut Context, inspection: &mut Inspection, harvest: bool, judge: &TrustJudge<'_>) -> Result<()> {
     let cache = ctx.contacts()?;
-    let display_name = inspection.report.message.from.first().and_then(|m| m.name.as_deref()).map(|n| crate::logging::sanitize(n, 200));
     let date = inspection.date;
     for signer in inspection.signers.iter().filter(|s| intact(s)) {
         if harvest {
             let item = HarvestItem {
                 cert: signer.cert.clone(),
                 chain: signer.chain.clone(),
-                trusted: signer.trusted,
+                anchored: signer.trusted,
+                trusted: verdict_trusts(signer),
                 revoked: signer.state == SignatureState::Revoked,
                 capabilities: signer.desc.capabilities.clone(),
                 key_preference: signer.desc.encryption_key_preference.clone(),
                 signing_time: signer.desc.signing_time,
                 message_date: date,
-                display_name: display_name.clone(),
+                named: named_by(signer, &inspection.report.message.from),
             };
-            cache.harvest(&item, now)?;
-            inspection.report.contacts.stored.push(signer.cert.fingerprint_sha256());
+            if cache.harvest(&item, judge)?.stored {
+                inspection.report.contacts.stored.push(signer.cert.fingerprint_sha256());
+            }
         }
         let fp = signer.cert.fingerprint_sha256();
-        for address in signer.cert.emails().iter().filter_map(|e| normalize(e)) {
+        for address in crate::contacts::cert_addresses(&signer.cert) {
+            let pending = cache.certificates_for(&address)?.iter().any(|c| c.status == CertStatus::Pending && c.cert.fingerprint_sha256() == fp);
             for event in cache.history(&address)? {
-                if event.fingerprint.as_deref() == Some(fp.as_str()) && matches!(event.event.as_str(), "key_changed" | "renewed") {
-                    let code = if event.event == "key_changed" { "key_changed" } else { "renewed" };
-                    push_unique(
-                        &mut inspection.report.signature.warnings,
-                        Warning::new(code)
-                            .with("address", address.clone())
-                            .with("previous_fingerprint", event.previous_fingerprint.clone().unwrap_or_default())
-                            .with("since", event.at.clone()),
-                    );
+                if event.fingerprint.as_deref() != Some(fp.as_str()) {
+                    continue;
                 }
+                let (code, previous) = match event.event.as_str() {
+                    "key_changed" => ("key_changed", "previous_fingerprint"),
+                    "renewed" => ("renewed", "previous_fingerprint"),
+                    // Only while it still waits: a confirmation or refusal since settles it.
+                    "certificate_pending" if pending => ("certificate_pending", "working_fingerprint"),
+                    _ => continue,
+                };
+                push_unique(
+                    &mut inspection.report.signature.warnings,
+                    Warning::new(code)
+                        .with("address", address.clone())
+                        .with(previous, event.previous_fingerprint.clone().unwrap_or_default())
+                        .with("since", event.at.clone()),
+                );
             }
         }
     }

@@ -22,6 +22,8 @@ fn main() -> ExitCode {
             // A person piping output into `head` or `grep -q` expects a quiet exit when the pipe
             // closes, as with any Unix tool. (In native mode a closed pipe ends the session.)
             #[cfg(unix)]
+            // SAFETY: sets a signal's disposition to the default, before any other thread
+            // exists; no handler of ours runs.
             unsafe {
                 libc::signal(libc::SIGPIPE, libc::SIG_DFL);
             }

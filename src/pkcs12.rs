@@ -63,8 +63,6 @@ pub fn open(bytes: &[u8], password: &str, source: &str) -> Result<Pkcs12Contents
     Ok(Pkcs12Contents { key: parsed.pkey, cert, others, key_count })
 }
 
-const NID_KEY_BAG: i32 = 150;
-const NID_PKCS8_SHROUDED_KEY_BAG: i32 = 151;
 
 /// Counts the key bags in every SafeContents, decrypting the encrypted ones with the password
 /// (already known to be right).
@@ -104,7 +102,7 @@ fn count_keys(bytes: &[u8], password: &str) -> usize {
                         continue;
                     }
                     let nid = ffi::PKCS12_SAFEBAG_get_nid(bag);
-                    if nid == NID_KEY_BAG || nid == NID_PKCS8_SHROUDED_KEY_BAG {
+                    if nid == openssl_sys::NID_keyBag || nid == openssl_sys::NID_pkcs8ShroudedKeyBag {
                         count += 1;
                     }
                 }

@@ -40,7 +40,7 @@ fn a_verified_message_harvests_its_signer_and_show_lists_it_by_fingerprint() {
     assert_eq!(verdict["signature"]["state"], "valid");
     let fp = verdict["signature"]["signer"]["fingerprint_sha256"].as_str().unwrap().to_string();
     assert_eq!(verdict["contacts"]["stored"], json!([fp]));
-    let (code, shown) = json_cli(home.path(), &["contacts", "show", "Alice@Example.org", "--json"]);
+    let (code, shown) = json_cli(home.path(), &["contacts", "show", "alice@Example.ORG", "--json"]);
     assert_eq!(code, 0);
     assert_eq!(shown["certificates"][0]["fingerprint_sha256"], fp);
     assert_eq!(shown["certificates"][0]["source"], "signed_mail");
@@ -50,6 +50,10 @@ fn a_verified_message_harvests_its_signer_and_show_lists_it_by_fingerprint() {
     let (code, listing) = json_cli(home.path(), &["contacts", "list", "--json"]);
     assert_eq!(code, 0);
     assert_eq!(listing["items"][0]["address"], "alice@example.org");
+    // Local parts are compared as written (RFC 5321), domains without case.
+    let (code, _, err) = cli(home.path(), &["contacts", "show", "Alice@example.org"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("not_found"), "{err}");
     // Harvesting can be turned off per call.
     let home2 = temp_home();
     let (_, v) = json_cli(home2.path(), &["inspect", vectors.join("openssl-detached-sha256.eml").to_str().unwrap(), "--json", "--no-harvest"]);
@@ -95,14 +99,14 @@ fn check_says_never_seen_and_every_other_reason() {
     let (code, v) = json_cli(
         home.path(),
         &["contacts", "check", "nobody@example.org", "old@example.org", "soon@example.org", "signonly@example.org",
-          "server@example.org", "GOOD@example.org", "stranger@example.org", "no address", "--json"],
+          "server@example.org", "good@EXAMPLE.org", "stranger@example.org", "no address", "GOOD@example.org", "--json"],
     );
     assert_eq!(code, 1);
     let reasons: Vec<Value> = v["recipients"].as_array().unwrap().iter().map(|r| r["reason"].clone()).collect();
     assert_eq!(
         reasons,
         vec![json!("never_seen"), json!("only_expired"), json!("not_yet_valid"), json!("no_encryption_usage"),
-             json!("no_encryption_usage"), Value::Null, json!("untrusted"), json!("invalid_address")]
+             json!("no_encryption_usage"), Value::Null, json!("untrusted"), json!("invalid_address"), json!("never_seen")]
     );
     assert_eq!(v["recipients"][5]["can_encrypt"], true);
     let (code, _, _) = cli(home.path(), &["contacts", "check", "good@example.org"]);
@@ -402,8 +406,10 @@ fn migrates_from_every_earlier_schema_version_and_refuses_newer_or_corrupt_datab
         assert_eq!(version_now, schema::CURRENT_VERSION);
         if version >= 1 {
             assert_eq!(cache.certificates_for("mig@example.org").unwrap().len(), 1, "data kept from v{version}");
-            let key: Option<String> = rusqlite::Connection::open(&path).unwrap().query_row("SELECT key_sha256 FROM certificates", [], |r| r.get(0)).unwrap();
-            assert!(key.is_some_and(|k| k.len() == 64), "key fingerprints backfilled");
+            if version < 2 {
+                let key: Option<String> = rusqlite::Connection::open(&path).unwrap().query_row("SELECT key_sha256 FROM certificates", [], |r| r.get(0)).unwrap();
+                assert!(key.is_some_and(|k| k.len() == 64), "key fingerprints backfilled");
+            }
         }
     }
     // A newer schema is refused and left alone.
@@ -589,4 +595,419 @@ fn a_running_session_sees_new_intermediates_at_once() {
     assert_eq!(check(&mut fresh)["can_encrypt"], true, "another process's import counts at once");
     assert!(host.finish(Duration::from_secs(10)).0.success());
     assert!(fresh.finish(Duration::from_secs(10)).0.success());
+}
+
+// ---- What the cache believes (addresses, trust, continuity, pending keys, intermediates) ----
+
+use common::certgen::{ec_key, signed_mail, CaSpec};
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+
+/// A home whose user trusts `root`.
+fn trusting(root: &Ca) -> tempfile::TempDir {
+    let home = temp_home();
+    std::fs::create_dir_all(home.path().join("anchors")).unwrap();
+    std::fs::write(home.path().join("anchors/root.pem"), root.pem()).unwrap();
+    home
+}
+
+/// A certificate issued by `ca` and its key.
+fn person(leaf: Leaf<'_>, ca: &Ca) -> (X509, PKey<Private>) {
+    let key = ec_key();
+    (leaf.issue(ca, Some(&key)), key)
+}
+
+fn fp(cert: &X509) -> String {
+    hex::sha256_der(cert)
+}
+
+/// The verdict on a message, harvested by the running host.
+fn inspect(host: &mut Host, mail: &[u8]) -> Value {
+    host.ok("inspect_message", json!({"message_b64": b64(mail)}))
+}
+
+fn encrypts_with(host: &mut Host, address: &str) -> Value {
+    let checked = host.ok("recipients_check", json!({"addresses": [address]}));
+    let r = &checked["recipients"][0];
+    if r["can_encrypt"] == true { r["certificate"]["fingerprint_sha256"].clone() } else { r["reason"].clone() }
+}
+
+fn history_events(shown: &Value) -> Vec<String> {
+    shown["history"].as_array().unwrap().iter().map(|h| h["event"].as_str().unwrap().to_string()).collect()
+}
+
+/// The signature's warnings (but `no_date_header`: `signed_mail` writes no Date).
+fn warning_codes(verdict: &Value) -> Vec<String> {
+    let codes = verdict["signature"]["warnings"].as_array().unwrap().iter().map(|w| w["code"].as_str().unwrap().to_string());
+    codes.filter(|c| c != "no_date_header").collect()
+}
+
+/// Issue 12.1: an intermediate whose name constraints exclude example.org issues rfc822Names
+/// that spell example.org with characters IDN mapping folds away. OpenSSL's byte-wise check lets
+/// them through; they must never count as alice@example.org.
+#[test]
+fn a_lookalike_address_the_name_constraints_let_through_is_never_matched_cached_or_chosen() {
+    let root = Ca::new("Constraint Root");
+    let open = root.sub("Open Issuing CA");
+    // RFC 5280: `example.org` excludes every mailbox at exactly that host.
+    let constrained = Ca::build(CaSpec { issuer: Some(&root), name_constraints: Some("excluded;email:example.org"), ..CaSpec::named("Constrained CA") });
+    let home = trusting(&root);
+    let mut host = Host::start(home.path());
+    let (alice, alice_key) = person(Leaf::for_address("alice@example.org"), &open);
+    let v = inspect(&mut host, &signed_mail("Alice <alice@example.org>", &alice, &alice_key, &[&open.cert], "genuine"));
+    assert_eq!(v["signature"]["state"], "valid", "{}", v["signature"]);
+    // The constraint is in force: the constrained CA cannot vouch for alice@example.org itself.
+    let (direct, direct_key) = person(Leaf::for_address("alice@example.org"), &constrained);
+    let v = inspect(&mut host, &signed_mail("Alice <alice@example.org>", &direct, &direct_key, &[&constrained.cert], "direct"));
+    assert_eq!(v["signature"]["state"], "untrusted", "{}", v["signature"]);
+    let mut lookalikes = Vec::new();
+    for lookalike in ["alice@example\u{FF0E}org", "alice@example\u{3002}org", "alice@exam\u{AD}ple.org", "alice@example.or\u{210A}", "alice@EXAMPLE\u{FF0E}ORG"] {
+        let leaf = Leaf { cn: "Alice Example", raw_emails: vec![lookalike.as_bytes()], ..Leaf::for_address("alice@example.org") };
+        let (cert, key) = person(leaf, &constrained);
+        let v = inspect(&mut host, &signed_mail("Alice Example <alice@example.org>", &cert, &key, &[&constrained.cert], lookalike));
+        // OpenSSL found nothing wrong with the chain; the address simply is not one.
+        let problems: Vec<&Value> = v["signature"]["problems"].as_array().unwrap().iter().collect();
+        assert_eq!(v["signature"]["state"], "no_sender_address", "{lookalike:?}: {problems:?}");
+        assert_eq!(problems.len(), 1, "{lookalike:?}: {problems:?}");
+        let signer = &v["signature"]["signer"];
+        assert_eq!(signer["emails"], json!([]), "{lookalike:?}");
+        let ignored = &signer["ignored_emails"][0];
+        assert_eq!((ignored["source"].as_str(), ignored["reason"].as_str()), (Some("san"), Some("not_an_address")));
+        let shown = ignored["shown"].as_str().unwrap();
+        assert!(shown.is_ascii() && shown.contains("\\u{"), "shown with the lookalike character visible: {shown}");
+        assert_eq!(v["contacts"]["stored"], json!([]), "{lookalike:?} was cached");
+        lookalikes.push(fp(&cert));
+        if lookalike == "alice@example\u{FF0E}org" {
+            // The CLI shows it as written, the lookalike character escaped.
+            let dir = tempfile::tempdir().unwrap();
+            let eml = dir.path().join("lookalike.eml");
+            std::fs::write(&eml, signed_mail("Alice <alice@example.org>", &cert, &key, &[&constrained.cert], "cli")).unwrap();
+            let (code, out, err) = cli(home.path(), &["inspect", eml.to_str().unwrap(), "--no-harvest"]);
+            assert_eq!(code, 0, "{err}");
+            assert!(out.contains("not used   alice@example\\u{FF0E}org (not_an_address)"), "{out}");
+        }
+    }
+    // Encryption still uses the genuine certificate, and no lookalike is known for Alice.
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&alice));
+    let shown = host.ok("contacts_show", json!({"address": "alice@example.org"}));
+    let known: Vec<&str> = shown["certificates"].as_array().unwrap().iter().map(|c| c["fingerprint_sha256"].as_str().unwrap()).collect();
+    assert!(known.iter().all(|k| !lookalikes.iter().any(|l| l == k)), "{known:?}");
+    // Nor can anybody ask for the lookalike spelling: it is not an address.
+    let checked = host.ok("recipients_check", json!({"addresses": ["alice@example\u{FF0E}org"]}));
+    assert_eq!(checked["recipients"][0]["reason"], "invalid_address");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+/// The local part is compared as written (RFC 5321), the domain without case, for lookups too.
+#[test]
+fn recipients_are_looked_up_with_the_local_part_as_written() {
+    let root = Ca::new("Case Root");
+    let home = trusting(&root);
+    let mut host = Host::start(home.path());
+    let upper = Leaf::for_address("Alice@example.org").issue(&root, None);
+    let lower = Leaf::for_address("bob@example.org").issue(&root, None);
+    let pem: Vec<u8> = [upper.to_pem().unwrap(), lower.to_pem().unwrap()].concat();
+    let imported = host.ok("contacts_import", json!({"data_b64": b64(&pem)}));
+    assert_eq!(imported["addresses"], json!(["Alice@example.org", "bob@example.org"]));
+    let checked = host.ok("recipients_check", json!({"addresses": ["Alice@Example.ORG", "alice@example.org", "BOB@example.org", "bob@EXAMPLE.org"]}));
+    let results: Vec<(Value, Value)> =
+        checked["recipients"].as_array().unwrap().iter().map(|r| (r["address"].clone(), r["can_encrypt"].clone())).collect();
+    assert_eq!(
+        results,
+        [
+            (json!("Alice@example.org"), json!(true)),
+            (json!("alice@example.org"), json!(false)),
+            (json!("BOB@example.org"), json!(false)),
+            (json!("bob@example.org"), json!(true)),
+        ]
+    );
+    // Encrypting looks up the same way.
+    let message = b"From: me@example.net\r\nTo: alice@example.org\r\nSubject: x\r\n\r\nhello\r\n";
+    let r = host.call(json!(1), "encrypt_message", json!({"message_b64": b64(message)}));
+    assert_eq!(r["error"]["code"], "recipients_without_certificate", "{r}");
+    let r = host.ok("encrypt_message", json!({"message_b64": b64(message), "to": ["Alice@EXAMPLE.org"]}));
+    assert_eq!(r["recipients"][0]["fingerprint"], fp(&upper));
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+/// Issue 12.2: RFC 8550 — with a subjectAltName only its rfc822Names count.
+#[test]
+fn the_subject_email_address_counts_only_when_there_is_no_subject_alt_name() {
+    let root = Ca::new("SAN Root");
+    let home = trusting(&root);
+    let mut host = Host::start(home.path());
+    let (both, both_key) = person(Leaf { subject_email: Some("boss@example.org"), ..Leaf::for_address("alice@example.org") }, &root);
+    let v = inspect(&mut host, &signed_mail("The Boss <boss@example.org>", &both, &both_key, &[], "as the boss"));
+    assert_eq!(v["signature"]["state"], "sender_mismatch", "{}", v["signature"]);
+    assert_eq!(v["signature"]["problems"][0]["certificate_emails"], json!(["alice@example.org"]));
+    let ignored = &v["signature"]["signer"]["ignored_emails"];
+    assert_eq!(ignored, &json!([{"shown": "boss@example.org", "source": "subject", "reason": "subject_with_san"}]));
+    assert_eq!(encrypts_with(&mut host, "boss@example.org"), "never_seen", "not cached under the subject's address");
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&both));
+    // Without any subjectAltName the subject's emailAddress is the address.
+    let (legacy, legacy_key) = person(Leaf { emails: vec![], subject_email: Some("carol@example.org"), ..Leaf::for_address("carol@example.org") }, &root);
+    let v = inspect(&mut host, &signed_mail("Carol <carol@example.org>", &legacy, &legacy_key, &[], "legacy"));
+    assert_eq!(v["signature"]["state"], "valid", "{}", v["signature"]);
+    assert_eq!(encrypts_with(&mut host, "carol@example.org"), fp(&legacy));
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+/// Issue 12.5: the From display name labels a contact only when a trusted signer's certificate
+/// address is the single From mailbox, and then only that address.
+#[test]
+fn only_a_trusted_signer_matching_the_single_from_mailbox_names_the_contact() {
+    let root = Ca::new("Naming Root");
+    let home = trusting(&root);
+    let mut host = Host::start(home.path());
+    let (alice, key) = person(Leaf { emails: vec!["alice@example.org", "a.example@example.net"], ..Leaf::for_address("alice@example.org") }, &root);
+    let name = |host: &mut Host, address: &str| host.ok("contacts_show", json!({"address": address}))["name"].clone();
+    let v = inspect(&mut host, &signed_mail("Alice Example <alice@example.org>", &alice, &key, &[], "hello"));
+    assert_eq!(v["signature"]["state"], "valid");
+    assert_eq!(name(&mut host, "alice@example.org"), "Alice Example");
+    assert_eq!(name(&mut host, "a.example@example.net"), Value::Null, "only the address that was the From mailbox");
+    // Alice's genuine signed mail re-sent under another From: the signature verifies, the name stays.
+    let v = inspect(&mut host, &signed_mail("Alice Example (new address) <mallory@evil.example>", &alice, &key, &[], "hello"));
+    assert_eq!(v["signature"]["state"], "sender_mismatch");
+    assert_eq!(name(&mut host, "alice@example.org"), "Alice Example");
+    // Two From mailboxes name nobody.
+    let v = inspect(&mut host, &signed_mail("Mallory <alice@example.org>, Bob <bob@example.org>", &alice, &key, &[], "hello"));
+    assert_eq!(v["signature"]["state"], "sender_mismatch");
+    assert_eq!(name(&mut host, "alice@example.org"), "Alice Example");
+    // An untrusted certificate for the address names nobody either.
+    let (fake, fake_key) = person(Leaf::for_address("alice@example.org"), &Ca::new("Lookalike Root"));
+    let v = inspect(&mut host, &signed_mail("Mallory <alice@example.org>", &fake, &fake_key, &[], "hello"));
+    assert_eq!(v["signature"]["state"], "untrusted");
+    assert_eq!(name(&mut host, "alice@example.org"), "Alice Example");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+/// Issue 12.5: continuity is judged against trusted certificates only, and the history says
+/// which certificate was trusted when it came.
+#[test]
+fn an_untrusted_lookalike_seen_first_does_not_turn_the_genuine_certificate_into_a_key_change() {
+    let root = Ca::new("Continuity Root");
+    let home = trusting(&root);
+    let mut host = Host::start(home.path());
+    let (fake, fake_key) = person(Leaf::for_address("alice@example.org"), &Ca::new("Lookalike Root"));
+    let v = inspect(&mut host, &signed_mail("Alice <alice@example.org>", &fake, &fake_key, &[], "first"));
+    assert_eq!(v["signature"]["state"], "untrusted");
+    let (alice, key) = person(Leaf::for_address("alice@example.org"), &root);
+    let v = inspect(&mut host, &signed_mail("Alice <alice@example.org>", &alice, &key, &[], "genuine"));
+    assert_eq!(v["signature"]["state"], "valid");
+    assert!(warning_codes(&v).is_empty(), "{:?}", warning_codes(&v));
+    let shown = host.ok("contacts_show", json!({"address": "alice@example.org"}));
+    assert_eq!(history_events(&shown), ["first_certificate", "new_certificate"]);
+    let trusted: Vec<Value> = shown["history"].as_array().unwrap().iter().map(|h| h["trusted"].clone()).collect();
+    assert_eq!(trusted, [json!(false), json!(true)]);
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&alice));
+    let listing = host.ok("contacts_list", json!({}));
+    assert_eq!(listing["items"][0]["warnings"], json!([]));
+    // A second trusted key while the genuine one is good is a key change, against the genuine one.
+    let (other, other_key) = person(Leaf { not_before_days: 0, ..Leaf::for_address("alice@example.org") }, &root);
+    let v = inspect(&mut host, &signed_mail("Alice <alice@example.org>", &other, &other_key, &[], "other"));
+    let changed = v["signature"]["warnings"].as_array().unwrap().iter().find(|w| w["code"] == "key_changed").cloned();
+    assert_eq!(changed.expect("key_changed")["previous_fingerprint"], fp(&alice));
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+/// Issue 12.5: a new key for a contact with a working certificate is not used until the user
+/// confirms it; refused certificates are never chosen; renewals by the same CA need nothing.
+#[test]
+fn a_new_key_waits_for_confirmation_while_the_contact_has_a_working_certificate() {
+    let root = Ca::new("Pending Root");
+    let home = trusting(&root);
+    let mut host = Host::start(home.path());
+    let (alice, alice_key) = person(Leaf::for_address("alice@example.org"), &root);
+    inspect(&mut host, &signed_mail("Alice <alice@example.org>", &alice, &alice_key, &[], "first"));
+    // A trusted certificate for Alice and Carol with a new key: Carol's first, Alice's pending.
+    let (both, both_key) = person(Leaf { not_before_days: 0, emails: vec!["alice@example.org", "carol@example.org"], ..Leaf::for_address("alice@example.org") }, &root);
+    let mail = signed_mail("Alice <alice@example.org>", &both, &both_key, &[], "new key");
+    let v = inspect(&mut host, &mail);
+    assert_eq!(v["signature"]["state"], "valid");
+    let pending = v["signature"]["warnings"].as_array().unwrap().iter().find(|w| w["code"] == "certificate_pending").cloned();
+    assert_eq!(pending.expect("certificate_pending")["working_fingerprint"], fp(&alice));
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&alice), "encryption keeps the working certificate");
+    assert_eq!(encrypts_with(&mut host, "carol@example.org"), fp(&both));
+    let shown = host.ok("contacts_show", json!({"address": "alice@example.org"}));
+    let standing: Vec<(Value, Value, Value)> = shown["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["fingerprint_sha256"].clone(), c["status"].clone(), c["not_used_because"].clone()))
+        .collect();
+    assert_eq!(standing, [(json!(fp(&alice)), json!("accepted"), Value::Null), (json!(fp(&both)), json!("pending"), json!("pending_confirmation"))]);
+    assert!(history_events(&shown).contains(&"certificate_pending".to_string()));
+    let listing = host.ok("contacts_list", json!({"search": "alice"}));
+    assert_eq!(listing["items"][0]["pending"], 1);
+    // The PKCS#11 module never offers a certificate only pending: Carol accepted it, so it is offered.
+    let cache = ContactCache::open_at(&home.path().join("contacts.sqlite")).unwrap();
+    assert_eq!(cache.encryption_certificate_ders().unwrap().len(), 2);
+
+    // Confirmed, with a note: now it is the one used, and the warning is gone.
+    let confirmed = host.ok("contacts_confirm_certificate", json!({"address": "alice@example.org", "fingerprint": fp(&both), "note": "fingerprint compared by phone"}));
+    assert_eq!(confirmed["status"], "confirmed");
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&both));
+    let shown = host.ok("contacts_show", json!({"address": "alice@example.org"}));
+    let last = shown["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["event"].clone(), last["note"].clone()), (json!("certificate_confirmed"), json!("fingerprint compared by phone")));
+    assert_eq!(shown["certificates"][1]["not_used_because"], "superseded");
+    assert_eq!(host.ok("contacts_list", json!({"search": "alice"}))["items"][0]["pending"], 0);
+    assert!(!warning_codes(&inspect(&mut host, &mail)).contains(&"certificate_pending".to_string()));
+    // Refused: never chosen, however new; the working one is used again.
+    host.ok("contacts_refuse_certificate", json!({"address": "alice@example.org", "fingerprint": &fp(&both)[..16]}));
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&alice));
+    assert_eq!(encrypts_with(&mut host, "carol@example.org"), fp(&both), "refused for Alice only");
+    let shown = host.ok("contacts_show", json!({"address": "alice@example.org"}));
+    assert_eq!(shown["certificates"][1]["not_used_because"], "refused");
+    // Only refusals left: the reason says so.
+    host.ok("contacts_refuse_certificate", json!({"address": "alice@example.org", "fingerprint": fp(&alice)}));
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), "refused");
+
+    // Bad input gets clear codes.
+    for (params, code) in [
+        (json!({"address": "alice@example.org", "fingerprint": "00000000"}), "not_found"),
+        (json!({"address": "bob@example.org", "fingerprint": fp(&alice)}), "not_found"),
+        (json!({"address": "alice@example.org", "fingerprint": &fp(&alice)[..6]}), "not_found"),
+        (json!({"address": "no address", "fingerprint": fp(&alice)}), "invalid_address"),
+        (json!({"address": "alice@example.org"}), "invalid_params"),
+        (json!({"address": "alice@example.org", "fingerprint": fp(&alice), "extra": 1}), "invalid_params"),
+    ] {
+        let r = host.call(json!(1), "contacts_confirm_certificate", params.clone());
+        assert_eq!(r["error"]["code"], code, "{params}");
+    }
+    // The CLI does the same.
+    let (code, v) = json_cli(home.path(), &["contacts", "confirm", "alice@example.org", &fp(&alice)[..12], "--note", "met in person", "--json"]);
+    assert_eq!((code, v["status"].clone()), (0, json!("confirmed")));
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&alice));
+    let (code, v) = json_cli(home.path(), &["contacts", "refuse", "alice@example.org", &fp(&alice), "--json"]);
+    assert_eq!((code, v["status"].clone()), (0, json!("refused")));
+
+    // A renewal by the same CA for the same subject, the old one about to expire: taken at once.
+    let (old, old_key) = person(Leaf { not_after_days: 20, ..Leaf::for_address("ren@example.org") }, &root);
+    inspect(&mut host, &signed_mail("Ren <ren@example.org>", &old, &old_key, &[], "old"));
+    let (new, new_key) = person(Leaf { not_before_days: 0, not_after_days: 400, ..Leaf::for_address("ren@example.org") }, &root);
+    let v = inspect(&mut host, &signed_mail("Ren <ren@example.org>", &new, &new_key, &[], "renewed"));
+    assert_eq!(warning_codes(&v), ["renewed"]);
+    assert_eq!(encrypts_with(&mut host, "ren@example.org"), fp(&new));
+    // The same by another CA (under the same root) waits for confirmation.
+    let other_ca = root.sub("Another Issuing CA");
+    let (old, old_key) = person(Leaf { not_after_days: 20, ..Leaf::for_address("moved@example.org") }, &root);
+    inspect(&mut host, &signed_mail("Moved <moved@example.org>", &old, &old_key, &[], "old"));
+    let (new, new_key) = person(Leaf { not_before_days: 0, not_after_days: 400, ..Leaf::for_address("moved@example.org") }, &other_ca);
+    let v = inspect(&mut host, &signed_mail("Moved <moved@example.org>", &new, &new_key, &[&other_ca.cert], "new CA"));
+    assert_eq!(v["signature"]["state"], "valid");
+    assert!(warning_codes(&v).contains(&"certificate_pending".to_string()), "{:?}", warning_codes(&v));
+    assert_eq!(encrypts_with(&mut host, "moved@example.org"), fp(&old));
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+/// Issue 11.1: what the cache stores about trust is never more than the verdict said, and a
+/// signer with a certificate problem never displaces a contact's working certificate.
+#[test]
+fn a_signer_whose_verdict_has_a_certificate_problem_is_stored_untrusted_and_displaces_nothing() {
+    let root = Ca::new("Problem Root");
+    let home = trusting(&root);
+    let mut host = Host::start(home.path());
+    let (alice, alice_key) = person(Leaf::for_address("alice@example.org"), &root);
+    inspect(&mut host, &signed_mail("Alice <alice@example.org>", &alice, &alice_key, &[], "first"));
+    // Key usage without digitalSignature: not for signing (it could encrypt, and chains fine).
+    let (wrong, wrong_key) = person(Leaf { sign: false, not_before_days: 0, ..Leaf::for_address("alice@example.org") }, &root);
+    let v = inspect(&mut host, &signed_mail("Alice <alice@example.org>", &wrong, &wrong_key, &[], "wrong usage"));
+    assert_eq!(v["signature"]["state"], "wrong_usage");
+    assert!(!warning_codes(&v).contains(&"key_changed".to_string()), "continuity judged against an untrusted signer");
+    // Expired at signing.
+    let (expired, expired_key) = person(Leaf { not_before_days: -400, not_after_days: -1, ..Leaf::for_address("alice@example.org") }, &root);
+    let v = inspect(&mut host, &signed_mail("Alice <alice@example.org>", &expired, &expired_key, &[], "expired"));
+    assert_eq!(v["signature"]["state"], "expired");
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&alice));
+    let shown = host.ok("contacts_show", json!({"address": "alice@example.org"}));
+    let by_fp = |cert: &X509| shown["certificates"].as_array().unwrap().iter().find(|c| c["fingerprint_sha256"] == fp(cert)).unwrap().clone();
+    assert_eq!(by_fp(&alice)["trusted_when_seen"], true);
+    assert_eq!(by_fp(&alice)["used_for_encryption"], true);
+    assert_eq!((by_fp(&wrong)["trusted_when_seen"].clone(), by_fp(&wrong)["status"].clone()), (json!(false), json!("pending")));
+    assert_eq!(by_fp(&expired)["trusted_when_seen"], false);
+    assert_eq!(by_fp(&expired)["not_used_because"], "only_expired");
+    assert!(!history_events(&shown).contains(&"key_changed".to_string()));
+    let cache = ContactCache::open_at(&home.path().join("contacts.sqlite")).unwrap();
+    assert_eq!(cache.stats(smime_companion::time::now()).unwrap().untrusted, 2);
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+/// Issue 11.5: mail from strangers with long untrusted chains must not fill the intermediates
+/// every verification loads; chains that reach a trust anchor keep theirs.
+#[test]
+fn thirty_strangers_with_ninety_certificate_chains_leave_the_intermediates_bounded() {
+    use smime_companion::contacts::{MAX_CHAIN_CAS, MAX_UNANCHORED_CAS};
+    let root = Ca::new("Bound Root");
+    let issuing = root.sub("Bound Issuing CA");
+    let home = trusting(&root);
+    let mut host = Host::start(home.path());
+    let (alice, alice_key) = person(Leaf::for_address("alice@example.org"), &issuing);
+    let v = inspect(&mut host, &signed_mail("Alice <alice@example.org>", &alice, &alice_key, &[&issuing.cert], "genuine"));
+    assert_eq!(v["signature"]["state"], "valid");
+    for stranger in 0..30 {
+        let mut chain = vec![Ca::new(&format!("Stranger {stranger} Root"))];
+        for depth in 1..90 {
+            let ca = chain.last().unwrap().sub(&format!("Stranger {stranger} CA {depth}"));
+            chain.push(ca);
+        }
+        let address = format!("s{stranger}@strangers.example");
+        let (leaf, key) = person(Leaf::for_address(&address), chain.last().unwrap());
+        let certs: Vec<&X509> = chain.iter().rev().map(|c| &c.cert).collect();
+        let v = inspect(&mut host, &signed_mail(&address, &leaf, &key, &certs, "hello"));
+        assert_eq!(v["signature"]["state"], "untrusted", "{}", v["signature"]);
+        assert_eq!(v["contacts"]["stored"].as_array().unwrap().len(), 1);
+    }
+    let stats = host.ok("contacts_stats", json!({}));
+    let count = stats["intermediates"].as_u64().unwrap() as usize;
+    assert!(count <= 1 + MAX_UNANCHORED_CAS, "{count} intermediates kept (at most {MAX_CHAIN_CAS} per chain)");
+    // What every later verification loads stays as small, and the anchored one is still there.
+    let mut ctx = smime_companion::context::Context::new(smime_companion::home::Home::at(home.path()), None);
+    let known = ctx.known_intermediates().unwrap();
+    assert!(known.len() <= 1 + MAX_UNANCHORED_CAS, "{}", known.len());
+    let issuing_der = issuing.cert.to_der().unwrap();
+    assert!(known.iter().any(|c| c.to_der().unwrap() == issuing_der), "the anchored chain's CA was evicted");
+    assert_eq!(encrypts_with(&mut host, "alice@example.org"), fp(&alice));
+    assert!(host.finish(Duration::from_secs(30)).0.success());
+}
+
+/// Schema 3 keys addresses exactly: existing rows are computed again from the stored
+/// certificates, contacts and history follow, and what no longer counts leaves the lookups.
+#[test]
+fn migrating_to_exact_address_keys_recomputes_them_from_the_stored_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.sqlite");
+    let ca = Ca::new("Rekey CA");
+    let mixed = smime_companion::certs::summary::Cert::from_x509(&Leaf::for_address("Mig.Rant@Example.org").issue(&ca, None)).unwrap();
+    let lookalike = Leaf { cn: "x", raw_emails: vec!["eve@example\u{FF0E}org".as_bytes()], ..Leaf::for_address("eve@example.org") };
+    let lookalike = smime_companion::certs::summary::Cert::from_x509(&lookalike.issue(&ca, None)).unwrap();
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        schema::create_at_version(&mut conn, 2).unwrap();
+        for (id, cert) in [(1, &mixed), (2, &lookalike)] {
+            conn.execute(
+                "INSERT INTO certificates (id, fingerprint, der, subject, issuer, serial, not_before, not_after, source, first_seen, last_seen, can_encrypt, trusted)
+                 VALUES (?1, ?2, ?3, 'CN=x', 'CN=Rekey CA', '01', 0, 4102444800, 'signed_mail', 5, 5, 1, 1)",
+                rusqlite::params![id, cert.fingerprint_sha256(), cert.der],
+            )
+            .unwrap();
+        }
+        // As the old normalisation keyed them: lower case, and the lookalike folded.
+        conn.execute_batch(
+            "INSERT INTO addresses VALUES ('mig.rant@example.org', 1), ('eve@example.org', 2);
+             INSERT INTO contacts VALUES ('mig.rant@example.org', 'Mig', 5, 5), ('eve@example.org', 'Eve', 5, 5);
+             INSERT INTO history (address, at, event, fingerprint) VALUES ('mig.rant@example.org', 5, 'first_certificate', 'aa'),
+                                                                          ('eve@example.org', 5, 'first_certificate', 'bb');",
+        )
+        .unwrap();
+    }
+    let cache = ContactCache::open_at(&path).unwrap();
+    assert_eq!(cache.certificates_for("Mig.Rant@example.org").unwrap().len(), 1);
+    assert!(cache.certificates_for("mig.rant@example.org").unwrap().is_empty());
+    assert!(cache.certificates_for("eve@example.org").unwrap().is_empty(), "the lookalike left the lookups");
+    assert_eq!(cache.contact_name("Mig.Rant@example.org").unwrap().as_deref(), Some("Mig"));
+    assert_eq!(cache.history("Mig.Rant@example.org").unwrap().len(), 1);
+    let page = cache.list(&smime_companion::contacts::ListQuery { search: None, offset: 0, limit: 10, sort: smime_companion::contacts::Sort::Address }).unwrap();
+    assert_eq!(page.items.iter().map(|c| c.address.as_str()).collect::<Vec<_>>(), ["Mig.Rant@example.org"]);
+    assert_eq!(cache.certificates_for("Mig.Rant@example.org").unwrap()[0].status, smime_companion::contacts::CertStatus::Accepted);
 }

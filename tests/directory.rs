@@ -118,10 +118,11 @@ fn a_lookup_stores_what_the_directory_holds_judged_like_a_signers_certificate() 
     assert_eq!(d["other_address"], 1, "mallory's certificate in dave's entry is discarded");
     assert_eq!(d["unreadable"], 1, "carol's value that is no certificate");
 
-    // alice: all three certificates, the newest valid one chosen (its chain through the CA that
-    // came in the same PKCS#7 bundle).
+    // alice: three certificates; the newest is valid (its chain through the CA that came in the
+    // same PKCS#7 bundle) and chosen; the older ones, with other keys, are superseded.
     assert_eq!(found(&r, "alice@example.org")["found"], 3);
-    assert_eq!(found(&r, "alice@example.org")["new"], 3);
+    assert_eq!(found(&r, "alice@example.org")["new"], 1);
+    assert_eq!(found(&r, "alice@example.org")["superseded"], 2);
     let alice = recipient(&r, "alice@example.org");
     assert_eq!(alice["can_encrypt"], true, "{alice}");
     assert_eq!(alice["certificate"]["fingerprint_sha256"], fp(&w.alice_new));
@@ -137,10 +138,10 @@ fn a_lookup_stores_what_the_directory_holds_judged_like_a_signers_certificate() 
     let (_, shown) = json_cli(w.path(), &["contacts", "show", "mallory@example.org", "--json"]);
     assert_eq!(shown, Value::Null, "a certificate for another address is not stored at all");
 
-    // The contact cache has them with source `directory`; a second lookup finds nothing new.
+    // The contact cache has it with source `directory`; a second lookup finds nothing new.
     let (code, show) = json_cli(w.path(), &["contacts", "show", "alice@example.org", "--json"]);
     assert_eq!(code, 0);
-    assert_eq!(show["certificates"].as_array().unwrap().len(), 3);
+    assert_eq!(show["certificates"].as_array().unwrap().len(), 1);
     assert!(show["certificates"].as_array().unwrap().iter().all(|c| c["source"] == "directory"));
     let (_, again) = w.lookup(&["alice@example.org"]);
     assert_eq!(found(&again, "alice@example.org")["new"], 0);
@@ -425,6 +426,7 @@ fn the_options_page_saves_lists_and_removes_directories_and_never_gets_a_passwor
 fn a_directory_lookup_keeps_what_a_signature_said_about_a_certificate() {
     // The same certificate harvested from a signed mail (with its SMIMECapabilities) and then
     // found in a directory (which knows none): the capabilities stay.
+    use smime_companion::contacts::select::Unjudged;
     use smime_companion::contacts::{ContactCache, HarvestItem, Source};
     let dir = temp_home();
     let ca = Ca::new("Capabilities CA");
@@ -432,19 +434,40 @@ fn a_directory_lookup_keeps_what_a_signature_said_about_a_certificate() {
     let item = |capabilities: Vec<String>| HarvestItem {
         cert: cert.clone(),
         chain: Vec::new(),
+        anchored: false,
         trusted: false,
         revoked: false,
         capabilities,
         key_preference: None,
         signing_time: None,
         message_date: None,
-        display_name: None,
+        named: None,
     };
     let mut cache = ContactCache::open_at(&dir.path().join("contacts.sqlite")).unwrap();
-    cache.harvest(&item(vec!["2.16.840.1.101.3.4.1.42".into()]), 1_000).unwrap();
-    cache.harvest_all(&[item(Vec::new())], Source::Directory, 2_000).unwrap();
+    cache.harvest(&item(vec!["2.16.840.1.101.3.4.1.42".into()]), &Unjudged { now: 1_000 }).unwrap();
+    cache.harvest_all(&[item(Vec::new())], Source::Directory, &Unjudged { now: 2_000 }).unwrap();
     let stored = cache.certificates_for("cap@example.org").unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].capabilities, vec!["2.16.840.1.101.3.4.1.42".to_string()]);
     assert_eq!(stored[0].source, Source::SignedMail, "where it first came from");
+}
+
+#[test]
+fn of_several_certificates_the_newest_usable_is_kept_and_the_superseded_are_not() {
+    let w = World::new();
+    w.configure(json!([w.ldaps()]));
+    // robert's bundle brings the issuing CA: alice's certificates outside a bundle chain too now,
+    // so her older certificate is usable as well; kept, it would wait as a key change.
+    let (code, _) = w.lookup(&["robert@example.org"]);
+    assert_eq!(code, 0);
+    let (code, r) = w.lookup(&["alice@example.org"]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(recipient(&r, "alice@example.org")["certificate"]["fingerprint_sha256"], fp(&w.alice_new));
+    assert_eq!(found(&r, "alice@example.org")["superseded"], 2);
+    let (_, show) = json_cli(w.path(), &["contacts", "show", "alice@example.org", "--json"]);
+    let certs = show["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), 1, "{show}");
+    assert_eq!(certs[0]["used_for_encryption"], true);
+    let events: Vec<&str> = show["history"].as_array().unwrap().iter().filter_map(|h| h["event"].as_str()).collect();
+    assert_eq!(events, ["first_certificate"], "no key change, nothing pending");
 }

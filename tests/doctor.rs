@@ -379,7 +379,7 @@ fn windows_machine() -> (tempfile::TempDir, Layout, String) {
 }
 
 fn run(layout: &Layout, scope: Option<Scope>, registry: &Registry) -> doctor::Report {
-    doctor::run(&Inputs { layout: layout.clone(), scope, registry, config_files: vec![] })
+    doctor::run(&Inputs { layout: layout.clone(), scope, registry, config_files: vec![], clients: None })
 }
 
 fn lib_statuses(report: &doctor::Report, id: &str) -> Vec<Status> {
@@ -449,6 +449,233 @@ fn check_macos_firefox_folder() {
     let report = run(&layout, None, &none);
     assert!(report.healthy(), "{}", report.to_text());
     assert_eq!(lib_statuses(&report, "macos_firefox_folder"), [Status::Ok]);
+}
+
+// --- Chrome, Edge and Chromium (Outlook on the web) ------------------------------------------------
+
+const CHROMIUM_USER_MANIFEST: &str = ".config/chromium/NativeMessagingHosts/smime_companion.json";
+
+/// A user install for Chromium; the manifest edited by `edit`; doctor --user --client chromium
+/// must fail check `id`.
+fn broken_chromium_manifest(id: &str, edit: impl FnOnce(&mut Value)) -> Value {
+    let m = Machine::new();
+    m.ok(&["install", "--user", "--client", "chromium", "--path", m.host_str()]);
+    let path = m.home.join(CHROMIUM_USER_MANIFEST);
+    let mut v = setup::read_json(&path);
+    edit(&mut v);
+    std::fs::write(&path, v.to_string()).unwrap();
+    let (code, report) = doctor(&m, &["--user", "--client", "chromium"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(failed(&report, id), "{id} should fail: {report:#}");
+    assert!(fix(&report, id).contains("--client chromium"), "{report:#}");
+    report
+}
+
+#[test]
+fn healthy_chromium_install_and_nothing_asked_of_an_absent_browser() {
+    let m = Machine::new();
+    m.install_user();
+    // No Chromium browser here and no registration: Thunderbird's checks decide alone.
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(statuses(&report, "chromium_browser"), ["skip", "skip", "skip"]);
+    assert!(statuses(&report, "chromium_manifest_present").is_empty());
+    m.ok(&["install", "--user", "--client", "chromium", "--path", m.host_str()]);
+    let (code, report) = doctor(&m, &["--client", "chromium"]);
+    assert_eq!(code, 0, "{report:#}");
+    for id in ["chromium_manifest_json", "chromium_manifest_fields", "chromium_manifest_name", "chromium_manifest_type", "chromium_manifest_path", "chromium_manifest_allowed"] {
+        assert_eq!(statuses(&report, id), ["ok"], "{id}: {report:#}");
+    }
+    assert!(statuses(&report, "manifest_present").is_empty(), "--client chromium checks only Chromium");
+}
+
+#[test]
+fn check_chromium_browser() {
+    let m = Machine::new();
+    write_exe(&m.root.join("usr/lib/chromium/chromium"));
+    std::fs::create_dir_all(m.root.join("var/lib/flatpak/app/com.google.Chrome")).unwrap();
+    let (_, report) = doctor(&m, &["--client", "all"]);
+    let chromium = report["checks"].as_array().unwrap().iter().filter(|c| c["id"] == "chromium_browser").collect::<Vec<_>>();
+    assert!(chromium.iter().any(|c| c["status"] == "ok" && c["message"].as_str().unwrap().contains("Chromium is installed")), "{report:#}");
+    let flatpak = chromium.iter().find(|c| c["subject"].as_str().unwrap().contains("com.google.Chrome")).expect("the Flatpak is reported");
+    assert_eq!(flatpak["status"], "fail", "a Flatpak Chrome alone cannot start the host");
+    assert!(flatpak["fix"].as_str().unwrap().contains("Debian package"));
+}
+
+#[test]
+fn check_chromium_manifest_present() {
+    let m = Machine::new();
+    write_exe(&m.root.join("usr/bin/google-chrome"));
+    // Installed, not registered: a warning (Chrome without Outlook on the web is fine) ...
+    m.install_user();
+    let (code, report) = doctor(&m, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let chrome = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "chromium_manifest_present" && c["subject"] == "Chrome").cloned().expect("Chrome's registration reported");
+    assert_eq!(chrome["status"], "warn", "{report:#}");
+    assert!(chrome["fix"].as_str().unwrap().contains("install --user --client chrome"));
+    // ... a failure when asked for.
+    let (code, report) = doctor(&m, &["--client", "chrome"]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "chromium_manifest_present"), "{report:#}");
+    // --system wants the machine-wide folder.
+    write_exe(&m.root.join("usr/bin/smime-companion"));
+    m.ok(&["install", "--system", "--client", "chrome", "--path", "/usr/bin/smime-companion", "--root", m.root_str()]);
+    let (code, report) = doctor(&m, &["--system", "--client", "chrome"]);
+    assert_eq!(code, 0, "{report:#}");
+    // A policy that switches user-level hosts off hides a per-user registration.
+    let m = Machine::new();
+    m.ok(&["install", "--user", "--client", "chrome", "--path", m.host_str()]);
+    assert_eq!(doctor(&m, &["--client", "chrome"]).0, 0);
+    let dir = m.root.join("etc/opt/chrome/policies/managed");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("it.json"), json!({"NativeMessagingUserLevelHosts": false}).to_string()).unwrap();
+    let (code, report) = doctor(&m, &["--client", "chrome"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(fix(&report, "chromium_manifest_present").contains("install --system"), "{report:#}");
+}
+
+#[test]
+fn check_chromium_manifest_json() {
+    let m = Machine::new();
+    m.ok(&["install", "--user", "--client", "chromium", "--path", m.host_str()]);
+    std::fs::write(m.home.join(CHROMIUM_USER_MANIFEST), "{\"name\": ").unwrap();
+    let (code, report) = doctor(&m, &["--user", "--client", "chromium"]);
+    assert_eq!(code, 1);
+    assert!(failed(&report, "chromium_manifest_json"));
+}
+
+#[test]
+fn check_chromium_manifest_fields() {
+    broken_chromium_manifest("chromium_manifest_fields", |v| v["description"] = json!(""));
+    broken_chromium_manifest("chromium_manifest_fields", |v| v["allowed_origins"] = json!(["chrome-extension://*/"]));
+    let report = broken_chromium_manifest("chromium_manifest_fields", |v| {
+        let origins = v.as_object_mut().unwrap().remove("allowed_origins").unwrap();
+        v["allowed_extensions"] = origins;
+    });
+    assert!(report.to_string().contains("Thunderbird/Firefox manifest"), "{report:#}");
+}
+
+#[test]
+fn check_chromium_manifest_name() {
+    broken_chromium_manifest("chromium_manifest_name", |v| v["name"] = json!("other_host"));
+}
+
+#[test]
+fn check_chromium_manifest_type() {
+    broken_chromium_manifest("chromium_manifest_type", |v| v["type"] = json!("pkcs11"));
+}
+
+#[test]
+fn check_chromium_manifest_path() {
+    broken_chromium_manifest("chromium_manifest_path", |v| v["path"] = json!("smime-companion"));
+    broken_chromium_manifest("chromium_manifest_path", |v| v["path"] = json!("/nonexistent/smime-companion"));
+}
+
+#[test]
+fn check_chromium_manifest_allowed() {
+    broken_chromium_manifest("chromium_manifest_allowed", |v| v["allowed_origins"] = json!(["chrome-extension://abcdefghijklmnopabcdefghijklmnop/"]));
+    // An origin the configuration adds (a store's copy of the extension) is fine on its own.
+    let m = Machine::new();
+    let store = "chrome-extension://abcdefghijklmnopabcdefghijklmnop/";
+    std::fs::write(m.data.join("system-config.json"), json!({"allowed_origins": [store]}).to_string()).unwrap();
+    m.ok(&["install", "--user", "--client", "chromium", "--path", m.host_str()]);
+    let path = m.home.join(CHROMIUM_USER_MANIFEST);
+    let mut v = setup::read_json(&path);
+    v["allowed_origins"] = json!([store]);
+    std::fs::write(&path, v.to_string()).unwrap();
+    let (code, report) = doctor(&m, &["--user", "--client", "chromium"]);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn check_chromium_registry() {
+    let (_dir, layout, _) = windows_machine();
+    let program = layout.root.join("Program Files/smime-companion");
+    let manifest = json!({
+        "name": "smime_companion", "description": "x", "path": "smime-companion.exe", "type": "stdio",
+        "allowed_origins": [common::outlook_origin()],
+    });
+    std::fs::write(program.join("chromium.json"), manifest.to_string()).unwrap();
+    let edge = |hive, view| RegKey { hive, view, path: r"Software\Microsoft\Edge\NativeMessagingHosts\smime_companion".into() }.display();
+    let file = r"C:\Program Files\smime-companion\chromium.json".to_string();
+    let reg = Registry(HashMap::from([(edge(Hive::LocalMachine, View::Bits64), file.clone()), (edge(Hive::LocalMachine, View::Bits32), file.clone())]));
+    let only_edge = |scope| doctor::run(&Inputs { layout: layout.clone(), scope, registry: &reg, config_files: vec![], clients: Some(vec![smime_companion::install::Client::Edge]) });
+    let report = only_edge(None);
+    assert!(report.healthy(), "{}", report.to_text());
+    assert!(only_edge(Some(Scope::System)).healthy());
+    // A per-user key naming a missing file comes first and hides the machine-wide one.
+    let mut shadowed = reg.0.clone();
+    shadowed.insert(edge(Hive::CurrentUser, View::Bits64), r"C:\Users\u\gone.json".into());
+    let shadowed = Registry(shadowed);
+    let report = doctor::run(&Inputs { layout: layout.clone(), scope: None, registry: &shadowed, config_files: vec![], clients: Some(vec![smime_companion::install::Client::Edge]) });
+    assert!(!report.healthy());
+    assert_eq!(lib_statuses(&report, "chromium_registry")[0], Status::Fail, "{}", report.to_text());
+}
+
+fn chrome_policy(m: &Machine, policy: Value) {
+    let dir = m.root.join("etc/opt/chrome/policies/managed");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("smime.json"), policy.to_string()).unwrap();
+}
+
+#[test]
+fn check_chromium_policy() {
+    let m = Machine::new();
+    write_exe(&m.root.join("usr/bin/smime-companion"));
+    m.ok(&["install", "--system", "--client", "chrome", "--path", "/usr/bin/smime-companion", "--root", m.root_str()]);
+    let id = common::outlook_origin().trim_start_matches("chrome-extension://").trim_end_matches('/').to_string();
+    let (code, report) = doctor(&m, &["--system", "--client", "chrome"]);
+    assert_eq!((code, statuses(&report, "chromium_policy")), (0, vec!["skip".to_string()]), "{report:#}");
+    // Force-installed, with preset settings the schema knows.
+    chrome_policy(&m, json!({
+        "ExtensionInstallForcelist": [format!("{id};https://clients2.google.com/service/update2/crx")],
+        "3rdparty": {"extensions": {&id: {"clientId": "11111111-2222-3333-4444-555555555555", "tenantId": "contoso.com"}}},
+    }));
+    let (code, report) = doctor(&m, &["--system", "--client", "chrome"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(statuses(&report, "chromium_policy").iter().all(|s| s == "ok"), "{report:#}");
+    // A setting the extension does not know, or of the wrong type, is dropped: a warning.
+    chrome_policy(&m, json!({"3rdparty": {"extensions": {&id: {"clientID": "x", "cloudOrigins": "https://outlook.office.com"}}}}));
+    let (_, report) = doctor(&m, &["--system", "--client", "chrome"]);
+    assert!(statuses(&report, "chromium_policy").contains(&"warn".to_string()), "{report:#}");
+    // Blocking native hosts or the extension fails.
+    chrome_policy(&m, json!({"NativeMessagingBlocklist": ["*"]}));
+    let (code, report) = doctor(&m, &["--system", "--client", "chrome"]);
+    assert_eq!(code, 1);
+    assert!(fix(&report, "chromium_policy").contains("NativeMessagingAllowlist"));
+    chrome_policy(&m, json!({"NativeMessagingBlocklist": ["*"], "NativeMessagingAllowlist": ["smime_companion"]}));
+    assert_eq!(doctor(&m, &["--system", "--client", "chrome"]).0, 0);
+    chrome_policy(&m, json!({"ExtensionInstallBlocklist": ["*"]}));
+    let (code, report) = doctor(&m, &["--system", "--client", "chrome"]);
+    assert_eq!(code, 1);
+    assert!(fix(&report, "chromium_policy").contains("ExtensionInstallAllowlist"), "{report:#}");
+    // A broken policy file: the browser ignores all of it.
+    chrome_policy(&m, json!(null));
+    std::fs::write(m.root.join("etc/opt/chrome/policies/managed/smime.json"), "{\"x\": ").unwrap();
+    assert_eq!(doctor(&m, &["--system", "--client", "chrome"]).0, 1);
+}
+
+#[test]
+fn check_chromium_extension() {
+    let m = Machine::new();
+    m.ok(&["install", "--user", "--client", "chromium", "--path", m.host_str()]);
+    let (_, report) = doctor(&m, &["--client", "chromium"]);
+    assert_eq!(statuses(&report, "chromium_extension"), ["skip"], "the browser was never started");
+    let data = m.home.join(".config/chromium");
+    let profile = data.join("Profile 1");
+    std::fs::create_dir_all(&profile).unwrap();
+    std::fs::write(data.join("Local State"), json!({"profile": {"info_cache": {"Profile 1": {"name": "Work"}}}}).to_string()).unwrap();
+    let (code, report) = doctor(&m, &["--client", "chromium"]);
+    assert_eq!((code, statuses(&report, "chromium_extension")), (0, vec!["warn".to_string()]), "{report:#}");
+    let id = common::outlook_origin().trim_start_matches("chrome-extension://").trim_end_matches('/').to_string();
+    let prefs = |entry: Value| std::fs::write(profile.join("Preferences"), json!({"extensions": {"settings": {&id: entry}}}).to_string()).unwrap();
+    prefs(json!({"location": 4, "disable_reasons": [1]}));
+    let (code, report) = doctor(&m, &["--client", "chromium"]);
+    assert_eq!(code, 1);
+    assert!(fix(&report, "chromium_extension").contains("switch S/MIME Companion on"));
+    prefs(json!({"location": 4}));
+    let (code, report) = doctor(&m, &["--client", "chromium"]);
+    assert_eq!((code, statuses(&report, "chromium_extension")), (0, vec!["ok".to_string()]));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 mod setup;
 
-use common::addon_id;
+use common::{addon_id, outlook_origin};
 use serde_json::json;
 use setup::{read_json, set_mode, text, write_exe, Machine};
 use std::path::{Path, PathBuf};
@@ -56,17 +56,20 @@ fn install_is_idempotent() {
 #[test]
 fn every_client_in_user_scope() {
     let m = Machine::new();
-    // Without origins the Chromium browsers are skipped, and said so.
-    let out = m.ok(&["install", "--user", "--client", "all", "--path", m.host_str()]);
-    for c in ["chrome", "edge", "chromium"] {
-        assert!(out.contains(&format!("note: {c}: skipped")), "{out}");
-    }
-    std::fs::write(m.data.join("config.json"), json!({ "allowed_origins": [ORIGIN] }).to_string()).unwrap();
-    m.ok(&["install", "--user", "--client", "all", "--path", m.host_str()]);
     let chromium_dirs = [".config/google-chrome/NativeMessagingHosts", ".config/microsoft-edge/NativeMessagingHosts", ".config/chromium/NativeMessagingHosts"];
+    // Without configuration the Chromium browsers get the bundled Outlook extension's origin.
+    let out = m.ok(&["install", "--user", "--client", "all", "--path", m.host_str()]);
+    assert!(!out.contains("skipped"), "{out}");
     for dir in chromium_dirs {
         let v = read_json(&m.home.join(dir).join("smime_companion.json"));
-        assert_eq!(v["allowed_origins"], json!([ORIGIN]), "{dir}");
+        assert_eq!(v["allowed_origins"], json!([outlook_origin()]), "{dir}");
+    }
+    // An origin IT adds (the store's copy of the extension, say) comes after it.
+    std::fs::write(m.data.join("config.json"), json!({ "allowed_origins": [ORIGIN] }).to_string()).unwrap();
+    m.ok(&["install", "--user", "--client", "all", "--path", m.host_str()]);
+    for dir in chromium_dirs {
+        let v = read_json(&m.home.join(dir).join("smime_companion.json"));
+        assert_eq!(v["allowed_origins"], json!([outlook_origin(), ORIGIN]), "{dir}");
         assert_eq!(v["path"], m.host_str());
         assert!(v.get("allowed_extensions").is_none());
     }

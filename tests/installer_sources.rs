@@ -90,8 +90,18 @@ fn the_msi_installs_what_thunderbird_on_windows_accepts() {
     assert!(attrs(&wxs, "File", "Name").contains(&XPI_FILE_NAME.to_string()));
     // Registry: the keys install --system writes, in both HKLM views, naming the manifest.
     let keys = registry::keys(Client::Thunderbird, Scope::System, Kind::Host);
-    let host_keys: Vec<String> = attrs(&wxs, "RegistryValue", "Key").into_iter().filter(|k| k.contains("NativeMessagingHosts")).collect();
+    let host_keys: Vec<String> = attrs(&wxs, "RegistryValue", "Key").into_iter().filter(|k| k.contains("Mozilla\\NativeMessagingHosts")).collect();
     assert_eq!(host_keys, keys.iter().map(|k| k.path.clone()).collect::<Vec<_>>());
+    // Chrome, Edge and Chromium (Outlook on the web): their keys, in both views, name the
+    // Chromium-style manifest.
+    let chromium_keys: Vec<registry::RegKey> =
+        [Client::Chrome, Client::Edge, Client::Chromium].iter().flat_map(|c| registry::keys(*c, Scope::System, Kind::Host)).collect();
+    let written: Vec<String> = attrs(&wxs, "RegistryValue", "Key").into_iter().filter(|k| !k.contains("Mozilla")).collect();
+    assert_eq!(written, chromium_keys.iter().map(|k| k.path.clone()).collect::<Vec<_>>());
+    assert!(attrs(&wxs, "RegistryValue", "Value").iter().any(|v| v == "[#ChromiumManifest]"));
+    let chromium: Value = serde_json::from_str(&generated("windows", package::MSI_CHROMIUM_MANIFEST)).unwrap();
+    assert_eq!(chromium["allowed_origins"], serde_json::json!([common::outlook_origin()]));
+    assert_eq!(chromium["path"], format!("{BINARY_NAME}.exe"));
     assert!(attrs(&wxs, "RegistryValue", "Root").iter().all(|r| r == "HKLM"));
     assert!(wxs.contains("Bitness=\"always32\"") && wxs.contains("Bitness=\"always64\""));
     assert!(attrs(&wxs, "RegistryValue", "Value").iter().any(|v| v == "[#HostManifest]"));
@@ -104,13 +114,17 @@ fn the_msi_installs_what_thunderbird_on_windows_accepts() {
     std::fs::write(program.join(format!("{BINARY_NAME}.exe")), b"MZ").unwrap();
     std::fs::write(program.join(XPI_FILE_NAME), b"PK").unwrap();
     std::fs::write(program.join(MSI_HOST_MANIFEST), generated("windows", MSI_HOST_MANIFEST)).unwrap();
+    std::fs::write(program.join(package::MSI_CHROMIUM_MANIFEST), generated("windows", package::MSI_CHROMIUM_MANIFEST)).unwrap();
     let manifest_path = format!(r"C:\Program Files\{BINARY_NAME}\{MSI_HOST_MANIFEST}");
-    let reg = Registry(keys.iter().map(|k| (k.display(), manifest_path.clone())).collect());
+    let chromium_path = format!(r"C:\Program Files\{BINARY_NAME}\{}", package::MSI_CHROMIUM_MANIFEST);
+    let mut values: HashMap<String, String> = keys.iter().map(|k| (k.display(), manifest_path.clone())).collect();
+    values.extend(chromium_keys.iter().map(|k| (k.display(), chromium_path.clone())));
+    let reg = Registry(values);
     let layout = Layout { home: dir.path().join("home"), root: root.clone(), os: Os::Windows };
     // The custom action's `policy merge`, into Thunderbird's distribution folder.
     let policy_file = layout.target_str(&layout_w.policy_file);
     policy::merge(&policy_file, ADDON_ID, &layout_w.install_url()).unwrap();
-    let report = doctor::run(&Inputs { layout: layout.clone(), scope: Some(Scope::System), registry: &reg, config_files: vec![] });
+    let report = doctor::run(&Inputs { layout: layout.clone(), scope: Some(Scope::System), registry: &reg, config_files: vec![], clients: None });
     assert_healthy(&report);
     // The policy files for GPO and hand deployment say the same.
     let policies: Value = serde_json::from_str(&generated("windows", "policies.json")).unwrap();
@@ -148,7 +162,7 @@ fn the_macos_pkg_installs_what_thunderbird_on_macos_accepts() {
     assert!(written.is_file());
     std::fs::create_dir_all(layout.sys("/Applications/Thunderbird.app/Contents/Resources")).unwrap();
     policy::merge(&layout.target_str(&mac.policy_file), ADDON_ID, &mac.install_url()).unwrap();
-    let report = doctor::run(&Inputs { layout, scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![] });
+    let report = doctor::run(&Inputs { layout, scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![], clients: None });
     assert_healthy(&report);
 }
 
@@ -198,9 +212,14 @@ fn the_debian_package_installs_what_thunderbird_on_linux_accepts() {
     let written = layout.sys("/usr/lib/mozilla/native-messaging-hosts").join(format!("{HOST_NAME}.json"));
     assert!(written.is_file());
     assert!(report.changed.iter().any(|e| e.path() == Some(written.as_path())));
+    // ... and for Chrome, Edge and Chromium, allowing the Outlook-on-the-web extension.
+    for dir in ["/etc/opt/chrome/native-messaging-hosts", "/etc/opt/edge/native-messaging-hosts", "/etc/chromium/native-messaging-hosts"] {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(layout.sys(dir).join(format!("{HOST_NAME}.json"))).unwrap()).unwrap();
+        assert_eq!(v["allowed_origins"], serde_json::json!([common::outlook_origin()]), "{dir}");
+    }
     policy::merge(&layout.target_str(&deb.policy_file), ADDON_ID, &deb.install_url()).unwrap();
     assert_eq!(deb.install_url(), "file:///usr/share/smime-companion/smime-companion.xpi");
-    let report = doctor::run(&Inputs { layout: layout.clone(), scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![] });
+    let report = doctor::run(&Inputs { layout: layout.clone(), scope: Some(Scope::System), registry: &Registry(HashMap::new()), config_files: vec![], clients: None });
     assert_healthy(&report);
     // And prerm's `uninstall --system` takes it away again, with the folders it made.
     inst::uninstall(&layout, Scope::System, None, &layout.system_receipt()).unwrap();

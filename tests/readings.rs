@@ -35,6 +35,8 @@ fn differences(cert: &Cert) -> Vec<String> {
     check("SAN rfc822Name", format!("{:?}", f.san_emails), format!("{:?}", emails.san));
     let subject: Vec<&str> = f.subject.all(oid::EMAIL_ADDRESS).collect();
     check("subject emailAddress", format!("{subject:?}"), format!("{:?}", emails.subject));
+    check("subjectAltName present", f.has_san.to_string(), cert.has_subject_alt_name().to_string());
+    check("addresses that count", format!("{:?}", f.emails()), format!("{:?}", cert.emails()));
     check("key usage", format!("{:?}", f.key_usage), format!("{:?}", cert.key_usage().map(key_usage_names)));
     check(
         "extended key usage",

@@ -6,17 +6,19 @@ cd "$(dirname "$0")/.."
 # Every Debian package any suite below needs, in one go (one `apt-get update` on a fresh machine):
 # build tools; the real S/MIME peers the interop tests run (openssl, NSS cmsutil, gpgsm); strace
 # (tests/install.rs checks that files are flushed before they replace old ones); node for
-# the add-on's unit tests; Thunderbird and python3-venv (Marionette) for the end-to-end and PKCS#11
-# suites; OpenLDAP's slapd and ldap-utils for the directory lookups (tests/directory.rs, the
-# directory benchmark, and the e2e and PKCS#11 suites start their own slapd on 127.0.0.1). Each
-# suite still names what it needs itself (so it runs alone); here those calls find everything
-# installed.
+# the add-on's unit tests, with jsdom's HTML parser for the reader's sanitiser; Thunderbird and python3-venv (Marionette) for the end-to-end and PKCS#11
+# suites; Chromium for the Outlook-on-the-web suite; OpenLDAP's slapd and ldap-utils for the
+# directory lookups (tests/directory.rs, the directory benchmark, and the e2e and PKCS#11 suites
+# start their own slapd on 127.0.0.1). Each suite still names what it needs itself (so it runs
+# alone); here those calls find everything installed.
 installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3 strace \
-  nodejs thunderbird python3-venv slapd ldap-utils
+  nodejs node-jsdom thunderbird python3-venv chromium slapd ldap-utils
 
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1
 cargo bench --locked --no-run 2>&1   # benchmarks must keep compiling; they are run by hand
+echo "== Fuzz targets: built with coverage instrumentation (stable toolchain), each run once over its seeds"
+tests/fuzz/build.sh 2>&1             # campaigns are run by hand (docs/FUZZING.md)
 
 # --- installer tests (begin)
 # The Debian package built, installed with apt-get, checked with doctor and purged on this machine
@@ -25,12 +27,18 @@ echo "== installer: Debian package"
 tests/deb/run.sh
 # --- installer tests (end)
 # --- extension tests (begin)
-installer/debian-packages.sh nodejs
+installer/debian-packages.sh nodejs node-jsdom
 echo "== Thunderbird add-on: unit tests (node)"
 node --test tests/extension/ 2>&1
 echo "== Thunderbird add-on: end-to-end in headless Thunderbird (screenshots in ${E2E_ARTIFACTS:-target/e2e})"
 tests/e2e/run.sh 2>&1
 # --- extension tests (end)
+# --- outlook-web tests (begin)
+# The Outlook-on-the-web extension in headless Chromium with the real host and stand-ins for
+# Outlook on the web, the identity platform, Graph and EWS (a few minutes at most).
+echo "== Outlook-on-the-web extension: headless Chromium (screenshots in ${OWA_ARTIFACTS:-target/outlook-web})"
+tests/outlook-web/run.sh 2>&1
+# --- outlook-web tests (end)
 # --- pkcs11 tests (begin)
 # The PKCS#11 module with its real consumers: NSS's modutil/certutil, then a headless Thunderbird
 # that finds recipients in the cache, signs, encrypts and decrypts with the companion's keys

@@ -3,8 +3,12 @@
 
 const BASE64_SLICE = 0x8000; // String.fromCharCode takes its arguments on the stack; keep calls small.
 
-/** Base64 of a Uint8Array; linear time even for messages of hundreds of MiB. */
+/**
+ * Base64 of a Uint8Array; linear time even for messages of hundreds of MiB. The engine's own
+ * Uint8Array.prototype.toBase64 (Firefox 133, Chromium 140 and later) is over ten times faster.
+ */
 export function toBase64(bytes) {
+  if (typeof bytes.toBase64 === "function") return bytes.toBase64();
   const parts = [];
   for (let i = 0; i < bytes.length; i += BASE64_SLICE) {
     parts.push(String.fromCharCode.apply(null, bytes.subarray(i, i + BASE64_SLICE)));
@@ -14,6 +18,7 @@ export function toBase64(bytes) {
 
 /** Bytes of a base64 string (the host's `*_b64` fields). */
 export function fromBase64(b64) {
+  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(b64);
   const binary = atob(b64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

@@ -12,6 +12,9 @@ export function row(label, value, kind) {
 // Each fact a certificate page may show, in the one order they are shown in.
 const FIELDS = Object.freeze({
   email: (cert, t) => row(t("field_email"), (cert.emails ?? []).join(", ")),
+  // Addresses written in the certificate that do not count (docs/INSPECT.md, "Addresses in
+  // certificates"): the host escapes anything but printable ASCII, so no lookalike passes.
+  ignored_emails: (cert, t) => row(t("field_ignored_emails"), (cert.ignored_emails ?? []).map((a) => ignoredEmail(a, t)).join("; "), "warning"),
   issued_by: (cert, t) => row(t("field_issued_by"), distinguishedName(cert.issuer_fields, cert.issuer)),
   valid_from: (cert, t, date) => row(t("field_valid_from"), date(cert.not_before)),
   valid_until: (cert, t, date) => row(t("field_valid_until"), date(cert.not_after)),
@@ -21,6 +24,13 @@ const FIELDS = Object.freeze({
 });
 
 export const CERTIFICATE_FIELDS = Object.freeze(Object.keys(FIELDS));
+export const IGNORED_EMAIL_REASONS = Object.freeze(["not_an_address", "subject_with_san", "smtputf8", "duplicate"]);
+
+/** An address the certificate holds but that is not used, as shown, with why. */
+export function ignoredEmail(address, t) {
+  const reason = IGNORED_EMAIL_REASONS.includes(address?.reason) ? address.reason : "not_an_address";
+  return t(`ignored_email_${reason}`, [String(address?.shown ?? "")]);
+}
 
 /**
  * The rows of `cert` (the host's certificate summary) that `fields` names, in the order of

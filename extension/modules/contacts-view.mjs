@@ -1,5 +1,6 @@
 // What the contacts page says about the contact cache (docs/CONTACTS.md): list rows, a contact's
-// certificates and history, import outcomes, the delete confirmation and export file names.
+// certificates (why each is or is not used, and the decisions on new keys) and history, import
+// outcomes, the delete confirmation and export file names.
 // Pure: `t` (texts.mjs translator) and `date` (format.mjs) are passed in.
 
 import { confirms } from "./describe.mjs";
@@ -9,10 +10,20 @@ import { certName } from "./look.mjs";
 import { reasonText } from "./recipients.mjs";
 
 export const HISTORY_EVENTS = Object.freeze([
-  "first_certificate", "new_certificate", "key_changed", "renewed", "certificate_deleted", "contact_deleted",
+  "first_certificate", "new_certificate", "key_changed", "renewed", "certificate_pending", "certificate_confirmed",
+  "certificate_refused", "certificate_deleted", "contact_deleted",
 ]);
 export const CONTACT_FLAGS = Object.freeze(["key_changed", "renewed"]);
 export const SOURCES = Object.freeze(["signed_mail", "import", "directory"]);
+// A certificate's standing for the contact (docs/CONTACTS.md, "Choosing the certificate").
+export const CERT_STATUSES = Object.freeze(["accepted", "pending", "confirmed", "refused"]);
+// Why a certificate is not the one encryption uses (contacts_show's `not_used_because`); codes
+// the add-on does not know yet are shown with their code.
+export const UNUSED_REASONS = Object.freeze([
+  "refused", "no_encryption_usage", "revoked", "only_expired", "not_yet_valid", "untrusted", "ca_not_for_email", "weak_algorithm",
+  "pending_confirmation", "superseded",
+]);
+const FLAG_KINDS = Object.freeze({ certificate_pending: "warning", key_changed: "error", renewed: "muted" });
 
 // Export formats of contacts_export: file extension and media type of the saved file.
 export const EXPORT_FORMATS = Object.freeze({
@@ -34,7 +45,8 @@ export function contactRow(item, { t, date }) {
     certificates: t("contacts_count_certificates", [String(item.certificates ?? 0)]),
     expiry: item.latest_expiry ? t("contacts_latest_expiry", [date(item.latest_expiry) ?? item.latest_expiry]) : "",
     expired: Boolean(item.latest_expiry && Date.parse(item.latest_expiry) < Date.now()),
-    flags: (item.warnings ?? []).filter((w) => CONTACT_FLAGS.includes(w)).map((w) => ({ code: w, text: t(`contact_flag_${w}`) })),
+    flags: [...(item.pending > 0 ? ["certificate_pending"] : []), ...(item.warnings ?? []).filter((w) => CONTACT_FLAGS.includes(w))]
+      .map((w) => ({ code: w, kind: FLAG_KINDS[w], text: t(`contact_flag_${w}`) })),
   };
 }
 
@@ -53,25 +65,43 @@ export function encryptionSummary(encryption, { t, date }) {
   return { ok: false, title: t(text.status), detail: null, advice: t(text.advice), keyExchange: text.keyExchange };
 }
 
-/** A stored certificate as a card: headline, what it confirms, state badges and labelled rows. */
-export function certificateCard(cert, { t, date, chosen = false, now = Date.now() }) {
+/** Why a certificate is not the one used for encryption, in words; null for the one used. */
+export function unusedText(code, { t }) {
+  if (!code) return null;
+  return UNUSED_REASONS.includes(code) ? t(`cert_unused_${code}`) : t("cert_unused_unknown", [String(code)]);
+}
+
+/**
+ * A stored certificate as a card: headline, what it confirms, state badges, why encryption does
+ * not use it, labelled rows and the decisions the user can take (`confirm`, `refuse`).
+ */
+export function certificateCard(cert, { t, date, chosen = cert.used_for_encryption === true, now = Date.now() }) {
   const badges = [];
   if (chosen) badges.push({ kind: "ok", text: t("cert_badge_chosen") });
+  if (cert.status === "pending") badges.push({ kind: "warning", text: t("cert_badge_pending") });
+  if (cert.status === "refused") badges.push({ kind: "error", text: t("cert_badge_refused") });
+  if (cert.status === "confirmed") badges.push({ kind: "muted", text: t("cert_badge_confirmed") });
   if (cert.revoked) badges.push({ kind: "error", text: t("cert_badge_revoked") });
   if (Date.parse(cert.not_after) < now) badges.push({ kind: "warning", text: t("cert_badge_expired") });
   else if (Date.parse(cert.not_before) > now) badges.push({ kind: "warning", text: t("cert_badge_not_yet_valid") });
   if (!cert.can_encrypt) badges.push({ kind: "muted", text: t("cert_badge_signing_only") });
-  // Imports are not judged when they arrive; for harvested certificates this says that the
-  // signature's authority was unknown. A certificate chosen for encryption chains to a trusted one now.
-  if (cert.source === "signed_mail" && cert.trusted_when_seen === false && !chosen) badges.push({ kind: "warning", text: t("cert_badge_untrusted") });
+  // Harvested and imported certificates alike are judged when they arrive; a certificate chosen
+  // for encryption chains to a trusted authority now, whatever it did then.
+  if (cert.trusted_when_seen === false && !chosen) badges.push({ kind: "warning", text: t("cert_badge_untrusted") });
   const source = SOURCES.includes(cert.source) ? t(`source_${cert.source}`) : cert.source;
+  const actions = [];
+  if (cert.status === "pending") actions.push({ id: "confirm", text: t("cert_action_use_new") });
+  if (cert.status === "refused") actions.push({ id: "confirm", text: t("cert_action_use") });
+  else actions.push({ id: "refuse", text: t("cert_action_refuse") });
   return {
     fingerprint: cert.fingerprint_sha256,
     title: certName(cert) ?? (cert.emails ?? [])[0] ?? cert.subject,
     lead: confirms(cert, t),
     badges,
+    unused: chosen ? null : unusedText(cert.not_used_because, { t }),
+    actions,
     rows: [
-      ...certificateRows(cert, ["email", "issued_by", "valid_from", "valid_until", "fingerprint", "key"], { t, date }),
+      ...certificateRows(cert, ["email", "ignored_emails", "issued_by", "valid_from", "valid_until", "fingerprint", "key"], { t, date }),
       row(t("field_source"), source),
       row(t("field_first_seen"), date(cert.first_seen)),
       row(t("field_last_seen"), date(cert.last_seen)),
@@ -79,15 +109,52 @@ export function certificateCard(cert, { t, date, chosen = false, now = Date.now(
   };
 }
 
+/**
+ * The certificates of a contact that wait for the user's confirmation, each as a prominent
+ * notice: what arrived, its whole fingerprint, which certificate encryption keeps using, and
+ * the two decisions.
+ */
+export function pendingNotices(contact, { t, date }) {
+  const used = (contact.certificates ?? []).find((c) => c.used_for_encryption) ?? null;
+  return (contact.certificates ?? []).filter((c) => c.status === "pending").map((cert) => ({
+    fingerprint: cert.fingerprint_sha256,
+    title: t("contact_pending_title", [contact.address]),
+    what: t("contact_pending_what", [certName(cert) ?? contact.address, date(cert.first_seen) ?? cert.first_seen ?? "?"]),
+    fingerprintText: groupFingerprint(cert.fingerprint_sha256),
+    keeps: used ? t("contact_pending_keeps", [shortFingerprint(used.fingerprint_sha256)]) : t("contact_pending_nothing_used"),
+    compare: t("contact_pending_compare"),
+    noteLabel: t("contact_pending_note_label"),
+    notePlaceholder: t("contact_pending_note_placeholder"),
+    confirm: t("cert_action_use_new"),
+    refuse: t("cert_action_refuse"),
+  }));
+}
+
+/** What the page says after a confirmation or refusal (the op's result). */
+export function decisionNotice(result, { t }) {
+  const key = result.status === "refused" ? "notice_certificate_refused" : "notice_certificate_confirmed";
+  return t(key, [result.address, shortFingerprint(result.fingerprint)]);
+}
+
 /** One history entry: when, what happened in words, and whether it deserves attention. */
 export function historyLine(entry, { t, date }) {
   const event = HISTORY_EVENTS.includes(entry.event) ? entry.event : "unknown";
   const subs = [entry.fingerprint ? shortFingerprint(entry.fingerprint) : "—", entry.previous_fingerprint ? shortFingerprint(entry.previous_fingerprint) : "—"];
+  const explain = {
+    key_changed: "history_key_changed_explain",
+    renewed: "history_renewed_explain",
+    certificate_pending: "history_certificate_pending_explain",
+  }[event];
+  const notes = [
+    explain ? t(explain) : null,
+    entry.trusted === false && ["first_certificate", "new_certificate"].includes(event) ? t("history_untrusted_when_seen") : null,
+    entry.note ? t("history_note", [entry.note]) : null,
+  ].filter(Boolean);
   return {
     when: date(entry.at) ?? entry.at,
     text: event === "unknown" ? t("history_unknown", [String(entry.event)]) : t(`history_${event}`, subs),
-    explain: event === "key_changed" ? t("history_key_changed_explain") : event === "renewed" ? t("history_renewed_explain") : null,
-    attention: event === "key_changed",
+    explain: notes.length ? notes.join(" ") : null,
+    attention: event === "key_changed" || event === "certificate_pending",
   };
 }
 
@@ -103,8 +170,10 @@ export function importOutcome(result, { t }) {
     if (c.event === "key_changed") lines.push(t("import_result_key_changed", [c.address]));
     else if (c.event === "renewed") lines.push(t("import_result_renewed", [c.address]));
   }
+  for (const p of result.pending ?? []) lines.push(t("import_result_pending", [p.address]));
   if (!lines.length) lines.push(t("import_result_nothing"));
-  return { lines, warning: (result.continuity ?? []).some((c) => c.event === "key_changed"), addresses: result.addresses ?? [] };
+  const warning = (result.continuity ?? []).some((c) => c.event === "key_changed") || (result.pending ?? []).length > 0;
+  return { lines, warning, addresses: result.addresses ?? [] };
 }
 
 /** The confirmation before a contact and its certificates are deleted: what will happen. */

@@ -174,6 +174,7 @@ function signerSection(cert, signature, t, date) {
   const rows = [
     row(t("field_name"), certName(cert) ?? t("value_no_name")),
     row(t("field_email"), certEmail(cert) ?? t("value_no_email")),
+    ...certificateRows(cert, ["ignored_emails"], { t, date }),
     row(t("field_organization"), f.organization),
     row(t("field_department"), f.organizational_unit),
     row(t("field_role"), f.title),

@@ -46,10 +46,13 @@ export function lookupNotes(lookup) {
   return failed.map((d) => ({ key: "compose_note_directory_failed", subs: [String(d.id), { key: stateKey(d.state) }] }));
 }
 
-/** What the lookup said about one recipient: null when it was not looked up. */
-export function rowDirectory(address, lookup) {
+/**
+ * What the lookup said about one recipient: null when it was not looked up. `key` is how the
+ * host compares addresses (recipients.mjs `addressKey`).
+ */
+export function rowDirectory(address, lookup, key = String) {
   if (!lookup || !address) return null;
-  const found = (lookup.addresses ?? []).find((a) => String(a.address).toLowerCase() === address.toLowerCase());
+  const found = (lookup.addresses ?? []).find((a) => key(a.address) === key(address));
   if (!found) return null;
   const answered = (lookup.directories ?? []).some((d) => d.state === "ok");
   return { found: Number(found.found) || 0, answered };
@@ -74,11 +77,12 @@ export function lookupOutcome(result, { t }) {
     if (d.state !== "ok") lines.push(t("lookup_directory_failed", [String(d.id), t(stateKey(d.state))]));
     else if (Number(d.other_address) > 0) lines.push(t("lookup_directory_other_address", [String(d.id), String(d.other_address)]));
   }
-  const checks = new Map((result.recipients ?? []).map((r) => [String(r.address).toLowerCase(), r]));
+  // Both lists come from the host, in its address form.
+  const checks = new Map((result.recipients ?? []).map((r) => [String(r.address), r]));
   let usable = 0;
   let found = 0;
   for (const a of result.addresses ?? []) {
-    const check = checks.get(String(a.address).toLowerCase());
+    const check = checks.get(String(a.address));
     const n = Number(a.found) || 0;
     found += n;
     if (check?.can_encrypt) {

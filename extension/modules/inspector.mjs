@@ -28,7 +28,7 @@ export async function inspect(port, messageId) {
   } catch (e) {
     throw new HostError(LocalError.messageUnreadable, e?.message ?? String(e));
   }
-  const verdict = await ask(port, bytes, {});
+  const verdict = await inspectBytes(port, bytes);
   if (verdict.encryption?.state !== "no_key") return { verdict, decrypted: null };
 
   let clear;
@@ -38,11 +38,16 @@ export async function inspect(port, messageId) {
     return { verdict, decrypted: null }; // Thunderbird has no key either
   }
   if (sameBytes(clear, bytes)) return { verdict, decrypted: null };
-  const decrypted = await ask(port, clear, { decrypted_by_thunderbird: true });
+  const decrypted = await inspectBytes(port, clear, { decrypted_by_thunderbird: true });
   return { verdict, decrypted };
 }
 
-async function ask(port, bytes, params) {
+/**
+ * Asks the host for the verdict on a raw message (inline or as a chunked upload), waiting longer
+ * for larger messages. Shared with the Outlook-on-the-web extension, whose messages come from
+ * Microsoft Graph or EWS instead of Thunderbird.
+ */
+export async function inspectBytes(port, bytes, params = {}) {
   const timeoutMs = BASE_TIMEOUT_MS + Math.ceil(bytes.length / (1024 * 1024)) * TIMEOUT_MS_PER_MIB;
   const verdict = await port.requestWithPayload(Op.inspectMessage, { ...params, return_content: false }, "message", bytes, { timeoutMs });
   return { ...verdict, content: null };

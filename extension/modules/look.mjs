@@ -166,10 +166,14 @@ export function certName(cert) {
   return f.common_name || person || f.pseudonym || f.organization || null;
 }
 
-/** The certificate's e-mail address (subjectAltName first, then the subject's emailAddress). */
+/**
+ * The certificate's e-mail address: the first that counts (`emails`: subjectAltName, or the
+ * subject's emailAddress only without one; plain ASCII as the CA wrote it). An address that does
+ * not count is never presented as the certificate's (see `ignored_emails`).
+ */
 export function certEmail(cert) {
   if (!cert) return null;
-  return cert.emails?.[0] ?? cert.subject_fields?.email ?? null;
+  return cert.emails?.[0] ?? null;
 }
 
 function signerLine(cert) {

@@ -32,10 +32,14 @@ export const DEFAULT_TIMEOUT_MS = 20_000;
 const BACKOFF_INITIAL_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
 
-/** Classifies why a port closed, from Thunderbird's deliberately generic error text. */
+/**
+ * Classifies why a port closed, from the browser's deliberately generic error text: Thunderbird's
+ * ("No such native application", "An unexpected error occurred") or Chromium's ("Specified native
+ * messaging host not found.", "Access to the specified native messaging host is forbidden.").
+ */
 export function classifyDisconnect(errorMessage, { everAnswered }) {
-  if (/no such native application/i.test(errorMessage ?? "")) return PortState.missing;
-  if (/unexpected error/i.test(errorMessage ?? "")) return PortState.broken;
+  if (/no such native application|native messaging host not found/i.test(errorMessage ?? "")) return PortState.missing;
+  if (/unexpected error|host is forbidden|invalid native messaging host name/i.test(errorMessage ?? "")) return PortState.broken;
   // A host that exits before answering anything crashed at start or refused us.
   return everAnswered ? PortState.disconnected : PortState.broken;
 }
@@ -43,6 +47,7 @@ export function classifyDisconnect(errorMessage, { everAnswered }) {
 export class NativePort {
   #connect;
   #timers;
+  #upload; // {inlineBytes, chunkBytes, inFlight}
   #backoffMs = BACKOFF_INITIAL_MS;
   #reconnectTimer = null;
   #port = null;
@@ -61,7 +66,13 @@ export class NativePort {
   /** Why the port is not ready: an error code such as `host_missing`, or null. */
   lastError = null;
 
-  constructor({ connect = () => browser.runtime.connectNative(HOST_NAME), timers = globalThis, now = Date.now } = {}) {
+  /**
+   * `upload` tunes how payloads travel: inline up to `inlineBytes`, else in chunks of `chunkBytes`
+   * with `inFlight` of them on the way at once. Chromium moves several 1 MiB frames faster than
+   * one large one, so the Outlook-on-the-web extension uploads anything over 2 MiB in chunks.
+   */
+  constructor({ connect = () => browser.runtime.connectNative(HOST_NAME), timers = globalThis, now = Date.now, upload = {} } = {}) {
+    this.#upload = { inlineBytes: INLINE_PAYLOAD_BYTES, chunkBytes: DEFAULT_UPLOAD_CHUNK_BYTES, inFlight: UPLOADS_IN_FLIGHT, ...upload };
     this.#connect = connect;
     this.#timers = timers;
     this.now = now;
@@ -118,7 +129,7 @@ export class NativePort {
    * chunked upload named by `transfer` (docs/PROTOCOL.md, "Chunked uploads").
    */
   async requestWithPayload(op, params, field, bytes, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
-    if (bytes.length <= INLINE_PAYLOAD_BYTES) {
+    if (bytes.length <= this.#upload.inlineBytes) {
       return this.request(op, { ...params, [`${field}_b64`]: toBase64(bytes) }, { timeoutMs });
     }
     const transfer = await this.upload(bytes, { timeoutMs });
@@ -128,15 +139,37 @@ export class NativePort {
   /** Uploads bytes as a transfer and resolves to its id, ready to be named by an op. */
   async upload(bytes, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
     const sha256 = await sha256Hex(bytes);
-    const begun = await this.request(Op.transferBegin, { total_bytes: bytes.length, sha256 }, { timeoutMs });
+    let offset = 0;
+    const read = (size) => {
+      const chunk = bytes.subarray(offset, offset + size);
+      offset += chunk.length;
+      return chunk;
+    };
+    return this.#uploadChunks({ total_bytes: bytes.length, sha256 }, read, { timeoutMs });
+  }
+
+  /**
+   * Uploads `totalBytes` while they arrive: `read(size)` resolves to the next bytes (at most
+   * `size`; empty at the end). The first chunks are on their way to the host before the last have
+   * arrived (a message still downloading, say). The host checks the total; a source that ends
+   * early or runs over fails the upload, which is then discarded.
+   */
+  uploadStream(totalBytes, read, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+    return this.#uploadChunks({ total_bytes: totalBytes }, read, { timeoutMs });
+  }
+
+  async #uploadChunks(begin, read, { timeoutMs }) {
+    const begun = await this.request(Op.transferBegin, begin, { timeoutMs });
     const id = begun.transfer_id;
-    const size = Math.max(1, Math.min(begun.suggested_chunk_bytes || DEFAULT_UPLOAD_CHUNK_BYTES, DEFAULT_UPLOAD_CHUNK_BYTES));
+    const size = Math.max(1, Math.min(begun.suggested_chunk_bytes || this.#upload.chunkBytes, this.#upload.chunkBytes));
     const inFlight = [];
     try {
-      for (let index = 0, offset = 0; offset < bytes.length; index++, offset += size) {
-        const data_b64 = toBase64(bytes.subarray(offset, offset + size));
+      for (let index = 0; ; index++) {
+        const chunk = await read(size);
+        if (!chunk?.length) break;
+        const data_b64 = toBase64(chunk);
         inFlight.push(this.request(Op.transferChunk, { transfer_id: id, index, data_b64 }, { timeoutMs }));
-        if (inFlight.length >= UPLOADS_IN_FLIGHT) await inFlight.shift();
+        if (inFlight.length >= this.#upload.inFlight) await inFlight.shift();
       }
       await Promise.all(inFlight.splice(0));
       await this.request(Op.transferEnd, { transfer_id: id }, { timeoutMs });
@@ -166,7 +199,9 @@ export class NativePort {
     this.#port = port;
     port.onMessage.addListener((frame) => this.#receive(port, frame));
     port.onDisconnect.addListener((p) => {
-      if (this.#port === port) this.#closed((p ?? port).error?.message);
+      // Thunderbird puts the reason on the port; Chromium only in runtime.lastError, read here.
+      const reason = (p ?? port).error?.message ?? globalThis.chrome?.runtime?.lastError?.message;
+      if (this.#port === port) this.#closed(reason);
     });
     this.#hello = this.#send(Op.hello, {}, DEFAULT_TIMEOUT_MS).then((info) => {
       this.hostInfo = info;

@@ -15,6 +15,8 @@ export const Op = Object.freeze({
   contactsShow: "contacts_show",
   contactsDelete: "contacts_delete",
   contactsDeleteCertificate: "contacts_delete_certificate",
+  contactsConfirmCertificate: "contacts_confirm_certificate",
+  contactsRefuseCertificate: "contacts_refuse_certificate",
   contactsImport: "contacts_import",
   contactsExport: "contacts_export",
   recipientsCheck: "recipients_check",
@@ -39,7 +41,8 @@ export const Op = Object.freeze({
 // The ops the add-on's own pages (contacts, my certificates) may ask the background to relay.
 // Uploads and the session handshake stay with the port module; other add-ons get none.
 export const PAGE_OPS = new Set([
-  Op.contactsList, Op.contactsShow, Op.contactsDelete, Op.contactsDeleteCertificate, Op.contactsImport,
+  Op.contactsList, Op.contactsShow, Op.contactsDelete, Op.contactsDeleteCertificate, Op.contactsConfirmCertificate,
+  Op.contactsRefuseCertificate, Op.contactsImport,
   Op.contactsExport, Op.contactsStats, Op.recipientsCheck, Op.contactsLookup,
   Op.directoriesList, Op.directoriesSave, Op.directoriesRemove, Op.directoriesSetPassword,
   Op.identitiesList, Op.identitiesImport, Op.identitiesShow, Op.identitiesDelete, Op.identitiesUnlock,

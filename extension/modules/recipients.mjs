@@ -10,8 +10,8 @@ import { lookupNotes, rowDirectory } from "./directories.mjs";
 // Reasons recipients_check gives (docs/CONTACTS.md), plus `list` for a mailing list entry
 // (Thunderbird expands it only when sending) and `unresolved` for an address-book reference.
 export const RECIPIENT_REASONS = Object.freeze([
-  "never_seen", "no_encryption_usage", "revoked", "only_expired", "not_yet_valid", "untrusted",
-  "ca_not_for_email", "weak_algorithm", "invalid_address", "list", "unresolved",
+  "never_seen", "refused", "no_encryption_usage", "revoked", "only_expired", "not_yet_valid", "untrusted",
+  "ca_not_for_email", "weak_algorithm", "pending_confirmation", "superseded", "invalid_address", "list", "unresolved",
 ]);
 
 // Reasons that the key exchange fixes: a signed mail from the contact brings a usable certificate.
@@ -41,13 +41,23 @@ export function composeRecipients(details) {
     for (const recipient of Array.isArray(value) ? value : value ? [value] : []) {
       const parsed = parseRecipient(recipient);
       if (!parsed) continue;
-      const key = parsed.address ? parsed.address.toLowerCase() : `${parsed.kind}:${parsed.name}`;
+      const key = parsed.address ? addressKey(parsed.address) : `${parsed.kind}:${parsed.name}`;
       if (seen.has(key)) continue;
       seen.add(key);
       out.push({ ...parsed, field });
     }
   }
   return out;
+}
+
+/**
+ * How the host compares addresses (docs/CONTACTS.md, "Addresses"): the local part as written,
+ * the domain without case. `Alice@example.org` and `alice@example.org` are two recipients.
+ */
+export function addressKey(address) {
+  const text = String(address).trim();
+  const at = text.lastIndexOf("@");
+  return at < 0 ? text : `${text.slice(0, at)}@${text.slice(at + 1).toLowerCase()}`;
 }
 
 /** The addresses to send to recipients_check. */
@@ -67,21 +77,22 @@ export function reasonText(reason) {
 
 /**
  * One row per recipient, joining the parsed recipients with the host's answers (matched by
- * address, case-insensitively). `checks` is recipients_check's `recipients`, or null when the
- * host could not be asked; `lookup` its directory lookup (each row gets `directory`).
+ * address as the host compares them, `addressKey`). `checks` is recipients_check's
+ * `recipients`, or null when the host could not be asked; `lookup` its directory lookup (each row
+ * gets `directory`).
  */
 export function recipientRows(recipients, checks, lookup = null) {
-  return recipientRowsOf(recipients, checks).map((row) => ({ ...row, directory: rowDirectory(row.address, lookup) }));
+  return recipientRowsOf(recipients, checks).map((row) => ({ ...row, directory: rowDirectory(row.address, lookup, addressKey) }));
 }
 
 function recipientRowsOf(recipients, checks) {
-  const byAddress = new Map((checks ?? []).map((c) => [String(c.address).toLowerCase(), c]));
+  const byAddress = new Map((checks ?? []).map((c) => [addressKey(c.address), c]));
   return recipients.map((r) => {
     if (r.kind !== "address") {
       const text = reasonText(r.kind);
       return { address: null, name: r.name, can: false, reason: r.kind, ...text, certificate: null };
     }
-    const check = byAddress.get(r.address.toLowerCase());
+    const check = byAddress.get(addressKey(r.address));
     if (!check) return { address: r.address, name: r.name, can: null, reason: null, status: "recipient_unchecked", advice: null, keyExchange: false, certificate: null };
     if (check.can_encrypt) {
       return { address: r.address, name: r.name, can: true, reason: null, status: "recipient_can", advice: null, keyExchange: false, certificate: check.certificate ?? null };

@@ -1,6 +1,7 @@
 // The contacts page: the certificates the companion collected from contacts' signed mail (the
 // contact cache, docs/CONTACTS.md). Search and list contacts, show one with its certificates,
-// which one encryption would use (or why none) and its history; import a certificate file,
+// which one encryption would use (or why none, per certificate) and its history; let the user
+// use or refuse a new key that waits for confirmation (or any other certificate); import a certificate file,
 // export a contact's certificates, delete a certificate or a whole contact after a confirmation
 // that says what follows. It also shows what a menu action (an attachment imported, a sender's
 // certificate saved) just did, and searches the LDAP directories for an address when any is
@@ -17,8 +18,8 @@ import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import { lookupOutcome } from "../modules/directories.mjs";
 import {
-  certificateCard, contactRow, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
-  historyLine, importOutcome,
+  certificateCard, contactRow, decisionNotice, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
+  historyLine, importOutcome, pendingNotices,
 } from "../modules/contacts-view.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
@@ -84,7 +85,7 @@ function contactItem(item) {
   button.dataset.address = row.address;
   const head = el("span", "address", row.address);
   const flags = el("span", "badges");
-  for (const flag of row.flags) flags.append(el("span", `badge ${flag.code === "key_changed" ? "error" : "muted"}`, flag.text));
+  for (const flag of row.flags) flags.append(el("span", `badge ${flag.kind ?? "muted"}`, flag.text));
   head.append(flags);
   const meta = el("span", `meta${row.expired ? " expired" : ""}`, [row.certificates, row.expiry].filter(Boolean).join(" · "));
   button.append(head, el("span", "name", row.name), meta);
@@ -124,6 +125,8 @@ function renderDetails(contact) {
   setText(box.querySelector(".detail"), summary.detail ?? "");
   setText(box.querySelector(".advice"), summary.advice ?? "");
 
+  renderPending(contact);
+
   const chosen = contact.encryption?.certificate?.fingerprint_sha256 ?? null;
   const certificates = byId("certificates");
   certificates.replaceChildren();
@@ -146,6 +149,40 @@ function renderDetails(contact) {
   byId("export").disabled = !contact.certificates.length;
 }
 
+// A new key waits for the user: shown above everything else, with its whole fingerprint to
+// compare, an optional note on how it was checked, and the two decisions.
+function renderPending(contact) {
+  const box = byId("pending");
+  box.replaceChildren();
+  for (const notice of pendingNotices(contact, { t, date })) {
+    const section = el("section", "status warning pending-certificate");
+    const note = el("input");
+    note.type = "text";
+    note.maxLength = 200;
+    note.placeholder = notice.notePlaceholder;
+    note.id = `note-${notice.fingerprint}`;
+    const label = el("label", null, notice.noteLabel);
+    label.htmlFor = note.id;
+    const use = el("button", "primary", notice.confirm);
+    use.addEventListener("click", () => decide(notice.fingerprint, "confirm", note.value).catch(showError));
+    const refuse = el("button", "danger", notice.refuse);
+    refuse.addEventListener("click", () => decide(notice.fingerprint, "refuse", note.value).catch(showError));
+    const buttons = el("div", "buttons");
+    buttons.append(use, refuse);
+    section.append(el("strong", null, notice.title), el("p", null, notice.what), el("p", "fingerprint", notice.fingerprintText),
+      el("p", null, notice.keeps), el("p", "advice", notice.compare), label, note, buttons);
+    box.append(section);
+  }
+}
+
+async function decide(fingerprint, decision, note) {
+  const op = decision === "confirm" ? Op.contactsConfirmCertificate : Op.contactsRefuseCertificate;
+  const result = await callHost(op, { address: shown.address, fingerprint, note: note?.trim() || undefined });
+  showNotice("ok", decisionNotice(result, { t }), []);
+  await Promise.all([loadStats(), loadList()]);
+  await select(shown.address);
+}
+
 function certificateBlock(cert, chosen) {
   const card = certificateCard(cert, { t, date, chosen });
   const node = byId("certificate-template").content.firstElementChild.cloneNode(true);
@@ -154,7 +191,16 @@ function certificateBlock(cert, chosen) {
   const badges = node.querySelector(".badges");
   for (const badge of card.badges) badges.append(el("span", `badge ${badge.kind}`, badge.text));
   setText(node.querySelector(".lead-line"), card.lead);
+  const unused = node.querySelector(".unused");
+  setText(unused, card.unused ?? "");
+  unused.hidden = !card.unused;
   node.querySelector("dl").replaceWith(definitionList(card.rows));
+  const decisions = node.querySelector(".decisions");
+  for (const action of card.actions) {
+    const button = el("button", action.id === "refuse" ? "danger" : null, action.text);
+    button.addEventListener("click", () => decide(cert.fingerprint_sha256, action.id).catch(showError));
+    decisions.append(button);
+  }
   node.querySelector(".delete-certificate").addEventListener("click", () => deleteCertificate(cert).catch(showError));
   return node;
 }

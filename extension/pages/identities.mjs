@@ -22,6 +22,7 @@ import {
 import { checklists, needsContacts, SIGNED_MAIL_KEY } from "../modules/renewal.mjs";
 import { installModule, moduleState } from "../modules/pkcs11.mjs";
 import { unlockKeys } from "../modules/unlock.mjs";
+import { isThunderbird } from "../modules/platform.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const { showNotice, showError } = notices(t, {
@@ -89,6 +90,9 @@ async function refresh() {
 }
 
 async function thunderbirdIdentities() {
+  // The Outlook-on-the-web extension shares this page; its browser has no Thunderbird identities.
+  byId("thunderbird").hidden = !isThunderbird();
+  if (!isThunderbird()) return [];
   const accounts = await browser.accounts.list(false).catch(() => []);
   const out = [];
   for (const account of accounts) {
@@ -325,6 +329,7 @@ function waitingList(list) {
   for (const address of list.waiting) {
     const li = el("li");
     const write = el("button", null, t("renewal_write"));
+    write.hidden = !browser.compose; // writing from here needs Thunderbird
     write.addEventListener("click", () => browser.compose.beginNew({ to: [address] }).catch(showError));
     li.append(el("span", "address", address), write);
     ul.append(li);

@@ -5,12 +5,17 @@
 // A message encrypted to one of the user's locked keys gets an unlock form: the passphrase goes
 // to the host through the background (unlock.mjs), which checks the message again; the popup
 // then shows the new verdict. The passphrase is not kept: the field is emptied as it is sent.
+//
+// The same page is the toolbar popup of the Outlook-on-the-web extension (Chromium): there the
+// background adds `actions` to the status (sign in, open the reader, settings), each a button
+// that sends its `type` back with the tab; `?tab=ID` names the tab when the page is not a popup.
+// The body's data attributes repeat the states shown, for scripts (the browser tests).
 
 import { describe } from "../modules/describe.mjs";
 import { byId, el, setDocumentTitle, setText, text, valueNode } from "../modules/dom.mjs";
 import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
-import { checkingLook, failureLook, lockedKeys } from "../modules/look.mjs";
+import { certEmail, checkingLook, failureLook, lockedKeys, summarize } from "../modules/look.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { logError } from "../modules/log.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
@@ -24,6 +29,7 @@ let locked = null; // the locked keys of the message shown (lockedKeys), while i
 let unlockNotice = null; // {key, subs, severity} of the last unlock attempt, shown with the form
 let unlocking = false;
 let pollTimer = null; // the one refresh scheduled while a check runs
+let acting = false; // an action's request is on its way
 
 localizePage();
 byId("open-help").addEventListener("click", () => {
@@ -49,24 +55,84 @@ refresh();
 async function refresh() {
   clearTimeout(pollTimer);
   pollTimer = null;
-  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
-  const status = await browser.runtime.sendMessage({ type: "status", tabId: tab?.id ?? null });
-  render(status);
+  const tabId = await shownTab();
+  const status = await browser.runtime.sendMessage({ type: "status", tabId });
+  render(status, tabId);
   if (!status.reading && (status.checking || status.host.state === "connecting")) {
     clearTimeout(pollTimer); // another refresh may have scheduled one meanwhile
     pollTimer = setTimeout(refresh, POLL_MS);
   }
 }
 
-function render(status) {
+/** The tab whose message is shown: `?tab=ID`, else the active tab of this window. */
+async function shownTab() {
+  const wanted = Number.parseInt(new URLSearchParams(location.search).get("tab") ?? "", 10);
+  if (Number.isInteger(wanted)) return wanted;
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  return tab?.id ?? null;
+}
+
+function render(status, tabId) {
   clear();
-  if (status.messageId === null) return renderNote(t("popup_no_message"));
+  renderActions(status.actions ?? [], tabId);
+  if (status.messageId === null) return renderNote(status.note ? t(status.note) : t("popup_no_message"));
   if (status.reading) return renderReading(status.reading);
-  if (status.error && !status.checking) return renderFailure(status.error.code);
+  // A background that offers its own way out of a failure (sign in, try again) replaces Retry.
+  const ownWayOut = (status.actions ?? []).some((a) => !a.page);
+  if (status.error && !status.checking) return renderFailure(status.error.code, { ownWayOut });
+  shows("checking");
   setHeadline(checkingLook(), t("popup_checking"));
 }
 
+/** What the page shows, for scripts: `data-shows`, and the states and signers of a reading. */
+function shows(what, { reading = null, error = null } = {}) {
+  const data = document.body.dataset;
+  data.shows = what;
+  for (const key of ["signature", "encryption", "signers", "error"]) delete data[key];
+  if (error) data.error = error;
+  if (!reading) return;
+  const { signature, encryption } = summarize(reading);
+  data.signature = signature.state;
+  data.encryption = encryption.state;
+  const root = (signature.layers ?? []).filter((l) => l.position === "root").flatMap((l) => l.signers ?? []);
+  const emails = [certEmail(signature.signer), ...root.flatMap((s) => s.certificate?.emails ?? [])].filter(Boolean);
+  data.signers = [...new Set(emails.map((e) => e.toLowerCase()))].join(" ");
+}
+
+// ---- actions the background offers (the Outlook-on-the-web extension) -----------------------------
+
+// Actions on the message go under the headline; links to the add-on's pages (`page`) at the end.
+function renderActions(actions, tabId) {
+  for (const [id, pages] of [["actions", false], ["page-links", true]]) {
+    const box = byId(id);
+    const mine = actions.filter((a) => Boolean(a.page) === pages);
+    box.replaceChildren();
+    box.hidden = !mine.length;
+    for (const action of mine) {
+      const button = el("button", action.primary ? "primary" : null, t(action.key));
+      button.dataset.action = action.type;
+      button.disabled = acting;
+      button.addEventListener("click", () => act(action, tabId).catch(logError));
+      box.append(button);
+    }
+  }
+}
+
+async function act(action, tabId) {
+  if (acting) return;
+  acting = true;
+  for (const button of document.querySelectorAll("#actions button, #page-links button")) button.disabled = true;
+  try {
+    await browser.runtime.sendMessage({ type: action.type, tabId });
+  } finally {
+    acting = false;
+  }
+  if (action.closes) window.close();
+  else await refresh();
+}
+
 function renderReading(reading) {
+  shows("reading", { reading });
   const view = describe(reading, { t, date });
   setHeadline(view.look, view.headline);
   text("summary", view.summary);
@@ -122,16 +188,18 @@ function setUnlocking(busy) {
   for (const id of ["unlock-passphrase", "unlock"]) byId(id).disabled = busy;
 }
 
-function renderFailure(code) {
+function renderFailure(code, { ownWayOut = false } = {}) {
+  shows("failure", { error: code });
   const look = failureLook(code);
   const hostDown = look.name === "unavailable";
   setHeadline(look, hostDown ? t("popup_host_missing") : t("popup_failed"));
   text("summary", t(errorKey(code)));
-  document.getElementById("host-actions").hidden = false;
+  document.getElementById("host-actions").hidden = ownWayOut && !hostDown;
   document.getElementById("open-help").hidden = !hostDown;
 }
 
 function renderNote(note) {
+  shows("note");
   setHeadline(null, t("popup_title"));
   text("summary", note);
 }

@@ -67,6 +67,12 @@ impl Cert {
         CertEmails { san, subject }
     }
 
+    /// Whether the certificate has a subjectAltName extension, readable or not (RFC 8550: then
+    /// only its addresses count, never the subject's emailAddress).
+    pub fn has_subject_alt_name(&self) -> bool {
+        unsafe { openssl_sys::X509_get_ext_by_NID(self.x509.as_ptr(), Nid::SUBJECT_ALT_NAME.as_raw(), -1) >= 0 }
+    }
+
     /// The key usage bits; None when the certificate has no key usage extension. A certificate
     /// whose extensions OpenSSL cannot process has no usage at all.
     pub fn key_usage(&self) -> Option<X509KeyUsage> {

@@ -33,7 +33,9 @@ impl NameFields {
         let get = |o: &str| name.get(o).map(str::to_string);
         NameFields {
             common_name: get(oid::CN),
-            email: get(oid::EMAIL_ADDRESS),
+            // Shown as written with anything but printable ASCII escaped: it may be an address
+            // that does not count (docs/INSPECT.md, "Addresses in certificates").
+            email: name.get(oid::EMAIL_ADDRESS).map(|e| super::address::shown(e.as_bytes())),
             organization: get(oid::ORGANIZATION),
             organizational_unit: get(oid::ORG_UNIT),
             organization_identifier: get(oid::ORGANIZATION_IDENTIFIER),
@@ -143,7 +145,10 @@ fn globalsign_product(fields: &CertFields) -> ValidationType {
 pub struct CertSummary {
     pub subject: String,
     pub subject_fields: NameFields,
+    /// The addresses that count (RFC 8550, plain ASCII as the CA wrote them; docs/INSPECT.md).
     pub emails: Vec<String>,
+    /// Every other address written in the certificate, escaped, with why it does not count.
+    pub ignored_emails: Vec<super::address::IgnoredAddress>,
     pub issuer: String,
     pub issuer_fields: NameFields,
     pub serial: String,
@@ -200,8 +205,14 @@ impl Cert {
         hex(&openssl::sha::sha256(&self.der))
     }
 
+    /// The e-mail addresses that count, exactly as the CA wrote them: RFC 8550's rule
+    /// (`certs::address::usable_addresses`) on OpenSSL's reading of the certificate (the
+    /// subjectAltName's rfc822Names, or the subject's emailAddress only without a
+    /// subjectAltName extension). Every decision (the From rule, the contact cache, encryption)
+    /// uses these.
     pub fn emails(&self) -> Vec<String> {
-        self.fields.emails()
+        let read = self.openssl_emails();
+        super::address::usable_addresses(self.has_subject_alt_name().then_some(&read.san[..]), &read.subject)
     }
 
     pub fn is_self_signed(&self) -> bool {
@@ -232,6 +243,7 @@ impl Cert {
             subject: f.subject.to_rfc4514(),
             subject_fields: NameFields::from_name(&f.subject),
             emails: self.emails(),
+            ignored_emails: f.ignored_emails(),
             issuer: f.issuer.to_rfc4514(),
             issuer_fields: NameFields::from_name(&f.issuer),
             serial: crate::asn1::integer_hex(&f.serial),

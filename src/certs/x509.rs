@@ -3,7 +3,7 @@
 //! describe a certificate to people. OpenSSL decides validity, and every check reads the fields
 //! it rests on through OpenSSL (`reading.rs`), never from here.
 
-use super::oid;
+use super::{address, oid};
 use crate::asn1::{tag, Asn1Result, Reader, Tlv};
 
 /// One attribute of a distinguished name.
@@ -125,9 +125,16 @@ pub struct CertFields {
     pub subject_der: Vec<u8>,
     pub not_before: i64,
     pub not_after: i64,
-    /// SAN rfc822Name values, in order.
+    /// Whether the certificate has a subjectAltName extension (then the subject's emailAddress
+    /// does not count, RFC 8550).
+    pub has_san: bool,
+    /// SAN rfc822Name values, in order (as text; bytes that are not UTF-8 replaced).
     pub san_emails: Vec<String>,
+    /// SAN rfc822Name values as the bytes the CA wrote (an IA5String), in order: for showing
+    /// them exactly.
+    pub san_rfc822_raw: Vec<Vec<u8>>,
     /// SAN otherName SmtpUTF8Mailbox values (RFC 9598), in order; OpenSSL does not read them.
+    /// Shown, never used.
     pub san_utf8_mailboxes: Vec<String>,
     /// Key usage names, None when the extension is absent.
     pub key_usage: Option<Vec<&'static str>>,
@@ -187,11 +194,13 @@ impl CertFields {
         let top = Reader::new(value).read()?;
         match id {
             oid::SUBJECT_ALT_NAME => {
+                self.has_san = true;
                 let mut names = top.children()?;
                 while !names.is_empty() {
                     let gn = names.read()?;
                     if gn.is_context(1) && !gn.constructed {
                         self.san_emails.push(String::from_utf8_lossy(gn.content).into_owned());
+                        self.san_rfc822_raw.push(gn.content.to_vec());
                     } else if gn.is_context(0) && gn.constructed {
                         let mut other = gn.children()?;
                         if other.read()?.oid()? == oid::SMTP_UTF8_MAILBOX {
@@ -240,18 +249,22 @@ impl CertFields {
         Ok(())
     }
 
-    /// Every e-mail address the certificate holds: SAN first, then the subject's emailAddress,
-    /// without duplicates (compared case-insensitively).
+    /// The e-mail addresses that count, by RFC 8550's rule (`certs::address::usable_addresses`:
+    /// the SAN's rfc822Names, or the subject's emailAddress only when there is no SAN), on this
+    /// DER reading: for describing a certificate (the PKCS#11 label). Decisions use
+    /// `Cert::emails`, the same rule on OpenSSL's reading.
     pub fn emails(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let san = self.san_emails.iter().chain(&self.san_utf8_mailboxes).map(String::as_str);
-        for e in san.chain(self.subject.all(oid::EMAIL_ADDRESS)) {
-            let e = e.trim();
-            if !e.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(e)) {
-                out.push(e.to_string());
-            }
-        }
-        out
+        address::usable_addresses(self.has_san.then_some(&self.san_rfc822_raw[..]), &self.subject_email_bytes())
+    }
+
+    /// Every other address written in the certificate, escaped for showing, with the reason it
+    /// does not count.
+    pub fn ignored_emails(&self) -> Vec<address::IgnoredAddress> {
+        address::ignored_addresses(self.has_san.then_some(&self.san_rfc822_raw[..]), &self.san_utf8_mailboxes, &self.subject_email_bytes())
+    }
+
+    fn subject_email_bytes(&self) -> Vec<Vec<u8>> {
+        self.subject.all(oid::EMAIL_ADDRESS).map(|e| e.as_bytes().to_vec()).collect()
     }
 }
 

@@ -3,14 +3,14 @@
 
 use super::{Args, CliError, Globals, UsageError, EXIT_OK, EXIT_PROBLEM};
 use crate::contacts::service::{self, RecipientCheckOrInvalid};
-use crate::contacts::{parse_address, ExportFormat, ListQuery};
+use crate::contacts::{parse_address, Decision, ExportFormat, ListQuery};
 use crate::error::Error;
 use crate::untrusted::shown;
 
 
 pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
-    let action = args.required("list, show, delete, delete-cert, import, export, check, lookup or stats")?;
+    let action = args.required("list, show, confirm, refuse, delete, delete-cert, import, export, check, lookup or stats")?;
     match action.as_str() {
         "list" => {
             let search = args.value("--search")?;
@@ -24,7 +24,11 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 return super::print_json(&page).map(|_| EXIT_OK);
             }
             for c in &page.items {
-                let flags = if c.warnings.is_empty() { String::new() } else { format!("  [{}]", c.warnings.join(", ")) };
+                let mut flags = c.warnings.clone();
+                if c.pending > 0 {
+                    flags.insert(0, "certificate_pending".into());
+                }
+                let flags = if flags.is_empty() { String::new() } else { format!("  [{}]", flags.join(", ")) };
                 say!(
                     "{:<40} {:>2} cert(s)  until {}{}",
                     shown(&c.address, 200),
@@ -45,15 +49,19 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             }
             say!("{}{}", shown(&details.address, 200), details.name.as_deref().map(|n| format!(" ({})", shown(n, 200))).unwrap_or_default());
             for c in &details.certificates {
+                let i = &c.info;
                 say!(
-                    "  {}  {}  {} .. {}  {:?}{}{}",
-                    c.summary.fingerprint_sha256,
-                    shown(&c.summary.subject, 120),
-                    c.summary.not_before,
-                    c.summary.not_after,
-                    c.source,
-                    if c.can_encrypt { "" } else { "  no-encryption" },
-                    if c.revoked { "  revoked" } else { "" },
+                    "  {}  {}  {} .. {}  {}  {}{}",
+                    i.summary.fingerprint_sha256,
+                    shown(&i.summary.subject, 120),
+                    i.summary.not_before,
+                    i.summary.not_after,
+                    i.source.as_str(),
+                    i.status.as_str(),
+                    match c.not_used_because {
+                        None => "  used for encryption".to_string(),
+                        Some(r) => format!("  not used: {}", r.code()),
+                    },
                 );
             }
             match (&details.encryption.certificate, details.encryption.reason) {
@@ -64,6 +72,19 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             for h in &details.history {
                 say!("  {}  {}  {}", h.at, h.event, h.fingerprint.as_deref().unwrap_or(""));
             }
+        }
+        "confirm" | "refuse" => {
+            let address = args.required("ADDRESS")?;
+            let fingerprint = args.required("FINGERPRINT")?;
+            let note = args.value("--note")?;
+            args.finish()?;
+            let decision = if action == "confirm" { Decision::Confirm } else { Decision::Refuse };
+            let mut ctx = globals.context()?;
+            let outcome = service::decide(&mut ctx, &address, &fingerprint, decision, note.as_deref())?;
+            if json {
+                return super::print_json(&outcome).map(|_| EXIT_OK);
+            }
+            say!("{}: {} is {}", shown(&outcome.address, 200), outcome.fingerprint, outcome.status.as_str());
         }
         "delete" => {
             let address = args.required("ADDRESS")?;

@@ -69,6 +69,11 @@ fn human_summary(r: &InspectReport) -> String {
     if let Some(cert) = &s.signer {
         let name = cert.subject_fields.common_name.as_deref().unwrap_or("(no name)");
         out.push_str(&format!("  signed by  {} <{}>\n", shown(name, 120), shown(&cert.emails.join(", "), 200)));
+        for ignored in &cert.ignored_emails {
+            // Already escaped (docs/INSPECT.md, "Addresses in certificates").
+            let reason = serde_json::to_value(ignored.reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            out.push_str(&format!("  not used   {} ({reason})\n", shown(&ignored.shown, 200)));
+        }
         out.push_str(&format!("  issuer     {}\n", shown(&cert.issuer, 200)));
         out.push_str(&format!("  confirms   {:?}\n", cert.validation.kind).to_lowercase());
         out.push_str(&format!("  sha256     {}\n", cert.fingerprint_sha256));

@@ -130,11 +130,13 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "doctor",
-        usage: "[--user|--system] [--json] [--root DIR]",
-        summary: "Check that Thunderbird can find and start the host, and say how to fix what is wrong",
-        help: "  --user       check the per-user installation (and this user's Thunderbird profiles)\n  \
-               --system     check the machine-wide installation (and the enterprise policy)\n  \
-               (neither)    check what Thunderbird sees for this user\n  \
+        usage: "[--user|--system] [--client thunderbird|chrome|edge|chromium|all] [--json] [--root DIR]",
+        summary: "Check that Thunderbird and the Chromium browsers can find and start the host, and say how to fix what is wrong",
+        help: "  --user       check the per-user installation (and this user's profiles)\n  \
+               --system     check the machine-wide installation (and the enterprise policies)\n  \
+               (neither)    check what the mail clients see for this user\n  \
+               --client C   check only this client (default: Thunderbird, and each of Chrome, Edge\n  \
+               \x20            and Chromium that is installed or registered)\n  \
                --json       the same as JSON, for scripts\n  \
                --root DIR   look for system-wide files below DIR\n\n\
                Exit status 0 when healthy, 1 when a check failed. The checks: docs/INSTALL.md.\n",
@@ -161,10 +163,12 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "contacts",
-        usage: "list|show ADDRESS|delete ADDRESS|delete-cert FP|import FILE|export ADDRESS|check ADDRESS...|lookup ADDRESS...|stats [--json]",
+        usage: "list|show ADDRESS|confirm ADDRESS FP|refuse ADDRESS FP|delete ADDRESS|delete-cert FP|import FILE|export ADDRESS|check ADDRESS...|lookup ADDRESS...|stats [--json]",
         summary: "Manage the certificates collected from your contacts' signed mail",
         help: "  list [--search S] [--limit N] [--offset N] [--sort address|last_seen|expiry]\n  \
                show ADDRESS           certificates, the one encryption uses (or why none), history\n  \
+               confirm ADDRESS FP [--note TEXT]  use this certificate (a pending new key) for the contact\n  \
+               refuse ADDRESS FP [--note TEXT]   never encrypt to this certificate for the contact\n  \
                delete ADDRESS         delete the contact and its certificates\n  \
                delete-cert FP         delete one certificate by SHA-256 fingerprint (or prefix)\n  \
                import FILE            PEM, DER, .cer/.crt or .p7c/.p7b\n  \

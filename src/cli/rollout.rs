@@ -9,7 +9,7 @@ use crate::install::doctor::{self, Inputs};
 use crate::install::package;
 use crate::install::policy::{self, Merged, Removed};
 use crate::install::registry::SystemRegistry;
-use crate::install::{write_atomically_mode, Scope};
+use crate::install::{write_atomically_mode, Client, Scope};
 use crate::product::{ADDON_ID, BINARY_NAME};
 use std::path::Path;
 
@@ -17,12 +17,16 @@ pub fn cmd_doctor(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
     let scope = scope_option(&mut args)?;
     let layout = layout_option(&mut args)?;
+    let clients = match args.value("--client")? {
+        None => None,
+        Some(name) => Some(Client::parse(&name).ok_or_else(|| UsageError(format!("unknown client {name:?} (thunderbird, chrome, edge, chromium, all)")))?),
+    };
     args.finish()?;
     let mut config_files = vec![system_config_file()];
     if scope != Some(Scope::System) {
         config_files.push(Home::resolve(globals.home.as_deref())?.user_config_file());
     }
-    let report = doctor::run(&Inputs { layout, scope, registry: &SystemRegistry, config_files });
+    let report = doctor::run(&Inputs { layout, scope, registry: &SystemRegistry, config_files, clients });
     if json {
         println!("{}", serde_json::to_string_pretty(&report.to_json()).expect("a Value always serialises"));
     } else {

@@ -27,6 +27,8 @@ fn prompt_hidden(prompt: &str) -> Result<Passphrase, CliError> {
     eprint!("{prompt}: ");
     let _ = std::io::stderr().flush();
     #[cfg(unix)]
+    // SAFETY: `termios` is plain data for which all-zero is a valid value; tcgetattr fills it
+    // from descriptor 0 (or fails, and it is not used) and tcsetattr only reads it.
     let restore = unsafe {
         let mut term: libc::termios = std::mem::zeroed();
         if libc::tcgetattr(0, &mut term) == 0 {
@@ -42,6 +44,7 @@ fn prompt_hidden(prompt: &str) -> Result<Passphrase, CliError> {
     let read = std::io::stdin().read_line(&mut line);
     #[cfg(unix)]
     if let Some(saved) = restore {
+        // SAFETY: puts back the settings tcgetattr filled in above; only reads `saved`.
         unsafe { libc::tcsetattr(0, libc::TCSANOW, &saved) };
     }
     eprintln!();

@@ -62,6 +62,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX certificates_key ON certificates(key_sha256);
     CREATE INDEX certificates_ca ON certificates(is_ca) WHERE is_ca = 1;
     "#,
+    // 2 -> 3: addresses keyed exactly (the local part as written; only addresses that count),
+    // recomputed from the stored certificates by the caller; each certificate's standing per
+    // address (accepted, pending, confirmed, refused) and when it was accepted; whether a newly
+    // seen certificate was trusted, and the user's note on a decision, in the history. For CA
+    // certificates `trusted` now means "reached a trust anchor"; older rows start as not.
+    r#"
+    ALTER TABLE addresses ADD COLUMN status TEXT NOT NULL DEFAULT 'accepted';
+    ALTER TABLE addresses ADD COLUMN accepted_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE history ADD COLUMN trusted INTEGER;
+    ALTER TABLE history ADD COLUMN note TEXT;
+    CREATE INDEX addresses_pending ON addresses(status) WHERE status = 'pending';
+    "#,
 ];
 
 /// The contact cache's schema for `store::open`.

@@ -1,7 +1,7 @@
 //! Contact-cache operations with the same semantics for the native ops and the CLI.
 
-use super::select::{check as check_one, verdict, Reason, RecipientCheck, TrustJudge};
-use super::{export, parse_address, ExportFormat, HistoryEntry, ImportOutcome, Source, StoredCertInfo};
+use super::select::{check as check_one, reasons, verdict, Reason, RecipientCheck, TrustJudge};
+use super::{export, parse_address, Decision, DecisionOutcome, ExportFormat, HistoryEntry, ImportOutcome, Source, StoredCertInfo};
 use crate::certs::trust::{parse_certificates, TrustAnchors};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -11,10 +11,21 @@ use serde::Serialize;
 pub struct ContactDetails {
     pub address: String,
     pub name: Option<String>,
-    pub certificates: Vec<StoredCertInfo>,
+    /// In the order encryption considers them.
+    pub certificates: Vec<ContactCertificate>,
     /// Which certificate encryption would use, or why none.
     pub encryption: RecipientCheck,
     pub history: Vec<HistoryEntry>,
+}
+
+/// One of a contact's certificates and whether encryption uses it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactCertificate {
+    #[serde(flatten)]
+    pub info: StoredCertInfo,
+    pub used_for_encryption: bool,
+    /// Why it is not the one used (None for the one used): a `select::Reason` code.
+    pub not_used_because: Option<Reason>,
 }
 
 /// Judges trust against `anchors` and every intermediate known (`Context::known_intermediates`).
@@ -33,9 +44,14 @@ pub fn show(ctx: &mut Context, address: &str) -> Result<ContactDetails> {
     if certificates.is_empty() && history.is_empty() {
         return Err(Error::NotFound { what: "contact".into(), key: address });
     }
+    let why = reasons(&certificates, &judge);
     Ok(ContactDetails {
         name: cache.contact_name(&address)?,
-        certificates: certificates.iter().map(|c| c.info()).collect(),
+        certificates: certificates
+            .iter()
+            .zip(why)
+            .map(|(c, why)| ContactCertificate { info: c.info(), used_for_encryption: why.is_none(), not_used_because: why })
+            .collect(),
         encryption: verdict(&address, &certificates, &judge),
         history,
         address,
@@ -71,20 +87,23 @@ pub enum RecipientCheckOrInvalid {
 impl RecipientCheckOrInvalid {
     pub fn reason_code(&self) -> Option<String> {
         match self {
-            RecipientCheckOrInvalid::Checked(c) => c.reason.map(|r| reason_code(r)),
+            RecipientCheckOrInvalid::Checked(c) => c.reason.map(reason_code),
             RecipientCheckOrInvalid::Invalid { reason, .. } => Some(reason.to_string()),
         }
     }
 }
 
 pub fn reason_code(r: Reason) -> String {
-    serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    r.code()
 }
 
-/// Imports certificates from file bytes (PEM, DER, .p7c/.p7b bundles, .cer/.crt).
+/// Imports certificates from file bytes (PEM, DER, .p7c/.p7b bundles, .cer/.crt), judged
+/// against the current anchors.
 pub fn import_bytes(ctx: &mut Context, bytes: &[u8], source_name: &str) -> Result<ImportOutcome> {
     let certs = parse_certificates(bytes).map_err(|e| Error::BadCertificate { path: source_name.into(), reason: e.0 })?;
-    let outcome = ctx.contacts()?.import(&certs, Source::Import, crate::time::now())?;
+    let anchors = ctx.trust();
+    let judge = judge(ctx, &anchors)?;
+    let outcome = ctx.contacts()?.import_judged(&certs, Source::Import, &judge)?;
     if outcome.imported == 0 && outcome.already_known == 0 && outcome.intermediates == 0 {
         return Err(Error::BadCertificate {
             path: source_name.into(),
@@ -102,4 +121,11 @@ pub fn export_contact(ctx: &mut Context, address: &str, format: ExportFormat) ->
         return Err(Error::NotFound { what: "contact".into(), key: address });
     }
     Ok((export(&certs, format)?, certs.len()))
+}
+
+/// Confirms (uses) or refuses a certificate for a contact (`contacts_confirm_certificate`,
+/// `contacts_refuse_certificate`), with an optional note on how it was checked.
+pub fn decide(ctx: &mut Context, address: &str, fingerprint: &str, decision: Decision, note: Option<&str>) -> Result<DecisionOutcome> {
+    let address = parse_address(address)?;
+    ctx.contacts()?.decide(&address, fingerprint, decision, note, crate::time::now())
 }

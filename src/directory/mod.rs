@@ -23,7 +23,8 @@ use crate::certs::summary::Cert;
 use crate::certs::trust::{parse_certificates, read_certificates};
 use crate::contacts::select::TrustJudge;
 use crate::contacts::service::{self, RecipientCheckOrInvalid};
-use crate::contacts::{cert_addresses, parse_address, HarvestItem, Source};
+use crate::certs::policy::Refusal;
+use crate::contacts::{cert_addresses, key_fingerprint, parse_address, HarvestItem, Source};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::identities::seal::Passphrase;
@@ -99,8 +100,11 @@ pub struct AddressFound {
     pub address: String,
     /// Certificates the directories hold for it (after the address check).
     pub found: usize,
-    /// Of those, the ones the contact cache did not have yet.
+    /// Of those, the ones the contact cache did not have yet (and now has).
     pub new: usize,
+    /// Of those, the ones left out as superseded: older than a usable one from the same answer,
+    /// with another key.
+    pub superseded: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -335,10 +339,35 @@ pub fn lookup(ctx: &mut Context, addresses: &[String], directories: &[DirectoryS
     let judge = TrustJudge { anchors: &anchors, intermediates: ctx.known_intermediates()?, now: crate::time::now() };
     let mut items: Vec<HarvestItem> = Vec::new();
     let mut report: Vec<AddressFound> = Vec::new();
-    for (address, certs) in wanted.iter().zip(&found) {
+    for (address, certs) in wanted.iter().zip(found.iter_mut()) {
+        // Newest first: the certificate encryption would choose is the first one the cache
+        // admits.
+        certs.sort_by_key(|(c, _)| std::cmp::Reverse(c.validity().0));
+        let judged: Vec<(&Cert, &Vec<Cert>, std::result::Result<(), Refusal>)> = certs
+            .iter()
+            .map(|(cert, cas)| {
+                let with_bundle = TrustJudge {
+                    anchors: judge.anchors,
+                    intermediates: judge.intermediates.iter().cloned().chain(cas.iter().map(|c| c.x509.clone())).collect(),
+                    now: judge.now,
+                };
+                (cert, cas, with_bundle.verdict(cert))
+            })
+            .collect();
+        // A directory keeps the certificates a person had before: one older than a usable
+        // certificate in the same answer, with another key, is superseded. Kept, it would only
+        // wait as a key change; it is left out. Without a usable one, everything is kept (so
+        // the reason, expired or untrusted, is there to see).
+        let usable = judged.iter().find(|(_, _, v)| v.is_ok()).map(|(c, _, _)| (c.validity().0, key_fingerprint(c)));
         let known: Vec<String> = ctx.contacts()?.certificates_for(address)?.iter().map(|c| c.cert.fingerprint_sha256()).collect();
-        let mut new = 0;
-        for (cert, cas) in certs {
+        let (mut new, mut superseded) = (0, 0);
+        for (cert, cas, verdict) in judged {
+            if let Some((since, key)) = &usable {
+                if cert.validity().0 < *since && key_fingerprint(cert) != *key {
+                    superseded += 1;
+                    continue;
+                }
+            }
             let fp = cert.fingerprint_sha256();
             if !known.contains(&fp) {
                 new += 1;
@@ -346,30 +375,27 @@ pub fn lookup(ctx: &mut Context, addresses: &[String], directories: &[DirectoryS
             if items.iter().any(|i| i.cert.fingerprint_sha256() == fp) {
                 continue;
             }
-            let with_bundle = TrustJudge {
-                anchors: judge.anchors,
-                intermediates: judge.intermediates.iter().cloned().chain(cas.iter().map(|c| c.x509.clone())).collect(),
-                now: judge.now,
-            };
-            let verdict = with_bundle.verdict(cert);
-            let trusted = verdict.is_ok();
+            let bundle: Vec<openssl::x509::X509> = cas.iter().map(|c| c.x509.clone()).collect();
             items.push(HarvestItem {
                 cert: cert.clone(),
-                // The bundle's CA certificates help later chains only when they led to an anchor.
-                chain: if trusted { cas.iter().filter(|c| !c.is_self_signed()).cloned().collect() } else { Vec::new() },
-                trusted,
-                revoked: matches!(verdict, Err(crate::certs::policy::Refusal::Revoked { .. })),
+                // The bundle's CA certificates: kept as intermediates only when they led to an
+                // anchor (the cache's rule for a signer's chain).
+                chain: cas.clone(),
+                anchored: judge.verify(cert, &bundle).anchor.is_some(),
+                trusted: verdict.is_ok(),
+                revoked: matches!(verdict, Err(Refusal::Revoked { .. })),
                 capabilities: Vec::new(),
                 key_preference: None,
                 signing_time: None,
                 message_date: None,
-                display_name: None,
+                // A directory's entry names nobody: the contact keeps the name a signature gave.
+                named: None,
             });
         }
-        report.push(AddressFound { address: address.clone(), found: certs.len(), new });
+        report.push(AddressFound { address: address.clone(), found: certs.len(), new, superseded });
     }
     if !items.is_empty() {
-        ctx.contacts()?.harvest_all(&items, Source::Directory, judge.now)?;
+        ctx.contacts()?.harvest_all(&items, Source::Directory, &judge)?;
     }
     Ok(LookupReport { directories: statuses, addresses: report })
 }

@@ -13,7 +13,7 @@ use crate::certs::summary::{Cert, CertSummary, KeyInfo};
 use crate::contacts::{can_encrypt, key_fingerprint};
 use crate::error::{Error, Result};
 use crate::home::Home;
-use crate::mime::address::normalize;
+use crate::mime::address::normalize_caseless as normalize;
 use crate::store::{db_error, Schema};
 use crate::time::to_rfc3339;
 use openssl::pkey::{PKey, Private};

@@ -11,6 +11,9 @@
 //! machine-wide one (and the enterprise policy); without either, doctor checks what Thunderbird
 //! actually sees for this user: the first manifest it accepts in its search order.
 
+#[path = "doctor_chromium.rs"]
+pub mod chromium;
+
 use super::package::PackageLayout;
 use super::policy::{self, file_url};
 use super::profiles::{self, AddonState};
@@ -38,6 +41,17 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("policy", "Where the system package is installed, Thunderbird's enterprise policy force-installs the add-on from it; no policy file is broken."),
     ("addon", "The add-on is installed and enabled in each Thunderbird profile listed in profiles.ini."),
     ("config", "The companion's configuration files can be read."),
+    ("chromium_browser", "Which of Chrome, Edge and Chromium is installed (for Outlook on the web); a Snap or Flatpak cannot start the host."),
+    ("chromium_manifest_present", "For each of them that is installed, asked for, or registered: a host manifest is where the browser looks (the per-user one only when policy allows user-level hosts)."),
+    ("chromium_manifest_json", "That manifest is valid JSON."),
+    ("chromium_manifest_fields", "It has the fields Chromium requires (name, a non-empty description, path, type, allowed_origins of the form chrome-extension://ID/), of the right types."),
+    ("chromium_manifest_name", "Its `name` is `smime_companion`, as is its file name."),
+    ("chromium_manifest_type", "Its `type` is `stdio`."),
+    ("chromium_manifest_path", "Its `path` is absolute (Linux, macOS), exists and is executable."),
+    ("chromium_manifest_allowed", "Its `allowed_origins` contains the Outlook-on-the-web extension's origin (or one the configuration adds)."),
+    ("chromium_registry", "Windows: the keys the browser reads (HKCU, HKLM 32- and 64-bit views) name an existing manifest."),
+    ("chromium_policy", "Linux: the browser's managed policy files are valid JSON, do not block the host or the extension, and whether they force-install it; its preset settings (3rdparty) match the extension's schema."),
+    ("chromium_extension", "The extension is installed and switched on in each of the browser's profiles of this user."),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +96,8 @@ pub struct Inputs<'a> {
     pub registry: &'a dyn RegistryRead,
     /// The configuration files, system-wide first.
     pub config_files: Vec<PathBuf>,
+    /// The clients to check (`--client`); None: Thunderbird and every Chromium browser found.
+    pub clients: Option<Vec<Client>>,
 }
 
 #[derive(Debug)]
@@ -113,7 +129,7 @@ impl Report {
             "S/MIME Companion doctor ({}, {})\n",
             self.os.name(),
             match self.scope {
-                None => "what Thunderbird sees for this user".to_string(),
+                None => "what the mail clients see for this user".to_string(),
                 Some(s) => format!("{} installation", s.name()),
             }
         );
@@ -124,14 +140,14 @@ impl Report {
                 Status::Fail => "FAIL",
                 Status::Skip => "--  ",
             };
-            out.push_str(&format!("{label}  {:<20} {}: {}\n", f.id, f.subject, f.message));
+            out.push_str(&format!("{label}  {:<25} {}: {}\n", f.id, f.subject, f.message));
             if let (Some(fix), Status::Fail | Status::Warn) = (&f.fix, f.status) {
-                out.push_str(&format!("      {:<20} fix: {fix}\n", ""));
+                out.push_str(&format!("      {:<25} fix: {fix}\n", ""));
             }
         }
         let failed = self.findings.iter().filter(|f| f.status == Status::Fail).count();
         if failed == 0 {
-            out.push_str("healthy: Thunderbird can find and start the host.\n");
+            out.push_str("healthy: every client checked can find and start the host.\n");
         } else {
             out.push_str(&format!("{failed} problem(s) found; fix them as shown above, then run doctor again.\n"));
         }
@@ -170,13 +186,17 @@ pub fn run(inputs: &Inputs) -> Report {
         Some(Scope::System) => profiles::Found::default(),
         _ => profiles::find(&inputs.layout),
     };
-    check_thunderbird(&mut d);
-    let effective = check_manifests(&mut d);
-    check_macos_firefox_folder(&mut d, effective.is_some());
-    let module = check_pkcs11(&mut d, effective.as_deref());
-    check_pkcs11_loaded(&mut d, module.as_deref(), &found);
-    let forced = check_policy(&mut d);
-    check_addon(&mut d, forced, &found);
+    let clients = inputs.clients.clone().unwrap_or_else(|| Client::ALL.to_vec());
+    if clients.iter().any(|c| matches!(c, Client::Thunderbird | Client::Firefox)) {
+        check_thunderbird(&mut d);
+        let effective = check_manifests(&mut d);
+        check_macos_firefox_folder(&mut d, effective.is_some());
+        let module = check_pkcs11(&mut d, effective.as_deref());
+        check_pkcs11_loaded(&mut d, module.as_deref(), &found);
+        let forced = check_policy(&mut d);
+        check_addon(&mut d, forced, &found);
+    }
+    chromium::run(&mut d, &clients, inputs.clients.is_some());
     check_config(&mut d);
     Report { os: inputs.layout.os, scope: inputs.scope, findings: d.findings }
 }

@@ -518,10 +518,6 @@ pub fn plan_install(layout: &Layout, req: &Request) -> Result<Plan> {
         plan.notes.push(format!("no PKCS#11 module at {expected}; its manifest was not written"));
     }
     for &client in req.clients {
-        if client.style() == Style::Chromium && req.allow.origins().is_empty() {
-            plan.notes.push(format!("{}: skipped; no allowed_origins configured (see docs/CONFIG.md)", client.name()));
-            continue;
-        }
         let mut kinds = vec![(Kind::Host, host.to_string())];
         if let (Some(module), Style::Mozilla) = (&module, client.style()) {
             kinds.push((Kind::Pkcs11, path_str(module)?.to_string()));

@@ -140,8 +140,9 @@ POLICY="@POLICY@"
 case "$1" in
   configure)
     # Host manifests in every system folder Thunderbird and Firefox read (also /usr/lib64/mozilla
-    # where that exists), with the allow-lists of /etc/@NAME@/config.json; the PKCS#11 module's
-    # manifest when the module is installed. Recorded in @RECEIPT@.
+    # where that exists) and Chrome, Edge and Chromium read (Outlook on the web), with the
+    # allow-lists of /etc/@NAME@/config.json; the PKCS#11 module's manifest when the module is
+    # installed. Recorded in @RECEIPT@.
     "$BIN" install --system --client all --path "$BIN" --quiet
     # Thunderbird's enterprise policy force-installs the add-on, merged into an existing file.
     if ! "$BIN" policy merge --file "$POLICY" --xpi "$XPI" --quiet; then
@@ -212,6 +213,10 @@ fn debian() -> Result<Vec<Generated>> {
 /// Names of the files the MSI installs into its folder.
 pub const MSI_HOST_MANIFEST: &str = "smime_companion.json";
 pub const MSI_PKCS11_MANIFEST: &str = "smime_companion_pkcs11.json";
+/// The Chromium-style manifest (`allowed_origins`) that Chrome, Edge and Chromium read.
+pub const MSI_CHROMIUM_MANIFEST: &str = "smime_companion_chromium.json";
+/// The Chromium-family browsers the MSI registers the host for (Outlook on the web).
+const MSI_CHROMIUM_CLIENTS: [(Client, &str); 3] = [(Client::Chrome, "Chrome"), (Client::Edge, "Edge"), (Client::Chromium, "Chromium")];
 
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -225,16 +230,16 @@ fn wxs_view(view: View) -> (&'static str, &'static str) {
     }
 }
 
-fn wxs_registry_refs(kind: Kind, id_prefix: &str) -> String {
-    registry::keys(Client::Thunderbird, Scope::System, kind)
+fn wxs_registry_refs(client: Client, kind: Kind, id_prefix: &str) -> String {
+    registry::keys(client, Scope::System, kind)
         .iter()
         .map(|key| format!("      <ComponentRef Id=\"{id_prefix}{}\" />\n", wxs_view(key.view).0))
         .collect()
 }
 
-fn wxs_registry_components(kind: Kind, file_id: &str, id_prefix: &str) -> String {
+fn wxs_registry_components(client: Client, kind: Kind, file_id: &str, id_prefix: &str) -> String {
     let mut out = String::new();
-    for key in registry::keys(Client::Thunderbird, Scope::System, kind) {
+    for key in registry::keys(client, Scope::System, kind) {
         assert_eq!(key.hive, Hive::LocalMachine);
         let (suffix, bitness) = wxs_view(key.view);
         out.push_str(&format!(
@@ -251,8 +256,9 @@ const WXS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <!--
   @GENERATED_XML@
   The per-machine MSI of @PRODUCT@ (WiX Toolset v4 or later; installer/windows/build-msi.ps1):
-  the host, its native-messaging manifest registered for Thunderbird and Firefox in both HKLM
-  registry views, the add-on, and Thunderbird's enterprise policy that force-installs it
+  the host, its native-messaging manifests registered for Thunderbird and Firefox and for Chrome,
+  Edge and Chromium (Outlook on the web) in both HKLM registry views, the Thunderbird add-on, and
+  Thunderbird's enterprise policy that force-installs it
   (merged into <Thunderbird>\distribution\policies.json by the host's own `policy merge`).
   Silent install: msiexec /i smime-companion.msi /qn    Silent removal: msiexec /x smime-companion.msi /qn
   THUNDERBIRDDIR=... on the command line names Thunderbird's folder when it is not found in the registry.
@@ -280,7 +286,10 @@ const WXS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
         <Component Id="Addon" Bitness="always64">
           <File Id="AddonXpi" Name="@XPI_NAME@" Source="$(var.SourceDir)\@XPI_NAME@" KeyPath="yes" />
         </Component>
-@HOST_REGISTRY@<?ifdef Pkcs11 ?>
+@HOST_REGISTRY@        <Component Id="ChromiumManifest" Bitness="always64">
+          <File Id="ChromiumManifest" Name="@CHROMIUM_MANIFEST@" Source="$(sys.SOURCEFILEDIR)@CHROMIUM_MANIFEST@" KeyPath="yes" />
+        </Component>
+@CHROMIUM_REGISTRY@<?ifdef Pkcs11 ?>
         <Component Id="Pkcs11Module" Bitness="always64">
           <File Id="Pkcs11Dll" Source="$(var.SourceDir)\@PKCS11_DLL@" KeyPath="yes" />
         </Component>
@@ -295,7 +304,8 @@ const WXS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
       <ComponentRef Id="Host" />
       <ComponentRef Id="HostManifest" />
       <ComponentRef Id="Addon" />
-@HOST_REFS@<?ifdef Pkcs11 ?>
+@HOST_REFS@      <ComponentRef Id="ChromiumManifest" />
+@CHROMIUM_REFS@<?ifdef Pkcs11 ?>
       <ComponentRef Id="Pkcs11Module" />
       <ComponentRef Id="Pkcs11Manifest" />
 @PKCS11_REFS@<?endif ?>
@@ -349,6 +359,13 @@ fn windows() -> Result<Vec<Generated>> {
     // MSI works in whatever folder it is installed to.
     let host_manifest = render(Kind::Host, Style::Mozilla, &format!("{BINARY_NAME}.exe"), &allow)?;
     let pkcs11_manifest = render(Kind::Pkcs11, Style::Mozilla, Os::Windows.pkcs11_library(), &allow)?;
+    let chromium_manifest = render(Kind::Host, Style::Chromium, &format!("{BINARY_NAME}.exe"), &allow)?;
+    let chromium_registry: String = MSI_CHROMIUM_CLIENTS
+        .iter()
+        .map(|(client, name)| wxs_registry_components(*client, Kind::Host, "ChromiumManifest", &format!("{name}Registry")))
+        .collect();
+    let chromium_refs: String =
+        MSI_CHROMIUM_CLIENTS.iter().map(|(client, name)| wxs_registry_refs(*client, Kind::Host, &format!("{name}Registry"))).collect();
     let wxs = WXS
         .replace("@GENERATED_XML@", "Generated by `smime-companion generate windows` from manifests/ and src/install/package.rs; do not edit.")
         .replace("@PRODUCT_XML@", &xml_escape(PRODUCT_NAME))
@@ -359,10 +376,13 @@ fn windows() -> Result<Vec<Generated>> {
         .replace("@PKCS11_MANIFEST@", MSI_PKCS11_MANIFEST)
         .replace("@XPI_NAME@", XPI_FILE_NAME)
         .replace("@PKCS11_DLL@", Os::Windows.pkcs11_library())
-        .replace("@HOST_REGISTRY@", &wxs_registry_components(Kind::Host, "HostManifest", "HostRegistry"))
-        .replace("@PKCS11_REGISTRY@", &wxs_registry_components(Kind::Pkcs11, "Pkcs11Manifest", "Pkcs11Registry"))
-        .replace("@HOST_REFS@", &wxs_registry_refs(Kind::Host, "HostRegistry"))
-        .replace("@PKCS11_REFS@", &wxs_registry_refs(Kind::Pkcs11, "Pkcs11Registry"));
+        .replace("@CHROMIUM_MANIFEST@", MSI_CHROMIUM_MANIFEST)
+        .replace("@HOST_REGISTRY@", &wxs_registry_components(Client::Thunderbird, Kind::Host, "HostManifest", "HostRegistry"))
+        .replace("@CHROMIUM_REGISTRY@", &chromium_registry)
+        .replace("@PKCS11_REGISTRY@", &wxs_registry_components(Client::Thunderbird, Kind::Pkcs11, "Pkcs11Manifest", "Pkcs11Registry"))
+        .replace("@HOST_REFS@", &wxs_registry_refs(Client::Thunderbird, Kind::Host, "HostRegistry"))
+        .replace("@CHROMIUM_REFS@", &chromium_refs)
+        .replace("@PKCS11_REFS@", &wxs_registry_refs(Client::Thunderbird, Kind::Pkcs11, "Pkcs11Registry"));
     let build = BUILD_MSI
         .replace("@NAME@", BINARY_NAME)
         .replace("@XPI_NAME@", XPI_FILE_NAME)
@@ -375,6 +395,7 @@ fn windows() -> Result<Vec<Generated>> {
         file("build-msi.ps1", build),
         file(MSI_HOST_MANIFEST, host_manifest),
         file(MSI_PKCS11_MANIFEST, pkcs11_manifest),
+        file(MSI_CHROMIUM_MANIFEST, chromium_manifest),
         file("policies.json", policies),
         file("ExtensionSettings.json", gpo),
     ])
@@ -389,8 +410,9 @@ BIN="@BIN@"
 XPI="@XPI@"
 chmod 0755 "$BIN"
 # Host manifest in /Library/Application Support/Mozilla/NativeMessagingHosts (Thunderbird and
-# Firefox), the PKCS#11 module's manifest when the module is there, Chromium-style manifests when
-# /Library/Application Support/@NAME@/config.json allows origins. Recorded in a receipt.
+# Firefox), the PKCS#11 module's manifest when the module is there, and the Chromium-style
+# manifests for Chrome, Edge and Chromium (Outlook on the web), with the origins
+# /Library/Application Support/@NAME@/config.json adds. Recorded in a receipt.
 "$BIN" install --system --client all --path "$BIN" --quiet
 # Thunderbird's policy: merged into the app's distribution/policies.json. A configuration profile
 # for the @DOMAIN@ domain (org.mozilla.thunderbird.plist) does the same and survives

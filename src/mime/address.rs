@@ -1,5 +1,5 @@
 //! Mailbox lists (`From`, `Sender`) per RFC 5322: display names, angle addresses, groups,
-//! quoted strings and comments; plus the address normalisation used for every comparison.
+//! quoted strings and comments; plus the comparison form of such an address (`normalize`).
 //!
 //! Linear in the text: one pass makes tokens, one pass over the tokens makes mailboxes.
 
@@ -291,24 +291,36 @@ pub fn addresses_in_text(text: &str) -> Vec<String> {
     found
 }
 
-/// The form addresses are compared in: the domain in ASCII (IDN to punycode) and lower case, the
-/// local part lower case (as Thunderbird and NSS compare). None when it is not an address.
+/// The form a message's or a user's address is compared in: the local part as written (RFC 5321:
+/// local parts are case-sensitive), the domain in A-labels and lower case, converted only when it
+/// needs no UTS 46 mapping (`certs::address::mailbox_key`). None when it is not an address.
+/// Certificate addresses have their own, stricter reading: `certs::address::cert_address_key`.
 pub fn normalize(address: &str) -> Option<String> {
-    let address = address.trim();
-    let (local, domain) = address.rsplit_once('@')?;
-    if local.is_empty() || domain.is_empty() || local.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return None;
-    }
-    let domain = idna::domain_to_ascii(domain).ok()?;
-    if domain.is_empty() || !domain.contains('.') && domain != "localhost" {
-        return None;
-    }
-    Some(format!("{}@{}", local.to_lowercase(), domain.to_ascii_lowercase()))
+    crate::certs::address::mailbox_key(address)
+}
+
+/// `normalize` with the local part in lower case as well: only for finding the user's own
+/// identities by address (their keys were always stored so; which of your own certificates signs
+/// carries no name-constraint question). Never for a contact's certificate.
+pub fn normalize_caseless(address: &str) -> Option<String> {
+    let key = normalize(address)?;
+    let (local, domain) = key.rsplit_once('@')?;
+    Some(format!("{}@{domain}", local.to_lowercase()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzzing found the old tokenizer looping for ever (and eating memory) on a `)` outside a
+    /// comment: it made an empty word of it without moving on.
+    #[test]
+    fn a_close_paren_outside_a_comment_is_a_token_of_its_own() {
+        assert_eq!(parse_mailbox_list("a)").len(), 1);
+        assert_eq!(parse_mailbox_list("a@examp)e.org").len(), 1);
+        assert_eq!(parse_mailbox_list(")))").len(), 1);
+        assert!(parse_mailbox_list("(a))b <c@d.org>").iter().any(|m| m.address == "c@d.org"));
+    }
 
     fn addrs(v: &str) -> Vec<String> {
         parse_mailbox_list(v).into_iter().map(|m| m.address).collect()
@@ -378,9 +390,10 @@ mod tests {
     }
 
     #[test]
-    fn normalisation_folds_case_and_idn() {
-        assert_eq!(normalize("Alice@Example.ORG").as_deref(), Some("alice@example.org"));
+    fn normalisation_keeps_the_local_part_and_folds_only_the_ascii_domain() {
+        assert_eq!(normalize("Alice@Example.ORG").as_deref(), Some("Alice@example.org"));
         assert_eq!(normalize("info@bücher.de").as_deref(), Some("info@xn--bcher-kva.de"));
+        assert_eq!(normalize("alice@example\u{FF0E}org"), None);
         assert_eq!(normalize("not an address"), None);
         assert_eq!(normalize("a@"), None);
     }

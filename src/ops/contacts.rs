@@ -2,7 +2,7 @@
 
 use super::{encode_b64, parse, payload, reply, Base64Text, NoParams};
 use crate::contacts::service;
-use crate::contacts::{parse_address, ExportFormat, ListQuery, Sort};
+use crate::contacts::{parse_address, Decision, ExportFormat, ListQuery, Sort};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use serde::Deserialize;
@@ -72,6 +72,28 @@ pub fn contacts_delete_certificate(ctx: &mut Context, params: Params) -> Result<
     let FingerprintParams { fingerprint } = parse("contacts_delete_certificate", &params)?;
     let deleted = ctx.contacts()?.delete_certificate(&fingerprint, crate::time::now())?;
     reply(json!({ "deleted": deleted }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionParams {
+    address: String,
+    fingerprint: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+fn decide(ctx: &mut Context, op: &str, params: &Params, decision: Decision) -> Result<Value> {
+    let p: DecisionParams = parse(op, params)?;
+    reply(service::decide(ctx, &p.address, &p.fingerprint, decision, p.note.as_deref())?)
+}
+
+pub fn contacts_confirm_certificate(ctx: &mut Context, params: Params) -> Result<Value> {
+    decide(ctx, "contacts_confirm_certificate", &params, Decision::Confirm)
+}
+
+pub fn contacts_refuse_certificate(ctx: &mut Context, params: Params) -> Result<Value> {
+    decide(ctx, "contacts_refuse_certificate", &params, Decision::Refuse)
 }
 
 #[derive(Deserialize)]

@@ -65,6 +65,18 @@ pub static OPS: &[Op] = &[
         handler: contacts::contacts_delete_certificate,
     },
     Op {
+        name: "contacts_confirm_certificate",
+        params: "{address, fingerprint, note?}",
+        help: "Uses a certificate for a contact: a pending new key (or a refused one) becomes the one encryption uses; `note` says how it was checked.",
+        handler: contacts::contacts_confirm_certificate,
+    },
+    Op {
+        name: "contacts_refuse_certificate",
+        params: "{address, fingerprint, note?}",
+        help: "Refuses a certificate for a contact: encryption never chooses it; the history keeps the decision.",
+        handler: contacts::contacts_refuse_certificate,
+    },
+    Op {
         name: "contacts_import",
         params: "{data_b64 or transfer}",
         help: "Imports certificates: PEM, DER, .cer/.crt, .p7c/.p7b bundles (also an attachment's bytes).",

@@ -19,7 +19,7 @@ pub const MAX_REPLY_FRAME_BYTES: usize = 1024 * 1024;
 pub const MAX_REPLY_BODY_BYTES: usize = MAX_REPLY_FRAME_BYTES - 4;
 
 /// Room kept in each chunk frame for the envelope around the text (id excluded).
-const CHUNK_ENVELOPE_BYTES: usize = 256;
+pub const CHUNK_ENVELOPE_BYTES: usize = 256;
 
 #[derive(Serialize)]
 struct ChunkFrame<'a> {
@@ -41,7 +41,10 @@ pub fn reply_frames(id: &RequestId, reply: Vec<u8>) -> Vec<Vec<u8>> {
     reply_frames_with_limit(id, reply, MAX_REPLY_BODY_BYTES)
 }
 
-fn reply_frames_with_limit(id: &RequestId, reply: Vec<u8>, limit: usize) -> Vec<Vec<u8>> {
+/// `reply_frames` with another frame limit (tests and the fuzz targets use small ones). The
+/// limit must leave room for the envelope and the id: at least `CHUNK_ENVELOPE_BYTES`, the id's
+/// JSON and one escaped character (6 bytes) more.
+pub fn reply_frames_with_limit(id: &RequestId, reply: Vec<u8>, limit: usize) -> Vec<Vec<u8>> {
     if reply.len() <= limit {
         return vec![reply];
     }

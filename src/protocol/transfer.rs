@@ -14,6 +14,11 @@ pub const MAX_TRANSFER_BYTES: u64 = 512 * 1024 * 1024;
 /// Chunk size we suggest to clients: well under the request cap, and cheap to base64 in JS.
 pub const SUGGESTED_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 
+/// What an open transfer counts against `MAX_TRANSFER_BYTES` at least, however little it
+/// announces: its bookkeeping (digest state, map entry). Without it, transfers of 0 bytes could
+/// be opened without end, each costing memory and making the next `begin` slower.
+pub const MIN_TRANSFER_CHARGE: u64 = 4096;
+
 struct Transfer {
     announced: u64,
     expected_sha256: Option<String>,
@@ -29,6 +34,14 @@ struct Transfer {
 pub struct Transfers {
     open: HashMap<String, Transfer>,
     counter: u64,
+    /// What the open transfers count against `MAX_TRANSFER_BYTES` (see `charge`), kept up to
+    /// date so opening one costs the same however many are open.
+    held: u64,
+}
+
+/// What a transfer announcing `announced` bytes counts against the budget.
+fn charge(announced: u64) -> u64 {
+    announced.max(MIN_TRANSFER_CHARGE)
 }
 
 /// What `end` reports.
@@ -41,10 +54,11 @@ pub struct Finished {
 impl Transfers {
     /// Opens a transfer of `total_bytes`; `sha256` (hex) is checked at the end when given.
     pub fn begin(&mut self, total_bytes: u64, sha256: Option<String>) -> Result<String> {
-        let held: u64 = self.open.values().map(|t| t.announced).sum();
-        if total_bytes > MAX_TRANSFER_BYTES || held + total_bytes > MAX_TRANSFER_BYTES {
-            return Err(Error::TransferTooLarge { requested: total_bytes, max: MAX_TRANSFER_BYTES - held });
+        let room = MAX_TRANSFER_BYTES - self.held;
+        if charge(total_bytes) > room {
+            return Err(Error::TransferTooLarge { requested: total_bytes, max: room });
         }
+        self.held += charge(total_bytes);
         let expected_sha256 = sha256.map(|s| s.to_ascii_lowercase());
         self.counter += 1;
         let id = format!("t{}", self.counter);
@@ -71,7 +85,7 @@ impl Transfers {
         let received = t.data.len() as u64 + bytes.len() as u64;
         if received > t.announced {
             let announced = t.announced;
-            self.open.remove(id);
+            self.remove(id);
             return Err(Error::TransferOverflow { transfer_id: id.into(), announced, received });
         }
         if t.data.capacity() == 0 {
@@ -97,7 +111,7 @@ impl Transfers {
         if let Some(expected) = &t.expected_sha256 {
             if *expected != actual {
                 let expected = expected.clone();
-                self.open.remove(id);
+                self.remove(id);
                 return Err(Error::TransferDigestMismatch { transfer_id: id.into(), expected, actual });
             }
         }
@@ -110,13 +124,20 @@ impl Transfers {
         match self.open.get(id) {
             None => Err(unknown(id)),
             Some(t) if t.finished_sha256.is_none() => Err(Error::TransferNotComplete { transfer_id: id.into() }),
-            Some(_) => Ok(self.open.remove(id).map(|t| t.data).unwrap_or_default()),
+            Some(_) => Ok(self.remove(id).map(|t| t.data).unwrap_or_default()),
         }
     }
 
     /// Drops a transfer, finished or not.
     pub fn discard(&mut self, id: &str) -> Result<()> {
-        self.open.remove(id).map(|_| ()).ok_or_else(|| unknown(id))
+        self.remove(id).map(|_| ()).ok_or_else(|| unknown(id))
+    }
+
+    /// Forgets a transfer and gives back what it counted against the budget.
+    fn remove(&mut self, id: &str) -> Option<Transfer> {
+        let t = self.open.remove(id)?;
+        self.held -= charge(t.announced);
+        Some(t)
     }
 
     #[cfg(test)]
@@ -163,8 +184,34 @@ mod tests {
     #[test]
     fn open_transfers_share_one_budget() {
         let mut t = Transfers::default();
-        t.begin(MAX_TRANSFER_BYTES - 10, None).unwrap();
-        assert_eq!(t.begin(11, None).unwrap_err().code(), "transfer_too_large");
-        assert!(t.begin(10, None).is_ok());
+        t.begin(MAX_TRANSFER_BYTES - MIN_TRANSFER_CHARGE - 10, None).unwrap();
+        assert_eq!(t.begin(MIN_TRANSFER_CHARGE + 11, None).unwrap_err().code(), "transfer_too_large");
+        assert!(t.begin(MIN_TRANSFER_CHARGE + 10, None).is_ok());
+        assert_eq!(t.begin(0, None).unwrap_err().code(), "transfer_too_large");
+    }
+
+    /// Transfers announcing nothing could be opened without end (found by the random-input
+    /// test): each now counts as `MIN_TRANSFER_CHARGE`, and ending one in any way gives its
+    /// share back.
+    #[test]
+    fn empty_transfers_count_against_the_budget_too() {
+        let mut t = Transfers::default();
+        let most = MAX_TRANSFER_BYTES / MIN_TRANSFER_CHARGE;
+        let ids: Vec<String> = (0..most).map(|_| t.begin(0, None).unwrap()).collect();
+        assert_eq!(t.begin(0, None).unwrap_err().code(), "transfer_too_large");
+        t.discard(&ids[0]).unwrap();
+        t.end(&ids[1]).unwrap();
+        t.take(&ids[1]).unwrap();
+        assert!(t.begin(0, None).is_ok() && t.begin(0, None).is_ok());
+        assert_eq!(t.begin(0, None).unwrap_err().code(), "transfer_too_large");
+        // A digest mismatch and an overflow discard the transfer and give its share back too.
+        let most_after = |t: &mut Transfers| (0..).take_while(|_| t.begin(0, None).is_ok()).count();
+        t.discard(&ids[2]).unwrap();
+        let id = t.begin(1, Some("00".into())).unwrap();
+        t.append(&id, 0, b"a").unwrap();
+        assert_eq!(t.end(&id).unwrap_err().code(), "transfer_digest_mismatch");
+        let id = t.begin(1, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.append(&id, 0, b"ab").unwrap_err().code(), "transfer_overflow");
+        assert_eq!(most_after(&mut t), 1);
     }
 }

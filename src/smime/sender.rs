@@ -8,6 +8,7 @@
 //! readings, are `multiple_from_headers`, never the one we happened to read first.
 
 use super::verdict::{Problem, SignatureState, Warning};
+use crate::certs::address::cert_matches;
 use crate::mime::address::{addresses_in_text, normalize, parse_address_list, parse_mailbox_list, Mailbox};
 use crate::mime::header::fields_in_any_reading;
 use crate::mime::Entity;
@@ -71,8 +72,8 @@ impl HeaderContext {
 
 /// The From rule: exactly one From field in every reading, free of control characters, holding
 /// exactly one mailbox and no group, which the certificate names; Sender is used the same way
-/// only when there is no From field at all. `cert_emails` are the certificate's addresses in
-/// their compared form.
+/// only when there is no From field at all. `cert_emails` are the certificate's addresses as
+/// written (`Cert::emails`), compared by `certs::address::cert_matches`.
 pub fn sender_problem(headers: &HeaderContext, cert_emails: &[String]) -> Option<Problem> {
     let (fields, has_control, header) = headers.deciding();
     let addresses: Vec<String> = fields.iter().flat_map(|f| parse_mailbox_list(f)).map(|m| m.address).collect();
@@ -98,10 +99,8 @@ pub fn sender_problem(headers: &HeaderContext, cert_emails: &[String]) -> Option
     }
     match list.mailboxes.as_slice() {
         [] => mismatch("no_from"),
-        [one] => match normalize(&one.address) {
-            Some(a) if cert_emails.contains(&a) => None,
-            _ => mismatch("different_address"),
-        },
+        [one] if cert_emails.iter().any(|c| cert_matches(c, &one.address)) => None,
+        [_] => mismatch("different_address"),
         _ => mismatch("multiple_from"),
     }
 }
@@ -179,7 +178,9 @@ mod tests {
 
     #[test]
     fn from_rules() {
-        assert_eq!(reason(&headers(&["Alice <ALICE@example.org>"], &[])), None);
+        assert_eq!(reason(&headers(&["Alice <alice@EXAMPLE.org>"], &[])), None);
+        // Local parts are compared byte for byte, as the CA's name constraints were.
+        assert_eq!(reason(&headers(&["Alice <ALICE@example.org>"], &[])), Some("different_address"));
         assert_eq!(reason(&headers(&["\"alice@example.org\" <eve@example.net>"], &[])), Some("different_address"));
         assert_eq!(reason(&headers(&["alice@example.org, bob@example.org"], &[])), Some("multiple_from"));
         assert_eq!(reason(&headers(&["alice@example.org", "alice@example.org"], &[])), Some("multiple_from_headers"));

@@ -11,21 +11,15 @@ use openssl::pkey::{PKey, Private};
 use std::ffi::CString;
 use std::ptr;
 
-// CMS flags (cms.h).
-const CMS_DETACHED: libc::c_uint = 0x40;
-const CMS_BINARY: libc::c_uint = 0x80;
-const CMS_NOSMIMECAP: libc::c_uint = 0x200;
-const CMS_PARTIAL: libc::c_uint = 0x4000;
-/// ASN1 type whose value OpenSSL writes verbatim: the bytes given are a complete DER element.
-const V_ASN1_SEQUENCE: libc::c_int = 16;
+use openssl_sys::{CMS_BINARY, CMS_DETACHED, CMS_NOSMIMECAP, CMS_PARTIAL, V_ASN1_SEQUENCE};
 
-/// Content ciphers we advertise, strongest first (NIDs from obj_mac.h).
+/// Content ciphers we advertise, strongest first.
 const CAPABILITIES: &[(libc::c_int, libc::c_int)] = &[
-    (901, -1), // aes-256-gcm
-    (895, -1), // aes-128-gcm
-    (427, -1), // aes-256-cbc
-    (423, -1), // aes-192-cbc
-    (419, -1), // aes-128-cbc
+    (openssl_sys::NID_aes_256_gcm, -1),
+    (openssl_sys::NID_aes_128_gcm, -1),
+    (openssl_sys::NID_aes_256_cbc, -1),
+    (openssl_sys::NID_aes_192_cbc, -1),
+    (openssl_sys::NID_aes_128_cbc, -1),
 ];
 
 /// Why signing failed (OpenSSL's words, for the log and the error).
@@ -81,14 +75,15 @@ pub fn sign_detached(content: &[u8], cert: &Cert, key: &PKey<Private>, chain: &[
             return Err(openssl_error("CMS_add1_signer"));
         }
         let mut algs: *mut openssl_sys::OPENSSL_STACK = ptr::null_mut();
+        let mut listed = true;
         for &(nid, bits) in CAPABILITIES {
             // SAFETY: `algs` is null (a stack is made) or the stack made by the first call.
-            unsafe { ffi::CMS_add_simple_smimecap(&mut algs, nid, bits) };
+            listed &= unsafe { ffi::CMS_add_simple_smimecap(&mut algs, nid, bits) } == 1;
         }
         // SAFETY: `si` is live; `algs` is the stack of X509_ALGOR built above (or null, which
         // CMS_add_smimecap refuses); it is ours to free with its elements, once.
         let added = unsafe {
-            let added = if algs.is_null() { 0 } else { ffi::CMS_add_smimecap(si, algs) };
+            let added = if listed && !algs.is_null() { ffi::CMS_add_smimecap(si, algs) } else { 0 };
             ffi::OPENSSL_sk_pop_free(algs, Some(ffi::free_x509_algor));
             added
         };

@@ -15,7 +15,6 @@ use crate::certs::summary::Cert;
 pub use crate::certs::policy::chain_problems;
 use crate::certs::trust::{ChainOutcome, TrustAnchors};
 use super::sender::{sender_problem, HeaderContext};
-use crate::mime::address::normalize;
 use crate::time::to_rfc3339;
 use openssl::x509::{X509Crl, X509};
 
@@ -339,11 +338,11 @@ fn weak_digest(sd: &SignerDesc, problems: &mut Vec<Problem>) {
 /// The identity rules: the certificate must name an address, it must be the single From
 /// mailbox, and the signing time must be near the Date header.
 fn identity_problems(cert: &Cert, sd: &SignerDesc, headers: &HeaderContext, problems: &mut Vec<Problem>) {
-    let cert_emails: Vec<String> = cert.emails().iter().filter_map(|e| normalize(e)).collect();
+    let cert_emails = cert.emails();
     if cert_emails.is_empty() {
         problems.push(Problem::new(SignatureState::NoSenderAddress));
     } else if let Some(p) = sender_problem(headers, &cert_emails) {
-        problems.push(p.with("certificate_emails", cert.emails()));
+        problems.push(p.with("certificate_emails", cert_emails));
     }
     if let (Some(signed), Some(date)) = (sd.signing_time, headers.date) {
         if (signed - date).abs() > MAX_TIME_SKEW_SECS {

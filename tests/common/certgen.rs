@@ -138,6 +138,33 @@ pub fn broken_signature(crl: &X509Crl) -> X509Crl {
     X509Crl::from_der(&der).unwrap()
 }
 
+/// An extension from its DER value.
+pub fn raw_extension(oid: &str, critical: bool, der: &[u8]) -> openssl::x509::X509Extension {
+    let oid = openssl::asn1::Asn1Object::from_str(oid).unwrap();
+    let value = openssl::asn1::Asn1OctetString::new_from_bytes(der).unwrap();
+    openssl::x509::X509Extension::new_from_der(&oid, critical, &value).unwrap()
+}
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else if len < 0x100 {
+        out.extend([0x81, len as u8]);
+    } else {
+        out.extend([0x82, (len >> 8) as u8, len as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A subjectAltName (2.5.29.17) value of rfc822Names written byte for byte as given (an
+/// IA5String the CA filled with whatever it was handed).
+pub fn san_rfc822_der(addresses: &[&[u8]]) -> Vec<u8> {
+    tlv(0x30, &addresses.iter().flat_map(|a| tlv(0x81, a)).collect::<Vec<u8>>())
+}
+
 /// What a leaf certificate should look like.
 #[derive(Clone)]
 pub struct Leaf<'a> {
@@ -159,6 +186,10 @@ pub struct Leaf<'a> {
     pub ca: bool,
     /// The digest of the CA's signature on the certificate.
     pub digest: MessageDigest,
+    /// Key usage digitalSignature (false: a certificate not for signing).
+    pub sign: bool,
+    /// rfc822Names written byte for byte (instead of `emails`) when not empty.
+    pub raw_emails: Vec<&'a [u8]>,
 }
 
 impl<'a> Leaf<'a> {
@@ -174,6 +205,8 @@ impl<'a> Leaf<'a> {
             subject_email: None,
             ca: false,
             digest: MessageDigest::sha256(),
+            sign: true,
+            raw_emails: Vec::new(),
         }
     }
 
@@ -204,7 +237,10 @@ impl<'a> Leaf<'a> {
             b.append_extension(BasicConstraints::new().critical().ca().build().unwrap()).unwrap();
         }
         let mut ku = KeyUsage::new();
-        ku.critical().digital_signature();
+        ku.critical();
+        if self.sign {
+            ku.digital_signature();
+        }
         if self.ca {
             ku.key_cert_sign();
         }
@@ -223,7 +259,9 @@ impl<'a> Leaf<'a> {
             eku.server_auth();
         }
         b.append_extension(eku.build().unwrap()).unwrap();
-        if !self.emails.is_empty() {
+        if !self.raw_emails.is_empty() {
+            b.append_extension(raw_extension("2.5.29.17", false, &san_rfc822_der(&self.raw_emails))).unwrap();
+        } else if !self.emails.is_empty() {
             let mut san = SubjectAlternativeName::new();
             for e in &self.emails {
                 san.email(e);
@@ -247,4 +285,26 @@ fn name_of(cn: &str) -> openssl::x509::X509Name {
     let mut n = X509NameBuilder::new().unwrap();
     n.append_entry_by_nid(Nid::COMMONNAME, cn).unwrap();
     n.build()
+}
+
+/// A signed message as mail programs send it: multipart/signed with a detached SHA-256
+/// signature by `cert` (and `key`), carrying `chain`, from `from` (a From header value).
+pub fn signed_mail(from: &str, cert: &X509, key: &PKey<Private>, chain: &[&X509], body: &str) -> Vec<u8> {
+    use openssl::cms::{CMSOptions, CmsContentInfo};
+    let content = format!("Content-Type: text/plain; charset=us-ascii\r\n\r\n{body}\r\n");
+    let mut stack = openssl::stack::Stack::new().unwrap();
+    for c in chain {
+        stack.push((*c).clone()).unwrap();
+    }
+    let cms = CmsContentInfo::sign(Some(cert), Some(key), Some(&stack), Some(content.as_bytes()), CMSOptions::DETACHED | CMSOptions::BINARY).unwrap();
+    let b64 = openssl::base64::encode_block(&cms.to_der().unwrap());
+    let wrapped: Vec<String> = b64.as_bytes().chunks(76).map(|l| String::from_utf8(l.to_vec()).unwrap()).collect();
+    format!(
+        "From: {from}\r\nTo: me@example.net\r\nSubject: signed\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"SIGNED\"\r\n\r\n\
+         --SIGNED\r\n{content}\r\n--SIGNED\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--SIGNED--\r\n",
+        wrapped.join("\r\n")
+    )
+    .into_bytes()
 }

@@ -20,6 +20,17 @@ pub fn addon_id() -> String {
     v["browser_specific_settings"]["gecko"]["id"].as_str().unwrap().to_string()
 }
 
+/// The origin of the bundled Outlook-on-the-web extension: its ID is Chromium's, from the public
+/// key in its manifest (the first 128 bits of the key's SHA-256, hex digits written a-p).
+pub fn outlook_origin() -> String {
+    use base64::Engine;
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("extension/outlook-web/manifest.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let der = base64::engine::general_purpose::STANDARD.decode(v["key"].as_str().unwrap()).unwrap();
+    let id: String = openssl::sha::sha256(&der)[..16].iter().flat_map(|b| [b >> 4, b & 0xf]).map(|n| char::from(b'a' + n)).collect();
+    format!("chrome-extension://{id}/")
+}
+
 /// A per-test home folder, removed on drop.
 pub fn temp_home() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("smc-test-").tempdir().unwrap()

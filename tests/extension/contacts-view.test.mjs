@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  certificateCard, contactRow, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile, EXPORT_FORMATS,
-  HISTORY_EVENTS, historyLine, importOutcome, shortFingerprint, SOURCES,
+  CERT_STATUSES, certificateCard, contactRow, decisionNotice, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary,
+  exportFile, EXPORT_FORMATS, HISTORY_EVENTS, historyLine, importOutcome, pendingNotices, shortFingerprint, SOURCES, UNUSED_REASONS,
+  unusedText,
 } from "../../extension/modules/contacts-view.mjs";
 import { dateFormatter } from "../../extension/modules/format.mjs";
 import { contactCodes, strictT } from "./docs.mjs";
@@ -58,8 +59,85 @@ test("a certificate card says what it confirms and flags what matters", () => {
   const bad = certificateCard(stored({ revoked: true, can_encrypt: false, trusted_when_seen: false, not_after: "2026-01-01T00:00:00Z" }), { t, date, now: NOW });
   assert.deepEqual(bad.badges.map((b) => b.kind), ["error", "warning", "muted", "warning"]);
   const imported = certificateCard(stored({ source: "import", trusted_when_seen: false }), { t, date, now: NOW });
-  assert.deepEqual(imported.badges, [], "imports are not judged when they arrive");
+  assert.deepEqual(imported.badges.map((b) => b.text), ["authority not trusted"], "imports are judged when they arrive too");
   for (const source of SOURCES) assert.ok(t(`source_${source}`));
+});
+
+test("each certificate says whether encryption uses it, and why not, for every reason the host gives", () => {
+  const used = certificateCard(stored({ status: "accepted", used_for_encryption: true, not_used_because: null }), { t, date, now: NOW });
+  assert.equal(used.unused, null);
+  assert.deepEqual(used.badges.map((b) => b.text), ["used for encryption"]);
+  const { reasons } = contactCodes();
+  for (const code of UNUSED_REASONS) {
+    assert.ok(reasons.includes(code), `${code} is documented in CONTACTS.md`);
+    const card = certificateCard(stored({ used_for_encryption: false, not_used_because: code }), { t, date, now: NOW });
+    assert.match(card.unused, /^Not used for encryption/, code);
+  }
+  assert.equal(unusedText("pending_confirmation", { t }), "Not used for encryption yet: it is a new key and waits for your confirmation.");
+  // A reason a newer host gives is still shown, with its code.
+  assert.equal(unusedText("weak_algorithm_someday", { t }), "Not used for encryption (reason “weak_algorithm_someday”).");
+  for (const status of CERT_STATUSES) assert.ok(certificateCard(stored({ status }), { t, date, now: NOW }).actions.length, status);
+});
+
+test("a pending certificate is flagged in the list, badged, and offers use and refuse; a refused one can be used again", () => {
+  const row = contactRow({ address: "alice@example.org", certificates: 2, pending: 1, warnings: ["key_changed"] }, { t, date });
+  assert.deepEqual(row.flags.map((f) => [f.code, f.kind, f.text]), [
+    ["certificate_pending", "warning", "new certificate waiting"],
+    ["key_changed", "error", "key changed"],
+  ]);
+  const pending = certificateCard(stored({ status: "pending", used_for_encryption: false, not_used_because: "pending_confirmation" }), { t, date, now: NOW });
+  assert.deepEqual(pending.badges.map((b) => [b.kind, b.text]), [["warning", "waiting for your confirmation"]]);
+  assert.deepEqual(pending.actions.map((a) => [a.id, a.text]), [["confirm", "Use the new certificate"], ["refuse", "Refuse"]]);
+  const refused = certificateCard(stored({ status: "refused", used_for_encryption: false, not_used_because: "refused" }), { t, date, now: NOW });
+  assert.deepEqual(refused.badges.map((b) => b.text), ["refused by you"]);
+  assert.deepEqual(refused.actions.map((a) => a.id), ["confirm"]);
+  const confirmed = certificateCard(stored({ status: "confirmed", used_for_encryption: true }), { t, date, now: NOW });
+  assert.deepEqual(confirmed.badges.map((b) => b.text), ["used for encryption", "confirmed by you"]);
+  assert.deepEqual(confirmed.actions.map((a) => a.id), ["refuse"]);
+});
+
+test("the pending notice names the new certificate, its whole fingerprint and the one encryption keeps using", () => {
+  const working = stored({ status: "accepted", used_for_encryption: true, fingerprint_sha256: "ab".repeat(32) });
+  const waiting = stored({ status: "pending", used_for_encryption: false, not_used_because: "pending_confirmation", first_seen: "2026-11-25T08:00:00Z" });
+  const [notice, ...rest] = pendingNotices({ address: "alice@example.org", certificates: [working, waiting] }, { t, date });
+  assert.equal(rest.length, 0);
+  assert.equal(notice.fingerprint, waiting.fingerprint_sha256);
+  assert.equal(notice.title, "A new certificate for alice@example.org waits for your confirmation");
+  assert.match(notice.what, /names Alice Example/);
+  assert.equal(notice.fingerprintText.replace(/\s/g, ""), waiting.fingerprint_sha256.toUpperCase());
+  assert.match(notice.keeps, /ABAB ABAB ABAB ABAB/);
+  assert.match(notice.compare, /by phone/);
+  assert.equal(notice.confirm, "Use the new certificate");
+  assert.match(notice.notePlaceholder, /fingerprint compared by phone/);
+  const alone = pendingNotices({ address: "a@x.org", certificates: [waiting] }, { t, date })[0];
+  assert.equal(alone.keeps, "Until you decide, it is not used for encryption.");
+  assert.deepEqual(pendingNotices({ address: "a@x.org", certificates: [working] }, { t, date }), []);
+  assert.equal(decisionNotice({ address: "a@x.org", fingerprint: "ab".repeat(32), status: "confirmed" }, { t }),
+    "From now on, encrypted mail to a@x.org uses the certificate ABAB ABAB ABAB ABAB …");
+  assert.match(decisionNotice({ address: "a@x.org", fingerprint: "ab".repeat(32), status: "refused" }, { t }), /never used/);
+});
+
+test("history lines say which certificates were untrusted when they came, and keep the user's note", () => {
+  const untrusted = historyLine({ at: "2026-11-27T10:00:00Z", event: "first_certificate", fingerprint: "ab".repeat(32), trusted: false }, { t, date });
+  assert.equal(untrusted.explain, "Its authority was not trusted when it arrived.");
+  const confirmed = historyLine({ at: "2026-11-27T10:00:00Z", event: "certificate_confirmed", fingerprint: "ab".repeat(32), note: "compared by phone" }, { t, date });
+  assert.equal(confirmed.text, "You chose to use the certificate ABAB ABAB ABAB ABAB …");
+  assert.equal(confirmed.explain, "Your note: compared by phone");
+  const pending = historyLine({ at: "x", event: "certificate_pending", fingerprint: "ab".repeat(32), previous_fingerprint: "cd".repeat(32) }, { t, date });
+  assert.equal(pending.attention, true);
+  assert.match(pending.text, /CDCD CDCD CDCD CDCD/);
+});
+
+test("addresses a certificate holds but does not use are shown, escaped by the host, with why", () => {
+  const card = certificateCard(stored({ ignored_emails: [
+    { shown: "alice@example\\u{FF0E}org", source: "san", reason: "not_an_address" },
+    { shown: "boss@example.org", source: "subject", reason: "subject_with_san" },
+  ] }), { t, date, now: NOW });
+  const row = card.rows.find((r) => r.label === "Also in the certificate, not used");
+  assert.equal(row.kind, "warning");
+  assert.match(row.value, /^alice@example\\u\{FF0E\}org \(not a plain address/);
+  assert.match(row.value, /boss@example\.org \(in the subject/);
+  assert.equal(certificateCard(stored(), { t, date, now: NOW }).rows.find((r) => r.label === "Also in the certificate, not used"), undefined);
 });
 
 test("an import says what it saved, what it skipped, and warns of a key change", () => {
@@ -73,6 +151,9 @@ test("an import says what it saved, what it skipped, and warns of a key change",
     "Warning: alice@example.org had another certificate that is still valid. Check with them that the new one is theirs.",
     "bob@example.org renewed their certificate.",
   ]);
+  const held = importOutcome({ imported: 1, addresses: ["alice@example.org"], pending: [{ address: "alice@example.org", fingerprint: "ab", working_fingerprint: "cd" }] }, { t });
+  assert.equal(held.warning, true);
+  assert.match(held.lines.at(-1), /waits for your confirmation/);
   assert.equal(out.warning, true);
   assert.deepEqual(importOutcome({ imported: 0, already_known: 0, intermediates: 0, without_address: [], addresses: [], continuity: [] }, { t }).lines,
     ["Nothing new was found in the file."]);

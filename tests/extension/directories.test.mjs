@@ -52,7 +52,7 @@ const lookup = {
 };
 
 test("the compose check says per recipient what the directory had, and names each directory that failed", () => {
-  const recipients = composeRecipients({ to: ["Alice@Example.org", "carol@example.org", "dave@example.org", "erin@example.org"] });
+  const recipients = composeRecipients({ to: ["alice@Example.ORG", "carol@example.org", "dave@example.org", "erin@example.org"] });
   const checks = [
     { address: "alice@example.org", can_encrypt: true, certificate: { ...cert({ emails: ["alice@example.org"] }), source: "directory" }, reason: null },
     { address: "carol@example.org", can_encrypt: false, certificate: null, reason: "only_expired" },

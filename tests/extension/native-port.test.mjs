@@ -167,6 +167,30 @@ test("'An unexpected error occurred' and an exit before any answer mean the host
   await assert.rejects(port.request("ping"), (e) => e.code === "host_broken");
 });
 
+test("Chromium's reasons are told apart too: not found is missing, forbidden is broken", () => {
+  assert.equal(classifyDisconnect("Specified native messaging host not found.", { everAnswered: false }), PortState.missing);
+  assert.equal(classifyDisconnect("Access to the specified native messaging host is forbidden.", { everAnswered: false }), PortState.broken);
+  assert.equal(classifyDisconnect("Native host has exited.", { everAnswered: true }), PortState.disconnected);
+  assert.equal(classifyDisconnect("Native host has exited.", { everAnswered: false }), PortState.broken);
+});
+
+test("in Chromium the reason comes from runtime.lastError, read while the port closes", async () => {
+  const saved = globalThis.chrome;
+  let lastError;
+  globalThis.chrome = { runtime: { get lastError() { return lastError; } } };
+  try {
+    const { port } = connected((request, p) => {
+      lastError = { message: "Specified native messaging host not found." };
+      p.die(undefined);
+      lastError = undefined;
+    });
+    await assert.rejects(port.request("ping"), (e) => e.code === "host_missing");
+    assert.equal(port.state, PortState.missing);
+  } finally {
+    globalThis.chrome = saved;
+  }
+});
+
 test("a host that refuses the add-on is reported as caller_not_allowed", async () => {
   const { port } = connected((request, p) => {
     p.deliver({ id: null, ok: false, error: { code: "caller_not_allowed", message: "no" } });
@@ -214,6 +238,56 @@ test("a large payload is uploaded as a transfer in order and named by the op", a
   assert.equal(await port.upload(bytes), "t1");
   assert.deepEqual(chunks.map((c) => c.index), [0, 1, 2]);
   assert.equal(Buffer.concat(chunks.map((c) => Buffer.from(c.data_b64, "base64"))).toString(), "hello world");
+});
+
+test("a port can be told to upload smaller payloads, in smaller chunks, more at once", async () => {
+  const seen = [];
+  let open = 0;
+  let most = 0;
+  const ports = [];
+  const host = (request, p) => {
+    seen.push(request.op);
+    const reply = (result) => p.deliver({ id: request.id, ok: true, result });
+    if (request.op === "transfer_begin") reply({ transfer_id: "t1", suggested_chunk_bytes: 8 * 1024 * 1024 });
+    else if (request.op === "transfer_chunk") {
+      open++;
+      most = Math.max(most, open);
+      assert.equal(Buffer.from(request.params.data_b64, "base64").length, request.params.index < 9 ? 3 : 2);
+      setTimeout(() => { open--; reply({ received_bytes: 0 }); }, 1);
+    } else if (request.op === "transfer_end") reply({ transfer_id: "t1" });
+    else if (request.op === "inspect_message") reply({ transfer: request.params.transfer });
+    else echoHost(request, p);
+  };
+  const port = new NativePort({ connect: () => { const p = new FakePort(host); ports.push(p); return p; }, upload: { inlineBytes: 10, chunkBytes: 3, inFlight: 4 } });
+  assert.deepEqual(await port.requestWithPayload("inspect_message", {}, "message", new Uint8Array(29)), { transfer: "t1" });
+  assert.equal(seen.filter((op) => op === "transfer_chunk").length, 10);
+  assert.equal(most, 4, "four chunks on their way at once, never more");
+  const inline = await port.requestWithPayload("inspect_message", {}, "message", new Uint8Array(10));
+  assert.equal(inline.transfer, undefined, "up to inlineBytes the payload goes inline");
+});
+
+test("a stream is uploaded while it arrives; a source that fails discards the upload", async () => {
+  const ops = [];
+  const host = (request, p) => {
+    ops.push(request.op === "transfer_chunk" ? `chunk ${Buffer.from(request.params.data_b64, "base64").length}` : request.op);
+    const reply = (result) => p.deliver({ id: request.id, ok: true, result });
+    if (request.op === "transfer_begin") reply({ transfer_id: "t1", suggested_chunk_bytes: 4 });
+    else if (request.op === "transfer_chunk" || request.op === "transfer_end" || request.op === "transfer_discard") reply({ transfer_id: "t1" });
+    else echoHost(request, p);
+  };
+  const port = new NativePort({ connect: () => new FakePort(host) });
+  const parts = [new Uint8Array(4), new Uint8Array(4), new Uint8Array(1), new Uint8Array(0)];
+  assert.equal(await port.uploadStream(9, async () => parts.shift()), "t1");
+  assert.deepEqual(ops, ["hello", "transfer_begin", "chunk 4", "chunk 4", "chunk 1", "transfer_end"]);
+  ops.length = 0;
+  let calls = 0;
+  const broken = async () => {
+    if (calls++) throw Object.assign(new Error("the download broke off"), { code: "owa_network" });
+    return new Uint8Array(4);
+  };
+  await assert.rejects(port.uploadStream(9, broken), (e) => e.code === "owa_network");
+  await tick();
+  assert.ok(ops.includes("transfer_discard"), ops.join());
 });
 
 test("a failed upload is discarded on the host", async () => {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  addressesToCheck, choiceOf, composeRecipients, composeView, decideOnSend, parseRecipient, reasonText, RECIPIENT_REASONS,
+  addressKey, addressesToCheck, choiceOf, composeRecipients, composeView, decideOnSend, parseRecipient, reasonText, RECIPIENT_REASONS,
   recipientRows, sendKey, smimeCapabilities, smimeSwitches, switchesAfter, technology,
 } from "../../extension/modules/recipients.mjs";
 import { contactCodes, strictT } from "./docs.mjs";
@@ -24,10 +24,13 @@ test("a recipient string gives its address; display names, quotes and lists are 
   assert.equal(parseRecipient("  "), null);
 });
 
-test("To, Cc and Bcc are checked together, each address once, whatever its case", () => {
-  const list = composeRecipients({ to: ["Alice <alice@example.org>"], cc: "ALICE@example.org", bcc: ["carol@example.org", "Team <Team>"] });
-  assert.deepEqual(list.map((r) => [r.field, r.address ?? r.name]), [["to", "alice@example.org"], ["bcc", "carol@example.org"], ["bcc", "Team"]]);
-  assert.deepEqual(addressesToCheck(list), ["alice@example.org", "carol@example.org"]);
+test("To, Cc and Bcc are checked together, each address once, compared as the host compares them", () => {
+  const list = composeRecipients({ to: ["Alice <alice@example.org>"], cc: ["alice@EXAMPLE.org", "ALICE@example.org"], bcc: ["carol@example.org", "Team <Team>"] });
+  // The domain without case, the local part as written (docs/CONTACTS.md, "Addresses").
+  assert.deepEqual(list.map((r) => [r.field, r.address ?? r.name]),
+    [["to", "alice@example.org"], ["cc", "ALICE@example.org"], ["bcc", "carol@example.org"], ["bcc", "Team"]]);
+  assert.deepEqual(addressesToCheck(list), ["alice@example.org", "ALICE@example.org", "carol@example.org"]);
+  assert.equal(addressKey(" Alice@Example.ORG "), "Alice@example.org");
 });
 
 test("every reason CONTACTS.md names has a status and advice, and the key exchange fixes the right ones", () => {
@@ -46,14 +49,15 @@ test("every reason CONTACTS.md names has a status and advice, and the key exchan
   assert.equal(reasonText("something_new").status, "recipient_unknown");
 });
 
-test("rows join the host's answers by address, case-insensitively, and keep the unchecked apart", () => {
-  const rows = rowsFor(["Alice <Alice@Example.org>", "nobody@example.net", "later@example.net", "List <List>"],
-    [can("alice@example.org"), cannot("nobody@example.net")]);
+test("rows join the host's answers by address as the host compares them, and keep the unchecked apart", () => {
+  const rows = rowsFor(["Alice <alice@Example.org>", "nobody@example.net", "later@example.net", "List <List>", "ALICE@example.org"],
+    [can("alice@example.org"), cannot("nobody@example.net"), cannot("ALICE@example.org")]);
   assert.deepEqual(rows.map((r) => [r.can, r.reason, r.status]), [
     [true, null, "recipient_can"],
     [false, "never_seen", "recipient_never_seen"],
     [null, null, "recipient_unchecked"],
     [false, "list", "recipient_list"],
+    [false, "never_seen", "recipient_never_seen"],
   ]);
   assert.equal(rows[0].certificate.emails[0], "alice@example.org");
 });

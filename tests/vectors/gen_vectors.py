@@ -423,8 +423,11 @@ class Generator:
             frm=None, reason="no_from", signer="alice@example.org")
         one("sender-no-from-sender-alice", "signed by alice, no From field but Sender: alice (used instead)",
             "valid", frm=None, extra_headers=["Sender: alice@example.org"], signer="alice@example.org")
-        one("sender-from-uppercase", "signed by alice, From: ALICE@EXAMPLE.ORG (addresses compare case-insensitively)",
-            "valid", frm="Alice <ALICE@EXAMPLE.ORG>", signer="alice@example.org")
+        one("sender-from-uppercase-domain", "signed by alice, From: alice@EXAMPLE.ORG (domains compare case-insensitively)",
+            "valid", frm="Alice <alice@EXAMPLE.ORG>", signer="alice@example.org")
+        one("sender-from-uppercase-local-part",
+            "signed by alice, From: ALICE@example.org (local parts compare as written, RFC 5321)",
+            "sender_mismatch", frm="Alice <ALICE@example.org>", reason="different_address", signer="alice@example.org")
 
     def certificates(self):
         def one(name, who, desc, sig, frm, **kw):
