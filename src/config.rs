@@ -26,7 +26,7 @@ pub struct Config {
     /// one directory is not a broken file.
     pub directory_problems: Vec<String>,
     /// Whose file is being read: the system's, then the user's.
-    origin: crate::directory::settings::Origin,
+    pub(crate) origin: crate::directory::settings::Origin,
 }
 
 
