@@ -173,6 +173,8 @@ function onInternalMessage(request, sender) {
       return openHelp().then(() => true);
     case "retry":
       return retry();
+    case "recheckRevocation":
+      return recheckRevocation(request.tabId ?? null);
     case "host":
       return fromOwnPage(sender) ? relay(request) : Promise.resolve(errorReply(new HostError("caller_not_allowed", "not a page of this add-on")));
     case "composeCheck":
@@ -215,6 +217,24 @@ async function retry() {
   // instead of running a second one. Otherwise (the host was up, or is still down) check here.
   await (hostBack !== before ? hostBack : recheck(() => store.forgetFailures()));
   return statusOf(null);
+}
+
+/**
+ * "Check revocation again" for the message a tab shows: the host asks the certification
+ * authorities anew where a check failed recently, and the tab shows the new verdict.
+ */
+async function recheckRevocation(tabId) {
+  const messageId = tabId === null ? null : store.messageInTab(tabId);
+  if (messageId === null) return statusOf(tabId);
+  const before = store.entry(messageId).reading;
+  if (before) store.forgetReadings((reading) => reading === before);
+  try {
+    await store.reading(messageId, () => inspect(port, messageId, { recheckRevocation: true }));
+  } catch (e) {
+    logError(e); // the header button shows the failure, as for any check
+  }
+  await refreshAllTabs({ injectBanner: true });
+  return statusOf(tabId);
 }
 
 /** Forgets what `forget` drops from the store, then checks every displayed message again. */

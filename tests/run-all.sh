@@ -14,6 +14,13 @@ cd "$(dirname "$0")/.."
 installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3 strace \
   nodejs node-jsdom thunderbird python3-venv chromium slapd ldap-utils
 
+# --- revocation tests (begin)
+# Revocation checked online (tests/revocation.rs, run by `cargo test` below; the revocation bench)
+# against real servers on 127.0.0.1 that the tests start and stop themselves: `openssl ocsp` as a
+# CA's OCSP responder, small HTTP servers for CRLs and pre-made answers. The end-to-end suite
+# starts its own responder. They need the openssl program (and nothing from the network).
+installer/debian-packages.sh openssl
+# --- revocation tests (end)
 echo "== Rust: unit and integration tests"
 cargo test --locked 2>&1
 cargo bench --locked --no-run 2>&1   # benchmarks must keep compiling; they are run by hand

@@ -8,6 +8,7 @@
 import { buttonLook, certEmail, certName, SENDER_WARNINGS, summarize, UNREADABLE } from "./look.mjs";
 import { algorithmName, cipherName, distinguishedName, groupFingerprint } from "./format.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
+import { canRecheck, revocationOf, revocationSection, revokedFacts, summaryLine } from "./revocation.mjs";
 
 const SIGNATURE_STATES_WITHOUT_PROBLEM = new Set(["valid", "none"]);
 
@@ -23,7 +24,7 @@ export const ENCRYPTION_FAILURES = Object.freeze({
 });
 
 /**
- * @returns {{look, headline, summary, notices: string[], problems: object[], sections: object[]}}
+ * @returns {{look, headline, summary, notices: string[], problems: object[], sections: object[], recheckRevocation: boolean}}
  *   problems: {title, explain, reason, advice, facts: string[]}
  *   sections: {id, heading, lead?, rows: {label, value, kind?}[], paragraphs: string[]}
  */
@@ -53,6 +54,8 @@ export function describe(reading, { t, date }) {
   if (signer) sections.push(signerSection(signer, signature, t, date));
   const chain = primaryChain(signature);
   if (signer && chain) sections.push(chainSection(chain, t, date));
+  const revocation = signer ? revocationSection(revocationOf(primarySignerInfo(signature)), t, date) : null;
+  if (revocation) sections.push(revocation);
   if (encryption.state !== "none") sections.push(encryptionSection(encryption, thunderbirdDecrypted, t, date));
   const layers = signature.layers ?? [];
   if (layers.length > 1 || layers.some((l) => l.position !== "root")) sections.push(layersSection(layers, t));
@@ -65,6 +68,8 @@ export function describe(reading, { t, date }) {
     notices,
     problems,
     sections,
+    // The signer's revocation is unknown for a reason that may pass: offer to check again.
+    recheckRevocation: canRecheck(primarySignerInfo(signature)),
   };
 }
 
@@ -111,6 +116,7 @@ function signatureProblem(problem, signature, t, date) {
   if (problem.header) facts.push(t("fact_header", [problem.header]));
   // Too many signers: how many the host checked of how many there are.
   if (Number.isInteger(problem.checked) && Number.isInteger(problem.count)) facts.push(t("fact_signers_checked", [problem.checked, problem.count]));
+  if (code === "revoked") facts.push(...revokedFacts(problem, t, date));
   if (problem.signing_time || problem.date) {
     facts.push(t("fact_signing_time", [date(problem.signing_time) ?? "?"]));
     facts.push(t("fact_date_header", [date(problem.date) ?? "?"]));
@@ -184,7 +190,7 @@ function signerSection(cert, signature, t, date) {
     ...certificateRows(cert, ["valid_from", "valid_until", "fingerprint", "serial", "key"], { t, date }),
     row(t("field_digest_algorithm"), algorithmName(info?.digest_algorithm)),
     row(t("field_signature_algorithm"), algorithmName(info?.signature_algorithm)),
-    row(t("field_revocation"), info?.revocation ? t(`revocation_${info.revocation}`) : null),
+    row(t("field_revocation"), summaryLine(revocationOf(info), t, date)),
   ].filter(Boolean);
   return { id: "signer", heading: t("section_signer"), lead: confirms(cert, t), rows, paragraphs: [] };
 }

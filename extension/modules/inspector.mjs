@@ -19,8 +19,12 @@ export async function readRaw(messageId, { decrypt = false } = {}) {
   return new Uint8Array(await raw.arrayBuffer());
 }
 
-/** Resolves to a reading `{verdict, decrypted}` (see look.mjs) or rejects with a HostError. */
-export async function inspect(port, messageId) {
+/**
+ * Resolves to a reading `{verdict, decrypted}` (see look.mjs) or rejects with a HostError. With
+ * `recheckRevocation`, the host asks the certification authorities again where a revocation
+ * check failed recently ("Check revocation again").
+ */
+export async function inspect(port, messageId, { recheckRevocation = false } = {}) {
   await port.ready(Op.inspectMessage);
   let bytes;
   try {
@@ -28,7 +32,8 @@ export async function inspect(port, messageId) {
   } catch (e) {
     throw new HostError(LocalError.messageUnreadable, e?.message ?? String(e));
   }
-  const verdict = await inspectBytes(port, bytes);
+  const extra = recheckRevocation ? { recheck_revocation: true } : {};
+  const verdict = await inspectBytes(port, bytes, extra);
   if (verdict.encryption?.state !== "no_key") return { verdict, decrypted: null };
 
   let clear;
@@ -38,7 +43,7 @@ export async function inspect(port, messageId) {
     return { verdict, decrypted: null }; // Thunderbird has no key either
   }
   if (sameBytes(clear, bytes)) return { verdict, decrypted: null };
-  const decrypted = await inspectBytes(port, clear, { decrypted_by_thunderbird: true });
+  const decrypted = await inspectBytes(port, clear, { ...extra, decrypted_by_thunderbird: true });
   return { verdict, decrypted };
 }
 

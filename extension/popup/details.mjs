@@ -40,6 +40,9 @@ byId("retry").addEventListener("click", async () => {
   await browser.runtime.sendMessage({ type: "retry" });
   refresh();
 });
+byId("recheck-revocation").addEventListener("click", () => {
+  recheckRevocation().catch(logError);
+});
 byId("unlock-form").addEventListener("submit", (event) => {
   event.preventDefault();
   unlock().catch(logError);
@@ -145,7 +148,26 @@ function renderReading(reading) {
   }
   const sections = document.getElementById("sections");
   for (const section of view.sections) sections.append(sectionBlock(section));
+  byId("revocation-actions").hidden = !view.recheckRevocation;
   showUnlockForm(lockedKeys(reading));
+}
+
+// ---- checking revocation again -----------------------------------------------------------------
+
+// The host asks the certification authorities anew (a few seconds at most); the popup then shows
+// the new verdict.
+async function recheckRevocation() {
+  const button = byId("recheck-revocation");
+  button.disabled = true;
+  setText(button, t("popup_rechecking_revocation"));
+  try {
+    const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+    await browser.runtime.sendMessage({ type: "recheckRevocation", tabId: tab?.id ?? null });
+  } finally {
+    button.disabled = false;
+    setText(button, t("popup_recheck_revocation"));
+  }
+  await refresh();
 }
 
 // ---- unlocking a locked key ------------------------------------------------------------------
@@ -257,6 +279,7 @@ function clear() {
   for (const id of ["notices", "problem-list", "sections"]) document.getElementById(id).replaceChildren();
   document.getElementById("problems").hidden = true;
   document.getElementById("host-actions").hidden = true;
+  byId("revocation-actions").hidden = true;
   byId("unlock-form").hidden = true;
   text("summary", "");
 }

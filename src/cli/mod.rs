@@ -90,7 +90,7 @@ pub struct Command {
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "inspect",
-        usage: "FILE.eml [--json] [--at TIME] [--ca PEM]... [--crl FILE]... [--p12 FILE --password-file FILE]... [--content OUT] [--no-harvest]",
+        usage: "FILE.eml [--json] [--at TIME] [--ca PEM]... [--crl FILE]... [--p12 FILE --password-file FILE]... [--content OUT] [--no-harvest] [--recheck-revocation]",
         summary: "Verify and decrypt a message and explain the result",
         help: "  FILE.eml          the raw message (- for stdin)\n  \
                --json            print the same JSON as the inspect_message op (docs/INSPECT.md)\n  \
@@ -100,7 +100,8 @@ pub static COMMANDS: &[Command] = &[
                --p12 FILE        decrypt with this PKCS#12 key, for this call only\n  \
                --password-file F its password (first line of F)\n  \
                --content OUT     write the verified or decrypted inner message to OUT\n  \
-               --no-harvest      do not store the signer's certificate in the contact cache\n\n\
+               --no-harvest      do not store the signer's certificate in the contact cache\n  \
+               --recheck-revocation  ask the CAs again where a revocation check failed recently\n\n\
                Exit status 0 whenever the message could be analysed, whatever the verdict.\n",
         run: inspect::cmd_inspect,
     },

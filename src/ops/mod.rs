@@ -36,8 +36,8 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "inspect_message",
-        params: "{message_b64 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?}",
-        help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md).",
+        params: "{message_b64 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?, recheck_revocation?}",
+        help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md); recheck_revocation asks CAs again where a revocation check failed.",
         handler: inspect::inspect_message,
     },
     Op {

@@ -9,6 +9,9 @@
 #                   alice-no-key.p12 (password x; a certificate without its private key)
 #   OUTDIR/*.eml    plain, signed, altered, untrusted, mismatch, encrypted (to bob, signed inside),
 #                   undecryptable (to carol), certificate (carol.cer attached)
+#   With E2E_OCSP_PORT set: OUTDIR/revoked.eml, signed by a certificate (pki/dave.pem) whose
+#   authorityInfoAccess names the OCSP responder http://127.0.0.1:$E2E_OCSP_PORT/, and
+#   pki/ocsp-index.txt, the responder's index (`openssl ocsp -index`) that revokes it.
 set -euo pipefail
 out=$1
 pki=$out/pki
@@ -19,10 +22,10 @@ ca() { # NAME SUBJECT
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 3650 -subj "$2" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 }
-person() { # NAME SUBJECT EMAIL CA [DAYS]
+person() { # NAME SUBJECT EMAIL CA [DAYS [EXTENSION]]
   openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
   printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-    "extendedKeyUsage=emailProtection" "subjectAltName=email:$3" "certificatePolicies=2.23.140.1.5.3.2" > "$1.ext"
+    "extendedKeyUsage=emailProtection" "subjectAltName=email:$3" "certificatePolicies=2.23.140.1.5.3.2" ${6:+"$6"} > "$1.ext"
   openssl x509 -req -in "$1.csr" -CA "$4.pem" -CAkey "$4.key" -CAcreateserial -days "${5:-730}" -sha256 \
     -extfile "$1.ext" -out "$1.pem" 2>/dev/null
 }
@@ -37,6 +40,13 @@ person bob "/CN=Bob Reader/C=DE" bob@example.org e2e-ca
 person carol "/CN=Carol Other/C=DE" carol@example.org e2e-ca
 person alice-new "/CN=Alice Example/O=Example Corp/C=DE" alice@example.org e2e-ca
 person dora "/CN=Dora Directory/C=DE" dora@example.org e2e-ca
+if [ -n "${E2E_OCSP_PORT:-}" ]; then
+  # Dave's CA revoked his certificate yesterday (key compromise); its OCSP responder says so.
+  person dave "/CN=Dave Revoked/C=DE" dave@example.org e2e-ca 730 "authorityInfoAccess=OCSP;URI:http://127.0.0.1:$E2E_OCSP_PORT/"
+  serial=$(openssl x509 -in dave.pem -noout -serial | cut -d= -f2)
+  printf 'R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=Dave Revoked\n' \
+    "$(date -u -d '+2 years' +%y%m%d%H%M%SZ)" "$(date -u -d '-1 day' +%y%m%d%H%M%SZ)" "$serial" > ocsp-index.txt
+fi
 openssl x509 -in carol.pem -outform DER -out carol.cer
 openssl pkcs12 -export -inkey bob.key -in bob.pem -certfile e2e-ca.pem -name "Bob Reader" \
   -passout pass: -out bob.p12 2>/dev/null
@@ -67,6 +77,9 @@ sed 's/transfer 100 EUR/transfer 900 EUR/' signed.eml > altered.eml
 sed -i 's/^Subject: Signed by Alice/Subject: Altered after signing/' altered.eml
 { headers "Alice Example <alice@example.org>" "Signed by an unknown CA" untrusted; body | sign rogue-alice; } > untrusted.eml
 { headers "Alice Example <boss@example.com>" "Signed, but not by the sender" mismatch; body | sign alice; } > mismatch.eml
+if [ -n "${E2E_OCSP_PORT:-}" ]; then
+  { headers "Dave Revoked <dave@example.org>" "Signed with a revoked certificate" revoked; body | sign dave; } > revoked.eml
+fi
 { headers "Alice Example <alice@example.org>" "Encrypted and signed" encrypted; body | sign alice | encrypt bob; } > encrypted.eml
 { headers "Alice Example <alice@example.org>" "Encrypted for somebody else" undecryptable; body | sign alice | encrypt carol; } > undecryptable.eml
 { headers "Carol Other <carol@example.org>" "My certificate" certificate; printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\n'

@@ -7,7 +7,8 @@
 #
 # First without a registered host (the add-on must say so and open its help page), then with the
 # host registered by `smime-companion install --user` (the add-on must reconnect by itself).
-# Then the add-on's menus and pages (contacts, my certificates, options with a value IT set in
+# A message signed with a revoked certificate is judged against a local OCSP responder (`openssl
+# ocsp`, started here). Then the add-on's menus and pages (contacts, my certificates, options with a value IT set in
 # managed storage) and the compose check, for an account with two identities: one with
 # Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without. A local slapd
 # (LDAPS) holds Dora's certificate, and IT's managed settings name it: the compose check finds
@@ -34,14 +35,32 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-e2e.XXXXXX")
 tb_artifacts=$artifacts   # Thunderbird's log is copied there when the suite fails
-trap 'tb_cleanup; slapd_stop' EXIT
+ocsp_pid=
+cleanup() {
+  local rc=$?
+  if [ -n "$ocsp_pid" ]; then kill "$ocsp_pid" 2>/dev/null || true; wait "$ocsp_pid" 2>/dev/null || true; fi
+  slapd_stop
+  (exit $rc)
+  tb_cleanup
+}
+trap cleanup EXIT
 
 tb_env "$work"   # HOME, and the host's data (it trusts the test CA, added below)
 profile=$work/profile
 mkdir -p "$profile/extensions" "$profile/Mail/Local Folders"
 
 echo "== e2e: test messages, add-on, profile"
+# The CA's OCSP responder for the revoked signer: `openssl ocsp` on a free local port, named in
+# the certificate the messages are made with.
+export E2E_OCSP_PORT
+E2E_OCSP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 tests/e2e/make-messages.sh "$work/messages"
+pki=$work/messages/pki
+openssl ocsp -index "$pki/ocsp-index.txt" -port "$E2E_OCSP_PORT" -rsigner "$pki/e2e-ca.pem" -rkey "$pki/e2e-ca.key" \
+  -CA "$pki/e2e-ca.pem" -ndays 1 > "$work/ocsp.log" 2>&1 &
+ocsp_pid=$!
+for _ in $(seq 100); do grep -q "waiting for OCSP client connections" "$work/ocsp.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "waiting for OCSP client connections" "$work/ocsp.log" || { cat "$work/ocsp.log"; echo "0 passed, 1 failed"; exit 1; }
 cp "$work/messages/pki/e2e-ca.pem" "$SMIME_COMPANION_HOME/anchors/"
 installer/package-xpi.sh "$profile/extensions/$addon_id.xpi"
 # The reader's own key in Thunderbird's certificate store, so Thunderbird can decrypt what the
@@ -131,7 +150,7 @@ export E2E_PAGES=0 E2E_IDENTITIES=0
 if grep -q '^recipients_check ' <<<"$ops"; then E2E_PAGES=1; else echo "skipped: the pages (the host has no contact cache yet)"; fi
 if grep -q '^identities_import ' <<<"$ops"; then E2E_IDENTITIES=1; else echo "skipped: importing your own certificate (the host has no identities yet)"; fi
 if grep -q '^inspect_message ' <<<"$ops"; then
-  cases+=(signed altered untrusted mismatch encrypted undecryptable)
+  cases+=(signed altered untrusted mismatch revoked encrypted undecryptable)
   export E2E_INSPECT=1
 else
   export E2E_INSPECT=0

@@ -240,3 +240,56 @@ test("a chain longer than the host lists says how many issuers are left out", ()
   const chain = view({ verdict: v }).sections.find((s) => s.id === "chain");
   assert.match(chain.paragraphs.at(-1), /^83 further certificates of the chain are not listed\.$/);
 });
+
+test("revocation says how it is known and when: good from the certification authority's OCSP service", () => {
+  const revocation = {
+    status: "good", retry: false,
+    certificates: [
+      { depth: 0, subject: "CN=Alice Example", status: "good", method: "ocsp", source: "online", url: "http://ocsp.example/", checked_at: "2026-11-27T10:00:03Z" },
+      { depth: 1, subject: "CN=Example Issuing CA", status: "unknown", reason: "no_source" },
+    ],
+  };
+  const v = view({ verdict: verdict({ revocation }) });
+  assert.match(rowsOf(v, "signer").Revocation, /^Not revoked · the certification authority's OCSP service, asked just now · checked /);
+  const section = rowsOf(v, "revocation");
+  assert.match(section["Signer's certificate"], /^Not revoked/);
+  assert.match(section["Issuing certificate (CN=Example Issuing CA)"], /names no service/);
+  assert.equal(v.recheckRevocation, false);
+});
+
+test("a revoked certificate says when, why and how it is known, and whether before the signing time", () => {
+  const problem = {
+    code: "revoked", reason: "revoked_after_signing_time", depth: 0, revoked_at: "2026-11-20T08:00:00Z",
+    revocation_reason: "key_compromise", method: "crl", source: "cache",
+  };
+  const revocation = {
+    status: "revoked", retry: false,
+    certificates: [{ depth: 0, subject: "CN=Alice", status: "revoked", method: "crl", source: "cache", revoked_at: "2026-11-20T08:00:00Z", revocation_reason: "key_compromise" }],
+  };
+  const v = view({ verdict: verdict({ signature: "revoked", problems: [problem], revocation }) });
+  const [card] = v.problems;
+  assert.equal(card.severity, "error");
+  assert.match(card.reason, /after the time the signature claims/);
+  const facts = card.facts.join(" | ");
+  assert.match(facts, /Revoked on: /);
+  assert.match(facts, /Reason given by the certification authority: the private key was compromised/);
+  assert.match(facts, /Known from: the certification authority's revocation list, fetched earlier/);
+  assert.match(rowsOf(v, "signer").Revocation, /^Revoked · revoked on .* · reason given: the private key was compromised/);
+});
+
+test("an unknown revocation says why, and offers to check again only when that may help", () => {
+  const unknown = (reason, retry) => ({ status: "unknown", reason, retry, certificates: [{ depth: 0, subject: "CN=Alice", status: "unknown", reason }] });
+  const offline = view({ verdict: verdict({ revocation: unknown("offline", true) }) });
+  assert.match(rowsOf(offline, "signer").Revocation, /^Not known whether revoked · .*could not be reached/);
+  assert.equal(offline.recheckRevocation, true);
+  assert.match(offline.sections.find((s) => s.id === "revocation").paragraphs.join(" "), /check again/);
+  const off = view({ verdict: verdict({ revocation: unknown("off", false) }) });
+  assert.match(rowsOf(off, "signer").Revocation, /switched off in the settings/);
+  assert.equal(off.recheckRevocation, false);
+  // Revocation required and unknown: the untrusted card says why.
+  const required = view({ verdict: verdict({ signature: "untrusted", problems: [{ code: "untrusted", reason: "revocation_unknown", depth: 0 }], revocation: unknown("timeout", true) }) });
+  assert.match(required.problems[0].reason, /require a check whether the certificate was revoked/);
+  // Every reason the host names reads in both languages (locales.test.mjs), and an unknown one from a newer host still reads.
+  const newer = view({ verdict: verdict({ revocation: unknown("something_new", false) }) });
+  assert.match(rowsOf(newer, "signer").Revocation, /Not checked yet/);
+});

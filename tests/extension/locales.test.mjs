@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { LocalError } from "../../extension/modules/ops.mjs";
 import { Looks, UNREADABLE } from "../../extension/modules/look.mjs";
 import { ENCRYPTION_FAILURES } from "../../extension/modules/describe.mjs";
+import { CRL_REASONS, HOW, REVOCATION_STATUSES, UNKNOWN_REASONS as REVOCATION_UNKNOWN } from "../../extension/modules/revocation.mjs";
 import { inspectCodes, locales, protocolErrorCodes, read, ROOT } from "./docs.mjs";
 
 const { en, de } = locales();
@@ -63,6 +64,8 @@ test("every warning, reason, failure, position, anchor and revocation code has a
   for (const c of codes.positions) hasText(`position_${c}`);
   for (const c of codes.anchors) hasText(`anchor_${c}`);
   for (const c of codes.revocations) hasText(`revocation_${c}`);
+  for (const c of codes.unknownRevocationReasons) hasText(`revreason_${c}`);
+  for (const c of codes.crlReasons) hasText(`crlreason_${c}`);
   assert.ok(codes.reasons.includes("unknown_ca") && codes.reasons.includes("different_address"));
 });
 
@@ -128,4 +131,18 @@ test("the help page names the install script and doctor command that exist", () 
   assert.match(page, /\.\/installer\/install-user\.sh/);
   assert.match(page, /smime-companion doctor/);
   assert.ok(readdirSync(`${ROOT}installer`).includes("install-user.sh"));
+});
+
+test("every revocation code INSPECT.md names is known to the add-on, with a text", () => {
+  assert.deepEqual([...REVOCATION_STATUSES].sort(), [...codes.revocations].sort());
+  assert.deepEqual([...REVOCATION_UNKNOWN].sort(), [...codes.unknownRevocationReasons].sort());
+  assert.deepEqual([...CRL_REASONS].sort(), [...codes.crlReasons].sort());
+  assert.deepEqual(codes.revocationMethods.sort(), ["crl", "ocsp"]);
+  assert.deepEqual(codes.revocationSources.sort(), ["cache", "message", "online", "stored"]);
+  for (const how of HOW) {
+    const [method, source] = how.split("_");
+    assert.ok(codes.revocationMethods.includes(method) && codes.revocationSources.includes(source), how);
+    hasText(`revhow_${how}`);
+  }
+  for (const key of ["section_revocation", "popup_recheck_revocation", "popup_rechecking_revocation", "revocation_retry_note"]) hasText(key);
 });
