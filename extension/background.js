@@ -14,7 +14,8 @@ import { onThemeChange, showLook } from "./modules/header-button.mjs";
 import { bannerFor, refreshBanner, registerBanner } from "./modules/banner.mjs";
 import { describe } from "./modules/describe.mjs";
 import { date, t } from "./modules/i18n.mjs";
-import { HostError, isHostDown, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
+import { HostError, isHostDown, LocalError, MANAGED_DIRECTORY_OPS, Op, PAGE_OPS } from "./modules/ops.mjs";
+import { managedDirectories, withManaged } from "./modules/directories.mjs";
 import { errorReply } from "./modules/host-client.mjs";
 import { withTimeout } from "./modules/timeout.mjs";
 import { displayedMessageId, messagesOf } from "./modules/displayed.mjs";
@@ -269,6 +270,7 @@ function fromOwnPage(sender) {
 /** Asks the host on behalf of a page; the reply carries the error code across runtime messaging. */
 async function relay({ op, params = {}, timeoutMs }) {
   if (!PAGE_OPS.has(op)) return errorReply(new HostError("unknown_op", `pages may not call ${op}`));
+  if (MANAGED_DIRECTORY_OPS.has(op)) params = withManaged(params, await managedDirectories(browser.storage));
   try {
     const result = await askHost(op, params, { timeoutMs });
     // A key that opened may decrypt the messages that were locked. They are checked again before
@@ -422,15 +424,19 @@ async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_T
   const recipients = composeRecipients(details);
   const addresses = addressesToCheck(recipients);
   let checks = [];
+  let lookup = null;
   let hostError = null;
   if (addresses.length) {
     try {
-      checks = (await askHost(Op.recipientsCheck, { addresses }, { timeoutMs })).recipients;
+      // Recipients without a usable certificate are looked up in the directories first (the host
+      // bounds that wait below the send check's timeout; docs/DIRECTORY.md).
+      const params = withManaged({ addresses, lookup: true }, await managedDirectories(browser.storage));
+      ({ recipients: checks, lookup = null } = await askHost(Op.recipientsCheck, params, { timeoutMs }));
     } catch (e) {
       hostError = e?.code ?? "internal_error";
     }
   }
-  const rows = recipientRows(recipients, hostError ? null : checks);
+  const rows = recipientRows(recipients, hostError ? null : checks, lookup);
   const caps = smimeCapabilities(identity);
   const switches = smimeSwitches(details);
   showComposeBadge(tabId, rows, hostError).catch(logError);
@@ -442,6 +448,7 @@ async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_T
     openpgp: details.selectedEncryptionTechnology?.name === "OpenPGP",
     identityEmail: identity?.email ?? null,
     hostError,
+    lookup,
     stopped: stoppedSends.get(tabId) ?? null,
   };
 }

@@ -26,6 +26,12 @@ pub struct Config {
     pub revocation: Option<(RevocationMode, Origin)>,
     /// `revocation_proxy`: an `http://host:port` proxy or `direct`, and whether IT set it.
     pub revocation_proxy: Option<(ProxySetting, Origin)>,
+    // --- directories (docs/DIRECTORY.md) ---
+    /// LDAP directories to look certificates up in (`directories`), system file first.
+    pub directories: Vec<crate::directory::settings::DirectorySettings>,
+    /// Directory entries left out, and why (`directories list`, the options page): a mistake in
+    /// one directory is not a broken file.
+    pub directory_problems: Vec<String>,
 }
 
 /// Which file a setting came from.
@@ -36,7 +42,10 @@ pub enum Origin {
 }
 
 /// Keys this version understands; others are reported as problems, not fatal.
-const KNOWN_KEYS: &[&str] = &["allowed_extensions", "allowed_origins", "unlock_minutes", "revocation", "revocation_proxy"];
+const KNOWN_KEYS: &[&str] = &["allowed_extensions", "allowed_origins", "unlock_minutes", "revocation", "revocation_proxy", DIRECTORY_KEY];
+
+/// The directories' list (docs/DIRECTORY.md).
+pub const DIRECTORY_KEY: &str = "directories";
 
 /// The longest `unlock_minutes` accepted: one working day.
 pub const MAX_UNLOCK_MINUTES: u64 = 12 * 60;
@@ -107,10 +116,28 @@ impl Config {
                 _ => return Err(bad(format!("revocation_proxy must be \"direct\" or an http://host:port address, got {v}"))),
             },
         };
+        // Directories: an entry with a mistake is reported and left out; the others apply.
+        let directory_origin = match origin {
+            Origin::It => crate::directory::settings::Origin::System,
+            Origin::User => crate::directory::settings::Origin::User,
+        };
+        let (directories, directory_problems) =
+            crate::directory::settings::read_list(fields.get(DIRECTORY_KEY).unwrap_or(&Value::Null), directory_origin);
         // Every setting checked: only now does the file change anything (a broken file is
         // skipped as a whole, never half applied).
         self.allowed_extensions.extend(extensions);
         self.allowed_origins.extend(origins);
+        let file = path.display();
+        self.directory_problems.extend(directory_problems.into_iter().map(|p| format!("{file}: {p}")));
+        for (_, d) in directories {
+            if self.directories.iter().any(|known| known.key() == d.key()) {
+                self.directory_problems.push(format!("{file}: directory id {:?} is used twice; the second is left out", d.id));
+            } else if self.directories.len() >= crate::directory::settings::MAX_DIRECTORIES {
+                self.directory_problems.push(format!("{file}: more than {} directories; {:?} is left out", crate::directory::settings::MAX_DIRECTORIES, d.id));
+            } else {
+                self.directories.push(d);
+            }
+        }
         // The shorter time wins: a user may lock sooner than IT asks, never later.
         self.unlock_minutes = match (self.unlock_minutes, unlock_minutes) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -252,5 +279,31 @@ mod tests {
         let broken = json!({"unlock_minutes": 5, "allowed_extensions": ["x@y"], "allowed_origins": ["chrome-extension://bad/"]});
         assert!(c.merge_value(Path::new("x"), &broken, Origin::User).is_err());
         assert!(c.allowed_extensions.is_empty() && c.allowed_origins.is_empty() && c.unlock_minutes.is_none());
+    }
+
+    #[test]
+    fn a_directory_with_a_mistake_is_left_out_alone_and_a_broken_file_brings_none() {
+        let mut c = Config::default();
+        c.merge_value(
+            Path::new("system"),
+            &json!({"allowed_extensions": ["a@b"], "directories": [
+                {"id": "corp", "url": "ldaps://ldap.example.org", "base_dn": "dc=example,dc=org"},
+                {"url": "ldaps://x.example.org", "base_dn": "dc=x", "bind_password": "s3cret"},
+                {"id": "corp", "url": "ldap://other.example.org", "base_dn": "dc=o"}
+            ]}),
+            Origin::It,
+        )
+        .unwrap();
+        assert_eq!(c.allowed_extensions, vec!["a@b"], "the file's other settings apply");
+        assert_eq!(c.directories.len(), 1);
+        assert_eq!(c.directories[0].origin, crate::directory::settings::Origin::System);
+        assert_eq!(c.directory_problems.len(), 2, "{:?}", c.directory_problems);
+        assert!(!c.directory_problems.iter().any(|p| p.contains("s3cret")));
+        assert!(c.problems.is_empty(), "not a broken file");
+        let broken = json!({"unlock_minutes": 0, "directories": [{"url": "ldaps://y.example.org", "base_dn": "dc=y"}]});
+        assert!(c.merge_value(Path::new("user"), &broken, Origin::User).is_err());
+        assert_eq!(c.directories.len(), 1, "a broken file is skipped as a whole, directories too");
+        c.merge_value(Path::new("user"), &json!({"directories": [{"url": "ldaps://y.example.org", "base_dn": "dc=y"}]}), Origin::User).unwrap();
+        assert_eq!(c.directories[1].origin, crate::directory::settings::Origin::User);
     }
 }

@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 # (tests/install.rs checks that files are flushed before they replace old ones); node for
 # the add-on's unit tests, with jsdom's HTML parser for the reader's sanitiser; Thunderbird, its
 # German language pack and python3-venv (Marionette) for the end-to-end and PKCS#11 suites;
-# Chromium for the Outlook-on-the-web suite. Each suite still names what it needs itself
-# (so it runs alone); here those calls find everything installed.
+# Chromium for the Outlook-on-the-web suite; OpenLDAP's slapd and ldap-utils for the directory
+# lookups (tests/directory.rs, the directory benchmark, and the e2e and PKCS#11 suites start their
+# own slapd on 127.0.0.1). Each suite still names what it needs itself (so it runs alone); here
+# those calls find everything installed.
 installer/debian-packages.sh build-essential pkg-config libssl-dev openssl libnss3-tools gpgsm python3 strace \
-  nodejs node-jsdom thunderbird thunderbird-l10n-de python3-venv chromium
+  nodejs node-jsdom thunderbird thunderbird-l10n-de python3-venv chromium slapd ldap-utils
 
 # --- revocation tests (begin)
 # Revocation checked online (tests/revocation.rs, run by `cargo test` below; the revocation bench)

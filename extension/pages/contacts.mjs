@@ -4,7 +4,8 @@
 // use or refuse a new key that waits for confirmation (or any other certificate); import a certificate file,
 // export a contact's certificates, delete a certificate or a whole contact after a confirmation
 // that says what follows. It also shows what a menu action (an attachment imported, a sender's
-// certificate saved) just did.
+// certificate saved) just did, and searches the LDAP directories for an address when any is
+// configured (docs/DIRECTORY.md).
 
 import { callHost } from "../modules/host-client.mjs";
 import { Op } from "../modules/ops.mjs";
@@ -16,6 +17,7 @@ import { byId, confirmDialog, definitionList, el, setText, text, valueNode } fro
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import { stateLabel } from "../modules/look.mjs";
+import { lookupOutcome } from "../modules/directories.mjs";
 import {
   certificateCard, contactRow, decisionNotice, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
   historyLine, importOutcome, pendingNotices,
@@ -41,12 +43,16 @@ byId("import").addEventListener("click", () => byId("import-file").click());
 byId("import-file").addEventListener("change", (event) => importFile(event.target).catch(showError));
 byId("export").addEventListener("click", () => exportContact().catch(showError));
 byId("delete").addEventListener("click", () => deleteContact().catch(showError));
+byId("lookup-button").addEventListener("click", () => searchDirectory().catch(showError));
+byId("lookup-address").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") searchDirectory().catch(showError);
+});
 init().catch(showError);
 
 async function init() {
   const notice = await browser.runtime.sendMessage({ type: "takeNotice" });
   const wanted = new URLSearchParams(location.search).get("address") ?? (notice ? showMenuNotice(notice) : null);
-  await Promise.all([loadStats(), loadList()]);
+  await Promise.all([loadStats(), loadList(), showDirectorySearch()]);
   if (wanted) await select(wanted);
   document.body.dataset.ready = "true"; // for the end-to-end test: the first render is complete
 }
@@ -295,6 +301,32 @@ function showMenuNotice(notice) {
     return address;
   }
   return null;
+}
+
+// ---- search the directory ---------------------------------------------------------------------
+
+/** Shows the directory search when a directory is configured (a failure only hides it). */
+async function showDirectorySearch() {
+  const listing = await callHost(Op.directoriesList).catch(() => null);
+  byId("directory-search").hidden = !listing?.directories?.length;
+}
+
+/** Looks the typed address up in every directory, then shows what it found and the contact. */
+async function searchDirectory() {
+  const input = byId("lookup-address");
+  const address = input.value.trim();
+  if (!address) return;
+  const button = byId("lookup-button");
+  button.disabled = true;
+  try {
+    const result = await callHost(Op.contactsLookup, { addresses: [address] });
+    const outcome = lookupOutcome(result, { t });
+    showNotice(outcome.severity, outcome.headline, outcome.lines);
+    await Promise.all([loadStats(), loadList()]);
+    if (outcome.firstFound) await select(outcome.firstFound);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function showError(e) {

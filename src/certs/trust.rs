@@ -634,8 +634,8 @@ pub(crate) fn crl_extension_value(crl: &X509CrlRef, nid: openssl::nid::Nid) -> O
 }
 
 /// Adds the system's CA certificates: the hashed folder when it exists (lazy, per issuer),
-/// else the bundle file.
-fn add_system_store(builder: &mut X509StoreBuilder) -> std::result::Result<(), openssl::error::ErrorStack> {
+/// else the bundle file. Also for the directories' TLS (`directory::client`).
+pub(crate) fn add_system_store(builder: &mut openssl::x509::store::X509StoreBuilderRef) -> std::result::Result<(), openssl::error::ErrorStack> {
     let cstr = |p: *const libc::c_char| unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned();
     let dir = std::env::var("SSL_CERT_DIR").unwrap_or_else(|_| cstr(unsafe { ffi::X509_get_default_cert_dir() }));
     let hashed = std::fs::read_dir(&dir)

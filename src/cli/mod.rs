@@ -13,6 +13,7 @@ macro_rules! say {
 
 pub mod args;
 mod contacts;
+mod directories;
 mod identities;
 mod inspect;
 mod install;
@@ -163,7 +164,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "contacts",
-        usage: "list|show ADDRESS|confirm ADDRESS FP|refuse ADDRESS FP|delete ADDRESS|delete-cert FP|import FILE|export ADDRESS|check ADDRESS...|stats [--json]",
+        usage: "list|show ADDRESS|confirm ADDRESS FP|refuse ADDRESS FP|delete ADDRESS|delete-cert FP|import FILE|export ADDRESS|check ADDRESS...|lookup ADDRESS...|stats [--json]",
         summary: "Manage the certificates collected from your contacts' signed mail",
         help: "  list [--search S] [--limit N] [--offset N] [--sort address|last_seen|expiry]\n  \
                show ADDRESS           certificates, the one encryption uses (or why none), history\n  \
@@ -174,8 +175,21 @@ pub static COMMANDS: &[Command] = &[
                import FILE            PEM, DER, .cer/.crt or .p7c/.p7b\n  \
                export ADDRESS [--format pem|der|p7c] [--out FILE]\n  \
                check ADDRESS...       can each address receive encrypted mail? (exit 1 if not all)\n  \
+               lookup ADDRESS...      look the addresses up in the LDAP directories, store what is\n  \
+               \x20                      found, then check them (exit 1 if not all can; docs/DIRECTORY.md)\n  \
                stats                  counts and database size\n",
         run: contacts::cmd_contacts,
+    },
+    Command {
+        name: "directories",
+        usage: "list | password ID [--password-file F | --remove] [--json]",
+        summary: "The LDAP directories certificates are looked up in",
+        help: "  list                   the directories in effect (IT's and yours) and entries left out\n  \
+               password ID            store your bind password for directory ID (typed, or the\n  \
+               \x20                      first line of F; - for stdin); --remove deletes it\n\n\
+               Directories are set in the configuration files (`directories`, docs/DIRECTORY.md)\n\
+               or on the add-on's options page.\n",
+        run: directories::cmd_directories,
     },
     Command {
         name: "identities",

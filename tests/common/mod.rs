@@ -216,3 +216,4 @@ pub fn repo_path(rel: &str) -> PathBuf {
 pub mod certgen;
 pub mod cmsgen;
 pub mod responders;
+pub mod slapd;

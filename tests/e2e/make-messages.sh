@@ -5,6 +5,7 @@
 #                   reader, with bob.p12 for Thunderbird's own store), carol (someone else),
 #                   alice-new (Alice with a new key: importing it is a key change), carol.cer (DER),
 #                   bob-old.p12 (password old-pass; expires in 10 days, renewed by bob.p12),
+#                   dora (known only to the test's LDAP directory, run.sh),
 #                   alice-no-key.p12 (password x; a certificate without its private key)
 #                   dave (revoked: his CA's OCSP responder says so),
 #                   erin (expired last year)
@@ -47,6 +48,7 @@ person dave "/CN=Dave Example/C=DE" dave@example.org e2e-ca 730 "authorityInfoAc
 serial=$(openssl x509 -in dave.pem -noout -serial | cut -d= -f2)
 printf 'R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=Dave Example\n' \
   "$(date -u -d '+2 years' +%y%m%d%H%M%SZ)" "$(date -u -d '-1 day' +%y%m%d%H%M%SZ)" "$serial" > ocsp-index.txt
+person dora "/CN=Dora Directory/C=DE" dora@example.org e2e-ca
 openssl x509 -in carol.pem -outform DER -out carol.cer
 # The CA's own records, for what only `openssl ca` does: a certificate whose validity lies in the
 # past.

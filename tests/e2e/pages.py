@@ -585,6 +585,74 @@ class Pages:
                    stopped.get("stopped") == self.text("compose_stopped_encrypt_impossible")
                    and "encrypt_off" in stopped.get("actions", []), stopped)
 
+    def directory(self, to):
+        """Dora's certificate is only in IT's directory (managed settings): the options page lists
+        the directory as IT's; the contacts page does not know her; the compose check looks her up
+        and shows she can receive encrypted mail, with the certificate from the directory; then the
+        contacts page lists her, and its "Search the directory" finds her certificate again."""
+        path = "pages/options.html"
+        self.open_page(path)
+        listed = self.page(path, r"""
+          const card = document.querySelector('#directories .directory[data-id="corp"]');
+          if (!card) return null;
+          return { text: card.innerText, removable: !!card.querySelector("button.danger") };""", wait=True)
+        self.check("directory: the options page lists IT's directory, locked",
+                   self.text("directory_origin_managed") in listed.get("text", "") and listed.get("removable") is False, listed)
+
+        contacts = "pages/contacts.html"
+        self.open_page(contacts)
+        # The page keeps what was typed into its search box across reloads: list everyone.
+        self.page(contacts, r"""
+          const search = document.getElementById("search");
+          search.value = "";
+          search.dispatchEvent(new Event("input", { bubbles: true }));
+          return true;""")
+        known = self.page(contacts, r"""
+          if (document.getElementById("search").value !== "" || document.getElementById("empty").textContent.includes("“")) return null;
+          return { dora: !!document.querySelector('#contacts button[data-address="dora@example.org"]'),
+                   search: !document.getElementById("directory-search").hidden };""", wait=True)
+        self.check("directory: before the check, the contacts page does not know Dora, and offers to search the directory",
+                   known.get("dora") is False and known.get("search") is True, known)
+
+        opened = self.pjs(r"""
+          const win = await openCompose(args[0], "Only the directory knows her");
+          return { ok: !!win };
+        """, to)
+        self.check("directory: a compose window to Dora", opened.get("ok") is True, opened)
+        shown = self.compose_popup(click=True, name="compose-directory.png")
+        rows = {r["address"]: r for r in shown.get("rows", [])}
+        dora = rows.get("dora@example.org", {})
+        self.check("directory: the compose check turns Dora from 'no certificate yet' to 'can receive encrypted mail'",
+                   dora.get("reason") == "can" and self.text("recipient_from_directory") in dora.get("text", ""), shown)
+        self.pjs(r"""
+          const win = windows("msgcompose").at(-1);
+          for (const p of win.document.querySelectorAll("panel")) if (p.state === "open") p.hidePopup();
+          await sleep(300);
+          win.close();
+          return true;
+        """)
+
+        self.open_page(contacts)
+        self.page(contacts, r"""
+          const search = document.getElementById("search");
+          search.value = "dora";
+          search.dispatchEvent(new Event("input", { bubbles: true }));
+          return true;""")
+        after = self.page(contacts, r"""
+          return document.querySelector('#contacts button[data-address="dora@example.org"]') ? true : null;""", wait=True)
+        self.check("directory: the contacts page now lists Dora", after is True, after)
+        found = self.page(contacts, r"""
+          document.getElementById("lookup-address").value = "dora@example.org";
+          document.getElementById("lookup-button").click();
+          return true;""")
+        notice = self.page(contacts, r"""
+          const box = document.getElementById("notice");
+          if (box.hidden || !box.textContent.includes("dora@example.org")) return null;
+          return { severity: box.className, text: box.innerText };""", wait=True)
+        self.check("directory: 'Search the directory' finds Dora's certificate and says she can receive encrypted mail",
+                   found is True and "ok" in notice.get("severity", "") and self.text("lookup_address_can", "dora@example.org", "1") in notice.get("text", ""), notice)
+        self.page_shot(contacts, "contacts-directory.png", max_height=1400)
+
     def signed_send(self, to):
         """Sends (to the outbox) a message to a contact who can receive encrypted mail: IT's option
         switches encryption on, 'always sign' signing; Thunderbird's own S/MIME does the rest.

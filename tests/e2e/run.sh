@@ -10,7 +10,9 @@
 # A message signed with a revoked certificate is judged against a local OCSP responder (`openssl
 # ocsp`, started here). Then the add-on's menus and pages (contacts, my certificates, options with a value IT set in
 # managed storage) and the compose check, for an account with two identities: one with
-# Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without.
+# Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without. A local slapd
+# (LDAPS) holds Dora's certificate, and IT's managed settings name it: the compose check finds
+# her there (pages.py, "directory").
 # Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
 #
 # E2E_LOCALE=de runs it all in a German Thunderbird (Debian's thunderbird-l10n-de, the language
@@ -28,9 +30,10 @@ export E2E_LOCALE=$lang
 addon_id=$(python3 -c 'import json; print(json.load(open("extension/manifest.json"))["browser_specific_settings"]["gecko"]["id"])')
 
 echo "== e2e: installing what it needs"
-packages=(thunderbird libnss3-tools openssl python3-venv)
+packages=(thunderbird libnss3-tools openssl python3-venv slapd ldap-utils)
 if [ "$lang" = de ]; then packages+=(thunderbird-l10n-de); fi
 installer/debian-packages.sh "${packages[@]}"
+. tests/common/slapd.sh
 # The check that every text comes from the run's locale file is itself checked first.
 PYTHONDONTWRITEBYTECODE=1 python3 tests/e2e/locale_check.py --self-test extension/_locales || { echo "0 passed, 1 failed"; exit 1; }
 tb_venv
@@ -48,6 +51,7 @@ ocsp_pid=
 cleanup() {
   local rc=$?
   if [ -n "$ocsp_pid" ]; then kill "$ocsp_pid" 2>/dev/null || true; wait "$ocsp_pid" 2>/dev/null || true; fi
+  slapd_stop
   (exit $rc)
   tb_cleanup
 }
@@ -96,12 +100,22 @@ for system_manifest in /usr/lib/mozilla/native-messaging-hosts/smime_companion.j
 done
 if [ "$E2E_HOST_MISSING" = 1 ]; then rm "$manifest"; fi   # the driver puts it back
 
+# An LDAP directory that alone knows Dora; its server certificate is from the test CA, which the
+# companion trusts (anchors), so LDAPS verifies without a ca_file.
+# Every part runs every time: a directory that does not start fails the run.
+export E2E_DIRECTORY=1
+slapd_tls_cert "$work/slapd" "$work/messages/pki/e2e-ca.pem" "$work/messages/pki/e2e-ca.key"
+slapd_person dora dora@example.org "$work/messages/pki/dora.pem" "$work/messages/pki/e2e-ca.pem" > "$work/people.ldif"
+slapd_start "$work/slapd" "$work/people.ldif" || { echo "the test's LDAP directory (slapd) did not start"; echo "0 passed, 1 failed"; exit 1; }
+directories="[{\"id\": \"corp\", \"url\": \"ldaps://127.0.0.1:$slapd_ldaps_port\", \"base_dn\": \"$SLAPD_BASE_DN\"}]"
+
 # What IT would push through the `3rdparty` policy, the way Thunderbird reads it for one user: a
-# managed-storage manifest. The options page must show the value locked, and sending obey it.
+# managed-storage manifest. The options page must show the value locked, and sending obey it;
+# IT's directory is looked up by the compose check.
 mkdir -p "$HOME/.mozilla/managed-storage"
 cat > "$HOME/.mozilla/managed-storage/$addon_id.json" <<JSON
 {"name": "$addon_id", "description": "IT settings for the end-to-end test", "type": "storage",
- "data": {"encryptWhenPossible": true}}
+ "data": {"encryptWhenPossible": true, "directories": $directories}}
 JSON
 
 cat tests/common/thunderbird-base.js > "$profile/user.js"
