@@ -9,13 +9,13 @@
 import { NativePort, PortState } from "./modules/native-port.mjs";
 import { VerdictStore } from "./modules/verdicts.mjs";
 import { inspect } from "./modules/inspector.mjs";
-import { buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName } from "./modules/look.mjs";
+import { BADGE_COLORS, BADGE_TEXT_COLOR, buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName } from "./modules/look.mjs";
 import { onThemeChange, showLook } from "./modules/header-button.mjs";
 import { bannerFor, refreshBanner, registerBanner } from "./modules/banner.mjs";
 import { describe } from "./modules/describe.mjs";
-import { dateFormatter } from "./modules/format.mjs";
-import { translator } from "./modules/texts.mjs";
-import { HostError, isHostDown, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
+import { date, t } from "./modules/i18n.mjs";
+import { HostError, isHostDown, LocalError, MANAGED_DIRECTORY_OPS, Op, PAGE_OPS } from "./modules/ops.mjs";
+import { managedDirectories, withManaged } from "./modules/directories.mjs";
 import { errorReply } from "./modules/host-client.mjs";
 import { withTimeout } from "./modules/timeout.mjs";
 import { displayedMessageId, messagesOf } from "./modules/displayed.mjs";
@@ -28,8 +28,6 @@ import {
 } from "./modules/recipients.mjs";
 import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
-const date = dateFormatter(browser.i18n.getUILanguage());
 const port = new NativePort();
 const store = new VerdictStore();
 const HELP_PAGE = "/pages/host-missing.html";
@@ -205,6 +203,8 @@ function onInternalMessage(request, sender) {
       return openHelp().then(() => true);
     case "retry":
       return retry();
+    case "recheckRevocation":
+      return recheckRevocation(request.tabId ?? null);
     case "host":
       return fromOwnPage(sender) ? relay(request) : Promise.resolve(errorReply(new HostError("caller_not_allowed", "not a page of this add-on")));
     case "composeCheck":
@@ -228,13 +228,13 @@ function onInternalMessage(request, sender) {
 async function bannerForTab(tabId) {
   // The banner script may run before onMessagesDisplayed, so ask Thunderbird what the tab shows.
   const messageId = await displayedMessageId(tabId);
-  if (messageId === null || store.dismissed(messageId)) return null;
+  if (messageId === null) return null;
   try {
     // Wait for the same check the header button waits for.
     const reading = await store.reading(messageId, () => inspect(port, messageId));
     const now = store.messageInTab(tabId);
     if (now !== null && now !== messageId) return null; // the tab moved on meanwhile
-    return bannerFor(describe(reading, { t, date }), t);
+    return bannerFor(describe(reading, { t, date }), t, { dismissed: store.dismissed(messageId) });
   } catch {
     return null; // no verdict, no banner: the header button tells what went wrong
   }
@@ -247,6 +247,24 @@ async function retry() {
   // instead of running a second one. Otherwise (the host was up, or is still down) check here.
   await (hostBack !== before ? hostBack : recheck(() => store.forgetFailures()));
   return statusOf(null);
+}
+
+/**
+ * "Check revocation again" for the message a tab shows: the host asks the certification
+ * authorities anew where a check failed recently, and the tab shows the new verdict.
+ */
+async function recheckRevocation(tabId) {
+  const messageId = tabId === null ? null : store.messageInTab(tabId);
+  if (messageId === null) return statusOf(tabId);
+  const before = store.entry(messageId).reading;
+  if (before) store.forgetReadings((reading) => reading === before);
+  try {
+    await store.reading(messageId, () => inspect(port, messageId, { recheckRevocation: true }));
+  } catch (e) {
+    logError(e); // the header button shows the failure, as for any check
+  }
+  await refreshAllTabs({ injectBanner: true });
+  return statusOf(tabId);
 }
 
 /** Forgets what `forget` drops from the store, then checks every displayed message again. */
@@ -285,6 +303,7 @@ function fromOwnPage(sender) {
 /** Asks the host on behalf of a page; the reply carries the error code across runtime messaging. */
 async function relay({ op, params = {}, timeoutMs }) {
   if (!PAGE_OPS.has(op)) return errorReply(new HostError("unknown_op", `pages may not call ${op}`));
+  if (MANAGED_DIRECTORY_OPS.has(op)) params = withManaged(params, await managedDirectories(browser.storage));
   try {
     const result = await askHost(op, params, { timeoutMs });
     // A key that opened may decrypt the messages that were locked. They are checked again before
@@ -438,15 +457,19 @@ async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_T
   const recipients = composeRecipients(details);
   const addresses = addressesToCheck(recipients);
   let checks = [];
+  let lookup = null;
   let hostError = null;
   if (addresses.length) {
     try {
-      checks = (await askHost(Op.recipientsCheck, { addresses }, { timeoutMs })).recipients;
+      // Recipients without a usable certificate are looked up in the directories first (the host
+      // bounds that wait below the send check's timeout; docs/DIRECTORY.md).
+      const params = withManaged({ addresses, lookup: true }, await managedDirectories(browser.storage));
+      ({ recipients: checks, lookup = null } = await askHost(Op.recipientsCheck, params, { timeoutMs }));
     } catch (e) {
       hostError = e?.code ?? "internal_error";
     }
   }
-  const rows = recipientRows(recipients, hostError ? null : checks);
+  const rows = recipientRows(recipients, hostError ? null : checks, lookup);
   const caps = smimeCapabilities(identity);
   const switches = smimeSwitches(details);
   showComposeBadge(tabId, rows, hostError).catch(logError);
@@ -458,6 +481,7 @@ async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_T
     openpgp: details.selectedEncryptionTechnology?.name === "OpenPGP",
     identityEmail: identity?.email ?? null,
     hostError,
+    lookup,
     stopped: stoppedSends.get(tabId) ?? null,
   };
 }
@@ -466,7 +490,9 @@ async function showComposeBadge(tabId, rows, hostError) {
   const missing = rows.filter((r) => r.can !== true).length;
   const text = hostError || !rows.length ? "" : missing ? String(missing) : "✓";
   await browser.composeAction.setBadgeText({ tabId, text });
-  if (text) await browser.composeAction.setBadgeBackgroundColor({ tabId, color: missing ? "#b35c00" : "#1a7f37" });
+  if (!text) return;
+  await browser.composeAction.setBadgeBackgroundColor({ tabId, color: missing ? BADGE_COLORS.warning : BADGE_COLORS.ok });
+  await browser.composeAction.setBadgeTextColor({ tabId, color: BADGE_TEXT_COLOR });
 }
 
 /** Flips Thunderbird's S/MIME switches of a compose tab as the popup asked, and remembers the wish. */

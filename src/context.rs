@@ -2,6 +2,7 @@
 //! open transfers, and (opened on first use) the stores.
 
 use crate::caller::Caller;
+use crate::certs::revocation::Checker;
 use crate::certs::trust::TrustAnchors;
 use crate::config::Config;
 use crate::contacts::ContactCache;
@@ -34,6 +35,8 @@ pub struct Context {
     identity_list: Option<Memo<Vec<Identity>>>,
     cache_intermediates: Option<Memo<Vec<X509>>>,
     trust: Option<(TrustStamp, Rc<TrustAnchors>)>,
+    /// Revocation checking (OCSP, fetched CRLs, the cache), kept across reloads of the anchors.
+    revocation: std::sync::Arc<Checker>,
 }
 
 type TrustStamp = Vec<(std::path::PathBuf, Option<std::time::SystemTime>, u64)>;
@@ -42,6 +45,7 @@ impl Context {
     pub fn new(home: Home, caller: Option<Caller>) -> Context {
         let config = Config::load(&home);
         let unlocked = Unlocked::new(config.unlock_duration());
+        let revocation = std::sync::Arc::new(Checker::new(&home, config.revocation_settings()));
         Context {
             home,
             caller,
@@ -53,6 +57,7 @@ impl Context {
             identity_list: None,
             cache_intermediates: None,
             trust: None,
+            revocation,
         }
     }
 
@@ -73,20 +78,41 @@ impl Context {
     }
 
     /// The trust anchors and CRLs of the IT and user folders, loaded again only when a file
-    /// there was added, removed or changed (`trust add` in another process counts at once).
+    /// there was added, removed or changed (`trust add` in another process counts at once),
+    /// with the revocation checker. Each call starts an operation: its revocation checks get a
+    /// fresh network budget ([`Context::trust_rechecking`] also asks again what failed before).
     pub fn trust(&mut self) -> Rc<TrustAnchors> {
+        self.revocation.begin(false);
+        self.current_trust()
+    }
+
+    /// [`Context::trust`], asking CAs again about certificates whose check failed recently
+    /// ("check again").
+    pub fn trust_rechecking(&mut self) -> Rc<TrustAnchors> {
+        self.revocation.begin(true);
+        self.current_trust()
+    }
+
+    fn current_trust(&mut self) -> Rc<TrustAnchors> {
         let stamp = TrustAnchors::stamp(&self.home);
         if let Some((seen, anchors)) = &self.trust {
             if *seen == stamp {
                 return anchors.clone();
             }
         }
-        let anchors = Rc::new(TrustAnchors::load(&self.home));
+        let mut loaded = TrustAnchors::load(&self.home);
+        loaded.revocation = Some(self.revocation.clone());
+        let anchors = Rc::new(loaded);
         for problem in &anchors.problems {
             log::warn!("trust store: {problem}");
         }
         self.trust = Some((stamp, anchors.clone()));
         anchors
+    }
+
+    /// The revocation checker of this run.
+    pub fn revocation(&self) -> std::sync::Arc<Checker> {
+        self.revocation.clone()
     }
 
     /// Every identity (current, renewed, expired), read again only after the store changed.

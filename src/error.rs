@@ -104,6 +104,10 @@ pub enum Error {
     NoRecipients,
     /// The input is not a message that can be signed or encrypted.
     BadMessage { reason: String },
+
+    // --- directories ----------------------------------------------------------------------
+    /// A lookup was asked for, and no directory is configured (or every entry has a mistake).
+    NoDirectory { problems: Vec<String> },
 }
 
 /// Every code `Error::code` can return, with its meaning, in a stable order. The add-on must have
@@ -153,6 +157,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("recipients_without_certificate", "Some recipients have no usable certificate; `details.recipients` gives each with the reason."),
     ("no_recipients", "The message has no recipients (To, Cc, Bcc) to encrypt to."),
     ("bad_message", "The input is not a message that can be signed or encrypted."),
+    ("no_directory", "No LDAP directory is configured (or every entry has a mistake; `details.problems` says which): nothing to look up in (docs/DIRECTORY.md)."),
 ];
 
 /// The codes alone.
@@ -217,6 +222,7 @@ impl Error {
             Error::RecipientsWithoutCertificate { .. } => "recipients_without_certificate",
             Error::NoRecipients => "no_recipients",
             Error::BadMessage { .. } => "bad_message",
+            Error::NoDirectory { .. } => "no_directory",
         }
     }
 
@@ -269,6 +275,7 @@ impl Error {
                 "recipients": recipients.iter().map(|(a, r)| json!({ "address": a, "reason": r })).collect::<Vec<_>>()
             }),
             Error::BadMessage { reason } => json!({ "reason": reason }),
+            Error::NoDirectory { problems } => json!({ "problems": problems }),
             Error::PassphraseRequired | Error::NoRecipients => json!({}),
             Error::HostNotExecutable { path, .. } | Error::BadPolicyFile { path, .. } => json!({ "path": path }),
             Error::Registry { key, .. } => json!({ "key": key }),
@@ -374,6 +381,10 @@ impl fmt::Display for Error {
             ),
             Error::NoRecipients => write!(f, "the message has no recipients to encrypt to"),
             Error::BadMessage { reason } => write!(f, "not a message that can be signed or encrypted: {reason}"),
+            Error::NoDirectory { problems } if problems.is_empty() => {
+                write!(f, "no LDAP directory is configured (docs/DIRECTORY.md)")
+            }
+            Error::NoDirectory { problems } => write!(f, "no usable LDAP directory: {}", problems.join("; ")),
             Error::HostNotExecutable { path, reason } => write!(f, "cannot register {path}: {reason}"),
             Error::Registry { key, reason } => write!(f, "registry key {key}: {reason}"),
             Error::BadPolicyFile { path, reason } => {

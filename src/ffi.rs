@@ -2,13 +2,14 @@
 //! against libcrypto as `<openssl/cms.h>`, `<openssl/x509_vfy.h>` and `<openssl/pkcs12.h>` define
 //! them (OpenSSL 3.0). Functions `openssl-sys` already declares are re-exported from it, never
 //! declared twice. Each is used by exactly one safe wrapper elsewhere (`smime::cms`,
-//! `smime::sign`, `certs::trust`, `pkcs12`); nothing outside those wrappers touches raw pointers.
+//! `smime::sign`, `certs::trust`, `certs::revocation::ocsp`, `pkcs12`); nothing outside those wrappers touches raw pointers.
 //!
 //! - per-signer CMS verification, so every signer gets its own verdict (`CMS_verify` only says
 //!   whether all signers are good);
 //! - the certificates and CRLs a message carries;
 //! - signing with chosen signed attributes (`CMS_add1_signer`, `CMS_final`);
 //! - a verify callback, so chain verification reports every problem, not only the first;
+//! - the nonce of an OCSP request and its check against the answer (revocation);
 //! - counting the private keys in a PKCS#12 file (`PKCS12_parse` silently takes the first);
 //! - per-verification time, flags, purpose and CRLs, so one store (with the system's CA
 //!   certificates loaded once) serves every verification of a run;
@@ -38,6 +39,10 @@ pub type VerifyCallback = Option<unsafe extern "C" fn(ok: c_int, ctx: *mut X509_
 
 extern "C" {
     pub fn CMS_get0_SignerInfos(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
+    // <openssl/ocsp.h>: the nonce of an OCSP request and its check against the answer
+    // (`certs::revocation::ocsp`).
+    pub fn OCSP_request_add1_nonce(req: *mut openssl_sys::OCSP_REQUEST, val: *mut libc::c_uchar, len: c_int) -> c_int;
+    pub fn OCSP_check_nonce(req: *mut openssl_sys::OCSP_REQUEST, bs: *mut openssl_sys::OCSP_BASICRESP) -> c_int;
     pub fn CMS_get1_certs(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
     pub fn CMS_get1_crls(cms: *mut CMS_ContentInfo) -> *mut OPENSSL_STACK;
     pub fn CMS_dataInit(cms: *mut CMS_ContentInfo, icont: *mut BIO) -> *mut BIO;

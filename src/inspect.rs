@@ -35,6 +35,8 @@ pub struct InspectRequest {
     pub crls: Vec<PathBuf>,
     /// Extra keys for this call only (`--p12`).
     pub keys: Vec<DecryptionKey>,
+    /// Ask CAs again about certificates whose revocation check failed recently ("check again").
+    pub recheck_revocation: bool,
 }
 
 struct CacheNames<'a>(Option<&'a ContactCache>);
@@ -47,10 +49,12 @@ impl RecipientNames for CacheNames<'_> {
 
 pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<Inspection> {
     // Anchors or CRLs for this call only (the CLI's --ca, --crl) need a store of their own.
+    let trust = if req.recheck_revocation { ctx.trust_rechecking() } else { ctx.trust() };
     let trust = if req.anchors.is_empty() && req.crls.is_empty() {
-        ctx.trust()
+        trust
     } else {
         let mut trust = TrustAnchors::load(&ctx.home);
+        trust.revocation = Some(ctx.revocation());
         for path in &req.anchors {
             trust.add_call_anchors(path)?;
         }

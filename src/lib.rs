@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod contacts;
 pub mod context;
+pub mod directory;
 pub mod error;
 pub mod ffi;
 pub mod home;

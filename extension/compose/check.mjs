@@ -4,16 +4,15 @@
 // identity can. The background also opens this popup when it stopped a send.
 
 import { localizePage } from "../modules/page-i18n.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
-import { dayFormatter } from "../modules/format.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { day as date, t } from "../modules/i18n.mjs";
 import { certName } from "../modules/look.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { composeView, switchesAfter } from "../modules/recipients.mjs";
+import { rowDirectoryLine } from "../modules/directories.mjs";
 import { el, setDocumentTitle, setText, text } from "../modules/dom.mjs";
 import { moduleState } from "../modules/pkcs11.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
-const date = dayFormatter(browser.i18n.getUILanguage());
 const ICONS = { ok: "encrypted-signed", warning: "problem", none: "encrypted" };
 
 localizePage();
@@ -33,7 +32,7 @@ function render(check) {
   const view = composeView(check);
   document.body.className = view.severity;
   document.getElementById("icon").src = iconPaths(ICONS[view.severity] ?? "encrypted", currentTheme())[32];
-  const headline = t(view.headline.key, view.headline.subs);
+  const headline = t.phrase(view.headline);
   text("headline", headline);
   setDocumentTitle(headline); // what assistive technology (and the end-to-end test) reads first
 
@@ -49,7 +48,7 @@ function render(check) {
   document.getElementById("keyexchange").hidden = !view.keyExchange;
   const notes = document.getElementById("notes");
   notes.replaceChildren();
-  for (const note of view.notes) notes.append(el("li", null, t(note.key, note.subs)));
+  for (const note of view.notes) notes.append(el("li", null, t(note.key, note.subs.map((s) => (typeof s === "object" ? t(s.key) : s)))));
 
   const actions = document.getElementById("actions");
   actions.replaceChildren();
@@ -65,6 +64,8 @@ function recipientItem(row) {
   let status = t(row.status);
   if (row.can && row.certificate) status = t("recipient_can_until", [certName(row.certificate) ?? row.address, date(row.certificate.not_after) ?? "?"]);
   li.append(el("span", "mark", row.can === true ? "✓" : row.can === false ? "!" : "?"), who, el("div", "status", status));
+  const directory = rowDirectoryLine(row);
+  if (directory) li.append(el("p", "directory", directory.count === undefined ? t(directory.key, directory.subs) : t.count(directory.key, directory.count)));
   if (row.advice) li.append(el("p", "advice", t(row.advice, [row.address ?? row.name ?? ""])));
   return li;
 }

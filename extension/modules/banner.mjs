@@ -24,18 +24,31 @@ export async function refreshBanner(tabId) {
 
 /**
  * What the banner of a reading says, or null when the message needs no banner. `view` is the
- * reading as describe() presents it: the banner repeats its headline and first explanation.
+ * reading as describe() presents it: the banner repeats its headline (the state's one name) and
+ * the sentence under it (the header button's label and tooltip). A danger state (a red look: altered, broken or revoked signature, wrong
+ * sender) also marks the message body: `mark` says why its text is not to be trusted.
  * Every text is neutralised here: the banner script in the message's page cannot import modules.
+ * `dismissed`: the user closed this message's banner; it stays `hidden`, the mark stays.
  */
-export function bannerFor(view, t) {
+export function bannerFor(view, t, { dismissed = false } = {}) {
   const { look } = view;
   if (!BANNER_LOOKS.has(look.name)) return null;
   return {
+    hidden: dismissed,
     severity: look.severity,
     name: neutralize(t("banner_name")),
     headline: neutralize(view.headline),
-    summary: neutralize(view.problems[0]?.explain ?? view.summary),
+    summary: neutralize(view.summary),
     details: neutralize(t("banner_details")),
     dismiss: neutralize(t("banner_dismiss")),
+    mark: look.severity === "error" ? neutralize(t(markKey(look.state))) : null,
   };
 }
+
+/** The message key of the mark on the body of a message in a danger state. */
+export function markKey(state) {
+  return MARKED_STATES.has(state) ? `mark_${state}` : "mark_other";
+}
+
+// The danger states (a red look, look.mjs), each with its own reason not to trust the text.
+export const MARKED_STATES = new Set(["malformed", "content_altered", "revoked", "sender_mismatch"]);

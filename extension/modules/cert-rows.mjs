@@ -20,7 +20,7 @@ const FIELDS = Object.freeze({
   valid_until: (cert, t, date) => row(t("field_valid_until"), date(cert.not_after)),
   fingerprint: (cert, t) => row(t("field_fingerprint"), groupFingerprint(cert.fingerprint_sha256), "fingerprint"),
   serial: (cert, t) => row(t("field_serial"), cert.serial, "mono"),
-  key: (cert, t) => row(t("field_key"), keyName(cert.key)),
+  key: (cert, t) => row(t("field_key"), keyName(cert.key, t)),
 });
 
 export const CERTIFICATE_FIELDS = Object.freeze(Object.keys(FIELDS));

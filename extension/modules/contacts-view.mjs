@@ -3,10 +3,10 @@
 // outcomes, the delete confirmation and export file names.
 // Pure: `t` (texts.mjs translator) and `date` (format.mjs) are passed in.
 
-import { confirms } from "./describe.mjs";
+import { certificateLead } from "./describe.mjs";
 import { groupFingerprint } from "./format.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
-import { certName } from "./look.mjs";
+import { certName, stateLabel } from "./look.mjs";
 import { reasonText } from "./recipients.mjs";
 
 export const HISTORY_EVENTS = Object.freeze([
@@ -14,6 +14,8 @@ export const HISTORY_EVENTS = Object.freeze([
   "certificate_refused", "certificate_deleted", "contact_deleted",
 ]);
 export const CONTACT_FLAGS = Object.freeze(["key_changed", "renewed"]);
+// A contact's flags in the list: a new key (changed, or waiting for the user's confirmation) is
+// the state `key_changed` under its one name (look.mjs STATES); a renewal is routine.
 export const SOURCES = Object.freeze(["signed_mail", "import", "directory"]);
 // A certificate's standing for the contact (docs/CONTACTS.md, "Choosing the certificate").
 export const CERT_STATUSES = Object.freeze(["accepted", "pending", "confirmed", "refused"]);
@@ -23,7 +25,7 @@ export const UNUSED_REASONS = Object.freeze([
   "refused", "no_encryption_usage", "revoked", "only_expired", "not_yet_valid", "untrusted", "ca_not_for_email", "weak_algorithm",
   "pending_confirmation", "superseded",
 ]);
-const FLAG_KINDS = Object.freeze({ certificate_pending: "warning", key_changed: "error", renewed: "muted" });
+
 
 // Export formats of contacts_export: file extension and media type of the saved file.
 export const EXPORT_FORMATS = Object.freeze({
@@ -38,15 +40,21 @@ export function shortFingerprint(hex) {
 }
 
 /** One line of the contact list. */
-export function contactRow(item, { t, date }) {
+export function contactRow(item, { t, date, now = Date.now() }) {
+  const warnings = item.warnings ?? [];
+  const flags = [];
+  if (item.pending > 0 || warnings.includes("key_changed")) flags.push({ code: "key_changed", kind: "warning", text: t(stateLabel("key_changed")) });
+  if (warnings.includes("renewed")) flags.push({ code: "renewed", kind: "muted", text: t("contact_flag_renewed") });
+  const expired = Boolean(item.latest_expiry && Date.parse(item.latest_expiry) < now);
+  const when = item.latest_expiry ? date(item.latest_expiry) ?? item.latest_expiry : null;
   return {
     address: item.address,
     name: item.name ?? "",
-    certificates: t("contacts_count_certificates", [String(item.certificates ?? 0)]),
-    expiry: item.latest_expiry ? t("contacts_latest_expiry", [date(item.latest_expiry) ?? item.latest_expiry]) : "",
-    expired: Boolean(item.latest_expiry && Date.parse(item.latest_expiry) < Date.now()),
-    flags: [...(item.pending > 0 ? ["certificate_pending"] : []), ...(item.warnings ?? []).filter((w) => CONTACT_FLAGS.includes(w))]
-      .map((w) => ({ code: w, kind: FLAG_KINDS[w], text: t(`contact_flag_${w}`) })),
+    certificates: t.count("contacts_count_certificates", item.certificates ?? 0),
+    // Said in words, not only in the warning colour.
+    expiry: when ? t(expired ? "contacts_expired_on" : "contacts_latest_expiry", [when]) : "",
+    expired,
+    flags,
   };
 }
 
@@ -72,22 +80,36 @@ export function unusedText(code, { t }) {
 }
 
 /**
- * A stored certificate as a card: headline, what it confirms, state badges, why encryption does
- * not use it, labelled rows and the decisions the user can take (`confirm`, `refuse`).
+ * The state of a stored certificate, as the verdict names it (look.mjs STATES): `revoked`,
+ * `expired`, `not_yet_valid`, `untrusted`, or `valid`. Harvested and imported certificates alike
+ * are judged when they arrive; a certificate chosen for encryption chains to a trusted authority
+ * now, whatever it did then.
+ */
+export function certificateState(cert, { chosen = cert.used_for_encryption === true, now = Date.now() } = {}) {
+  if (cert.revoked) return "revoked";
+  if (Date.parse(cert.not_after) < now) return "expired";
+  if (Date.parse(cert.not_before) > now) return "not_yet_valid";
+  if (cert.trusted_when_seen === false && !chosen) return "untrusted";
+  return "valid";
+}
+
+const STATE_BADGES = Object.freeze({ revoked: "error", expired: "warning", not_yet_valid: "warning", untrusted: "warning" });
+
+/**
+ * A stored certificate as a card: headline, what it confirms (as a claim, with why it is not
+ * proven, unless the certificate is valid), state badges under the states' one names, why
+ * encryption does not use it, labelled rows and the decisions the user can take (`confirm`,
+ * `refuse`).
  */
 export function certificateCard(cert, { t, date, chosen = cert.used_for_encryption === true, now = Date.now() }) {
+  const state = certificateState(cert, { chosen, now });
   const badges = [];
   if (chosen) badges.push({ kind: "ok", text: t("cert_badge_chosen") });
   if (cert.status === "pending") badges.push({ kind: "warning", text: t("cert_badge_pending") });
   if (cert.status === "refused") badges.push({ kind: "error", text: t("cert_badge_refused") });
   if (cert.status === "confirmed") badges.push({ kind: "muted", text: t("cert_badge_confirmed") });
-  if (cert.revoked) badges.push({ kind: "error", text: t("cert_badge_revoked") });
-  if (Date.parse(cert.not_after) < now) badges.push({ kind: "warning", text: t("cert_badge_expired") });
-  else if (Date.parse(cert.not_before) > now) badges.push({ kind: "warning", text: t("cert_badge_not_yet_valid") });
+  if (STATE_BADGES[state]) badges.push({ kind: STATE_BADGES[state], text: t(stateLabel(state)) });
   if (!cert.can_encrypt) badges.push({ kind: "muted", text: t("cert_badge_signing_only") });
-  // Harvested and imported certificates alike are judged when they arrive; a certificate chosen
-  // for encryption chains to a trusted authority now, whatever it did then.
-  if (cert.trusted_when_seen === false && !chosen) badges.push({ kind: "warning", text: t("cert_badge_untrusted") });
   const source = SOURCES.includes(cert.source) ? t(`source_${cert.source}`) : cert.source;
   const actions = [];
   if (cert.status === "pending") actions.push({ id: "confirm", text: t("cert_action_use_new") });
@@ -96,7 +118,7 @@ export function certificateCard(cert, { t, date, chosen = cert.used_for_encrypti
   return {
     fingerprint: cert.fingerprint_sha256,
     title: certName(cert) ?? (cert.emails ?? [])[0] ?? cert.subject,
-    lead: confirms(cert, t),
+    lead: certificateLead(cert, state, t),
     badges,
     unused: chosen ? null : unusedText(cert.not_used_because, { t }),
     actions,
@@ -162,10 +184,10 @@ export function historyLine(entry, { t, date }) {
 export function importOutcome(result, { t }) {
   const lines = [];
   const addresses = (result.addresses ?? []).join(", ");
-  if (result.imported) lines.push(t("import_result_imported", [String(result.imported), addresses || "—"]));
-  if (result.already_known) lines.push(t("import_result_already_known", [String(result.already_known)]));
-  if (result.intermediates) lines.push(t("import_result_intermediates", [String(result.intermediates)]));
-  if ((result.without_address ?? []).length) lines.push(t("import_result_without_address", [String(result.without_address.length)]));
+  if (result.imported) lines.push(t.count("import_result_imported", result.imported, [addresses || "—"]));
+  if (result.already_known) lines.push(t.count("import_result_already_known", result.already_known));
+  if (result.intermediates) lines.push(t.count("import_result_intermediates", result.intermediates));
+  if ((result.without_address ?? []).length) lines.push(t.count("import_result_without_address", result.without_address.length));
   for (const c of result.continuity ?? []) {
     if (c.event === "key_changed") lines.push(t("import_result_key_changed", [c.address]));
     else if (c.event === "renewed") lines.push(t("import_result_renewed", [c.address]));
@@ -182,7 +204,7 @@ export function deleteConfirmation(contact, { t }) {
   return {
     title: t("contact_delete_title", [contact.address]),
     consequences: [
-      t("contact_delete_certificates", [String(count), contact.address]),
+      t.count("contact_delete_certificates", count, [contact.address]),
       t("contact_delete_no_encryption", [contact.address]),
       t("contact_delete_recover"),
       t("contact_delete_history_kept"),

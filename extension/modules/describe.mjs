@@ -1,13 +1,16 @@
-// Turns one reading of a message into what the details popup shows: a headline, the problems
-// with what to do about each, and sections of labelled facts. Pure: texts come from `t`
-// (texts.mjs translator) and dates from `date` (format.mjs), so node can check every path.
+// Turns one reading of a message into what the details popup shows: the state's one name, a
+// sentence, the problems with what to do about each, who signed, and behind "Technical details"
+// the rest. Pure: texts come from `t` (texts.mjs translator) and dates from `date` (format.mjs),
+// so node can check every path.
 //
 // Names and addresses shown as "who signed" come from the certificate only, never from the
-// message header's display name, which anybody can set.
+// message header's display name, which anybody can set; and they are stated as facts only for a
+// valid signature: for any other state they are what the certificate claims (`certificateLead`).
 
-import { buttonLook, certEmail, certName, SENDER_WARNINGS, summarize, UNREADABLE } from "./look.mjs";
-import { algorithmName, cipherName, distinguishedName, groupFingerprint } from "./format.mjs";
+import { buttonLook, certEmail, certName, SENDER_WARNINGS, SIGNATURE_STATES, stateLabel, summarize, UNREADABLE } from "./look.mjs";
+import { algorithmName, cipherName, distinguishedName, dnName, groupFingerprint } from "./format.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
+import { canRecheck, revocationOf, revocationSection, revokedFacts, summaryLine } from "./revocation.mjs";
 
 const SIGNATURE_STATES_WITHOUT_PROBLEM = new Set(["valid", "none"]);
 
@@ -23,9 +26,14 @@ export const ENCRYPTION_FAILURES = Object.freeze({
 });
 
 /**
- * @returns {{look, headline, summary, notices: string[], problems: object[], sections: object[]}}
- *   problems: {title, explain, reason, advice, facts: string[]}
- *   sections: {id, heading, lead?, rows: {label, value, kind?}[], paragraphs: string[]}
+ * @returns {{look, headline, summary, advice, notices: string[], problems: object[], sections: object[], technical: object[], recheckRevocation: boolean}}
+ *   headline: the state's one name (look.mjs STATES), as on the header button and the banner
+ *   summary: one sentence on what it means (the header button's tooltip)
+ *   advice: what to do, for a state without problem cards (those bring their own)
+ *   problems: {severity, title, explain, reason, advice, facts: string[]}
+ *   sections: what the popup shows: who signed and what the certificate confirms, the encryption
+ *   technical: what it shows behind "Technical details" (serial, methods, chain, layers, header)
+ *   each section: {id, heading, lead?, rows: {label, value, kind?}[], paragraphs: string[]}
  */
 export function describe(reading, { t, date }) {
   const facts = summarize(reading);
@@ -50,32 +58,44 @@ export function describe(reading, { t, date }) {
   for (const w of (signature.warnings ?? []).filter((w) => SENDER_WARNINGS.has(w.code))) problems.push(senderProblem(w, t));
 
   const sections = [];
-  if (signer) sections.push(signerSection(signer, signature, t, date));
+  const technical = [];
+  // What the certificate says is a fact only when the signature is valid; for every other state
+  // it is what the certificate claims, and the popup says why that is not proven.
+  const proven = signature.state === "valid";
+  const fingerprintShown = signature.state === "untrusted"; // its advice: compare the fingerprint
+  if (signer) {
+    sections.push(signerSection(signer, signature, { proven, fingerprintShown }, t, date));
+    technical.push(signerDetails(signer, signature, { fingerprintShown }, t, date));
+  }
   const chain = primaryChain(signature);
-  if (signer && chain) sections.push(chainSection(chain, t, date));
-  if (encryption.state !== "none") sections.push(encryptionSection(encryption, thunderbirdDecrypted, t, date));
+  if (signer && chain) technical.push(chainSection(chain, t, date));
+  const revocation = signer ? revocationSection(revocationOf(primarySignerInfo(signature)), t, date) : null;
+  if (revocation) technical.push(revocation);
+  if (encryption.state !== "none") {
+    sections.push(encryptionSection(encryption, thunderbirdDecrypted, t, date));
+    technical.push(encryptionDetails(encryption, t, date));
+  }
   const layers = signature.layers ?? [];
-  if (layers.length > 1 || layers.some((l) => l.position !== "root")) sections.push(layersSection(layers, t));
-  sections.push(messageSection(facts.message, Boolean(signer), t, date));
+  if (layers.length > 1 || layers.some((l) => l.position !== "root")) technical.push(layersSection(layers, t));
+  technical.push(messageSection(facts.message, signature.state, t, date));
 
   return {
     look,
-    headline: t.phrase(look.title),
-    summary: summaryText(look.name, signature, encryption, thunderbirdDecrypted, t),
+    headline: t(look.label.key),
+    summary: t.phrase(look.title),
+    advice: problems.length ? "" : adviceText(signature.state, t),
     notices,
     problems,
     sections,
+    technical: technical.filter((s) => s.rows.length || s.paragraphs.length),
+    // The signer's revocation is unknown for a reason that may pass: offer to check again.
+    recheckRevocation: canRecheck(primarySignerInfo(signature)),
   };
 }
 
-// One short paragraph under the headline. Problems explain themselves in their own cards, so
-// for them this stays empty instead of saying the same twice.
-function summaryText(lookName, signature, encryption, thunderbirdDecrypted, t) {
-  if (lookName === "undecryptable" || lookName === "doubtfulSender") return "";
-  if (!SIGNATURE_STATES_WITHOUT_PROBLEM.has(signature.state)) return "";
-  const parts = [t(`state_${signature.state}_explain`)];
-  if (encryption.state === "decrypted") parts.push(t(encryption.authenticated ? "enc_authenticated" : "enc_not_authenticated"));
-  return parts.join(" ");
+// What to do when nothing is wrong: the advice of the signature state (valid, not signed).
+function adviceText(state, t) {
+  return SIGNATURE_STATES_WITHOUT_PROBLEM.has(state) ? t(`state_${state}_advice`) : "";
 }
 
 function primaryLayer(signature) {
@@ -97,8 +117,9 @@ function primaryChain(signature) {
 
 function signatureProblem(problem, signature, t, date) {
   const code = problem.code ?? signature.state;
+  const known = SIGNATURE_STATES.includes(code);
   const facts = [];
-  if (Number.isInteger(problem.depth)) facts.push(problem.depth === 0 ? t("fact_depth_signer") : t("fact_depth_issuer", [problem.depth]));
+  if (Number.isInteger(problem.depth)) facts.push(problem.depth === 0 ? t("fact_depth_signer") : t.count("fact_depth_issuer", problem.depth));
   if (problem.subject && problem.depth !== 0) facts.push(t("fact_certificate_subject", [problem.subject]));
   if (problem.not_after) facts.push(t("fact_not_after", [date(problem.not_after) ?? problem.not_after]));
   if (problem.not_before) facts.push(t("fact_not_before", [date(problem.not_before) ?? problem.not_before]));
@@ -111,16 +132,18 @@ function signatureProblem(problem, signature, t, date) {
   if (problem.header) facts.push(t("fact_header", [problem.header]));
   // Too many signers: how many the host checked of how many there are.
   if (Number.isInteger(problem.checked) && Number.isInteger(problem.count)) facts.push(t("fact_signers_checked", [problem.checked, problem.count]));
+  if (code === "revoked") facts.push(...revokedFacts(problem, t, date));
   if (problem.signing_time || problem.date) {
     facts.push(t("fact_signing_time", [date(problem.signing_time) ?? "?"]));
     facts.push(t("fact_date_header", [date(problem.date) ?? "?"]));
   }
   return {
     severity: ["malformed", "content_altered", "revoked", "sender_mismatch"].includes(code) ? "error" : "warning",
-    title: t(`state_${code}`),
-    explain: t(`state_${code}_explain`),
+    title: t(stateLabel(code)),
+    // A state a newer host names is shown as a problem this add-on cannot name yet.
+    explain: t(known ? `state_${code}_explain` : "look_unknown_title"),
     reason: problem.reason ? t(`reason_${problem.reason}`) : null,
-    advice: t(`state_${code}_advice`),
+    advice: t(known ? `state_${code}_advice` : "state_malformed_advice"),
     facts,
   };
 }
@@ -129,7 +152,7 @@ function senderProblem(warning, t) {
   const key = `sigwarn_${warning.code}`;
   return {
     severity: "warning",
-    title: t(`${key}_title`),
+    title: t(stateLabel("doubtful_sender")),
     explain: t(key, [warning.name_address ?? "?", warning.address ?? "?"]),
     reason: null,
     advice: t(`${key}_advice`, [warning.name_address ?? "?"]),
@@ -155,7 +178,7 @@ function encryptionProblem(encryption, t) {
   const known = Object.hasOwn(ENCRYPTION_FAILURES, failure ?? "") ? ENCRYPTION_FAILURES[failure] : null;
   return {
     severity: failure === "integrity_check_failed" ? "error" : "warning",
-    title: t(`enc_${encryption.state}`),
+    title: t(stateLabel(`enc_${encryption.state}`)),
     explain: t(`enc_${encryption.state}_explain`),
     reason: failure ? (known ? t(`encfail_${failure}`) : t("encfail_other", [failure])) : null,
     advice: known?.advice ? t(`encfail_${failure}_advice`) : t(`enc_${encryption.state}_advice`),
@@ -168,7 +191,10 @@ function list(value) {
   return value ?? "—";
 }
 
-function signerSection(cert, signature, t, date) {
+// Who signed, as far as the certificate says: name, address, organisation, when, until when and
+// by whom it was issued. For a state other than valid the heading and the lead say that these
+// are the certificate's claims, not facts.
+function signerSection(cert, signature, { proven, fingerprintShown }, t, date) {
   const f = cert.subject_fields ?? {};
   const info = primarySignerInfo(signature);
   const rows = [
@@ -178,39 +204,92 @@ function signerSection(cert, signature, t, date) {
     row(t("field_organization"), f.organization),
     row(t("field_department"), f.organizational_unit),
     row(t("field_role"), f.title),
+    row(t("field_signing_time"), date(signature.signing_time ?? info?.signing_time)),
+    ...certificateRows(cert, ["valid_until", "issued_by", ...(fingerprintShown ? ["fingerprint"] : [])], { t, date }),
+  ].filter(Boolean);
+  const state = proven ? "valid" : signature.state;
+  return {
+    id: "signer",
+    heading: t(proven ? "section_signer" : "section_signer_claims"),
+    lead: certificateLead(cert, state, t),
+    rows,
+    paragraphs: [],
+  };
+}
+
+// The rest of the signer's certificate, for who wants to look closer.
+function signerDetails(cert, signature, { fingerprintShown }, t, date) {
+  const f = cert.subject_fields ?? {};
+  const info = primarySignerInfo(signature);
+  const rows = [
     row(t("field_organization_id"), f.organization_identifier),
     row(t("field_country"), [f.locality, f.state, f.country].filter(Boolean).join(", ")),
-    row(t("field_signing_time"), date(signature.signing_time ?? info?.signing_time)),
-    ...certificateRows(cert, ["valid_from", "valid_until", "fingerprint", "serial", "key"], { t, date }),
+    ...certificateRows(cert, ["valid_from", ...(fingerprintShown ? [] : ["fingerprint"]), "serial", "key"], { t, date }),
     row(t("field_digest_algorithm"), algorithmName(info?.digest_algorithm)),
     row(t("field_signature_algorithm"), algorithmName(info?.signature_algorithm)),
-    row(t("field_revocation"), info?.revocation ? t(`revocation_${info.revocation}`) : null),
+    row(t("field_revocation"), summaryLine(revocationOf(info), t, date)),
   ].filter(Boolean);
-  return { id: "signer", heading: t("section_signer"), lead: confirms(cert, t), rows, paragraphs: [] };
+  return { id: "signer-details", heading: t("section_certificate_details"), rows, paragraphs: [] };
+}
+
+/**
+ * What a certificate says about its holder, in plain words: as a fact when its state is
+ * `valid` (null or "valid"), else as the certificate's claim followed by why that is not proven
+ * (`state`: a signature state, or a certificate's own: revoked, untrusted, expired, not_yet_valid).
+ */
+export function certificateLead(cert, state, t) {
+  if (!state || state === "valid") return confirms(cert, t);
+  const why = CLAIM_REASONS.has(state) ? `unproven_${state}` : "unproven_other";
+  return `${claims(cert, t)} ${t(why)}`;
+}
+
+// The states with their own sentence on why a certificate's claims are not proven.
+export const CLAIM_REASONS = new Set([
+  "malformed", "content_altered", "unsupported_algorithm", "revoked", "untrusted", "expired", "not_yet_valid", "wrong_usage",
+  "weak_algorithm", "no_sender_address", "sender_mismatch", "time_mismatch",
+]);
+
+/** What the certificate claims about its holder (the same facts as `confirms`, as claims). */
+export function claims(cert, t) {
+  return t(`claim_${validationKey(cert)}`, validationSubs(cert));
 }
 
 /** What the certificate confirms, in plain words, from its validation type and subject. */
 export function confirms(cert, t) {
+  return t(`validation_${validationKey(cert)}`, validationSubs(cert));
+}
+
+// The validation_/claim_ message of a certificate, and its substitutions.
+function validationKey(cert) {
   const f = cert.subject_fields ?? {};
   const type = cert.validation?.type ?? "unknown";
+  switch (type) {
+    case "mailbox":
+    case "individual":
+      return type;
+    // Sponsor validation names the organisation; without one, all it says is the person.
+    case "sponsor":
+      return f.organization ? "sponsor" : "individual";
+    case "organization":
+      return f.organizational_unit || f.title ? "organization_unit" : "organization";
+    default:
+      return "unknown";
+  }
+}
+
+function validationSubs(cert) {
+  const f = cert.subject_fields ?? {};
   const name = certName(cert) ?? "?";
   const email = certEmail(cert) ?? "?";
   const org = f.organization ?? "?";
-  switch (type) {
-    case "mailbox":
-      return t("validation_mailbox", [email]);
-    case "individual":
-      return t("validation_individual", [name, email]);
-    case "sponsor":
-      // Sponsor validation names the organisation; without one, all it says is the person.
-      return f.organization ? t("validation_sponsor", [name, org, email]) : t("validation_individual", [name, email]);
-    case "organization":
-      return f.organizational_unit || f.title
-        ? t("validation_organization_unit", [org, f.organizational_unit || f.title, email])
-        : t("validation_organization", [org, email]);
-    default:
-      return t("validation_unknown", [email]);
-  }
+  return {
+    mailbox: [email],
+    individual: [name, email],
+    sponsor: [name, org, email],
+    organization: [org, email],
+    organization_unit: [org, f.organizational_unit || f.title, email],
+    unknown: [email],
+  }[validationKey(cert)];
 }
 
 function chainSection({ chain, anchor, omitted }, t, date) {
@@ -222,53 +301,58 @@ function chainSection({ chain, anchor, omitted }, t, date) {
   );
   const paragraphs = [anchor ? t(`anchor_${anchor}`) : t("anchor_none")];
   // The host lists the nearest issuers only; a longer chain is counted.
-  if (omitted > 0) paragraphs.push(t("chain_omitted", [omitted]));
+  if (omitted > 0) paragraphs.push(t.count("chain_omitted", omitted));
   return { id: "chain", heading: t("section_chain"), rows: rows.filter(Boolean), paragraphs };
 }
 
 function encryptionSection(encryption, thunderbirdDecrypted, t, date) {
-  const rows = [
-    row(t("field_encryption_state"), thunderbirdDecrypted ? t("enc_thunderbird") : t(`enc_${encryption.state}`)),
-    row(t("field_cipher"), cipherName(encryption.content_cipher)),
-  ];
-  if (encryption.state === "decrypted") {
-    rows.push(row(t("field_integrity"), t(encryption.authenticated ? "value_integrity_yes" : "value_integrity_no")));
-  }
+  const rows = [row(t("field_encryption_state"), thunderbirdDecrypted ? t("enc_thunderbird") : t(`enc_${encryption.state}`))];
   const mine = encryption.decrypted_with;
   const paragraphs = [];
   if (mine) {
     const who = [mine.subject, (mine.emails ?? []).join(", ")].filter(Boolean).join(" · ");
     rows.push(row(t("field_encrypted_to_you"), who));
-    rows.push(row(t("field_fingerprint"), groupFingerprint(mine.fingerprint_sha256), "fingerprint"));
-    rows.push(row(t("field_valid_until"), date(mine.not_after)));
     if (mine.expired) paragraphs.push(t("enc_key_expired"));
     if (mine.replaced) paragraphs.push(t("enc_key_replaced"));
   }
+  return { id: "encryption", heading: t("section_encryption"), rows: rows.filter(Boolean), paragraphs };
+}
+
+function encryptionDetails(encryption, t, date) {
+  const rows = [row(t("field_cipher"), cipherName(encryption.content_cipher))];
+  if (encryption.state === "decrypted") {
+    rows.push(row(t("field_integrity"), t(encryption.authenticated ? "value_integrity_yes" : "value_integrity_no")));
+  }
+  const mine = encryption.decrypted_with;
+  if (mine) {
+    rows.push(row(t("field_fingerprint"), groupFingerprint(mine.fingerprint_sha256), "fingerprint"));
+    rows.push(row(t("field_valid_until"), date(mine.not_after)));
+  }
   for (const r of encryption.recipients ?? []) {
-    const id = r.email ?? (r.subject_key_id ? t("value_key_id", [r.subject_key_id]) : `${r.issuer ?? "?"} · ${r.serial ?? "?"}`);
+    const id = r.email ?? (r.subject_key_id ? t("value_key_id", [r.subject_key_id]) : t("value_issuer_serial", [dnName(r.issuer) || "?", r.serial ?? "?"]));
     const transport = algorithmName(r.key_transport);
     const label = r.mine ? t("field_recipient_you") : t("field_recipient");
-    rows.push(row(label, transport ? `${id} (${transport})` : id));
+    rows.push(row(label, transport ? t("value_with_method", [id, transport]) : id));
   }
-  return { id: "encryption", heading: t("section_encryption"), rows: rows.filter(Boolean), paragraphs };
+  return { id: "encryption-details", heading: t("section_encryption_details"), rows: rows.filter(Boolean), paragraphs: [] };
 }
 
 function layersSection(layers, t) {
   const rows = layers.map((layer) => {
     const who = (layer.signers ?? []).map((s) => certName(s.certificate) ?? certEmail(s.certificate)).filter(Boolean).join(", ");
     const part = layer.part ? t("value_part", [layer.part]) : t("value_whole_message");
-    return row(`${t(`position_${layer.position}`)} · ${part}`, [t(`state_${layer.state}`), who].filter(Boolean).join(" · "));
+    return row(`${t(`position_${layer.position}`)} · ${part}`, [t(stateLabel(layer.state)), who].filter(Boolean).join(" · "));
   });
   return { id: "layers", heading: t("section_layers"), rows: rows.filter(Boolean), paragraphs: [] };
 }
 
-function messageSection(message, signed, t, date) {
+function messageSection(message, state, t, date) {
   const listed = message.from ?? [];
   let from = listed.map((m) => (m.name ? `${m.name} <${m.address}>` : m.address)).join(", ");
   // The host lists the first few mailboxes of a long From line and counts them all.
   const more = (message.from_count ?? listed.length) - listed.length;
   if (more > 0) from = `${from} ${t("value_more_mailboxes", [more])}`;
   const rows = [row(t("field_header_from"), from || "—"), row(t("field_header_date"), date(message.date))].filter(Boolean);
-  const note = t(signed ? "message_header_note_signed" : "message_header_note_unsigned");
+  const note = t(state === "valid" ? "message_header_note_signed" : "message_header_note_unsigned");
   return { id: "message", heading: t("section_message"), rows, paragraphs: [note] };
 }

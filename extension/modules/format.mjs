@@ -59,12 +59,12 @@ export function cipherName(code) {
   return code ? String(code).toUpperCase() : null;
 }
 
-/** "RSA 3072 bit", "EC prime256v1". */
-export function keyName(key) {
+/** "RSA 3072 bit", "EC prime256v1": the unit in the UI language (`t`, texts.mjs). */
+export function keyName(key, t) {
   if (!key?.type) return null;
   const type = String(key.type).toUpperCase();
   if (key.curve) return `${type} ${key.curve}`;
-  return key.bits ? `${type} ${key.bits} bit` : type;
+  return key.bits ? t("value_key_bits", [type, String(key.bits)]) : type; // a size, not a count: no grouping
 }
 
 /** "Example Issuing CA (Example Trust)": the readable part of a distinguished name. */
@@ -73,4 +73,10 @@ export function distinguishedName(fields, fallback) {
   const org = fields?.organization;
   if (cn && org && cn !== org) return `${cn} (${org})`;
   return cn || org || fallback || null;
+}
+
+/** "E2E Test CA" from "O=S-MIME Companion Tests,CN=E2E Test CA": the common name, else the whole name. */
+export function dnName(dn) {
+  const cn = String(dn ?? "").match(/(?:^|,)\s*CN=((?:\\.|[^,])+)/);
+  return cn ? cn[1].replace(/\\(.)/g, "$1").trim() : String(dn ?? "");
 }

@@ -30,5 +30,6 @@ export async function showLook(tabId, look, t) {
     action.setLabel({ tabId, label: t(look.label.key) }),
     action.setBadgeText({ tabId, text: look.badge.text }),
     look.badge.color ? action.setBadgeBackgroundColor({ tabId, color: look.badge.color }) : null,
+    look.badge.textColor ? action.setBadgeTextColor({ tabId, color: look.badge.textColor }) : null,
   ]);
 }

@@ -4,6 +4,11 @@
 
 import { smimeCapabilities } from "./recipients.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
+import { dnName } from "./format.mjs";
+
+export { dnName };
+import { certificateLead } from "./describe.mjs";
+import { stateLabel } from "./look.mjs";
 
 // The checks identities_import reports, in the order a user would fix them.
 export const IMPORT_CHECKS = Object.freeze([
@@ -19,11 +24,6 @@ export const EXPIRY_WARNING_DAYS = 30;
 
 const list = (items) => (Array.isArray(items) ? items : items ? [items] : []);
 
-/** "E2E Test CA" from "O=S-MIME Companion Tests,CN=E2E Test CA": the common name, else the whole name. */
-export function dnName(dn) {
-  const cn = String(dn ?? "").match(/(?:^|,)\s*CN=((?:\\.|[^,])+)/);
-  return cn ? cn[1].replace(/\\(.)/g, "$1").trim() : String(dn ?? "");
-}
 
 /**
  * One import check as shown: passed or not, its text, and for a failure what it means and what
@@ -74,17 +74,46 @@ export function identityState(identity, { now = Date.now() } = {}) {
   return "valid";
 }
 
+const BADGE_KINDS = Object.freeze({ valid: "ok", expiring: "warning", expired: "error", replaced: "muted", not_yet_valid: "warning" });
+
+/**
+ * The badges of one of the user's certificates ({kind, key}): its state, locked or not, and a
+ * missing backup. An expired or not yet valid certificate is named as the verdict names that
+ * state (look.mjs STATES).
+ */
+export function identityBadges(identity, { now = Date.now() } = {}) {
+  const state = identityState(identity, { now });
+  const key = ["expired", "not_yet_valid"].includes(state) ? stateLabel(state) : `identity_badge_${state}`;
+  return [
+    { kind: BADGE_KINDS[state], key },
+    { kind: identity.unlocked ? "ok" : "muted", key: identity.unlocked ? "identity_badge_unlocked" : "identity_badge_locked" },
+    ...(identity.backed_up_at ? [] : [{ kind: "warning", key: "identity_badge_no_backup" }]),
+  ];
+}
+
+/**
+ * What one of the user's certificates confirms about them, in plain words; for an expired or not
+ * yet valid one as its claim, with why it is not confirmed now. Empty without a validation type.
+ */
+export function identityLead(identity, t, { now = Date.now() } = {}) {
+  const cert = identity.certificate ?? {};
+  if (!cert.validation) return "";
+  const state = identityState(identity, { now });
+  return certificateLead(cert, ["expired", "not_yet_valid"].includes(state) ? state : "valid", t);
+}
+
 /** The one-line status of a certificate, as a message key with substitutions. */
 export function identityStatus(identity, { formatDate = (d) => d, now = Date.now() } = {}) {
   const state = identityState(identity, { now });
   const subs = {
     valid: [formatDate(identity.not_after)],
-    expiring: [String(Math.max(0, identity.expires_in_days ?? 0)), formatDate(identity.not_after)],
+    expiring: [formatDate(identity.not_after)],
     expired: [formatDate(identity.not_after)],
     replaced: [formatDate(identity.not_after)],
     not_yet_valid: [formatDate(identity.not_before)],
   }[state];
-  return { state, key: `identity_state_${state}`, subs: subs.map((s) => String(s ?? "?")) };
+  const count = state === "expiring" ? { count: Math.max(0, identity.expires_in_days ?? 0) } : {};
+  return { state, key: `identity_state_${state}`, subs: subs.map((s) => String(s ?? "?")), ...count };
 }
 
 /**

@@ -28,10 +28,12 @@ export async function readRaw(messageId, { decrypt = false, trace = null } = {})
 }
 
 /**
- * Resolves to a reading `{verdict, decrypted}` (see look.mjs) or rejects with a HostError. A
- * `trace` (trace.mjs) notes where the time went.
+ * Resolves to a reading `{verdict, decrypted}` (see look.mjs) or rejects with a HostError. With
+ * `recheckRevocation`, the host asks the certification authorities again where a revocation
+ * check failed recently ("Check revocation again"). A `trace` (trace.mjs) notes where the time
+ * went.
  */
-export async function inspect(port, messageId, { trace = null } = {}) {
+export async function inspect(port, messageId, { recheckRevocation = false, trace = null } = {}) {
   await port.ready(Op.inspectMessage);
   trace?.mark("ready");
   let bytes;
@@ -40,7 +42,8 @@ export async function inspect(port, messageId, { trace = null } = {}) {
   } catch (e) {
     throw new HostError(LocalError.messageUnreadable, e?.message ?? String(e));
   }
-  const verdict = await inspectBytes(port, bytes, {}, { trace });
+  const extra = recheckRevocation ? { recheck_revocation: true } : {};
+  const verdict = await inspectBytes(port, bytes, extra, { trace });
   if (verdict.encryption?.state !== "no_key") return { verdict, decrypted: null };
 
   let clear;
@@ -50,7 +53,7 @@ export async function inspect(port, messageId, { trace = null } = {}) {
     return { verdict, decrypted: null }; // Thunderbird has no key either
   }
   if (clear === bytes) return { verdict, decrypted: null };
-  const decrypted = await inspectBytes(port, clear, { decrypted_by_thunderbird: true });
+  const decrypted = await inspectBytes(port, clear, { ...extra, decrypted_by_thunderbird: true });
   return { verdict, decrypted };
 }
 

@@ -20,7 +20,12 @@ export const Op = Object.freeze({
   contactsImport: "contacts_import",
   contactsExport: "contacts_export",
   recipientsCheck: "recipients_check",
+  contactsLookup: "contacts_lookup",
   contactsStats: "contacts_stats",
+  directoriesList: "directories_list",
+  directoriesSave: "directories_save",
+  directoriesRemove: "directories_remove",
+  directoriesSetPassword: "directories_set_password",
   identitiesList: "identities_list",
   identitiesImport: "identities_import",
   identitiesShow: "identities_show",
@@ -38,10 +43,15 @@ export const Op = Object.freeze({
 export const PAGE_OPS = new Set([
   Op.contactsList, Op.contactsShow, Op.contactsDelete, Op.contactsDeleteCertificate, Op.contactsConfirmCertificate,
   Op.contactsRefuseCertificate, Op.contactsImport,
-  Op.contactsExport, Op.contactsStats, Op.recipientsCheck,
+  Op.contactsExport, Op.contactsStats, Op.recipientsCheck, Op.contactsLookup,
+  Op.directoriesList, Op.directoriesSave, Op.directoriesRemove, Op.directoriesSetPassword,
   Op.identitiesList, Op.identitiesImport, Op.identitiesShow, Op.identitiesDelete, Op.identitiesUnlock,
   Op.identitiesLock, Op.identitiesExport, Op.identitiesBackupSaved, Op.backupStatus, Op.expiryRadar,
 ]);
+
+// The ops that take IT's managed directories (`managed_directories`, docs/DIRECTORY.md): the
+// background adds them from storage.managed.
+export const MANAGED_DIRECTORY_OPS = new Set([Op.recipientsCheck, Op.contactsLookup, Op.directoriesList, Op.directoriesSetPassword]);
 
 // Failures the add-on detects itself, next to the host's own error codes. Each has a text in
 // _locales (`error_<code>`), like the host's codes.

@@ -2,7 +2,10 @@
 // docs/CONTACTS.md), why the others cannot and what to do about it, what Thunderbird's S/MIME
 // switches can be set to, and what to do when the user presses Send. Pure: the background and
 // the compose popup pass in what they read from Thunderbird and the host, and get message keys
-// (with substitutions) back, so node can check every path.
+// (with substitutions) back, so node can check every path. What a directory lookup found
+// (directories.mjs, docs/DIRECTORY.md) is joined in per row and as notes.
+
+import { lookupNotes, rowDirectory } from "./directories.mjs";
 
 // Reasons recipients_check gives (docs/CONTACTS.md), plus `list` for a mailing list entry
 // (Thunderbird expands it only when sending) and `unresolved` for an address-book reference.
@@ -75,9 +78,14 @@ export function reasonText(reason) {
 /**
  * One row per recipient, joining the parsed recipients with the host's answers (matched by
  * address as the host compares them, `addressKey`). `checks` is recipients_check's
- * `recipients`, or null when the host could not be asked.
+ * `recipients`, or null when the host could not be asked; `lookup` its directory lookup (each row
+ * gets `directory`).
  */
-export function recipientRows(recipients, checks) {
+export function recipientRows(recipients, checks, lookup = null) {
+  return recipientRowsOf(recipients, checks).map((row) => ({ ...row, directory: rowDirectory(row.address, lookup, addressKey) }));
+}
+
+function recipientRowsOf(recipients, checks) {
   const byAddress = new Map((checks ?? []).map((c) => [addressKey(c.address), c]));
   return recipients.map((r) => {
     if (r.kind !== "address") {
@@ -111,7 +119,7 @@ export function smimeSwitches(details) {
  * the switches the user may flip. `rows` from recipientRows; `caps` from smimeCapabilities;
  * `switches` from smimeSwitches (null: OpenPGP in use, or the identity has no encryption).
  */
-export function composeView({ rows, caps, switches, openpgp = false, identityEmail = null, hostError = null, module = null, stopped = null }) {
+export function composeView({ rows, caps, switches, openpgp = false, identityEmail = null, hostError = null, module = null, stopped = null, lookup = null }) {
   const total = rows.length;
   const able = rows.filter((r) => r.can === true).length;
   const everyone = total > 0 && able === total;
@@ -127,7 +135,7 @@ export function composeView({ rows, caps, switches, openpgp = false, identityEma
     headline = total === 1 ? { key: "compose_headline_one_can", subs: [] } : { key: "compose_headline_all_can", subs: [String(total)] };
     severity = "ok";
   } else {
-    headline = { key: "compose_headline_some_cannot", subs: [String(total - able), String(total)] };
+    headline = { key: "compose_headline_some_cannot", count: total - able, subs: [total] };
     severity = "warning";
   }
 
@@ -168,6 +176,7 @@ export function composeView({ rows, caps, switches, openpgp = false, identityEma
   if (!openpgp && caps.canEncrypt && module !== null && module !== "loaded" && able > 0) {
     notes.push({ key: "compose_note_module", subs: [] });
   }
+  if (!hostError && able < total) notes.push(...lookupNotes(lookup));
   return {
     headline,
     severity,

@@ -70,8 +70,8 @@ export function thunderbirdIdentitiesFor(identity, tbIdentities) {
   return (tbIdentities ?? []).filter((i) => emails.has(String(i.email ?? "").toLowerCase()));
 }
 
-function step(id, done, key, subs = []) {
-  return { id, done, key, subs: subs.map(String) };
+function step(id, done, key, subs = [], count = undefined) {
+  return { id, done, key, subs: subs.map(String), ...(count === undefined ? {} : { count }) };
 }
 
 /**
@@ -97,7 +97,7 @@ export function renewalChecklist({ identity, previous, contacts, log, tbIdentiti
     });
     steps.push(step("thunderbird", ready, "renewal_step_thunderbird", [tb.map((i) => i.email).join(", ")]));
   }
-  steps.push(step("keep_old", null, "renewal_step_keep_old", [String(previous.length)]));
+  steps.push(step("keep_old", null, "renewal_step_keep_old", [], previous.length));
   steps.push(everyone.length
     ? step("contacts", waiting.length === 0, "renewal_step_contacts", [String(done.length), String(everyone.length)])
     : step("contacts", null, "renewal_step_no_contacts"));

@@ -32,7 +32,7 @@ export function unlockOutcome(result, needed = []) {
   const opened = new Set(unlocked.map((f) => String(f).toLowerCase()));
   const opensNeeded = unlocked.length > 0 && (needed.length === 0 || needed.some((f) => opened.has(String(f).toLowerCase())));
   const notice = opensNeeded
-    ? { key: "unlock_done", subs: [String(unlocked.length), String(minutes)] }
+    ? { key: "unlock_done", count: unlocked.length, subs: [minutes] }
     : { key: unlocked.length ? "popup_unlock_other_keys" : "unlock_wrong", subs: [] };
   return { ok: true, unlocked, minutes, opensNeeded, notice };
 }

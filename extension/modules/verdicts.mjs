@@ -1,6 +1,8 @@
 // Which message each tab shows, and what is known about each message: its reading (the host's
 // verdicts), the check in progress, or why the last check failed; and whose banner the user
-// closed. Pure, so node tests can use it.
+// closed: for that message only (never a setting for all), and not for good: it lives as long as
+// the background page (Thunderbird) or the browser session (Outlook on the web). Pure, so node
+// tests can use it.
 
 const MAX_MESSAGES = 500; // readings are small, but a long session opens many messages
 

@@ -25,18 +25,18 @@
     .box { display: flex; align-items: flex-start; gap: 10px; padding: 10px 12px; border-radius: 6px;
       border-inline-start: 6px solid; font: 13px/1.4 system-ui, "Segoe UI", sans-serif;
       box-shadow: 0 4px 16px rgba(0,0,0,.25); }
-    .warning { background: #fff4e5; color: #4a2a00; border-color: #d97706; }
+    .warning { background: #fff4e5; color: #4a2a00; border-color: #b35c00; }
     .error { background: #fde8ec; color: #5c0016; border-color: #c50042; }
     .text { flex: 1; min-width: 0; overflow-wrap: anywhere; }
-    .name { font-weight: 600; opacity: .75; margin-inline-end: .5em; }
-    .headline { font-weight: 600; }
+    .name { margin-inline-end: .5em; }
+    .headline { font-weight: 700; }
     .summary { margin-top: 3px; }
     button { font: inherit; padding: 3px 10px; border-radius: 4px; border: 1px solid currentColor;
       background: transparent; color: inherit; cursor: pointer; }
     button.dismiss { border: none; font-size: 18px; line-height: 1; padding: 0 4px; }
     @media (prefers-color-scheme: dark) {
-      .warning { background: #3d2a0a; color: #ffe2b8; }
-      .error { background: #42101d; color: #ffd0da; }
+      .warning { background: #3d2a0a; color: #ffe2b8; border-color: #f0a35a; }
+      .error { background: #42101d; color: #ffd0da; border-color: #ff6f8f; }
     }`;
 
   let host = null; // the notice's element while one is shown

@@ -4,11 +4,9 @@
 // valid is refused with the field marked, and never stored (settings.mjs).
 
 import { localizePage } from "../modules/page-i18n.mjs";
-import { translator } from "../modules/texts.mjs";
+import { t } from "../modules/i18n.mjs";
 import { byId, el, setText, text } from "../modules/dom.mjs";
 import { CLOUD_ORIGINS, loadSettings, localChange, SETTING_KEYS } from "./modules/settings.mjs";
-
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 
 localizePage();
 text("redirect-uri", browser.identity.getRedirectURL());

@@ -11,12 +11,13 @@
 // but this page.
 
 import { describe } from "../modules/describe.mjs";
+import { markKey } from "../modules/banner.mjs";
 import { byId, el, setDocumentTitle, setText, text } from "../modules/dom.mjs";
-import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths } from "../modules/header-button.mjs";
-import { certEmail, certName, summarize } from "../modules/look.mjs";
+import { certEmail, certName, stateLabel, summarize } from "../modules/look.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { date, t } from "../modules/i18n.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { logError } from "../modules/log.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
@@ -24,8 +25,6 @@ import { parseEntity, readable } from "./modules/mime.mjs";
 import { FRAME_CSP, FRAME_SANDBOX, sanitizeHtml, textDocument } from "./modules/sanitize.mjs";
 import { fileName } from "./modules/view.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
-const date = dateFormatter(browser.i18n.getUILanguage());
 const query = new URLSearchParams(location.search);
 
 localizePage();
@@ -55,6 +54,11 @@ function fail(code) {
 
 function showVerdict(reading) {
   const view = describe(reading, { t, date });
+  // A danger state (altered, broken or revoked signature, wrong sender) marks the content as the
+  // Thunderbird banner does: not to be trusted, and why.
+  const mark = byId("mark");
+  mark.hidden = view.look.severity !== "error";
+  if (!mark.hidden) setText(mark.querySelector("strong"), t(markKey(view.look.state)));
   const { signature, encryption } = summarize(reading);
   document.body.className = view.look.severity;
   document.body.dataset.signature = signature.state;
@@ -69,7 +73,7 @@ function showVerdict(reading) {
   const signer = signature.signer;
   const who = [certName(signer), certEmail(signer)].filter(Boolean).join(" · ");
   const rows = [
-    [t("owa_reader_signature"), [t(`state_${signature.state}`), who].filter(Boolean).join(" — ")],
+    [t("owa_reader_signature"), [t(stateLabel(signature.state)), who].filter(Boolean).join(" — ")],
     [t("owa_reader_encryption"), encryptionLine(encryption)],
   ];
   byId("layers").replaceChildren(...rows.flatMap(([label, value]) => [el("dt", null, label), el("dd", null, value)]));
@@ -125,7 +129,7 @@ function showContent(bytes) {
   document.body.dataset.blocked = String(blocked);
   if (blocked) {
     const note = byId("remote-note");
-    setText(note, t("owa_reader_remote_blocked", [String(blocked)]));
+    setText(note, t.count("owa_reader_remote_blocked", blocked));
     note.hidden = false;
   }
   showAttachments(content.attachments);
@@ -167,8 +171,10 @@ function showAttachments(attachments) {
   }
 }
 
+// Sizes go in as numbers: the translator writes them the UI language's way ("1,5 MiB" in German).
 function size(bytes) {
-  if (bytes < 1024) return t("owa_size_bytes", [String(bytes)]);
-  if (bytes < 1024 * 1024) return t("owa_size_kib", [(bytes / 1024).toFixed(1)]);
-  return t("owa_size_mib", [(bytes / 1024 / 1024).toFixed(1)]);
+  const tenths = (n) => Math.round(n * 10) / 10;
+  if (bytes < 1024) return t("owa_size_bytes", [bytes]);
+  if (bytes < 1024 * 1024) return t("owa_size_kib", [tenths(bytes / 1024)]);
+  return t("owa_size_mib", [tenths(bytes / 1024 / 1024)]);
 }

@@ -20,8 +20,7 @@ import { inspectBytes } from "../modules/inspector.mjs";
 import { buttonLook, checkingLook, failureLook, lockedKeys } from "../modules/look.mjs";
 import { iconPaths } from "../modules/header-button.mjs";
 import { describe } from "../modules/describe.mjs";
-import { dateFormatter } from "../modules/format.mjs";
-import { translator } from "../modules/texts.mjs";
+import { date, t } from "../modules/i18n.mjs"; // owa_ variants first (platform.mjs)
 import { HostError, isHostDown, Op, PAGE_OPS } from "../modules/ops.mjs";
 import { errorReply } from "../modules/host-client.mjs";
 import { withTimeout } from "../modules/timeout.mjs";
@@ -34,8 +33,6 @@ import { OwaError } from "./modules/fetch-errors.mjs";
 import { messageHeaders } from "./modules/mime.mjs";
 import { actionTitle, noticeFor, popupActions } from "./modules/view.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs)); // owa_ variants first (platform.mjs)
-const date = dateFormatter(browser.i18n.getUILanguage());
 // Chromium moves many small native-messaging frames much faster than one of tens of MiB (measured
 // with `tests/outlook-web/run.sh bench`): messages over 512 KiB go to the host as a chunked upload.
 const port = new NativePort({ upload: { inlineBytes: 512 * 1024, chunkBytes: 512 * 1024, inFlight: 8 } });
@@ -261,6 +258,7 @@ async function showLook(tabId, look, { key = null, error = null } = {}) {
     action.setTitle({ tabId, title: actionTitle(look, t) }), // neutralised: it may name the signer
     action.setBadgeText({ tabId, text: look?.badge.text ?? "" }),
     look?.badge.color ? action.setBadgeBackgroundColor({ tabId, color: look.badge.color }) : null,
+    look?.badge.textColor ? action.setBadgeTextColor({ tabId, color: look.badge.textColor }) : null,
   ]).catch(() => {}); // the tab was closed meanwhile
   lookLog.push({ tabId, key, look: look?.name ?? null, error, asked, at: Date.now(), timings: timings.get(key) ?? null });
   if (lookLog.length > 200) lookLog.shift();

@@ -4,26 +4,26 @@
 // use or refuse a new key that waits for confirmation (or any other certificate); import a certificate file,
 // export a contact's certificates, delete a certificate or a whole contact after a confirmation
 // that says what follows. It also shows what a menu action (an attachment imported, a sender's
-// certificate saved) just did.
+// certificate saved) just did, and searches the LDAP directories for an address when any is
+// configured (docs/DIRECTORY.md).
 
 import { callHost } from "../modules/host-client.mjs";
 import { Op } from "../modules/ops.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
-import { dateFormatter, dayFormatter } from "../modules/format.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { date, day, t } from "../modules/i18n.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
-import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
+import { byId, confirmDialog, definitionList, el, setText, text, valueNode } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
+import { stateLabel } from "../modules/look.mjs";
+import { lookupOutcome } from "../modules/directories.mjs";
 import {
   certificateCard, contactRow, decisionNotice, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
   historyLine, importOutcome, pendingNotices,
 } from "../modules/contacts-view.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const { showNotice, showError: reportError } = notices(t, { asList: true });
-const date = dateFormatter(browser.i18n.getUILanguage());
-const day = dayFormatter(browser.i18n.getUILanguage());
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;
 
@@ -43,19 +43,23 @@ byId("import").addEventListener("click", () => byId("import-file").click());
 byId("import-file").addEventListener("change", (event) => importFile(event.target).catch(showError));
 byId("export").addEventListener("click", () => exportContact().catch(showError));
 byId("delete").addEventListener("click", () => deleteContact().catch(showError));
+byId("lookup-button").addEventListener("click", () => searchDirectory().catch(showError));
+byId("lookup-address").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") searchDirectory().catch(showError);
+});
 init().catch(showError);
 
 async function init() {
   const notice = await browser.runtime.sendMessage({ type: "takeNotice" });
   const wanted = new URLSearchParams(location.search).get("address") ?? (notice ? showMenuNotice(notice) : null);
-  await Promise.all([loadStats(), loadList()]);
+  await Promise.all([loadStats(), loadList(), showDirectorySearch()]);
   if (wanted) await select(wanted);
   document.body.dataset.ready = "true"; // for the end-to-end test: the first render is complete
 }
 
 async function loadStats() {
   const s = await callHost(Op.contactsStats);
-  text("stats", t("contacts_stats", [String(s.contacts), String(s.certificates), String(s.expiring_within_30_days ?? 0)]));
+  text("stats", t("contacts_stats", [s.contacts, s.certificates, s.expiring_within_30_days ?? 0]));
 }
 
 async function loadList({ append = false } = {}) {
@@ -163,10 +167,18 @@ function renderPending(contact) {
     refuse.addEventListener("click", () => decide(notice.fingerprint, "refuse", note.value).catch(showError));
     const buttons = el("div", "buttons");
     buttons.append(use, refuse);
-    section.append(el("strong", null, notice.title), el("p", null, notice.what), el("p", "fingerprint", notice.fingerprintText),
+    section.append(el("strong", null, notice.title), el("p", null, notice.what), fingerprintLines(notice.fingerprintText),
       el("p", null, notice.keeps), el("p", "advice", notice.compare), label, note, buttons);
     box.append(section);
   }
+}
+
+/** A whole fingerprint, each of its lines (format.mjs groupFingerprint) on a line of its own. */
+function fingerprintLines(fingerprint) {
+  const p = valueNode({ kind: "fingerprint", value: fingerprint });
+  const block = el("p", "fingerprint");
+  block.append(...p.childNodes);
+  return block;
 }
 
 async function decide(fingerprint, decision, note) {
@@ -228,7 +240,7 @@ async function deleteContact() {
   if (!(await confirmDialog(deleteConfirmation(shown, { t })))) return;
   const { address, deleted_certificates: deleted } = await callHost(Op.contactsDelete, { address: shown.address });
   const count = Array.isArray(deleted) ? deleted.length : Number(deleted) || 0; // fingerprints, or a count
-  showNotice("ok", t("notice_contact_deleted", [address, String(count)]), [t("contact_delete_recover")]);
+  showNotice("ok", t.count("notice_contact_deleted", count, [address]), [t("contact_delete_recover")]);
   await Promise.all([loadStats(), loadList()]);
   // The history stays, so the contact can still be shown: it says what was deleted and when.
   await select(address).catch(() => clearDetails());
@@ -263,7 +275,7 @@ function showMenuNotice(notice) {
       }
       const outcome = importOutcome(file.result, { t });
       if (outcome.warning && severity === "ok") severity = "warning";
-      lines.push(`${file.name}: ${outcome.lines.join(" ")}`);
+      lines.push(t("notice_attachment_result", [file.name, outcome.lines.join(" ")]));
       address ??= outcome.addresses[0] ?? null;
     }
     showNotice(severity, t("notice_attachments_imported"), lines);
@@ -280,7 +292,7 @@ function showMenuNotice(notice) {
       else if (r.stored && r.address) lines.push(t(r.state === "untrusted" ? "notice_sender_saved_untrusted" : "notice_sender_saved", [r.address, subject]));
       else if (r.state === "none" && ["no_key", "failed", "unsupported"].includes(r.encryption)) lines.push(t("notice_sender_unreadable", [subject]));
       else if (r.state === "none") lines.push(t("notice_sender_unsigned", [subject]));
-      else lines.push(t("notice_sender_not_saved", [subject, t(`state_${r.state}`)]));
+      else lines.push(t("notice_sender_not_saved", [subject, t(stateLabel(r.state))]));
       if (r.stored && r.address) address ??= r.address;
       else severity = "warning";
     }
@@ -289,6 +301,32 @@ function showMenuNotice(notice) {
     return address;
   }
   return null;
+}
+
+// ---- search the directory ---------------------------------------------------------------------
+
+/** Shows the directory search when a directory is configured (a failure only hides it). */
+async function showDirectorySearch() {
+  const listing = await callHost(Op.directoriesList).catch(() => null);
+  byId("directory-search").hidden = !listing?.directories?.length;
+}
+
+/** Looks the typed address up in every directory, then shows what it found and the contact. */
+async function searchDirectory() {
+  const input = byId("lookup-address");
+  const address = input.value.trim();
+  if (!address) return;
+  const button = byId("lookup-button");
+  button.disabled = true;
+  try {
+    const result = await callHost(Op.contactsLookup, { addresses: [address] });
+    const outcome = lookupOutcome(result, { t });
+    showNotice(outcome.severity, outcome.headline, outcome.lines);
+    await Promise.all([loadStats(), loadList()]);
+    if (outcome.firstFound) await select(outcome.firstFound);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function showError(e) {

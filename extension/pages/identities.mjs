@@ -8,15 +8,14 @@
 import { callHost } from "../modules/host-client.mjs";
 import { LocalError, Op } from "../modules/ops.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
-import { dateFormatter, dayFormatter } from "../modules/format.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { date as dateTime, day, t } from "../modules/i18n.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
-import { confirms } from "../modules/describe.mjs";
 import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import {
-  backupFailureKey, backupReminder, backupRequest, identityAddress, identityName, identityRows, identityStatus, importChecks,
+  backupFailureKey, backupReminder, backupRequest, identityAddress, identityBadges, identityLead, identityName, identityRows, identityStatus, importChecks,
   thunderbirdSetup,
 } from "../modules/identities-view.mjs";
 import { checklists, needsContacts, SIGNED_MAIL_KEY } from "../modules/renewal.mjs";
@@ -24,15 +23,11 @@ import { installModule, moduleState } from "../modules/pkcs11.mjs";
 import { unlockKeys } from "../modules/unlock.mjs";
 import { isThunderbird } from "../modules/platform.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const { showNotice, showError } = notices(t, {
   scroll: true,
   headlineKey: (code) => (code === LocalError.opUnavailable ? "identities_host_too_old" : "page_host_error"),
 });
-const dateTime = dateFormatter(browser.i18n.getUILanguage());
-const day = dayFormatter(browser.i18n.getUILanguage());
 const CONTACT_PAGES = 10; // at most 10 × 500 contacts in the renewal checklist
-const STATUS = { valid: "ok", expiring: "warning", expired: "error", replaced: "muted", not_yet_valid: "warning" };
 
 let identities = [];
 let module = "unsupported";
@@ -42,6 +37,8 @@ byId("import-form").addEventListener("submit", (event) => {
   event.preventDefault();
   importP12().catch(showError);
 });
+byId("p12-choose").addEventListener("click", () => byId("p12-file").click());
+byId("p12-file").addEventListener("change", showChosenFile);
 byId("own-passphrase").addEventListener("change", (event) => {
   for (const node of document.querySelectorAll(".own")) node.hidden = !event.target.checked;
 });
@@ -127,15 +124,12 @@ function identityCard(identity) {
   const node = byId("identity-template").content.firstElementChild.cloneNode(true);
   localizePage(node);
   node.dataset.fingerprint = identity.fingerprint;
-  const cert = identity.certificate ?? {};
   setText(node.querySelector(".title"), identityName(identity));
   const status = identityStatus(identity, { formatDate: day });
   const badges = node.querySelector(".badges");
-  badges.append(el("span", `badge ${STATUS[status.state]}`, t(`identity_badge_${status.state}`)));
-  badges.append(el("span", `badge ${identity.unlocked ? "ok" : "muted"}`, t(identity.unlocked ? "identity_badge_unlocked" : "identity_badge_locked")));
-  if (!identity.backed_up_at) badges.append(el("span", "badge warning", t("identity_badge_no_backup")));
-  setText(node.querySelector(".status-line"), t(status.key, status.subs));
-  setText(node.querySelector(".confirms"), cert.validation ? confirms(cert, t) : "");
+  for (const badge of identityBadges(identity)) badges.append(el("span", `badge ${badge.kind}`, t(badge.key)));
+  setText(node.querySelector(".status-line"), t.phrase(status));
+  setText(node.querySelector(".confirms"), identityLead(identity, t));
   node.querySelector("dl").replaceWith(definitionList(identityRows(identity, { t, date: dateTime, day, identities })));
 
   // The passphrase is asked for every backup, unlocked or not: the key leaves for good.
@@ -201,7 +195,7 @@ async function deleteIdentity(identity) {
 function renderLockBar() {
   byId("lock-bar").hidden = identities.length === 0;
   const unlocked = identities.filter((i) => i.unlocked).length;
-  text("lock-state", unlocked ? t("lock_state_unlocked", [String(unlocked), String(identities.length)]) : t("lock_state_locked"));
+  text("lock-state", unlocked ? t.count("lock_state_unlocked", identities.length, [unlocked]) : t("lock_state_locked"));
   byId("unlock-form").hidden = unlocked === identities.length;
   byId("lock").hidden = unlocked === 0;
 }
@@ -213,11 +207,11 @@ async function unlock() {
   const outcome = await unlockKeys(passphrase);
   if (!outcome.ok && !outcome.wrongPassword) throw outcome.error;
   if (!outcome.ok) {
-    showNotice("error", t(outcome.notice.key, outcome.notice.subs), []);
+    showNotice("error", t.phrase(outcome.notice), []);
     return;
   }
   await refresh();
-  showNotice("ok", t(outcome.notice.key, outcome.notice.subs), []);
+  showNotice("ok", t.phrase(outcome.notice), []);
 }
 
 async function lock() {
@@ -228,9 +222,18 @@ async function lock() {
 
 // ---- import --------------------------------------------------------------------------------------
 
+/** The name of the file chosen for import, or that none is. */
+function showChosenFile() {
+  const [file] = byId("p12-file").files;
+  text("p12-name", file ? file.name : t("import_no_file"));
+}
+
 async function importP12() {
   const [file] = byId("p12-file").files;
-  if (!file) return;
+  if (!file) {
+    byId("p12-choose").focus();
+    return;
+  }
   const own = byId("own-passphrase").checked;
   const [password, newPassphrase] = takeSecrets(byId("import-form"), ["#p12-password", "#new-passphrase"]);
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -248,13 +251,14 @@ async function importP12() {
       ...(own && newPassphrase ? { new_passphrase: newPassphrase } : {}),
     });
     byId("import-form").reset();
+    showChosenFile();
     for (const node of document.querySelectorAll(".own")) node.hidden = true;
     const checks = importChecks(reply.checks, { t, formatDate: day });
     const failed = checks.filter((c) => !c.ok).length;
     const email = identityAddress(reply.identity) ?? file.name;
     headline.className = `status ${failed ? "warning" : "ok"}`;
-    headline.replaceChildren(el("strong", null, t(failed ? "import_done_with_problems" : "import_done", [email, String(failed)])));
-    if (reply.replaced?.length) headline.append(el("p", null, t("import_replaced", [String(reply.replaced.length)])));
+    headline.replaceChildren(el("strong", null, failed ? t.count("import_done_with_problems", failed, [email]) : t("import_done", [email])));
+    if (reply.replaced?.length) headline.append(el("p", null, t.count("import_replaced", reply.replaced.length)));
     headline.append(el("p", null, t("import_next_backup")));
     for (const check of checks) list.append(checkItem(check));
     await refresh();
@@ -305,13 +309,15 @@ function renderChecklists(lists) {
     const email = identityAddress(list.identity);
     const heading = list.kind === "renewed"
       ? t("renewal_heading", [email, day(list.since) ?? "?"])
-      : t(list.kind === "expired" ? "expiry_heading_expired" : "expiry_heading", [email, String(Math.max(0, list.identity.expires_in_days ?? 0)), day(list.identity.not_after) ?? "?"]);
+      : list.kind === "expired"
+        ? t("expiry_heading_expired", [email, day(list.identity.not_after) ?? "?"])
+        : t.count("expiry_heading", Math.max(0, list.identity.expires_in_days ?? 0), [email, day(list.identity.not_after) ?? "?"]);
     card.append(el("h3", null, heading));
     const steps = el("ol", "steps");
     for (const step of list.steps) {
       const li = el("li", step.done === true ? "done" : step.done === false ? "todo" : "info");
       li.dataset.step = step.id;
-      li.append(el("span", "mark", step.done === true ? "✓" : step.done === false ? "○" : "i"), el("span", null, t(step.key, step.subs)));
+      li.append(el("span", "mark", step.done === true ? "✓" : step.done === false ? "○" : "•"), el("span", null, t.phrase(step)));
       steps.append(li);
     }
     card.append(steps);
@@ -324,7 +330,7 @@ function renderChecklists(lists) {
 function waitingList(list) {
   const block = el("details", "waiting");
   block.open = list.waiting.length <= 12;
-  block.append(el("summary", null, t("renewal_waiting", [String(list.waiting.length)])));
+  block.append(el("summary", null, t.count("renewal_waiting", list.waiting.length)));
   const ul = el("ul");
   for (const address of list.waiting) {
     const li = el("li");

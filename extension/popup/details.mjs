@@ -13,16 +13,14 @@
 
 import { describe } from "../modules/describe.mjs";
 import { byId, el, setDocumentTitle, setText, text, valueNode } from "../modules/dom.mjs";
-import { dateFormatter } from "../modules/format.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { certEmail, checkingLook, failureLook, lockedKeys, summarize } from "../modules/look.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
 import { logError } from "../modules/log.mjs";
-import { errorKey, translator } from "../modules/texts.mjs";
+import { errorKey } from "../modules/texts.mjs";
+import { date, t } from "../modules/i18n.mjs";
 import { unlockKeys, unlockLabel } from "../modules/unlock.mjs";
 
-const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
-const date = dateFormatter(browser.i18n.getUILanguage());
 const POLL_MS = 400;
 
 let locked = null; // the locked keys of the message shown (lockedKeys), while it has some
@@ -40,6 +38,9 @@ byId("retry").addEventListener("click", async () => {
   await browser.runtime.sendMessage({ type: "retry" });
   refresh();
 });
+byId("recheck-revocation").addEventListener("click", () => {
+  recheckRevocation().catch(logError);
+});
 byId("unlock-form").addEventListener("submit", (event) => {
   event.preventDefault();
   unlock().catch(logError);
@@ -48,7 +49,23 @@ byId("open-identities").addEventListener("click", () => {
   browser.runtime.sendMessage({ type: "openIdentities" });
   window.close();
 });
+byId("more-below").addEventListener("click", () => {
+  const page = document.scrollingElement;
+  page.scrollBy({ top: page.clientHeight * 0.8, behavior: "smooth" });
+});
+addEventListener("scroll", showMoreBelow, { passive: true });
+addEventListener("resize", showMoreBelow);
+byId("technical").addEventListener("toggle", showMoreBelow);
 refresh();
+
+/**
+ * A popup taller than the room it gets scrolls, and a scroll bar that shows only while scrolling
+ * is no sign of that: while more lies below, a button says so at the bottom edge.
+ */
+function showMoreBelow() {
+  const page = document.scrollingElement;
+  byId("more-below").hidden = page.scrollHeight - page.scrollTop - page.clientHeight < 8;
+}
 
 // Retry and unlock refresh too, also while polling: whoever refreshes replaces the scheduled
 // refresh, so there is never more than one polling loop.
@@ -74,6 +91,7 @@ async function shownTab() {
 
 function render(status, tabId) {
   clear();
+  requestAnimationFrame(showMoreBelow);
   renderActions(status.actions ?? [], tabId);
   if (status.messageId === null) return renderNote(status.note ? t(status.note) : t("popup_no_message"));
   if (status.reading) return renderReading(status.reading);
@@ -131,21 +149,50 @@ async function act(action, tabId) {
   else await refresh();
 }
 
+// The verdict first (the state's name, what it means, what to do), then who signed and what the
+// certificate confirms; serial numbers, methods, the chain and the header lines only behind
+// "Technical details".
 function renderReading(reading) {
   shows("reading", { reading });
   const view = describe(reading, { t, date });
   setHeadline(view.look, view.headline);
   text("summary", view.summary);
+  const advice = byId("advice");
+  advice.hidden = !view.advice;
+  setText(advice.querySelector("span"), view.advice);
   const notices = document.getElementById("notices");
   for (const notice of view.notices) notices.append(el("li", null, notice));
   if (view.problems.length) {
     document.getElementById("problems").hidden = false;
     const list = document.getElementById("problem-list");
-    for (const problem of view.problems) list.append(problemCard(problem));
+    // The headline and the sentence under it already say what the first problem is.
+    view.problems.forEach((problem, i) => list.append(problemCard(problem, i === 0 ? view : null)));
   }
   const sections = document.getElementById("sections");
   for (const section of view.sections) sections.append(sectionBlock(section));
+  byId("revocation-actions").hidden = !view.recheckRevocation;
+  const technical = byId("technical");
+  technical.hidden = !view.technical.length;
+  for (const section of view.technical) byId("technical-sections").append(sectionBlock(section));
   showUnlockForm(lockedKeys(reading));
+}
+
+// ---- checking revocation again -----------------------------------------------------------------
+
+// The host asks the certification authorities anew (a few seconds at most); the popup then shows
+// the new verdict.
+async function recheckRevocation() {
+  const button = byId("recheck-revocation");
+  button.disabled = true;
+  setText(button, t("popup_rechecking_revocation"));
+  try {
+    const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+    await browser.runtime.sendMessage({ type: "recheckRevocation", tabId: tab?.id ?? null });
+  } finally {
+    button.disabled = false;
+    setText(button, t("popup_recheck_revocation"));
+  }
+  await refresh();
 }
 
 // ---- unlocking a locked key ------------------------------------------------------------------
@@ -160,7 +207,7 @@ function showUnlockForm(keys) {
   const status = byId("unlock-status");
   status.hidden = !unlockNotice;
   status.className = unlockNotice?.severity ?? "";
-  setText(status, unlockNotice ? t(unlockNotice.key, unlockNotice.subs) : "");
+  setText(status, unlockNotice ? t.phrase(unlockNotice) : "");
   setUnlocking(unlocking);
   if (!unlocking) byId("unlock-passphrase").focus();
 }
@@ -213,12 +260,16 @@ function setHeadline(look, headline) {
   setDocumentTitle(headline); // what assistive technology (and the end-to-end test) reads first
 }
 
-function problemCard(problem) {
+function problemCard(problem, shownAbove) {
   const card = document.getElementById("problem-template").content.firstElementChild.cloneNode(true);
   localizePage(card);
   card.classList.add(problem.severity);
-  setText(card.querySelector(".title"), problem.title);
-  setText(card.querySelector(".explain"), problem.explain);
+  const title = card.querySelector(".title");
+  const explain = card.querySelector(".explain");
+  setText(title, problem.title);
+  setText(explain, problem.explain);
+  title.hidden = shownAbove?.headline === problem.title;
+  explain.hidden = shownAbove?.summary === problem.explain;
   const reason = card.querySelector(".reason");
   reason.hidden = !problem.reason;
   setText(reason.querySelector("span"), problem.reason ?? "");
@@ -254,9 +305,12 @@ function copyButton(fingerprint) {
 }
 
 function clear() {
-  for (const id of ["notices", "problem-list", "sections"]) document.getElementById(id).replaceChildren();
+  for (const id of ["notices", "problem-list", "sections", "technical-sections"]) document.getElementById(id).replaceChildren();
   document.getElementById("problems").hidden = true;
+  byId("technical").hidden = true;
+  byId("advice").hidden = true;
   document.getElementById("host-actions").hidden = true;
+  byId("revocation-actions").hidden = true;
   byId("unlock-form").hidden = true;
   text("summary", "");
 }

@@ -5,11 +5,17 @@
 //! CRL the companion holds revokes, that has expired, or that fails the algorithm policy is never
 //! shown to Thunderbird, whatever NSS itself would make of it.
 //!
+//! Revocation: the module never asks a CA (it runs inside Thunderbird, and a slow responder must
+//! not hold Thunderbird's send path). It reads what the host recorded in the revocation cache
+//! (OCSP answers, fetched CRLs) besides the CRLs in the anchor folders; a revocation the host
+//! records moves the anchors' stamp (`TrustAnchors::stamp`), so every verdict is judged again.
+//!
 //! Reading a certificate with OpenSSL and verifying its chain costs about 0.2 ms (`cargo bench -p
 //! smime-companion-pkcs11`: C_Initialize with 1,000 contacts takes about 240 ms instead of 50 ms),
 //! so verdicts are kept per certificate and computed again only when something they depend on
 //! changed:
-//! - the anchors or CRLs (a file in the anchor folders added, removed or rewritten): all;
+//! - the anchors or CRLs (a file in the anchor folders added, removed or rewritten), or a status
+//!   the host recorded in the revocation cache: all;
 //! - the intermediate certificates chains are built from (cache or identities): all;
 //! - a verdict's time bound passed (a usable certificate's notAfter, a not yet valid one's
 //!   notBefore): that one;
@@ -20,6 +26,7 @@
 use crate::objects::TokenCert;
 use openssl::x509::X509;
 use smime_companion::certs::policy::encryption_verdict;
+use smime_companion::certs::revocation::Checker;
 use smime_companion::certs::summary::Cert;
 use smime_companion::certs::trust::TrustAnchors;
 use smime_companion::home::Home;
@@ -80,7 +87,9 @@ impl UsableFilter {
     ) -> Option<Vec<&'c TokenCert>> {
         let stamp = TrustAnchors::stamp(home);
         if self.anchors.is_none() || stamp != self.stamp || now - self.full_at >= FULL_RECHECK_SECS || now < self.full_at {
-            let anchors = TrustAnchors::load(home);
+            let mut anchors = TrustAnchors::load(home);
+            let settings = smime_companion::config::Config::load(home).revocation_settings();
+            anchors.revocation = Some(std::sync::Arc::new(Checker::cache_only(home, settings)));
             for problem in &anchors.problems {
                 log::warn!("pkcs11: trust store: {problem}");
             }

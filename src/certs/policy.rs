@@ -14,11 +14,11 @@
 
 use super::reading::KeyAlgorithm;
 use super::summary::Cert;
-use super::trust::{self, verify_chain, ChainOutcome, Purpose, TrustAnchors};
+use super::trust::{self, verify_chain, verify_chain_with, ChainOutcome, Evidence, Purpose, TrustAnchors};
 use crate::smime::verdict::{Problem, SignatureState};
 use crate::time::to_rfc3339;
 use openssl::nid::Nid;
-use openssl::x509::{X509Crl, X509KeyUsage, X509};
+use openssl::x509::{X509KeyUsage, X509};
 use serde::Serialize;
 
 /// Why a certificate may not be used for encryption now. Variants are in the order the checks
@@ -30,13 +30,21 @@ pub enum Refusal {
     /// keyEncipherment, EC without keyAgreement), `extended_key_usage` (no emailProtection),
     /// `key_type` (neither RSA nor EC), `ca_certificate` (a CA certificate).
     NoEncryptionUsage { reason: &'static str },
-    /// The certificate (`depth` 0) or a CA of its chain is revoked by a CRL we hold.
-    Revoked { depth: u32 },
+    /// The certificate (`depth` 0) or a CA of its chain is revoked: by a CRL we hold or fetched,
+    /// or by its CA's OCSP responder. `revoked_at` and `revocation_reason` when the CA said.
+    Revoked {
+        depth: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        revoked_at: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        revocation_reason: Option<&'static str>,
+    },
     /// The certificate or a CA of its chain has expired.
     Expired { depth: u32, not_after: String },
     NotYetValid { depth: u32, not_before: String },
     /// The chain does not reach a trusted anchor. `reason`: `unknown_ca`, `self_signed`,
-    /// `bad_certificate_signature`, `untrusted_ca`.
+    /// `bad_certificate_signature`, `untrusted_ca`; or revocation is required and the
+    /// certificate's status could not be learnt: `revocation_unknown`.
     Untrusted { reason: &'static str, depth: u32 },
     /// A CA of the chain may not issue e-mail certificates: its extended key usage lacks
     /// emailProtection (a CA restricted to TLS, for example).
@@ -97,8 +105,9 @@ pub fn encryption_usage(cert: &Cert) -> Result<(), &'static str> {
 
 /// May `cert` be used to encrypt to its holder at `now`: its own usage ([`encryption_usage`]),
 /// its chain verified for S/MIME encryption against the current anchors with `intermediates`
-/// (every CA's extended key usage, validity, the CRLs we hold), and the algorithm policy on every
-/// certificate of that chain. Nothing from any message takes part.
+/// (every CA's extended key usage, validity, revocation: the CRLs we hold, and what the anchors'
+/// revocation checker learns or has cached), and the algorithm policy on every certificate of
+/// that chain. Nothing from any message takes part.
 pub fn encryption_verdict(anchors: &TrustAnchors, cert: &Cert, intermediates: &[X509], now: i64) -> Result<(), Refusal> {
     let mut refusals = Vec::new();
     if let Err(reason) = encryption_usage(cert) {
@@ -114,7 +123,14 @@ pub fn encryption_verdict(anchors: &TrustAnchors, cert: &Cert, intermediates: &[
             // keyEncipherment even of EC keys).
             trust::V_ERR_INVALID_PURPOSE if e.depth == 0 => continue,
             trust::V_ERR_INVALID_PURPOSE => Refusal::CaNotForEmail { depth: e.depth, subject: subject(e.depth) },
-            trust::V_ERR_CERT_REVOKED => Refusal::Revoked { depth: e.depth },
+            trust::V_ERR_CERT_REVOKED => {
+                let known = outcome.revocation.certificates.iter().find(|c| c.depth == e.depth);
+                Refusal::Revoked {
+                    depth: e.depth,
+                    revoked_at: known.and_then(|c| c.revoked_at.clone()),
+                    revocation_reason: known.and_then(|c| c.revocation_reason),
+                }
+            }
             trust::V_ERR_CERT_HAS_EXPIRED => Refusal::Expired { depth: e.depth, not_after: to_rfc3339(at.validity().1) },
             trust::V_ERR_CERT_NOT_YET_VALID => Refusal::NotYetValid { depth: e.depth, not_before: to_rfc3339(at.validity().0) },
             trust::V_ERR_EE_KEY_TOO_SMALL | trust::V_ERR_CA_KEY_TOO_SMALL => {
@@ -126,6 +142,9 @@ pub fn encryption_verdict(anchors: &TrustAnchors, cert: &Cert, intermediates: &[
             code if is_crl_trouble(code) => continue,
             code => Refusal::Untrusted { reason: untrusted_reason(code), depth: e.depth },
         });
+    }
+    if outcome.revocation.unknown_but_required() {
+        refusals.push(Refusal::Untrusted { reason: "revocation_unknown", depth: 0 });
     }
     for w in weaknesses(chain) {
         refusals.push(Refusal::WeakAlgorithm { reason: w.reason, depth: w.depth, subject: w.subject });
@@ -195,10 +214,10 @@ pub fn weaknesses(chain: &[Cert]) -> Vec<Weakness> {
 }
 
 /// The signer's chain for a mail: OpenSSL's verification for S/MIME signing at `at` (with the
-/// message's CRLs as candidates besides the stored ones), and the problems it and the rules on
-/// top of it find ([`chain_problems`]).
-pub fn signer_chain(anchors: &TrustAnchors, cert: &Cert, untrusted: &[X509], message_crls: &[X509Crl], at: i64) -> (ChainOutcome, Vec<Problem>) {
-    let outcome = verify_chain(anchors, &cert.x509, untrusted, message_crls, at, Purpose::SmimeSign);
+/// message's CRLs as candidates besides the stored ones, its OCSP responses as evidence), its
+/// revocation, and the problems it and the rules on top of it find ([`chain_problems`]).
+pub fn signer_chain(anchors: &TrustAnchors, cert: &Cert, untrusted: &[X509], evidence: Evidence<'_>, at: i64) -> (ChainOutcome, Vec<Problem>) {
+    let outcome = verify_chain_with(anchors, &cert.x509, untrusted, evidence, at, Purpose::SmimeSign);
     let problems = chain_problems(&outcome, cert, at);
     (outcome, problems)
 }
@@ -212,7 +231,7 @@ pub fn chain_problems(outcome: &ChainOutcome, cert: &Cert, at: i64) -> Vec<Probl
     let cert_at = |depth: u32| chain.get(depth as usize).unwrap_or(cert);
     for e in &outcome.errors {
         let p = match e.code {
-            trust::V_ERR_CERT_REVOKED => Problem::new(SignatureState::Revoked),
+            trust::V_ERR_CERT_REVOKED => revoked_problem(outcome, e.depth),
             trust::V_ERR_CERT_HAS_EXPIRED => Problem::new(SignatureState::Expired).with("not_after", to_rfc3339(cert_at(e.depth).validity().1)),
             trust::V_ERR_CERT_NOT_YET_VALID => {
                 Problem::new(SignatureState::NotYetValid).with("not_before", to_rfc3339(cert_at(e.depth).validity().0))
@@ -249,6 +268,10 @@ pub fn chain_problems(outcome: &ChainOutcome, cert: &Cert, at: i64) -> Vec<Probl
     if at < not_before && !problems.iter().any(|p| p.code == SignatureState::NotYetValid) {
         problems.push(Problem::new(SignatureState::NotYetValid).with("not_before", to_rfc3339(not_before)).with("depth", 0));
     }
+    // Revocation required, and the signer's status unknown.
+    if outcome.revocation.unknown_but_required() {
+        problems.push(Problem::because(SignatureState::Untrusted, "revocation_unknown").with("depth", 0));
+    }
     // RFC 8550: key usage without digitalSignature or nonRepudiation forbids signing.
     if !cert.allows_signing_key_usage() && !problems.iter().any(|p| p.code == SignatureState::WrongUsage) {
         problems.push(Problem::because(SignatureState::WrongUsage, "key_usage").with("depth", 0));
@@ -274,6 +297,27 @@ pub fn chain_problems(outcome: &ChainOutcome, cert: &Cert, at: i64) -> Vec<Probl
         p.details.insert("at".into(), to_rfc3339(at).into());
     }
     problems
+}
+
+/// A revoked certificate at `depth`, with what the CA said: when (`revoked_at`), why
+/// (`revocation_reason`), and how we know (`method`, `source`).
+fn revoked_problem(outcome: &ChainOutcome, depth: u32) -> Problem {
+    let mut p = Problem::new(SignatureState::Revoked);
+    if let Some(c) = outcome.revocation.certificates.iter().find(|c| c.depth == depth) {
+        if let Some(at) = &c.revoked_at {
+            p = p.with("revoked_at", at.clone());
+        }
+        if let Some(reason) = c.revocation_reason {
+            p = p.with("revocation_reason", reason);
+        }
+        if let Some(method) = c.method {
+            p = p.with("method", serde_json::to_value(method).unwrap_or_default());
+        }
+        if let Some(source) = c.source {
+            p = p.with("source", serde_json::to_value(source).unwrap_or_default());
+        }
+    }
+    p
 }
 
 /// The chain OpenSSL built, or the certificate alone when it built none.

@@ -10,8 +10,11 @@
 //! revocation the stored one records): for each certificate of the chain, among all CRLs of its
 //! issuer whose signature verifies with that issuer's key, the newest (CRL number, then
 //! thisUpdate) wins, wherever it came from; OpenSSL then checks the chain against exactly
-//! those CRLs (docs/INSPECT.md, "Revocation").
+//! those CRLs (docs/INSPECT.md, "Revocation"). CRLs fetched from a CA's distribution points
+//! (and cached) take part in that choice exactly like stored ones; OCSP and the rest of
+//! revocation checking live in `certs::revocation`, whose checker the anchors carry.
 
+use super::revocation::{self, Checker, CrlFinding, CrlState, FetchedCrl, RevocationReport, Source};
 use super::summary::{BadCertificate, Cert};
 use crate::error::{Error, Result};
 use crate::ffi;
@@ -23,6 +26,7 @@ use openssl::x509::{X509Crl, X509CrlRef, X509PurposeId, X509StoreContext, X509};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where a trust anchor came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,6 +66,9 @@ pub struct TrustAnchors {
     /// Whether a stored CRL's signature verifies with a key: (index in `crls`, SHA-256 of the
     /// issuer certificate) → verified. Every verification of a run consults the same CRLs.
     crl_signatures: std::sync::Mutex<std::collections::HashMap<(usize, [u8; 32]), bool>>,
+    /// Revocation checking beyond the CRLs held (OCSP, fetched CRLs, the cache); None: the CRLs
+    /// held are all there is (tests, the identity checks).
+    pub revocation: Option<Arc<Checker>>,
 }
 
 /// The system-wide folder of extra anchors IT manages.
@@ -87,11 +94,14 @@ impl TrustAnchors {
     }
 
     /// What `load` would read, as (file, modified, length): equal stamps mean an equal load.
+    /// The revocation cache's change marker is part of it: a recorded revocation changes
+    /// verdicts as a new CRL does.
     pub fn stamp(home: &Home) -> Vec<(PathBuf, Option<std::time::SystemTime>, u64)> {
         [system_anchor_dir(), user_anchor_dir(home)]
             .iter()
             .flat_map(|dir| [list_files(dir), list_files(&crl_dir(dir))])
             .flatten()
+            .chain([revocation::cache::marker_path(home)])
             .map(|path| {
                 let meta = std::fs::metadata(&path).ok();
                 let modified = meta.as_ref().and_then(|m| m.modified().ok());
@@ -119,7 +129,7 @@ impl TrustAnchors {
     /// system's CA certificates are looked up by hash in the certificate folder, one file per
     /// issuer as needed, rather than parsing the whole bundle for every run; where there is no
     /// hashed folder, the bundle file is loaded.
-    fn store(&self) -> Option<&X509Store> {
+    pub(crate) fn store(&self) -> Option<&X509Store> {
         self.store
             .get_or_init(|| {
                 let build = || -> std::result::Result<X509Store, openssl::error::ErrorStack> {
@@ -195,8 +205,15 @@ pub struct ChainOutcome {
     pub chain: Vec<Cert>,
     /// Where the chain's root came from, when the chain ends at a trusted anchor.
     pub anchor: Option<AnchorSource>,
-    /// Whether a CRL covered the certificate.
-    pub crl_checked: bool,
+    /// What is known about revocation of the certificate and its CAs, and how.
+    pub revocation: RevocationReport,
+}
+
+/// Revocation evidence a message carries: CRLs, and OCSP responses (RFC 5940).
+#[derive(Default, Clone, Copy)]
+pub struct Evidence<'a> {
+    pub crls: &'a [X509Crl],
+    pub ocsp: &'a [Vec<u8>],
 }
 
 
@@ -282,7 +299,12 @@ pub fn verify_chain(
     at: i64,
     purpose: Purpose,
 ) -> ChainOutcome {
-    match verify_inner(anchors, cert, untrusted, extra_crls, at, purpose) {
+    verify_chain_with(anchors, cert, untrusted, Evidence { crls: extra_crls, ocsp: &[] }, at, purpose)
+}
+
+/// [`verify_chain`] with all the revocation evidence a message carries.
+pub fn verify_chain_with(anchors: &TrustAnchors, cert: &X509, untrusted: &[X509], evidence: Evidence<'_>, at: i64, purpose: Purpose) -> ChainOutcome {
+    match verify_inner(anchors, cert, untrusted, evidence, at, purpose) {
         Ok(outcome) => outcome,
         Err(e) => {
             log::debug!("chain verification could not run: {e}");
@@ -290,13 +312,14 @@ pub fn verify_chain(
                 errors: vec![ChainError { code: V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, depth: 0 }],
                 chain: Cert::from_x509(cert).into_iter().collect(),
                 anchor: None,
-                crl_checked: false,
+                revocation: RevocationReport::not_checked(),
             }
         }
     }
 }
 
 /// What one run of OpenSSL's verification found.
+#[derive(Clone)]
 struct Run {
     chain: Vec<X509>,
     verified: bool,
@@ -352,7 +375,7 @@ fn verify_inner(
     anchors: &TrustAnchors,
     cert: &X509,
     untrusted: &[X509],
-    extra_crls: &[X509Crl],
+    evidence: Evidence<'_>,
     at: i64,
     purpose: Purpose,
 ) -> std::result::Result<ChainOutcome, openssl::error::ErrorStack> {
@@ -364,41 +387,158 @@ fn verify_inner(
         chain_stack.push(c.clone())?;
     }
     // First the chain, then its CRLs: which CRL counts depends on the issuers the chain has.
-    let mut result = run(store, cert, &chain_stack, at, purpose, None)?;
-    let chosen = choose_crls(anchors, extra_crls, &result.chain);
-    if !chosen.is_empty() {
-        result = run(store, cert, &chain_stack, at, purpose, Some(&chosen))?;
+    let first = run(store, cert, &chain_stack, at, purpose, None)?;
+    let built: Vec<X509> = first.chain.clone();
+    let checker = anchors.revocation.as_deref();
+    let now = crate::time::now();
+    let cached = checker.map(|c| c.cached_crls(&built, now)).unwrap_or_default();
+    let mut candidates: Vec<CrlCandidate<'_>> = anchors
+        .crls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CrlCandidate { crl: &c.crl, source: Source::Stored, stored_index: Some(i), url: None, fetched_at: None })
+        .chain(evidence.crls.iter().map(|c| CrlCandidate { crl: c, source: Source::Message, stored_index: None, url: None, fetched_at: None }))
+        .collect();
+    candidates.extend(cached.iter().map(|c| CrlCandidate {
+        crl: &c.crl,
+        source: Source::Cache,
+        stored_index: None,
+        url: c.url.as_deref(),
+        fetched_at: Some(c.fetched_at),
+    }));
+    let run_with = |extra: &[CrlCandidate<'_>], first: &Run| -> std::result::Result<(Run, Vec<Option<CrlFinding>>), openssl::error::ErrorStack> {
+        let all: Vec<&CrlCandidate<'_>> = candidates.iter().chain(extra.iter()).collect();
+        let chosen = choose_crls(anchors, &all, &built);
+        if chosen.is_empty() {
+            return Ok((first.clone(), vec![None; revocation::checked_depths(&built)]));
+        }
+        let crls: Vec<&X509CrlRef> = chosen.iter().map(|c| c.crl).collect();
+        let result = run(store, cert, &chain_stack, at, purpose, Some(&crls))?;
+        let findings = crl_findings(&built, &chosen, &result.errors);
+        Ok((result, findings))
+    };
+    let (mut result, findings) = run_with(&[], &first)?;
+    let trusted = !built.is_empty() && !result.errors.iter().any(|e| is_trust_error(e.code));
+    let mut pool: Vec<X509> = untrusted.to_vec();
+    pool.extend(built.iter().cloned());
+    let view = revocation::ChainView { chain: &built, trusted, pool: &pool, store: Some(store), message_ocsp: evidence.ocsp };
+    let mut rerun_failed = None;
+    let mut rerun = |fetched: &[FetchedCrl]| -> Vec<Option<CrlFinding>> {
+        let extra: Vec<CrlCandidate<'_>> = fetched
+            .iter()
+            .map(|f| CrlCandidate { crl: &f.crl, source: Source::Online, stored_index: None, url: Some(&f.url), fetched_at: Some(now) })
+            .collect();
+        match run_with(&extra, &first) {
+            Ok((again, findings)) => {
+                result = again;
+                findings
+            }
+            Err(e) => {
+                rerun_failed = Some(e);
+                Vec::new()
+            }
+        }
+    };
+    let mut statuses = revocation::assess(checker, &view, findings, &mut rerun);
+    if let Some(e) = rerun_failed {
+        return Err(e);
     }
     let Run { chain, verified, mut errors } = result;
+    // OCSP's revocations join OpenSSL's (from the CRLs).
+    for s in statuses.iter().filter(|s| s.status == revocation::Status::Revoked) {
+        let e = ChainError { code: V_ERR_CERT_REVOKED, depth: s.depth };
+        if !errors.contains(&e) {
+            errors.push(e);
+        }
+    }
     if !verified && errors.is_empty() {
         errors.push(ChainError { code: V_ERR_CERT_UNTRUSTED, depth: 0 });
     }
-    let crl_missing_for_leaf = errors.iter().any(|e| e.code == V_ERR_UNABLE_TO_GET_CRL && e.depth == 0);
     // "No CRL for this issuer" only means revocation is unknown, not that anything is wrong.
     errors.retain(|e| e.code != V_ERR_UNABLE_TO_GET_CRL);
     let chain: Vec<Cert> = chain.iter().filter_map(|c| Cert::from_x509(c).ok()).collect();
+    for s in &mut statuses {
+        if let Some(c) = chain.get(s.depth as usize) {
+            s.subject = c.fields.subject.to_rfc4514();
+        }
+    }
     let untrusted_chain = errors.iter().any(|e| is_trust_error(e.code));
     let anchor = match chain.last() {
         Some(root) if !untrusted_chain => Some(anchors.source_of(root)),
         _ => None,
     };
-    Ok(ChainOutcome { errors, chain, anchor, crl_checked: !chosen.is_empty() && !crl_missing_for_leaf })
+    let required = checker.is_some_and(|c| c.mode() == revocation::Mode::Required);
+    Ok(ChainOutcome { errors, chain, anchor, revocation: RevocationReport::from_statuses(statuses, required) })
+}
+
+/// A CRL that may take part in a verification, and where it came from.
+struct CrlCandidate<'a> {
+    crl: &'a X509CrlRef,
+    source: Source,
+    /// Its index in `TrustAnchors::crls` (stored CRLs: their signature checks are remembered).
+    stored_index: Option<usize>,
+    url: Option<&'a str>,
+    fetched_at: Option<i64>,
+}
+
+/// What the chosen CRLs say about each checked certificate of `chain`, as OpenSSL judged it
+/// (`errors` of the run with exactly those CRLs). None: no CRL covers the certificate.
+fn crl_findings(chain: &[X509], chosen: &[&CrlCandidate<'_>], errors: &[ChainError]) -> Vec<Option<CrlFinding>> {
+    (0..revocation::checked_depths(chain))
+        .map(|depth| {
+            let cert = &chain[depth];
+            let at_depth = |code: i32| errors.iter().any(|e| e.code == code && e.depth == depth as u32);
+            let of_issuer: Vec<&&CrlCandidate<'_>> = chosen.iter().filter(|c| names_equal(c.crl.issuer_name(), cert.issuer_name())).collect();
+            if of_issuer.is_empty() || at_depth(V_ERR_UNABLE_TO_GET_CRL) {
+                return None;
+            }
+            let (candidate, state) = if at_depth(V_ERR_CERT_REVOKED) {
+                let mut found = (*of_issuer[0], CrlState::Revoked { at: None, reason: None });
+                for c in &of_issuer {
+                    if let openssl::x509::CrlStatus::Revoked(entry) = c.crl.get_by_cert(cert) {
+                        let reason = entry
+                            .extension::<openssl::x509::ReasonCode>()
+                            .ok()
+                            .flatten()
+                            .and_then(|(_, code)| code.get_i64().ok())
+                            .and_then(|code| revocation::ocsp::reason_name(code as i32));
+                        found = (**c, CrlState::Revoked { at: revocation::asn1_unix(entry.revocation_date()), reason });
+                        break;
+                    }
+                }
+                found
+            } else if at_depth(V_ERR_CRL_HAS_EXPIRED) || at_depth(V_ERR_CRL_NOT_YET_VALID) {
+                (*of_issuer[0], CrlState::Stale)
+            } else if errors.iter().any(|e| e.depth == depth as u32 && is_crl_error(e.code)) {
+                return None;
+            } else {
+                (*of_issuer[0], CrlState::Good)
+            };
+            let _ = openssl::error::ErrorStack::get();
+            Some(CrlFinding {
+                state,
+                source: candidate.source,
+                url: candidate.url.map(str::to_string),
+                this_update: revocation::asn1_unix(candidate.crl.last_update()),
+                next_update: candidate.crl.next_update().and_then(revocation::asn1_unix),
+                fetched_at: candidate.fetched_at,
+            })
+        })
+        .collect()
+}
+
+/// OpenSSL's errors about a CRL itself (not the certificate it judges).
+fn is_crl_error(code: i32) -> bool {
+    matches!(code, V_ERR_CRL_SIGNATURE_FAILURE | V_ERR_UNABLE_TO_GET_CRL_ISSUER | V_ERR_KEYUSAGE_NO_CRL_SIGN)
 }
 
 /// The CRLs a chain is checked against: for each certificate, among the candidate CRLs (stored
 /// and `extra`) that its issuer signed (same name, signature verifies with the issuer's key in
 /// this chain), the newest per scope (issuingDistributionPoint). Delta CRLs are left out: OpenSSL
 /// does not use them here, and a delta chosen as "newest" would hide its base.
-fn choose_crls<'a>(anchors: &'a TrustAnchors, extra: &'a [X509Crl], chain: &[X509]) -> Vec<&'a X509CrlRef> {
-    let candidates: Vec<(Option<usize>, &X509CrlRef)> = anchors
-        .crls
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (Some(i), c.crl.as_ref()))
-        .chain(extra.iter().map(|c| (None, c.as_ref())))
-        .filter(|(_, c)| !crl_has_extension(c, openssl::nid::Nid::DELTA_CRL))
-        .collect();
-    let mut chosen: Vec<&X509CrlRef> = Vec::new();
+fn choose_crls<'c, 'a>(anchors: &TrustAnchors, all: &[&'c CrlCandidate<'a>], chain: &[X509]) -> Vec<&'c CrlCandidate<'a>> {
+    let candidates: Vec<&'c CrlCandidate<'a>> = all.iter().copied().filter(|c| !crl_has_extension(c.crl, openssl::nid::Nid::DELTA_CRL)).collect();
+    let mut chosen: Vec<&'c CrlCandidate<'a>> = Vec::new();
     if candidates.is_empty() {
         return chosen;
     }
@@ -412,25 +552,26 @@ fn choose_crls<'a>(anchors: &'a TrustAnchors, extra: &'a [X509Crl], chain: &[X50
         let issuer_id = issuer.digest(openssl::hash::MessageDigest::sha256()).ok().and_then(|d| <[u8; 32]>::try_from(&d[..]).ok());
         let Ok(key) = issuer.public_key() else { continue };
         // Newest per scope, among the CRLs this issuer signed.
-        let mut best: Vec<(Option<Vec<u8>>, &X509CrlRef)> = Vec::new();
-        for (index, crl) in &candidates {
+        let mut best: Vec<(Option<Vec<u8>>, &'c CrlCandidate<'a>)> = Vec::new();
+        for candidate in &candidates {
+            let crl = candidate.crl;
             if !names_equal(crl.issuer_name(), cert.issuer_name()) {
                 continue;
             }
-            if !anchors.crl_signed_by(*index, crl, issuer_id, &key) {
+            if !anchors.crl_signed_by(candidate.stored_index, crl, issuer_id, &key) {
                 log::debug!("a CRL whose signature does not verify with its issuer's key is ignored");
                 continue;
             }
             let scope = crl_extension_value(crl, openssl::nid::Nid::ISSUING_DISTRIBUTION_POINT);
             match best.iter_mut().find(|(s, _)| *s == scope) {
-                Some(slot) if newer(crl, slot.1) == std::cmp::Ordering::Greater => slot.1 = crl,
+                Some(slot) if newer(crl, slot.1.crl) == std::cmp::Ordering::Greater => slot.1 = candidate,
                 Some(_) => {}
-                None => best.push((scope, crl)),
+                None => best.push((scope, candidate)),
             }
         }
-        for (_, crl) in best {
-            if !chosen.iter().any(|c| std::ptr::eq(*c, crl)) {
-                chosen.push(crl);
+        for (_, candidate) in best {
+            if !chosen.iter().any(|c| std::ptr::eq(c.crl, candidate.crl)) {
+                chosen.push(candidate);
             }
         }
     }
@@ -467,12 +608,12 @@ fn names_equal(a: &openssl::x509::X509NameRef, b: &openssl::x509::X509NameRef) -
     a.try_cmp(b).is_ok_and(|o| o == std::cmp::Ordering::Equal)
 }
 
-fn crl_has_extension(crl: &X509CrlRef, nid: openssl::nid::Nid) -> bool {
+pub(crate) fn crl_has_extension(crl: &X509CrlRef, nid: openssl::nid::Nid) -> bool {
     unsafe { openssl_sys::X509_CRL_get_ext_by_NID(crl.as_ptr(), nid.as_raw(), -1) >= 0 }
 }
 
 /// The DER value of a CRL extension, when present.
-fn crl_extension_value(crl: &X509CrlRef, nid: openssl::nid::Nid) -> Option<Vec<u8>> {
+pub(crate) fn crl_extension_value(crl: &X509CrlRef, nid: openssl::nid::Nid) -> Option<Vec<u8>> {
     unsafe {
         let loc = openssl_sys::X509_CRL_get_ext_by_NID(crl.as_ptr(), nid.as_raw(), -1);
         if loc < 0 {
@@ -493,8 +634,8 @@ fn crl_extension_value(crl: &X509CrlRef, nid: openssl::nid::Nid) -> Option<Vec<u
 }
 
 /// Adds the system's CA certificates: the hashed folder when it exists (lazy, per issuer),
-/// else the bundle file.
-fn add_system_store(builder: &mut X509StoreBuilder) -> std::result::Result<(), openssl::error::ErrorStack> {
+/// else the bundle file. Also for the directories' TLS (`directory::client`).
+pub(crate) fn add_system_store(builder: &mut openssl::x509::store::X509StoreBuilderRef) -> std::result::Result<(), openssl::error::ErrorStack> {
     let cstr = |p: *const libc::c_char| unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned();
     let dir = std::env::var("SSL_CERT_DIR").unwrap_or_else(|_| cstr(unsafe { ffi::X509_get_default_cert_dir() }));
     let hashed = std::fs::read_dir(&dir)

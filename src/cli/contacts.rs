@@ -1,4 +1,4 @@
-//! `contacts list|show|delete|delete-cert|import|export|check|stats`: the contact cache, with the
+//! `contacts list|show|delete|delete-cert|import|export|check|lookup|stats`: the contact cache, with the
 //! same semantics as the native ops; `--json` prints what the op returns.
 
 use super::{Args, CliError, Globals, UsageError, EXIT_OK, EXIT_PROBLEM};
@@ -10,7 +10,7 @@ use crate::untrusted::shown;
 
 pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
-    let action = args.required("list, show, confirm, refuse, delete, delete-cert, import, export, check or stats")?;
+    let action = args.required("list, show, confirm, refuse, delete, delete-cert, import, export, check, lookup or stats")?;
     match action.as_str() {
         "list" => {
             let search = args.value("--search")?;
@@ -170,6 +170,7 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             // Scripts can tell "everyone can receive encrypted mail" from the status.
             return Ok(if all_ok { EXIT_OK } else { EXIT_PROBLEM });
         }
+        "lookup" => return super::directories::lookup(globals, json, args),
         "stats" => {
             args.finish()?;
             let mut ctx = globals.context()?;

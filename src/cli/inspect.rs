@@ -31,6 +31,7 @@ pub fn call_keys(p12s: &[PathBuf], passwords: &[PathBuf]) -> Result<Vec<Decrypti
 pub fn cmd_inspect(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
     let harvest = !args.flag("--no-harvest");
+    let recheck_revocation = args.flag("--recheck-revocation");
     let anchors: Vec<PathBuf> = args.values("--ca")?.into_iter().map(PathBuf::from).collect();
     let crls: Vec<PathBuf> = args.values("--crl")?.into_iter().map(PathBuf::from).collect();
     let p12s: Vec<PathBuf> = args.values("--p12")?.into_iter().map(PathBuf::from).collect();
@@ -46,7 +47,7 @@ pub fn cmd_inspect(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let raw = super::read_input(&file)?;
     let keys = call_keys(&p12s, &passwords)?;
     let keep_content = content_out.is_some();
-    let request = InspectRequest { at, anchors, crls, keys, harvest, keep_content, ..InspectRequest::default() };
+    let request = InspectRequest { at, anchors, crls, keys, harvest, keep_content, recheck_revocation, ..InspectRequest::default() };
     let inspection = inspect(&mut ctx, &raw, &request)?;
     if let (Some(path), Some(content)) = (&content_out, &inspection.content) {
         crate::home::write_private_file(path, content)?;
@@ -57,6 +58,31 @@ pub fn cmd_inspect(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
         print!("{}", crate::untrusted::neutralize_layout(&human_summary(&inspection.report)));
     }
     Ok(EXIT_OK)
+}
+
+/// `good (ocsp, online)`, `revoked 2026-01-02T03:04:05Z key_compromise (crl, cache)`,
+/// `unknown: timeout (check again with --recheck-revocation)`.
+fn revocation_line(r: &crate::smime::verdict::RevocationReport) -> String {
+    use crate::certs::revocation::Status;
+    let code = |v: serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let how = |c: &crate::certs::revocation::CertStatus| match (c.method, c.source) {
+        (Some(m), Some(s)) => format!(" ({}, {})", code(serde_json::json!(m)), code(serde_json::json!(s))),
+        _ => String::new(),
+    };
+    match r.status {
+        Status::Good => format!("good{}", r.certificates.first().map(how).unwrap_or_default()),
+        Status::Revoked => {
+            let c = r.first_revoked();
+            let at = c.and_then(|c| c.revoked_at.clone()).map(|t| format!(" {t}")).unwrap_or_default();
+            let why = c.and_then(|c| c.revocation_reason).map(|t| format!(" {t}")).unwrap_or_default();
+            let depth = c.filter(|c| c.depth > 0).map(|c| format!(" (CA at depth {})", c.depth)).unwrap_or_default();
+            format!("revoked{at}{why}{depth}{}", c.map(how).unwrap_or_default())
+        }
+        Status::Unknown => {
+            let retry = if r.retry { " (check again with --recheck-revocation)" } else { "" };
+            format!("unknown: {}{retry}", r.reason.unwrap_or("not_checked"))
+        }
+    }
 }
 
 /// A short readable summary (the add-on shows the full story). Certificate text comes from the
@@ -83,6 +109,9 @@ fn human_summary(r: &InspectReport) -> String {
     }
     if let Some(part) = &s.covered_part {
         out.push_str(&format!("  only part {part} is signed\n"));
+    }
+    if let Some(signer) = s.layers.iter().find(|l| l.position == crate::smime::verdict::Position::Root).and_then(|l| l.signers.first()) {
+        out.push_str(&format!("  revocation {}\n", revocation_line(&signer.revocation)));
     }
     for p in s.problems.iter().filter(|p| p.code != SignatureState::Valid) {
         out.push_str(&format!("  problem    {}{}\n", p.code.code(), p.reason.map(|r| format!(" ({r})")).unwrap_or_default()));

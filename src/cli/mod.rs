@@ -13,6 +13,7 @@ macro_rules! say {
 
 pub mod args;
 mod contacts;
+mod directories;
 mod identities;
 mod inspect;
 mod install;
@@ -89,7 +90,7 @@ pub struct Command {
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "inspect",
-        usage: "FILE.eml [--json] [--at TIME] [--ca PEM]... [--crl FILE]... [--p12 FILE --password-file FILE]... [--content OUT] [--no-harvest]",
+        usage: "FILE.eml [--json] [--at TIME] [--ca PEM]... [--crl FILE]... [--p12 FILE --password-file FILE]... [--content OUT] [--no-harvest] [--recheck-revocation]",
         summary: "Verify and decrypt a message and explain the result",
         help: "  FILE.eml          the raw message (- for stdin)\n  \
                --json            print the same JSON as the inspect_message op (docs/INSPECT.md)\n  \
@@ -99,7 +100,8 @@ pub static COMMANDS: &[Command] = &[
                --p12 FILE        decrypt with this PKCS#12 key, for this call only\n  \
                --password-file F its password (first line of F)\n  \
                --content OUT     write the verified or decrypted inner message to OUT\n  \
-               --no-harvest      do not store the signer's certificate in the contact cache\n\n\
+               --no-harvest      do not store the signer's certificate in the contact cache\n  \
+               --recheck-revocation  ask the CAs again where a revocation check failed recently\n\n\
                Exit status 0 whenever the message could be analysed, whatever the verdict.\n",
         run: inspect::cmd_inspect,
     },
@@ -162,7 +164,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "contacts",
-        usage: "list|show ADDRESS|confirm ADDRESS FP|refuse ADDRESS FP|delete ADDRESS|delete-cert FP|import FILE|export ADDRESS|check ADDRESS...|stats [--json]",
+        usage: "list|show ADDRESS|confirm ADDRESS FP|refuse ADDRESS FP|delete ADDRESS|delete-cert FP|import FILE|export ADDRESS|check ADDRESS...|lookup ADDRESS...|stats [--json]",
         summary: "Manage the certificates collected from your contacts' signed mail",
         help: "  list [--search S] [--limit N] [--offset N] [--sort address|last_seen|expiry]\n  \
                show ADDRESS           certificates, the one encryption uses (or why none), history\n  \
@@ -173,8 +175,21 @@ pub static COMMANDS: &[Command] = &[
                import FILE            PEM, DER, .cer/.crt or .p7c/.p7b\n  \
                export ADDRESS [--format pem|der|p7c] [--out FILE]\n  \
                check ADDRESS...       can each address receive encrypted mail? (exit 1 if not all)\n  \
+               lookup ADDRESS...      look the addresses up in the LDAP directories, store what is\n  \
+               \x20                      found, then check them (exit 1 if not all can; docs/DIRECTORY.md)\n  \
                stats                  counts and database size\n",
         run: contacts::cmd_contacts,
+    },
+    Command {
+        name: "directories",
+        usage: "list | password ID [--password-file F | --remove] [--json]",
+        summary: "The LDAP directories certificates are looked up in",
+        help: "  list                   the directories in effect (IT's and yours) and entries left out\n  \
+               password ID            store your bind password for directory ID (typed, or the\n  \
+               \x20                      first line of F; - for stdin); --remove deletes it\n\n\
+               Directories are set in the configuration files (`directories`, docs/DIRECTORY.md)\n\
+               or on the add-on's options page.\n",
+        run: directories::cmd_directories,
     },
     Command {
         name: "identities",

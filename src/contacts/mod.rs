@@ -307,36 +307,19 @@ impl ContactCache {
     /// few in a small evicting set otherwise). A certificate with no address that counts is not
     /// stored.
     pub fn harvest(&mut self, item: &HarvestItem, judge: &dyn Judge) -> Result<HarvestOutcome> {
+        self.harvest_all(std::slice::from_ref(item), Source::SignedMail, judge)
+    }
+
+    /// Stores certificates found for contacts the way a verified signer's certificate is stored
+    /// (`harvest`), each marked with `source`, all in one transaction: the directory lookup
+    /// (`crate::directory`) stores what it found with `Source::Directory`.
+    pub fn harvest_all(&mut self, items: &[HarvestItem], source: Source, judge: &dyn Judge) -> Result<HarvestOutcome> {
         let path = self.path.clone();
-        let now = judge.now();
         let err = |e| db_error(&path, e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
-        // Roots come from trust stores, not from mail: only intermediates are kept for chains.
-        for ca in item.chain.iter().filter(|c| c.fields.is_ca && !c.is_self_signed()).take(MAX_CHAIN_CAS) {
-            upsert_ca(&tx, ca, Source::SignedMail, item.anchored, now).map_err(err)?;
-        }
         let mut outcome = HarvestOutcome::default();
-        let addresses = cert_addresses(&item.cert);
-        if !addresses.is_empty() {
-            let capabilities = serde_json::to_string(&item.capabilities).unwrap_or_default();
-            let preference = item.key_preference.as_ref().and_then(|p| serde_json::to_string(p).ok());
-            let seen = Seen {
-                source: Source::SignedMail,
-                trusted: item.trusted,
-                revoked: item.revoked,
-                capabilities: Some(&capabilities),
-                key_preference: preference.as_deref(),
-                times: Some((item.signing_time, item.message_date)),
-            };
-            let (id, _) = upsert_certificate(&tx, &item.cert, &seen, now).map_err(err)?;
-            let chain: Vec<openssl::x509::X509> = item.chain.iter().map(|c| c.x509.clone()).collect();
-            for address in &addresses {
-                let name = item.named.as_ref().filter(|(named, _)| named == address).map(|(_, name)| name.as_str());
-                touch_contact(&tx, address, name, now).map_err(err)?;
-                admit(&tx, address, id, &item.cert, item.trusted, Source::SignedMail, judge, &chain, &mut outcome.continuity, &mut outcome.pending)
-                    .map_err(err)?;
-            }
-            outcome.stored = true;
+        for item in items {
+            harvest_one(&tx, item, source, judge, &mut outcome).map_err(err)?;
         }
         prune_unanchored(&tx, judge).map_err(err)?;
         tx.commit().map_err(err)?;
@@ -870,6 +853,41 @@ fn prune_unanchored(tx: &rusqlite::Transaction<'_>, judge: &dyn Judge) -> rusqli
             tx.execute("DELETE FROM certificates WHERE id = ?1", [id])?;
         }
     }
+    Ok(())
+}
+
+/// `ContactCache::harvest_all` for one item, inside its transaction.
+fn harvest_one(tx: &rusqlite::Transaction<'_>, item: &HarvestItem, source: Source, judge: &dyn Judge, outcome: &mut HarvestOutcome) -> rusqlite::Result<()> {
+    let now = judge.now();
+    // Roots come from trust stores, not from mail: only intermediates are kept for chains.
+    for ca in item.chain.iter().filter(|c| c.fields.is_ca && !c.is_self_signed()).take(MAX_CHAIN_CAS) {
+        upsert_ca(tx, ca, source, item.anchored, now)?;
+    }
+    let addresses = cert_addresses(&item.cert);
+    if addresses.is_empty() {
+        return Ok(());
+    }
+    // A signature states its capabilities (none is a statement too); other sources know none, and
+    // must not wipe what a signature said.
+    let capabilities = (source == Source::SignedMail || !item.capabilities.is_empty())
+        .then(|| serde_json::to_string(&item.capabilities).unwrap_or_default());
+    let preference = item.key_preference.as_ref().and_then(|p| serde_json::to_string(p).ok());
+    let seen = Seen {
+        source,
+        trusted: item.trusted,
+        revoked: item.revoked,
+        capabilities: capabilities.as_deref(),
+        key_preference: preference.as_deref(),
+        times: Some((item.signing_time, item.message_date)),
+    };
+    let (id, _) = upsert_certificate(tx, &item.cert, &seen, now)?;
+    let chain: Vec<openssl::x509::X509> = item.chain.iter().map(|c| c.x509.clone()).collect();
+    for address in &addresses {
+        let name = item.named.as_ref().filter(|(named, _)| named == address).map(|(_, name)| name.as_str());
+        touch_contact(tx, address, name, now)?;
+        admit(tx, address, id, &item.cert, item.trusted, source, judge, &chain, &mut outcome.continuity, &mut outcome.pending)?;
+    }
+    outcome.stored = true;
     Ok(())
 }
 

@@ -159,7 +159,7 @@ impl Judge for Unjudged {
             errors: vec![crate::certs::trust::ChainError { code: crate::certs::trust::V_ERR_CERT_UNTRUSTED, depth: 0 }],
             chain: vec![cert.clone()],
             anchor: None,
-            crl_checked: false,
+            revocation: crate::certs::revocation::RevocationReport::not_checked(),
         }
     }
 }

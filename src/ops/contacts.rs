@@ -136,11 +136,18 @@ pub fn contacts_export(ctx: &mut Context, params: Params) -> Result<Value> {
 #[serde(deny_unknown_fields)]
 struct CheckParams {
     addresses: Vec<String>,
+    /// Look the recipients without a usable certificate up in the directories first
+    /// (docs/DIRECTORY.md).
+    #[serde(default)]
+    lookup: bool,
+    #[serde(default)]
+    managed_directories: Option<Value>,
 }
 
 pub fn recipients_check(ctx: &mut Context, params: Params) -> Result<Value> {
-    let CheckParams { addresses } = parse("recipients_check", &params)?;
-    reply(json!({ "recipients": service::check(ctx, &addresses)? }))
+    let p: CheckParams = parse("recipients_check", &params)?;
+    let (recipients, lookup) = crate::directory::check_recipients(ctx, &p.addresses, p.lookup, p.managed_directories.as_ref())?;
+    reply(json!({ "recipients": recipients, "lookup": lookup }))
 }
 
 pub fn contacts_stats(ctx: &mut Context, params: Params) -> Result<Value> {

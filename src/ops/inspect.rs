@@ -27,6 +27,9 @@ struct InspectParams<'a> {
     harvest: bool,
     #[serde(default)]
     decrypted_by_thunderbird: bool,
+    /// Ask CAs again where a revocation check failed recently ("check again").
+    #[serde(default)]
+    recheck_revocation: bool,
 }
 
 pub fn inspect_message(ctx: &mut Context, params: Params) -> Result<Value> {
@@ -43,6 +46,7 @@ pub fn inspect_message(ctx: &mut Context, params: Params) -> Result<Value> {
             return_content: p.return_content,
             decrypted_by_thunderbird: p.decrypted_by_thunderbird,
             harvest: p.harvest,
+            recheck_revocation: p.recheck_revocation,
             ..InspectRequest::default()
         };
         (payload, request)

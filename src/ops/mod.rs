@@ -2,11 +2,13 @@
 //! turns `params` into a typed struct, calls the domain layer, and returns a typed result.
 
 mod contacts;
+mod directory;
 mod identities;
 mod inspect;
 mod session;
 mod trust;
 
+pub use directory::lookup as contacts_lookup;
 pub use contacts::{parse_sort as parse_contacts_sort, MAX_PAGE as MAX_CONTACTS_PAGE};
 pub use identities::{export as export_identity, unlock as unlock_identities};
 pub use trust::listing as trust_listing;
@@ -34,8 +36,8 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "inspect_message",
-        params: "{message_b64, message_latin1 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?}",
-        help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md).",
+        params: "{message_b64, message_latin1 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?, recheck_revocation?}",
+        help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md); recheck_revocation asks CAs again where a revocation check failed.",
         handler: inspect::inspect_message,
     },
     Op {
@@ -88,15 +90,45 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "recipients_check",
-        params: "{addresses}",
-        help: "For each address: the certificate encryption would use, or the reason there is none.",
+        params: "{addresses, lookup?, managed_directories?}",
+        help: "For each address: the certificate encryption would use, or the reason there is none; with lookup, those without one are looked up in the directories first.",
         handler: contacts::recipients_check,
+    },
+    Op {
+        name: "contacts_lookup",
+        params: "{addresses, managed_directories?}",
+        help: "Looks addresses up in every configured LDAP directory, stores what it finds (source directory) and checks each address (docs/DIRECTORY.md).",
+        handler: directory::contacts_lookup,
     },
     Op {
         name: "contacts_stats",
         params: "{}",
         help: "Counts of contacts, certificates, intermediates, untrusted, expired and expiring ones; database size.",
         handler: contacts::contacts_stats,
+    },
+    Op {
+        name: "directories_list",
+        params: "{managed_directories?}",
+        help: "The LDAP directories in effect (IT's and yours) without secrets, and entries left out with why.",
+        handler: directory::directories_list,
+    },
+    Op {
+        name: "directories_save",
+        params: "{directory, password?}",
+        help: "Adds or replaces one of your directories (by id) in your configuration; stores its bind password when given.",
+        handler: directory::directories_save,
+    },
+    Op {
+        name: "directories_remove",
+        params: "{id}",
+        help: "Removes one of your directories and its stored password.",
+        handler: directory::directories_remove,
+    },
+    Op {
+        name: "directories_set_password",
+        params: "{id, password, managed_directories?}",
+        help: "Stores your bind password for a directory (an empty one removes it); it is never sent back.",
+        handler: directory::directories_set_password,
     },
     Op {
         name: "identities_list",

@@ -73,6 +73,39 @@ pub fn content_info(der: &[u8]) -> Asn1Result<ContentInfo<'_>> {
     Ok(ContentInfo { content_type, content })
 }
 
+/// RFC 5940 `id-ri-ocsp-response`: an `otherRevInfo` that is an OCSPResponse.
+const OCSP_RESPONSE_REV_INFO: &str = "1.3.6.1.5.5.7.16.2";
+
+/// The OCSP responses a SignedData's `crls` field carries as `other` revocation information
+/// (RFC 5940 §2.2), at most `max`, each the DER of one OCSPResponse. Anything else there (CRLs,
+/// other formats) and anything unreadable is skipped: these are candidates, verified later.
+pub fn ocsp_responses(content_info_der: &[u8], max: usize) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Ok(info) = content_info(content_info_der) else { return out };
+    let Some(Ok(mut r)) = info.content.as_ref().map(|c| c.children()) else { return out };
+    while !r.is_empty() && out.len() < max {
+        let Ok(item) = r.read() else { break };
+        // [1] IMPLICIT RevocationInfoChoices (a SET OF RevocationInfoChoice).
+        if !item.is_context(1) {
+            continue;
+        }
+        let Ok(mut choices) = item.children() else { break };
+        while !choices.is_empty() && out.len() < max {
+            let Ok(choice) = choices.read() else { break };
+            // other [1] IMPLICIT OtherRevocationInfoFormat { otherRevInfoFormat, otherRevInfo }
+            if !choice.is_context(1) {
+                continue;
+            }
+            let Ok(mut fields) = choice.children() else { continue };
+            let (Ok(format), Ok(value)) = (fields.read(), fields.read()) else { continue };
+            if format.oid().is_ok_and(|oid| oid == OCSP_RESPONSE_REV_INFO) && value.is_universal(tag::SEQUENCE) {
+                out.push(value.raw.to_vec());
+            }
+        }
+    }
+    out
+}
+
 /// One SignerInfo, described.
 #[derive(Debug, Clone)]
 pub struct SignerDesc {
@@ -356,6 +389,7 @@ mod tests {
         stack.push(cert).unwrap();
         let enveloped = CmsContentInfo::encrypt(&stack, b"hello", openssl::symm::Cipher::aes_128_cbc(), CMSOptions::BINARY).unwrap().to_der().unwrap();
         let read = |der: &[u8]| {
+            let _ = ocsp_responses(der, 8);
             if let Ok(info) = content_info(der) {
                 if let Some(content) = info.content {
                     let _ = signed_data(&content);

@@ -13,7 +13,7 @@ use super::verdict::*;
 use crate::certs::oid;
 use crate::certs::summary::Cert;
 pub use crate::certs::policy::chain_problems;
-use crate::certs::trust::{ChainOutcome, TrustAnchors};
+use crate::certs::trust::{ChainOutcome, Evidence, TrustAnchors};
 use super::sender::{sender_problem, HeaderContext};
 use crate::time::to_rfc3339;
 use openssl::x509::{X509Crl, X509};
@@ -39,6 +39,9 @@ pub const MAX_MESSAGE_CERTIFICATES: usize = 32;
 
 /// CRLs of one message consulted for revocation (the first ones). Mail programs send none.
 pub const MAX_MESSAGE_CRLS: usize = 8;
+
+/// OCSP responses of one message (RFC 5940) consulted for revocation (the first ones).
+pub const MAX_MESSAGE_OCSP_RESPONSES: usize = 8;
 
 /// What verification needs besides the message.
 pub struct VerifyEnv<'a> {
@@ -144,6 +147,8 @@ pub fn verify_signed(
     }
     let mut message_crls: Vec<X509Crl> = cms.crls();
     message_crls.truncate(MAX_MESSAGE_CRLS);
+    let message_ocsp = cms_der::ocsp_responses(der, MAX_MESSAGE_OCSP_RESPONSES);
+    let evidence = Evidence { crls: &message_crls, ocsp: &message_ocsp };
 
     let outcome = cms.verify_signers(detached, &candidates, checked);
     let mut result = VerifiedLayer {
@@ -211,7 +216,8 @@ pub fn verify_signed(
                         Problem::new(SignatureState::ContentAltered)
                     });
                 }
-                let (outcome, found) = crate::certs::policy::signer_chain(env.trust, cert, untrusted, &message_crls, env.at);
+                let (outcome, mut found) = crate::certs::policy::signer_chain(env.trust, cert, untrusted, evidence, env.at);
+                revocation_against_signing_time(&outcome, sd, &mut found);
                 problems.extend(found);
                 chain = Some(outcome);
                 identity_problems(cert, sd, headers, &mut problems);
@@ -220,11 +226,7 @@ pub fn verify_signed(
         }
         let problems_omitted = bound_problems(&mut problems);
         let state = state_of(&problems);
-        let revocation = match (&chain, state) {
-            (_, SignatureState::Revoked) => Revocation::Revoked,
-            (Some(c), _) if c.crl_checked => Revocation::Good,
-            _ => Revocation::Unknown,
-        };
+        let revocation = chain.as_ref().map_or_else(RevocationReport::not_checked, |c| c.revocation.clone());
         let chain_certs: Vec<Cert> = chain.as_ref().map(|c| c.chain.iter().skip(1).cloned().collect()).unwrap_or_default();
         result.layer.signers.push(SignerReport {
             state,
@@ -292,6 +294,22 @@ fn signed_attribute_problems(sd: &SignerDesc, econtent_type: &str, problems: &mu
         );
     }
     malformed
+}
+
+/// Says of each revoked certificate whether the CA revoked it before or after the signing time
+/// the signature claims (`reason` `revoked_before_signing_time` / `revoked_after_signing_time`).
+/// Either way the signature is `revoked`: the signing time is the signer's own claim, which a
+/// holder of a stolen key writes as they please; only a trusted timestamp could prove a signature
+/// older than the revocation, and Thunderbird, too, treats a revoked certificate as revoked.
+fn revocation_against_signing_time(outcome: &ChainOutcome, sd: &SignerDesc, problems: &mut [Problem]) {
+    let Some(signed) = sd.signing_time else { return };
+    for p in problems.iter_mut().filter(|p| p.code == SignatureState::Revoked) {
+        let depth = p.details.get("depth").and_then(|d| d.as_u64());
+        let revoked_at = outcome.revocation.certificates.iter().find(|c| Some(c.depth as u64) == depth).and_then(|c| c.revoked_at_unix);
+        if let Some(at) = revoked_at {
+            p.reason = Some(if at <= signed { "revoked_before_signing_time" } else { "revoked_after_signing_time" });
+        }
+    }
 }
 
 /// A signing time outside the signer certificate's validity: the signer claims to have signed

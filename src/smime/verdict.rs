@@ -1,6 +1,7 @@
 //! The verdict types of `inspect_message` (docs/INSPECT.md). Structured fields and codes only;
 //! the add-on turns them into words.
 
+pub use crate::certs::revocation::RevocationReport;
 use crate::certs::summary::CertSummary;
 use crate::certs::trust::AnchorSource;
 use crate::mime::address::Mailbox;
@@ -93,14 +94,6 @@ pub fn push_unique(list: &mut Vec<Warning>, w: Warning) {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Revocation {
-    Good,
-    Revoked,
-    Unknown,
-}
-
 /// Problems listed per signer, most important first; more are counted in `problems_omitted`.
 /// A signer rarely has more than three.
 pub const MAX_REPORTED_PROBLEMS: usize = 16;
@@ -141,7 +134,8 @@ pub struct SignerReport {
     pub signature_algorithm: String,
     pub capabilities: Vec<String>,
     pub encryption_key_preference: Option<CertId>,
-    pub revocation: Revocation,
+    /// What is known about revocation of the signer's certificate and its CAs, and how.
+    pub revocation: RevocationReport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

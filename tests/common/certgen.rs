@@ -49,11 +49,44 @@ pub struct CaSpec<'a> {
     pub eku: Vec<&'a str>,
     /// nameConstraints, in OpenSSL's configuration syntax (`permitted;email:.example.org`).
     pub name_constraints: Option<&'a str>,
+    /// Where to ask about this CA certificate's revocation: authorityInfoAccess OCSP, and a
+    /// CRL distribution point (a sub-CA's; a root's own are never asked).
+    pub revocation: Revocation<'a>,
 }
 
 impl<'a> CaSpec<'a> {
     pub fn named(name: &'a str) -> CaSpec<'a> {
-        CaSpec { name, key: None, issuer: None, digest: MessageDigest::sha256(), eku: Vec::new(), name_constraints: None }
+        CaSpec {
+            name,
+            key: None,
+            issuer: None,
+            digest: MessageDigest::sha256(),
+            eku: Vec::new(),
+            name_constraints: None,
+            revocation: Revocation::default(),
+        }
+    }
+}
+
+/// The revocation sources a certificate names (none by default: tests stay offline).
+#[derive(Clone, Copy, Default)]
+pub struct Revocation<'a> {
+    /// authorityInfoAccess OCSP responder URL.
+    pub ocsp: Option<&'a str>,
+    /// cRLDistributionPoints URI.
+    pub crl: Option<&'a str>,
+}
+
+impl Revocation<'_> {
+    fn append(&self, b: &mut openssl::x509::X509Builder) {
+        #[allow(deprecated)]
+        let ext = |nid, value: String| X509Extension::new_nid(None, None, nid, &value).unwrap();
+        if let Some(url) = self.ocsp {
+            b.append_extension(ext(Nid::INFO_ACCESS, format!("OCSP;URI:{url}"))).unwrap();
+        }
+        if let Some(url) = self.crl {
+            b.append_extension(ext(Nid::CRL_DISTRIBUTION_POINTS, format!("URI:{url}"))).unwrap();
+        }
     }
 }
 
@@ -89,6 +122,7 @@ impl Ca {
             }
             b.append_extension(eku.build().unwrap()).unwrap();
         }
+        spec.revocation.append(&mut b);
         if let Some(nc) = spec.name_constraints {
             #[allow(deprecated)]
             let ext = X509Extension::new_nid(None, Some(&b.x509v3_context(None, None)), Nid::NAME_CONSTRAINTS, &format!("critical,{nc}")).unwrap();
@@ -103,6 +137,14 @@ impl Ca {
         self.cert.to_pem().unwrap()
     }
 
+    /// authorityKeyIdentifier for this CA's CRLs: SEQUENCE { [0] keyIdentifier }.
+    pub fn crl_authority_key_id(&self) -> X509Extension {
+        let keyid = self.cert.subject_key_id().unwrap().as_slice().to_vec();
+        let mut aki = vec![0x30, keyid.len() as u8 + 2, 0x80, keyid.len() as u8];
+        aki.extend_from_slice(&keyid);
+        X509Extension::new_from_der(&Asn1Object::from_str("2.5.29.35").unwrap(), false, &Asn1OctetString::new_from_bytes(&aki).unwrap()).unwrap()
+    }
+
     /// A CRL of this CA: `number` (cRLNumber), thisUpdate `this_update_days` from now (negative:
     /// in the past), nextUpdate 30 days after it, listing `revoked`.
     pub fn crl(&self, revoked: &[&X509], number: u32, this_update_days: i64) -> X509Crl {
@@ -111,12 +153,7 @@ impl Ca {
         let this_update = now() + this_update_days * 86400;
         b.set_last_update(&Asn1Time::from_unix(this_update).unwrap()).unwrap();
         b.set_next_update(&Asn1Time::from_unix(this_update + 30 * 86400).unwrap()).unwrap();
-        // authorityKeyIdentifier: SEQUENCE { [0] keyIdentifier }.
-        let keyid = self.cert.subject_key_id().unwrap().as_slice().to_vec();
-        let mut aki = vec![0x30, keyid.len() as u8 + 2, 0x80, keyid.len() as u8];
-        aki.extend_from_slice(&keyid);
-        let aki = X509Extension::new_from_der(&Asn1Object::from_str("2.5.29.35").unwrap(), false, &Asn1OctetString::new_from_bytes(&aki).unwrap()).unwrap();
-        b.append_extension(aki).unwrap();
+        b.append_extension(self.crl_authority_key_id()).unwrap();
         b.append_extension(CrlNumber::new(BigNum::from_u32(number).unwrap()).unwrap().build().unwrap()).unwrap();
         for cert in revoked {
             let mut r = X509RevokedBuilder::new().unwrap();
@@ -127,6 +164,32 @@ impl Ca {
         b.sort().unwrap();
         b.sign(&self.key, MessageDigest::sha256()).unwrap();
         b.build().unwrap()
+    }
+}
+
+impl Ca {
+    /// An OCSP responder certificate this CA issues: with `id-kp-OCSPSigning` when `authorised`
+    /// (a delegated responder, RFC 6960 §4.2.2.2), with emailProtection instead when not.
+    pub fn responder(&self, name: &str, authorised: bool) -> (X509, PKey<Private>) {
+        let key = ec_key();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        b.set_serial_number(&serial()).unwrap();
+        b.set_subject_name(&name_of(name)).unwrap();
+        b.set_issuer_name(self.cert.subject_name()).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::from_unix(now() - 86400).unwrap()).unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(365).unwrap()).unwrap();
+        b.append_extension(KeyUsage::new().critical().digital_signature().build().unwrap()).unwrap();
+        let mut eku = ExtendedKeyUsage::new();
+        if authorised {
+            eku.other("OCSPSigning");
+        } else {
+            eku.email_protection();
+        }
+        b.append_extension(eku.build().unwrap()).unwrap();
+        b.sign(&self.key, MessageDigest::sha256()).unwrap();
+        (b.build(), key)
     }
 }
 
@@ -190,6 +253,8 @@ pub struct Leaf<'a> {
     pub sign: bool,
     /// rfc822Names written byte for byte (instead of `emails`) when not empty.
     pub raw_emails: Vec<&'a [u8]>,
+    /// Where to ask about its revocation (nowhere by default).
+    pub revocation: Revocation<'a>,
 }
 
 impl<'a> Leaf<'a> {
@@ -207,6 +272,7 @@ impl<'a> Leaf<'a> {
             digest: MessageDigest::sha256(),
             sign: true,
             raw_emails: Vec::new(),
+            revocation: Revocation::default(),
         }
     }
 
@@ -259,6 +325,7 @@ impl<'a> Leaf<'a> {
             eku.server_auth();
         }
         b.append_extension(eku.build().unwrap()).unwrap();
+        self.revocation.append(&mut b);
         if !self.raw_emails.is_empty() {
             b.append_extension(raw_extension("2.5.29.17", false, &san_rfc822_der(&self.raw_emails))).unwrap();
         } else if !self.emails.is_empty() {

@@ -215,3 +215,5 @@ pub fn repo_path(rel: &str) -> PathBuf {
 }
 pub mod certgen;
 pub mod cmsgen;
+pub mod responders;
+pub mod slapd;

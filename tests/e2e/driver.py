@@ -4,6 +4,12 @@ and badge, the banner above the message, and the details popup. Then (pages.py) 
 contacts page, My certificates, the options, the compose check, and unlocking a locked key from
 the details popup of a message encrypted to it. Saves screenshots.
 
+Every text it reads is compared with the locale file of the run's language (E2E_LOCALE, en or
+de): what the add-on must show comes from there, never from this file; and every text the add-on
+shows in a popup, a banner, a page or a dialog must be a message of that file or data
+(locale_check.py). Screenshots are named after the language ("de-altered-popup.png"); each
+message's popup is also taken in Thunderbird's dark theme ("…-popup-dark.png").
+
 Usage: driver.py PORT MESSAGES_DIR ARTIFACTS_DIR LOCALE_JSON HOST_MANIFEST_SRC HOST_MANIFEST_DST CASES...
   A case is NAME (a MESSAGES_DIR/NAME.eml) with its expectations from CASES below.
   The first case's message is already open (thunderbird -file) when the driver starts.
@@ -23,30 +29,49 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from chrome_session import ChromeSession  # noqa: E402
 
-from pages import Pages
+from locale_check import LocaleCheck
+from pages import COLLECT_TEXTS_PY, Pages
 
 ADDON_ID = "smime-companion@smime-companion.org"
 
 # What the add-on must show for each message made by make-messages.sh.
-# icon: icon name; label/title: message keys (title subs in order); problem: the button has a "!"
-# badge and a banner shows above the message; where: window (default), tab or 3pane.
+# label: message key of the state's one name (extension/modules/look.mjs STATES), on the button and
+# as the popup's headline; title: the tooltip's message key and substitutions; icon: icon name;
+# problem: the button has a "!" badge and a banner shows above the message; mark: a danger state,
+# whose body is marked not to be trusted; where: window (default), tab or 3pane.
+ALICE = "Alice Example <alice@example.org>"
 CASES = {
-    "plain": dict(icon="unsigned", label="look_unsigned_label", title=("look_unsigned_title",), problem=False),
-    "signed": dict(icon="valid", label="look_valid_label", title=("look_valid_title", "Alice Example <alice@example.org>"), problem=False),
-    "altered": dict(icon="altered", label="look_altered_label", title=("state_content_altered",), problem=True),
-    "untrusted": dict(icon="untrusted", label="look_untrusted_label", title=("look_untrusted_title",), problem=True),
-    "mismatch": dict(icon="mismatch", label="look_mismatch_label",
-                     title=("look_mismatch_title", "alice@example.org", "boss@example.com"), problem=True),
-    "encrypted": dict(icon="encrypted-signed", label="look_encryptedSigned_label",
-                      title=("look_encryptedSigned_title", "Alice Example <alice@example.org>"),
+    "plain": dict(icon="unsigned", label="state_none", title=("look_unsigned_title",), problem=False),
+    "signed": dict(icon="valid", label="state_valid", title=("look_valid_title", ALICE), problem=False),
+    "altered": dict(icon="altered", label="state_content_altered", title=("state_content_altered_explain",), problem=True, mark=True),
+    "untrusted": dict(icon="untrusted", label="state_untrusted", title=("look_untrusted_title",), problem=True),
+    "mismatch": dict(icon="mismatch", label="state_sender_mismatch",
+                     title=("look_mismatch_title", "alice@example.org", "boss@example.com"), problem=True, mark=True),
+    "revoked": dict(icon="altered", label="state_revoked", title=("state_revoked_explain",), problem=True, mark=True),
+    "broken": dict(icon="altered", label="state_malformed", title=("state_malformed_explain",), problem=True, mark=True),
+    "expired": dict(icon="problem", label="state_expired", title=("state_expired_explain",), problem=True),
+    "partial": dict(icon="problem", label="state_partially_signed", title=("look_partial_title",), problem=True),
+    "doubtful": dict(icon="mismatch", label="label_doubtful_sender", title=("look_doubtfulSender_title", ALICE, "boss@example.com"), problem=True),
+    "encrypted": dict(icon="encrypted-signed", label="label_encrypted_signed",
+                      title=("look_encryptedSigned_title", ALICE),
                       extra="look_suffix_thunderbird_decrypted", problem=False, where="tab"),
     # Thunderbird shows its own error page for a message it cannot decrypt and hides the message
     # header with our button (so: no banner, no popup), and it announces no display; in the 3-pane
     # the add-on goes by the selection and still sets the button's state.
-    "undecryptable": dict(icon="undecryptable", label="look_undecryptable_label",
+    "undecryptable": dict(icon="undecryptable", label="enc_no_key",
                           title=("look_undecryptable_title_no_key",), problem=True, banner=False,
                           popup=False, where="3pane"),
 }
+
+# What the add-on may show besides its texts: the test PKI's names and files, the messages' subjects.
+DATA = [
+    "Alice Example", "Bob Reader", "Carol Other", "Dave Example", "Erin Example", "Example Corp", "DE", "E2E Test CA",
+    "S-MIME Companion Tests", "Unknown Test CA", "Nobody", "Work", "S/MIME Companion", "Thunderbird",
+    "carol.cer", "alice-new.pem", "alice-no-key.p12", "bob-old.p12", "bob.p12", "alice@example.org.pem", "bob@example.org.p12",
+    "E2E Test CA (S-MIME Companion Tests)", "Unknown Test CA (Nobody)", "Bob Reader (E2E Test CA)",
+    "Signed by Alice", "Plain: not signed", "Altered after signing", "Signed by an unknown CA", "Signed, but not by the sender",
+    "Encrypted and signed", "Encrypted for somebody else", "My certificate",
+]
 
 WAIT_S = 30
 
@@ -85,6 +110,17 @@ function canvasFor(win, w, h) {
   c.width = w; c.height = h;
   return c;
 }
+// Thunderbird's dark theme on or off; waits until the add-on's popup pages would see the change.
+async function setDarkTheme(on) {
+  const { AddonManager } = ChromeUtils.importESModule("resource://gre/modules/AddonManager.sys.mjs");
+  const theme = await AddonManager.getAddonByID(on ? "thunderbird-compact-dark@mozilla.org" : "default-theme@mozilla.org");
+  if (theme && !theme.isActive) await theme.enable();
+  const win = windows("mail:3pane")[0];
+  const until = Date.now() + 5000;
+  while (win.matchMedia("(prefers-color-scheme: dark)").matches !== on && Date.now() < until) await sleep(100);
+  await sleep(600); // the header button's icon follows the theme (onThemeChange)
+  return win.matchMedia("(prefers-color-scheme: dark)").matches === on;
+}
 // One picture of a window with the popup `browser` open over it, framed; as a data: URL.
 async function windowWithPopup(win, browser) {
   const winShot = await snapshot(win.browsingContext);
@@ -102,24 +138,38 @@ async function windowWithPopup(win, browser) {
 """ % ADDON_ID
 
 
+
+
 class Driver(Pages, ChromeSession):
-    def __init__(self, port, artifacts, locale):
+    def __init__(self, port, artifacts, locale, lang):
         ChromeSession.__init__(self, port, JS_HELPERS)
         self.artifacts = artifacts
         self.messages = locale
+        self.lang = lang
+        self.locale_check = LocaleCheck(locale, lang, DATA)
 
     def js(self, body, *args, timeout_s=WAIT_S + 10):
         return ChromeSession.js(self, body, *args, timeout_s=timeout_s)
 
     def text(self, key, *subs):
+        """A message of the run's locale file with its substitutions; a counted one by its form
+        (`key` ending in _one or _other)."""
         message = self.messages[key]["message"]
         return re.sub(r"\$(\d)", lambda m: subs[int(m.group(1)) - 1], message)
 
     def save_png(self, data_url, name):
-        path = os.path.join(self.artifacts, name)
+        """Saves a screenshot as ARTIFACTS/<lang>-<name>."""
+        path = os.path.join(self.artifacts, f"{self.lang}-{name}")
         with open(path, "wb") as f:
             f.write(base64.b64decode(data_url.split(",", 1)[1]))
         return path
+
+    def check_texts(self, place, items):
+        """Every text of `items` ({kind, text, where}) comes from the run's locale file, or is data."""
+        items = [i for i in items or [] if isinstance(i, dict) and i.get("text")]
+        bad = self.locale_check.offenders(items)
+        self.check(f"{self.lang} texts: {place} shows only texts of the {self.lang} locale file and data ({len(items)} texts)",
+                   items and not bad, [f"{i.get('where')}: {i['text']!r}" for i in bad[:10]] or "no texts found")
 
     # -- what the add-on shows ------------------------------------------------------------------
 
@@ -181,10 +231,12 @@ class Driver(Pages, ChromeSession):
         """, kind)
         return self.save_png(url, name)
 
-    def popup_shot(self, kind, name, settled_titles):
-        """Opens the details popup, waits for its content, saves window + popup as one picture."""
+    def popup_shot(self, kind, name, settled_titles, collect=False):
+        """Opens the details popup, waits for its content, saves window + popup as one picture;
+        with `collect`, then reads every text it shows (its details opened). Returns
+        {title, texts}."""
         result = self.js(r"""
-          const [kind, settled, timeoutMs] = args;
+          const [kind, settled, timeoutMs, collect, collectTexts] = args;
           const win = openedWindow(kind);
           buttonOf(win).click();
           const until = Date.now() + timeoutMs;
@@ -199,11 +251,36 @@ class Driver(Pages, ChromeSession):
           await sleep(300); // let layout settle after the last text change
           const image = await windowWithPopup(win, browser);
           const title = browser.contentTitle;
+          const actor = browser.browsingContext.currentWindowGlobal.getActor("MarionetteCommands");
+          const texts = collect ? await actor.executeScript(collectTexts, [null], {}) : null;
           panel.hidePopup();
-          return { title, image };
-        """, kind, settled_titles, WAIT_S * 1000)
+          await sleep(200);
+          return { title, image, texts };
+        """, kind, settled_titles, WAIT_S * 1000, collect, COLLECT_TEXTS_PY)
         self.save_png(result["image"], name)
-        return result["title"]
+        return result
+
+    def dark_popup_shot(self, kind, name, settled_titles):
+        """The popup again, in Thunderbird's dark theme; the light theme comes back after."""
+        dark = self.js("return setDarkTheme(true);")
+        try:
+            result = self.popup_shot(kind, name, settled_titles)
+        finally:
+            self.js("return setDarkTheme(false);")
+        return dark, result
+
+    def banner_texts(self, kind):
+        """The texts of the banner and of the mark on the body, read from their (closed) shadow
+        roots with the system's privileges: the page itself cannot reach them."""
+        return self.js(r"""
+          const [kind, collectTexts] = args;
+          const pane = aboutMessageOf(openedWindow(kind)).getElementById("messagepane");
+          const actor = pane.browsingContext.currentWindowGlobal.getActor("MarionetteCommands");
+          const texts = await actor.executeScript(collectTexts, [["smime-companion-banner", "smime-companion-mark"]], { sandboxName: "system" });
+          const present = await actor.executeScript(
+            "return ['smime-companion-banner', 'smime-companion-mark'].filter((id) => document.getElementById(id))", [], { sandboxName: "system" });
+          return { texts, present };
+        """, kind, COLLECT_TEXTS_PY)
 
     def open_message(self, path, kind):
         """Copies the message into the Local Folders folder "E2E" (so it is a mailbox:// message,
@@ -254,10 +331,10 @@ class Driver(Pages, ChromeSession):
     def host_missing(self, manifest_src, manifest_dst):
         """No host registered: the button says so and the help page opens. Then the host is
         registered and the add-on must reconnect by itself (backoff) and judge the message."""
-        checking = self.text("look_checking_label")
+        checking = self.text("label_checking")
         shown = self.wait_for_button("window", [checking, self.text("actionLabel")])
         self.check("host missing: header button says the program is unavailable",
-                   shown.get("label") == self.text("look_unavailable_label")
+                   shown.get("label") == self.text("label_host_unavailable")
                    and shown.get("icon", "").endswith("/unavailable-16.png"), shown)
         help_open = self.js(r"""
           const until = Date.now() + 10000;
@@ -271,11 +348,11 @@ class Driver(Pages, ChromeSession):
         """)
         self.check("host missing: the help page opened", help_open)
         if help_open:
-            self.window_shot("tab", "host-missing-help.png")
+            self.page_shot("pages/host-missing.html", "host-missing-help.png", max_height=1600)
         shutil.copyfile(manifest_src, manifest_dst)
-        shown = self.wait_for_button("window", [checking, self.text("look_unavailable_label")], timeout_s=40)
+        shown = self.wait_for_button("window", [checking, self.text("label_host_unavailable")], timeout_s=40)
         self.check("host installed later: the add-on reconnects by itself and judges the message",
-                   shown.get("label") == self.text("look_unsigned_label"), shown)
+                   shown.get("label") == self.text("state_none"), shown)
 
     def message(self, name, path, first, inspect_available):
         case = CASES[name]
@@ -287,29 +364,43 @@ class Driver(Pages, ChromeSession):
           if (win.outerWidth < 1200) { win.resizeTo(1280, 860); await sleep(300); } // room for the popup
           return true;
         """, kind)
-        settled_not = [self.text("look_checking_label"), self.text("actionLabel")]
+        settled_not = [self.text("label_checking"), self.text("actionLabel")]
         shown = self.wait_for_button(kind, settled_not)
         if not inspect_available:
             self.check(f"{name}: header button reports a host without inspect_message",
-                       shown.get("label") == self.text("look_failed_label"), shown)
+                       shown.get("label") == self.text("label_check_failed"), shown)
             self.window_shot(kind, f"{name}-window.png")
             return
+        label = self.text(case["label"])
         want_title = self.text(*case["title"]) + (" " + self.text(case["extra"]) if case.get("extra") else "")
-        self.check(f"{name}: label", shown.get("label") == self.text(case["label"]), shown)
+        self.check(f"{name}: label", shown.get("label") == label, shown)
         self.check(f"{name}: tooltip", shown.get("title") == want_title, f"{shown.get('title')!r} != {want_title!r}")
         self.check(f"{name}: icon", shown.get("icon") in (f"/icons/light-theme/{case['icon']}-16.png",
                                                           f"/icons/dark-theme/{case['icon']}-16.png"), shown.get("icon"))
         problem = case["problem"]
         self.check(f"{name}: badge", (shown.get("badge") == "!") == problem, shown.get("badge"))
+        self.check_texts(f"{name}: the header button", [
+            {"kind": "label", "text": shown.get("label"), "where": "label"}, {"kind": "title", "text": shown.get("title"), "where": "tooltip"}])
         banner = case.get("banner", problem)
         if case.get("popup", True):
             color = self.banner_color(kind, banner)
             tinted = not all(c > 245 for c in color)
             self.check(f"{name}: banner {'shown' if banner else 'absent'}", tinted == banner, color)
+            found = self.banner_texts(kind)
+            mark = case.get("mark", False)
+            self.check(f"{name}: the body is {'marked' if mark else 'not marked'} as not to be trusted",
+                       ("smime-companion-mark" in found.get("present", [])) == mark, found.get("present"))
+            if banner:
+                texts = [t["text"] for t in found.get("texts", [])]
+                self.check(f"{name}: the banner names the state as the button does", label in texts, texts)
+                self.check_texts(f"{name}: the banner", found.get("texts"))
         self.window_shot(kind, f"{name}-banner.png" if banner else f"{name}-window.png")
         if case.get("popup", True):
-            title = self.popup_shot(kind, f"{name}-popup.png", [want_title])
-            self.check(f"{name}: popup headline", title == want_title, f"{title!r}")
+            popup = self.popup_shot(kind, f"{name}-popup.png", [label], collect=True)
+            self.check(f"{name}: popup headline is the state's name", popup["title"] == label, f"{popup['title']!r}")
+            self.check_texts(f"{name}: the popup", popup.get("texts"))
+            dark, _ = self.dark_popup_shot(kind, f"{name}-popup-dark.png", [label])
+            self.check(f"{name}: the popup in the dark theme", dark, dark)
         self.close_message(kind)
 
 
@@ -319,7 +410,7 @@ def main():
     names = sys.argv[7:]
     with open(locale_path, encoding="utf-8") as f:
         locale = json.load(f)
-    d = Driver(int(port), artifacts, locale)
+    d = Driver(int(port), artifacts, locale, os.environ.get("E2E_LOCALE", "en"))
     start = time.monotonic()
     try:
         if os.environ.get("E2E_HOST_MISSING", "1") == "1":
@@ -339,7 +430,10 @@ def main():
         if os.environ.get("E2E_IDENTITIES", "1") == "1":
             d.step("signed send", d.signed_send, "Alice Example <alice@example.org>")
             d.step("locked key", d.locked_message, os.path.join(messages_dir, "encrypted.eml"), "correct horse battery")
-    print(f"driver took {time.monotonic() - start:.1f} s")
+        # Last: Dora, once found, is a contact (the renewal checklist above counts contacts).
+        if os.environ.get("E2E_DIRECTORY", "0") == "1":
+            d.step("directory", d.directory, "Dora Directory <dora@example.org>")
+    print(f"driver ({d.lang}) took {time.monotonic() - start:.1f} s")
     print(f"{d.passed} passed, {d.failed} failed")
     sys.exit(1 if d.failed else 0)
 

@@ -5,9 +5,16 @@
 #                   reader, with bob.p12 for Thunderbird's own store), carol (someone else),
 #                   alice-new (Alice with a new key: importing it is a key change), carol.cer (DER),
 #                   bob-old.p12 (password old-pass; expires in 10 days, renewed by bob.p12),
+#                   dora (known only to the test's LDAP directory, run.sh),
 #                   alice-no-key.p12 (password x; a certificate without its private key)
+#                   dave (revoked: his CA's OCSP responder says so),
+#                   erin (expired last year)
 #   OUTDIR/*.eml    plain, signed, altered, untrusted, mismatch, encrypted (to bob, signed inside),
-#                   undecryptable (to carol), certificate (carol.cer attached)
+#                   undecryptable (to carol), certificate (carol.cer attached), revoked (by dave),
+#                   expired (by erin), broken (a damaged signature), partial (a signed part inside an
+#                   unsigned message), doubtful (signed by alice, the display name another address)
+#   Dave's certificate names the OCSP responder http://127.0.0.1:$E2E_OCSP_PORT/ (authorityInfoAccess);
+#   pki/ocsp-index.txt is the responder's index (`openssl ocsp -index`), which says it is revoked.
 set -euo pipefail
 out=$1
 pki=$out/pki
@@ -18,10 +25,10 @@ ca() { # NAME SUBJECT
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 3650 -subj "$2" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 }
-person() { # NAME SUBJECT EMAIL CA [DAYS]
+person() { # NAME SUBJECT EMAIL CA [DAYS [EXTENSION]]
   openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
   printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-    "extendedKeyUsage=emailProtection" "subjectAltName=email:$3" "certificatePolicies=2.23.140.1.5.3.2" > "$1.ext"
+    "extendedKeyUsage=emailProtection" "subjectAltName=email:$3" "certificatePolicies=2.23.140.1.5.3.2" ${6:+"$6"} > "$1.ext"
   openssl x509 -req -in "$1.csr" -CA "$4.pem" -CAkey "$4.key" -CAcreateserial -days "${5:-730}" -sha256 \
     -extfile "$1.ext" -out "$1.pem" 2>/dev/null
 }
@@ -35,7 +42,40 @@ person rogue-alice "/CN=Alice Example/O=Example Corp/C=DE" alice@example.org rog
 person bob "/CN=Bob Reader/C=DE" bob@example.org e2e-ca
 person carol "/CN=Carol Other/C=DE" carol@example.org e2e-ca
 person alice-new "/CN=Alice Example/O=Example Corp/C=DE" alice@example.org e2e-ca
+# Dave's CA revoked his certificate yesterday (key compromise); its OCSP responder says so.
+: "${E2E_OCSP_PORT:?the port of the OCSP responder run.sh starts}"
+person dave "/CN=Dave Example/C=DE" dave@example.org e2e-ca 730 "authorityInfoAccess=OCSP;URI:http://127.0.0.1:$E2E_OCSP_PORT/"
+serial=$(openssl x509 -in dave.pem -noout -serial | cut -d= -f2)
+printf 'R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=Dave Example\n' \
+  "$(date -u -d '+2 years' +%y%m%d%H%M%SZ)" "$(date -u -d '-1 day' +%y%m%d%H%M%SZ)" "$serial" > ocsp-index.txt
+person dora "/CN=Dora Directory/C=DE" dora@example.org e2e-ca
 openssl x509 -in carol.pem -outform DER -out carol.cer
+# The CA's own records, for what only `openssl ca` does: a certificate whose validity lies in the
+# past.
+mkdir -p ca-db && : > ca-db/index.txt && echo 1000 > ca-db/crlnumber
+cat > ca.cnf <<'CNF'
+[ca]
+default_ca = e2e
+[e2e]
+database = ca-db/index.txt
+crlnumber = ca-db/crlnumber
+new_certs_dir = ca-db
+certificate = e2e-ca.pem
+private_key = e2e-ca.key
+default_md = sha256
+default_crl_days = 3650
+policy = any
+serial = ca-db/serial
+[any]
+commonName = supplied
+CNF
+echo 2000 > ca-db/serial
+openssl req -newkey rsa:2048 -nodes -keyout erin.key -out erin.csr -subj "/CN=Erin Example/C=DE" 2>/dev/null
+printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+  "extendedKeyUsage=emailProtection" "subjectAltName=email:erin@example.org" "certificatePolicies=2.23.140.1.5.3.2" > erin.ext
+last_year=$(( $(date -u +%Y) - 1 ))
+openssl ca -batch -config ca.cnf -in erin.csr -extfile erin.ext -notext -preserveDN \
+  -startdate "$((last_year - 1))0101000000Z" -enddate "${last_year}0101000000Z" -out erin.pem 2>/dev/null
 openssl pkcs12 -export -inkey bob.key -in bob.pem -certfile e2e-ca.pem -name "Bob Reader" \
   -passout pass: -out bob.p12 2>/dev/null
 openssl pkcs12 -export -inkey bob-old.key -in bob-old.pem -certfile e2e-ca.pem -name "Bob Reader" \
@@ -71,4 +111,20 @@ sed -i 's/^Subject: Signed by Alice/Subject: Altered after signing/' altered.eml
   printf 'Content-Type: text/plain; charset=utf-8\r\n\r\nHello Bob, here is my certificate, so you can write to me encrypted. Carol\r\n--b1\r\n'
   printf 'Content-Type: application/pkix-cert; name="carol.cer"\r\nContent-Disposition: attachment; filename="carol.cer"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
   base64 -w 76 pki/carol.cer | sed 's/$/\r/'; printf -- '--b1--\r\n'; } > certificate.eml
+{ headers "Dave Example <dave@example.org>" "Signed with a revoked certificate" revoked; body | sign dave; } > revoked.eml
+{ headers "Erin Example <erin@example.org>" "Signed with an expired certificate" expired; body | sign erin; } > expired.eml
+# A signature whose data is cut short: it can no longer be read at all.
+python3 - signed.eml broken.eml <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read().decode("ascii").replace("Subject: Signed by Alice", "Subject: A damaged signature")
+head, sig = raw.rsplit("Content-Transfer-Encoding: base64", 1)
+lines = sig.split("\n")
+data = [i for i, l in enumerate(lines) if re.fullmatch(r"[A-Za-z0-9+/=]{8,}\r?", l)]
+keep = [l for i, l in enumerate(lines) if i not in data[2:]]
+open(sys.argv[2], "wb").write((head + "Content-Transfer-Encoding: base64" + "\n".join(keep)).encode("ascii"))
+PY
+{ headers "Alice Example <alice@example.org>" "Only partly signed" partial; printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="p1"\r\n\r\n--p1\r\n'
+  printf 'Content-Type: text/plain; charset=utf-8\r\n\r\nPlease transfer 900 EUR to account DE00 1234 instead.\r\n--p1\r\n'
+  body | sign alice | sed '/^MIME-Version:/d'; printf '\r\n--p1--\r\n'; } > partial.eml
+{ headers '"boss@example.com" <alice@example.org>' "Signed, with another address as the name" doubtful; body | sign alice; } > doubtful.eml
 grep -q "transfer 900 EUR" altered.eml   # the alteration must have hit the signed text

@@ -7,19 +7,35 @@
 #
 # First without a registered host (the add-on must say so and open its help page), then with the
 # host registered by `smime-companion install --user` (the add-on must reconnect by itself).
-# Then the add-on's menus and pages (contacts, my certificates, options with a value IT set in
+# A message signed with a revoked certificate is judged against a local OCSP responder (`openssl
+# ocsp`, started here). Then the add-on's menus and pages (contacts, my certificates, options with a value IT set in
 # managed storage) and the compose check, for an account with two identities: one with
-# Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without.
+# Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without. A local slapd
+# (LDAPS) holds Dora's certificate, and IT's managed settings name it: the compose check finds
+# her there (pages.py, "directory").
 # Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
+#
+# E2E_LOCALE=de runs it all in a German Thunderbird (Debian's thunderbird-l10n-de, the language
+# asked for in the profile's preferences): what the add-on must show comes from the German locale
+# file, every text it shows must be German (or data), dates and numbers written the German way.
+# Screenshots are named after the language (de-…, en-…); run both for both sets.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
 . tests/common/thunderbird.sh
 artifacts=$(mkdir -p "${E2E_ARTIFACTS:-target/e2e}" && cd "${E2E_ARTIFACTS:-target/e2e}" && pwd)
+lang=${E2E_LOCALE:-en}
+case "$lang" in en|de) ;; *) echo "E2E_LOCALE must be en or de, not $lang"; echo "0 passed, 1 failed"; exit 1 ;; esac
+export E2E_LOCALE=$lang
 addon_id=$(python3 -c 'import json; print(json.load(open("extension/manifest.json"))["browser_specific_settings"]["gecko"]["id"])')
 
 echo "== e2e: installing what it needs"
-installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv
+packages=(thunderbird libnss3-tools openssl python3-venv slapd ldap-utils)
+if [ "$lang" = de ]; then packages+=(thunderbird-l10n-de); fi
+installer/debian-packages.sh "${packages[@]}"
+. tests/common/slapd.sh
+# The check that every text comes from the run's locale file is itself checked first.
+PYTHONDONTWRITEBYTECODE=1 python3 tests/e2e/locale_check.py --self-test extension/_locales || { echo "0 passed, 1 failed"; exit 1; }
 tb_venv
 # E2E_HOST=/path/to/smime-companion tests a host built elsewhere (a package, say) instead.
 if [ -n "${E2E_HOST:-}" ]; then
@@ -31,14 +47,32 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-e2e.XXXXXX")
 tb_artifacts=$artifacts   # Thunderbird's log is copied there when the suite fails
-trap tb_cleanup EXIT
+ocsp_pid=
+cleanup() {
+  local rc=$?
+  if [ -n "$ocsp_pid" ]; then kill "$ocsp_pid" 2>/dev/null || true; wait "$ocsp_pid" 2>/dev/null || true; fi
+  slapd_stop
+  (exit $rc)
+  tb_cleanup
+}
+trap cleanup EXIT
 
 tb_env "$work"   # HOME, and the host's data (it trusts the test CA, added below)
 profile=$work/profile
 mkdir -p "$profile/extensions" "$profile/Mail/Local Folders"
 
 echo "== e2e: test messages, add-on, profile"
+# The CA's OCSP responder for the revoked signer: `openssl ocsp` on a free local port, named in
+# the certificate the messages are made with.
+export E2E_OCSP_PORT
+E2E_OCSP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 tests/e2e/make-messages.sh "$work/messages"
+pki=$work/messages/pki
+openssl ocsp -index "$pki/ocsp-index.txt" -port "$E2E_OCSP_PORT" -rsigner "$pki/e2e-ca.pem" -rkey "$pki/e2e-ca.key" \
+  -CA "$pki/e2e-ca.pem" -ndays 1 > "$work/ocsp.log" 2>&1 &
+ocsp_pid=$!
+for _ in $(seq 100); do grep -q "waiting for OCSP client connections" "$work/ocsp.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "waiting for OCSP client connections" "$work/ocsp.log" || { cat "$work/ocsp.log"; echo "0 passed, 1 failed"; exit 1; }
 cp "$work/messages/pki/e2e-ca.pem" "$SMIME_COMPANION_HOME/anchors/"
 installer/package-xpi.sh "$profile/extensions/$addon_id.xpi"
 # The reader's own key in Thunderbird's certificate store, so Thunderbird can decrypt what the
@@ -66,12 +100,22 @@ for system_manifest in /usr/lib/mozilla/native-messaging-hosts/smime_companion.j
 done
 if [ "$E2E_HOST_MISSING" = 1 ]; then rm "$manifest"; fi   # the driver puts it back
 
+# An LDAP directory that alone knows Dora; its server certificate is from the test CA, which the
+# companion trusts (anchors), so LDAPS verifies without a ca_file.
+# Every part runs every time: a directory that does not start fails the run.
+export E2E_DIRECTORY=1
+slapd_tls_cert "$work/slapd" "$work/messages/pki/e2e-ca.pem" "$work/messages/pki/e2e-ca.key"
+slapd_person dora dora@example.org "$work/messages/pki/dora.pem" "$work/messages/pki/e2e-ca.pem" > "$work/people.ldif"
+slapd_start "$work/slapd" "$work/people.ldif" || { echo "the test's LDAP directory (slapd) did not start"; echo "0 passed, 1 failed"; exit 1; }
+directories="[{\"id\": \"corp\", \"url\": \"ldaps://127.0.0.1:$slapd_ldaps_port\", \"base_dn\": \"$SLAPD_BASE_DN\"}]"
+
 # What IT would push through the `3rdparty` policy, the way Thunderbird reads it for one user: a
-# managed-storage manifest. The options page must show the value locked, and sending obey it.
+# managed-storage manifest. The options page must show the value locked, and sending obey it;
+# IT's directory is looked up by the compose check.
 mkdir -p "$HOME/.mozilla/managed-storage"
 cat > "$HOME/.mozilla/managed-storage/$addon_id.json" <<JSON
 {"name": "$addon_id", "description": "IT settings for the end-to-end test", "type": "storage",
- "data": {"encryptWhenPossible": true}}
+ "data": {"encryptWhenPossible": true, "directories": $directories}}
 JSON
 
 cat tests/common/thunderbird-base.js > "$profile/user.js"
@@ -106,6 +150,13 @@ user_pref("mail.smtpserver.smtp1.hostname", "127.0.0.1");
 user_pref("mail.smtpserver.smtp1.port", 1);
 user_pref("devtools.console.stdout.chrome", true);
 PREFS
+if [ "$lang" = de ]; then
+  # The language pack Debian installs beside Thunderbird, asked for by the profile.
+  cat >> "$profile/user.js" <<'PREFS'
+user_pref("intl.locale.requested", "de");
+user_pref("extensions.langpacks.signatures.required", false);
+PREFS
+fi
 
 cases=(plain)
 ops=$("$host" ops)
@@ -114,15 +165,15 @@ export E2E_PAGES=0 E2E_IDENTITIES=0
 if grep -q '^recipients_check ' <<<"$ops"; then E2E_PAGES=1; else echo "skipped: the pages (the host has no contact cache yet)"; fi
 if grep -q '^identities_import ' <<<"$ops"; then E2E_IDENTITIES=1; else echo "skipped: importing your own certificate (the host has no identities yet)"; fi
 if grep -q '^inspect_message ' <<<"$ops"; then
-  cases+=(signed altered untrusted mismatch encrypted undecryptable)
+  cases+=(signed altered untrusted mismatch revoked broken expired partial doubtful encrypted undecryptable)
   export E2E_INSPECT=1
 else
   export E2E_INSPECT=0
   echo "skipped: the host has no inspect_message yet; only the plain message and the connection are checked"
 fi
 
-echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless"
+echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless, in $lang"
 tb_start "$profile" "$work/thunderbird.log" -file "$work/messages/${cases[0]}.eml" || { echo "0 passed, 1 failed"; exit 1; }
 
-PYTHONDONTWRITEBYTECODE=1 timeout 240 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
-  "$artifacts" extension/_locales/en/messages.json "$work/host-manifest.json" "$manifest" "${cases[@]}"
+PYTHONDONTWRITEBYTECODE=1 timeout 480 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
+  "$artifacts" "extension/_locales/$lang/messages.json" "$work/host-manifest.json" "$manifest" "${cases[@]}"

@@ -31,11 +31,15 @@ test("every history event CONTACTS.md defines has a text; a key change is marked
 });
 
 test("the list flags key changes and renewals, and says how many certificates until when", () => {
-  const row = contactRow({ address: "alice@example.org", name: "Alice", certificates: 2, latest_expiry: "2028-01-01T00:00:00Z", warnings: ["key_changed", "renewed", "other"] }, { t, date });
-  assert.deepEqual(row.flags.map((f) => f.text), ["key changed", "renewed"]);
-  assert.equal(row.certificates, "2 certificate(s)");
+  const row = contactRow({ address: "alice@example.org", name: "Alice", certificates: 2, latest_expiry: "2028-01-01T00:00:00Z", warnings: ["key_changed", "renewed", "other"] }, { t, date, now: NOW });
+  assert.deepEqual(row.flags.map((f) => f.text), ["Key changed", "renewed"]);
+  assert.equal(row.certificates, "2 certificates");
+  assert.equal(contactRow({ address: "x@y.org", certificates: 1 }, { t, date }).certificates, "1 certificate");
   assert.match(row.expiry, /^valid until /);
-  assert.equal(contactRow({ address: "x@y.org", certificates: 0, latest_expiry: "2020-01-01T00:00:00Z" }, { t, date }).expired, true);
+  // An expired contact says so in words, not only in the warning colour.
+  const expired = contactRow({ address: "x@y.org", certificates: 0, latest_expiry: "2020-01-01T00:00:00Z" }, { t, date, now: NOW });
+  assert.equal(expired.expired, true);
+  assert.match(expired.expiry, /^expired on /);
 });
 
 test("a contact's encryption: the certificate it would use, or why none with advice for every reason", () => {
@@ -56,10 +60,16 @@ test("a certificate card says what it confirms and flags what matters", () => {
   const rows = Object.fromEntries(chosen.rows.map((r) => [r.label, r.value]));
   assert.equal(rows["Came from"], "a signed message");
   assert.equal(rows["Issued by"], "Example Issuing CA (Example Trust)");
+  // One badge for the certificate's state, under the state's one name; the worst state wins.
   const bad = certificateCard(stored({ revoked: true, can_encrypt: false, trusted_when_seen: false, not_after: "2026-01-01T00:00:00Z" }), { t, date, now: NOW });
-  assert.deepEqual(bad.badges.map((b) => b.kind), ["error", "warning", "muted", "warning"]);
+  assert.deepEqual(bad.badges.map((b) => [b.kind, b.text]), [["error", "Certificate revoked"], ["muted", "signing only"]]);
+  assert.match(bad.lead, /^The certificate says it belongs to Alice Example, a member of Example Corp.* not proven: the certification authority has revoked/);
+  const old = certificateCard(stored({ not_after: "2026-01-01T00:00:00Z" }), { t, date, now: NOW });
+  assert.deepEqual(old.badges.map((b) => b.text), ["Certificate expired"]);
+  assert.match(old.lead, /no longer confirmed: the certificate has expired/);
   const imported = certificateCard(stored({ source: "import", trusted_when_seen: false }), { t, date, now: NOW });
-  assert.deepEqual(imported.badges.map((b) => b.text), ["authority not trusted"], "imports are judged when they arrive too");
+  assert.deepEqual(imported.badges.map((b) => b.text), ["Certificate not trusted"], "imports are judged when they arrive too");
+  assert.match(imported.lead, /^The certificate says .* not proven: the certificate comes from an authority you do not trust/);
   for (const source of SOURCES) assert.ok(t(`source_${source}`));
 });
 
@@ -80,11 +90,10 @@ test("each certificate says whether encryption uses it, and why not, for every r
 });
 
 test("a pending certificate is flagged in the list, badged, and offers use and refuse; a refused one can be used again", () => {
+  // A new key, changed or held back for the user, is flagged once under the state's one name.
   const row = contactRow({ address: "alice@example.org", certificates: 2, pending: 1, warnings: ["key_changed"] }, { t, date });
-  assert.deepEqual(row.flags.map((f) => [f.code, f.kind, f.text]), [
-    ["certificate_pending", "warning", "new certificate waiting"],
-    ["key_changed", "error", "key changed"],
-  ]);
+  assert.deepEqual(row.flags.map((f) => [f.code, f.kind, f.text]), [["key_changed", "warning", "Key changed"]]);
+  assert.deepEqual(contactRow({ address: "a@x.org", certificates: 2, pending: 1 }, { t, date }).flags.map((f) => f.text), ["Key changed"]);
   const pending = certificateCard(stored({ status: "pending", used_for_encryption: false, not_used_because: "pending_confirmation" }), { t, date, now: NOW });
   assert.deepEqual(pending.badges.map((b) => [b.kind, b.text]), [["warning", "waiting for your confirmation"]]);
   assert.deepEqual(pending.actions.map((a) => [a.id, a.text]), [["confirm", "Use the new certificate"], ["refuse", "Refuse"]]);
@@ -144,10 +153,10 @@ test("an import says what it saved, what it skipped, and warns of a key change",
   const out = importOutcome({ imported: 1, already_known: 2, intermediates: 1, without_address: ["ff"], addresses: ["alice@example.org"],
     continuity: [{ event: "key_changed", address: "alice@example.org" }, { event: "renewed", address: "bob@example.org" }] }, { t });
   assert.deepEqual(out.lines, [
-    "1 certificate(s) saved for alice@example.org.",
-    "2 certificate(s) were already known.",
-    "1 certificate(s) of certification authorities kept to check chains.",
-    "1 certificate(s) name no e-mail address and were not saved.",
+    "1 certificate saved for alice@example.org.",
+    "2 certificates were already known.",
+    "1 certificate of a certification authority kept to check chains.",
+    "1 certificate names no e-mail address and was not saved.",
     "Warning: alice@example.org had another certificate that is still valid. Check with them that the new one is theirs.",
     "bob@example.org renewed their certificate.",
   ]);

@@ -8,7 +8,8 @@ import { cert, verdict } from "./fixtures.mjs";
 const t = strictT();
 const date = dateFormatter("en");
 const view = (reading) => describe(reading, { t, date });
-const rowsOf = (v, id) => Object.fromEntries(v.sections.find((s) => s.id === id).rows.map((r) => [r.label, r.value]));
+const sectionOf = (v, id) => [...v.sections, ...v.technical].find((s) => s.id === id);
+const rowsOf = (v, id) => Object.fromEntries(sectionOf(v, id).rows.map((r) => [r.label, r.value]));
 
 test("fingerprints are grouped in fours, upper case, for reading aloud", () => {
   assert.equal(groupFingerprint("0a1b2c3d4e5f"), "0A1B 2C3D 4E5F");
@@ -21,9 +22,11 @@ test("who signed comes from the certificate, never from the From header's displa
   const signer = rowsOf(v, "signer");
   assert.equal(signer.Name, "Alice Example");
   assert.equal(signer["E-mail address"], "alice@example.org");
-  assert.equal(signer["Fingerprint (SHA-256)"], groupFingerprint("0123456789abcdef".repeat(4)));
-  assert.equal(signer["Signature method"], "RSA (PKCS #1 v1.5)");
-  assert.equal(signer["Digest method"], "SHA-256");
+  assert.equal(signer["Issued by"], "Example Issuing CA (Example Trust)");
+  const details = rowsOf(v, "signer-details");
+  assert.equal(details["Fingerprint (SHA-256)"], groupFingerprint("0123456789abcdef".repeat(4)));
+  assert.equal(details["Signature method"], "RSA (PKCS #1 v1.5)");
+  assert.equal(details["Digest method"], "SHA-256");
   assert.ok(!JSON.stringify(v.sections.find((s) => s.id === "signer")).includes("Your Bank"));
 });
 
@@ -51,20 +54,38 @@ test("an untrusted CA is explained with the phone check of the fingerprint", () 
   assert.match(p.advice, /fingerprint/);
   assert.match(p.advice, /number you already know/);
   assert.match(p.facts.join(" "), /issuing certificate, 1 level/);
-  assert.match(v.sections.find((s) => s.id === "chain").paragraphs[0], /does not end at any certification authority you trust/);
+  assert.match(sectionOf(v, "chain").paragraphs[0], /does not end at any certification authority you trust/);
+  // The advice is to compare the fingerprint: it is shown, not hidden in the technical details.
+  assert.ok(rowsOf(v, "signer")["Fingerprint (SHA-256)"]);
 });
 
-test("every signature state yields a headline and an explanation, problems with advice", () => {
+test("every signature state yields a headline and an explanation, with what to do", () => {
   for (const state of inspectCodes().signatureStates) {
     const v = view({ verdict: verdict({ signature: state }) });
-    assert.ok(v.headline, state);
+    assert.ok(v.headline && v.summary, state);
     if (["valid", "none"].includes(state)) {
-      assert.ok(v.summary && v.problems.length === 0, state);
+      assert.ok(v.advice && v.problems.length === 0, state);
     } else {
-      assert.equal(v.summary, "", `${state}: the problem card explains it, once`);
+      assert.equal(v.advice, "", `${state}: the problem card says what to do`);
       assert.ok(v.problems.length > 0 && v.problems.every((p) => p.explain && p.advice), state);
+      // The first card is the state itself: the popup shows its name (and, where the sentence
+      // under the headline is the same, its explanation) once.
+      assert.equal(v.headline, v.problems[0].title, state);
+      if (!["untrusted", "partially_signed", "sender_mismatch"].includes(state)) assert.equal(v.summary, v.problems[0].explain, state);
     }
   }
+});
+
+test("the popup shows the verdict, who and what to do; serial, methods, chain and header lines are technical details", () => {
+  const v = view({ verdict: verdict({ signature: "valid", encryption: "decrypted" }) });
+  const shown = JSON.stringify(v.sections);
+  for (const label of ["Serial number", "Digest method", "Signature method", "Key", "Fingerprint (SHA-256)", "Method", "Integrity protection"]) {
+    assert.ok(!shown.includes(`"label":"${label}"`), `${label} is not in the popup's first view`);
+  }
+  assert.deepEqual(v.sections.map((s) => s.id), ["signer", "encryption"]);
+  assert.deepEqual(v.technical.map((s) => s.id), ["signer-details", "chain", "revocation", "encryption-details", "message"]);
+  assert.equal(v.headline, "Encrypted and signed");
+  assert.match(v.advice, /Check that the name and address below are the person you expect/);
 });
 
 test("a banner shows for problems only, with the headline and the first explanation", async () => {
@@ -86,10 +107,10 @@ test("a sender mismatch lists both addresses compared", () => {
 
 test("encryption details name your certificate it was encrypted to and the cipher", () => {
   const v = view({ verdict: verdict({ signature: "valid", encryption: "decrypted" }) });
-  const enc = rowsOf(v, "encryption");
+  assert.match(rowsOf(v, "encryption")["Encrypted to your certificate"], /bob@example\.org/);
+  const enc = rowsOf(v, "encryption-details");
   assert.equal(enc.Method, "AES-256-CBC");
   assert.equal(enc["Integrity protection"], "No (CBC)");
-  assert.match(enc["Encrypted to your certificate"], /bob@example\.org/);
   assert.match(enc["Recipient (you)"], /bob@example\.org \(RSA \(PKCS #1 v1\.5\)\)/);
 });
 
@@ -97,7 +118,7 @@ test("a message nobody here can decrypt says what to do", () => {
   const v = view({ verdict: verdict({ signature: "none", encryption: "no_key" }) });
   assert.equal(v.look.name, "undecryptable");
   assert.match(v.problems[0].advice, /import the certificate/);
-  assert.match(rowsOf(v, "encryption").Recipient, /bob@example\.org/);
+  assert.match(rowsOf(v, "encryption-details").Recipient, /bob@example\.org/);
 });
 
 test("an AES-GCM integrity failure is a red problem with its reason", () => {
@@ -121,7 +142,7 @@ test("layers are listed when there is more than the root signature", () => {
     { part: "1", form: "multipart_signed", position: "inner", state: "content_altered", problems: [], signers: [signer] },
   ];
   const v = view({ verdict: verdict({ signature: "valid", layers, warnings: [{ code: "inner_signature" }] }) });
-  const rows = v.sections.find((s) => s.id === "layers").rows;
+  const rows = sectionOf(v, "layers").rows;
   assert.deepEqual(rows.map((r) => r.label), ["Signature · whole message", "Inner signature · part 1"]);
   assert.equal(rows[1].value, "Altered after signing · Alice Example");
   assert.match(v.notices.join(" "), /further signature inside/);
@@ -131,7 +152,7 @@ test("a partly signed message names the signed part in its layers", () => {
   const layers = [{ part: "2", form: "multipart_signed", position: "below_root", state: "valid", problems: [], signers: [] }];
   const v = view({ verdict: verdict({ signature: "partially_signed", layers }) });
   assert.equal(v.look.name, "partial");
-  assert.equal(v.sections.find((s) => s.id === "layers").rows[0].label, "Signature of one part · part 2");
+  assert.equal(sectionOf(v, "layers").rows[0].label, "Signature of one part · part 2");
 });
 
 test("an unknown error code from a newer host still reads well", async () => {
@@ -144,8 +165,8 @@ test("an unknown error code from a newer host still reads well", async () => {
 test("a message encrypted to your locked key says so and what to do", () => {
   const v = view({ verdict: verdict({ signature: "none", encryption: "locked" }) });
   assert.equal(v.look.name, "undecryptable");
-  assert.equal(v.headline, "Encrypted to you, but your key is locked: unlock it to read this message.");
-  assert.equal(v.summary, "");
+  assert.equal(v.headline, "Your key is locked");
+  assert.equal(v.summary, "Encrypted to you, but your key is locked: unlock it to read this message.");
   assert.equal(v.problems.length, 1);
   const [p] = v.problems;
   assert.equal(p.title, "Your key is locked");
@@ -154,9 +175,8 @@ test("a message encrypted to your locked key says so and what to do", () => {
   assert.match(p.advice, /passphrase/);
   assert.match(p.advice, /My certificates/);
   assert.equal(p.reason, null);
-  const enc = rowsOf(v, "encryption");
-  assert.equal(enc.State, "Your key is locked");
-  assert.match(enc["Recipient (you)"], /bob@example\.org/);
+  assert.equal(rowsOf(v, "encryption").State, "Your key is locked");
+  assert.match(rowsOf(v, "encryption-details")["Recipient (you)"], /bob@example\.org/);
 });
 
 test("each unsupported encryption the host names has its own reason and advice", () => {
@@ -204,8 +224,9 @@ test("a display name holding another address is a warning card naming both addre
   assert.equal(v.problems[0].severity, "warning");
   assert.match(v.problems[0].explain, /boss@corp\.example.*alice@example\.org/);
   assert.match(v.problems[0].advice, /boss@corp\.example/);
-  assert.match(v.headline, /boss@corp\.example/);
-  assert.equal(v.summary, "");
+  assert.equal(v.headline, "Misleading sender name");
+  assert.equal(v.problems[0].title, "Misleading sender name");
+  assert.match(v.summary, /boss@corp\.example/);
   assert.deepEqual(v.notices, []);
   assert.equal(bannerFor(v, t).severity, "warning");
 });
@@ -237,6 +258,59 @@ test("too many signers says how many were checked of how many", () => {
 test("a chain longer than the host lists says how many issuers are left out", () => {
   const v = verdict({ signature: "untrusted" });
   v.signature.layers[0].signers[0].chain_omitted = 83;
-  const chain = view({ verdict: v }).sections.find((s) => s.id === "chain");
+  const chain = sectionOf(view({ verdict: v }), "chain");
   assert.match(chain.paragraphs.at(-1), /^83 further certificates of the chain are not listed\.$/);
+});
+
+test("revocation says how it is known and when: good from the certification authority's OCSP service", () => {
+  const revocation = {
+    status: "good", retry: false,
+    certificates: [
+      { depth: 0, subject: "CN=Alice Example", status: "good", method: "ocsp", source: "online", url: "http://ocsp.example/", checked_at: "2026-11-27T10:00:03Z" },
+      { depth: 1, subject: "CN=Example Issuing CA", status: "unknown", reason: "no_source" },
+    ],
+  };
+  const v = view({ verdict: verdict({ revocation }) });
+  assert.match(rowsOf(v, "signer-details").Revocation, /^Not revoked · the certification authority's OCSP service, asked just now · checked /);
+  const section = rowsOf(v, "revocation");
+  assert.match(section["Signer's certificate"], /^Not revoked/);
+  assert.match(section["Issuing certificate (CN=Example Issuing CA)"], /names no service/);
+  assert.equal(v.recheckRevocation, false);
+});
+
+test("a revoked certificate says when, why and how it is known, and whether before the signing time", () => {
+  const problem = {
+    code: "revoked", reason: "revoked_after_signing_time", depth: 0, revoked_at: "2026-11-20T08:00:00Z",
+    revocation_reason: "key_compromise", method: "crl", source: "cache",
+  };
+  const revocation = {
+    status: "revoked", retry: false,
+    certificates: [{ depth: 0, subject: "CN=Alice", status: "revoked", method: "crl", source: "cache", revoked_at: "2026-11-20T08:00:00Z", revocation_reason: "key_compromise" }],
+  };
+  const v = view({ verdict: verdict({ signature: "revoked", problems: [problem], revocation }) });
+  const [card] = v.problems;
+  assert.equal(card.severity, "error");
+  assert.match(card.reason, /after the time the signature claims/);
+  const facts = card.facts.join(" | ");
+  assert.match(facts, /Revoked on: /);
+  assert.match(facts, /Reason given by the certification authority: the private key was compromised/);
+  assert.match(facts, /Known from: the certification authority's revocation list, fetched earlier/);
+  assert.match(rowsOf(v, "signer-details").Revocation, /^Revoked · revoked on .* · reason given: the private key was compromised/);
+});
+
+test("an unknown revocation says why, and offers to check again only when that may help", () => {
+  const unknown = (reason, retry) => ({ status: "unknown", reason, retry, certificates: [{ depth: 0, subject: "CN=Alice", status: "unknown", reason }] });
+  const offline = view({ verdict: verdict({ revocation: unknown("offline", true) }) });
+  assert.match(rowsOf(offline, "signer-details").Revocation, /^Not known whether revoked · .*could not be reached/);
+  assert.equal(offline.recheckRevocation, true);
+  assert.match(sectionOf(offline, "revocation").paragraphs.join(" "), /check again/);
+  const off = view({ verdict: verdict({ revocation: unknown("off", false) }) });
+  assert.match(rowsOf(off, "signer-details").Revocation, /switched off in the settings/);
+  assert.equal(off.recheckRevocation, false);
+  // Revocation required and unknown: the untrusted card says why.
+  const required = view({ verdict: verdict({ signature: "untrusted", problems: [{ code: "untrusted", reason: "revocation_unknown", depth: 0 }], revocation: unknown("timeout", true) }) });
+  assert.match(required.problems[0].reason, /require a check whether the certificate was revoked/);
+  // Every reason the host names reads in both languages (locales.test.mjs), and an unknown one from a newer host still reads.
+  const newer = view({ verdict: verdict({ revocation: unknown("something_new", false) }) });
+  assert.match(rowsOf(newer, "signer-details").Revocation, /Not checked yet/);
 });

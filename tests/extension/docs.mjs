@@ -64,6 +64,7 @@ export function inspectCodes() {
   const failuresOf = (state) => backticked(rows(encStates).find((cells) => cells[0] === `\`${state}\``)[1]).filter((c) => c !== "failure");
   const layersText = section(doc, "### `signature.layers[]`");
   const certText = section(doc, "### CertSummary");
+  const revocationText = section(doc, "### Revocation");
   const sentence = (text, start) => text.slice(text.indexOf(start)).split(/\.\s/)[0];
   const validationText = certText.slice(certText.indexOf("`validation.type`"), certText.indexOf("`generation`"));
   return {
@@ -76,7 +77,11 @@ export function inspectCodes() {
     unsupportedFailures: failuresOf("unsupported"),
     positions: backticked(sentence(layersText, "`position` is")).filter((c) => c !== "position"),
     anchors: backticked(sentence(layersText, "`anchor` is")).filter((c) => c !== "anchor"),
-    revocations: backticked(sentence(layersText, "`revocation` is")).filter((c) => c !== "revocation"),
+    revocations: [...new Set(backticked(sentence(revocationText, "`status` is")).filter((c) => c !== "status"))],
+    unknownRevocationReasons: codeColumn(revocationText.slice(revocationText.indexOf("| reason | meaning |"))),
+    revocationMethods: backticked(rows(revocationText).find((cells) => cells[0] === "`method`")[1]),
+    revocationSources: backticked(rows(revocationText).find((cells) => cells[0] === "`source`")[1]),
+    crlReasons: backticked(rows(problemText).find((cells) => cells[0].includes("`revocation_reason`"))[1]).filter((c) => c !== "revoked"),
     validationTypes: backticked(validationText).filter((c) => c !== "validation"),
   };
 }
@@ -94,7 +99,9 @@ export function strictT(messages = locales().en) {
     if (!(key in messages)) throw new Error(`missing message ${key}`);
     return messages[key].replace(/\$(\d)/g, (_, n) => subs[n - 1] ?? "");
   };
-  t.phrase = ({ key, subs = [], extra = [] }) => [t(key, subs), ...extra.map((k) => t(k))].join(" ");
+  t.count = (key, n, subs = []) => t(`${key}_${n === 1 ? "one" : "other"}`, [n, ...subs]);
+  t.phrase = ({ key, subs = [], count, extra = [] }) =>
+    [count === undefined ? t(key, subs) : t.count(key, count, subs), ...extra.map((k) => t(k))].join(" ");
   return t;
 }
 

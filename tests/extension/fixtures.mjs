@@ -29,7 +29,7 @@ export function cert(overrides = {}) {
 
 export const LOCKED_FINGERPRINT = "cd".repeat(32);
 
-export function verdict({ signature = "valid", encryption = "none", problems, signer = cert(), warnings = [], layers, from, failure } = {}) {
+export function verdict({ signature = "valid", encryption = "none", problems, signer = cert(), warnings = [], layers, from, failure, revocation } = {}) {
   const signed = signature !== "none";
   const state = signature;
   return {
@@ -47,7 +47,8 @@ export function verdict({ signature = "valid", encryption = "none", problems, si
             state, problems: [], certificate: signer,
             chain: [cert({ subject: "CN=Example Issuing CA", subject_fields: { common_name: "Example Issuing CA", organization: "Example Trust" } })],
             anchor: state === "untrusted" ? null : "system", signing_time: "2026-11-27T10:00:00Z",
-            digest_algorithm: "sha256", signature_algorithm: "rsa_pkcs1v15", capabilities: [], revocation: "unknown",
+            digest_algorithm: "sha256", signature_algorithm: "rsa_pkcs1v15", capabilities: [],
+            revocation: revocation ?? { status: "unknown", reason: "no_source", retry: false, certificates: [{ depth: 0, subject: "CN=Alice Example", status: "unknown", reason: "no_source" }] },
           }],
         }]
         : []),

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  backupFailureKey, backupReminder, backupRequest, certLabel, dnName, IMPORT_CHECKS, identityAddress, identityName, identityRows, identityState, identityStatus, importCheck,
+  backupFailureKey, backupReminder, backupRequest, certLabel, dnName, IMPORT_CHECKS, identityAddress, identityBadges, identityName, identityRows, identityState, identityStatus, importCheck,
   importChecks, thunderbirdSetup, USAGES,
 } from "../../extension/modules/identities-view.mjs";
 import { dateFormatter, dayFormatter } from "../../extension/modules/format.mjs";
@@ -10,7 +10,7 @@ import { ROOT, strictT } from "./docs.mjs";
 import { identity, tbIdentity } from "./fixtures.mjs";
 
 const t = strictT();
-const say = (phrase) => t(phrase.key, phrase.subs);
+const say = (phrase) => t.phrase(phrase);
 const NOW = Date.parse("2026-11-27T00:00:00Z");
 
 test("the add-on explains every check the host's import makes", () => {
@@ -84,9 +84,10 @@ test("a certificate's state: valid, expiring within 30 days, expired, replaced, 
   for (const overrides of [{}, { expires_in_days: 3 }, { expired: true }, { replaced_by: "x" }, { not_before: "2027-01-01T00:00:00Z" }]) {
     const status = identityStatus(identity(overrides), { now: NOW });
     assert.ok(say(status), status.key);
-    assert.ok(t(`identity_badge_${status.state}`));
+    assert.ok(identityBadges(identity(overrides), { now: NOW }).every((b) => t(b.key)));
   }
-  assert.equal(say(identityStatus(identity({ expires_in_days: 9, not_after: "2026-12-07" }), { now: NOW })), "Expires in 9 day(s), on 2026-12-07: renew it now.");
+  assert.equal(say(identityStatus(identity({ expires_in_days: 9, not_after: "2026-12-07" }), { now: NOW })), "Expires in 9 days, on 2026-12-07: renew it now.");
+  assert.equal(say(identityStatus(identity({ expires_in_days: 1, not_after: "2026-11-28" }), { now: NOW })), "Expires in 1 day, on 2026-11-28: renew it now.");
 });
 
 test("the backup reminder stays until every certificate in use has a backup", () => {
@@ -114,7 +115,7 @@ test("Thunderbird's own setup: ready, partial or missing, with steps that fit th
   assert.equal(withModule.state, "missing");
   assert.deepEqual(keys(withModule), ["setup_step_module", "setup_step_open_settings", "setup_step_pick_signing_companion", "setup_step_pick_encryption", "setup_step_check_back"]);
   assert.equal(say(withModule.steps[1]), "Open the account settings (menu ≡ → Account Settings), choose the account “Work” and there “End-To-End Encryption”.");
-  assert.match(say(withModule.steps[2]), /choose Bob Reader \(Example Issuing CA\), on the S\/MIME Companion security device/);
+  assert.match(say(withModule.steps[2]), /choose Bob Reader \(Example Issuing CA\), on the security device “S\/MIME Companion”/);
   const withoutModule = thunderbirdSetup(tbIdentity("bob@example.org"), { identities: mine, module: "unavailable" });
   assert.match(say(withoutModule.steps.find((s) => s.key.startsWith("setup_step_pick_signing"))), /on the “Software Security Device”/);
   const loaded = thunderbirdSetup(tbIdentity("bob@example.org"), { identities: mine, module: "loaded" });

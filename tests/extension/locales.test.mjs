@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalError } from "../../extension/modules/ops.mjs";
-import { Looks, UNREADABLE } from "../../extension/modules/look.mjs";
+import { Looks, STATES, UNREADABLE } from "../../extension/modules/look.mjs";
 import { ENCRYPTION_FAILURES } from "../../extension/modules/describe.mjs";
+import { CRL_REASONS, HOW, REVOCATION_STATUSES, UNKNOWN_REASONS as REVOCATION_UNKNOWN } from "../../extension/modules/revocation.mjs";
 import { inspectCodes, locales, protocolErrorCodes, read, ROOT } from "./docs.mjs";
 
 const { en, de } = locales();
@@ -63,6 +64,8 @@ test("every warning, reason, failure, position, anchor and revocation code has a
   for (const c of codes.positions) hasText(`position_${c}`);
   for (const c of codes.anchors) hasText(`anchor_${c}`);
   for (const c of codes.revocations) hasText(`revocation_${c}`);
+  for (const c of codes.unknownRevocationReasons) hasText(`revreason_${c}`);
+  for (const c of codes.crlReasons) hasText(`crlreason_${c}`);
   assert.ok(codes.reasons.includes("unknown_ca") && codes.reasons.includes("different_address"));
 });
 
@@ -96,8 +99,33 @@ test("every validation type says what the certificate confirms", () => {
   for (const type of codes.validationTypes) hasText(`validation_${type}`);
 });
 
-test("every look has a label", () => {
-  for (const name of Object.keys(Looks)) hasText(`look_${name}_label`);
+test("every state has its one label, and every look a state", () => {
+  for (const [state, { label, look }] of Object.entries(STATES)) {
+    hasText(label);
+    assert.ok(Looks[look], `${state}: look ${look}`);
+  }
+  for (const look of Object.keys(Looks)) assert.ok(Object.values(STATES).some((s) => s.look === look), look);
+});
+
+test("no text counts with a pseudo-plural: singular and plural are texts of their own", () => {
+  for (const [lang, messages] of Object.entries({ en, de })) {
+    for (const [key, text] of Object.entries(messages)) {
+      assert.doesNotMatch(text, /\p{L}\((s|e|en|n|er|es)\)/u, `${lang} ${key}: ${text}`);
+    }
+  }
+  // Each counted text comes in both forms.
+  for (const key of Object.keys(en).filter((k) => k.endsWith("_one"))) hasText(`${key.slice(0, -"_one".length)}_other`);
+});
+
+test("revoked and locked have one word each in German: revoked is never „gesperrt“, and no third word", () => {
+  for (const [key, text] of Object.entries(de)) {
+    assert.doesNotMatch(text, /zurückgezogen/, key);
+    if (/widerruf/i.test(text)) assert.doesNotMatch(text, /sperr/i, `${key} says revoked and locked: ${text}`);
+  }
+  for (const key of ["state_revoked", "revocation_revoked", "recipient_revoked", "cert_unused_revoked", "unproven_revoked"]) {
+    assert.match(de[key], /widerruf/i, key);
+  }
+  for (const key of ["enc_locked", "identity_badge_locked", "lock_state_locked"]) assert.match(de[key], /gesperrt/, key);
 });
 
 // Keys named literally in the add-on's code and pages must exist; dynamic ones are covered above.
@@ -115,12 +143,17 @@ test("every message key the code and pages name exists", () => {
   for (const file of files) {
     const text = readFileSync(file, "utf8");
     for (const m of text.matchAll(/\bt\("([A-Za-z0-9_]+)"/g)) keys.add(m[1]);
+    for (const m of text.matchAll(/\bt\.count\("([A-Za-z0-9_]+)"/g)) keys.add(m[1]);
     for (const m of text.matchAll(/data-i18n(?:-[a-z]+)?="([A-Za-z0-9_]+)"/g)) keys.add(m[1]);
     for (const m of text.matchAll(/__MSG_([A-Za-z0-9_]+)__/g)) keys.add(m[1]);
     for (const m of text.matchAll(/key: "([a-z][A-Za-z0-9_]+)"/g)) keys.add(m[1]);
   }
   assert.ok(keys.size > 40, `found ${keys.size} keys`);
-  for (const key of keys) hasText(key);
+  // A counted text (`t.count`, or `count` beside the key) exists as `<key>_one` and `<key>_other`.
+  for (const key of keys) {
+    if (key in en || !(`${key}_one` in en)) hasText(key);
+    else for (const form of ["one", "other"]) hasText(`${key}_${form}`);
+  }
 });
 
 test("the help page names the install script and doctor command that exist", () => {
@@ -128,4 +161,18 @@ test("the help page names the install script and doctor command that exist", () 
   assert.match(page, /\.\/installer\/install-user\.sh/);
   assert.match(page, /smime-companion doctor/);
   assert.ok(readdirSync(`${ROOT}installer`).includes("install-user.sh"));
+});
+
+test("every revocation code INSPECT.md names is known to the add-on, with a text", () => {
+  assert.deepEqual([...REVOCATION_STATUSES].sort(), [...codes.revocations].sort());
+  assert.deepEqual([...REVOCATION_UNKNOWN].sort(), [...codes.unknownRevocationReasons].sort());
+  assert.deepEqual([...CRL_REASONS].sort(), [...codes.crlReasons].sort());
+  assert.deepEqual(codes.revocationMethods.sort(), ["crl", "ocsp"]);
+  assert.deepEqual(codes.revocationSources.sort(), ["cache", "message", "online", "stored"]);
+  for (const how of HOW) {
+    const [method, source] = how.split("_");
+    assert.ok(codes.revocationMethods.includes(method) && codes.revocationSources.includes(source), how);
+    hasText(`revhow_${how}`);
+  }
+  for (const key of ["section_revocation", "popup_recheck_revocation", "popup_rechecking_revocation", "revocation_retry_note"]) hasText(key);
 });

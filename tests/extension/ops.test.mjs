@@ -10,11 +10,11 @@ test("every op the add-on calls is in the host's op table (docs/PROTOCOL.md)", (
   for (const op of Object.values(Op)) assert.ok(documented.has(op), op);
 });
 
-test("pages may ask only for contact and identity ops, never uploads or the handshake", () => {
+test("pages may ask only for contact, directory and identity ops, never uploads or the handshake", () => {
   const ops = new Set(Object.values(Op));
   for (const op of PAGE_OPS) {
     assert.ok(ops.has(op), op);
-    assert.match(op, /^(contacts_|identities_|recipients_check$|backup_status$|expiry_radar$)/, op);
+    assert.match(op, /^(contacts_|identities_|directories_|recipients_check$|backup_status$|expiry_radar$)/, op);
   }
   assert.ok(PAGE_OPS.has(Op.identitiesImport) && PAGE_OPS.has(Op.contactsImport));
 });

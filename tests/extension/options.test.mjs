@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { MANAGED_KEY } from "../../extension/modules/directories.mjs";
 import { loadOptions, localChange, OPTION_KEYS, OPTIONS, resolveOptions } from "../../extension/modules/options.mjs";
 import { readJson } from "./docs.mjs";
 
@@ -40,7 +41,8 @@ test("no managed storage (Thunderbird rejects the read) means nothing was set by
 
 test("the managed-storage schema IT writes against has exactly the options, with their types", () => {
   const schema = readJson("extension/managed-schema.json");
-  assert.deepEqual(Object.keys(schema.properties).sort(), [...OPTION_KEYS].sort());
+  // Besides the options: IT's directories (directories.test.mjs checks their schema).
+  assert.deepEqual(Object.keys(schema.properties).sort(), [...OPTION_KEYS, MANAGED_KEY].sort());
   for (const [key, spec] of Object.entries(OPTIONS)) {
     assert.equal(schema.properties[key].type, spec.type, key);
     assert.match(schema.properties[key].description, new RegExp(`Default: ${spec.default}`), key);

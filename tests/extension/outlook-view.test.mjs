@@ -29,7 +29,7 @@ test("a valid signature gets no notice, unless its certificate replaced another 
   assert.equal(notice(verdict()), null);
   assert.equal(notice(verdict({ encryption: "decrypted" })), null);
   const changed = notice(verdict({ warnings: [{ code: "key_changed" }] }));
-  assert.equal(changed.headline, t("owa_notice_key_changed"));
+  assert.equal(changed.headline, "Key changed");
   assert.equal(changed.summary, t("sigwarn_key_changed"));
   assert.equal(changed.severity, "warning");
 });
@@ -84,7 +84,7 @@ test("every text of the notice arrives neutralised: content.js in Outlook's page
   // The ones that name the certificate show its hidden characters as markers.
   assertShownSafely("wrong-sender notice", Object.values(noticeFor(describe(readings[1], { t, date }), readings[1], t)).join(" "));
   // A key whose own text holds a hidden character comes out neutralised too (not only the banner's).
-  const sneaky = (key, subs) => (key === "owa_notice_key_changed" ? `Key changed${RLO}` : t(key, subs));
+  const sneaky = (key, subs) => (key === "label_key_changed" ? `Key changed${RLO}` : t(key, subs));
   sneaky.phrase = t.phrase;
   assert.equal(noticeFor(describe(readings[2], { t, date }), readings[2], sneaky).headline, "Key changed⟨U+202E⟩");
 });

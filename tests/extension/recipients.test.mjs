@@ -76,8 +76,8 @@ test("Thunderbird's capabilities and switches are read from the identity and the
 
 test("the check's headline counts who cannot receive encrypted mail", () => {
   const some = composeView({ rows: rowsFor(["alice@example.org", "nobody@example.net"], [can("alice@example.org"), cannot("nobody@example.net")]), caps: BOTH, switches: OFF });
-  assert.deepEqual(some.headline, { key: "compose_headline_some_cannot", subs: ["1", "2"] });
-  assert.equal(t(some.headline.key, some.headline.subs), "1 of 2 recipients cannot receive encrypted mail yet");
+  assert.deepEqual(some.headline, { key: "compose_headline_some_cannot", count: 1, subs: [2] });
+  assert.equal(t.phrase(some.headline), "1 of 2 recipients cannot receive encrypted mail yet");
   assert.equal(some.keyExchange, true);
   const all = composeView({ rows: rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), can("b@x.org")]), caps: BOTH, switches: OFF });
   assert.deepEqual([all.headline.key, all.severity, all.keyExchange], ["compose_headline_all_can", "ok", false]);
@@ -133,7 +133,7 @@ test("every text the compose check can show exists in both languages", () => {
     }
   }
   for (const view of cases) {
-    for (const phrase of [view.headline, view.state, ...view.notes]) assert.ok(t(phrase.key, phrase.subs));
+    for (const phrase of [view.headline, view.state, ...view.notes]) assert.ok(t.phrase(phrase));
     for (const action of view.actions) assert.ok(t(action.key));
     for (const row of view.rows) {
       assert.ok(t(row.status));

@@ -103,8 +103,9 @@ test("every step of every checklist has a text", () => {
     expiryChecklist({ identity: identity() }),
     expiryChecklist({ identity: identity({ expired: true }) }),
   ];
-  for (const list of lists) for (const step of list.steps) assert.ok(t(step.key, step.subs), step.key);
-  for (const key of ["renewal_heading", "expiry_heading", "expiry_heading_expired", "renewal_waiting", "renewal_write", "renewal_write_note"]) assert.ok(t(key, ["a", "b", "c"]));
+  for (const list of lists) for (const step of list.steps) assert.ok(t.phrase(step), step.key);
+  for (const key of ["renewal_heading", "expiry_heading_expired", "renewal_write", "renewal_write_note"]) assert.ok(t(key, ["a", "b", "c"]));
+  for (const key of ["expiry_heading", "renewal_waiting"]) for (const n of [1, 2]) assert.ok(t.count(key, n, ["b", "c"]));
 });
 
 test("only a message that left, signed, counts for its recipients", () => {

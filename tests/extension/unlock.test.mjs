@@ -5,7 +5,7 @@ import { HostError } from "../../extension/modules/ops.mjs";
 import { strictT } from "./docs.mjs";
 
 const t = strictT();
-const say = (phrase) => t(phrase.key, phrase.subs);
+const say = (phrase) => t.phrase(phrase);
 const A = "ab".repeat(32);
 const B = "cd".repeat(32);
 
@@ -14,7 +14,8 @@ test("an unlock that opens the key a message needs says how many and for how lon
   assert.equal(outcome.ok, true);
   assert.equal(outcome.opensNeeded, true);
   assert.equal(outcome.minutes, 15);
-  assert.equal(say(outcome.notice), "2 key(s) unlocked for 15 minutes.");
+  assert.equal(say(outcome.notice), "2 keys unlocked for 15 min.");
+  assert.equal(say(unlockOutcome({ unlocked: [A], seconds: 60 }, [A]).notice), "1 key unlocked for 1 min.");
 });
 
 test("an unlock that opens only other keys says so, so the user tries another passphrase", () => {

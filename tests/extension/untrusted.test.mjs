@@ -193,17 +193,18 @@ test("the header button's tooltip and the banner name the signer neutralised", a
   const view = describe(reading, { t, date });
   const titles = [];
   globalThis.browser = { messageDisplayAction: {
-    setIcon: async () => {}, setLabel: async () => {}, setBadgeText: async () => {}, setBadgeBackgroundColor: async () => {},
+    setIcon: async () => {}, setLabel: async () => {}, setBadgeText: async () => {}, setBadgeBackgroundColor: async () => {}, setBadgeTextColor: async () => {},
     setTitle: async ({ title }) => titles.push(title),
   } };
   await showLook(1, view.look, t);
   assert.equal(titles.length, 1);
   assertShownSafely("tooltip", titles[0]);
-  // The banner (shown for problems) repeats the headline: a mismatch names both addresses.
+  // The banner (shown for problems) repeats the headline and the sentence under it: a mismatch
+  // names both addresses.
   const mismatch = describe({ verdict: verdict({ signature: "sender_mismatch", signer: hostileCert(), from: [{ name: DISPLAY, address: `boss${RLO}@x.org` }] }) }, { t, date });
   const banner = bannerFor(mismatch, t);
-  for (const [key, value] of Object.entries(banner)) for (const ch of value) assert.ok(!isHidden(ch.codePointAt(0)), `banner ${key}: ${value}`);
-  assertShownSafely("banner", banner.headline);
+  for (const [key, value] of Object.entries(banner)) for (const ch of typeof value === "string" ? value : "") assert.ok(!isHidden(ch.codePointAt(0)), `banner ${key}: ${value}`);
+  assertShownSafely("banner", banner.summary);
   // The banner script sets these with textContent in the message's page, as they are.
   const script = read("extension/banner/banner.js");
   assert.doesNotMatch(script, /innerHTML|insertAdjacentHTML|outerHTML/);

@@ -270,10 +270,10 @@ async function suite() {
   // --- verdicts, fetched through Graph ----------------------------------------------------------------
   const CASES = [
     { name: "signed", look: "valid", title: text("look_valid_title", "Alice Example <alice@example.org>"), notice: null, signature: "valid", encryption: "none", signers: ["alice@example.org"] },
-    { name: "altered", look: "altered", title: text("state_content_altered"), notice: "error", signature: "content_altered", encryption: "none", robust: true },
+    { name: "altered", look: "altered", title: text("state_content_altered_explain"), notice: "error", signature: "content_altered", encryption: "none", robust: true },
     { name: "untrusted", look: "untrusted", title: text("look_untrusted_title"), notice: "warning", signature: "untrusted", encryption: "none", dismiss: true },
     { name: "mismatch", look: "mismatch", title: text("look_mismatch_title", "alice@example.org", "boss@example.com"), notice: "error", signature: "sender_mismatch", encryption: "none" },
-    { name: "key-changed", look: "valid", notice: "warning", noticeText: text("owa_notice_key_changed"), signature: "valid", encryption: "none", signers: ["alice@example.org"] },
+    { name: "key-changed", look: "valid", notice: "warning", noticeText: text("label_key_changed"), signature: "valid", encryption: "none", signers: ["alice@example.org"] },
     { name: "opaque", look: "valid", notice: null, signature: "valid", encryption: "none", reader: { signature: "valid", encryption: "none", text: "please transfer 100 EUR" } },
     { name: "encrypted", look: "undecryptable", title: text("look_undecryptable_title_locked"), notice: "warning", signature: "none", encryption: "locked", unlock: true },
     { name: "encrypted-only", look: "encrypted", notice: null, signature: "none", encryption: "decrypted", reader: { signature: "none", encryption: "decrypted", text: "please transfer 100 EUR" } },

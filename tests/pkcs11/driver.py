@@ -332,6 +332,25 @@ def main():
     if "identities" in d.companion_cli("--help").stdout.decode():
         d.step("identities lock", locking)
 
+    def directory():
+        r = d.lookup("dora@example.net")
+        d.check("before the lookup: dora@example.net (only in the directory) not found", not r["found"], str(r))
+        cli = d.companion_cli("contacts", "lookup", "dora@example.net")
+        d.check("smime-companion contacts lookup dora@example.net: found in the directory, can receive encrypted mail",
+                cli.returncode == 0 and b"can encrypt" in cli.stdout, (cli.stdout + cli.stderr).decode()[-400:])
+        time.sleep(1.3)  # the module asks the cache for changes at most once a second
+        r = d.lookup("dora@example.net")
+        d.check("after the lookup: Thunderbird finds dora@example.net on the companion token", r["found"] and r["token"] == TOKEN, str(r))
+        d.login(None)
+        d.login(alice_pin)
+        body = "secret: to Dora, whose certificate came from the directory"
+        path, res = d.send("alice@example.org", "dora@example.net", "alice-to-dora.eml", body)
+        d.check("Thunderbird's own S/MIME signs and encrypts to Dora with the directory's certificate", res["failed"] is None, str(res))
+        if res["failed"] is None:
+            d.check_message("alice-to-dora", path, "dora", "alice@example.org", body)
+    if os.environ.get("PKCS11_DIRECTORY") == "1":
+        d.step("directory", directory)
+
     def deletion():
         r = d.lookup("carol@example.net")
         d.check("before the delete: carol@example.net found on the companion token", r["found"] and r["token"] == TOKEN, str(r))

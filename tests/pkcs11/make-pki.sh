@@ -8,6 +8,7 @@
 #   gina.{pem,key,p12}       EC P-256, a second own identity with another passphrase (gina.pass)
 #   bob.{pem,key}            RSA contact      carol.{pem,key}   RSA contact (deleted by the test)
 #   erin.{pem,key}           EC P-256 contact
+#   dora.{pem,key}           RSA, known only to the test's LDAP directory (run.sh)
 set -euo pipefail
 out=$1
 mkdir -p "$out"
@@ -39,6 +40,7 @@ person gina "Gina Companion" gina@example.org ec
 person bob "Bob Contact" bob@example.net rsa
 person carol "Carol Contact" carol@example.net rsa
 person erin "Erin Contact" erin@example.net ec
+person dora "Dora Directory" dora@example.net rsa
 echo "alice passphrase 1" > alice.pass
 echo "gina passphrase 2" > gina.pass
 for who in alice gina; do

@@ -10,6 +10,9 @@
 #      way browser.pkcs11.installModule does, with the name and path from the manifest that
 #      `smime-companion install --user` wrote, and checks lookups, signing, encryption, decryption
 #      and a contact's deletion (see driver.py). Every outgoing message is checked with openssl.
+#   3. A directory: Dora's certificate is only in a local slapd (LDAPS, server certificate from the
+#      test root); `smime-companion contacts lookup` finds it, and Thunderbird's own S/MIME then
+#      finds it on the module and encrypts to her (driver.py, "directory").
 # Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,7 +25,8 @@ fail() { failed=$((failed + 1)); echo "FAIL $1"; }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
 echo "== pkcs11: installing what it needs"
-installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv
+installer/debian-packages.sh thunderbird libnss3-tools openssl python3-venv slapd ldap-utils
+. tests/common/slapd.sh
 tb_venv
 cargo build --release --locked > target/pkcs11-build.log 2>&1 || { tail -n 30 target/pkcs11-build.log; fail "build"; finish; }
 host=$repo/target/release/smime-companion
@@ -30,7 +34,7 @@ module=$repo/target/release/libsmime_companion_pkcs11.so
 [ -f "$module" ] || { fail "no module at $module"; finish; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-pkcs11.XXXXXX")
-trap tb_cleanup EXIT
+trap 'tb_cleanup; slapd_stop' EXIT
 tb_env "$work"                                         # SMIME_COMPANION_HOME: read by the CLI and by the module in Thunderbird
 trace=$work/pkcs11-trace.log                           # every module call Thunderbird makes
 mkdir -p "$work/in"
@@ -47,6 +51,20 @@ done
 for who in bob carol erin inter; do
   "$host" contacts import "$pki/$who.pem" > /dev/null || fail "contacts import $who"
 done
+
+echo "== pkcs11: an LDAP directory that alone knows Dora"
+slapd_tls_cert "$work/slapd" "$pki/root.pem" "$pki/root.key"
+slapd_person dora dora@example.net "$pki/dora.pem" "$pki/inter.pem" > "$work/people.ldif"
+export PKCS11_DIRECTORY=0
+if slapd_start "$work/slapd" "$work/people.ldif"; then
+  ok "slapd started (LDAPS on 127.0.0.1:$slapd_ldaps_port)"
+  # The user's configuration; the server's certificate verifies through the companion's anchors.
+  printf '{"directories": [{"id": "test", "url": "ldaps://127.0.0.1:%s", "base_dn": "%s"}]}\n' \
+    "$slapd_ldaps_port" "$SLAPD_BASE_DN" > "$SMIME_COMPANION_HOME/config.json"
+  PKCS11_DIRECTORY=1
+else
+  fail "slapd started"
+fi
 
 # Messages encrypted by openssl to the companion's keys (Thunderbird must decrypt them).
 message() { # NAME TEXT RECIPIENT [openssl options...]

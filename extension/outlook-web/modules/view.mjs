@@ -5,7 +5,7 @@
 // certificate, an address or a file goes through the shared `neutralize` (untrusted.mjs). Pure.
 
 import { bannerFor } from "../../modules/banner.mjs";
-import { summarize } from "../../modules/look.mjs";
+import { stateLabel, summarize } from "../../modules/look.mjs";
 import { neutralize } from "../../modules/untrusted.mjs";
 import { actionsFor } from "./fetch-errors.mjs";
 
@@ -24,6 +24,7 @@ export function noticeFor(view, reading, t) {
   const notice = bannerFor(view, t) ?? keyChangedNotice(reading, t);
   if (!notice) return null;
   const out = { severity: notice.severity === "error" ? "error" : "warning" };
+  // (the service worker leaves out a notice the user closed; the banner's mark is Thunderbird's)
   for (const key of NOTICE_TEXTS) out[key] = neutralize(notice[key]);
   return out;
 }
@@ -34,7 +35,7 @@ function keyChangedNotice(reading, t) {
   return {
     severity: "warning",
     name: t("banner_name"),
-    headline: t("owa_notice_key_changed"),
+    headline: t(stateLabel("key_changed")),
     summary: t("sigwarn_key_changed"),
     details: t("banner_details"),
     dismiss: t("banner_dismiss"),
@@ -42,11 +43,12 @@ function keyChangedNotice(reading, t) {
 }
 
 /**
- * The toolbar button's title for a look (look.mjs; null: no message open), which may name the
- * signer's certificate: "S/MIME Companion: Signed by Alice Example <alice@example.org>".
+ * The toolbar button's title for a look (look.mjs; null: no message open): the state's one name
+ * (the Thunderbird button's label) and its sentence, which may name the signer's certificate:
+ * "S/MIME Companion: Signed. Signed by Alice Example <alice@example.org>. …".
  */
 export function actionTitle(look, t) {
-  const title = look ? t.phrase(look.title) : t("owa_actionTitle");
+  const title = look ? t("owa_action_title_state", [t(look.label.key), t.phrase(look.title)]) : t("owa_actionTitle");
   return neutralize(`${t("banner_name")}: ${title}`);
 }
 

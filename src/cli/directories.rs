@@ -1,0 +1,104 @@
+//! `directories list|password` and `contacts lookup`: the LDAP directories (docs/DIRECTORY.md),
+//! with the same semantics as the ops; `--json` prints what the op returns.
+
+use super::{Args, CliError, Globals, UsageError, EXIT_OK, EXIT_PROBLEM};
+use crate::directory::manage;
+use crate::identities::seal::Passphrase;
+use crate::untrusted::shown;
+use serde_json::Value;
+
+pub fn cmd_directories(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
+    let json = args.flag("--json");
+    let action = args.required("list or password")?;
+    match action.as_str() {
+        "list" => {
+            args.finish()?;
+            let ctx = globals.context()?;
+            let listing = manage::list(&ctx, None);
+            if json {
+                return super::print_json(&listing).map(|_| EXIT_OK);
+            }
+            for d in &listing.directories {
+                say!(
+                    "{:<20} {:<8} {}{}  base {}  filter {}  {}{}",
+                    shown(&d.id, 64),
+                    d.origin.as_str(),
+                    shown(&d.url, 200),
+                    if d.starttls { " (StartTLS)" } else { "" },
+                    shown(&d.base_dn, 200),
+                    shown(&d.filter, 200),
+                    d.bind,
+                    d.password.map(|p| format!(" (password {p})")).unwrap_or_default()
+                );
+            }
+            for p in &listing.problems {
+                say!("left out: {}", shown(p, 400));
+            }
+            if listing.directories.is_empty() {
+                say!("no directory configured (docs/DIRECTORY.md)");
+            }
+        }
+        "password" => {
+            let id = args.required("ID")?;
+            let remove = args.flag("--remove");
+            let file = args.value("--password-file")?;
+            args.finish()?;
+            let ctx = globals.context()?;
+            let password = if remove {
+                Passphrase::new("")
+            } else {
+                super::secrets::secret(file.as_deref(), &format!("bind password for {id}"))?
+            };
+            manage::set_password(&ctx, &id, &password, None)?;
+            let set = !password.is_empty();
+            if json {
+                return super::print_json(&serde_json::json!({ "id": id, "password_set": set })).map(|_| EXIT_OK);
+            }
+            say!("{} {}", if set { "stored the password for" } else { "removed the password of" }, shown(&id, 64));
+        }
+        other => return Err(UsageError(format!("unknown directories action {other:?} (list, password)")).into()),
+    }
+    Ok(EXIT_OK)
+}
+
+/// `contacts lookup ADDRESS...`: exit 0 when every address can receive encrypted mail after it.
+pub fn lookup(globals: &Globals, json: bool, mut args: Args) -> Result<u8, CliError> {
+    let addresses = args.rest();
+    args.finish()?;
+    if addresses.is_empty() {
+        return Err(UsageError("give one or more addresses".into()).into());
+    }
+    let mut ctx = globals.context()?;
+    let result = crate::ops::contacts_lookup(&mut ctx, &addresses, None)?;
+    let recipients = result["recipients"].as_array().cloned().unwrap_or_default();
+    let all_ok = recipients.iter().all(|r| r["can_encrypt"] == Value::Bool(true));
+    if json {
+        super::print_json(&result)?;
+        return Ok(if all_ok { EXIT_OK } else { EXIT_PROBLEM });
+    }
+    for d in result["directories"].as_array().into_iter().flatten() {
+        let text = |k: &str| d[k].as_str().unwrap_or("").to_string();
+        let mut line = format!("directory {} ({}): {}", shown(&text("id"), 64), shown(&text("url"), 200), text("state"));
+        if let Some(m) = d["message"].as_str() {
+            line.push_str(&format!(" ({})", shown(m, 300)));
+        }
+        line.push_str(&format!(", {} entries, {} certificate(s)", d["entries"], d["certificates"]));
+        if d["other_address"].as_u64().unwrap_or(0) > 0 {
+            line.push_str(&format!(", {} for other addresses discarded", d["other_address"]));
+        }
+        if d["truncated"] == Value::Bool(true) {
+            line.push_str(", answer cut short");
+        }
+        say!("{line}");
+    }
+    for (found, check) in result["addresses"].as_array().into_iter().flatten().zip(&recipients) {
+        let address = shown(found["address"].as_str().unwrap_or(""), 200);
+        let state = if check["can_encrypt"] == Value::Bool(true) {
+            format!("can encrypt ({})", check["certificate"]["fingerprint_sha256"].as_str().unwrap_or(""))
+        } else {
+            check["reason"].as_str().unwrap_or("").to_string()
+        };
+        say!("{address}: {} found, {} new; {state}", found["found"], found["new"]);
+    }
+    Ok(if all_ok { EXIT_OK } else { EXIT_PROBLEM })
+}
