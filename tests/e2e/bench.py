@@ -191,7 +191,7 @@ class Bench(ChromeSession):
     def unlock(self, passphrase):
         """Unlocks the reader's key in the add-on's host session, through My certificates."""
         return self.js(r"""
-          const [passphrase, unlockedPrefix] = args;
+          const [passphrase, unlockedPrefixes] = args;
           const policy = WebExtensionPolicy.getByID(ADDON_ID);
           const url = policy.getURL("pages/identities.html");
           const tabmail = mainWindow().document.getElementById("tabmail");
@@ -213,9 +213,9 @@ class Bench(ChromeSession):
                 }
                 const state = document.getElementById("lock-state").textContent;
                 const notice = document.getElementById("notice");
-                if (state.startsWith(arguments[1])) return { unlocked: true, state };
+                if (arguments[1].some((prefix) => state.startsWith(prefix))) return { unlocked: true, state };
                 return notice.hidden ? null : { unlocked: false, notice: notice.innerText };`,
-                [passphrase, unlockedPrefix], {}).catch(() => null);
+                [passphrase, unlockedPrefixes], {}).catch(() => null);
               if (result) break;
             }
             await sleep(300);
@@ -223,7 +223,7 @@ class Bench(ChromeSession):
           await sleep(1000);
           tabmail.closeTab(tab);
           return result ?? { timedOut: true };
-        """, passphrase, self.text("lock_state_unlocked").split("$1")[0], timeout_s=60)
+        """, passphrase, [self.text(k).split("$")[0] for k in ("lock_state_unlocked_one", "lock_state_unlocked_other")], timeout_s=60)
 
 
 def settled_time(changes, final):
@@ -252,14 +252,14 @@ def main():
     with open(locale_path, encoding="utf-8") as f:
         locale = json.load(f)
     b = Bench(int(port), log_path, locale)
-    not_labels = [b.text("look_checking_label"), b.text("actionLabel"), b.text("look_unsigned_label")]
+    not_labels = [b.text("label_checking"), b.text("actionLabel"), b.text("state_none")]
 
     print("== bench: copying the messages into Local Folders/Bench")
     reset_id = b.copy_in(os.path.join(messages_dir, "plain.eml"), 1)[0]
     copies = {}
     for case in cases:
         copies[case] = b.copy_in(os.path.join(messages_dir, f"bench-{case}.eml"), reps + 1)
-    unsigned = b.text("look_unsigned_label")
+    unsigned = b.text("state_none")
     first = b.settle(reset_id, unsigned)
     print(f"   reset message: {first}")
     unlocked = b.unlock(passphrase)
