@@ -163,6 +163,33 @@ fn large_decrypted_content_returns_through_chunk_frames() {
 }
 
 #[test]
+fn a_signed_part_is_judged_the_same_whatever_line_endings_the_message_has_elsewhere() {
+    // A message without bare LF needs no second look for one in its parts; one with a bare LF
+    // anywhere gets it. Each form must give the verdict of the canonical message.
+    let (pki, vectors) = data();
+    let home = temp_home();
+    trust_root(home.path(), &pki);
+    let crlf = std::fs::read(vectors.join("openssl-detached-sha256.eml")).unwrap();
+    let text = String::from_utf8(crlf.clone()).unwrap();
+    let lf = text.replace("\r\n", "\n");
+    let in_headers = text.replacen("\r\n", "\n", 1);
+    let in_signed_part = text.replacen("Hello Bob,\r\n", "Hello Bob,\n", 1);
+    assert_ne!(in_signed_part, text);
+    let mut host = Host::start(home.path());
+    let judge = |host: &mut Host, message: &[u8]| inspect_op(host, json!({"message_latin1": binary_string(message), "at": AT, "return_content": true}));
+    let canonical = judge(&mut host, &crlf);
+    assert_eq!(canonical["signature"]["state"], "valid", "{canonical}");
+    assert_eq!(canonical["message"]["line_endings"], "crlf");
+    for (name, form, endings) in [("lf", lf, "lf"), ("in_headers", in_headers, "mixed"), ("in_signed_part", in_signed_part, "mixed")] {
+        let got = judge(&mut host, form.as_bytes());
+        assert_eq!(got["message"]["line_endings"], endings, "{name}");
+        assert_eq!(got["signature"], canonical["signature"], "{name}");
+        assert_eq!(got["content"], canonical["content"], "{name}: the canonical content, and its size");
+    }
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+#[test]
 fn bad_inputs_get_clear_codes_and_garbage_is_simply_not_signed() {
     let home = temp_home();
     let mut host = Host::start(home.path());

@@ -303,17 +303,17 @@ pub(crate) fn find_payload(
         let start = literal.as_ptr() as usize - params.text().as_ptr() as usize + 1;
         (start, start + literal.len() - 2)
     };
-    if let Some(literal) = b64_literal {
-        if literal.contains('\\') {
+    if let Some(member) = b64_literal {
+        if member.escaped {
             // Some encoders escape the slash; the scanner vouched for the literal, serde unescapes it.
-            let unescaped: String = serde_json::from_str(literal).map_err(|_| Error::InvalidBase64 { field: b64_field.clone() })?;
+            let unescaped: String = serde_json::from_str(member.value).map_err(|_| Error::InvalidBase64 { field: b64_field.clone() })?;
             return decode_b64(&b64_field, &unescaped).map(Payload::Bytes);
         }
-        let (start, end) = span(literal);
+        let (start, end) = span(member.value);
         return Ok(Payload::InFrame { field: b64_field, latin1: false, start, end });
     }
-    if let Some(literal) = latin1_literal {
-        let (start, end) = span(literal);
+    if let Some(member) = latin1_literal {
+        let (start, end) = span(member.value);
         return Ok(Payload::InFrame { field: latin1_field, latin1: true, start, end });
     }
     if let Some(Base64Text(text)) = b64 {

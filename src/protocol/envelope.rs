@@ -103,8 +103,15 @@ pub fn parse_request(body: Vec<u8>) -> Result<Request, Rejected> {
     // below, params are left in place. The scanner reads a plain request in one quick pass and
     // vouches for it as a whole, duplicate keys included (scan.rs); anything else is read by
     // serde_json, whose errors say what is wrong.
-    let (fields, params_checked): (Vec<(Cow<str>, &str)>, bool) = match super::scan::plain_object(text) {
-        Some(members) => (members.into_iter().map(|m| (Cow::Borrowed(m.key), m.value)).collect(), true),
+    // The scanner also notes where the params' own members are, for the op that splits them.
+    let mut params_members = None;
+    let (fields, params_checked): (Vec<(Cow<str>, &str)>, bool) = match super::scan::plain_object_spans(text, Some("params")) {
+        Some((members, inner)) => {
+            params_members = inner;
+            // Every boundary the scanner stops at is an ASCII byte, so these slices are on characters.
+            let members = members.iter().map(|m| m.member(text, 0).map(|m| (Cow::Borrowed(m.key), m.value)));
+            (members.collect::<Option<_>>().ok_or_else(|| reject(&null, Error::Internal { reason: "scanner out of bounds".into() }))?, true)
+        }
         None => {
             let Fields(fields) = serde_json::from_str(text).map_err(|e| match e.classify() {
                 Category::Data => reject(&null, Error::InvalidRequest { reason: format!("expected an object ({e})") }),
@@ -165,7 +172,7 @@ pub fn parse_request(body: Vec<u8>) -> Result<Request, Rejected> {
     };
     drop(fields);
     let params = match range {
-        Some((start, end)) => Params::within(body, start, end),
+        Some((start, end)) => Params::within(body, start, end, params_members),
         None => Params::empty(),
     };
     Ok(Request { id, op, params })

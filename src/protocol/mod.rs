@@ -4,7 +4,7 @@
 pub mod chunking;
 pub mod envelope;
 pub mod framing;
-mod scan;
+pub mod scan;
 pub mod session;
 pub mod transfer;
 
@@ -32,13 +32,16 @@ pub struct Params {
     frame: String,
     start: usize,
     end: usize,
+    /// Where the params' members are in the frame, when the scanner vouched for the request
+    /// (scan.rs): `split` then need not read them again.
+    members: Option<Vec<scan::MemberSpan>>,
 }
 
 impl Params {
     /// Params that are the given JSON text (which must be a valid JSON object).
     pub fn from_json_text(text: String) -> Params {
         let end = text.len();
-        Params { frame: text, start: 0, end }
+        Params { frame: text, start: 0, end, members: None }
     }
 
     /// No params (`{}`).
@@ -46,8 +49,8 @@ impl Params {
         Params::from_json_text("{}".into())
     }
 
-    pub(crate) fn within(frame: String, start: usize, end: usize) -> Params {
-        Params { frame, start, end }
+    pub(crate) fn within(frame: String, start: usize, end: usize, members: Option<Vec<scan::MemberSpan>>) -> Params {
+        Params { frame, start, end, members }
     }
 
     /// Frees the frame after overwriting it: for requests that carry a password or passphrase
@@ -75,7 +78,8 @@ impl Params {
     pub fn split<'p>(&'p self, names: &[&str]) -> Split<'p> {
         let text = self.text();
         let whole = || Split { rest: Cow::Borrowed(text), taken: Vec::new() };
-        let Some(members) = scan::plain_object(text) else { return whole() };
+        let known = self.members.as_ref().and_then(|spans| spans.iter().map(|m| m.member(text, self.start)).collect::<Option<Vec<_>>>());
+        let Some(members) = known.or_else(|| scan::plain_object(text)) else { return whole() };
         let take = |m: &scan::Member<'_>| names.contains(&m.key) && m.value.starts_with('"');
         if !members.iter().any(take) {
             return whole();
@@ -84,7 +88,7 @@ impl Params {
         let mut taken = Vec::new();
         for m in members {
             if take(&m) {
-                taken.push((m.key, m.value));
+                taken.push(m);
                 continue;
             }
             if rest.len() > 1 {
@@ -105,14 +109,14 @@ impl Params {
 pub struct Split<'p> {
     /// The params' JSON text without the members taken.
     pub rest: Cow<'p, str>,
-    /// Each member taken: its name and its value's JSON text (a string literal, quotes included).
-    pub taken: Vec<(&'p str, &'p str)>,
+    /// Each member taken: its value is a string literal, quotes included.
+    pub taken: Vec<scan::Member<'p>>,
 }
 
 impl<'p> Split<'p> {
-    /// The JSON string literal of the member `name`, if it was taken.
-    pub fn literal(&self, name: &str) -> Option<&'p str> {
-        self.taken.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    /// The member `name`, if it was taken.
+    pub fn literal(&self, name: &str) -> Option<&scan::Member<'p>> {
+        self.taken.iter().find(|m| m.key == name)
     }
 }
 

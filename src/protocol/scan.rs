@@ -18,33 +18,58 @@ const MAX_DEPTH: usize = 64;
 /// Longest number the scanner accepts: serde_json reads any such number without loss of range.
 const MAX_NUMBER_CHARS: usize = 20;
 
-/// One member of the top-level object: its key (as written, it has no escapes) and the JSON text
-/// of its value.
+/// One member of an object: its key (as written, it has no escapes), the JSON text of its value,
+/// and whether that value is a string with escapes in it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Member<'a> {
     pub key: &'a str,
     pub value: &'a str,
+    pub escaped: bool,
+}
+
+/// A member's place in the text: key, value, and whether the value is a string with escapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberSpan {
+    pub key: Span,
+    pub value: Span,
+    pub escaped: bool,
+}
+
+impl MemberSpan {
+    /// The member in `text`, the text it was found in (or the same text at another offset).
+    pub fn member<'a>(&self, text: &'a str, offset: usize) -> Option<Member<'a>> {
+        let at = |(a, z): Span| text.get(a.checked_sub(offset)?..z.checked_sub(offset)?);
+        Some(Member { key: at(self.key)?, value: at(self.value)?, escaped: self.escaped })
+    }
 }
 
 /// The members of the object that `text` is, in order, when the scanner can vouch for all of
 /// `text` (see the module comment); None when serde_json must read it.
 pub fn plain_object(text: &str) -> Option<Vec<Member<'_>>> {
+    let (members, _) = plain_object_spans(text, None)?;
+    // Every boundary the scanner stops at is an ASCII byte, so these slices are on characters.
+    members.iter().map(|m| m.member(text, 0)).collect()
+}
+
+/// `plain_object` as places in `text`; and when the member named `inner` is an object too, the
+/// places of its members (read in the same pass: a request's params, which an op splits).
+pub fn plain_object_spans(text: &str, inner: Option<&str>) -> Option<(Vec<MemberSpan>, Option<Vec<MemberSpan>>)> {
     let mut s = Scanner { b: text.as_bytes(), i: 0 };
     s.skip_space();
     if s.peek()? != b'{' {
         return None;
     }
     let mut members = Vec::new();
-    s.object(0, Some(&mut members))?;
+    let mut inner_members = None;
+    s.object(0, Some(&mut members), inner.map(|name| (name.as_bytes(), &mut inner_members)))?;
     s.skip_space();
     if s.i != s.b.len() {
         return None;
     }
-    // Every boundary the scanner stops at is an ASCII byte, so these slices are on characters.
-    Some(members.into_iter().map(|(k, (a, z))| Member { key: &text[k.0..k.1], value: &text[a..z] }).collect())
+    Some((members, inner_members))
 }
 
-type Span = (usize, usize);
+pub type Span = (usize, usize);
 
 struct Scanner<'a> {
     b: &'a [u8],
@@ -66,8 +91,9 @@ impl Scanner<'_> {
         (self.peek()? == byte).then(|| self.i += 1)
     }
 
-    /// An object at `self.i` (at its `{`); its members' spans go to `out` when given.
-    fn object(&mut self, depth: usize, mut out: Option<&mut Vec<(Span, Span)>>) -> Option<()> {
+    /// An object at `self.i` (at its `{`); its members' places go to `out` when given, and those
+    /// of the member `inner.0`, when it is an object, to `inner.1`.
+    fn object(&mut self, depth: usize, mut out: Option<&mut Vec<MemberSpan>>, mut inner: Option<(&[u8], &mut Option<Vec<MemberSpan>>)>) -> Option<()> {
         if depth >= MAX_DEPTH {
             return None;
         }
@@ -86,16 +112,25 @@ impl Scanner<'_> {
             if escaped {
                 return None; // comparing keys would need them unescaped
             }
-            if !keys.insert(&self.b[start..end - 1]) {
+            let key = &self.b[start..end - 1];
+            if !keys.insert(key) {
                 return None;
             }
             self.skip_space();
             self.expect(b':')?;
             self.skip_space();
             let value_start = self.i;
-            self.value(depth + 1)?;
+            let escaped = match inner.as_mut() {
+                Some((name, found)) if *name == key && self.peek()? == b'{' => {
+                    let mut members = Vec::new();
+                    self.object(depth + 1, Some(&mut members), None)?;
+                    **found = Some(members);
+                    false
+                }
+                _ => self.value(depth + 1)?,
+            };
             if let Some(out) = out.as_deref_mut() {
-                out.push(((start, end - 1), (value_start, self.i)));
+                out.push(MemberSpan { key: (start, end - 1), value: (value_start, self.i), escaped });
             }
             self.skip_space();
             match self.peek()? {
@@ -134,18 +169,19 @@ impl Scanner<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Option<()> {
+    /// A value at `self.i`; true when it is a string with escapes.
+    fn value(&mut self, depth: usize) -> Option<bool> {
         match self.peek()? {
-            b'{' => self.object(depth, None),
-            b'[' => self.array(depth),
+            b'{' => self.object(depth, None, None).map(|_| false),
+            b'[' => self.array(depth).map(|_| false),
             b'"' => {
                 self.i += 1;
-                self.string_end().map(|_| ())
+                self.string_end().map(|(_, escaped)| escaped)
             }
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
+            b't' => self.literal(b"true").map(|_| false),
+            b'f' => self.literal(b"false").map(|_| false),
+            b'n' => self.literal(b"null").map(|_| false),
+            b'-' | b'0'..=b'9' => self.number().map(|_| false),
             _ => None,
         }
     }
@@ -478,7 +514,12 @@ mod tests {
                 assert_eq!(parsed.get(m.key), Some(&value), "{text}");
                 if m.value.starts_with('{') {
                     assert_eq!(crate::protocol::envelope::first_duplicate_key(m.value, "$").unwrap(), None, "{text}");
+                    // The inner object's members, read in the same pass, are those it has alone.
+                    let (_, inner) = plain_object_spans(&text, Some(m.key)).unwrap();
+                    let inner: Vec<Member> = inner.unwrap().iter().map(|s| s.member(&text, 0).unwrap()).collect();
+                    assert_eq!(Some(inner), plain_object(m.value), "{text}");
                 }
+                assert_eq!(m.escaped, m.value.starts_with('"') && m.value.contains('\\'), "{text}");
             }
             let keys: HashSet<&str> = members.iter().map(|m| m.key).collect();
             assert_eq!(keys.len(), members.len(), "{text}");
