@@ -377,6 +377,8 @@ pub fn error_reply(id: &RequestId, error: &Error) -> Vec<u8> {
 /// (`SMIME_COMPANION_TIMING=1`, docs/PROTOCOL.md "Timing").
 #[derive(Serialize, Debug, Clone, Copy)]
 pub struct Timing {
+    /// When the frame's header arrived: ms since the Unix epoch (the wall clock).
+    pub received_at_ms: f64,
     /// From the frame's header to its last byte: the body crossing the pipe.
     pub read_ms: f64,
     /// Parsing the request and running the op.

@@ -69,7 +69,14 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
         if timed {
             let ms = |d: std::time::Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
             let read_ms = header_at.map_or(0.0, |at| ms(started.duration_since(at)));
-            bytes = with_timing(bytes, &Timing { read_ms, handle_ms: ms(started.elapsed()) });
+            // The wall clock when the header arrived, which the add-on's own clock can be set
+            // against: the time a request waits before it reaches the host, and a reply after.
+            let header_at = header_at.unwrap_or(started);
+            let received_at_ms = std::time::SystemTime::now()
+                .checked_sub(header_at.elapsed())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0.0, ms);
+            bytes = with_timing(bytes, &Timing { received_at_ms, read_ms, handle_ms: ms(started.elapsed()) });
         }
         let out_len = bytes.len();
         let written = send(&mut output, &id, bytes);
