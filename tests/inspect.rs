@@ -96,6 +96,46 @@ fn a_binary_string_gets_the_verdict_its_bytes_get_in_base64_inline_and_in_chunks
 }
 
 #[test]
+fn a_named_transfer_can_be_sent_whole_with_its_op_before_any_answer() {
+    let (pki, vectors) = data();
+    let home = temp_home();
+    trust_root(home.path(), &pki);
+    let message = std::fs::read(vectors.join("openssl-detached-sha256.eml")).unwrap();
+    let mut host = Host::start(home.path());
+    // Everything at once, as the add-on sends a large message; the answers come in order.
+    let mut requests = vec![json!({"id": 1, "op": "transfer_begin", "params": {"total_bytes": message.len(), "transfer_id": "a1"}})];
+    for (index, chunk) in message.chunks(500).enumerate() {
+        requests.push(json!({"id": 2 + index, "op": "transfer_chunk", "params": {"transfer_id": "a1", "index": index, "data_latin1": binary_string(chunk)}}));
+    }
+    requests.push(json!({"id": "end", "op": "transfer_end", "params": {"transfer_id": "a1"}}));
+    requests.push(json!({"id": "op", "op": "inspect_message", "params": {"transfer": "a1", "at": AT}}));
+    for r in &requests {
+        host.send(r);
+    }
+    let replies: Vec<Value> = requests.iter().map(|_| host.recv()).collect();
+    assert_eq!(replies[0]["result"]["transfer_id"], "a1", "{}", replies[0]);
+    assert!(replies.iter().all(|r| r["ok"] == true), "{replies:?}");
+    assert_eq!(replies.last().unwrap()["result"]["signature"]["state"], "valid");
+    // A name in use is refused; a failed begin makes what follows it fail, and the session goes on.
+    host.ok("transfer_begin", json!({"total_bytes": 1, "transfer_id": "b1"}));
+    let again = host.call(json!(3), "transfer_begin", json!({"total_bytes": 1, "transfer_id": "b1"}));
+    assert_eq!(again["error"]["code"], "invalid_params", "{again}");
+    let failing = [
+        json!({"id": 4, "op": "transfer_begin", "params": {"total_bytes": 1u64 << 40, "transfer_id": "c1"}}),
+        json!({"id": 5, "op": "transfer_chunk", "params": {"transfer_id": "c1", "index": 0, "data_latin1": "x"}}),
+        json!({"id": 6, "op": "transfer_end", "params": {"transfer_id": "c1"}}),
+        json!({"id": 7, "op": "inspect_message", "params": {"transfer": "c1"}}),
+    ];
+    for r in &failing {
+        host.send(r);
+    }
+    let codes: Vec<Value> = failing.iter().map(|_| host.recv()["error"]["code"].clone()).collect();
+    assert_eq!(codes, [json!("transfer_too_large"), json!("unknown_transfer"), json!("unknown_transfer"), json!("unknown_transfer")]);
+    assert_eq!(host.ok("ping", json!({}))["pong"], true);
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+#[test]
 fn a_binary_string_with_a_character_above_a_byte_or_two_payloads_are_invalid_params() {
     let home = temp_home();
     let mut host = Host::start(home.path());

@@ -222,8 +222,8 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "transfer_begin",
-        params: "{total_bytes, sha256?}",
-        help: "Opens a chunked upload of `total_bytes` (at most 512 MiB); returns its `transfer_id`.",
+        params: "{total_bytes, sha256?, transfer_id?}",
+        help: "Opens a chunked upload of `total_bytes` (at most 512 MiB); returns its `transfer_id` (the caller's, when it names one).",
         handler: session::transfer_begin,
     },
     Op {

@@ -86,6 +86,10 @@ struct BeginParams {
     total_bytes: u64,
     #[serde(default)]
     sha256: Option<String>,
+    /// The caller's name for the transfer, so it can send the chunks without waiting for this
+    /// answer (docs/PROTOCOL.md, "Chunked uploads").
+    #[serde(default)]
+    transfer_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -95,8 +99,8 @@ struct Begun {
 }
 
 pub fn transfer_begin(ctx: &mut Context, params: Params) -> Result<Value> {
-    let BeginParams { total_bytes, sha256 } = parse("transfer_begin", &params)?;
-    let transfer_id = ctx.transfers.begin(total_bytes, sha256)?;
+    let BeginParams { total_bytes, sha256, transfer_id } = parse("transfer_begin", &params)?;
+    let transfer_id = ctx.transfers.begin(total_bytes, sha256, transfer_id)?;
     reply(Begun { transfer_id, suggested_chunk_bytes: SUGGESTED_CHUNK_BYTES })
 }
 
