@@ -41,12 +41,33 @@ export class Trace {
    */
   summary() {
     const steps = {};
+    const split = this.#replySplit();
     for (let i = 1; i < this.marks.length; i++) {
       const [name, at] = this.marks[i];
-      steps[name] = round((steps[name] ?? 0) + at - this.marks[i - 1][1]);
+      if (name === "reply" && split) Object.assign(steps, split);
+      else steps[name] = round((steps[name] ?? 0) + at - this.marks[i - 1][1]);
     }
     const start = this.marks[0][1];
     return { ...this.fields, start: round(start), total_ms: round(this.marks.at(-1)[1] - start), steps };
+  }
+
+  /**
+   * The wait for the one reply, split by the host's clock (`timing.received_at_ms`, the same wall
+   * clock): on the way to the host (`to_host`), the host's own time (`host`, reading the frame and
+   * handling it) and on the way back (`from_host`). Null when there is no such reply.
+   */
+  #replySplit() {
+    const host = this.fields.host;
+    const replies = this.marks.filter(([name]) => name === "reply");
+    const at = this.marks.findIndex(([name]) => name === "reply");
+    if (replies.length !== 1 || typeof host?.received_at_ms !== "number") return null;
+    const sent = this.marks[at - 1][1];
+    const own = (host.read_ms ?? 0) + (host.handle_ms ?? 0);
+    return {
+      to_host: round(host.received_at_ms - sent),
+      host: round(own),
+      from_host: round(replies[0][1] - host.received_at_ms - own),
+    };
   }
 
   /** Writes the summary to the console, one line, marked for the bench. */

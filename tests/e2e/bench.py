@@ -320,6 +320,12 @@ def main():
         if any(host):
             parts.append(f"[host: pipe {statistics.median([h.get('read_ms', 0) for h in host]):.1f}"
                          f", handling {statistics.median([h.get('handle_ms', 0) for h in host]):.1f}]")
+        chunks = [t["chunks"] for t in traces if t.get("chunks")]
+        if chunks:
+            parts.append(f"[host, the upload's {chunks[0]['count']} chunks: from the first's arrival to the last handled "
+                         f"{statistics.median([c['span_ms'] for c in chunks]):.1f}, of which reading them "
+                         f"{statistics.median([c['read_ms'] for c in chunks]):.1f}, handling "
+                         f"{statistics.median([c['handle_ms'] for c in chunks]):.1f}]")
         start = statistics.median([r["trace"]["start"] - r["t0"] for r in rows[case] if r["trace"]])
         print(f"{case:<14} {traces[0].get('bytes')} bytes; the add-on starts at {start:.1f}, then "
               + ", ".join(parts) + f"; total {statistics.median([t['total_ms'] for t in traces]):.1f}")

@@ -25,3 +25,20 @@ test("a trace reports each step's duration, the total and its facts as one conso
     messageId: 7, bytes: 42, start: 1000, total_ms: 17.5, steps: { getRaw: 5, post: 2.5, reply: 10 },
   });
 });
+
+test("with the host's clock, the wait for the reply is split into the way there, the host and the way back", () => {
+  let clock = 5000;
+  const lines = [];
+  const trace = startTrace(true, {}, { now: () => clock, log: (line) => lines.push(line) });
+  clock += 4;
+  trace.mark("post");
+  clock += 100;
+  trace.set("host", { received_at_ms: 5030, read_ms: 5, handle_ms: 20 });
+  trace.mark("reply");
+  clock += 8;
+  trace.mark("shown");
+  trace.report();
+  const summary = JSON.parse(lines[0].split(/ (?=\{)/)[1]);
+  assert.deepEqual(summary.steps, { post: 4, to_host: 26, host: 25, from_host: 49, shown: 8 });
+  assert.equal(summary.total_ms, 112);
+});
