@@ -177,7 +177,12 @@ pub enum LineEndings {
 
 /// Which line endings a message uses.
 pub fn line_endings(data: &[u8]) -> LineEndings {
-    match (memchr::memmem::find(data, b"\r\n").is_some(), has_bare_lf(data)) {
+    line_endings_from(data, first_bare_lf(data))
+}
+
+/// `line_endings`, given `first_bare_lf(data)`.
+pub fn line_endings_from(data: &[u8], first_bare_lf: Option<usize>) -> LineEndings {
+    match (memchr::memmem::find(data, b"\r\n").is_some(), first_bare_lf.is_some()) {
         (true, true) => LineEndings::Mixed,
         (true, false) => LineEndings::Crlf,
         (false, true) => LineEndings::Lf,
@@ -197,15 +202,22 @@ pub fn crlf_len(data: &[u8]) -> usize {
 /// and a signed part of many MiB is checked for one more than once: this looks at 64 bytes at
 /// a time, which the compiler turns into vector compares, instead of stopping at every line.
 pub fn has_bare_lf(data: &[u8]) -> bool {
+    first_bare_lf(data).is_some()
+}
+
+/// Where the first bare LF is (see `has_bare_lf`): a part of the message before it has none.
+pub fn first_bare_lf(data: &[u8]) -> Option<usize> {
     const BLOCK: usize = 64;
     if data.first() == Some(&b'\n') {
-        return true;
+        return Some(0);
     }
-    // Byte i+1 against byte i, block by block.
+    let bare = |c: u8, p: u8| (c == b'\n') & (p != b'\r');
+    // Byte i+1 against byte i, block by block; the block that has one is then looked through.
     let (current, previous) = (data.get(1..).unwrap_or_default(), data);
-    current.chunks(BLOCK).zip(previous.chunks(BLOCK)).any(|(cur, prev)| {
-        cur.iter().zip(prev).fold(false, |any, (&c, &p)| any | ((c == b'\n') & (p != b'\r')))
-    })
+    let block = current.chunks(BLOCK).zip(previous.chunks(BLOCK)).position(|(cur, prev)| cur.iter().zip(prev).fold(false, |any, (&c, &p)| any | bare(c, p)))?;
+    let start = block * BLOCK;
+    let within = current[start..].iter().zip(&previous[start..]).position(|(&c, &p)| bare(c, p))?;
+    Some(start + within + 1)
 }
 
 /// The canonical form S/MIME signs: every line ending CRLF. Borrowed when already canonical.
@@ -262,10 +274,14 @@ mod tests {
         for len in [0, 1, 2, 63, 64, 65, 66, 127, 128, 129, 300] {
             let crlf: Vec<u8> = b"ab\r\n".iter().copied().cycle().take(len).collect();
             assert_eq!(has_bare_lf(&crlf), slow(&crlf), "len {len}");
+            let first = |d: &[u8]| d.iter().enumerate().position(|(i, &c)| c == b'\n' && (i == 0 || d[i - 1] != b'\r'));
             for at in 0..len {
                 let mut d = crlf.clone();
                 d[at] = b'\n';
                 assert_eq!(has_bare_lf(&d), slow(&d), "len {len} at {at}");
+                assert_eq!(first_bare_lf(&d), first(&d), "len {len} at {at}");
+                d[len - 1] = b'\n';
+                assert_eq!(first_bare_lf(&d), first(&d), "len {len} at {at} and the end");
                 assert_eq!(crlf_len(&d), to_crlf(&d).len());
             }
         }

@@ -16,7 +16,7 @@ use super::verdict::*;
 use crate::certs::oid;
 use crate::certs::summary::Cert;
 use crate::certs::trust::TrustAnchors;
-use crate::mime::encoding::{line_endings, to_crlf, LineEndings};
+use crate::mime::encoding::{first_bare_lf, line_endings_from, to_crlf};
 use std::borrow::Cow;
 use crate::mime::{Ambiguity, Entity};
 use crate::time::to_rfc3339;
@@ -95,19 +95,19 @@ struct Walk<'o> {
     encryption_warnings: Vec<Warning>,
     /// The final content: its type, canonical size, and the bytes when they are kept.
     content: Option<(String, usize, Option<Vec<u8>>)>,
-    /// Where the message is in memory when it has no bare LF: a part of it then needs no look
-    /// for one (a 25 MiB signed part was looked through three times). Addresses, compared only.
-    canonical: Option<std::ops::Range<usize>>,
+    /// Where in memory the message is, up to its first bare LF: a part of it there needs no
+    /// look for one (a 25 MiB signed part was looked through three times). Addresses, compared
+    /// only.
+    canonical: std::ops::Range<usize>,
 }
 
 pub fn inspect(raw: &[u8], opts: &InspectOptions<'_>) -> Inspection {
     let root = Entity::parse(raw);
     let headers = header_context(&root);
-    let endings = line_endings(raw);
-    let canonical = matches!(endings, LineEndings::Crlf | LineEndings::None).then(|| {
-        let at = raw.as_ptr() as usize;
-        at..at + raw.len()
-    });
+    let first_bare_lf = first_bare_lf(raw);
+    let endings = line_endings_from(raw, first_bare_lf);
+    let at = raw.as_ptr() as usize;
+    let canonical = at..at + first_bare_lf.unwrap_or(raw.len());
     let mut walk = Walk {
         canonical,
         opts,
@@ -220,11 +220,11 @@ impl<'o> Walk<'o> {
         (e.content_type.mime_type.clone(), size, bytes)
     }
 
-    /// Whether `part` is known to have no bare LF: it lies in the message, which has none, and
-    /// does not start with an LF (whose CR, if any, is outside it).
+    /// Whether `part` is known to have no bare LF: it lies in the message before the first one,
+    /// and does not start with an LF (whose CR, if any, is outside it).
     fn is_canonical(&self, part: &[u8]) -> bool {
         let at = part.as_ptr() as usize;
-        self.canonical.as_ref().is_some_and(|m| m.start <= at && at + part.len() <= m.end) && part.first() != Some(&b'\n')
+        self.canonical.start <= at && at + part.len() <= self.canonical.end && part.first() != Some(&b'\n')
     }
 
     /// `to_crlf`, without looking again where the part is known to be canonical.
