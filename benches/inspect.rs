@@ -49,19 +49,21 @@ fn binary_string(bytes: &[u8]) -> String {
 }
 
 /// The frames the add-on sends for a message (native-port.mjs): inline as `message_latin1` up
-/// to 4 MiB, else a transfer of 768 KiB `data_latin1` chunks and `inspect_message` naming it.
-/// Written by the bench as the add-on does, several at once; the replies are read after.
+/// to 4 MiB, else a transfer it names itself (`id`): `transfer_begin`, 4 MiB `data_latin1`
+/// chunks, `transfer_end` and `inspect_message` naming it, all sent before any answer is read.
 fn addon_frames(message: &[u8], id: &str) -> Vec<Vec<u8>> {
     const INLINE: usize = 4 << 20;
-    const CHUNK: usize = 768 << 10;
+    const CHUNK: usize = 4 << 20;
     if message.len() <= INLINE {
         return vec![serde_json::to_vec(&json!({"id": 1, "op": "inspect_message", "params": {"message_latin1": binary_string(message), "harvest": false}})).unwrap()];
     }
-    let mut frames: Vec<Vec<u8>> = message
-        .chunks(CHUNK)
-        .enumerate()
-        .map(|(index, chunk)| serde_json::to_vec(&json!({"id": 2, "op": "transfer_chunk", "params": {"transfer_id": id, "index": index, "data_latin1": binary_string(chunk)}})).unwrap())
-        .collect();
+    let mut frames = vec![serde_json::to_vec(&json!({"id": 4, "op": "transfer_begin", "params": {"total_bytes": message.len(), "transfer_id": id}})).unwrap()];
+    frames.extend(
+        message
+            .chunks(CHUNK)
+            .enumerate()
+            .map(|(index, chunk)| serde_json::to_vec(&json!({"id": 2, "op": "transfer_chunk", "params": {"transfer_id": id, "index": index, "data_latin1": binary_string(chunk)}})).unwrap()),
+    );
     frames.push(serde_json::to_vec(&json!({"id": 3, "op": "transfer_end", "params": {"transfer_id": id}})).unwrap());
     frames.push(serde_json::to_vec(&json!({"id": 1, "op": "inspect_message", "params": {"transfer": id, "harvest": false}})).unwrap());
     frames
@@ -154,16 +156,14 @@ fn main() {
                 "params": {"message_b64": b64(&message), "harvest": false}})).unwrap();
             let expect = if kind == "verify" { ("signature", "state", "valid") } else { ("encryption", "state", "decrypted") };
             let (mut native, mut addon, mut openssl_t, mut cmsutil_t) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for _ in 0..sm.reps {
+            for rep in 0..sm.reps {
                 let t = Instant::now();
                 host.send_frame(&frame);
                 let v = host.recv();
                 native.push(t.elapsed());
                 assert_eq!(v["result"][expect.0][expect.1], expect.2, "{} {kind}: {v}", sm.label);
 
-                let big = message.len() > 4 << 20;
-                let id = if big { host.ok("transfer_begin", json!({"total_bytes": message.len()}))["transfer_id"].as_str().unwrap().to_string() } else { String::new() };
-                let frames = addon_frames(&message, &id);
+                let frames = addon_frames(&message, &format!("a{rep}"));
                 let t = Instant::now();
                 for f in &frames {
                     host.send_frame(f);
