@@ -1,6 +1,6 @@
 //! The contact cache's ops (docs/CONTACTS.md).
 
-use super::{encode_b64, parse, payload, reply, Base64Text, NoParams};
+use super::{parse, payload, reply, Base64Text, NoParams};
 use crate::contacts::service;
 use crate::contacts::{parse_address, Decision, ExportFormat, ListQuery, Sort};
 use crate::context::Context;
@@ -129,7 +129,7 @@ pub fn contacts_export(ctx: &mut Context, params: Params) -> Result<Value> {
     let format = ExportFormat::parse(name)
         .ok_or_else(|| Error::InvalidParams { op: "contacts_export".into(), reason: format!("format {name:?}: use pem, der or p7c") })?;
     let (bytes, count) = service::export_contact(ctx, &p.address, format)?;
-    reply(json!({ "format": name, "certificates": count, "data_b64": encode_b64(&bytes) }))
+    reply(json!({ "format": name, "certificates": count, "data_b64": crate::b64::encode(&bytes) }))
 }
 
 #[derive(Deserialize)]

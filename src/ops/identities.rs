@@ -1,7 +1,7 @@
 //! The user's own identities, and signing and encrypting with them (docs/IDENTITIES.md).
 //! Passwords and passphrases arrive in params and go nowhere but into OpenSSL: never logged.
 
-use super::{decode_b64, encode_b64, parse, payload, reply, yes, Base64Text, NoParams};
+use super::{parse, payload, reply, yes, Base64Text, NoParams};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::identities::checks::{expiring, import};
@@ -37,7 +37,7 @@ struct ImportParams {
 pub fn identities_import(ctx: &mut Context, params: Params) -> Result<Value> {
     let p: ImportParams = parse("identities_import", &params)?;
     params.wipe();
-    let bytes = decode_b64("p12_b64", &p.p12_b64)?;
+    let bytes = crate::b64::decode("p12_b64", &p.p12_b64)?;
     let password = Passphrase::new(p.password);
     let new = p.new_passphrase.map(Passphrase::new);
     reply(import(ctx, &bytes, &password, new.as_ref(), "p12_b64")?)
@@ -145,7 +145,7 @@ pub fn identities_export(ctx: &mut Context, params: Params) -> Result<Value> {
     if p.record_backup {
         ctx.identities()?.mark_backed_up(&backup.fingerprint, crate::time::now())?;
     }
-    Ok(json!({ "p12_b64": encode_b64(&backup.p12), "file_name": backup.file_name }))
+    Ok(json!({ "p12_b64": crate::b64::encode(&backup.p12), "file_name": backup.file_name }))
 }
 
 #[derive(Deserialize)]
@@ -256,7 +256,7 @@ pub fn sign_message(ctx: &mut Context, params: Params) -> Result<Value> {
     };
     params.wipe();
     let signed = crate::outgoing::sign_message(ctx, &raw, from.as_deref(), passphrase.as_ref())?;
-    Ok(json!({ "message_b64": encode_b64(&signed) }))
+    Ok(json!({ "message_b64": crate::b64::encode(&signed) }))
 }
 
 #[derive(Deserialize)]
@@ -282,6 +282,6 @@ pub fn encrypt_message(ctx: &mut Context, params: Params) -> Result<Value> {
     params.wipe();
     let outcome = crate::outgoing::encrypt_message(ctx, &raw, &to, sign, passphrase.as_ref())?;
     let mut v = serde_json::to_value(&outcome).map_err(|e| Error::Internal { reason: e.to_string() })?;
-    v["message_b64"] = Value::String(encode_b64(&outcome.message));
+    v["message_b64"] = Value::String(crate::b64::encode(&outcome.message));
     Ok(v)
 }

@@ -1,6 +1,6 @@
 //! Session-level ops: `hello`, `ping` and the chunked-upload ops.
 
-use super::{decode_b64, parse, reply, Base64Text, NoParams, OPS};
+use super::{parse, reply, Base64Text, NoParams, OPS};
 use crate::context::Context;
 use crate::error::{error_codes, Result};
 use crate::product::{ADDON_ID, HOST_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSION};
@@ -114,7 +114,7 @@ struct ChunkAccepted {
 
 pub fn transfer_chunk(ctx: &mut Context, params: Params) -> Result<Value> {
     let ChunkParams { transfer_id, index, data_b64 } = parse("transfer_chunk", &params)?;
-    let bytes = decode_b64("data_b64", &data_b64.0)?;
+    let bytes = crate::b64::decode("data_b64", &data_b64.0)?;
     let received_bytes = ctx.transfers.append(&transfer_id, index, &bytes)?;
     reply(ChunkAccepted { received_bytes })
 }

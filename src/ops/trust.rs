@@ -1,6 +1,6 @@
 //! Trust anchors the user adds: `trust_list`, `trust_add`, `trust_remove`.
 
-use super::{decode_b64, parse, reply, NoParams};
+use super::{parse, reply, NoParams};
 use crate::certs::summary::CertSummary;
 use crate::certs::trust::{self, AnchorSource, TrustAnchors};
 use crate::context::Context;
@@ -49,7 +49,7 @@ struct AddParams {
 
 pub fn trust_add(ctx: &mut Context, params: Params) -> Result<Value> {
     let AddParams { data_b64 } = parse("trust_add", &params)?;
-    let bytes = decode_b64("data_b64", &data_b64)?;
+    let bytes = crate::b64::decode("data_b64", &data_b64)?;
     reply(trust::add_user(&ctx.home, &bytes, "data_b64")?)
 }
 
