@@ -12,7 +12,7 @@ pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     match action.as_str() {
         "list" => {
             args.finish()?;
-            let listing = crate::ops::trust_listing(&ctx);
+            let listing = trust::listing(&ctx.home);
             if json {
                 super::print_json(&listing)?;
             } else {
@@ -57,14 +57,14 @@ pub fn cmd_trust(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                     .collect(),
                 Err(_) => vec![what.clone()],
             };
-            let mut removed = Vec::new();
+            let mut removed = trust::Removed { removed: Vec::new() };
             for fp in fingerprints {
-                removed.extend(trust::remove_user(&ctx.home, &fp)?);
+                removed.removed.extend(trust::remove_user(&ctx.home, &fp)?.removed);
             }
             if json {
-                super::print_json(&serde_json::json!({ "removed": removed }))?;
+                super::print_json(&removed)?;
             } else {
-                for r in removed {
+                for r in removed.removed {
                     say!("removed {r}");
                 }
             }
