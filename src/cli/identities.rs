@@ -5,15 +5,17 @@
 use super::secrets::secret;
 use super::{Args, CliError, Globals, UsageError, EXIT_OK};
 use crate::error::Error;
-use crate::identities::checks::{expiring, import};
+use crate::identities::checks::import;
+use crate::identities::service::DEFAULT_RADAR_DAYS;
+use crate::identities::{backup, service};
 use crate::untrusted::shown;
+use serde::Serialize;
 use std::io::Write;
 
 pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
     let action = args.required("import, list, show, delete, lock, unlock, export, radar or backup-status")?;
     let mut ctx = globals.context()?;
-    let now = crate::time::now();
     match action.as_str() {
         "import" => {
             let password_file = args.value("--password-file")?;
@@ -41,15 +43,15 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
         }
         "list" => {
             args.finish()?;
-            let all = ctx.identities()?.all()?;
-            let infos: Vec<_> = all.iter().map(|i| i.info(now, false)).collect();
+            let list = service::list(&mut ctx)?;
             if json {
-                return super::print_json(&serde_json::json!({ "identities": infos })).map(|_| EXIT_OK);
+                return super::print_reply_json(&list).map(|_| EXIT_OK);
             }
+            let infos = &list.identities;
             if infos.is_empty() {
                 say!("No identities. Import your certificate with: smime-companion identities import FILE.p12 --password-file F");
             }
-            for i in &infos {
+            for i in infos {
                 let state = if i.replaced_by.is_some() {
                     "renewed"
                 } else if i.expired {
@@ -70,7 +72,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
         "show" => {
             let key = args.required("FINGERPRINT or ADDRESS")?;
             args.finish()?;
-            let i = ctx.identities()?.one(&key)?.info(now, false);
+            let i = service::show(&mut ctx, &key)?;
             if json {
                 return super::print_json(&i).map(|_| EXIT_OK);
             }
@@ -83,13 +85,12 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
         "delete" => {
             let key = args.required("FINGERPRINT")?;
             args.finish()?;
-            let identity = ctx.identities()?.one(&key)?;
-            ctx.identities()?.delete(&identity.fingerprint(), now)?;
-            say!("deleted {}", identity.fingerprint());
+            let deleted = service::delete(&mut ctx, &key)?;
+            say!("deleted {}", deleted.deleted);
         }
         "lock" => {
             args.finish()?;
-            ctx.identities()?.raise_lock_epoch()?;
+            service::lock(&mut ctx)?;
             say!("all identities locked (running sessions drop their unlocked keys)");
         }
         "unlock" => {
@@ -97,9 +98,9 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             let key = args.positional();
             args.finish()?;
             let passphrase = secret(passphrase_file.as_deref(), "Passphrase")?;
-            let unlocked = crate::ops::unlock_identities(&mut ctx, &passphrase, key.as_deref())?;
+            let outcome = service::unlock(&mut ctx, &passphrase, key.as_deref())?;
             // A command runs briefly: this proves the passphrase; the add-on's session keeps keys.
-            for fp in unlocked {
+            for fp in outcome.unlocked {
                 say!("passphrase opens {fp}");
             }
         }
@@ -113,7 +114,7 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
             let password = secret(password_file.as_deref(), "Password for the backup file")?;
             // The key leaves for good: its passphrase is asked every time (docs/IDENTITIES.md).
             let passphrase = secret(passphrase_file.as_deref(), "Passphrase of the identity")?;
-            let backup = crate::ops::export_identity(&mut ctx, &key, &password, &passphrase, legacy)?;
+            let backup = backup::export(&mut ctx, &key, &password, &passphrase, legacy)?;
             crate::home::write_private_file(&out, &backup.p12)?;
             ctx.identities()?.mark_backed_up(&backup.fingerprint, crate::time::now())?;
             say!("backup written to {} ({})", out.display(), if legacy { "3DES, for old Windows and Outlook" } else { "AES-256" });
@@ -121,35 +122,43 @@ pub fn cmd_identities(globals: &Globals, mut args: Args) -> Result<u8, CliError>
         "radar" => {
             let days: i64 = match args.value("--days")? {
                 Some(d) => d.parse().map_err(|_| UsageError(format!("{d:?} is not a number of days")))?,
-                None => 30,
+                None => DEFAULT_RADAR_DAYS,
             };
             args.finish()?;
-            let list = expiring(ctx.identities()?, days, now)?;
+            let radar = service::radar(&mut ctx, days)?;
             if json {
-                return super::print_json(&serde_json::json!({ "days": days, "identities": list })).map(|_| EXIT_OK);
+                return super::print_reply_json(&radar).map(|_| EXIT_OK);
             }
-            if list.is_empty() {
+            if radar.identities.is_empty() {
                 say!("no identity expires within {days} days");
             }
-            for i in list {
+            for i in radar.identities {
                 say!("{}  {}  expires {} ({} days)", i.fingerprint, shown(&i.emails.join(","), 200), i.not_after, i.expires_in_days);
             }
         }
         "backup-status" => {
             args.finish()?;
-            let all = ctx.identities()?.all()?;
-            let missing: Vec<_> = all.iter().filter(|i| i.needs_backup()).collect();
+            let status = backup::status(ctx.identities()?)?;
+            let missing: Vec<_> = status.identities.iter().filter(|i| i.needs_backup).collect();
             if json {
-                return super::print_json(&serde_json::json!({ "needs_backup": !missing.is_empty(), "without_backup": missing.iter().map(|i| i.fingerprint()).collect::<Vec<_>>() })).map(|_| EXIT_OK);
+                let without_backup = missing.iter().map(|i| i.fingerprint.clone()).collect();
+                return super::print_json(&WithoutBackup { needs_backup: status.needs_backup, without_backup }).map(|_| EXIT_OK);
             }
             for i in &missing {
-                say!("no backup yet: {} ({})", i.fingerprint(), shown(&i.cert.emails().join(","), 200));
+                say!("no backup yet: {} ({})", i.fingerprint, shown(&i.emails.join(","), 200));
             }
             return Ok(if missing.is_empty() { EXIT_OK } else { super::EXIT_PROBLEM });
         }
         other => return Err(UsageError(format!("unknown identities action {other:?}")).into()),
     }
     Ok(EXIT_OK)
+}
+
+/// `backup-status --json`: which identities still need a backup, by fingerprint.
+#[derive(Serialize)]
+struct WithoutBackup {
+    needs_backup: bool,
+    without_backup: Vec<String>,
 }
 
 fn write_message(bytes: &[u8]) -> Result<(), CliError> {

@@ -270,6 +270,12 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Prints a reply exactly as its op's JSON value has it (keys sorted), for the `--json` forms
+/// that have always printed it that way.
+fn print_reply_json<T: serde::Serialize>(reply: &T) -> Result<(), CliError> {
+    print_json(&serde_json::to_value(reply).map_err(|e| Error::Internal { reason: e.to_string() })?)
+}
+
 /// The bytes of a message or file argument; `-` reads stdin.
 fn read_input(file: &str) -> Result<Vec<u8>, CliError> {
     if file == "-" {

@@ -10,7 +10,6 @@ mod trust;
 
 pub use directory::lookup as contacts_lookup;
 pub use contacts::{parse_sort as parse_contacts_sort, MAX_PAGE as MAX_CONTACTS_PAGE};
-pub use identities::{export as export_identity, unlock as unlock_identities};
 
 use crate::context::Context;
 use crate::error::{Error, Result};
