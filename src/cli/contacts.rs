@@ -2,11 +2,10 @@
 //! same semantics as the native ops; `--json` prints what the op returns.
 
 use super::{Args, CliError, Globals, UsageError, EXIT_OK, EXIT_PROBLEM};
-use crate::contacts::service::{self, RecipientCheckOrInvalid};
-use crate::contacts::{parse_address, Decision, ExportFormat, ListQuery};
+use crate::contacts::service::{self, RecipientCheckOrInvalid, RecipientChecks};
+use crate::contacts::{Decision, ExportFormat, ListQuery, DEFAULT_PAGE};
 use crate::error::Error;
 use crate::untrusted::shown;
-
 
 pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
@@ -14,12 +13,13 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     match action.as_str() {
         "list" => {
             let search = args.value("--search")?;
-            let limit = number(args.value("--limit")?, 50)?.clamp(1, crate::ops::MAX_CONTACTS_PAGE);
+            let limit = number(args.value("--limit")?, DEFAULT_PAGE)?;
             let offset = number(args.value("--offset")?, 0)?;
-            let sort = crate::ops::parse_contacts_sort("contacts list", args.value("--sort")?.as_deref())?;
+            let query = ListQuery::new(search, offset, limit, args.value("--sort")?.as_deref())
+                .map_err(|reason| Error::InvalidParams { op: "contacts list".into(), reason })?;
             args.finish()?;
             let mut ctx = globals.context()?;
-            let page = ctx.contacts()?.list(&ListQuery { search, offset, limit, sort })?;
+            let page = ctx.contacts()?.list(&query)?;
             if json {
                 return super::print_json(&page).map(|_| EXIT_OK);
             }
@@ -90,22 +90,21 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             let address = args.required("ADDRESS")?;
             args.finish()?;
             let mut ctx = globals.context()?;
-            let address = parse_address(&address)?;
-            let deleted = ctx.contacts()?.delete_contact(&address, crate::time::now())?;
+            let deleted = service::delete(&mut ctx, &address)?;
             if json {
-                return super::print_json(&serde_json::json!({ "address": address, "deleted_certificates": deleted })).map(|_| EXIT_OK);
+                return super::print_reply_json(&deleted).map(|_| EXIT_OK);
             }
-            say!("deleted {} and {} certificate(s)", shown(&address, 200), deleted.len());
+            say!("deleted {} and {} certificate(s)", shown(&deleted.address, 200), deleted.deleted_certificates.len());
         }
         "delete-cert" => {
             let fp = args.required("FINGERPRINT")?;
             args.finish()?;
             let mut ctx = globals.context()?;
-            let deleted = ctx.contacts()?.delete_certificate(&fp, crate::time::now())?;
+            let deleted = service::delete_certificate(&mut ctx, &fp)?;
             if json {
-                return super::print_json(&serde_json::json!({ "deleted": deleted })).map(|_| EXIT_OK);
+                return super::print_reply_json(&deleted).map(|_| EXIT_OK);
             }
-            say!("deleted certificate {deleted}");
+            say!("deleted certificate {}", deleted.deleted);
         }
         "import" => {
             let file = args.required("FILE")?;
@@ -137,10 +136,10 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
             args.finish()?;
             let format = ExportFormat::parse(&format_name).ok_or_else(|| UsageError(format!("--format {format_name:?}: use pem, der or p7c")))?;
             let mut ctx = globals.context()?;
-            let (bytes, _) = service::export_contact(&mut ctx, &address, format)?;
+            let export = service::export_contact(&mut ctx, &address, format, &format_name)?;
             match out {
-                Some(path) => std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?,
-                None if format == ExportFormat::Pem => print!("{}", String::from_utf8_lossy(&bytes)),
+                Some(path) => std::fs::write(&path, &export.data).map_err(|e| Error::io(&path, e))?,
+                None if format == ExportFormat::Pem => print!("{}", String::from_utf8_lossy(&export.data)),
                 None => return Err(UsageError("binary formats need --out FILE".into()).into()),
             }
         }
@@ -151,12 +150,12 @@ pub fn cmd_contacts(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
                 return Err(UsageError("give one or more addresses".into()).into());
             }
             let mut ctx = globals.context()?;
-            let results = service::check(&mut ctx, &addresses)?;
-            let all_ok = results.iter().all(|r| r.reason_code().is_none());
+            let checks = RecipientChecks { recipients: service::check(&mut ctx, &addresses)? };
+            let all_ok = checks.recipients.iter().all(|r| r.reason_code().is_none());
             if json {
-                super::print_json(&serde_json::json!({ "recipients": results }))?;
+                super::print_reply_json(&checks)?;
             } else {
-                for r in &results {
+                for r in &checks.recipients {
                     match r {
                         RecipientCheckOrInvalid::Checked(c) => match (&c.certificate, c.reason) {
                             (Some(cert), _) => say!("{}: can encrypt ({})", shown(&c.address, 200), cert.summary.fingerprint_sha256),

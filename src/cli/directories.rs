@@ -2,10 +2,11 @@
 //! with the same semantics as the ops; `--json` prints what the op returns.
 
 use super::{Args, CliError, Globals, UsageError, EXIT_OK, EXIT_PROBLEM};
+use crate::contacts::select::Reason;
+use crate::contacts::service::RecipientCheckOrInvalid;
 use crate::directory::manage;
 use crate::identities::seal::Passphrase;
 use crate::untrusted::shown;
-use serde_json::Value;
 
 pub fn cmd_directories(globals: &Globals, mut args: Args) -> Result<u8, CliError> {
     let json = args.flag("--json");
@@ -49,12 +50,12 @@ pub fn cmd_directories(globals: &Globals, mut args: Args) -> Result<u8, CliError
             } else {
                 super::secrets::secret(file.as_deref(), &format!("bind password for {id}"))?
             };
-            manage::set_password(&ctx, &id, &password, None)?;
-            let set = !password.is_empty();
+            let outcome = manage::set_password(&ctx, &id, &password, None)?;
             if json {
-                return super::print_json(&serde_json::json!({ "id": id, "password_set": set })).map(|_| EXIT_OK);
+                return super::print_reply_json(&outcome).map(|_| EXIT_OK);
             }
-            say!("{} {}", if set { "stored the password for" } else { "removed the password of" }, shown(&id, 64));
+            let done = if outcome.password_set { "stored the password for" } else { "removed the password of" };
+            say!("{done} {}", shown(&outcome.id, 64));
         }
         other => return Err(UsageError(format!("unknown directories action {other:?} (list, password)")).into()),
     }
@@ -69,36 +70,35 @@ pub fn lookup(globals: &Globals, json: bool, mut args: Args) -> Result<u8, CliEr
         return Err(UsageError("give one or more addresses".into()).into());
     }
     let mut ctx = globals.context()?;
-    let result = crate::ops::contacts_lookup(&mut ctx, &addresses, None)?;
-    let recipients = result["recipients"].as_array().cloned().unwrap_or_default();
-    let all_ok = recipients.iter().all(|r| r["can_encrypt"] == Value::Bool(true));
+    let result = crate::directory::lookup_and_check(&mut ctx, &addresses, None)?;
+    let all_ok = result.recipients.iter().all(|r| r.reason_code().is_none());
     if json {
-        super::print_json(&result)?;
+        super::print_reply_json(&result)?;
         return Ok(if all_ok { EXIT_OK } else { EXIT_PROBLEM });
     }
-    for d in result["directories"].as_array().into_iter().flatten() {
-        let text = |k: &str| d[k].as_str().unwrap_or("").to_string();
-        let mut line = format!("directory {} ({}): {}", shown(&text("id"), 64), shown(&text("url"), 200), text("state"));
-        if let Some(m) = d["message"].as_str() {
+    for d in &result.directories {
+        let mut line = format!("directory {} ({}): {}", shown(&d.id, 64), shown(&d.url, 200), d.state);
+        if let Some(m) = &d.message {
             line.push_str(&format!(" ({})", shown(m, 300)));
         }
-        line.push_str(&format!(", {} entries, {} certificate(s)", d["entries"], d["certificates"]));
-        if d["other_address"].as_u64().unwrap_or(0) > 0 {
-            line.push_str(&format!(", {} for other addresses discarded", d["other_address"]));
+        line.push_str(&format!(", {} entries, {} certificate(s)", d.entries, d.certificates));
+        if d.other_address > 0 {
+            line.push_str(&format!(", {} for other addresses discarded", d.other_address));
         }
-        if d["truncated"] == Value::Bool(true) {
+        if d.truncated {
             line.push_str(", answer cut short");
         }
         say!("{line}");
     }
-    for (found, check) in result["addresses"].as_array().into_iter().flatten().zip(&recipients) {
-        let address = shown(found["address"].as_str().unwrap_or(""), 200);
-        let state = if check["can_encrypt"] == Value::Bool(true) {
-            format!("can encrypt ({})", check["certificate"]["fingerprint_sha256"].as_str().unwrap_or(""))
-        } else {
-            check["reason"].as_str().unwrap_or("").to_string()
+    for (found, check) in result.addresses.iter().zip(&result.recipients) {
+        let state = match check {
+            RecipientCheckOrInvalid::Checked(c) => match (&c.certificate, c.reason) {
+                (Some(cert), _) => format!("can encrypt ({})", cert.summary.fingerprint_sha256),
+                (None, reason) => reason.map(Reason::code).unwrap_or_default(),
+            },
+            RecipientCheckOrInvalid::Invalid { reason, .. } => reason.to_string(),
         };
-        say!("{address}: {} found, {} new; {state}", found["found"], found["new"]);
+        say!("{}: {} found, {} new; {state}", shown(&found.address, 200), found.found, found.new);
     }
     Ok(if all_ok { EXIT_OK } else { EXIT_PROBLEM })
 }

@@ -676,11 +676,27 @@ impl ContactCache {
     }
 }
 
+/// Contacts on one page unless the caller asks for another number (`contacts_list`'s `limit`).
+pub const DEFAULT_PAGE: usize = 50;
+
+/// Most contacts one page holds: a larger `limit` is cut to this.
+pub const MAX_PAGE: usize = 500;
+
+/// The order of a page of contacts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
     Address,
     LastSeen,
     Expiry,
+}
+
+impl Sort {
+    /// Every order, by the name callers give (the first is the default).
+    pub const ALL: [(&'static str, Sort); 3] = [("address", Sort::Address), ("last_seen", Sort::LastSeen), ("expiry", Sort::Expiry)];
+
+    pub fn parse(name: &str) -> Option<Sort> {
+        Sort::ALL.iter().find(|(n, _)| *n == name).map(|(_, sort)| *sort)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -689,6 +705,22 @@ pub struct ListQuery {
     pub offset: usize,
     pub limit: usize,
     pub sort: Sort,
+}
+
+impl ListQuery {
+    /// A page as the add-on or a person asks for it: `limit` kept within 1..=`MAX_PAGE`, `sort`
+    /// by name (address when none). Err: why `sort` is no order.
+    pub fn new(search: Option<String>, offset: usize, limit: usize, sort: Option<&str>) -> std::result::Result<ListQuery, String> {
+        let sort = match sort {
+            None => Sort::ALL[0].1,
+            Some(name) => Sort::parse(name).ok_or_else(|| {
+                let names: Vec<&str> = Sort::ALL.iter().map(|(n, _)| *n).collect();
+                let (last, rest) = names.split_last().expect("orders");
+                format!("sort {name:?}: use {} or {last}", rest.join(", "))
+            })?,
+        };
+        Ok(ListQuery { search, offset, limit: limit.clamp(1, MAX_PAGE), sort })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -8,9 +8,6 @@ mod inspect;
 mod session;
 mod trust;
 
-pub use directory::lookup as contacts_lookup;
-pub use contacts::{parse_sort as parse_contacts_sort, MAX_PAGE as MAX_CONTACTS_PAGE};
-
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::protocol::{Op, Params};
