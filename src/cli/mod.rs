@@ -24,7 +24,6 @@ mod trust;
 use crate::context::Context;
 use crate::error::Error;
 use crate::home::Home;
-use crate::ops::OPS;
 use crate::product::{BINARY_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSION};
 use crate::protocol::ops_markdown;
 pub use args::{Args, UsageError};
@@ -363,9 +362,9 @@ fn cmd_ops(_: &Globals, mut args: Args) -> Result<u8, CliError> {
     let markdown = args.flag("--markdown");
     args.finish()?;
     if markdown {
-        print!("{}\n{}", ops_markdown(OPS), crate::error::error_codes_markdown());
+        print!("{}\n{}", ops_markdown(crate::native::op_table()), crate::error::error_codes_markdown());
     } else {
-        for op in OPS {
+        for op in crate::native::op_table() {
             println!("{:<18} {:<34} {}", op.name, op.params, op.help);
         }
     }
