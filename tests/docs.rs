@@ -1,6 +1,7 @@
 //! The documentation is checked against the code it describes: the op table and the error codes
-//! in docs/PROTOCOL.md are generated from the host's tables. Run with `UPDATE_DOCS=1` (one test thread) to rewrite
-//! the generated sections after changing the tables.
+//! in docs/PROTOCOL.md and the list of commands in the README are generated from the host's
+//! tables, and the limits texts state are the constants the code applies. Run with
+//! `UPDATE_DOCS=1` (one test thread) to rewrite the generated sections after changing the tables.
 
 use smime_companion::error::error_codes_markdown;
 use smime_companion::ops::OPS;
@@ -26,6 +27,11 @@ fn check_section(doc_path: &str, marker: &str, expected: &str) {
 #[test]
 fn protocol_doc_lists_exactly_the_op_table() {
     check_section("docs/PROTOCOL.md", "ops", &ops_markdown(OPS));
+}
+
+#[test]
+fn readme_lists_exactly_the_cli_commands() {
+    check_section("README.md", "cli", &smime_companion::cli::commands_markdown());
 }
 
 #[test]
