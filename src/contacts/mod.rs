@@ -9,12 +9,16 @@
 //! certificates only; and a new key never silently replaces a contact's working certificate:
 //! it waits as `pending` until the user confirms it.
 
+pub mod export;
 pub mod schema;
 pub mod select;
 pub mod service;
+#[cfg(test)]
+mod testing;
+
+pub use export::{certs_only_p7, export, ExportFormat};
 
 use crate::certs::address::address_keys;
-use crate::certs::oid;
 use crate::certs::summary::{Cert, CertSummary};
 use crate::error::{Error, Result};
 use crate::home::Home;
@@ -1117,53 +1121,6 @@ fn copy_contact(tx: &rusqlite::Transaction<'_>, from: &str, to: &str) -> rusqlit
         params![from, to],
     )?;
     Ok(())
-}
-
-/// Parses export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Pem,
-    Der,
-    P7c,
-}
-
-impl ExportFormat {
-    pub fn parse(text: &str) -> Option<ExportFormat> {
-        match text.to_ascii_lowercase().as_str() {
-            "pem" => Some(ExportFormat::Pem),
-            "der" | "cer" | "crt" => Some(ExportFormat::Der),
-            "p7c" | "p7b" | "pkcs7" => Some(ExportFormat::P7c),
-            _ => None,
-        }
-    }
-}
-
-/// Encodes certificates for export: PEM (all), DER (the first only: DER holds one), PKCS#7.
-pub fn export(certs: &[Cert], format: ExportFormat) -> Result<Vec<u8>> {
-    let internal = |e: openssl::error::ErrorStack| Error::Internal { reason: e.to_string() };
-    match format {
-        ExportFormat::Pem => {
-            let mut out = Vec::new();
-            for c in certs {
-                out.extend(c.x509.to_pem().map_err(internal)?);
-            }
-            Ok(out)
-        }
-        ExportFormat::Der => Ok(certs.first().map(|c| c.der.clone()).unwrap_or_default()),
-        ExportFormat::P7c => Ok(certs_only_p7(certs)),
-    }
-}
-
-/// A degenerate SignedData holding only certificates (RFC 5652 5.1; what `.p7c` files are).
-pub fn certs_only_p7(certs: &[Cert]) -> Vec<u8> {
-    use crate::asn1::{der_tlv, oid_from_string};
-    let oid = |dotted: &str| der_tlv(0x06, &oid_from_string(dotted).unwrap_or_default());
-    let all: Vec<u8> = certs.iter().flat_map(|c| c.der.iter().copied()).collect();
-    let signed_data = der_tlv(
-        0x30,
-        &[der_tlv(0x02, &[1]), der_tlv(0x31, &[]), der_tlv(0x30, &oid(oid::DATA)), der_tlv(0xa0, &all), der_tlv(0x31, &[])].concat(),
-    );
-    der_tlv(0x30, &[oid(oid::SIGNED_DATA), der_tlv(0xa0, &signed_data)].concat())
 }
 
 /// The e-mail addresses the cache knows for a recipient identifier.
