@@ -10,11 +10,13 @@
 //! it waits as `pending` until the user confirms it.
 //!
 //! Here: the cache's vocabulary (sources, standings, what is stored and reported). `store`: the
-//! SQLite store and its queries (`schema`: its tables and migrations). `select`: which
-//! certificate encryption uses for an address, or why none. `service`: the operations the native
+//! SQLite store and its queries (`schema`: its tables and migrations). `policy`: what a newly
+//! seen certificate means for an address (accepted or pending, renewal, key change). `select`:
+//! which certificate encryption uses for an address, or why none. `service`: the operations the native
 //! ops and the CLI both call. `export`: certificates as PEM, DER or `.p7c` files.
 
 pub mod export;
+pub mod policy;
 pub mod schema;
 pub mod select;
 pub mod service;
@@ -23,6 +25,7 @@ pub mod store;
 mod testing;
 
 pub use export::{certs_only_p7, export, ExportFormat};
+pub use policy::RENEWAL_WINDOW_SECS;
 pub use store::{
     db_path, email_for, ContactCache, ContactRow, ListPage, ListQuery, Sort, Stats, DEFAULT_PAGE, MAX_CHAIN_CAS, MAX_NOTE_CHARS, MAX_PAGE,
     MAX_UNANCHORED_CAS,
@@ -36,9 +39,6 @@ use crate::protocol::chunking::hex;
 use crate::smime::cms_der::CertId;
 use crate::time::to_rfc3339;
 use serde::Serialize;
-
-/// A certificate this close to expiry (or past it) is being renewed, not replaced.
-pub const RENEWAL_WINDOW_SECS: i64 = 60 * 86400;
 
 /// Where a certificate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

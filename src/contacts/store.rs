@@ -4,10 +4,11 @@
 //! migrating older databases. Several processes use it at once; every change is one immediate
 //! transaction.
 
-use super::select::{self, Judge, Unjudged};
+use super::policy::{self, Standing};
+use super::select::{Judge, Unjudged};
 use super::{
     can_encrypt, cert_addresses, key_fingerprint, schema, CertStatus, Continuity, Decision, DecisionOutcome, HarvestItem, HarvestOutcome,
-    HistoryEntry, ImportOutcome, PendingCertificate, Source, StoredCert, RENEWAL_WINDOW_SECS,
+    HistoryEntry, ImportOutcome, PendingCertificate, Source, StoredCert,
 };
 use crate::certs::summary::Cert;
 use crate::error::{Error, Result};
@@ -718,16 +719,8 @@ fn add_history(
     Ok(())
 }
 
-/// The first time a certificate is seen for an address: decides its standing and records what
-/// it means.
-///
-/// - Standing: `pending` when the address has a working certificate (one encryption would use
-///   now) and this one is a different key that can encrypt and is not a renewal of it (same
-///   issuing CA, same subject, the working one within `RENEWAL_WINDOW_SECS` of expiry, this one
-///   no older and verifying now); `accepted` otherwise.
-/// - Continuity, only for a trusted certificate and only against the address's trusted,
-///   accepted ones with another key: `key_changed` when the newest of those is still valid and
-///   not near expiry, `renewed` when it is near or past expiry and has the same subject.
+/// The first time a certificate is seen for an address: records its standing (`policy::standing`),
+/// the history, and the continuity event it makes (`policy::continuity`).
 #[allow(clippy::too_many_arguments)]
 fn admit(
     tx: &rusqlite::Transaction<'_>,
@@ -747,69 +740,29 @@ fn admit(
     }
     let now = judge.now();
     let fp = cert.fingerprint_sha256();
-    let key = key_fingerprint(cert);
     let others: Vec<StoredCert> = {
         let mut stmt = tx.prepare_cached(CERTIFICATES_FOR)?;
         let rows = stmt.query_map([address], row_to_stored)?;
         rows.filter_map(|r| r.transpose()).collect::<rusqlite::Result<_>>()?
     };
-    let working = select::choose(&others, judge).ok();
-    let status = match working {
-        Some(w) if can_encrypt(cert) && key_fingerprint(&w.cert) != key && !renews(cert, &w.cert, judge, extra) => CertStatus::Pending,
-        _ => CertStatus::Accepted,
-    };
+    let standing = policy::standing(cert, &others, judge, extra);
     tx.execute(
         &format!("INSERT INTO addresses (address, certificate_id, status, accepted_at) VALUES (?1, ?2, ?3, {NEXT_ACCEPTED})"),
-        params![address, id, status.as_str(), now],
+        params![address, id, standing.status().as_str(), now],
     )?;
     let event = if others.is_empty() { "first_certificate" } else { "new_certificate" };
     add_history(tx, address, now, event, Some(&fp), None, Some(source.as_str()), Some(trusted), None)?;
-    if trusted {
-        let previous = others
-            .iter()
-            .filter(|o| o.trusted && matches!(o.status, CertStatus::Accepted | CertStatus::Confirmed) && key_fingerprint(&o.cert) != key)
-            .max_by_key(|o| o.cert.validity().0);
-        if let Some(prev) = previous {
-            let (prev_not_after, prev_fp) = (prev.cert.validity().1, prev.cert.fingerprint_sha256());
-            let near_or_past_expiry = prev_not_after - now <= RENEWAL_WINDOW_SECS;
-            let event = if near_or_past_expiry && prev.cert.fields.subject_der == cert.fields.subject_der {
-                Some("renewed")
-            } else if !near_or_past_expiry && prev_not_after > now {
-                Some("key_changed")
-            } else {
-                None
-            };
-            if let Some(event) = event {
-                add_history(tx, address, now, event, Some(&fp), Some(&prev_fp), Some(source.as_str()), Some(trusted), None)?;
-                continuity.push(Continuity { event, address: address.to_string(), fingerprint: fp.clone(), previous_fingerprint: prev_fp });
-            }
-        }
+    if let Some((change, previous)) = policy::continuity(cert, trusted, &others, now) {
+        let (event, prev_fp) = (change.event(), previous.cert.fingerprint_sha256());
+        add_history(tx, address, now, event, Some(&fp), Some(&prev_fp), Some(source.as_str()), Some(trusted), None)?;
+        continuity.push(Continuity { event, address: address.to_string(), fingerprint: fp.clone(), previous_fingerprint: prev_fp });
     }
-    if let (CertStatus::Pending, Some(w)) = (status, working) {
-        let working_fp = w.cert.fingerprint_sha256();
+    if let Standing::Pending { working } = standing {
+        let working_fp = working.cert.fingerprint_sha256();
         add_history(tx, address, now, "certificate_pending", Some(&fp), Some(&working_fp), Some(source.as_str()), Some(trusted), None)?;
         pending.push(PendingCertificate { address: address.to_string(), fingerprint: fp, working_fingerprint: working_fp });
     }
     Ok(())
-}
-
-/// Whether `new` is an ordinary renewal of the working certificate `old`: issued by the same CA
-/// (the same issuing CA key verifies both now) for the same subject, no older, while `old` is
-/// within `RENEWAL_WINDOW_SECS` of its expiry.
-fn renews(new: &Cert, old: &Cert, judge: &dyn Judge, extra: &[openssl::x509::X509]) -> bool {
-    let (n, o) = (&new.fields, &old.fields);
-    let ((new_from, _), (old_from, old_until)) = (new.validity(), old.validity());
-    // Names compared as the bytes the CA wrote; validity as OpenSSL reads it.
-    if n.subject_der != o.subject_der || n.issuer_der != o.issuer_der || new_from < old_from || old_until - judge.now() > RENEWAL_WINDOW_SECS {
-        return false;
-    }
-    let issuer_key = |outcome: crate::certs::trust::ChainOutcome| {
-        (outcome.errors.is_empty()).then(|| outcome.chain.get(1).map(key_fingerprint)).flatten()
-    };
-    match (issuer_key(judge.verify(new, extra)), issuer_key(judge.verify(old, &[]))) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// Fills columns added by a migration from the stored certificates.
