@@ -3,7 +3,7 @@
 
 use super::{Action, Args, CliError, Globals, UsageError, EXIT_OK, EXIT_PROBLEM};
 use crate::contacts::service::{self, RecipientCheckOrInvalid, RecipientChecks};
-use crate::contacts::{Decision, ExportFormat, ListQuery, DEFAULT_PAGE};
+use crate::contacts::{Decision, ExportFormat, ListQuery, DEFAULT_PAGE, EXPIRING_SOON_DAYS};
 use crate::error::Error;
 use crate::untrusted::shown;
 
@@ -229,7 +229,7 @@ fn stats(globals: &Globals, args: Args, json: bool) -> Result<u8, CliError> {
         return super::print_json(&stats).map(|_| EXIT_OK);
     }
     say!(
-        "{} contact(s), {} certificate(s), {} intermediate(s), {} untrusted, {} expired, {} expiring within 30 days, {} bytes",
+        "{} contact(s), {} certificate(s), {} intermediate(s), {} untrusted, {} expired, {} expiring within {EXPIRING_SOON_DAYS} days, {} bytes",
         stats.contacts, stats.certificates, stats.intermediates, stats.untrusted, stats.expired, stats.expiring_within_30_days, stats.database_bytes
     );
     Ok(EXIT_OK)

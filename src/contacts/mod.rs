@@ -27,8 +27,8 @@ mod testing;
 pub use export::{certs_only_p7, export, ExportFormat};
 pub use policy::RENEWAL_WINDOW_SECS;
 pub use store::{
-    db_path, email_for, ContactCache, ContactRow, ListPage, ListQuery, Sort, Stats, DEFAULT_PAGE, MAX_CHAIN_CAS, MAX_NOTE_CHARS, MAX_PAGE,
-    MAX_UNANCHORED_CAS,
+    db_path, email_for, ContactCache, ContactRow, ListPage, ListQuery, Sort, Stats, DEFAULT_PAGE, EXPIRING_SOON_DAYS, MAX_CHAIN_CAS, MAX_NOTE_CHARS,
+    MAX_PAGE, MAX_UNANCHORED_CAS,
 };
 
 use crate::certs::address::address_keys;

@@ -31,6 +31,9 @@ pub const MAX_UNANCHORED_CAS: usize = 32;
 /// The longest note a confirmation or refusal keeps, in characters.
 pub const MAX_NOTE_CHARS: usize = 200;
 
+/// Certificates expiring within this many days count as expiring soon (`Stats`).
+pub const EXPIRING_SOON_DAYS: i64 = 30;
+
 pub struct ContactCache {
     conn: Connection,
     path: PathBuf,
@@ -408,7 +411,7 @@ impl ContactCache {
         let q = |sql: &str| -> Result<usize> {
             self.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as usize).map_err(|e| self.err(e))
         };
-        let soon = now + 30 * 86400;
+        let soon = now + EXPIRING_SOON_DAYS * 86400;
         Ok(Stats {
             contacts: q("SELECT count(DISTINCT address) FROM addresses")?,
             certificates: q("SELECT count(*) FROM certificates WHERE is_ca = 0")?,
@@ -518,6 +521,7 @@ pub struct Stats {
     pub intermediates: usize,
     pub untrusted: usize,
     pub expired: usize,
+    /// Within `EXPIRING_SOON_DAYS`.
     pub expiring_within_30_days: usize,
     pub database_bytes: u64,
 }
@@ -842,4 +846,16 @@ fn copy_contact(tx: &rusqlite::Transaction<'_>, from: &str, to: &str) -> rusqlit
 /// The e-mail addresses the cache knows for a recipient identifier.
 pub fn email_for(cache: &ContactCache, id: &CertId) -> Option<String> {
     cache.find(id).ok().flatten().and_then(|c| c.emails().into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stats_field_names_the_window_it_counts() {
+        let stats = Stats { contacts: 0, certificates: 0, intermediates: 0, untrusted: 0, expired: 0, expiring_within_30_days: 0, database_bytes: 0 };
+        let v = serde_json::to_value(stats).unwrap();
+        assert!(v.get(format!("expiring_within_{EXPIRING_SOON_DAYS}_days")).is_some(), "{v}");
+    }
 }
