@@ -1,5 +1,8 @@
 //! The op table: every operation the add-on can ask for. Handlers live in one file per area; each
-//! turns `params` into a typed struct, calls the domain layer, and returns a typed result.
+//! turns `params` into the typed struct its table entry names (`params_type`; a test holds the
+//! entry's `params` text to that struct), calls the domain layer, and replies with the typed
+//! result it returns. No domain logic lives here: the CLI calls the same domain functions and
+//! never this module (tests/layering.rs).
 
 mod contacts;
 mod directory;
