@@ -218,7 +218,7 @@ fn check(globals: &Globals, mut args: Args, json: bool) -> Result<u8, CliError> 
         }
     }
     // Scripts can tell "everyone can receive encrypted mail" from the status.
-    return Ok(if all_ok { EXIT_OK } else { EXIT_PROBLEM });
+    Ok(if all_ok { EXIT_OK } else { EXIT_PROBLEM })
 }
 
 fn stats(globals: &Globals, args: Args, json: bool) -> Result<u8, CliError> {

@@ -193,7 +193,7 @@ fn backup_status(globals: &Globals, args: Args, json: bool) -> Result<u8, CliErr
     for i in &missing {
         say!("no backup yet: {} ({})", i.fingerprint, shown(&i.emails.join(","), 200));
     }
-    return Ok(if missing.is_empty() { EXIT_OK } else { super::EXIT_PROBLEM });
+    Ok(if missing.is_empty() { EXIT_OK } else { super::EXIT_PROBLEM })
 }
 
 /// `backup-status --json`: which identities still need a backup, by fingerprint.
