@@ -26,6 +26,7 @@ import {
   addressesToCheck, choiceOf, composeRecipients, decideOnSend, recipientRows, smimeCapabilities, smimeSwitches, technology,
 } from "./modules/recipients.mjs";
 import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
+import { keyChangeOf } from "./modules/key-decision.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const date = dateFormatter(browser.i18n.getUILanguage());
@@ -39,6 +40,7 @@ const IDENTITIES_PAGE = "/pages/identities.html";
 const SEND_CHECK_TIMEOUT_MS = 5_000;
 const COMPOSE_CHECK_TIMEOUT_MS = 15_000;
 const MAX_MESSAGES_PER_MENU_CLICK = 50;
+const DECISION_OPS = new Set([Op.contactsConfirmCertificate, Op.contactsRefuseCertificate]);
 const pendingSends = new Map(); // compose tab id -> what onBeforeSend let go: {from, addresses, signed}
 const confirmedSends = new Map(); // compose tab id -> sendKey the user has seen the check for
 const stoppedSends = new Map(); // compose tab id -> why the last send was stopped
@@ -258,6 +260,11 @@ async function relay({ op, params = {}, timeoutMs }) {
     // the answer goes back, so the page that unlocked (the details popup) shows the new verdict.
     if (op === Op.identitiesUnlock && result?.unlocked?.length) {
       await recheck(() => store.forgetReadings((reading) => lockedKeys(reading) !== null)).catch(logError);
+    }
+    // A decision on a new key changes what the popup and the banner say about the messages signed
+    // with it: they are checked again before the answer goes back, like an unlock.
+    if (DECISION_OPS.has(op)) {
+      await recheck(() => store.forgetReadings((reading) => keyChangeOf(reading) !== null)).catch(logError);
     }
     return { ok: true, result };
   } catch (e) {

@@ -4,6 +4,7 @@
 // from the message ever decides its text.
 
 import { neutralize } from "./untrusted.mjs";
+import { decisionBanner } from "./key-decision.mjs";
 
 const SCRIPT_ID = "smime-companion-banner";
 const FILES = ["/banner/banner.js"];
@@ -29,13 +30,30 @@ export async function refreshBanner(tabId) {
  */
 export function bannerFor(view, t) {
   const { look } = view;
-  if (!BANNER_LOOKS.has(look.name)) return null;
+  if (!BANNER_LOOKS.has(look.name)) return keyChangeBanner(view, t);
   return {
     severity: look.severity,
     name: neutralize(t("banner_name")),
     headline: neutralize(view.headline),
     summary: neutralize(view.problems[0]?.explain ?? view.summary),
     details: neutralize(t("banner_details")),
+    dismiss: neutralize(t("banner_dismiss")),
+  };
+}
+
+/**
+ * A new key that waits for the user's decision (key-decision.mjs) gets a banner of its own even
+ * on a valid signature: its button opens the details popup with the decision card.
+ */
+function keyChangeBanner(view, t) {
+  const words = decisionBanner(view.keyChange, t);
+  if (!words) return null;
+  return {
+    severity: "warning",
+    name: neutralize(t("banner_name")),
+    headline: neutralize(words.headline),
+    summary: neutralize(words.summary),
+    details: neutralize(words.details),
     dismiss: neutralize(t("banner_dismiss")),
   };
 }

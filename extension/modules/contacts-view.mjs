@@ -50,19 +50,37 @@ export function contactRow(item, { t, date }) {
   };
 }
 
-/** The encryption verdict of a contact (contacts_show's `encryption`): can encrypt, or why not. */
-export function encryptionSummary(encryption, { t, date }) {
+/**
+ * The encryption verdict of a contact (contacts_show's `encryption`): can encrypt, or why not.
+ * `pending` are the contact's certificates that wait for the user's decision: while one does, the
+ * contact is not shown as a plain "you can send encrypted mail" (it would use the previous
+ * certificate without saying so), but as waiting for the decision (`state` "pending").
+ */
+export function encryptionSummary(encryption, { t, date, pending = [] }) {
+  if (pending.length) {
+    const cert = encryption?.can_encrypt ? encryption.certificate ?? {} : null;
+    return {
+      ok: false,
+      state: "pending",
+      title: t("contact_waiting_decision"),
+      detail: cert
+        ? t("contact_waiting_keeps", [date(cert.not_after) ?? "?", shortFingerprint(cert.fingerprint_sha256)])
+        : t("contact_pending_nothing_used"),
+      advice: t("contact_waiting_advice"),
+    };
+  }
   if (encryption?.can_encrypt) {
     const cert = encryption.certificate ?? {};
     return {
       ok: true,
+      state: "can",
       title: t("contact_can_encrypt"),
       detail: t("contact_can_encrypt_with", [certName(cert) ?? "?", date(cert.not_after) ?? "?", shortFingerprint(cert.fingerprint_sha256)]),
       advice: null,
     };
   }
   const text = reasonText(encryption?.reason);
-  return { ok: false, title: t(text.status), detail: null, advice: t(text.advice), keyExchange: text.keyExchange };
+  return { ok: false, state: "cannot", title: t(text.status), detail: null, advice: t(text.advice), keyExchange: text.keyExchange };
 }
 
 /** Why a certificate is not the one used for encryption, in words; null for the one used. */

@@ -8,6 +8,7 @@
 import { buttonLook, certEmail, certName, SENDER_WARNINGS, summarize, UNREADABLE } from "./look.mjs";
 import { algorithmName, cipherName, distinguishedName, groupFingerprint } from "./format.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
+import { DECISION_WARNINGS, keyChangeOf } from "./key-decision.mjs";
 
 const SIGNATURE_STATES_WITHOUT_PROBLEM = new Set(["valid", "none"]);
 
@@ -26,16 +27,20 @@ export const ENCRYPTION_FAILURES = Object.freeze({
  * @returns {{look, headline, summary, notices: string[], problems: object[], sections: object[]}}
  *   problems: {title, explain, reason, advice, facts: string[]}
  *   sections: {id, heading, lead?, rows: {label, value, kind?}[], paragraphs: string[]}
+ *   keyChange: a contact's new key (key-decision.mjs keyChangeOf), shown as a decision card
+ *     instead of its warnings; null for none
  */
 export function describe(reading, { t, date }) {
   const facts = summarize(reading);
   const { signature, encryption, thunderbirdDecrypted } = facts;
   const look = buttonLook(reading);
   const signer = signature.signer ?? primarySigner(signature);
+  const keyChange = keyChangeOf(reading);
 
   const notices = [];
   if (thunderbirdDecrypted) notices.push(t("notice_thunderbird_decrypted"));
   for (const w of signature.warnings ?? []) {
+    if (keyChange && DECISION_WARNINGS.has(w.code)) continue; // the decision card says it
     if (!SENDER_WARNINGS.has(w.code)) notices.push(signatureWarning(w, t, date));
   }
   for (const w of encryption.warnings ?? []) notices.push(t(`encwarn_${w.code}`));
@@ -65,6 +70,7 @@ export function describe(reading, { t, date }) {
     notices,
     problems,
     sections,
+    keyChange,
   };
 }
 

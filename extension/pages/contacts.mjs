@@ -15,6 +15,7 @@ import { fromBase64, toBase64 } from "../modules/bytes.mjs";
 import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
+import { isThunderbird } from "../modules/platform.mjs";
 import {
   certificateCard, contactRow, decisionNotice, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
   historyLine, importOutcome, pendingNotices,
@@ -112,9 +113,11 @@ function renderDetails(contact) {
   text("contact-address", contact.address);
   text("contact-name", contact.name ?? "");
 
-  const summary = encryptionSummary(contact.encryption, { t, date });
+  const pending = contact.certificates.filter((c) => c.status === "pending");
+  const summary = encryptionSummary(contact.encryption, { t, date, pending });
   const box = byId("encryption");
   box.className = `status ${summary.ok ? "ok" : "warning"}`;
+  box.dataset.state = summary.state;
   setText(box.querySelector("strong"), summary.title);
   setText(box.querySelector(".detail"), summary.detail ?? "");
   setText(box.querySelector(".advice"), summary.advice ?? "");
@@ -164,7 +167,9 @@ function renderPending(contact) {
     const buttons = el("div", "buttons");
     buttons.append(use, refuse);
     section.append(el("strong", null, notice.title), el("p", null, notice.what), el("p", "fingerprint", notice.fingerprintText),
-      el("p", null, notice.keeps), el("p", "advice", notice.compare), label, note, buttons);
+      el("p", null, notice.keeps), el("p", "advice", notice.compare));
+    if (isThunderbird()) section.append(el("p", "muted", t("decision_thunderbird_copy", [contact.address])));
+    section.append(label, note, buttons);
     box.append(section);
   }
 }
@@ -172,7 +177,8 @@ function renderPending(contact) {
 async function decide(fingerprint, decision, note) {
   const op = decision === "confirm" ? Op.contactsConfirmCertificate : Op.contactsRefuseCertificate;
   const result = await callHost(op, { address: shown.address, fingerprint, note: note?.trim() || undefined });
-  showNotice("ok", decisionNotice(result, { t }), []);
+  // Refusing here cannot reach the copy Thunderbird may have kept from the signed mail.
+  showNotice("ok", decisionNotice(result, { t }), result.status === "refused" && isThunderbird() ? [t("decision_thunderbird_copy", [result.address])] : []);
   await Promise.all([loadStats(), loadList()]);
   await select(shown.address);
 }
