@@ -71,6 +71,9 @@ pub struct RecipientCheck {
     pub reason: Option<Reason>,
     /// How many certificates the cache holds for the address.
     pub known_certificates: usize,
+    /// How many of them are new keys that wait for the user's decision (status `pending`): the
+    /// compose check says that encryption uses the previous certificate meanwhile.
+    pub pending_certificates: usize,
 }
 
 /// What the cache asks about certificates: whether one can be used for encryption now, and
@@ -220,6 +223,7 @@ pub fn verdict(address: &str, candidates: &[StoredCert], judge: &dyn Judge) -> R
         certificate: outcome.as_ref().ok().map(|c| c.info()),
         reason: outcome.err(),
         known_certificates: candidates.len(),
+        pending_certificates: candidates.iter().filter(|c| c.status == CertStatus::Pending).count(),
     }
 }
 

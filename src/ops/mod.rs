@@ -89,7 +89,7 @@ pub static OPS: &[Op] = &[
     Op {
         name: "recipients_check",
         params: "{addresses}",
-        help: "For each address: the certificate encryption would use, or the reason there is none.",
+        help: "For each address: the certificate encryption would use, or the reason there is none, and how many new keys wait for the user's decision.",
         handler: contacts::recipients_check,
     },
     Op {

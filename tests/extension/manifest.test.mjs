@@ -24,6 +24,7 @@ test("it may talk to the host, read messages, add the banner and keep a flag", (
 const WRITE_SIDE = {
   menus: "items on certificate attachments, the message list and the tools menu",
   compose: "the recipients check on Send and on the button; switching Thunderbird's S/MIME",
+  "compose.send": "the blocked Send's way out in one click: 'send signed, not encrypted' sends the message",
   accountsRead: "Thunderbird's identities and their S/MIME setup; the sending identity",
   downloads: "saving exports and the backup where the user chooses (Save As)",
   pkcs11: "loading the companion's security module into Thunderbird, and telling whether it is",

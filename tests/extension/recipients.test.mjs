@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  addressKey, addressesToCheck, choiceOf, composeRecipients, composeView, decideOnSend, parseRecipient, reasonText, RECIPIENT_REASONS,
-  recipientRows, sendKey, smimeCapabilities, smimeSwitches, switchesAfter, technology,
+  addressKey, addressesToCheck, choiceOf, composeButton, composeRecipients, composeView, decideOnSend, parseRecipient, reasonText,
+  RECIPIENT_REASONS, recipientRows, SEND_OUTCOMES, sendKey, sendOutcome, smimeCapabilities, smimeSwitches, switchesAfter, technology,
+  withoutRecipient,
 } from "../../extension/modules/recipients.mjs";
 import { contactCodes, strictT } from "./docs.mjs";
 import { cert } from "./fixtures.mjs";
@@ -74,32 +75,69 @@ test("Thunderbird's capabilities and switches are read from the identity and the
   assert.equal(switchesAfter("open_identities", OFF), null);
 });
 
-test("the check's headline counts who cannot receive encrypted mail", () => {
+test("the check's second line counts who cannot receive encrypted mail", () => {
   const some = composeView({ rows: rowsFor(["alice@example.org", "nobody@example.net"], [can("alice@example.org"), cannot("nobody@example.net")]), caps: BOTH, switches: OFF });
-  assert.deepEqual(some.headline, { key: "compose_headline_some_cannot", subs: ["1", "2"] });
-  assert.equal(t(some.headline.key, some.headline.subs), "1 of 2 recipients cannot receive encrypted mail yet");
+  assert.deepEqual(some.state, { key: "compose_headline_some_cannot", subs: ["1", "2"] });
+  assert.equal(t(some.state.key, some.state.subs), "1 of 2 recipients cannot receive encrypted mail yet");
   assert.equal(some.keyExchange, true);
   const all = composeView({ rows: rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), can("b@x.org")]), caps: BOTH, switches: OFF });
-  assert.deepEqual([all.headline.key, all.severity, all.keyExchange], ["compose_headline_all_can", "ok", false]);
-  assert.equal(composeView({ rows: rowsFor(["a@x.org"], [can("a@x.org")]), caps: BOTH, switches: OFF }).headline.key, "compose_headline_one_can");
-  assert.equal(composeView({ rows: [], caps: BOTH, switches: OFF }).headline.key, "compose_headline_no_recipients");
-  assert.equal(composeView({ rows: rowsFor(["a@x.org"], null), caps: BOTH, switches: OFF, hostError: "host_missing" }).headline.key, "compose_headline_unchecked");
+  assert.deepEqual([all.state.key, all.keyExchange], ["compose_headline_all_can", false]);
+  assert.equal(composeView({ rows: rowsFor(["a@x.org"], [can("a@x.org")]), caps: BOTH, switches: OFF }).state.key, "compose_headline_one_can");
+  assert.equal(composeView({ rows: [], caps: BOTH, switches: OFF }).state.key, "compose_headline_no_recipients");
+  assert.equal(composeView({ rows: rowsFor(["a@x.org"], null), caps: BOTH, switches: OFF, hostError: "host_missing" }).state.key, "compose_headline_unchecked");
+});
+
+test("the headline says what Send will do: encrypted, signed only, neither, or stop", () => {
+  const options = { alwaysSign: true, encryptWhenPossible: false };
+  const everyone = rowsFor(["a@x.org"], [can("a@x.org")]);
+  const someone = rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), cannot("b@x.org")]);
+  const headline = (args) => composeView({ caps: BOTH, options, ...args }).headline.key;
+  assert.equal(headline({ rows: everyone, switches: OFF }), "compose_outcome_signed", "always sign signs on Send");
+  assert.equal(headline({ rows: everyone, switches: OFF, options: { alwaysSign: false, encryptWhenPossible: false } }), "compose_outcome_plain");
+  assert.equal(headline({ rows: everyone, switches: OFF, options: { alwaysSign: true, encryptWhenPossible: true } }), "compose_outcome_encrypted_signed");
+  assert.equal(headline({ rows: someone, switches: OFF, options: { alwaysSign: true, encryptWhenPossible: true } }), "compose_outcome_signed", "not everyone: not encrypted");
+  assert.equal(headline({ rows: someone, switches: { sign: true, encrypt: true } }), "compose_outcome_blocked");
+  assert.equal(headline({ rows: everyone, switches: { sign: false, encrypt: true }, options: { alwaysSign: false } }), "compose_outcome_encrypted");
+  assert.equal(headline({ rows: everyone, switches: OFF, userChoice: { sign: false } }), "compose_outcome_plain", "the user's choice wins over the option");
+  assert.equal(headline({ rows: everyone, switches: null, caps: NONE }), "compose_outcome_no_smime");
+  assert.equal(headline({ rows: [], switches: OFF }), "compose_outcome_empty");
+  const blocked = composeView({ rows: someone, caps: BOTH, options, switches: { sign: true, encrypt: true } });
+  assert.equal(t(blocked.headline.key, blocked.headline.subs), "Send will stop: 1 of 2 recipients cannot receive encrypted mail");
+});
+
+test("when Send would stop, the actions that help come first: send signed, then per recipient ask and remove", () => {
+  const someone = rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), cannot("b@x.org")]);
+  const view = composeView({ rows: someone, caps: BOTH, switches: { sign: true, encrypt: true }, options: { alwaysSign: true } });
+  assert.deepEqual(view.actions.map((a) => [a.id, Boolean(a.primary)]), [["send_signed", true], ["encrypt_off", false]]);
+  assert.ok(!view.actions.some((a) => a.id === "sign_off"), "not an unrelated action");
+  const [able, unable] = view.rows;
+  assert.deepEqual(able.actions, []);
+  assert.deepEqual(unable.actions.map((a) => a.id), ["ask_signed", "remove"]);
+  assert.ok(view.notes.some((n) => n.key === "compose_note_encrypt_will_fail"));
+  const stopped = composeView({ rows: someone, caps: BOTH, switches: { sign: true, encrypt: true }, stopped: "encrypt_impossible" });
+  assert.ok(!stopped.notes.some((n) => n.key === "compose_note_encrypt_will_fail"), "the stop notice says it already");
+  const cannotSign = composeView({ rows: someone, caps: { canSign: false, canEncrypt: true }, switches: { sign: false, encrypt: true } });
+  assert.equal(cannotSign.actions[0].id, "send_plain");
+  // Stopped once and not changed since: Thunderbird tries with its own certificates on the next Send.
+  const again = composeView({ rows: someone, caps: BOTH, switches: { sign: true, encrypt: true }, confirmedKey: sendKey(someone, { sign: true, encrypt: true }) });
+  assert.equal(again.outcome, "encrypt_uncertain");
+  assert.equal(again.actions[0].id, "send_signed");
 });
 
 test("encryption is offered only when everyone can receive it and the identity can encrypt", () => {
   const everyone = rowsFor(["a@x.org"], [can("a@x.org")]);
   const someone = rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), cannot("b@x.org")]);
   const ids = (view) => view.actions.map((a) => a.id);
-  assert.deepEqual(ids(composeView({ rows: everyone, caps: BOTH, switches: OFF })), ["sign_on", "encrypt_on"]);
-  const blocked = composeView({ rows: someone, caps: BOTH, switches: OFF });
-  assert.deepEqual(ids(blocked), ["sign_on"]);
-  assert.ok(blocked.notes.some((n) => n.key === "compose_note_encrypt_needs_all"));
-  const on = composeView({ rows: someone, caps: BOTH, switches: { sign: true, encrypt: true } });
-  assert.deepEqual(ids(on), ["sign_off", "encrypt_off"]);
-  assert.ok(on.notes.some((n) => n.key === "compose_note_encrypt_will_fail"));
-  assert.deepEqual(on.state.key, "compose_state_signed_encrypted");
-  const stopped = composeView({ rows: someone, caps: BOTH, switches: { sign: true, encrypt: true }, stopped: "encrypt_impossible" });
-  assert.ok(!stopped.notes.some((n) => n.key === "compose_note_encrypt_will_fail"), "the stop notice says it already");
+  assert.deepEqual(ids(composeView({ rows: everyone, caps: BOTH, switches: OFF })), ["encrypt_on", "sign_on"]);
+  const notYet = composeView({ rows: someone, caps: BOTH, switches: OFF });
+  assert.deepEqual(ids(notYet), ["sign_on"]);
+  assert.ok(notYet.notes.some((n) => n.key === "compose_note_encrypt_needs_all"));
+  assert.deepEqual(notYet.rows[1].actions.map((a) => a.id), ["ask_signed"], "no 'remove' while Send goes through");
+  assert.deepEqual(ids(composeView({ rows: everyone, caps: BOTH, switches: { sign: true, encrypt: true } })), ["encrypt_off", "sign_off"]);
+  // Always sign: the switch shown is what Send will do, and a note says why.
+  const always = composeView({ rows: everyone, caps: BOTH, switches: OFF, options: { alwaysSign: true }, optionSources: { alwaysSign: "managed" } });
+  assert.deepEqual(ids(always), ["encrypt_on", "sign_off"]);
+  assert.ok(always.notes.some((n) => n.key === "compose_note_always_sign_it"));
   const signOnly = composeView({ rows: everyone, caps: { canSign: true, canEncrypt: false }, switches: OFF, identityEmail: "me@x.org" });
   assert.deepEqual(ids(signOnly), ["sign_on"]);
   assert.ok(signOnly.notes.some((n) => n.key === "compose_note_cannot_encrypt" && n.subs[0] === "me@x.org"));
@@ -109,10 +147,51 @@ test("without S/MIME in Thunderbird, the check says so and leads to the setup; O
   const none = composeView({ rows: rowsFor(["a@x.org"], [can("a@x.org")]), caps: NONE, switches: null, identityEmail: "me@x.org" });
   assert.deepEqual(none.actions.map((a) => a.id), ["open_identities"]);
   assert.equal(none.notes[0].key, "compose_note_no_smime");
-  assert.equal(none.state.key, "compose_state_none");
+  assert.equal(none.outcome, "no_smime");
   const pgp = composeView({ rows: rowsFor(["a@x.org"], [can("a@x.org")]), caps: BOTH, switches: null, openpgp: true });
   assert.deepEqual(pgp.actions, []);
-  assert.equal(pgp.state.key, "compose_state_openpgp");
+  assert.equal(pgp.outcome, "openpgp");
+});
+
+test("a recipient whose new key waits can receive encrypted mail with the previous one, and is marked with a way to decide", () => {
+  const rows = rowsFor(["a@x.org", "b@x.org"], [{ ...can("a@x.org"), pending_certificates: 1 }, cannot("b@x.org", "refused")]);
+  assert.deepEqual(rows.map((r) => [r.can, r.pending ?? false, r.status]), [[true, true, "recipient_can_pending"], [false, false, "recipient_refused"]]);
+  const view = composeView({ rows, caps: BOTH, switches: OFF });
+  assert.deepEqual(view.rows.map((r) => r.actions.map((a) => a.id)), [["decide"], ["decide"]]);
+  assert.match(t(rows[0].advice, ["a@x.org"]), /uses the previous one/);
+  assert.equal(sendOutcome({ options: {}, caps: BOTH, switches: { sign: false, encrypt: true }, rows: [rows[0]] }).pending, 1);
+});
+
+test("the compose button shows the outcome with icon, label, tooltip and a badge that counts who cannot receive encryption", () => {
+  const rows = rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), cannot("b@x.org")]);
+  const everyone = rowsFor(["a@x.org"], [can("a@x.org")]);
+  const button = (args) => composeButton(sendOutcome({ options: { alwaysSign: true }, caps: BOTH, switches: OFF, ...args }));
+  const signed = button({ rows });
+  assert.deepEqual([signed.icon, signed.label.key, signed.badge, signed.color], ["valid", "compose_button_signed", "1", "#b35c00"]);
+  assert.equal(t(signed.title.key, signed.title.subs), "Send: signed, not encrypted");
+  const blocked = button({ rows, switches: { sign: true, encrypt: true } });
+  assert.deepEqual([blocked.icon, blocked.label.key, blocked.badge], ["problem", "compose_button_blocked", "!"]);
+  const encrypted = button({ rows: everyone, switches: { sign: true, encrypt: true } });
+  assert.deepEqual([encrypted.icon, encrypted.badge, encrypted.color], ["encrypted-signed", "", null]);
+  assert.equal(button({ rows: everyone, options: { alwaysSign: false }, switches: OFF }).icon, "unsigned");
+  assert.equal(button({ rows: rowsFor(["a@x.org"], null), hostError: "timeout" }).label.key, "compose_button_unchecked");
+  assert.equal(button({ rows: rowsFor(["a@x.org"], []) }).label.key, "compose_button_checking", "asked, no answer yet");
+  assert.equal(button({ rows: [{ ...everyone[0], can: null, lookingUp: true }] }).label.key, "compose_button_looking_up");
+  assert.deepEqual(button({ rows: [] }), { icon: null, label: { key: "composeActionLabel", subs: [] }, title: { key: "composeActionTitle", subs: [] }, badge: "", color: null });
+  for (const outcome of SEND_OUTCOMES) {
+    const b = composeButton({ outcome, total: 2, missing: 1 });
+    assert.ok(t(b.label.key, b.label.subs) && t(b.title.key, b.title.subs), outcome);
+    assert.ok(t(`compose_outcome_${outcome}`, ["2", "1"]), outcome);
+  }
+});
+
+test("remove recipient drops the address from To, Cc and Bcc as the host compares it, and keeps the rest", () => {
+  const details = { to: ["Alice <alice@Example.org>", "bob@example.org"], cc: "alice@example.org", bcc: [{ id: "x", type: "contact" }, "List <List>"] };
+  assert.deepEqual(withoutRecipient(details, "alice@example.org"), { to: ["bob@example.org"], cc: [], bcc: [{ id: "x", type: "contact" }, "List <List>"] });
+  assert.deepEqual(withoutRecipient(details, "ALICE@example.org").to.length, 2, "local parts keep their case");
+  assert.deepEqual(switchesAfter("send_signed", { sign: false, encrypt: true }), { sign: true, encrypt: false });
+  assert.deepEqual(switchesAfter("send_plain", { sign: true, encrypt: true }, { canSign: false }), { sign: false, encrypt: false });
+  assert.deepEqual(choiceOf("send_signed"), { sign: true, encrypt: false });
 });
 
 test("the security module note shows while Thunderbird cannot use the companion's certificates", () => {
@@ -128,7 +207,11 @@ test("every text the compose check can show exists in both languages", () => {
   for (const caps of [BOTH, NONE, { canSign: true, canEncrypt: false }, { canSign: false, canEncrypt: true }]) {
     for (const switches of [null, OFF, { sign: true, encrypt: true }, { sign: false, encrypt: true }, { sign: true, encrypt: false }]) {
       for (const checks of [[can("a@x.org")], [cannot("a@x.org", "revoked")], null]) {
-        cases.push(composeView({ rows: rowsFor(["a@x.org", "L <L>"], checks), caps, switches, module: "unavailable", identityEmail: "me@x.org", hostError: checks ? null : "timeout" }));
+        for (const [options, sources] of [[{ alwaysSign: true, encryptWhenPossible: true }, { alwaysSign: "managed", encryptWhenPossible: "managed" }], [{ alwaysSign: true, encryptWhenPossible: true }, {}], [{}, {}]]) {
+          cases.push(composeView({ rows: rowsFor(["a@x.org", "L <L>"], checks), caps, switches, module: "unavailable", identityEmail: "me@x.org",
+            hostError: checks ? null : "timeout", options, optionSources: sources }));
+          cases.push(composeView({ rows: rowsFor(["a@x.org"], checks && [{ ...checks[0], pending_certificates: 1 }]), caps, switches, options, optionSources: sources }));
+        }
       }
     }
   }
@@ -138,6 +221,7 @@ test("every text the compose check can show exists in both languages", () => {
     for (const row of view.rows) {
       assert.ok(t(row.status));
       if (row.advice) assert.ok(t(row.advice, ["a@x.org"]));
+      for (const action of row.actions) assert.ok(t(action.key));
     }
   }
   assert.ok(t("compose_stopped_encrypt_impossible"));
