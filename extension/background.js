@@ -427,7 +427,8 @@ async function saveSenders(messages) {
       results.push({
         subject: message.subject ?? "",
         state: verdict.signature?.state ?? "none",
-        encryption: reading.verdict.encryption?.state ?? "none",
+        // What Thunderbird opened with its own key is readable: its signature was checked inside.
+        encryption: reading.decrypted ? "decrypted_by_thunderbird" : reading.verdict.encryption?.state ?? "none",
         address: certEmail(signer),
         stored: (verdict.contacts?.stored ?? []).length > 0 || (reading.verdict.contacts?.stored ?? []).length > 0,
         storeError: verdict.contacts?.error ? "store_error" : null,

@@ -194,8 +194,11 @@ export function importOutcome(result, { t }) {
   return { lines, warning, addresses: result.addresses ?? [] };
 }
 
-/** The confirmation before a contact and its certificates are deleted: what will happen. */
-export function deleteConfirmation(contact, { t }) {
+/**
+ * The confirmation before a contact and its certificates are deleted: what will happen. In
+ * Thunderbird (`thunderbird`), that Thunderbird may keep a copy of its own (below).
+ */
+export function deleteConfirmation(contact, { t, thunderbird = false }) {
   const count = (contact.certificates ?? []).length;
   return {
     title: t("contact_delete_title", [contact.address]),
@@ -204,20 +207,43 @@ export function deleteConfirmation(contact, { t }) {
       t("contact_delete_no_encryption", [contact.address]),
       t("contact_delete_recover"),
       t("contact_delete_history_kept"),
-    ],
+      thunderbird ? t("tbcopy_in_dialog") : null,
+    ].filter(Boolean),
     confirm: t("contact_delete_confirm"),
     cancel: t("dialog_cancel"),
   };
 }
 
 /** The confirmation before one certificate is deleted. */
-export function deleteCertificateConfirmation(cert, { t }) {
+export function deleteCertificateConfirmation(cert, { t, thunderbird = false }) {
   return {
     title: t("certificate_delete_title", [shortFingerprint(cert.fingerprint_sha256)]),
-    consequences: [t(cert.can_encrypt ? "certificate_delete_encryption" : "certificate_delete_signing_only")],
+    consequences: [
+      t(cert.can_encrypt ? "certificate_delete_encryption" : "certificate_delete_signing_only"),
+      thunderbird && cert.can_encrypt ? t("tbcopy_in_dialog") : null,
+    ].filter(Boolean),
     confirm: t("certificate_delete_confirm"),
     cancel: t("dialog_cancel"),
   };
+}
+
+/**
+ * Thunderbird keeps its own copies of the certificates it sees in signed mail (its Certificate
+ * Manager, "People"), and encrypts with them whatever the companion holds: deleting a stale
+ * certificate here (the FAQ's fix) cannot reach that copy, and no add-on API can see or remove
+ * it. So after a deletion the page says exactly where it is and how to remove it: the lines of
+ * that explanation, for `address` and the deleted certificates (`certificates`, to tell the
+ * entry by its "Expires On" date; empty when they are not known).
+ */
+export function thunderbirdCopySteps(address, certificates, { t, date }) {
+  const withKeys = (certificates ?? []).filter((c) => c.can_encrypt !== false);
+  const expiries = [...new Set(withKeys.map((c) => date(c.not_after)).filter(Boolean))];
+  return [
+    t("tbcopy_heading", [address]),
+    t("tbcopy_step_open"),
+    expiries.length ? t("tbcopy_step_people", [address, expiries.join(", ")]) : t("tbcopy_step_any", [address]),
+    t("tbcopy_step_next", [address]),
+  ];
 }
 
 /** The file name and media type of an export: "alice@example.org.pem". */

@@ -18,7 +18,7 @@ import { notices } from "../modules/notice.mjs";
 import { isThunderbird } from "../modules/platform.mjs";
 import {
   certificateCard, contactRow, decisionNotice, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
-  historyLine, importOutcome, pendingNotices,
+  historyLine, importOutcome, pendingNotices, shortFingerprint, thunderbirdCopySteps,
 } from "../modules/contacts-view.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
@@ -231,18 +231,23 @@ async function exportContact() {
 }
 
 async function deleteContact() {
-  if (!(await confirmDialog(deleteConfirmation(shown, { t })))) return;
+  if (!(await confirmDialog(deleteConfirmation(shown, { t, thunderbird: isThunderbird() })))) return;
+  const certificates = shown.certificates;
   const { address, deleted_certificates: deleted } = await callHost(Op.contactsDelete, { address: shown.address });
   const count = Array.isArray(deleted) ? deleted.length : Number(deleted) || 0; // fingerprints, or a count
-  showNotice("ok", t("notice_contact_deleted", [address, String(count)]), [t("contact_delete_recover")]);
+  // Thunderbird's own copy is out of the add-on's reach: say where it is and how to remove it.
+  const steps = isThunderbird() ? thunderbirdCopySteps(address, certificates, { t, date: day }) : [];
+  showNotice("ok", t("notice_contact_deleted", [address, String(count)]), [t("contact_delete_recover"), ...steps]);
   await Promise.all([loadStats(), loadList()]);
   // The history stays, so the contact can still be shown: it says what was deleted and when.
   await select(address).catch(() => clearDetails());
 }
 
 async function deleteCertificate(cert) {
-  if (!(await confirmDialog(deleteCertificateConfirmation(cert, { t })))) return;
+  if (!(await confirmDialog(deleteCertificateConfirmation(cert, { t, thunderbird: isThunderbird() })))) return;
   await callHost(Op.contactsDeleteCertificate, { fingerprint: cert.fingerprint_sha256 });
+  const steps = isThunderbird() && cert.can_encrypt ? thunderbirdCopySteps(shown.address, [cert], { t, date: day }) : [];
+  showNotice("ok", t("notice_certificate_deleted", [shortFingerprint(cert.fingerprint_sha256), shown.address]), steps);
   await Promise.all([loadStats(), loadList()]);
   await select(shown.address).catch(() => clearDetails());
 }
@@ -284,7 +289,7 @@ function showMenuNotice(notice) {
       if (r.error) lines.push(t("notice_sender_failed", [subject, t(errorKey(r.error))]));
       else if (r.storeError) lines.push(t("notice_sender_failed", [subject, t(errorKey(r.storeError))]));
       else if (r.stored && r.address) lines.push(t(r.state === "untrusted" ? "notice_sender_saved_untrusted" : "notice_sender_saved", [r.address, subject]));
-      else if (r.state === "none" && ["no_key", "failed", "unsupported"].includes(r.encryption)) lines.push(t("notice_sender_unreadable", [subject]));
+      else if (r.state === "none" && ["no_key", "locked", "failed", "unsupported"].includes(r.encryption)) lines.push(t("notice_sender_unreadable", [subject]));
       else if (r.state === "none") lines.push(t("notice_sender_unsigned", [subject]));
       else lines.push(t("notice_sender_not_saved", [subject, t(`state_${r.state}`)]));
       if (r.stored && r.address) address ??= r.address;
