@@ -13,7 +13,7 @@ import { buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName 
 import { currentTheme, iconPaths, onThemeChange, showLook } from "./modules/header-button.mjs";
 import { bannerFor, refreshBanner, registerBanner } from "./modules/banner.mjs";
 import { describe } from "./modules/describe.mjs";
-import { dateFormatter } from "./modules/format.mjs";
+import { dateFormatter, dayFormatter } from "./modules/format.mjs";
 import { translator } from "./modules/texts.mjs";
 import { HostError, isHostDown, LocalError, Op, PAGE_OPS } from "./modules/ops.mjs";
 import { errorReply } from "./modules/host-client.mjs";
@@ -30,14 +30,17 @@ import { ComposeWatch, RecipientCache } from "./modules/compose-watch.mjs";
 import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
 import { keyChangeOf } from "./modules/key-decision.mjs";
 import { neutralize } from "./modules/untrusted.mjs";
+import { dueReminders, REMINDER_KEY } from "./modules/reminders.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const date = dateFormatter(browser.i18n.getUILanguage());
+const day = dayFormatter(browser.i18n.getUILanguage());
 const port = new NativePort();
 const store = new VerdictStore();
 const HELP_PAGE = "/pages/host-missing.html";
 const CONTACTS_PAGE = "/pages/contacts.html";
 const IDENTITIES_PAGE = "/pages/identities.html";
+const GUIDE_PAGE = "/pages/guide.html";
 // Sending waits for the compose check; a host that does not answer in time must not hold mail.
 // The bound covers starting the host as well as its answer.
 const SEND_CHECK_TIMEOUT_MS = 5_000;
@@ -45,6 +48,7 @@ const COMPOSE_CHECK_TIMEOUT_MS = 15_000;
 const MAX_MESSAGES_PER_MENU_CLICK = 50;
 const DECISION_OPS = new Set([Op.contactsConfirmCertificate, Op.contactsRefuseCertificate]);
 const CONTACT_CHANGING_OPS = new Set([...DECISION_OPS, Op.contactsDelete, Op.contactsDeleteCertificate, Op.contactsImport]);
+const IDENTITY_CHANGING_OPS = new Set([Op.identitiesImport, Op.identitiesDelete, Op.identitiesBackupSaved]);
 const pendingSends = new Map(); // compose tab id -> what onBeforeSend let go: {from, addresses, signed}
 const confirmedSends = new Map(); // compose tab id -> sendKey the user has seen the check for
 const stoppedSends = new Map(); // compose tab id -> why the last send was stopped
@@ -69,6 +73,8 @@ onThemeChange(() => {
 });
 browser.menus.onShown.addListener(onMenuShown);
 browser.menus.onClicked.addListener((info, tab) => onMenuClicked(info, tab).catch(logError));
+browser.runtime.onInstalled.addListener(onInstalled);
+browser.notifications.onClicked.addListener((id) => onReminderClicked(id).catch(logError));
 browser.compose.onBeforeSend.addListener(onBeforeSend);
 browser.tabs.onCreated.addListener(watchCompose);
 browser.compose.onComposeStateChanged.addListener((tab) => {
@@ -153,7 +159,47 @@ function onHostState(state) {
   if (state === PortState.ready) {
     hostBack = recheck(() => store.forgetFailures());
     hostBack.catch(logError);
+    remind().catch(logError);
   }
+}
+
+/** A new user gets the first-run guide; an update changes nothing the user sees. */
+function onInstalled({ reason }) {
+  if (reason === "install") openPage(GUIDE_PAGE).catch(logError);
+}
+
+// ---- reminders: expiry and backup as Thunderbird notifications (reminders.mjs) ---------------
+
+const REMINDER_PREFIX = "smime-companion-reminder-";
+const REMIND_EVERY_MS = 6 * 3_600_000;
+setInterval(() => remind().catch(logError), REMIND_EVERY_MS);
+
+/** Notifies what is due (once per period, remembered in storage.local). */
+async function remind() {
+  if (port.state !== PortState.ready) return;
+  let identities;
+  try {
+    identities = (await askHost(Op.identitiesList, {})).identities;
+  } catch {
+    return; // a host without identities, or gone again: nothing to remind of
+  }
+  const { [REMINDER_KEY]: state } = await browser.storage.local.get(REMINDER_KEY);
+  const due = dueReminders({ identities, state: state ?? {}, now: Date.now(), formatDate: day });
+  await browser.storage.local.set({ [REMINDER_KEY]: due.state });
+  for (const n of due.notifications) {
+    await browser.notifications.create(`${REMINDER_PREFIX}${n.id}`, {
+      type: "basic",
+      iconUrl: browser.runtime.getURL(`/icons/light-theme/${n.kind === "backup" ? "problem" : "untrusted"}-32.png`),
+      title: neutralize(t(n.title.key, n.title.subs)),
+      message: neutralize(t(n.message.key, n.message.subs)),
+    });
+  }
+}
+
+async function onReminderClicked(id) {
+  if (!id.startsWith(REMINDER_PREFIX)) return;
+  await browser.notifications.clear(id);
+  await openPage(IDENTITIES_PAGE, null, id === `${REMINDER_PREFIX}backup` ? "backup" : null);
 }
 
 /** Opens the help page the first time this version of the add-on finds no working host. */
@@ -215,7 +261,10 @@ function onInternalMessage(request, sender) {
     case "openContacts":
       return openPage(CONTACTS_PAGE).then(() => true);
     case "openIdentities":
-      return openPage(IDENTITIES_PAGE).then(() => true);
+      // `hash` names what to show: "import", or "backup" (the first key without one).
+      return openPage(IDENTITIES_PAGE, null, ["import", "backup"].includes(request.hash) ? request.hash : null).then(() => true);
+    case "openGuide":
+      return openPage(GUIDE_PAGE).then(() => true);
     default:
       return false; // not ours: let other listeners answer
   }
@@ -294,6 +343,7 @@ async function relay({ op, params = {}, timeoutMs }) {
       await recheck(() => store.forgetReadings((reading) => keyChangeOf(reading) !== null)).catch(logError);
     }
     if (CONTACT_CHANGING_OPS.has(op)) contactsChanged();
+    if (IDENTITY_CHANGING_OPS.has(op)) remind().catch(logError);
     return { ok: true, result };
   } catch (e) {
     return errorReply(e);
@@ -324,19 +374,17 @@ async function askHostWithPayload(op, field, bytes) {
  * Shows an add-on page, reusing (and reloading) its tab when it is already open; `query` names
  * what it should show (the contacts page's `address`).
  */
-async function openPage(path, query = null) {
+async function openPage(path, query = null, hash = null) {
   const base = browser.runtime.getURL(path);
-  const search = query ? `?${new URLSearchParams(query)}` : "";
+  const url = `${base}${query ? `?${new URLSearchParams(query)}` : ""}${hash ? `#${hash}` : ""}`;
   const [open] = await browser.tabs.query({ url: `${base}*` });
   if (open) {
-    if (search) await browser.tabs.update(open.id, { active: true, url: `${base}${search}` });
-    else {
-      await browser.tabs.update(open.id, { active: true });
-      await browser.tabs.reload(open.id);
-    }
+    if (url !== base) await browser.tabs.update(open.id, { active: true, url });
+    else await browser.tabs.update(open.id, { active: true });
+    await browser.tabs.reload(open.id);
     return open;
   }
-  return browser.tabs.create({ url: `${base}${search}` });
+  return browser.tabs.create({ url });
 }
 
 // ---- menus: certificate attachments, the sender's certificate, the pages ------------------------
@@ -348,6 +396,7 @@ async function createMenus() {
     { id: "save-sender", title: t("menu_save_sender"), contexts: ["message_list"] },
     { id: "open-contacts", title: t("menu_open_contacts"), contexts: ["tools_menu"] },
     { id: "open-identities", title: t("menu_open_identities"), contexts: ["tools_menu"] },
+    { id: "open-guide", title: t("menu_open_guide"), contexts: ["tools_menu"] },
   ];
   for (const item of items) {
     await new Promise((resolve, reject) => {
@@ -376,6 +425,8 @@ async function onMenuClicked(info, tab) {
       return openPage(CONTACTS_PAGE);
     case "open-identities":
       return openPage(IDENTITIES_PAGE);
+    case "open-guide":
+      return openPage(GUIDE_PAGE);
     default:
       return null;
   }

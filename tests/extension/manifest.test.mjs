@@ -28,6 +28,7 @@ const WRITE_SIDE = {
   accountsRead: "Thunderbird's identities and their S/MIME setup; the sending identity",
   downloads: "saving exports and the backup where the user chooses (Save As)",
   pkcs11: "loading the companion's security module into Thunderbird, and telling whether it is",
+  notifications: "reminders that reach the user: a certificate's expiry and a missing backup, once per period",
 };
 
 test("the write side asks for exactly the permissions it uses", () => {
@@ -118,7 +119,7 @@ test("package-xpi.sh packs the same tree into the same bytes, manifest first, wi
   const names = listing.split("\n").slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean);
   assert.equal(names[0], "manifest.json");
   assert.ok(names.includes("background.js") && names.includes("popup/details.html"));
-  for (const page of ["pages/contacts.html", "pages/identities.html", "pages/options.html", "compose/check.html", "managed-schema.json"]) {
+  for (const page of ["pages/contacts.html", "pages/identities.html", "pages/options.html", "pages/guide.html", "compose/check.html", "managed-schema.json"]) {
     assert.ok(names.includes(page), page);
   }
   assert.ok(!names.some((n) => n.startsWith("icons/src/")), "SVG sources stay out");
