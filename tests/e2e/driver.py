@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from chrome_session import ChromeSession  # noqa: E402
 
 from pages import Pages
+from flows import Flows
 
 ADDON_ID = "smime-companion@smime-companion.org"
 
@@ -102,7 +103,7 @@ async function windowWithPopup(win, browser) {
 """ % ADDON_ID
 
 
-class Driver(Pages, ChromeSession):
+class Driver(Flows, Pages, ChromeSession):
     def __init__(self, port, artifacts, locale):
         ChromeSession.__init__(self, port, JS_HELPERS)
         self.artifacts = artifacts
@@ -330,14 +331,22 @@ def main():
         d.check("driver ran to the end", False, repr(e))
     if inspect_available and os.environ.get("E2E_PAGES", "1") == "1":
         pki = os.path.join(messages_dir, "pki")
+        identities = os.environ.get("E2E_IDENTITIES", "1") == "1"
+        if identities:
+            d.step("first-run guide", d.guide_start)
         d.step("attachment menu", d.attachment_menu, messages_dir)
         d.step("message list menu", d.message_list_menu, "Signed by Alice", "alice@example.org")
         d.step("contacts page", d.contacts_page, pki, artifacts)
-        d.step("my certificates", d.identities_page, pki, artifacts, os.environ.get("E2E_IDENTITIES", "1") == "1")
+        d.step("key change decision", d.key_decision, messages_dir)
+        d.step("my certificates", d.identities_page, pki, artifacts, identities)
+        if identities:
+            d.step("reminders", d.reminders)
+            d.step("first-run guide done", d.guide_done)
         d.step("options", d.options_page)
-        d.step("compose check", d.compose, "Alice Example <alice@example.org>, nobody@example.net")
-        if os.environ.get("E2E_IDENTITIES", "1") == "1":
+        d.step("compose check", d.compose_flow, "Alice Example <alice@example.org>", "nobody@example.net", artifacts)
+        if identities:
             d.step("signed send", d.signed_send, "Alice Example <alice@example.org>")
+            d.step("thunderbird and the add-on agree", d.thunderbird_opens_locked, os.path.join(messages_dir, "encrypted.eml"))
             d.step("locked key", d.locked_message, os.path.join(messages_dir, "encrypted.eml"), "correct horse battery")
     print(f"driver took {time.monotonic() - start:.1f} s")
     print(f"{d.passed} passed, {d.failed} failed")

@@ -7,7 +7,8 @@
 #                   bob-old.p12 (password old-pass; expires in 10 days, renewed by bob.p12),
 #                   alice-no-key.p12 (password x; a certificate without its private key)
 #   OUTDIR/*.eml    plain, signed, altered, untrusted, mismatch, encrypted (to bob, signed inside),
-#                   undecryptable (to carol), certificate (carol.cer attached)
+#                   undecryptable (to carol), certificate (carol.cer attached), newkey (signed with
+#                   alice-new: a key change once alice is known)
 set -euo pipefail
 out=$1
 pki=$out/pki
@@ -66,6 +67,7 @@ sed -i 's/^Subject: Signed by Alice/Subject: Altered after signing/' altered.eml
 { headers "Alice Example <alice@example.org>" "Signed by an unknown CA" untrusted; body | sign rogue-alice; } > untrusted.eml
 { headers "Alice Example <boss@example.com>" "Signed, but not by the sender" mismatch; body | sign alice; } > mismatch.eml
 { headers "Alice Example <alice@example.org>" "Encrypted and signed" encrypted; body | sign alice | encrypt bob; } > encrypted.eml
+{ headers "Alice Example <alice@example.org>" "Signed with Alice's new key" newkey; body | sign alice-new; } > newkey.eml
 { headers "Alice Example <alice@example.org>" "Encrypted for somebody else" undecryptable; body | sign alice | encrypt carol; } > undecryptable.eml
 { headers "Carol Other <carol@example.org>" "My certificate" certificate; printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\n'
   printf 'Content-Type: text/plain; charset=utf-8\r\n\r\nHello Bob, here is my certificate, so you can write to me encrypted. Carol\r\n--b1\r\n'

@@ -124,5 +124,5 @@ fi
 echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless"
 tb_start "$profile" "$work/thunderbird.log" -file "$work/messages/${cases[0]}.eml" || { echo "0 passed, 1 failed"; exit 1; }
 
-PYTHONDONTWRITEBYTECODE=1 timeout 240 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
+PYTHONDONTWRITEBYTECODE=1 timeout 480 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
   "$artifacts" extension/_locales/en/messages.json "$work/host-manifest.json" "$manifest" "${cases[@]}"
