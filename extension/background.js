@@ -23,8 +23,8 @@ import { logError } from "./modules/log.mjs";
 import { isCertificateAttachment } from "./modules/attachments.mjs";
 import { loadOptions } from "./modules/options.mjs";
 import {
-  addressesToCheck, choiceOf, composeButton, composeRecipients, decideOnSend, recipientRows, sendOutcome, smimeCapabilities, smimeSwitches,
-  technology, withoutRecipient,
+  addressesToCheck, choiceOf, composeButton, composeRecipients, decideOnSend, lookupCandidates, markLookingUp, recipientRows, sendOutcome,
+  smimeCapabilities, smimeSwitches, technology, withoutRecipient,
 } from "./modules/recipients.mjs";
 import { ComposeWatch, RecipientCache } from "./modules/compose-watch.mjs";
 import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
@@ -548,7 +548,25 @@ async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_T
   }
   const check = { ...base, rows: recipientRows(recipients, hostError ? null : checks), hostError };
   showCompose(tabId, check);
-  return check;
+  return hostError || fresh ? check : lookUp(tabId, check, recipients, checks);
+}
+
+// Recipients without a usable certificate may be found in a directory (docs/DIRECTORY.md, once
+// the host looks them up): `directoryLookup(addresses)` is where that plugs in, resolving to
+// recipients_check answers for them. While it runs, their rows say "looking up in the directory"
+// and so does the button (sendOutcome's `looking_up`); then their answers replace the first ones.
+// Without a directory (null) nothing is looked up.
+const directoryLookup = null;
+
+async function lookUp(tabId, check, recipients, checks) {
+  const wanted = directoryLookup ? lookupCandidates(check.rows) : [];
+  if (!wanted.length) return check;
+  showCompose(tabId, { ...check, rows: markLookingUp(check.rows, wanted) });
+  const found = await directoryLookup(wanted).catch(() => []);
+  const merged = [...checks.filter((c) => !found.some((f) => f.address === c.address)), ...found];
+  const done = { ...check, rows: recipientRows(recipients, merged) };
+  showCompose(tabId, done);
+  return done;
 }
 
 /** Shows on the compose button what Send will do with this message (sendOutcome). */

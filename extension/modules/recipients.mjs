@@ -99,6 +99,22 @@ export function recipientRows(recipients, checks) {
   });
 }
 
+/**
+ * The recipients a directory lookup may help (docs/DIRECTORY.md): those without a usable
+ * certificate for a reason a certificate from elsewhere fixes (the key exchange's reasons).
+ */
+export function lookupCandidates(rows) {
+  return rows.filter((r) => r.address && r.can === false && KEY_EXCHANGE.has(r.reason)).map((r) => r.address);
+}
+
+/** The rows while `addresses` are looked up in a directory: those say so, and wait. */
+export function markLookingUp(rows, addresses) {
+  const wanted = new Set(addresses.map(addressKey));
+  return rows.map((r) => (r.address && wanted.has(addressKey(r.address))
+    ? { ...r, can: null, lookingUp: true, status: "recipient_looking_up", advice: null, keyExchange: false }
+    : r));
+}
+
 /** Thunderbird's S/MIME capabilities of an identity ({canSign, canEncrypt}), false when unknown. */
 export function smimeCapabilities(identity) {
   const caps = identity?.encryptionCapabilities?.["S/MIME"];

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  addressKey, addressesToCheck, choiceOf, composeButton, composeRecipients, composeView, decideOnSend, parseRecipient, reasonText,
+  addressKey, addressesToCheck, choiceOf, composeButton, composeRecipients, composeView, decideOnSend, lookupCandidates, markLookingUp,
+  parseRecipient, reasonText,
   RECIPIENT_REASONS, recipientRows, SEND_OUTCOMES, sendKey, sendOutcome, smimeCapabilities, smimeSwitches, switchesAfter, technology,
   withoutRecipient,
 } from "../../extension/modules/recipients.mjs";
@@ -282,4 +283,16 @@ test("what the user chose in the check for this message wins over the options", 
   assert.equal(decideOnSend({ options, caps: BOTH, switches: OFF, rows: everyone, userChoice: chose }).switches, null);
   assert.deepEqual(decideOnSend({ options, caps: BOTH, switches: OFF, rows: everyone, userChoice: choiceOf("sign_off") }).switches, { sign: false, encrypt: true });
   assert.deepEqual(choiceOf("open_identities"), {});
+});
+
+test("a directory lookup can slot in: the recipients it may help wait as 'looking up', and so does the button", () => {
+  const rows = rowsFor(["a@x.org", "b@x.org", "c@x.org", "L <L>"], [can("a@x.org"), cannot("b@x.org"), cannot("c@x.org", "refused")]);
+  assert.deepEqual(lookupCandidates(rows), ["b@x.org"], "a refusal is the user's, no directory changes it");
+  const waiting = markLookingUp(rows, ["b@X.org"]); // compared as the host compares addresses
+  assert.deepEqual(waiting.map((r) => [r.can, r.lookingUp ?? false, r.status]).slice(0, 2), [[true, false, "recipient_can"], [null, true, "recipient_looking_up"]]);
+  assert.ok(t(waiting[1].status));
+  const result = sendOutcome({ options: { alwaysSign: true }, caps: BOTH, switches: OFF, rows: waiting });
+  assert.equal(result.outcome, "looking_up");
+  assert.equal(composeButton(result).label.key, "compose_button_looking_up");
+  assert.equal(composeView({ rows: waiting, caps: BOTH, switches: OFF }).headline.key, "compose_outcome_looking_up");
 });
