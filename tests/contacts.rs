@@ -916,6 +916,15 @@ fn recipients_check_counts_the_new_keys_that_wait_for_a_decision() {
         (r[0]["can_encrypt"].clone(), r[0]["pending_certificates"].clone(), r[1]["pending_certificates"].clone())
     };
     assert_eq!(pending_count(&mut host), (json!(true), json!(0), json!(0)));
+    // A lookalike from an authority nobody trusts is held back too, but confirming it would change
+    // nothing (it is not usable): it is not counted as a decision that waits.
+    let rogue = Ca::new("Rogue Root");
+    let (fake, fake_key) = person(Leaf::for_address("alice@example.org"), &rogue);
+    inspect(&mut host, &signed_mail("Alice <alice@example.org>", &fake, &fake_key, &[], "lookalike"));
+    let shown = host.ok("contacts_show", json!({"address": "alice@example.org"}));
+    let held: Vec<Value> = shown["certificates"].as_array().unwrap().iter().filter(|c| c["fingerprint_sha256"] == json!(fp(&fake))).map(|c| c["status"].clone()).collect();
+    assert_eq!(held, [json!("pending")], "the lookalike is held back");
+    assert_eq!(pending_count(&mut host), (json!(true), json!(0), json!(0)), "an untrusted lookalike is no decision");
     let (new, new_key) = person(Leaf { not_before_days: 0, ..Leaf::for_address("alice@example.org") }, &root);
     inspect(&mut host, &signed_mail("Alice <alice@example.org>", &new, &new_key, &[], "new key"));
     assert_eq!(pending_count(&mut host), (json!(true), json!(1), json!(0)), "the working certificate is used, one new key waits");

@@ -51,6 +51,15 @@ export function contactRow(item, { t, date }) {
 }
 
 /**
+ * The new keys of a contact that wait for the user's decision and would be used once confirmed
+ * (not used only because they wait: `not_used_because` "pending_confirmation"). An untrusted
+ * lookalike held back is not one: confirming it would change nothing.
+ */
+export function decisionsWaiting(contact) {
+  return (contact?.certificates ?? []).filter((c) => c.status === "pending" && c.not_used_because === "pending_confirmation");
+}
+
+/**
  * The encryption verdict of a contact (contacts_show's `encryption`): can encrypt, or why not.
  * `pending` are the contact's certificates that wait for the user's decision: while one does, the
  * contact is not shown as a plain "you can send encrypted mail" (it would use the previous

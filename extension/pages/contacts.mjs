@@ -18,7 +18,7 @@ import { notices } from "../modules/notice.mjs";
 import { isThunderbird } from "../modules/platform.mjs";
 import {
   certificateCard, contactRow, decisionNotice, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
-  historyLine, importOutcome, pendingNotices, shortFingerprint, thunderbirdCopySteps,
+  decisionsWaiting, historyLine, importOutcome, pendingNotices, shortFingerprint, thunderbirdCopySteps,
 } from "../modules/contacts-view.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
@@ -113,8 +113,7 @@ function renderDetails(contact) {
   text("contact-address", contact.address);
   text("contact-name", contact.name ?? "");
 
-  const pending = contact.certificates.filter((c) => c.status === "pending");
-  const summary = encryptionSummary(contact.encryption, { t, date, pending });
+  const summary = encryptionSummary(contact.encryption, { t, date, pending: decisionsWaiting(contact) });
   const box = byId("encryption");
   box.className = `status ${summary.ok ? "ok" : "warning"}`;
   box.dataset.state = summary.state;

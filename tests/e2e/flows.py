@@ -61,11 +61,39 @@ async function composeShot(win, height = 260) {
 """
 
 
+# The system's notification service, as a stand-in that shows nothing (there is no desktop here)
+# and keeps what it was asked to show, with the add-on's listener, on the main window.
+JS_MOCK_ALERTS = r"""
+const registrar = Components.manager.QueryInterface(Ci.nsIComponentRegistrar);
+const CID = Components.ID("{8a1f9b52-3c7d-4e21-9d5a-7b0c2e4f6a13}");
+const main = windows("mail:3pane")[0];
+main.e2eAlerts ??= [];
+if (!registrar.isCIDRegistered(CID)) {
+  const service = {
+    QueryInterface: ChromeUtils.generateQI(["nsIAlertsService"]),
+    showAlert(alert, listener) {
+      main.e2eAlerts.push({ name: alert.name, title: alert.title, text: alert.text, listener });
+      listener?.observe(null, "alertshow", alert.cookie);
+    },
+    showAlertNotification() {},
+    closeAlert() {},
+  };
+  const factory = { createInstance(iid) { return service.QueryInterface(iid); } };
+  registrar.registerFactory(CID, "e2e alerts", "@mozilla.org/alerts-service;1", factory);
+}
+return true;
+"""
+
+
 class Flows:
     """Mixed into driver.Driver: the flows of issue 14, items 3, 4, 5 and 7."""
 
     def fjs(self, body, *args, timeout_s=60):
         return self.pjs(JS_FLOWS + body, *args, timeout_s=timeout_s)
+
+    def mock_alerts(self):
+        """Notifications are kept, not shown: the reminders step reads and clicks them."""
+        self.js(JS_MOCK_ALERTS)
 
     # -- item 7: the first-run guide ----------------------------------------------------------------
 
@@ -111,16 +139,35 @@ class Flows:
     # -- item 7: reminders as notifications ----------------------------------------------------------
 
     def reminders(self):
-        """An imported certificate that expires in 10 days is notified (once), as a Thunderbird
-        notification that opens My certificates."""
-        shown = self.page("pages/identities.html", r"""
-          const all = await browser.notifications.getAll();
-          const ids = Object.keys(all).filter((id) => id.includes("-reminder-expiry-"));
-          if (!ids.length) return null;
-          const { reminders } = await browser.storage.local.get("reminders");
-          return { ids, stages: Object.values(reminders.expiry ?? {}) };""", wait=True)
-        self.check("reminders: the certificate that expires soon is notified, and its stage remembered",
-                   len(shown.get("ids", [])) == 1 and shown.get("stages") == [30], shown)
+        """The imported certificate that expires in 10 days is notified once, as a Thunderbird
+        notification; clicking it opens My certificates."""
+        alerts = self.js(r"""
+          const main = windows("mail:3pane")[0];
+          return (main.e2eAlerts ?? []).map((a) => ({ name: a.name, title: a.title, text: a.text }));
+        """)
+        expiry = [a for a in alerts if "-reminder-expiry-" in a.get("name", "")]
+        print(f"     notifications shown: {[(a['title'], a['text']) for a in alerts]}")
+        self.check("reminders: the certificate that expires soon is notified once, with when and what to do",
+                   len(expiry) == 1 and expiry[0]["title"] == self.text("reminder_expiry_title", "10")
+                   and "bob@example.org" in expiry[0]["text"], alerts)
+        self.check("reminders: a key imported today is not nagged about its backup yet",
+                   not any(a.get("name", "").endswith("-reminder-backup") for a in alerts), alerts)
+        clicked = self.pjs(r"""
+          const main = windows("mail:3pane")[0];
+          const alert = (main.e2eAlerts ?? []).find((a) => a.name.includes("-reminder-expiry-"));
+          if (!alert) return { error: "no expiry notification" };
+          tabmailOf().switchToTab(tabmailOf().tabInfo[0]);
+          await sleep(300);
+          alert.listener.observe(null, "alertclickcallback", null);
+          const until = Date.now() + 10000;
+          while (Date.now() < until) {
+            const tab = pageTab("pages/identities.html");
+            if (tab && tabmailOf().currentTabInfo === tab) return { shown: true };
+            await sleep(200);
+          }
+          return { shown: false };
+        """)
+        self.check("reminders: clicking the notification opens My certificates", clicked.get("shown") is True, clicked)
 
     # -- item 3: a new key is a decision -------------------------------------------------------------
 
@@ -204,6 +251,8 @@ class Flows:
         path = "pages/contacts.html"
         self.open_page(path)
         history = self.page(path, r"""
+          const search = document.getElementById("search");
+          if (search.value) { search.value = ""; search.dispatchEvent(new Event("input")); return null; } // the reload kept the last search
           if (document.getElementById("contact-address").textContent !== "alice@example.org") {
             document.querySelector('#contacts button[data-address="alice@example.org"]')?.click();
             return null;
@@ -224,6 +273,13 @@ class Flows:
         label = lambda outcome: self.text(f"compose_button_{outcome}")  # noqa: E731
         opened = self.fjs(r"""
           const [to, labels] = args;
+          // Name the identity's certificate by database key, as choosing it in the account settings does.
+          const certdb = Cc["@mozilla.org/security/x509certdb;1"].getService(Ci.nsIX509CertDB);
+          const bob = certdb.getCerts().find((c) => c.emailAddress === "bob@example.org");
+          const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+          const identity = MailServices.accounts.getIdentity("id1");
+          identity.setCharAttribute("signing_cert_dbkey", bob.dbKey);
+          identity.setCharAttribute("encryption_cert_dbkey", bob.dbKey);
           const win = await openCompose(to, "Can they receive encrypted mail?");
           if (!win) return { error: "no compose window" };
           const state = await composeButtonUntil(win, labels);
@@ -384,10 +440,14 @@ class Flows:
 
     # -- item 5: Thunderbird and the add-on agree ----------------------------------------------------
 
-    def thunderbird_opens_locked(self, message):
+    def thunderbird_opens_locked(self, message, passphrase):
         """Bob's key locked in the companion, but Thunderbird holds a copy of its own: the message
         Thunderbird shows decrypted is judged on what it decrypted, never 'cannot decrypt' or
-        'unlock'. Then Thunderbird's copy is removed, so the next step sees a locked key alone."""
+        'unlock'. Unlocked on My certificates, the companion decrypts it itself again.
+
+        (Thunderbird shows no message header, so no details popup, for a message it cannot
+        decrypt: a locked key is unlocked on My certificates, or by Thunderbird asking for it when
+        it uses the companion's security module.)"""
         path = "pages/identities.html"
         self.open_page(path)
         locked = self.page(path, r"""
@@ -427,10 +487,21 @@ class Flows:
                    and self.text("enc_thunderbird") in popup.get("encryption", ""), popup)
         self.js("""const t = windows("mail:3pane")[0].document.getElementById("tabmail");
                    const m = t.tabInfo.find((x) => x.mode.name === "mailMessageTab"); if (m) t.closeTab(m); return true;""")
-        removed = self.js(r"""
-          const certdb = Cc["@mozilla.org/security/x509certdb;1"].getService(Ci.nsIX509CertDB);
-          const mine = certdb.getCerts().filter((c) => c.emailAddress === "bob@example.org" && c.tokenName !== "S/MIME Companion");
-          for (const cert of mine) certdb.deleteCertificate(cert);
-          return { removed: mine.length };
-        """)
-        self.check("agree: Thunderbird's own copy of Bob's key is removed for the next step", removed.get("removed", 0) >= 1, removed)
+        self.open_page(path)
+        # Unlocked on My certificates, the companion decrypts the message itself again.
+        unlocked = self.page(path, r"""
+          if (!document.body.dataset.agreeUnlock) {
+            document.body.dataset.agreeUnlock = "1";
+            document.getElementById("unlock-passphrase").value = arguments[1];
+            document.getElementById("unlock-form").requestSubmit();
+            return null;
+          }
+          const state = document.getElementById("lock-state").textContent;
+          return state !== arguments[0] ? state : null;""", self.text("lock_state_locked"), passphrase, wait=True)
+        self.check("agree: My certificates unlocks the key", unlocked != self.text("lock_state_locked") and isinstance(unlocked, str), unlocked)
+        self.open_message(message, "tab")
+        shown = self.wait_for_button("tab", [self.text("look_checking_label"), self.text("actionLabel")])
+        self.check("agree: unlocked, the companion decrypts it itself",
+                   shown.get("title") == self.text("look_encryptedSigned_title", "Alice Example <alice@example.org>"), shown)
+        self.js("""const t = windows("mail:3pane")[0].document.getElementById("tabmail");
+                   const m = t.tabInfo.find((x) => x.mode.name === "mailMessageTab"); if (m) t.closeTab(m); return true;""")

@@ -1,7 +1,7 @@
 """End-to-end scenarios for the add-on's own pages and menus, run by driver.py after the message
 cases: the attachment and message-list menus, the contacts page, My certificates, the options
-(with a value IT set through managed storage), the compose check, on the button and on Send, and
-unlocking a locked key from the details popup of a message encrypted to it.
+(with a value IT set through managed storage), a signed send; and the compose check's popup
+reader (the compose flow itself is in flows.py).
 
 Pages are extension pages in tabs or popups, in another process than the chrome Marionette
 drives. Scripts reach them through the MarionetteCommands window actor of their browsing context
@@ -549,113 +549,6 @@ class Pages:
         self.check("send: the renewal checklist counts the contact who got the signed message",
                    renewal.get("waiting") == 0 and "1 of 1 done" in renewal.get("contacts", ""), renewal)
         self.page_shot(path, "my-certificates-after-send.png", max_height=1400)
-
-    # -- a message encrypted to a locked key ------------------------------------------------------
-
-    def locked_message(self, message, passphrase):
-        """Bob's key locked: his encrypted message shows that, with an unlock form in the details
-        popup. A wrong passphrase is refused and the field emptied; the right one unlocks, and the
-        popup and the button show the message decrypted (checked again by the host)."""
-        path = "pages/identities.html"
-        self.open_page(path)
-        locked = self.page(path, r"""
-          const lock = document.getElementById("lock");
-          if (!lock.hidden && !document.body.dataset.lockClicked) { document.body.dataset.lockClicked = "1"; lock.click(); return null; }
-          const state = document.getElementById("lock-state").textContent;
-          return state === arguments[0] ? state : null;""", self.text("lock_state_locked"), wait=True)
-        self.check("locked key: My certificates locks the keys", locked == self.text("lock_state_locked"), locked)
-
-        self.open_message(message, "tab")
-        shown = self.wait_for_button("tab", [self.text("look_checking_label"), self.text("actionLabel")])
-        headline = self.text("look_undecryptable_title_locked")
-        self.check("locked key: the header button says the message is encrypted to your locked key",
-                   shown.get("label") == self.text("look_undecryptable_label") and shown.get("title") == headline
-                   and shown.get("badge") == "!", shown)
-        color = self.banner_color("tab", True)
-        self.check("locked key: a banner says so above the message", not all(c > 245 for c in color), color)
-
-        popup = self.pjs(r"""
-          const [headline, timeoutMs] = args;
-          const win = mainWindow();
-          buttonOf(win).click();
-          const until = Date.now() + timeoutMs;
-          let browser = null;
-          while (Date.now() < until && !((browser = openPopupBrowser(win)) && browser.contentTitle === headline)) await sleep(200);
-          if (!browser || browser.contentTitle !== headline) return { error: "no locked popup: " + browser?.contentTitle };
-          await sleep(300);
-          const state = await inPage(browser, `const form = document.getElementById("unlock-form");
-            return { form: !form.hidden, label: document.getElementById("unlock-label").textContent,
-                     focused: document.activeElement?.id ?? null,
-                     problem: document.querySelector("#problem-list .problem .title")?.textContent ?? null,
-                     identities: !document.getElementById("open-identities").hidden };`);
-          state.image = await windowWithPopup(win, browser);
-          return state;
-        """, headline, 20000)
-        self.save_png(popup.pop("image"), "locked-popup.png")
-        self.check("locked key: the popup shows the problem and an unlock form for Bob's key",
-                   popup.get("form") is True and popup.get("problem") == self.text("enc_locked")
-                   and popup.get("label") == self.text("popup_unlock_label", "bob@example.org")
-                   and popup.get("focused") == "unlock-passphrase", popup)
-        self.check("locked key: the popup offers My certificates too", popup.get("identities") is True, popup)
-
-        wrong = self.unlock_in_popup("not the passphrase", r"""
-          const status = document.getElementById("unlock-status");
-          if (status.hidden || status.textContent !== arguments[0]) return null;
-          return { status: status.textContent, field: document.getElementById("unlock-passphrase").value,
-                   form: !document.getElementById("unlock-form").hidden, title: document.title };""",
-                                     self.text("unlock_wrong"), submit="requestSubmit")
-        self.check("locked key: a wrong passphrase is refused, the field emptied, the form kept",
-                   wrong.get("status") == self.text("unlock_wrong") and wrong.get("field") == ""
-                   and wrong.get("form") is True and wrong.get("title") == headline, wrong)
-        if wrong.get("image"):
-            self.save_png(wrong.pop("image"), "locked-popup-wrong.png")
-
-        decrypted_title = self.text("look_encryptedSigned_title", "Alice Example <alice@example.org>")
-        right = self.unlock_in_popup(passphrase, r"""
-          if (document.title !== arguments[0]) return null;
-          return { title: document.title, form: !document.getElementById("unlock-form").hidden,
-                   field: document.getElementById("unlock-passphrase").value,
-                   encryption: document.getElementById("section-encryption")?.innerText ?? "" };""",
-                                     decrypted_title, submit="click")
-        self.check("locked key: the right passphrase unlocks, and the popup shows the message decrypted and signed",
-                   right.get("title") == decrypted_title and right.get("form") is False and right.get("field") == ""
-                   and self.text("enc_decrypted") in right.get("encryption", ""), right)
-        if right.get("image"):
-            self.save_png(right.pop("image"), "locked-popup-unlocked.png")
-        shown = self.wait_for_button("tab", [self.text("look_checking_label"), self.text("look_undecryptable_label")], timeout_s=10)
-        self.check("locked key: the header button shows the message decrypted and signed",
-                   shown.get("label") == self.text("look_encryptedSigned_label") and shown.get("title") == decrypted_title, shown)
-        self.js("""const win = windows("mail:3pane")[0];
-                   for (const p of win.document.querySelectorAll("panel")) if (p.state === "open") p.hidePopup();
-                   win.document.getElementById("tabmail").closeTab(); return true;""")
-
-    def unlock_in_popup(self, passphrase, until_script, *args, submit):
-        """Types `passphrase` into the open popup's unlock form and sends it (`requestSubmit`, as
-        Enter in the field does, or `click` on Unlock); then waits until `until_script` returns a
-        value there, and takes a picture of window and popup."""
-        return self.pjs(r"""
-          const [passphrase, untilScript, pageArgs, submit, timeoutMs] = args;
-          const win = mainWindow();
-          const browser = openPopupBrowser(win);
-          if (!browser) return { error: "the popup closed" };
-          await inPage(browser, `const [passphrase, submit] = arguments;
-            document.getElementById("unlock-passphrase").value = passphrase;
-            if (submit === "click") document.getElementById("unlock").click();
-            else document.getElementById("unlock-form").requestSubmit();
-            return true;`, [passphrase, submit]);
-          const until = Date.now() + timeoutMs;
-          let last = null;
-          while (Date.now() < until) {
-            last = await inPage(browser, untilScript, pageArgs).catch((e) => ({ error: String(e) }));
-            if (last && !last.error) {
-              await sleep(300);
-              last.image = await windowWithPopup(win, browser);
-              return last;
-            }
-            await sleep(200);
-          }
-          return { timedOut: true, last };
-        """, passphrase, until_script, list(args), submit, 20000)
 
     def compose_popup(self, click, name):
         """Opens (or waits for) the compose check popup, reads it and saves window + popup."""

@@ -146,3 +146,12 @@ test("the contacts page shows a contact with a pending key as waiting for a deci
   assert.match(waiting.detail, /previous certificate .*ABAB ABAB ABAB ABAB/);
   assert.notEqual(waiting.title, t("contact_can_encrypt"));
 });
+
+test("only a new key that would be used once confirmed waits for a decision; a held-back lookalike does not", async () => {
+  const { decisionsWaiting } = await import("../../extension/modules/contacts-view.mjs");
+  const genuine = stored({ fingerprint_sha256: NEW, status: "pending", not_used_because: "pending_confirmation" });
+  const lookalike = stored({ fingerprint_sha256: "cd".repeat(32), status: "pending", not_used_because: "untrusted" });
+  assert.deepEqual(decisionsWaiting({ certificates: [oldCert, genuine, lookalike] }).map((c) => c.fingerprint_sha256), [NEW]);
+  assert.deepEqual(decisionsWaiting({ certificates: [oldCert, lookalike] }), []);
+  assert.equal(encryptionSummary({ can_encrypt: true, certificate: oldCert }, { t, date, pending: decisionsWaiting({ certificates: [oldCert, lookalike] }) }).state, "can");
+});
