@@ -4,7 +4,10 @@
 // For each displayed message: show "checking" on the header button, get the reading (inspector),
 // show its look, and let the banner script and the details popup ask for what they need.
 // Pages of the add-on (contacts, my certificates, the compose check) reach the host through this
-// page's port (`host` requests); the compose check also runs when the user presses Send.
+// page's port (`host` requests). The compose check follows each compose window's recipients and
+// shows on its button what Send will do (compose-watch.mjs); it runs again when the user presses
+// Send. Reminders of a certificate's expiry and a missing backup go out as notifications
+// (reminders.mjs); a new installation opens the first-run guide.
 
 import { NativePort, PortState } from "./modules/native-port.mjs";
 import { VerdictStore } from "./modules/verdicts.mjs";
