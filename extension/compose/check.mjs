@@ -64,9 +64,11 @@ function render(check) {
   setText(stopped, check.stopped ? t(`compose_stopped_${check.stopped}`) : "");
   text("state", check.hostError ? t(errorKey(check.hostError)) : t(view.state.key, view.state.subs));
 
-  const actions = document.getElementById("actions");
-  actions.replaceChildren();
-  for (const action of view.actions) actions.append(actionButton(action, check));
+  for (const [id, list] of [["actions", view.actions], ["switches", view.switches]]) {
+    const box = document.getElementById(id);
+    box.replaceChildren();
+    for (const action of list) box.append(actionButton(action, check));
+  }
 
   const list = document.getElementById("recipients");
   list.replaceChildren();

@@ -89,7 +89,8 @@ export function encryptionSummary(encryption, { t, date, pending = [] }) {
     };
   }
   const text = reasonText(encryption?.reason);
-  return { ok: false, state: "cannot", title: t(text.status), detail: null, advice: t(text.advice), keyExchange: text.keyExchange };
+  const who = [String(encryption?.address ?? "")];
+  return { ok: false, state: "cannot", title: t(text.status, who), detail: null, advice: t(text.advice, who), keyExchange: text.keyExchange };
 }
 
 /** Why a certificate is not the one used for encryption, in words; null for the one used. */
@@ -143,7 +144,9 @@ export function certificateCard(cert, { t, date, chosen = cert.used_for_encrypti
  */
 export function pendingNotices(contact, { t, date }) {
   const used = (contact.certificates ?? []).find((c) => c.used_for_encryption) ?? null;
-  return (contact.certificates ?? []).filter((c) => c.status === "pending").map((cert) => ({
+  // A held-back certificate that fails a check of its own (an untrusted lookalike) is no decision:
+  // its card says why it is not used, and nothing here repeats what it claims.
+  return decisionsWaiting(contact).map((cert) => ({
     fingerprint: cert.fingerprint_sha256,
     title: t("contact_pending_title", [contact.address]),
     what: t("contact_pending_what", [certName(cert) ?? contact.address, date(cert.first_seen) ?? cert.first_seen ?? "?"]),
@@ -247,12 +250,14 @@ export function deleteCertificateConfirmation(cert, { t, thunderbird = false }) 
 export function thunderbirdCopySteps(address, certificates, { t, date }) {
   const withKeys = (certificates ?? []).filter((c) => c.can_encrypt !== false);
   const expiries = [...new Set(withKeys.map((c) => date(c.not_after)).filter(Boolean))];
-  return [
-    t("tbcopy_heading", [address]),
-    t("tbcopy_step_open"),
-    expiries.length ? t("tbcopy_step_people", [address, expiries.join(", ")]) : t("tbcopy_step_any", [address]),
-    t("tbcopy_step_next", [address]),
-  ];
+  return {
+    text: t("tbcopy_heading", [address]),
+    steps: [
+      t("tbcopy_step_open"),
+      expiries.length ? t("tbcopy_step_people", [address, expiries.join(", ")]) : t("tbcopy_step_any", [address]),
+      t("tbcopy_step_next", [address]),
+    ],
+  };
 }
 
 /** The file name and media type of an export: "alice@example.org.pem". */

@@ -233,13 +233,15 @@ export function composeView({
   else if (total === 0) state = { key: "compose_headline_no_recipients", subs: [] };
   else if (everyone) state = total === 1 ? { key: "compose_headline_one_can", subs: [] } : { key: "compose_headline_all_can", subs: [String(total)] };
   else state = { key: "compose_headline_some_cannot", subs: [String(total - able), String(total)] };
+  // The headline's colour is about what Send will do: encrypted is good news, a stop or an
+  // unchecked message needs the user; signed only and neither are plain facts.
   const severity = blocked || hostError ? "warning"
     : ["encrypted_signed", "encrypted"].includes(result.outcome) ? "ok"
-    : total > 0 && !everyone ? "warning"
     : "none";
 
   const notes = [];
-  const actions = [];
+  const actions = []; // the ways forward, under the headline
+  const switches_ = []; // Thunderbird's S/MIME switches, at the end
   const sign = switches?.sign ?? false;
   const encrypt = switches?.encrypt ?? false;
   if (openpgp) {
@@ -258,7 +260,7 @@ export function composeView({
     } else if (caps.canEncrypt && !encrypt && everyone && !hostError) {
       actions.push({ id: "encrypt_on", key: "compose_action_encrypt_on", primary: true });
     } else if (caps.canEncrypt && encrypt) {
-      actions.push({ id: "encrypt_off", key: "compose_action_encrypt_off" });
+      switches_.push({ id: "encrypt_off", key: "compose_action_encrypt_off" });
     } else if (caps.canEncrypt && total > 0 && !hostError && !everyone) {
       notes.push({ key: "compose_note_encrypt_needs_all", subs: [] });
     }
@@ -266,7 +268,7 @@ export function composeView({
     if (caps.canSign) {
       // Always-sign signs on Send: the switch shown is what Send will do.
       const willSign = result.switches?.sign ?? sign;
-      if (!blocked) actions.push({ id: willSign ? "sign_off" : "sign_on", key: willSign ? "compose_action_sign_off" : "compose_action_sign_on" });
+      if (!blocked) switches_.push({ id: willSign ? "sign_off" : "sign_on", key: willSign ? "compose_action_sign_off" : "compose_action_sign_on" });
     } else {
       notes.push({ key: "compose_note_cannot_sign", subs: [identityEmail ?? "?"] });
     }
@@ -293,6 +295,7 @@ export function composeView({
     keyExchange: rows.some((r) => r.keyExchange),
     notes,
     actions,
+    switches: switches_,
   };
 }
 

@@ -12,7 +12,7 @@ import { localizePage } from "../modules/page-i18n.mjs";
 import { errorKey, translator } from "../modules/texts.mjs";
 import { dateFormatter, dayFormatter } from "../modules/format.mjs";
 import { fromBase64, toBase64 } from "../modules/bytes.mjs";
-import { byId, confirmDialog, definitionList, el, setText, text } from "../modules/dom.mjs";
+import { byId, confirmDialog, definitionList, el, setText, text, valueNode } from "../modules/dom.mjs";
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import { isThunderbird } from "../modules/platform.mjs";
@@ -165,7 +165,8 @@ function renderPending(contact) {
     refuse.addEventListener("click", () => decide(notice.fingerprint, "refuse", note.value).catch(showError));
     const buttons = el("div", "buttons");
     buttons.append(use, refuse);
-    section.append(el("strong", null, notice.title), el("p", null, notice.what), el("p", "fingerprint", notice.fingerprintText),
+    const fingerprint = valueNode({ value: notice.fingerprintText, kind: "fingerprint" });
+    section.append(el("strong", null, notice.title), el("p", null, notice.what), fingerprint,
       el("p", null, notice.keeps), el("p", "advice", notice.compare));
     if (isThunderbird()) section.append(el("p", "muted", t("decision_thunderbird_copy", [contact.address])));
     section.append(label, note, buttons);
@@ -235,7 +236,7 @@ async function deleteContact() {
   const { address, deleted_certificates: deleted } = await callHost(Op.contactsDelete, { address: shown.address });
   const count = Array.isArray(deleted) ? deleted.length : Number(deleted) || 0; // fingerprints, or a count
   // Thunderbird's own copy is out of the add-on's reach: say where it is and how to remove it.
-  const steps = isThunderbird() ? thunderbirdCopySteps(address, certificates, { t, date: day }) : [];
+  const steps = isThunderbird() ? [thunderbirdCopySteps(address, certificates, { t, date: day })] : [];
   showNotice("ok", t("notice_contact_deleted", [address, String(count)]), [t("contact_delete_recover"), ...steps]);
   await Promise.all([loadStats(), loadList()]);
   // The history stays, so the contact can still be shown: it says what was deleted and when.
@@ -245,7 +246,7 @@ async function deleteContact() {
 async function deleteCertificate(cert) {
   if (!(await confirmDialog(deleteCertificateConfirmation(cert, { t, thunderbird: isThunderbird() })))) return;
   await callHost(Op.contactsDeleteCertificate, { fingerprint: cert.fingerprint_sha256 });
-  const steps = isThunderbird() && cert.can_encrypt ? thunderbirdCopySteps(shown.address, [cert], { t, date: day }) : [];
+  const steps = isThunderbird() && cert.can_encrypt ? [thunderbirdCopySteps(shown.address, [cert], { t, date: day })] : [];
   showNotice("ok", t("notice_certificate_deleted", [shortFingerprint(cert.fingerprint_sha256), shown.address]), steps);
   await Promise.all([loadStats(), loadList()]);
   await select(shown.address).catch(() => clearDetails());

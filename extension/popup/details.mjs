@@ -13,7 +13,7 @@
 
 import { describe } from "../modules/describe.mjs";
 import { byId, el, setDocumentTitle, setText, text, valueNode } from "../modules/dom.mjs";
-import { dateFormatter } from "../modules/format.mjs";
+import { dateFormatter, dayFormatter } from "../modules/format.mjs";
 import { iconPaths, currentTheme } from "../modules/header-button.mjs";
 import { certEmail, checkingLook, failureLook, lockedKeys, summarize } from "../modules/look.mjs";
 import { localizePage } from "../modules/page-i18n.mjs";
@@ -27,6 +27,7 @@ import { isThunderbird } from "../modules/platform.mjs";
 
 const t = translator((key, subs) => browser.i18n.getMessage(key, subs));
 const date = dateFormatter(browser.i18n.getUILanguage());
+const day = dayFormatter(browser.i18n.getUILanguage());
 const POLL_MS = 400;
 
 let locked = null; // the locked keys of the message shown (lockedKeys), while it has some
@@ -175,7 +176,7 @@ async function showDecision(change) {
 }
 
 function renderDecision(change, contact) {
-  const card = decisionCard(change, { contact, t, date, thunderbird: isThunderbird() });
+  const card = decisionCard(change, { contact, t, date: day, thunderbird: isThunderbird() });
   const box = byId("decision");
   const note = box.querySelector("input")?.value ?? "";
   box.className = `decision ${card.severity}`;
@@ -191,7 +192,7 @@ function renderDecision(change, contact) {
     blocks.append(part);
   }
   box.append(blocks);
-  for (const [name, line] of [["check", card.check], ["decided", card.decided], ["thunderbird", card.thunderbird]]) {
+  for (const [name, line] of [["check", card.check], ["decided", card.decided]]) {
     if (line) box.append(el("p", name, line));
   }
   let input = null;
@@ -216,6 +217,8 @@ function renderDecision(change, contact) {
   }
   box.append(buttons);
   if (decisionNotice) box.append(el("p", `status ${decisionNotice.severity}`, decisionNotice.text));
+  // Thunderbird's own copy of the new key, after the choices: it matters for a refusal.
+  if (card.thunderbird) box.append(el("p", "thunderbird", card.thunderbird));
   box.hidden = false;
 }
 

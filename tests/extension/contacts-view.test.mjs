@@ -182,12 +182,12 @@ test("deleting a stale certificate in Thunderbird says where Thunderbird's own c
   const { thunderbirdCopySteps } = await import("../../extension/modules/contacts-view.mjs");
   const stale = stored({ not_after: "2027-06-30T00:00:00Z" });
   const day = dateFormatter("en");
-  const steps = thunderbirdCopySteps("alice@example.org", [stale], { t, date: (d) => day(d).split(",")[0] });
-  assert.equal(steps.length, 4);
-  assert.match(steps[0], /its own copy of the certificate of alice@example\.org/);
-  assert.equal(steps[1], "In Thunderbird: Settings → Privacy & Security → Certificates → Manage Certificates…");
-  assert.match(steps[2], /“People”: select the entry with the e-mail address alice@example\.org that expires on Jun 30/);
-  assert.match(thunderbirdCopySteps("a@x.org", [], { t, date })[2], /the entries with the e-mail address a@x\.org/);
+  const { text, steps } = thunderbirdCopySteps("alice@example.org", [stale], { t, date: (d) => day(d).split(",")[0] });
+  assert.match(text, /its own copy of the certificate of alice@example\.org/);
+  assert.equal(steps.length, 3);
+  assert.equal(steps[0], "In Thunderbird: Settings → Privacy & Security → Certificates → Manage Certificates…");
+  assert.match(steps[1], /“People”: select the entry with the e-mail address alice@example\.org that expires on Jun 30/);
+  assert.match(thunderbirdCopySteps("a@x.org", [], { t, date }).steps[1], /the entries with the e-mail address a@x\.org/);
   // The dialogs say so in Thunderbird only; a certificate for signatures only needs nothing.
   assert.ok(deleteConfirmation({ address: "a@x.org", certificates: [stale] }, { t, thunderbird: true }).consequences.includes(t("tbcopy_in_dialog")));
   assert.ok(!deleteConfirmation({ address: "a@x.org", certificates: [stale] }, { t }).consequences.includes(t("tbcopy_in_dialog")));

@@ -155,3 +155,14 @@ test("only a new key that would be used once confirmed waits for a decision; a h
   assert.deepEqual(decisionsWaiting({ certificates: [oldCert, lookalike] }), []);
   assert.equal(encryptionSummary({ can_encrypt: true, certificate: oldCert }, { t, date, pending: decisionsWaiting({ certificates: [oldCert, lookalike] }) }).state, "can");
 });
+
+test("the contacts page's prominent notice is for the decision that waits, never for a held-back lookalike's claims", async () => {
+  const { pendingNotices } = await import("../../extension/modules/contacts-view.mjs");
+  const lookalike = stored({ fingerprint_sha256: "cd".repeat(32), status: "pending", not_used_because: "untrusted",
+    subject_fields: { common_name: "Alice Example (fake)" } });
+  assert.deepEqual(pendingNotices({ address: "alice@example.org", certificates: [oldCert, lookalike] }, { t, date }), []);
+  const genuine = stored({ fingerprint_sha256: NEW, status: "pending", not_used_because: "pending_confirmation" });
+  assert.deepEqual(pendingNotices({ address: "alice@example.org", certificates: [oldCert, genuine, lookalike] }, { t, date }).map((n) => n.fingerprint), [NEW]);
+  // Why a contact cannot receive encrypted mail names them.
+  assert.match(encryptionSummary({ address: "carol@example.org", can_encrypt: false, reason: "never_seen" }, { t, date }).advice, /^Ask carol@example\.org /);
+});

@@ -104,6 +104,9 @@ test("the headline says what Send will do: encrypted, signed only, neither, or s
   assert.equal(headline({ rows: [], switches: OFF }), "compose_outcome_empty");
   const blocked = composeView({ rows: someone, caps: BOTH, options, switches: { sign: true, encrypt: true } });
   assert.equal(t(blocked.headline.key, blocked.headline.subs), "Send will stop: 1 of 2 recipients cannot receive encrypted mail");
+  // The colour goes with what Send will do: a stop needs the user, signed only is a plain fact.
+  assert.deepEqual([blocked.severity, composeView({ rows: someone, caps: BOTH, options, switches: OFF }).severity,
+    composeView({ rows: everyone, caps: BOTH, options, switches: { sign: true, encrypt: true } }).severity], ["warning", "none", "ok"]);
 });
 
 test("when Send would stop, the actions that help come first: send signed, then per recipient ask and remove", () => {
@@ -128,8 +131,10 @@ test("when Send would stop, the actions that help come first: send signed, then 
 test("encryption is offered only when everyone can receive it and the identity can encrypt", () => {
   const everyone = rowsFor(["a@x.org"], [can("a@x.org")]);
   const someone = rowsFor(["a@x.org", "b@x.org"], [can("a@x.org"), cannot("b@x.org")]);
-  const ids = (view) => view.actions.map((a) => a.id);
+  const ids = (view) => [...view.actions, ...view.switches].map((a) => a.id);
   assert.deepEqual(ids(composeView({ rows: everyone, caps: BOTH, switches: OFF })), ["encrypt_on", "sign_on"]);
+  const offered = composeView({ rows: everyone, caps: BOTH, switches: OFF });
+  assert.deepEqual([offered.actions.map((a) => a.id), offered.switches.map((a) => a.id)], [["encrypt_on"], ["sign_on"]], "the switches apart, at the end");
   const notYet = composeView({ rows: someone, caps: BOTH, switches: OFF });
   assert.deepEqual(ids(notYet), ["sign_on"]);
   assert.ok(notYet.notes.some((n) => n.key === "compose_note_encrypt_needs_all"));
@@ -147,10 +152,11 @@ test("encryption is offered only when everyone can receive it and the identity c
 test("without S/MIME in Thunderbird, the check says so and leads to the setup; OpenPGP is left alone", () => {
   const none = composeView({ rows: rowsFor(["a@x.org"], [can("a@x.org")]), caps: NONE, switches: null, identityEmail: "me@x.org" });
   assert.deepEqual(none.actions.map((a) => a.id), ["open_identities"]);
+  assert.deepEqual(none.switches, []);
   assert.equal(none.notes[0].key, "compose_note_no_smime");
   assert.equal(none.outcome, "no_smime");
   const pgp = composeView({ rows: rowsFor(["a@x.org"], [can("a@x.org")]), caps: BOTH, switches: null, openpgp: true });
-  assert.deepEqual(pgp.actions, []);
+  assert.deepEqual([pgp.actions, pgp.switches], [[], []]);
   assert.equal(pgp.outcome, "openpgp");
 });
 
@@ -218,7 +224,7 @@ test("every text the compose check can show exists in both languages", () => {
   }
   for (const view of cases) {
     for (const phrase of [view.headline, view.state, ...view.notes]) assert.ok(t(phrase.key, phrase.subs));
-    for (const action of view.actions) assert.ok(t(action.key));
+    for (const action of [...view.actions, ...view.switches]) assert.ok(t(action.key));
     for (const row of view.rows) {
       assert.ok(t(row.status));
       if (row.advice) assert.ok(t(row.advice, ["a@x.org"]));
