@@ -31,7 +31,7 @@ import {
 } from "./modules/recipients.mjs";
 import { ComposeWatch, RecipientCache } from "./modules/compose-watch.mjs";
 import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
-import { keyChangeOf } from "./modules/key-decision.mjs";
+import { decisionState, keyChangeOf } from "./modules/key-decision.mjs";
 import { neutralize } from "./modules/untrusted.mjs";
 import { dueReminders, REMINDER_KEY } from "./modules/reminders.mjs";
 
@@ -282,10 +282,21 @@ async function bannerForTab(tabId) {
     const reading = await store.reading(messageId, () => inspectMessage(messageId));
     const now = store.messageInTab(tabId);
     if (now !== null && now !== messageId) return null; // the tab moved on meanwhile
-    return bannerFor(describe(reading, { t, date }), t);
+    const view = describe(reading, { t, date });
+    return bannerFor(view, t, { decision: await keyDecisionOf(view.keyChange) });
   } catch {
     return null; // no verdict, no banner: the header button tells what went wrong
   }
+}
+
+/**
+ * Where the user's decision on a changed key stands (key-decision.mjs decisionState), from the
+ * contact: only a key change that no longer waits needs the host to tell (refused or not).
+ */
+async function keyDecisionOf(change) {
+  if (!change || change.pending || !change.address) return null;
+  const contact = await askHost(Op.contactsShow, { address: change.address }).catch(() => null);
+  return contact ? decisionState(change, contact) : null;
 }
 
 async function retry() {

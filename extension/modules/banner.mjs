@@ -26,11 +26,12 @@ export async function refreshBanner(tabId) {
 /**
  * What the banner of a reading says, or null when the message needs no banner. `view` is the
  * reading as describe() presents it: the banner repeats its headline and first explanation.
+ * `decision` is where the user's decision on a changed key stands (key-decision.mjs).
  * Every text is neutralised here: the banner script in the message's page cannot import modules.
  */
-export function bannerFor(view, t) {
+export function bannerFor(view, t, { decision = null } = {}) {
   const { look } = view;
-  if (!BANNER_LOOKS.has(look.name)) return keyChangeBanner(view, t);
+  if (!BANNER_LOOKS.has(look.name)) return keyChangeBanner(view, t, decision);
   return {
     severity: look.severity,
     name: neutralize(t("banner_name")),
@@ -42,11 +43,12 @@ export function bannerFor(view, t) {
 }
 
 /**
- * A new key that waits for the user's decision (key-decision.mjs) gets a banner of its own even
- * on a valid signature: its button opens the details popup with the decision card.
+ * A new key that waits for the user's decision (key-decision.mjs), or one the user refused
+ * (`decision`, from the contact), gets a banner of its own even on a valid signature: its button
+ * opens the details popup with the decision card.
  */
-function keyChangeBanner(view, t) {
-  const words = decisionBanner(view.keyChange, t);
+function keyChangeBanner(view, t, decision) {
+  const words = decisionBanner(view.keyChange, t, decision);
   if (!words) return null;
   return {
     severity: "warning",

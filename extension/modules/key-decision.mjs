@@ -142,14 +142,26 @@ export function decisionDone(result, { t }) {
 }
 
 /**
- * The banner's words for a key change that waits (bannerFor in banner.mjs), or null: only a
- * pending key asks the user for something.
+ * The banner's words for a key change (bannerFor in banner.mjs), or null: a pending key asks the
+ * user for a decision; a certificate the user refused (`state` from the contact, decisionState)
+ * is said to be refused above every message signed with it, since the signature itself is intact
+ * and the header button says so.
  */
-export function decisionBanner(change, t) {
-  if (!change?.pending) return null;
-  return {
-    headline: t("decision_banner_headline", [change.address ?? "?"]),
-    summary: t("decision_banner_summary"),
-    details: t("decision_banner_button"),
-  };
+export function decisionBanner(change, t, state = null) {
+  if (!change) return null;
+  if (change.pending) {
+    return {
+      headline: t("decision_banner_headline", [change.address ?? "?"]),
+      summary: t("decision_banner_summary"),
+      details: t("decision_banner_button"),
+    };
+  }
+  if (state === "refused") {
+    return {
+      headline: t("decision_banner_refused_headline", [change.address ?? "?"]),
+      summary: t("decision_banner_refused_summary"),
+      details: t("banner_details"),
+    };
+  }
+  return null;
 }

@@ -63,8 +63,14 @@ test("a pending key gets a banner on a valid signature; its button leads to the 
   assert.equal(banner.headline, t("decision_banner_headline", ["alice@example.org"]));
   assert.equal(banner.details, t("decision_banner_button"));
   // Decided (or only changed, without waiting): nothing to decide, no banner.
-  assert.equal(bannerFor(describe(reading([changedWarning]), { t, date }), t), null);
+  const changed = describe(reading([changedWarning]), { t, date });
+  assert.equal(bannerFor(changed, t), null);
+  assert.equal(bannerFor(changed, t, { decision: "confirmed" }), null);
   assert.equal(decisionBanner(null, t), null);
+  // Refused by the user: every message signed with it says so, although the signature is intact.
+  const refused = bannerFor(changed, t, { decision: "refused" });
+  assert.equal(refused.severity, "warning");
+  assert.equal(refused.headline, t("decision_banner_refused_headline", ["alice@example.org"]));
 });
 
 test("the pending card puts the certificate in use beside the new one, says how to check, and offers use (with a note) and refuse", () => {
