@@ -118,13 +118,15 @@ export function certificateCard(cert, { t, date, chosen = cert.used_for_encrypti
   if (cert.trusted_when_seen === false && !chosen) badges.push({ kind: "warning", text: t("cert_badge_untrusted") });
   const source = SOURCES.includes(cert.source) ? t(`source_${cert.source}`) : cert.source;
   const actions = [];
-  if (cert.status === "pending") actions.push({ id: "confirm", text: t("cert_action_use_new") });
+  // Confirming makes a held-back key the one used only when nothing else keeps it from use.
+  if (cert.status === "pending" && cert.not_used_because === "pending_confirmation") actions.push({ id: "confirm", text: t("cert_action_use_new") });
   if (cert.status === "refused") actions.push({ id: "confirm", text: t("cert_action_use") });
   else actions.push({ id: "refuse", text: t("cert_action_refuse") });
   return {
     fingerprint: cert.fingerprint_sha256,
     title: certName(cert) ?? (cert.emails ?? [])[0] ?? cert.subject,
-    lead: confirms(cert, t),
+    // What a certificate from an authority nobody here trusts says about its holder is a claim.
+    lead: cert.not_used_because === "untrusted" ? t("cert_lead_untrusted") : confirms(cert, t),
     badges,
     unused: chosen ? null : unusedText(cert.not_used_because, { t }),
     actions,

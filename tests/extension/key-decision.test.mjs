@@ -172,3 +172,12 @@ test("the contacts page's prominent notice is for the decision that waits, never
   // Why a contact cannot receive encrypted mail names them.
   assert.match(encryptionSummary({ address: "carol@example.org", can_encrypt: false, reason: "never_seen" }, { t, date }).advice, /^Ask carol@example\.org /);
 });
+
+test("a held-back lookalike's card states no claim as fact and offers no 'use', only 'refuse'", async () => {
+  const { certificateCard } = await import("../../extension/modules/contacts-view.mjs");
+  const lookalike = stored({ fingerprint_sha256: "cd".repeat(32), status: "pending", not_used_because: "untrusted", trusted_when_seen: false });
+  const card = certificateCard(lookalike, { t, date });
+  assert.equal(card.lead, t("cert_lead_untrusted"));
+  assert.ok(!card.lead.includes("Alice Example"));
+  assert.deepEqual(card.actions.map((a) => a.id), ["refuse"]);
+});
