@@ -46,7 +46,7 @@ export function guideSteps({ host, identities, module, tbIdentities = [], format
 // Thunderbird uses the certificate when an identity with its address can sign and encrypt with
 // S/MIME; through the companion's security module it finds the companion's keys.
 function thunderbirdStep({ first, mine, module, tbIdentities }) {
-  if (!first) return step("thunderbird", "waiting", "guide_thunderbird_todo");
+  if (!first) return step("thunderbird", "waiting", "guide_thunderbird_waiting");
   const emails = new Set(mine.flatMap((i) => (i.emails ?? []).map((e) => e.toLowerCase())));
   const candidates = tbIdentities.filter((i) => emails.has(String(i.email ?? "").toLowerCase()));
   if (!candidates.length) return step("thunderbird", "todo", "guide_thunderbird_no_account", [identityAddress(first) ?? "?"]);
