@@ -58,7 +58,7 @@ const stoppedSends = new Map(); // compose tab id -> why the last send was stopp
 const userChoices = new Map(); // compose tab id -> {sign?, encrypt?} the user set in the check
 const composeButtons = new Map(); // compose tab id -> what its button shows (composeButton)
 const recipientCache = new RecipientCache();
-const composeWatch = new ComposeWatch({ read: composeDetails, check: (tabId, details) => composeCheck(tabId, { details }) });
+const composeWatch = new ComposeWatch({ read: composeDetails, check: (tabId, details) => composeCheck(tabId, { details }), focused: focusedWindows });
 let notice = null; // what the last menu action did, for the contacts page to show once
 let hostBack = null; // the check of every tab that onHostState started last
 
@@ -85,6 +85,7 @@ browser.compose.onComposeStateChanged.addListener((tab) => {
   composeWatch.nudge(tab.id).catch(logError);
 });
 browser.compose.onIdentityChanged.addListener((tab) => composeWatch.nudge(tab.id).catch(logError));
+browser.windows.onFocusChanged.addListener((windowId) => composeWatch.windowFocused(windowId).catch(logError));
 browser.compose.onAfterSend.addListener((tab, sendInfo) => onAfterSend(tab, sendInfo).catch(logError));
 
 startup().catch(logError);
@@ -509,7 +510,13 @@ async function saveSenders(messages) {
 
 /** Follows a compose window from its start (and windows open before the add-on started). */
 function watchCompose(tab) {
-  if (tab?.type === "messageCompose") composeWatch.track(tab.id);
+  if (tab?.type === "messageCompose") composeWatch.track(tab.id, tab.windowId ?? null);
+}
+
+/** The windows in front, whose compose windows the watch reads; null when none says it is. */
+async function focusedWindows() {
+  const front = (await browser.windows.getAll()).filter((w) => w.focused).map((w) => w.id);
+  return front.length ? front : null;
 }
 
 /** A compose window's details; null while it is still loading; rejects once it is gone. */

@@ -1,10 +1,11 @@
 // The compose check follows the recipients while they are typed (issue 14, item 4). Thunderbird
 // fires no event when a recipient is added or removed (`compose.onComposeStateChanged` only when
-// Send becomes possible or impossible), so each open compose window is read every `pollMs`
-// (`compose.getComposeDetails`); when its recipients, identity or S/MIME switches changed, the
-// check runs once they have been still for `debounceMs`. Events (the compose state, the identity)
-// nudge a read at once. One check runs per window at a time; a change during a check runs one
-// more afterwards, with the newest details.
+// Send becomes possible or impossible), so the compose window the user types in is read every
+// `pollMs` (`compose.getComposeDetails`, which also copies the body: windows in the background
+// are not read, as nobody types there); when its recipients, identity or S/MIME switches changed,
+// the check runs once they have been still for `debounceMs`. Events (the compose state, the
+// identity, the window coming to the front) nudge a read at once. One check runs per window at a
+// time; a change during a check runs one more afterwards, with the newest details.
 //
 // And the host is asked once per change, for new addresses only (`RecipientCache`): each address's
 // answer from `recipients_check` is kept for a while and dropped when the contacts change.
@@ -26,6 +27,7 @@ export function watchKey(details) {
 export class ComposeWatch {
   #read;
   #check;
+  #focused;
   #timers;
   #pollMs;
   #debounceMs;
@@ -34,21 +36,22 @@ export class ComposeWatch {
 
   /**
    * `read(tabId)` resolves to the window's ComposeDetails, or null while it is not ready (rejects
-   * once it is gone);
-   * `check(tabId, details)` runs the check and shows it.
+   * once it is gone); `check(tabId, details)` runs the check and shows it; `focused()` resolves to
+   * the ids of the windows in front (null when that cannot be told: every window is read).
    */
-  constructor({ read, check, timers = globalThis, pollMs = POLL_MS, debounceMs = DEBOUNCE_MS }) {
+  constructor({ read, check, focused = async () => null, timers = globalThis, pollMs = POLL_MS, debounceMs = DEBOUNCE_MS }) {
     this.#read = read;
+    this.#focused = focused;
     this.#check = check;
     this.#timers = timers;
     this.#pollMs = pollMs;
     this.#debounceMs = debounceMs;
   }
 
-  /** Starts following a compose window; its first reading is checked at once. */
-  track(tabId) {
+  /** Starts following a compose window (in window `windowId`); its first reading is checked at once. */
+  track(tabId, windowId = null) {
     if (this.#tabs.has(tabId)) return;
-    this.#tabs.set(tabId, { key: null, debounce: null, running: null, again: false, first: true });
+    this.#tabs.set(tabId, { key: null, debounce: null, running: null, again: false, first: true, windowId });
     this.#poller ??= this.#timers.setInterval(() => this.poll(), this.#pollMs);
     this.nudge(tabId);
   }
@@ -77,12 +80,19 @@ export class ComposeWatch {
   /** Checks every followed window again at the next reading (the contacts changed). */
   recheckAll() {
     for (const entry of this.#tabs.values()) entry.key = null;
-    return this.poll();
+    return Promise.all(this.tracked().map((tabId) => this.#readOne(tabId)));
   }
 
-  /** Reads every followed window once (the timer calls it). */
-  poll() {
-    return Promise.all(this.tracked().map((tabId) => this.#readOne(tabId)));
+  /** Reads every followed window in front once (the timer calls it). */
+  async poll() {
+    const front = await this.#focused().catch(() => null);
+    const wanted = [...this.#tabs.entries()].filter(([, e]) => !front || e.windowId === null || front.includes(e.windowId));
+    return Promise.all(wanted.map(([tabId]) => this.#readOne(tabId)));
+  }
+
+  /** A window came to the front: read its compose windows now. */
+  windowFocused(windowId) {
+    return Promise.all([...this.#tabs.entries()].filter(([, e]) => e.windowId === windowId).map(([tabId]) => this.#readOne(tabId)));
   }
 
   async #readOne(tabId) {

@@ -47,6 +47,7 @@ function pillAddresses(win) {
 }
 // Types an address into the To field and ends it as Enter does: it becomes a recipient pill.
 function typeRecipient(win, address) {
+  win.focus(); // typing happens in the window in front
   const input = win.document.getElementById("toAddrInput");
   input.focus();
   input.value = address;

@@ -184,3 +184,30 @@ test("an answer that began before the contacts changed is used but not kept", as
   assert.equal((await pending)[0].can_encrypt, false);
   assert.deepEqual(cache.missing(["a@x.org"]), ["a@x.org"]);
 });
+
+test("only compose windows in front are read on the timer; one coming to the front is read at once", async () => {
+  const timers = fakeTimers();
+  const reads = [];
+  let front = [10];
+  const watch = new ComposeWatch({
+    read: async (tabId) => { reads.push(tabId); return windowOf([`t${tabId}@x.org`]); },
+    check: async () => {},
+    focused: async () => front,
+    timers, pollMs: 1000, debounceMs: 400,
+  });
+  watch.track(1, 10);
+  watch.track(2, 20);
+  await timers.advance(0);
+  reads.length = 0;
+  await timers.advance(3000);
+  assert.deepEqual([...new Set(reads)], [1], "the window in the background is not read");
+  reads.length = 0;
+  front = [20];
+  await watch.windowFocused(20);
+  assert.deepEqual(reads, [2]);
+  // Nobody says which window is in front (headless): every window is read.
+  front = null;
+  reads.length = 0;
+  await timers.advance(1000);
+  assert.deepEqual(reads.sort(), [1, 2]);
+});
