@@ -73,6 +73,9 @@ DATA = [
     "E2E Test CA (S-MIME Companion Tests)", "Unknown Test CA (Nobody)", "Bob Reader (E2E Test CA)",
     "Signed by Alice", "Plain: not signed", "Altered after signing", "Signed by an unknown CA", "Signed, but not by the sender",
     "Encrypted and signed", "Encrypted for somebody else", "My certificate",
+    # What the test itself types or configures: a search, a decision's note, IT's directory and
+    # the person only it knows.
+    "carol", "dora", "compared by phone", "corp", "Dora Directory",
 ]
 
 WAIT_S = 30

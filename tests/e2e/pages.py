@@ -618,7 +618,7 @@ class Pages:
           if (box.hidden || !box.textContent.includes("dora@example.org")) return null;
           return { severity: box.className, text: box.innerText };""", wait=True)
         self.check("directory: 'Search the directory' finds Dora's certificate and says she can receive encrypted mail",
-                   found is True and "ok" in notice.get("severity", "") and self.text("lookup_address_can", "dora@example.org", "1") in notice.get("text", ""), notice)
+                   found is True and "ok" in notice.get("severity", "") and self.text("lookup_address_can_one", "1", "dora@example.org") in notice.get("text", ""), notice)
         self.page_shot(contacts, "contacts-directory.png", max_height=1400)
 
     def signed_send(self, to):
