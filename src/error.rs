@@ -110,123 +110,18 @@ pub enum Error {
     NoDirectory { problems: Vec<String> },
 }
 
-/// Every code `Error::code` can return, with its meaning, in a stable order. The add-on must have
-/// a text for each (checked by its tests) and `docs/PROTOCOL.md` lists them (checked by ours).
-pub const ERROR_CODES: &[(&str, &str)] = &[
-    ("invalid_utf8", "The frame's body is not UTF-8."),
-    ("invalid_json", "The frame's body is not JSON."),
-    ("invalid_request", "JSON, but not a request envelope (not an object, `op` or `id` of the wrong type, unknown field)."),
-    ("missing_id", "The request has no `id`."),
-    ("duplicate_key", "A key appears twice in one object of the request (the envelope, `params` or any object inside); `details.path` names the object (`$` the envelope, `$.params.to[0]` …), `details.key` the key."),
-    ("unknown_op", "`op` names no operation; `hello` lists them."),
-    ("invalid_params", "`params` do not have the shape the op expects."),
-    ("request_too_large", "A frame header announced more than 64 MiB; the session ends."),
-    ("truncated_frame", "The input ended inside a frame; the session ends."),
-    ("caller_not_allowed", "The add-on or origin that started the host is not on its allow-list; the host exits."),
-    ("internal_error", "A bug in the host; the session goes on."),
-    ("unknown_transfer", "No such upload (unknown, discarded or already used)."),
-    ("transfer_too_large", "The upload, or all open uploads together, would exceed 512 MiB."),
-    ("transfer_chunk_out_of_order", "A chunk arrived with another index than the next one expected."),
-    ("transfer_overflow", "More bytes arrived than the upload announced; it is discarded."),
-    ("transfer_incomplete", "`transfer_end` came before all announced bytes."),
-    ("transfer_digest_mismatch", "The upload's SHA-256 differs from the announced one; it is discarded."),
-    ("transfer_not_complete", "An op named an upload that was not ended with `transfer_end`."),
-    ("invalid_base64", "A `*_b64` field is not valid base64."),
-    ("io_error", "A file or folder of the companion could not be read or written."),
-    ("bad_config", "A configuration file is broken."),
-    ("bad_certificate", "The file or data holds no readable certificate (or CRL): not PEM, DER or PKCS#7, or corrupt."),
-    ("not_found", "Nothing matches the given address, fingerprint or name."),
-    ("ambiguous", "Several entries match; give more of the fingerprint."),
-    ("bad_time", "A time is not in RFC 3339 form (2026-11-27T10:00:00Z)."),
-    ("wrong_password", "The password does not open this PKCS#12 file or key; nothing was changed."),
-    ("bad_pkcs12", "Not a PKCS#12 (.p12/.pfx) file, or truncated or corrupt."),
-    ("store_error", "The companion's database could not be read or written."),
-    ("store_corrupt", "The companion's database is damaged or not a database; it was left untouched (move it aside to start afresh)."),
-    ("store_too_new", "The database was written by a newer version of the companion; it was left untouched."),
-    ("store_busy", "Another program held the database for too long; try again."),
-    ("invalid_address", "Not an e-mail address."),
-    ("host_not_executable", "The program to register for Thunderbird does not exist or is not executable; nothing was written."),
-    ("registry_error", "A Windows registry key could not be read or written (administrator rights are needed for the machine-wide keys)."),
-    ("bad_policy_file", "A Thunderbird policies.json is not valid JSON or not shaped as policies; it was left untouched."),
-    ("pkcs12_without_key", "The file holds the certificate but not its private key: export it again from the original device with the private key (marked exportable), or have the certificate re-issued."),
-    ("pkcs12_several_keys", "The file holds several private keys; export each identity on its own."),
-    ("key_mismatch", "The private key in the file does not belong to its certificate."),
-    ("passphrase_required", "A passphrase is needed to protect the private key (the file had none)."),
-    ("identity_locked", "The private key is locked; unlock it with its passphrase."),
-    ("no_identity", "You have no certificate with a private key for this address."),
-    ("recipients_without_certificate", "Some recipients have no usable certificate; `details.recipients` gives each with the reason."),
-    ("no_recipients", "The message has no recipients (To, Cc, Bcc) to encrypt to."),
-    ("bad_message", "The input is not a message that can be signed or encrypted."),
-    ("no_directory", "No LDAP directory is configured (or every entry has a mistake; `details.problems` says which): nothing to look up in (docs/DIRECTORY.md)."),
-];
+/// Each variant's wire code and its meaning, declared once: [`Error::code`] and [`ERROR_CODES`]
+/// are both made from this list. The `match` in `code()` is exhaustive, so a variant without a
+/// code does not compile, and a code cannot be listed without its variant.
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal: $meaning:literal,)+) => {
+        /// Every code [`Error::code`] can return, with its meaning, in a stable order. The add-on
+        /// must have a text for each (checked by its tests), `docs/PROTOCOL.md` lists them (checked
+        /// by ours) and `hello` names them.
+        pub const ERROR_CODES: &[(&str, &str)] = &[$(($code, $meaning),)+];
 
-/// The codes alone.
-pub fn error_codes() -> Vec<&'static str> {
-    ERROR_CODES.iter().map(|(code, _)| *code).collect()
-}
-
-/// Renders the error-code table that docs/PROTOCOL.md embeds.
-pub fn error_codes_markdown() -> String {
-    let mut out = String::from("| code | meaning |\n|---|---|\n");
-    for (code, meaning) in ERROR_CODES {
-        out.push_str(&format!("| `{code}` | {meaning} |\n"));
-    }
-    out
-}
-
-impl Error {
-    /// The stable wire code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidUtf8 { .. } => "invalid_utf8",
-            Error::InvalidJson { .. } => "invalid_json",
-            Error::InvalidRequest { .. } => "invalid_request",
-            Error::MissingId => "missing_id",
-            Error::DuplicateKey { .. } => "duplicate_key",
-            Error::UnknownOp { .. } => "unknown_op",
-            Error::InvalidParams { .. } => "invalid_params",
-            Error::RequestTooLarge { .. } => "request_too_large",
-            Error::TruncatedFrame { .. } => "truncated_frame",
-            Error::CallerNotAllowed { .. } => "caller_not_allowed",
-            Error::Internal { .. } => "internal_error",
-            Error::UnknownTransfer { .. } => "unknown_transfer",
-            Error::TransferTooLarge { .. } => "transfer_too_large",
-            Error::TransferChunkOutOfOrder { .. } => "transfer_chunk_out_of_order",
-            Error::TransferOverflow { .. } => "transfer_overflow",
-            Error::TransferIncomplete { .. } => "transfer_incomplete",
-            Error::TransferDigestMismatch { .. } => "transfer_digest_mismatch",
-            Error::TransferNotComplete { .. } => "transfer_not_complete",
-            Error::InvalidBase64 { .. } => "invalid_base64",
-            Error::Io { .. } => "io_error",
-            Error::BadConfig { .. } => "bad_config",
-            Error::BadCertificate { .. } => "bad_certificate",
-            Error::NotFound { .. } => "not_found",
-            Error::Ambiguous { .. } => "ambiguous",
-            Error::BadTime { .. } => "bad_time",
-            Error::WrongPassword { .. } => "wrong_password",
-            Error::BadPkcs12 { .. } => "bad_pkcs12",
-            Error::Store { .. } => "store_error",
-            Error::StoreCorrupt { .. } => "store_corrupt",
-            Error::StoreTooNew { .. } => "store_too_new",
-            Error::StoreBusy { .. } => "store_busy",
-            Error::InvalidAddress { .. } => "invalid_address",
-            Error::HostNotExecutable { .. } => "host_not_executable",
-            Error::Registry { .. } => "registry_error",
-            Error::BadPolicyFile { .. } => "bad_policy_file",
-            Error::Pkcs12WithoutKey { .. } => "pkcs12_without_key",
-            Error::Pkcs12SeveralKeys { .. } => "pkcs12_several_keys",
-            Error::KeyMismatch { .. } => "key_mismatch",
-            Error::PassphraseRequired => "passphrase_required",
-            Error::IdentityLocked { .. } => "identity_locked",
-            Error::NoIdentity { .. } => "no_identity",
-            Error::RecipientsWithoutCertificate { .. } => "recipients_without_certificate",
-            Error::NoRecipients => "no_recipients",
-            Error::BadMessage { .. } => "bad_message",
-            Error::NoDirectory { .. } => "no_directory",
-        }
-    }
-
-    /// Structured context for the add-on; never secrets or message content.
+        impl Error {
+            /// Structured context for the add-on; never secrets or message content.
     pub fn details(&self) -> Value {
         match self {
             Error::InvalidUtf8 { valid_up_to } => json!({ "valid_up_to": valid_up_to }),
