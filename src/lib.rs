@@ -13,6 +13,7 @@ pub mod context;
 pub mod directory;
 pub mod error;
 pub mod ffi;
+pub mod hex;
 pub mod home;
 pub mod identities;
 pub mod inspect;

@@ -203,7 +203,7 @@ impl IdentityStore {
                         f.subject.to_rfc4514(),
                         f.issuer.to_rfc4514(),
                         crate::asn1::integer_hex(&f.serial),
-                        f.subject_key_id.as_ref().map(|k| crate::protocol::chunking::hex(k)),
+                        f.subject_key_id.as_ref().map(|k| crate::hex::encode(k)),
                         key_fingerprint(cert),
                         f.not_before,
                         f.not_after,

@@ -916,7 +916,7 @@ pub(crate) fn issuer_id(issuer: &X509Ref) -> String {
         None => h.update(&der),
     }
     let _ = openssl::error::ErrorStack::get();
-    crate::protocol::chunking::hex(&h.finish())
+    crate::hex::encode(&h.finish())
 }
 
 /// The subject and subjectPublicKeyInfo elements (DER) of a certificate's DER.
