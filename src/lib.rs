@@ -3,6 +3,7 @@
 //! `main.rs` only picks the mode; everything else lives here so tests and benchmarks can call it.
 
 pub mod asn1;
+pub mod atomic;
 pub mod bigbuf;
 pub mod caller;
 pub mod certs;
