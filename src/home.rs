@@ -33,12 +33,9 @@ impl Home {
         if let Some(dir) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
             return Ok(Home::at(Path::new(&dir)));
         }
-        let dirs = directories::ProjectDirs::from("org", "smime-companion", BINARY_NAME).ok_or_else(
-            || Error::Io {
-                path: "$HOME".into(),
-                reason: "no home folder found; set SMIME_COMPANION_HOME or pass --home".into(),
-            },
-        )?;
+        let dirs = directories::ProjectDirs::from("org", "smime-companion", BINARY_NAME).ok_or_else(|| {
+            Error::io_reason("$HOME", std::io::ErrorKind::NotFound, "no home folder found; set SMIME_COMPANION_HOME or pass --home")
+        })?;
         Ok(Home { data_dir: dirs.data_dir().to_path_buf(), config_dir: dirs.config_dir().to_path_buf() })
     }
 

@@ -167,7 +167,7 @@ impl<T> Db<T> {
     fn failed(&self, e: &smime_companion::error::Error) {
         let name = self.name;
         crate::trace_line(|| format!("refresh: {name} failed, keeping what was read from it before: {e}"));
-        log::warn!("pkcs11: {name}: keeping what was read before: {e}");
+        log::warn!("pkcs11: {name}: keeping what was read before: {}", smime_companion::error::Chain(e));
     }
 }
 

@@ -88,8 +88,8 @@ impl Identity {
     /// Opens the private key with the passphrase.
     pub fn unlock(&self, passphrase: &Passphrase) -> Result<PKey<Private>> {
         seal::open(&self.sealed, passphrase, &self.fingerprint()).map_err(|e| match e {
-            seal::OpenError::WrongPassphrase => Error::WrongPassword { source: format!("identity {}", self.fingerprint()) },
-            seal::OpenError::Damaged => Error::Store { path: "identities.sqlite".into(), reason: "a sealed key is damaged".into() },
+            seal::OpenError::WrongPassphrase => Error::WrongPassword { source: format!("identity {}", self.fingerprint()), cause: None },
+            seal::OpenError::Damaged => Error::Store { path: "identities.sqlite".into(), reason: "a sealed key is damaged".into(), cause: None },
         })
     }
 

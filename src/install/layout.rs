@@ -22,7 +22,7 @@ impl Layout {
     pub fn current() -> Result<Layout> {
         let home = directories::BaseDirs::new()
             .map(|d| d.home_dir().to_path_buf())
-            .ok_or_else(|| Error::Io { path: "$HOME".into(), reason: "no home folder".into() })?;
+            .ok_or_else(|| Error::io_reason("$HOME", std::io::ErrorKind::NotFound, "no home folder"))?;
         Ok(Layout { home, root: default_root(), os: Os::current() })
     }
 

@@ -84,7 +84,7 @@ pub fn plan_install(layout: &Layout, req: &Request) -> Result<Plan> {
     let module = match &req.pkcs11 {
         Pkcs11::At(path) => {
             if !path.is_absolute() || !on_target(path).is_file() {
-                return Err(Error::Io { path: path.display().to_string(), reason: "no PKCS#11 module library there".into() });
+                return Err(Error::io_reason(path, std::io::ErrorKind::NotFound, "no PKCS#11 module library there"));
             }
             Some(path.clone())
         }
@@ -175,7 +175,7 @@ pub fn is_executable(path: &Path) -> bool {
 }
 
 fn path_str(path: &Path) -> Result<&str> {
-    path.to_str().ok_or_else(|| Error::Io { path: path.display().to_string(), reason: "the path is not valid UTF-8".into() })
+    path.to_str().ok_or_else(|| Error::io_reason(path, std::io::ErrorKind::InvalidData, "the path is not valid UTF-8"))
 }
 
 #[cfg(test)]

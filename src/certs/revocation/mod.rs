@@ -405,7 +405,7 @@ impl Checker {
                 Ok(c) => *slot = Some(c),
                 Err(e) => {
                     if self.online {
-                        log::warn!("revocation cache unavailable: {e}");
+                        log::warn!("revocation cache unavailable: {}", crate::error::Chain(&e));
                     }
                     return None;
                 }
@@ -415,7 +415,7 @@ impl Checker {
         match f(cache) {
             Ok(v) => Some(v),
             Err(e) => {
-                log::warn!("revocation cache: {e}");
+                log::warn!("revocation cache: {}", crate::error::Chain(&e));
                 None
             }
         }
