@@ -14,6 +14,8 @@ pub mod context;
 pub mod directory;
 pub mod error;
 pub mod ffi;
+#[cfg(test)]
+pub(crate) mod growth;
 pub mod hex;
 pub mod home;
 pub mod identities;
