@@ -347,7 +347,7 @@ pub fn usage_text() -> String {
     }
     out.push_str(&format!(
         "\noptions:\n  --home DIR   keep all per-user files in DIR (also SMIME_COMPANION_HOME)\n  \
-         --verbose    when a command fails, also say what caused it (the system's, SQLite's or OpenSSL's words)\n  \
+         --verbose    also show what caused an error (the system's, SQLite's or OpenSSL's words)\n  \
          --help       this text; '{BINARY_NAME} COMMAND --help' for a command\n  \
          --version    print the version\n"
     ));
