@@ -763,7 +763,7 @@ pub fn add_user(home: &Home, bytes: &[u8], source_name: &str) -> Result<Added> {
         create_private_dir(&dir)?;
         for crl in &crls {
             let der = crl.to_der().map_err(|e| Error::Internal { reason: e.to_string() })?;
-            let name = crate::protocol::chunking::hex(&openssl::sha::sha256(&der));
+            let name = crate::hex::encode(&openssl::sha::sha256(&der));
             let pem = crl.to_pem().map_err(|e| Error::Internal { reason: e.to_string() })?;
             crate::home::write_private_file(&dir.join(format!("{name}.crl.pem")), &pem)?;
         }

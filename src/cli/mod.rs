@@ -429,6 +429,7 @@ pub fn run(raw: Vec<OsString>) -> u8 {
         Ok(h) => h,
         Err(e) => return usage_error(None, &e),
     };
+    let verbose = args.flag("--verbose");
     if args.flag("--version") || args.flag("-V") {
         println!("{BINARY_NAME} {VERSION}");
         return EXIT_OK;
@@ -456,6 +457,9 @@ pub fn run(raw: Vec<OsString>) -> u8 {
         Err(CliError::Failed(e)) => {
             // Errors name what they were given (a certificate's subject, an address).
             eprintln!("{BINARY_NAME} {}: {} [{}]", command.name, crate::untrusted::neutralize(&e.to_string()), e.code());
+            for cause in crate::error::causes(&e).iter().filter(|_| verbose) {
+                eprintln!("  caused by: {}", crate::untrusted::neutralize(cause));
+            }
             EXIT_ERROR
         }
     }
@@ -474,7 +478,7 @@ fn usage_error(command: Option<&Command>, e: &UsageError) -> u8 {
 pub fn usage_text() -> String {
     let mut out = format!(
         "{PRODUCT_NAME} {VERSION}: verify, decrypt, sign and encrypt S/MIME mail.\n\n\
-         usage: {BINARY_NAME} [--home DIR] COMMAND [ARGS]\n\n\
+         usage: {BINARY_NAME} [--home DIR] [--verbose] COMMAND [ARGS]\n\n\
          Thunderbird starts this program by itself for the S/MIME Companion add-on;\n\
          you only run it by hand to use the commands below.\n\ncommands:\n"
     );
@@ -483,6 +487,7 @@ pub fn usage_text() -> String {
     }
     out.push_str(&format!(
         "\noptions:\n  --home DIR   keep all per-user files in DIR (also SMIME_COMPANION_HOME)\n  \
+         --verbose    also show what caused an error (the system's, SQLite's or OpenSSL's words)\n  \
          --help       this text; '{BINARY_NAME} COMMAND --help' for a command\n  \
          --version    print the version\n"
     ));

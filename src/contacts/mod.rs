@@ -35,7 +35,7 @@ use crate::certs::address::address_keys;
 use crate::certs::summary::{Cert, CertSummary};
 use crate::error::{Error, Result};
 use crate::mime::address::normalize;
-use crate::protocol::chunking::hex;
+use crate::hex::encode as hex;
 use crate::smime::cms_der::CertId;
 use crate::time::to_rfc3339;
 use serde::Serialize;

@@ -13,7 +13,7 @@ use super::{
 use crate::certs::summary::Cert;
 use crate::error::{Error, Result};
 use crate::home::Home;
-use crate::protocol::chunking::hex;
+use crate::hex::encode as hex;
 use crate::smime::cms_der::CertId;
 use crate::store::db_error;
 use crate::time::to_rfc3339;

@@ -500,14 +500,14 @@ fn prepare(ctx: &Context, d: &DirectorySettings, companion_cas: &[openssl::x509:
     let password = match &d.bind {
         Bind::Anonymous => None,
         Bind::Simple { password_file: Some(path), .. } => Some(secrets::from_file(path).map_err(|e| {
-            log::warn!("directory {}: bind_password_file: {e}", d.id);
+            log::warn!("directory {}: bind_password_file: {}", d.id, crate::error::Chain(&e));
             DirError::PasswordMissing
         })?),
         Bind::Simple { password_file: None, .. } => match secrets::stored(&ctx.home, &d.id) {
             Ok(Some(p)) => Some(p),
             Ok(None) => return Err(DirError::PasswordMissing),
             Err(e) => {
-                log::warn!("directory {}: stored password: {e}", d.id);
+                log::warn!("directory {}: stored password: {}", d.id, crate::error::Chain(&e));
                 return Err(DirError::PasswordMissing);
             }
         },

@@ -51,6 +51,13 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
             Ok(_) => "ok",
             Err(e) => e.code(),
         };
+        if let Err(e) = &reply {
+            // Only the causes (the OS's, SQLite's, OpenSSL's words): the message itself may
+            // repeat what the request named.
+            for cause in crate::error::causes(e) {
+                log::debug!("request id={} cause: {}", sanitize(id.as_json(), 64), sanitize(&cause, 1000));
+            }
+        }
         let bytes = match &reply {
             Ok(result) => ok_reply(&id, result),
             Err(e) => error_reply(&id, e),
