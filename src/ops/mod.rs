@@ -286,7 +286,7 @@ pub static OPS: &[Op] = &[
 /// table entry names (`params_type`; checked in debug builds).
 pub(crate) fn parse<'a, T: Deserialize<'a>>(op: &str, params: &'a Params) -> Result<T> {
     debug_assert!(
-        OPS.iter().find(|o| o.name == op).map_or(true, |o| (o.params_type.name)() == std::any::type_name::<T>()),
+        OPS.iter().find(|o| o.name == op).is_none_or(|o| (o.params_type.name)() == std::any::type_name::<T>()),
         "{op} parses {}, not the params_type of its table entry",
         std::any::type_name::<T>()
     );
