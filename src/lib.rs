@@ -4,6 +4,7 @@
 
 pub mod asn1;
 pub mod atomic;
+pub mod b64;
 pub mod bigbuf;
 pub mod caller;
 pub mod certs;

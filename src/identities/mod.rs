@@ -5,8 +5,10 @@
 //! Stored in `identities.sqlite` in the data folder (mode 0600): certificates and chains in the
 //! clear, private keys only sealed (see `seal`).
 
+pub mod backup;
 pub mod checks;
 pub mod seal;
+pub mod service;
 pub mod session;
 
 use crate::certs::summary::{Cert, CertSummary, KeyInfo};

@@ -1,6 +1,6 @@
 //! Session-level ops: `hello`, `ping` and the chunked-upload ops.
 
-use super::{decode_b64, parse, reply, Base64Text, NoParams, OPS};
+use super::{parse, reply, Base64Text, NoParams, OPS};
 use crate::context::Context;
 use crate::error::{error_codes, Result};
 use crate::product::{ADDON_ID, HOST_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSION};
@@ -60,7 +60,7 @@ pub fn hello(ctx: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PingParams {
+pub(super) struct PingParams {
     #[serde(default)]
     echo: Option<Value>,
 }
@@ -79,7 +79,7 @@ pub fn ping(_: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BeginParams {
+pub(super) struct BeginParams {
     total_bytes: u64,
     #[serde(default)]
     sha256: Option<String>,
@@ -99,7 +99,7 @@ pub fn transfer_begin(ctx: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ChunkParams<'a> {
+pub(super) struct ChunkParams<'a> {
     transfer_id: String,
     index: u64,
     /// Borrowed: a chunk of up to 64 MiB is not copied out of the frame first.
@@ -114,14 +114,14 @@ struct ChunkAccepted {
 
 pub fn transfer_chunk(ctx: &mut Context, params: Params) -> Result<Value> {
     let ChunkParams { transfer_id, index, data_b64 } = parse("transfer_chunk", &params)?;
-    let bytes = decode_b64("data_b64", &data_b64.0)?;
+    let bytes = crate::b64::decode("data_b64", &data_b64.0)?;
     let received_bytes = ctx.transfers.append(&transfer_id, index, &bytes)?;
     reply(ChunkAccepted { received_bytes })
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TransferIdParams {
+pub(super) struct TransferIdParams {
     transfer_id: String,
 }
 

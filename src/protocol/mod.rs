@@ -5,6 +5,7 @@ pub mod chunking;
 pub mod envelope;
 pub mod framing;
 pub mod session;
+pub mod shape;
 pub mod transfer;
 
 use crate::context::Context;
@@ -72,6 +73,9 @@ pub struct Op {
     pub params: &'static str,
     /// What the op does, in one line.
     pub help: &'static str,
+    /// The `deny_unknown_fields` struct `handler` parses `params` into; a test holds the
+    /// `params` text to its fields.
+    pub params_type: shape::ParamsType,
     pub handler: Handler,
 }
 

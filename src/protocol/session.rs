@@ -115,6 +115,8 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 mod tests {
     use super::*;
     use crate::home::Home;
+    use crate::protocol::shape::ParamsType;
+    use serde::de::IgnoredAny;
     use serde_json::json;
 
     fn boom(_: &mut Context, _: crate::protocol::Params) -> crate::error::Result<Value> {
@@ -126,8 +128,8 @@ mod tests {
     }
 
     static TEST_OPS: &[Op] = &[
-        Op { name: "boom", params: "{}", help: "panics", handler: boom },
-        Op { name: "echo", params: "{…}", help: "echoes", handler: echo },
+        Op { name: "boom", params: "{}", help: "panics", params_type: ParamsType::of::<IgnoredAny>(), handler: boom },
+        Op { name: "echo", params: "{…}", help: "echoes", params_type: ParamsType::of::<IgnoredAny>(), handler: echo },
     ];
 
     fn frames(bodies: &[&[u8]]) -> Vec<u8> {
