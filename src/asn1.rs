@@ -307,7 +307,7 @@ pub fn integer_hex(content: &[u8]) -> String {
         Some(i) => &content[i..],
         None => &[0],
     };
-    crate::protocol::chunking::hex(trimmed)
+    crate::hex::encode(trimmed)
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
 //! The one error type of the host. Every variant has a stable snake_case `code()` that travels on
 //! the wire and that the add-on maps to a localised text; `Display` is the developer message;
-//! `details()` carries the structured context. OpenSSL's error stack never goes into a reply: it
-//! is logged at debug level where it arises.
+//! `details()` carries the structured context.
+//!
+//! Where a failure comes from another library (the OS's I/O error, SQLite's, OpenSSL's error
+//! stack) the variant keeps that error as its `cause`, and `source()` hands it out: the reply's
+//! message stays short and the same, while the log (at debug level) and the CLI's `--verbose`
+//! show the whole chain ([`causes`], [`Chain`]). OpenSSL's error stack never goes into a reply.
 
 use serde_json::{json, Value};
 use std::fmt;
@@ -44,8 +48,9 @@ pub enum Error {
     InvalidBase64 { field: String },
 
     // --- local environment ----------------------------------------------------------------
-    /// A file or folder could not be read or written.
-    Io { path: String, reason: String },
+    /// A file or folder could not be read or written; `cause` says why (the OS's error, or
+    /// one of ours such as "no home folder").
+    Io { path: String, cause: std::io::Error },
     /// A configuration file is broken.
     BadConfig { path: String, reason: String },
 
@@ -60,20 +65,20 @@ pub enum Error {
     BadTime { value: String },
 
     // --- keys -----------------------------------------------------------------------------
-    /// The password does not open the PKCS#12 file (or key).
-    WrongPassword { source: String },
-    /// The file is not a PKCS#12 file, or it is truncated or corrupt.
-    BadPkcs12 { source: String, reason: String },
+    /// The password does not open the PKCS#12 file (or key); `source` names the file.
+    WrongPassword { source: String, cause: Option<openssl::error::ErrorStack> },
+    /// The file is not a PKCS#12 file, or it is truncated or corrupt; `source` names the file.
+    BadPkcs12 { source: String, reason: String, cause: Option<openssl::error::ErrorStack> },
 
     // --- stores ---------------------------------------------------------------------------
-    /// A store (database) failed.
-    Store { path: String, reason: String },
+    /// A store (database) failed; `cause` is SQLite's error when it reported one.
+    Store { path: String, reason: String, cause: Option<rusqlite::Error> },
     /// A store is not a database, or damaged; it is left as it is.
-    StoreCorrupt { path: String, reason: String },
+    StoreCorrupt { path: String, reason: String, cause: Option<rusqlite::Error> },
     /// A store was written by a newer version; it is left as it is.
     StoreTooNew { path: String, version: i64, supported: i64 },
     /// Another process held the store for too long.
-    StoreBusy { path: String },
+    StoreBusy { path: String, cause: Option<rusqlite::Error> },
     /// Text that should be an e-mail address is not one.
     InvalidAddress { address: String },
 
@@ -110,55 +115,119 @@ pub enum Error {
     NoDirectory { problems: Vec<String> },
 }
 
-/// Every code `Error::code` can return, with its meaning, in a stable order. The add-on must have
-/// a text for each (checked by its tests) and `docs/PROTOCOL.md` lists them (checked by ours).
-pub const ERROR_CODES: &[(&str, &str)] = &[
-    ("invalid_utf8", "The frame's body is not UTF-8."),
-    ("invalid_json", "The frame's body is not JSON."),
-    ("invalid_request", "JSON, but not a request envelope (not an object, `op` or `id` of the wrong type, unknown field)."),
-    ("missing_id", "The request has no `id`."),
-    ("duplicate_key", "A key appears twice in one object of the request (the envelope, `params` or any object inside); `details.path` names the object (`$` the envelope, `$.params.to[0]` …), `details.key` the key."),
-    ("unknown_op", "`op` names no operation; `hello` lists them."),
-    ("invalid_params", "`params` do not have the shape the op expects."),
-    ("request_too_large", "A frame header announced more than 64 MiB; the session ends."),
-    ("truncated_frame", "The input ended inside a frame; the session ends."),
-    ("caller_not_allowed", "The add-on or origin that started the host is not on its allow-list; the host exits."),
-    ("internal_error", "A bug in the host; the session goes on."),
-    ("unknown_transfer", "No such upload (unknown, discarded or already used)."),
-    ("transfer_too_large", "The upload, or all open uploads together, would exceed 512 MiB."),
-    ("transfer_chunk_out_of_order", "A chunk arrived with another index than the next one expected."),
-    ("transfer_overflow", "More bytes arrived than the upload announced; it is discarded."),
-    ("transfer_incomplete", "`transfer_end` came before all announced bytes."),
-    ("transfer_digest_mismatch", "The upload's SHA-256 differs from the announced one; it is discarded."),
-    ("transfer_not_complete", "An op named an upload that was not ended with `transfer_end`."),
-    ("invalid_base64", "A `*_b64` field is not valid base64."),
-    ("io_error", "A file or folder of the companion could not be read or written."),
-    ("bad_config", "A configuration file is broken."),
-    ("bad_certificate", "The file or data holds no readable certificate (or CRL): not PEM, DER or PKCS#7, or corrupt."),
-    ("not_found", "Nothing matches the given address, fingerprint or name."),
-    ("ambiguous", "Several entries match; give more of the fingerprint."),
-    ("bad_time", "A time is not in RFC 3339 form (2026-11-27T10:00:00Z)."),
-    ("wrong_password", "The password does not open this PKCS#12 file or key; nothing was changed."),
-    ("bad_pkcs12", "Not a PKCS#12 (.p12/.pfx) file, or truncated or corrupt."),
-    ("store_error", "The companion's database could not be read or written."),
-    ("store_corrupt", "The companion's database is damaged or not a database; it was left untouched (move it aside to start afresh)."),
-    ("store_too_new", "The database was written by a newer version of the companion; it was left untouched."),
-    ("store_busy", "Another program held the database for too long; try again."),
-    ("invalid_address", "Not an e-mail address."),
-    ("host_not_executable", "The program to register for Thunderbird does not exist or is not executable; nothing was written."),
-    ("registry_error", "A Windows registry key could not be read or written (administrator rights are needed for the machine-wide keys)."),
-    ("bad_policy_file", "A Thunderbird policies.json is not valid JSON or not shaped as policies; it was left untouched."),
-    ("pkcs12_without_key", "The file holds the certificate but not its private key: export it again from the original device with the private key (marked exportable), or have the certificate re-issued."),
-    ("pkcs12_several_keys", "The file holds several private keys; export each identity on its own."),
-    ("key_mismatch", "The private key in the file does not belong to its certificate."),
-    ("passphrase_required", "A passphrase is needed to protect the private key (the file had none)."),
-    ("identity_locked", "The private key is locked; unlock it with its passphrase."),
-    ("no_identity", "You have no certificate with a private key for this address."),
-    ("recipients_without_certificate", "Some recipients have no usable certificate; `details.recipients` gives each with the reason."),
-    ("no_recipients", "The message has no recipients (To, Cc, Bcc) to encrypt to."),
-    ("bad_message", "The input is not a message that can be signed or encrypted."),
-    ("no_directory", "No LDAP directory is configured (or every entry has a mistake; `details.problems` says which): nothing to look up in (docs/DIRECTORY.md)."),
-];
+/// Each variant's wire code and its meaning, declared once: [`Error::code`] and [`ERROR_CODES`]
+/// are both made from this list. The `match` in `code()` is exhaustive, so a variant without a
+/// code does not compile, and a code cannot be listed without its variant.
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal: $meaning:literal,)+) => {
+        /// Every code [`Error::code`] can return, with its meaning, in a stable order. The add-on
+        /// must have a text for each (checked by its tests), `docs/PROTOCOL.md` lists them (checked
+        /// by ours) and `hello` names them.
+        pub const ERROR_CODES: &[(&str, &str)] = &[$(($code, $meaning),)+];
+
+        impl Error {
+            /// The stable wire code.
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $(Error::$variant { .. } => $code,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidUtf8 => "invalid_utf8":
+        "The frame's body is not UTF-8.",
+    InvalidJson => "invalid_json":
+        "The frame's body is not JSON.",
+    InvalidRequest => "invalid_request":
+        "JSON, but not a request envelope (not an object, `op` or `id` of the wrong type, unknown field).",
+    MissingId => "missing_id":
+        "The request has no `id`.",
+    DuplicateKey => "duplicate_key":
+        "A key appears twice in one object of the request (the envelope, `params` or any object inside); `details.path` names the object (`$` the envelope, `$.params.to[0]` …), `details.key` the key.",
+    UnknownOp => "unknown_op":
+        "`op` names no operation; `hello` lists them.",
+    InvalidParams => "invalid_params":
+        "`params` do not have the shape the op expects.",
+    RequestTooLarge => "request_too_large":
+        "A frame header announced more than 64 MiB; the session ends.",
+    TruncatedFrame => "truncated_frame":
+        "The input ended inside a frame; the session ends.",
+    CallerNotAllowed => "caller_not_allowed":
+        "The add-on or origin that started the host is not on its allow-list; the host exits.",
+    Internal => "internal_error":
+        "A bug in the host; the session goes on.",
+    UnknownTransfer => "unknown_transfer":
+        "No such upload (unknown, discarded or already used).",
+    TransferTooLarge => "transfer_too_large":
+        "The upload, or all open uploads together, would exceed 512 MiB.",
+    TransferChunkOutOfOrder => "transfer_chunk_out_of_order":
+        "A chunk arrived with another index than the next one expected.",
+    TransferOverflow => "transfer_overflow":
+        "More bytes arrived than the upload announced; it is discarded.",
+    TransferIncomplete => "transfer_incomplete":
+        "`transfer_end` came before all announced bytes.",
+    TransferDigestMismatch => "transfer_digest_mismatch":
+        "The upload's SHA-256 differs from the announced one; it is discarded.",
+    TransferNotComplete => "transfer_not_complete":
+        "An op named an upload that was not ended with `transfer_end`.",
+    InvalidBase64 => "invalid_base64":
+        "A `*_b64` field is not valid base64.",
+    Io => "io_error":
+        "A file or folder of the companion could not be read or written.",
+    BadConfig => "bad_config":
+        "A configuration file is broken.",
+    BadCertificate => "bad_certificate":
+        "The file or data holds no readable certificate (or CRL): not PEM, DER or PKCS#7, or corrupt.",
+    NotFound => "not_found":
+        "Nothing matches the given address, fingerprint or name.",
+    Ambiguous => "ambiguous":
+        "Several entries match; give more of the fingerprint.",
+    BadTime => "bad_time":
+        "A time is not in RFC 3339 form (2026-11-27T10:00:00Z).",
+    WrongPassword => "wrong_password":
+        "The password does not open this PKCS#12 file or key; nothing was changed.",
+    BadPkcs12 => "bad_pkcs12":
+        "Not a PKCS#12 (.p12/.pfx) file, or truncated or corrupt.",
+    Store => "store_error":
+        "The companion's database could not be read or written.",
+    StoreCorrupt => "store_corrupt":
+        "The companion's database is damaged or not a database; it was left untouched (move it aside to start afresh).",
+    StoreTooNew => "store_too_new":
+        "The database was written by a newer version of the companion; it was left untouched.",
+    StoreBusy => "store_busy":
+        "Another program held the database for too long; try again.",
+    InvalidAddress => "invalid_address":
+        "Not an e-mail address.",
+    HostNotExecutable => "host_not_executable":
+        "The program to register for Thunderbird does not exist or is not executable; nothing was written.",
+    Registry => "registry_error":
+        "A Windows registry key could not be read or written (administrator rights are needed for the machine-wide keys).",
+    BadPolicyFile => "bad_policy_file":
+        "A Thunderbird policies.json is not valid JSON or not shaped as policies; it was left untouched.",
+    Pkcs12WithoutKey => "pkcs12_without_key":
+        "The file holds the certificate but not its private key: export it again from the original device with the private key (marked exportable), or have the certificate re-issued.",
+    Pkcs12SeveralKeys => "pkcs12_several_keys":
+        "The file holds several private keys; export each identity on its own.",
+    KeyMismatch => "key_mismatch":
+        "The private key in the file does not belong to its certificate.",
+    PassphraseRequired => "passphrase_required":
+        "A passphrase is needed to protect the private key (the file had none).",
+    IdentityLocked => "identity_locked":
+        "The private key is locked; unlock it with its passphrase.",
+    NoIdentity => "no_identity":
+        "You have no certificate with a private key for this address.",
+    RecipientsWithoutCertificate => "recipients_without_certificate":
+        "Some recipients have no usable certificate; `details.recipients` gives each with the reason.",
+    NoRecipients => "no_recipients":
+        "The message has no recipients (To, Cc, Bcc) to encrypt to.",
+    BadMessage => "bad_message":
+        "The input is not a message that can be signed or encrypted.",
+    NoDirectory => "no_directory":
+        "No LDAP directory is configured (or every entry has a mistake; `details.problems` says which): nothing to look up in (docs/DIRECTORY.md).",
+}
 
 /// The codes alone.
 pub fn error_codes() -> Vec<&'static str> {
@@ -175,57 +244,6 @@ pub fn error_codes_markdown() -> String {
 }
 
 impl Error {
-    /// The stable wire code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidUtf8 { .. } => "invalid_utf8",
-            Error::InvalidJson { .. } => "invalid_json",
-            Error::InvalidRequest { .. } => "invalid_request",
-            Error::MissingId => "missing_id",
-            Error::DuplicateKey { .. } => "duplicate_key",
-            Error::UnknownOp { .. } => "unknown_op",
-            Error::InvalidParams { .. } => "invalid_params",
-            Error::RequestTooLarge { .. } => "request_too_large",
-            Error::TruncatedFrame { .. } => "truncated_frame",
-            Error::CallerNotAllowed { .. } => "caller_not_allowed",
-            Error::Internal { .. } => "internal_error",
-            Error::UnknownTransfer { .. } => "unknown_transfer",
-            Error::TransferTooLarge { .. } => "transfer_too_large",
-            Error::TransferChunkOutOfOrder { .. } => "transfer_chunk_out_of_order",
-            Error::TransferOverflow { .. } => "transfer_overflow",
-            Error::TransferIncomplete { .. } => "transfer_incomplete",
-            Error::TransferDigestMismatch { .. } => "transfer_digest_mismatch",
-            Error::TransferNotComplete { .. } => "transfer_not_complete",
-            Error::InvalidBase64 { .. } => "invalid_base64",
-            Error::Io { .. } => "io_error",
-            Error::BadConfig { .. } => "bad_config",
-            Error::BadCertificate { .. } => "bad_certificate",
-            Error::NotFound { .. } => "not_found",
-            Error::Ambiguous { .. } => "ambiguous",
-            Error::BadTime { .. } => "bad_time",
-            Error::WrongPassword { .. } => "wrong_password",
-            Error::BadPkcs12 { .. } => "bad_pkcs12",
-            Error::Store { .. } => "store_error",
-            Error::StoreCorrupt { .. } => "store_corrupt",
-            Error::StoreTooNew { .. } => "store_too_new",
-            Error::StoreBusy { .. } => "store_busy",
-            Error::InvalidAddress { .. } => "invalid_address",
-            Error::HostNotExecutable { .. } => "host_not_executable",
-            Error::Registry { .. } => "registry_error",
-            Error::BadPolicyFile { .. } => "bad_policy_file",
-            Error::Pkcs12WithoutKey { .. } => "pkcs12_without_key",
-            Error::Pkcs12SeveralKeys { .. } => "pkcs12_several_keys",
-            Error::KeyMismatch { .. } => "key_mismatch",
-            Error::PassphraseRequired => "passphrase_required",
-            Error::IdentityLocked { .. } => "identity_locked",
-            Error::NoIdentity { .. } => "no_identity",
-            Error::RecipientsWithoutCertificate { .. } => "recipients_without_certificate",
-            Error::NoRecipients => "no_recipients",
-            Error::BadMessage { .. } => "bad_message",
-            Error::NoDirectory { .. } => "no_directory",
-        }
-    }
-
     /// Structured context for the add-on; never secrets or message content.
     pub fn details(&self) -> Value {
         match self {
@@ -261,8 +279,8 @@ impl Error {
             Error::BadCertificate { path, .. } => json!({ "source": path }),
             Error::NotFound { what, key } | Error::Ambiguous { what, key } => json!({ "what": what, "key": key }),
             Error::BadTime { value } => json!({ "value": value }),
-            Error::WrongPassword { source } | Error::BadPkcs12 { source, .. } => json!({ "source": source }),
-            Error::Store { path, .. } | Error::StoreCorrupt { path, .. } | Error::StoreBusy { path } => json!({ "path": path }),
+            Error::WrongPassword { source, .. } | Error::BadPkcs12 { source, .. } => json!({ "source": source }),
+            Error::Store { path, .. } | Error::StoreCorrupt { path, .. } | Error::StoreBusy { path, .. } => json!({ "path": path }),
             Error::StoreTooNew { path, version, supported } => json!({ "path": path, "version": version, "supported": supported }),
             Error::InvalidAddress { address } => json!({ "address": address }),
             Error::Pkcs12WithoutKey { source, subject } | Error::KeyMismatch { source, subject } => {
@@ -289,9 +307,14 @@ impl Error {
         Error::DuplicateKey { path: crate::logging::sanitize(path, 200), key: crate::logging::sanitize(key, 64) }
     }
 
-    /// Shorthand for an I/O failure on a path.
+    /// An I/O failure on a path, keeping the OS's error.
     pub fn io(path: impl AsRef<std::path::Path>, err: std::io::Error) -> Error {
-        Error::Io { path: path.as_ref().display().to_string(), reason: err.to_string() }
+        Error::Io { path: path.as_ref().display().to_string(), cause: err }
+    }
+
+    /// An I/O failure on a path for a reason of ours (no OS error behind it).
+    pub fn io_reason(path: impl AsRef<std::path::Path>, kind: std::io::ErrorKind, reason: &str) -> Error {
+        Error::io(path, std::io::Error::new(kind, reason))
     }
 }
 
@@ -342,23 +365,23 @@ impl fmt::Display for Error {
                 write!(f, "transfer {transfer_id} has not been ended with transfer_end")
             }
             Error::InvalidBase64 { field } => write!(f, "field {field} is not valid base64"),
-            Error::Io { path, reason } => write!(f, "{path}: {reason}"),
+            Error::Io { path, cause } => write!(f, "{path}: {cause}"),
             Error::BadConfig { path, reason } => write!(f, "configuration {path}: {reason}"),
             Error::BadCertificate { path, reason } => write!(f, "{path}: {reason}"),
             Error::NotFound { what, key } => write!(f, "no {what} matches {key:?}"),
             Error::Ambiguous { what, key } => write!(f, "several {what}s match {key:?}; give more of it"),
             Error::BadTime { value } => write!(f, "{value:?} is not an RFC 3339 time such as 2026-11-27T10:00:00Z"),
-            Error::WrongPassword { source } => write!(f, "{source}: wrong password"),
-            Error::BadPkcs12 { source, reason } => write!(f, "{source}: not a usable PKCS#12 file ({reason})"),
-            Error::Store { path, reason } => write!(f, "database {path}: {reason}"),
-            Error::StoreCorrupt { path, reason } => {
+            Error::WrongPassword { source, .. } => write!(f, "{source}: wrong password"),
+            Error::BadPkcs12 { source, reason, .. } => write!(f, "{source}: not a usable PKCS#12 file ({reason})"),
+            Error::Store { path, reason, .. } => write!(f, "database {path}: {reason}"),
+            Error::StoreCorrupt { path, reason, .. } => {
                 write!(f, "database {path} is damaged ({reason}); it was left untouched: move it aside to start afresh")
             }
             Error::StoreTooNew { path, version, supported } => write!(
                 f,
                 "database {path} has schema version {version}, newer than this program's {supported}; update the companion"
             ),
-            Error::StoreBusy { path } => write!(f, "database {path} is busy; try again"),
+            Error::StoreBusy { path, .. } => write!(f, "database {path} is busy; try again"),
             Error::InvalidAddress { address } => write!(f, "{address:?} is not an e-mail address"),
             Error::Pkcs12WithoutKey { source, subject } => write!(
                 f,
@@ -394,7 +417,54 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { cause, .. } => Some(cause),
+            Error::Store { cause, .. } | Error::StoreCorrupt { cause, .. } | Error::StoreBusy { cause, .. } => {
+                cause.as_ref().map(|e| e as _)
+            }
+            Error::WrongPassword { cause, .. } | Error::BadPkcs12 { cause, .. } => cause.as_ref().map(|e| e as _),
+            _ => None,
+        }
+    }
+}
+
+/// At most this many causes are followed (a chain is short; this only bounds a cycle).
+const MAX_CAUSES: usize = 16;
+
+/// The errors behind `error` (its `source()` chain), outermost first, as text; a cause whose
+/// text the message or an earlier cause already says is left out (an `Io` error's message
+/// already ends in the OS's reason).
+pub fn causes(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut said = error.to_string();
+    let mut out = Vec::new();
+    let mut next = error.source();
+    for _ in 0..MAX_CAUSES {
+        let Some(cause) = next else { break };
+        let text = cause.to_string();
+        if !text.trim().is_empty() && !said.contains(&text) {
+            said.push('\n');
+            said.push_str(&text);
+            out.push(text);
+        }
+        next = cause.source();
+    }
+    out
+}
+
+/// An error with its causes on one line, for the log: `message: cause: cause`.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        for cause in causes(self.0) {
+            write!(f, ": {cause}")?;
+        }
+        Ok(())
+    }
+}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -409,5 +479,65 @@ mod tests {
             assert!(seen.insert(code), "duplicate code {code}");
             assert!(code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'), "{code}");
         }
+    }
+
+    #[test]
+    fn an_io_error_keeps_the_os_error_and_says_the_same_as_before() {
+        use std::error::Error as _;
+        let os = || std::io::Error::from_raw_os_error(libc::ENOENT);
+        let e = Error::io("/data/contacts.sqlite", os());
+        assert_eq!(e.to_string(), format!("/data/contacts.sqlite: {}", os()));
+        let cause = e.source().and_then(|c| c.downcast_ref::<std::io::Error>()).expect("the io::Error is kept");
+        assert_eq!(cause.kind(), std::io::ErrorKind::NotFound);
+        assert!(causes(&e).is_empty(), "the OS's reason is in the message already");
+        let ours = Error::io_reason("$HOME", std::io::ErrorKind::NotFound, "no home folder");
+        assert_eq!((ours.code(), ours.to_string()), ("io_error", "$HOME: no home folder".to_string()));
+    }
+
+    #[derive(Debug)]
+    struct Words(&'static str, Option<Box<Words>>);
+
+    impl fmt::Display for Words {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Words {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|w| w as _)
+        }
+    }
+
+    #[test]
+    fn the_chain_adds_only_what_was_not_said_and_fits_one_line() {
+        // io::Error hands out the source of the error it wraps.
+        let inner = Words("outer words", Some(Box::new(Words("the detail", Some(Box::new(Words("outer words", None)))))));
+        let e = Error::io("/p", std::io::Error::new(std::io::ErrorKind::Other, inner));
+        assert_eq!(e.to_string(), "/p: outer words", "the reply's message is unchanged");
+        assert_eq!(causes(&e), vec!["the detail"], "each cause once, none the message says");
+        assert_eq!(Chain(&e).to_string(), "/p: outer words: the detail");
+        let plain = Error::NotFound { what: "contact".into(), key: "a@b".into() };
+        assert!(causes(&plain).is_empty());
+        assert_eq!(Chain(&plain).to_string(), plain.to_string());
+    }
+
+    #[test]
+    fn a_cycle_of_causes_ends() {
+        #[derive(Debug)]
+        struct Loop(u8);
+        impl fmt::Display for Loop {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "loop {}", self.0)
+            }
+        }
+        static A: Loop = Loop(1);
+        static B: Loop = Loop(2);
+        impl std::error::Error for Loop {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(if self.0 == 1 { &B } else { &A })
+            }
+        }
+        assert_eq!(causes(&A), vec!["loop 2"]);
     }
 }

@@ -33,12 +33,9 @@ impl Home {
         if let Some(dir) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
             return Ok(Home::at(Path::new(&dir)));
         }
-        let dirs = directories::ProjectDirs::from("org", "smime-companion", BINARY_NAME).ok_or_else(
-            || Error::Io {
-                path: "$HOME".into(),
-                reason: "no home folder found; set SMIME_COMPANION_HOME or pass --home".into(),
-            },
-        )?;
+        let dirs = directories::ProjectDirs::from("org", "smime-companion", BINARY_NAME).ok_or_else(|| {
+            Error::io_reason("$HOME", std::io::ErrorKind::NotFound, "no home folder found; set SMIME_COMPANION_HOME or pass --home")
+        })?;
         Ok(Home { data_dir: dirs.data_dir().to_path_buf(), config_dir: dirs.config_dir().to_path_buf() })
     }
 
@@ -111,26 +108,10 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     }
 }
 
-/// Writes a file readable only by the user (0600), atomically: a temporary file in the same folder,
-/// synced, then renamed over the target, so a crash never leaves half a file.
+/// Writes a file readable only by the user (0600), atomically ([`crate::atomic`]): a crash
+/// never leaves half a file.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    file.write_all(bytes).and_then(|_| file.sync_all()).map_err(|e| Error::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    crate::atomic::write(path, bytes, 0o600)
 }
 
 fn absolute(dir: &Path) -> PathBuf {

@@ -65,7 +65,7 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
     };
     let identities = ctx.identity_list().and_then(|list| Ok((list, ctx.identities()?.lock_epoch()?)));
     let (identities, epoch) = identities.unwrap_or_else(|e| {
-        log::warn!("identities unavailable: {e}");
+        log::warn!("identities unavailable: {}", crate::error::Chain(&e));
         (Default::default(), 0)
     });
     let (keys, locked) = session_keys(ctx, &identities, epoch, &req.keys);
@@ -74,7 +74,7 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
     let (cache, cache_error) = match ctx.contacts() {
         Ok(cache) => (Some(&*cache), None),
         Err(e) => {
-            log::warn!("contact cache unavailable: {e}");
+            log::warn!("contact cache unavailable: {}", crate::error::Chain(&e));
             (None, Some(e.code()))
         }
     };
@@ -98,7 +98,7 @@ pub fn inspect(ctx: &mut Context, raw: &[u8], req: &InspectRequest) -> Result<In
     if cache_error.is_none() {
         let judge = TrustJudge { anchors: &trust, intermediates, now };
         if let Err(e) = remember(ctx, &mut inspection, req.harvest, &judge) {
-            log::warn!("harvest failed: {e}");
+            log::warn!("harvest failed: {}", crate::error::Chain(&e));
             inspection.report.contacts.error = Some(e.code());
         }
     }

@@ -3,6 +3,8 @@
 //! `main.rs` only picks the mode; everything else lives here so tests and benchmarks can call it.
 
 pub mod asn1;
+pub mod atomic;
+pub mod b64;
 pub mod bigbuf;
 pub mod caller;
 pub mod certs;
@@ -13,6 +15,9 @@ pub mod context;
 pub mod directory;
 pub mod error;
 pub mod ffi;
+#[cfg(test)]
+pub(crate) mod growth;
+pub mod hex;
 pub mod home;
 pub mod identities;
 pub mod inspect;

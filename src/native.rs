@@ -18,6 +18,12 @@ pub const EXIT_CALLER_NOT_ALLOWED: u8 = 3;
 /// Exit status when the per-user folder cannot be found.
 pub const EXIT_NO_HOME: u8 = 4;
 
+/// The op table this mode serves: the CLI's `ops` command lists it (the CLI never reaches into
+/// `ops`, whose handlers are this mode's front end).
+pub fn op_table() -> &'static [crate::protocol::Op] {
+    OPS
+}
+
 /// Runs one native-messaging session and returns the process exit status.
 pub fn run(caller: Caller) -> u8 {
     let stdout = io::stdout();

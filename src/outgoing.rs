@@ -104,7 +104,8 @@ pub struct EncryptedRecipient {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EncryptOutcome {
-    #[serde(skip)]
+    /// The encrypted message.
+    #[serde(rename = "message_b64", serialize_with = "crate::b64::serialize")]
     pub message: Vec<u8>,
     pub cipher: &'static str,
     pub recipients: Vec<EncryptedRecipient>,

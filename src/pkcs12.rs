@@ -38,22 +38,22 @@ fn load_legacy_provider() {
 /// Opens a PKCS#12 file with its password. `source` names it in errors.
 pub fn open(bytes: &[u8], password: &str, source: &str) -> Result<Pkcs12Contents> {
     load_legacy_provider();
-    let p12 = Pkcs12::from_der(bytes).map_err(|e| {
-        log::debug!("PKCS#12 parse: {e}");
-        Error::BadPkcs12 { source: source.into(), reason: "not PKCS#12, or truncated".into() }
-    })?;
+    // OpenSSL's error stack stays with the error as its cause: the log and `--verbose` show it,
+    // the reply does not.
+    let p12 = Pkcs12::from_der(bytes)
+        .map_err(|e| Error::BadPkcs12 { source: source.into(), reason: "not PKCS#12, or truncated".into(), cause: Some(e) })?;
     let parsed = p12.parse2(password).map_err(|e| {
         let text = e.to_string();
-        log::debug!("PKCS#12 open: {text}");
         if text.contains("mac verify failure") || text.contains("decrypt") || text.contains("bad decrypt") {
-            Error::WrongPassword { source: source.into() }
+            Error::WrongPassword { source: source.into(), cause: Some(e) }
         } else {
-            Error::BadPkcs12 { source: source.into(), reason: "corrupt or unsupported encryption".into() }
+            Error::BadPkcs12 { source: source.into(), reason: "corrupt or unsupported encryption".into(), cause: Some(e) }
         }
     })?;
     let cert = parsed.cert.as_deref().map(Cert::from_x509).transpose().map_err(|e| Error::BadPkcs12 {
         source: source.into(),
         reason: format!("certificate unreadable: {e}"),
+        cause: None,
     })?;
     let others = parsed
         .ca
@@ -114,4 +114,20 @@ fn count_keys(bytes: &[u8], password: &str) -> usize {
     }
     let _ = openssl::error::ErrorStack::get();
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn openssls_error_stack_stays_behind_the_error_not_in_its_message() {
+        let Err(e) = open(b"not a PKCS#12 file", "x", "garbage.p12") else { panic!("opened garbage") };
+        assert_eq!(e.code(), "bad_pkcs12");
+        assert_eq!(e.to_string(), "garbage.p12: not a usable PKCS#12 file (not PKCS#12, or truncated)");
+        assert!(e.source().and_then(|c| c.downcast_ref::<openssl::error::ErrorStack>()).is_some(), "the stack is kept");
+        let causes = crate::error::causes(&e);
+        assert!(!causes.is_empty() && causes.iter().all(|c| !e.to_string().contains(c.as_str())), "{causes:?}");
+    }
 }

@@ -30,11 +30,11 @@ impl Schema {
 /// Maps SQLite errors to the companion's codes.
 pub fn db_error(path: &Path, e: rusqlite::Error) -> Error {
     use rusqlite::ffi::ErrorCode;
-    let reason = e.to_string();
+    let (path, reason) = (path.display().to_string(), e.to_string());
     match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::StoreCorrupt { path: path.display().to_string(), reason },
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::StoreBusy { path: path.display().to_string() },
-        _ => Error::Store { path: path.display().to_string(), reason },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::StoreCorrupt { path, reason, cause: Some(e) },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::StoreBusy { path, cause: Some(e) },
+        _ => Error::Store { path, reason, cause: Some(e) },
     }
 }
 
@@ -43,7 +43,7 @@ pub fn db_error(path: &Path, e: rusqlite::Error) -> Error {
 fn checked_version(conn: &Connection, path: &Path, schema: &Schema) -> Result<i64> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| db_error(path, e))?;
     if version < 0 {
-        return Err(Error::StoreCorrupt { path: path.display().to_string(), reason: format!("schema version {version}") });
+        return Err(Error::StoreCorrupt { path: path.display().to_string(), reason: format!("schema version {version}"), cause: None });
     }
     if version > schema.current_version() {
         return Err(Error::StoreTooNew { path: path.display().to_string(), version, supported: schema.current_version() });
@@ -62,7 +62,7 @@ pub fn open(path: &Path, schema: &Schema) -> Result<Connection> {
     // across process crashes (kill -9), losing at most the last commits on power loss.
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(err)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Store { path: path.display().to_string(), reason: format!("journal mode {mode}") });
+        return Err(Error::Store { path: path.display().to_string(), reason: format!("journal mode {mode}"), cause: None });
     }
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;").map_err(err)?;
     migrate(&mut conn, schema).map_err(err)?;
@@ -86,6 +86,7 @@ pub fn open_reader(path: &Path, schema: &Schema, busy_timeout: Duration) -> Resu
         return Err(Error::Store {
             path: path.display().to_string(),
             reason: format!("schema version {version} is not yet migrated to {} (the companion migrates it when it next opens it)", schema.current_version()),
+            cause: None,
         });
     }
     Ok(conn)
@@ -144,5 +145,41 @@ fn create_private_file(path: &Path) -> Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    const SCHEMA: Schema = Schema { migrations: &["CREATE TABLE t (x)"], backfill: |_, _| Ok(()) };
+
+    #[test]
+    fn a_damaged_store_keeps_sqlites_error_behind_the_same_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("contacts.sqlite");
+        std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+        let e = open(&path, &SCHEMA).unwrap_err();
+        assert_eq!(e.code(), "store_corrupt");
+        let sqlite = e.source().and_then(|c| c.downcast_ref::<rusqlite::Error>()).expect("SQLite's error is kept");
+        assert_eq!(sqlite.sqlite_error_code(), Some(rusqlite::ErrorCode::NotADatabase));
+        assert_eq!(
+            e.to_string(),
+            format!("database {} is damaged ({sqlite}); it was left untouched: move it aside to start afresh", path.display())
+        );
+        // What SQLite adds beneath its message (its result code) is in the chain.
+        assert!(crate::error::causes(&e).iter().all(|c| !e.to_string().contains(c.as_str())));
+    }
+
+    #[test]
+    fn refusals_of_our_own_have_no_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("contacts.sqlite");
+        drop(open(&path, &SCHEMA).unwrap());
+        Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 7").unwrap();
+        let e = open(&path, &SCHEMA).unwrap_err();
+        assert_eq!(e.code(), "store_too_new");
+        assert!(e.source().is_none());
     }
 }

@@ -585,3 +585,39 @@ fn find_by_address_or_fingerprint_prefix() {
     assert!(store.get(&full[..60]).unwrap().is_none(), "get takes a whole fingerprint");
     assert_eq!(store.one("finn@example.org").unwrap().fingerprint(), fp(&new), "the current one for an address");
 }
+
+/// An error says what went wrong in our words, on the wire and on the command line; the cause
+/// behind it (here OpenSSL's error stack) goes only to `--verbose` and, at log level debug, to
+/// the log, never into the reply.
+#[test]
+fn the_cause_behind_an_error_is_shown_by_verbose_and_logged_never_replied() {
+    let home = temp_home();
+    let file = home.path().join("garbage.p12");
+    std::fs::write(&file, b"not a PKCS#12 file").unwrap();
+    let pw = home.path().join("pw.txt");
+    std::fs::write(&pw, "x\n").unwrap();
+    let args = ["identities", "import", s(&file), "--password-file", s(&pw)];
+    let (code, _, plain) = cli(home.path(), &args);
+    assert_eq!(code, 3);
+    assert!(plain.contains("not a usable PKCS#12 file (not PKCS#12, or truncated) [bad_pkcs12]"), "{plain}");
+    assert!(!plain.contains("caused by"), "{plain}");
+    let (code, _, verbose) = cli(home.path(), &[&["--verbose"], &args[..]].concat());
+    assert_eq!(code, 3);
+    let (first, causes) = verbose.split_once('\n').unwrap();
+    assert_eq!(first, plain.trim_end(), "the same error line");
+    assert!(causes.starts_with("  caused by: ") && causes.trim().len() > "caused by:".len(), "{verbose}");
+
+    let mut cmd = thunderbird_command(home.path(), &addon_id());
+    cmd.env("SMIME_COMPANION_LOG", "debug");
+    let mut host = Host::spawn(cmd);
+    let r = host.call(json!(41), "identities_import", json!({"p12_b64": b64(b"not a PKCS#12 file"), "password": "secret-password-41"}));
+    assert_eq!(r["error"]["code"], "bad_pkcs12", "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    let cause = causes.lines().next().unwrap().trim_start().trim_start_matches("caused by: ");
+    assert!(!message.contains(cause), "OpenSSL's words stay out of the reply: {message}");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+    let log = std::fs::read_to_string(home.path().join("logs/smime-companion.log")).unwrap();
+    let logged: Vec<&str> = log.lines().filter(|l| l.contains("request id=41 cause: ")).collect();
+    assert!(logged.iter().any(|l| l.contains(cause)), "{log}");
+    assert!(!log.contains("secret-password-41") && !log.contains(message), "no request parameter, no reply message: {log}");
+}

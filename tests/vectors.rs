@@ -83,12 +83,16 @@ fn differences(expect: &Value, got: &Value) -> Vec<String> {
     let codes = |list: &Value| -> Vec<String> {
         list.as_array().into_iter().flatten().filter_map(|w| w["code"].as_str().map(str::to_string)).collect()
     };
+    // Warnings are compared exactly (in any order): one nobody expected is as wrong as one
+    // missing, since each is shown to the user.
     for (field, list) in [("warnings", &sig["warnings"]), ("encryption_warnings", &enc["warnings"])] {
-        let have = codes(list);
-        for want in expect[field].as_array().into_iter().flatten().filter_map(Value::as_str) {
-            if !have.iter().any(|h| h == want) {
-                diffs.push(format!("{field}: {want} missing from {have:?}"));
-            }
+        let Some(want) = expect.get(field) else { continue };
+        let mut want: Vec<String> = want.as_array().into_iter().flatten().filter_map(|w| w.as_str().map(str::to_string)).collect();
+        let mut have = codes(list);
+        want.sort();
+        have.sort();
+        if want != have {
+            diffs.push(format!("{field}: expected {want:?}, got {have:?}"));
         }
     }
     if let Some(want) = expect.get("signer_email") {

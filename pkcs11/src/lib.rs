@@ -25,7 +25,7 @@ pub mod objects;
 pub mod types;
 pub mod usable;
 
-use module::{Module, OpKind, Output, SLOT_ID};
+use module::{Clock, Module, OpKind, Output, SLOT_ID};
 use smime_companion::home::Home;
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -40,12 +40,20 @@ const VERSION: CK_VERSION = CK_VERSION { major: 0, minor: 1 };
 
 static MODULE: RwLock<Option<Arc<Module>>> = RwLock::new(None);
 static HOME_OVERRIDE: Mutex<Option<PathBuf>> = Mutex::new(None);
+static CLOCK_OVERRIDE: Mutex<Option<Arc<dyn Clock>>> = Mutex::new(None);
 
 /// Tests and benchmarks point the next `C_Initialize` at a data folder (instead of
 /// `SMIME_COMPANION_HOME` or the per-user folder).
 #[doc(hidden)]
 pub fn set_home_override(dir: Option<PathBuf>) {
     *HOME_OVERRIDE.lock().unwrap_or_else(|p| p.into_inner()) = dir;
+}
+
+/// Tests give the next `C_Initialize` a clock they move by hand ([`module::ManualClock`]), so
+/// that "a second later" needs no sleep; None: the system's clock.
+#[doc(hidden)]
+pub fn set_clock_override(clock: Option<Arc<dyn Clock>>) {
+    *CLOCK_OVERRIDE.lock().unwrap_or_else(|p| p.into_inner()) = clock;
 }
 
 fn module() -> Result<Arc<Module>, CK_RV> {
@@ -166,7 +174,11 @@ pub unsafe extern "C" fn C_Initialize(init_args: CK_VOID_PTR) -> CK_RV {
         }
         let explicit = HOME_OVERRIDE.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let home = Home::resolve(explicit.as_deref()).ok();
-        *slot = Some(Arc::new(Module::new(home)));
+        let clock = CLOCK_OVERRIDE.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        *slot = Some(Arc::new(match clock {
+            Some(clock) => Module::with_clock(home, clock),
+            None => Module::new(home),
+        }));
         ok()
     })
 }

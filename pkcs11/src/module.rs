@@ -8,8 +8,8 @@
 //! it has. Login's key derivation (PBKDF2, ~0.3 s per identity) runs with no lock held. Lock
 //! order: `source`, then `state`.
 //!
-//! Freshness: at most once a second (on `C_FindObjectsInit`, and at login) the module asks each
-//! database for `PRAGMA data_version`, which changes when another process commits; only then
+//! Freshness: at most once a second by its [`Clock`] (on `C_FindObjectsInit`, and at login) the
+//! module asks each database for `PRAGMA data_version`, which changes when another process commits; only then
 //! does it read that database again. Each database is opened and read on its own: when one
 //! cannot be opened or read (missing, locked, damaged, too new), what was last read from it stays
 //! in use and the other is still read. Reads wait at most [`BUSY_TIMEOUT`] for a lock. An
@@ -38,6 +38,50 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 pub const BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 /// Session objects (derived keys) get handles from here up, token objects below.
 const SESSION_OBJECT_BASE: CK_OBJECT_HANDLE = 0x4000_0000;
+
+/// Where the module reads the time for [`POLL_INTERVAL`]; tests bring a [`ManualClock`]
+/// ([`crate::set_clock_override`]) and move it on instead of sleeping.
+pub trait Clock: Send + Sync {
+    /// Time since an arbitrary start of this clock; it never goes back.
+    fn now(&self) -> Duration;
+}
+
+/// The monotonic clock (a suspended computer has nothing to poll for, so `Instant` does).
+pub struct SystemClock(Instant);
+
+impl SystemClock {
+    pub fn new() -> SystemClock {
+        SystemClock(Instant::now())
+    }
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock::new()
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
+/// A clock moved by hand, shared between the module and the test that moves it.
+#[derive(Default)]
+pub struct ManualClock(Mutex<Duration>);
+
+impl ManualClock {
+    pub fn advance(&self, by: Duration) {
+        *lock(&self.0) += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        *lock(&self.0)
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum OpKind {
@@ -106,7 +150,9 @@ struct Source {
     /// The contact cache's end-entity certificates, before `usable` picked those to offer.
     candidates: Vec<Candidate>,
     usable: UsableFilter,
-    last_poll: Option<Instant>,
+    clock: Arc<dyn Clock>,
+    /// When the databases were last asked, by `clock`.
+    last_poll: Option<Duration>,
     handles: Handles,
 }
 
@@ -167,7 +213,7 @@ impl<T> Db<T> {
     fn failed(&self, e: &smime_companion::error::Error) {
         let name = self.name;
         crate::trace_line(|| format!("refresh: {name} failed, keeping what was read from it before: {e}"));
-        log::warn!("pkcs11: {name}: keeping what was read before: {e}");
+        log::warn!("pkcs11: {name}: keeping what was read before: {}", smime_companion::error::Chain(e));
     }
 }
 
@@ -193,6 +239,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Module {
     /// A module over the data folder `home` (None: no data, only the profile object).
     pub fn new(home: Option<Home>) -> Module {
+        Module::with_clock(home, Arc::new(SystemClock::new()))
+    }
+
+    /// A module whose polling reads the time from `clock`.
+    pub fn with_clock(home: Option<Home>, clock: Arc<dyn Clock>) -> Module {
         let m = Module {
             state: Mutex::new(State {
                 snapshot: Arc::new(Snapshot::empty()),
@@ -202,7 +253,7 @@ impl Module {
                 session_objects: HashMap::new(),
                 next_session_object: SESSION_OBJECT_BASE,
             }),
-            source: Mutex::new(Source::new(home)),
+            source: Mutex::new(Source::new(home, clock)),
         };
         m.refresh(true);
         m
@@ -220,10 +271,11 @@ impl Module {
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
             Err(TryLockError::WouldBlock) => return,
         };
-        if !force && src.last_poll.is_some_and(|t| t.elapsed() < POLL_INTERVAL) {
+        let now = src.clock.now();
+        if !force && src.last_poll.is_some_and(|t| now.saturating_sub(t) < POLL_INTERVAL) {
             return;
         }
-        src.last_poll = Some(Instant::now());
+        src.last_poll = Some(now);
         if let Some(snapshot) = src.poll() {
             crate::trace_line(|| format!("refresh: {} objects, {} identities", snapshot.objects.len(), snapshot.identities.len()));
             self.state().install(snapshot)
@@ -634,7 +686,7 @@ impl State {
 }
 
 impl Source {
-    fn new(home: Option<Home>) -> Source {
+    fn new(home: Option<Home>, clock: Arc<dyn Clock>) -> Source {
         Source {
             home,
             contacts: Db::new("contacts"),
@@ -642,6 +694,7 @@ impl Source {
             sources: Sources::default(),
             candidates: Vec::new(),
             usable: UsableFilter::default(),
+            clock,
             last_poll: None,
             handles: Handles::default(),
         }
@@ -720,7 +773,7 @@ mod tests {
         let home = Home::at(dir.path());
         drop(ContactCache::open(&home).unwrap());
         let mut store = IdentityStore::open(&home).unwrap();
-        let mut src = Source::new(Some(home.clone()));
+        let mut src = Source::new(Some(home.clone()), Arc::new(ManualClock::default()));
         assert!(src.poll().is_some());
         assert_eq!((src.contacts.reads, src.identities.reads), (1, 1));
         assert!(src.poll().is_none(), "nothing changed");

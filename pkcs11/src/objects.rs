@@ -205,7 +205,7 @@ impl TokenCert {
     }
 
     fn fingerprint_sha256(&self) -> String {
-        smime_companion::protocol::chunking::hex(&openssl::sha::sha256(&self.der))
+        smime_companion::hex::encode(&openssl::sha::sha256(&self.der))
     }
 }
 

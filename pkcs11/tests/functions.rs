@@ -4,7 +4,8 @@
 //! intermediate) trusted in the folder's anchors. Bad arguments and buffer-too-small calls follow
 //! the PKCS#11 rules. Which contact certificates are offered at all (only those the companion
 //! would encrypt to). The module is process-global, so the tests take turns (one lock) and each
-//! initializes and finalizes it.
+//! initializes and finalizes it. Its clock is one the tests move by hand: "a second later, the
+//! module has looked again" needs no sleep.
 
 #[path = "../../tests/common/certgen.rs"]
 mod certgen;
@@ -24,12 +25,16 @@ use smime_companion::contacts::{ContactCache, Source};
 use smime_companion::home::Home;
 use smime_companion::identities::seal::{seal, Passphrase};
 use smime_companion::identities::IdentityStore;
+use smime_companion_pkcs11::module::{ManualClock, POLL_INTERVAL};
 use smime_companion_pkcs11::types::*;
 use std::ptr::null_mut;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 const ALICE_PIN: &str = "alice pin";
+/// A bound only a wait for another process's lock reaches: the module waits at most its own
+/// `BUSY_TIMEOUT` (100 ms), never the host's (10 s).
+const NOT_THE_HOSTS_WAIT: Duration = Duration::from_secs(smime_companion::store::BUSY_TIMEOUT.as_secs() / 2);
 const GINA_PIN: &str = "gina pin";
 
 struct Fixture {
@@ -133,9 +138,11 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// The function table, and the module initialized over the fixture; finalized on drop.
+/// The function table, and the module initialized over the fixture with a clock the test moves;
+/// finalized on drop.
 struct Module {
     f: &'static CK_FUNCTION_LIST,
+    clock: Arc<ManualClock>,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -159,9 +166,11 @@ fn functions() -> &'static CK_FUNCTION_LIST {
 fn module_at(dir: &std::path::Path) -> Module {
     let turn = turn();
     smime_companion_pkcs11::set_home_override(Some(dir.to_path_buf()));
+    let clock = Arc::new(ManualClock::default());
+    smime_companion_pkcs11::set_clock_override(Some(clock.clone()));
     let f = functions();
     assert_eq!(unsafe { (f.C_Initialize.unwrap())(null_mut()) }, CKR_OK);
-    Module { f, _turn: turn }
+    Module { f, clock, _turn: turn }
 }
 
 fn module() -> Module {
@@ -171,6 +180,12 @@ fn module() -> Module {
 const SLOT: CK_SLOT_ID = 1;
 
 impl Module {
+    /// Moves the module's clock on by its poll interval: its next look at the databases (a
+    /// search, a session query) asks them again.
+    fn next_poll(&self) {
+        self.clock.advance(POLL_INTERVAL);
+    }
+
     fn open(&self) -> CK_SESSION_HANDLE {
         let mut h = 0;
         assert_eq!(unsafe { (self.f.C_OpenSession.unwrap())(SLOT, CKF_SERIAL_SESSION, null_mut(), None, &mut h) }, CKR_OK);
@@ -933,22 +948,14 @@ fn cache_changes_are_seen_without_restart() {
     let carol_key = rsa_key();
     let carol = issue("Dave", Some("dave@example.net"), &carol_key, Some((&f.root.0, &f.root.1)), false);
     cache.import(&[Cert::from_x509(&carol).unwrap(), root], Source::Import, now).unwrap();
-    let start = Instant::now();
-    while m.find(h, &[class(CKO_CERTIFICATE)]).len() < 2 {
-        assert!(start.elapsed() < Duration::from_secs(3), "the new certificate did not appear");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // Self-signed roots are never exposed.
+    assert_eq!(m.find(h, &[class(CKO_CERTIFICATE)]).len(), 1, "the databases are asked at most once per poll interval");
+    m.next_poll();
+    // The new certificate is there; self-signed roots are never exposed.
     assert_eq!(m.find(h, &[class(CKO_CERTIFICATE)]).len(), 2);
     // A deletion ends every session (the token acts as removed and put back, so NSS drops
     // its cached copies); the new session sees the certificate gone.
     cache.delete_contact("dave@example.net", now).unwrap();
-    let start = Instant::now();
-    let mut si = unsafe { std::mem::zeroed::<CK_SESSION_INFO>() };
-    while unsafe { (m.f.C_GetSessionInfo.unwrap())(h, &mut si) } == CKR_OK {
-        assert!(start.elapsed() < Duration::from_secs(3), "the deletion was not noticed");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_token_reset(&m, h, "the deletion");
     let h = m.open();
     assert_eq!(m.find(h, &[class(CKO_CERTIFICATE)]).len(), 1);
 }
@@ -960,16 +967,12 @@ fn identities_lock_logs_out() {
     assert_eq!(m.login(h, ALICE_PIN), CKR_OK);
     let mut store = IdentityStore::open(&Home::at(fixture().dir.path())).unwrap();
     store.raise_lock_epoch().unwrap();
-    let start = Instant::now();
     let mut si = unsafe { std::mem::zeroed::<CK_SESSION_INFO>() };
-    loop {
-        unsafe { (m.f.C_GetSessionInfo.unwrap())(h, &mut si) };
-        if si.state == CKS_RO_PUBLIC_SESSION {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(3), "still logged in after identities lock");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert_eq!(unsafe { (m.f.C_GetSessionInfo.unwrap())(h, &mut si) }, CKR_OK);
+    assert_eq!(si.state, CKS_RO_USER_FUNCTIONS, "logged in until the module looks again");
+    m.next_poll();
+    assert_eq!(unsafe { (m.f.C_GetSessionInfo.unwrap())(h, &mut si) }, CKR_OK);
+    assert_eq!(si.state, CKS_RO_PUBLIC_SESSION, "still logged in after identities lock");
     assert!(m.find(h, &[class(CKO_PRIVATE_KEY)]).is_empty());
 }
 
@@ -986,10 +989,10 @@ fn a_locked_database_does_not_block() {
     // must not wait for it (WAL); the module's reads would give up after a short busy timeout.
     let other = rusqlite::Connection::open(smime_companion::contacts::db_path(&home)).unwrap();
     other.execute_batch("BEGIN IMMEDIATE; INSERT INTO history (address, at, event) VALUES ('x', 0, 'x');").unwrap();
-    std::thread::sleep(Duration::from_millis(1100));
+    m.next_poll();
     let start = Instant::now();
     assert_eq!(m.find(h, &[class(CKO_CERTIFICATE)]).len(), 1);
-    assert!(start.elapsed() < Duration::from_millis(500), "{:?}", start.elapsed());
+    assert!(start.elapsed() < NOT_THE_HOSTS_WAIT, "{:?}", start.elapsed());
     other.execute_batch("COMMIT").unwrap();
     drop(other);
 }
@@ -1016,11 +1019,8 @@ fn the_module_never_writes_migrates_or_waits_long_for_the_databases() {
         assert_eq!((version, journal.as_str()), (1, "delete"));
         drop(conn);
         ContactCache::open(&home).unwrap().import(&[Cert::from_x509(&fixture().bob).unwrap()], Source::Import, 0).unwrap();
-        let start = Instant::now();
-        while m.find(h, &[class(CKO_CERTIFICATE)]).is_empty() {
-            assert!(start.elapsed() < Duration::from_secs(3), "the migrated cache was not read");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        m.next_poll();
+        assert_eq!(m.find(h, &[class(CKO_CERTIFICATE)]).len(), 1, "the migrated cache was not read");
     }
     // A lock readers must wait for (a rollback-journal database in the middle of a write, held
     // by another process): the module waits its own 100 ms, not the host's 10 s.
@@ -1034,7 +1034,7 @@ fn the_module_never_writes_migrates_or_waits_long_for_the_databases() {
     let m = module_at(locked.path());
     let h = m.open();
     assert_eq!(m.find(h, &[class(CKO_CERTIFICATE)]).len(), 0);
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(start.elapsed() < NOT_THE_HOSTS_WAIT, "{:?}", start.elapsed());
     holder.execute_batch("COMMIT;").unwrap();
 }
 
@@ -1111,15 +1111,13 @@ fn many_threads_at_once() {
     });
 }
 
-/// Waits (at most 3 s) until the module closed session `h`: objects went away, and the token
-/// acts as removed and put back.
+/// Asserts that at its next poll the module closes session `h`: objects went away, and the
+/// token acts as removed and put back.
 fn wait_for_token_reset(m: &Module, h: CK_SESSION_HANDLE, what: &str) {
-    let start = Instant::now();
     let mut si = unsafe { std::mem::zeroed::<CK_SESSION_INFO>() };
-    while unsafe { (m.f.C_GetSessionInfo.unwrap())(h, &mut si) } == CKR_OK {
-        assert!(start.elapsed() < Duration::from_secs(3), "{what}: not noticed");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert_eq!(unsafe { (m.f.C_GetSessionInfo.unwrap())(h, &mut si) }, CKR_OK, "{what}: noticed before the module looked again");
+    m.next_poll();
+    assert_eq!(unsafe { (m.f.C_GetSessionInfo.unwrap())(h, &mut si) }, CKR_SESSION_HANDLE_INVALID, "{what}: not noticed");
 }
 
 fn write_crl(dir: &std::path::Path, name: &str, crl: &openssl::x509::X509Crl) {
@@ -1155,11 +1153,8 @@ fn only_contact_certificates_the_companion_would_encrypt_to_are_offered() {
     }
     // Trusting the stranger's root makes its certificate appear, without a restart.
     trust(dir.path(), &[&stranger_root.cert]);
-    let start = Instant::now();
-    while offered(h, &stranger) == 0 {
-        assert!(start.elapsed() < Duration::from_secs(3), "the newly trusted certificate did not appear");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    m.next_poll();
+    assert_eq!(offered(h, &stranger), 1, "the newly trusted certificate did not appear");
     // A newer CRL that revokes the good one takes it away.
     write_crl(dir.path(), "offer-2", &root.crl(&[&revoked, &good], 2, 0));
     wait_for_token_reset(&m, h, "the revocation");

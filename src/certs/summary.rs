@@ -4,7 +4,7 @@
 
 use super::oid;
 use super::x509::{CertFields, Name};
-use crate::protocol::chunking::hex;
+use crate::hex;
 use crate::time::to_rfc3339;
 use openssl::hash::MessageDigest;
 use openssl::pkey::Id;
@@ -202,7 +202,7 @@ impl Cert {
     }
 
     pub fn fingerprint_sha256(&self) -> String {
-        hex(&openssl::sha::sha256(&self.der))
+        hex::encode(&openssl::sha::sha256(&self.der))
     }
 
     /// The e-mail addresses that count, exactly as the CA wrote them: RFC 8550's rule
@@ -238,7 +238,7 @@ impl Cert {
 
     pub fn summary(&self) -> CertSummary {
         let f = &self.fields;
-        let sha1 = self.x509.digest(MessageDigest::sha1()).map(|d| hex(&d)).unwrap_or_default();
+        let sha1 = self.x509.digest(MessageDigest::sha1()).map(|d| hex::encode(&d)).unwrap_or_default();
         CertSummary {
             subject: f.subject.to_rfc4514(),
             subject_fields: NameFields::from_name(&f.subject),

@@ -763,7 +763,7 @@ pub fn add_user(home: &Home, bytes: &[u8], source_name: &str) -> Result<Added> {
         create_private_dir(&dir)?;
         for crl in &crls {
             let der = crl.to_der().map_err(|e| Error::Internal { reason: e.to_string() })?;
-            let name = crate::protocol::chunking::hex(&openssl::sha::sha256(&der));
+            let name = crate::hex::encode(&openssl::sha::sha256(&der));
             let pem = crl.to_pem().map_err(|e| Error::Internal { reason: e.to_string() })?;
             crate::home::write_private_file(&dir.join(format!("{name}.crl.pem")), &pem)?;
         }
@@ -772,8 +772,14 @@ pub fn add_user(home: &Home, bytes: &[u8], source_name: &str) -> Result<Added> {
     Err(Error::BadCertificate { path: source_name.into(), reason: "neither certificates nor CRLs (PEM, DER, PKCS#7)".into() })
 }
 
+/// What `trust remove` removed: the anchors' file names, their SHA-256 fingerprints.
+#[derive(Debug, Serialize)]
+pub struct Removed {
+    pub removed: Vec<String>,
+}
+
 /// Removes a user anchor by SHA-256 fingerprint (or a unique prefix of at least 8 hex digits).
-pub fn remove_user(home: &Home, fingerprint: &str) -> Result<Vec<String>> {
+pub fn remove_user(home: &Home, fingerprint: &str) -> Result<Removed> {
     let wanted = fingerprint.to_ascii_lowercase().replace(':', "");
     if wanted.len() < 8 {
         return Err(Error::NotFound { what: "anchor".into(), key: fingerprint.into() });
@@ -790,5 +796,33 @@ pub fn remove_user(home: &Home, fingerprint: &str) -> Result<Vec<String>> {
         return Err(Error::Ambiguous { what: "anchor".into(), key: fingerprint.into() });
     }
     std::fs::remove_file(&matches[0]).map_err(|e| Error::io(&matches[0], e))?;
-    Ok(matches.iter().filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string)).collect())
+    Ok(Removed { removed: matches.iter().filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string)).collect() })
+}
+
+/// One anchor of `trust list`.
+#[derive(Debug, Serialize)]
+pub struct AnchorInfo {
+    pub source: AnchorSource,
+    pub certificate: super::summary::CertSummary,
+}
+
+/// What `trust list` shows.
+#[derive(Debug, Serialize)]
+pub struct TrustListing {
+    /// Anchors IT and the user added (the system store is used as well, but not listed).
+    pub anchors: Vec<AnchorInfo>,
+    pub crls: usize,
+    pub uses_system_store: bool,
+    pub problems: Vec<String>,
+}
+
+/// The anchors and CRLs of the IT and user folders.
+pub fn listing(home: &Home) -> TrustListing {
+    let t = TrustAnchors::load(home);
+    TrustListing {
+        anchors: t.anchors.iter().map(|a| AnchorInfo { source: a.source, certificate: a.cert.summary() }).collect(),
+        crls: t.crls.len(),
+        uses_system_store: t.use_system,
+        problems: t.problems,
+    }
 }

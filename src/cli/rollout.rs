@@ -56,7 +56,7 @@ pub fn cmd_policy(_: &Globals, mut args: Args) -> Result<u8, CliError> {
     match action.as_str() {
         "merge" => {
             if !xpi_path.is_file() {
-                return Err(Error::Io { path: xpi.clone(), reason: "no add-on file there".into() }.into());
+                return Err(Error::io_reason(&xpi, std::io::ErrorKind::NotFound, "no add-on file there").into());
             }
             match policy::merge(&file, ADDON_ID, &url)? {
                 Merged::Created => say(format!("created {shown}: Thunderbird force-installs the add-on from {url}")),

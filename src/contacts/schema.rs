@@ -77,7 +77,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The contact cache's schema for `store::open`.
-pub const SCHEMA: crate::store::Schema = crate::store::Schema { migrations: MIGRATIONS, backfill: super::backfill };
+pub const SCHEMA: crate::store::Schema = crate::store::Schema { migrations: MIGRATIONS, backfill: super::store::backfill };
 
 /// The schema as it stood at `version`, for migration tests.
 pub fn create_at_version(conn: &mut rusqlite::Connection, version: i64) -> rusqlite::Result<()> {

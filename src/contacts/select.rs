@@ -71,6 +71,11 @@ pub struct RecipientCheck {
     pub reason: Option<Reason>,
     /// How many certificates the cache holds for the address.
     pub known_certificates: usize,
+    /// How many of them are new keys that wait for the user's decision (status `pending`) and
+    /// would be usable once confirmed: the compose check says that encryption uses the previous
+    /// certificate meanwhile. A pending certificate that fails a check of its own (an untrusted
+    /// lookalike, an expired one) is not counted: confirming it would change nothing.
+    pub pending_certificates: usize,
 }
 
 /// What the cache asks about certificates: whether one can be used for encryption now, and
@@ -220,6 +225,7 @@ pub fn verdict(address: &str, candidates: &[StoredCert], judge: &dyn Judge) -> R
         certificate: outcome.as_ref().ok().map(|c| c.info()),
         reason: outcome.err(),
         known_certificates: candidates.len(),
+        pending_certificates: candidates.iter().filter(|c| c.status == CertStatus::Pending && judge.refusal(c).is_none()).count(),
     }
 }
 
@@ -263,6 +269,47 @@ mod tests {
         let mut bytes = [0u8; 4];
         openssl::rand::rand_bytes(&mut bytes).unwrap();
         u32::from_le_bytes(bytes)
+    }
+
+    /// Which certificates `TrustJudge` refuses, and why: what the cache knows first (its own
+    /// usage, a revocation seen, its validity), then its chain against the current anchors.
+    #[test]
+    fn a_stored_certificate_is_refused_for_its_usage_revocation_validity_or_chain() {
+        use crate::certs::trust::{Anchor, AnchorSource};
+        use crate::contacts::testing::{key, stored as held, Ca, DAY};
+        const NOW: i64 = 1_800_000_000;
+        let ca = Ca::new("Select CA");
+        let mut anchors = TrustAnchors::default();
+        anchors.anchors.push(Anchor { cert: ca.cert.clone(), source: AnchorSource::User, path: None });
+        let judge = TrustJudge { anchors: &anchors, intermediates: vec![], now: NOW };
+        let issue = |ca: &Ca, from: i64, until: i64, email: bool| held(&ca.issue("Alice", &key(), from, until, email), CertStatus::Accepted);
+        let good = issue(&ca, NOW - DAY, NOW + 365 * DAY, true);
+        let mut revoked = good.clone();
+        revoked.revoked = true;
+        let mut tls_only_and_revoked = issue(&ca, NOW - DAY, NOW + 365 * DAY, false);
+        tls_only_and_revoked.revoked = true;
+        let cases = [
+            ("usable", good.clone(), None),
+            ("revoked when seen", revoked, Some(Reason::Revoked)),
+            ("not for e-mail (its usage speaks first)", tls_only_and_revoked, Some(Reason::NoEncryptionUsage)),
+            ("expired", issue(&ca, NOW - 400 * DAY, NOW - DAY, true), Some(Reason::OnlyExpired)),
+            ("not yet valid", issue(&ca, NOW + DAY, NOW + 365 * DAY, true), Some(Reason::NotYetValid)),
+            ("from a CA nobody trusts", issue(&Ca::new("Select CA"), NOW - DAY, NOW + 365 * DAY, true), Some(Reason::Untrusted)),
+        ];
+        for (what, cert, reason) in &cases {
+            assert_eq!(judge.refusal(cert), *reason, "{what}");
+        }
+        // The user's choice comes first; then the judge; a pending key waits; the first usable
+        // one (in the cache's order) is chosen and later usable ones are superseded.
+        let mut refused = good.clone();
+        refused.status = CertStatus::Refused;
+        let pending = held(&good.cert, CertStatus::Pending);
+        let later = issue(&ca, NOW - 2 * DAY, NOW + 300 * DAY, true);
+        let all = [refused, pending, cases[3].1.clone(), good.clone(), later];
+        assert_eq!(reasons(&all, &judge), [Some(Reason::Refused), Some(Reason::PendingConfirmation), Some(Reason::OnlyExpired), None, Some(Reason::Superseded)]);
+        assert_eq!(choose(&all, &judge).unwrap().cert.fingerprint_sha256(), good.cert.fingerprint_sha256());
+        let check = verdict("alice@example.org", &all[..3], &judge);
+        assert_eq!((check.can_encrypt, check.reason, check.known_certificates), (false, Some(Reason::PendingConfirmation), 3));
     }
 
     #[test]

@@ -97,6 +97,39 @@ pub fn reason_code(r: Reason) -> String {
     r.code()
 }
 
+/// The checks of several addresses, without a directory lookup (`contacts check`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientChecks {
+    pub recipients: Vec<RecipientCheckOrInvalid>,
+}
+
+/// What `contacts_delete` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactDeleted {
+    pub address: String,
+    /// The fingerprints of the certificates deleted with the contact.
+    pub deleted_certificates: Vec<String>,
+}
+
+/// Deletes a contact and its certificates in one transaction (the history keeps a record).
+pub fn delete(ctx: &mut Context, address: &str) -> Result<ContactDeleted> {
+    let address = parse_address(address)?;
+    let deleted_certificates = ctx.contacts()?.delete_contact(&address, crate::time::now())?;
+    Ok(ContactDeleted { address, deleted_certificates })
+}
+
+/// What `contacts_delete_certificate` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateDeleted {
+    /// The deleted certificate's fingerprint.
+    pub deleted: String,
+}
+
+/// Deletes one certificate by SHA-256 fingerprint (or a unique prefix).
+pub fn delete_certificate(ctx: &mut Context, fingerprint: &str) -> Result<CertificateDeleted> {
+    Ok(CertificateDeleted { deleted: ctx.contacts()?.delete_certificate(fingerprint, crate::time::now())? })
+}
+
 /// Imports certificates from file bytes (PEM, DER, .p7c/.p7b bundles, .cer/.crt), judged
 /// against the current anchors.
 pub fn import_bytes(ctx: &mut Context, bytes: &[u8], source_name: &str) -> Result<ImportOutcome> {
@@ -113,14 +146,24 @@ pub fn import_bytes(ctx: &mut Context, bytes: &[u8], source_name: &str) -> Resul
     Ok(outcome)
 }
 
-/// Exports a contact's certificates.
-pub fn export_contact(ctx: &mut Context, address: &str, format: ExportFormat) -> Result<(Vec<u8>, usize)> {
+/// A contact's certificates in one file (`contacts_export`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactExport {
+    /// The format as it was asked for.
+    pub format: String,
+    pub certificates: usize,
+    #[serde(rename = "data_b64", serialize_with = "crate::b64::serialize")]
+    pub data: Vec<u8>,
+}
+
+/// Exports a contact's certificates in `format`, which the caller asked for as `format_name`.
+pub fn export_contact(ctx: &mut Context, address: &str, format: ExportFormat, format_name: &str) -> Result<ContactExport> {
     let address = parse_address(address)?;
     let certs: Vec<_> = ctx.contacts()?.certificates_for(&address)?.into_iter().map(|c| c.cert).collect();
     if certs.is_empty() {
         return Err(Error::NotFound { what: "contact".into(), key: address });
     }
-    Ok((export(&certs, format)?, certs.len()))
+    Ok(ContactExport { format: format_name.to_string(), certificates: certs.len(), data: export(&certs, format)? })
 }
 
 /// Confirms (uses) or refuses a certificate for a contact (`contacts_confirm_certificate`,

@@ -104,8 +104,15 @@ pub fn save(ctx: &mut Context, entry: &DirectoryEntry, password: Option<&Passphr
     Ok(info(ctx, &d))
 }
 
+/// What `directories_remove` removed.
+#[derive(Debug, Serialize)]
+pub struct Removed {
+    /// The directory's id.
+    pub removed: String,
+}
+
 /// Removes one of the user's directories (and its stored password).
-pub fn remove(ctx: &mut Context, id: &str) -> Result<()> {
+pub fn remove(ctx: &mut Context, id: &str) -> Result<Removed> {
     let mut list = user_entries(ctx)?;
     let before = list.len();
     let user = ctx.config.directories.iter().find(|d| d.origin == Origin::User && d.id == id).cloned();
@@ -117,16 +124,28 @@ pub fn remove(ctx: &mut Context, id: &str) -> Result<()> {
         return Err(Error::NotFound { what: "directory of yours".into(), key: id.into() });
     }
     write_user_entries(ctx, list)?;
-    secrets::set(&ctx.home, id, None)
+    secrets::set(&ctx.home, id, None)?;
+    Ok(Removed { removed: id.to_string() })
+}
+
+/// What `directories_set_password` did.
+#[derive(Debug, Serialize)]
+pub struct PasswordSet {
+    pub id: String,
+    /// A password is stored now (false: an empty one removed it).
+    pub password_set: bool,
 }
 
 /// Stores (or with an empty password removes) the user's password for any directory in effect
 /// that signs in with a simple bind and has no password file.
-pub fn set_password(ctx: &Context, id: &str, password: &Passphrase, managed: Option<&Value>) -> Result<()> {
+pub fn set_password(ctx: &Context, id: &str, password: &Passphrase, managed: Option<&Value>) -> Result<PasswordSet> {
     let (directories, _) = super::configured(ctx, managed);
     let d = directories.iter().find(|d| d.id == id).ok_or_else(|| Error::NotFound { what: "directory".into(), key: id.into() })?;
     match &d.bind {
-        Bind::Simple { password_file: None, .. } => secrets::set(&ctx.home, id, Some(password)),
+        Bind::Simple { password_file: None, .. } => {
+            secrets::set(&ctx.home, id, Some(password))?;
+            Ok(PasswordSet { id: id.to_string(), password_set: !password.is_empty() })
+        }
         Bind::Simple { password_file: Some(_), .. } => Err(Error::InvalidParams {
             op: "directories_set_password".into(),
             reason: "this directory's password comes from IT's bind_password_file".into(),

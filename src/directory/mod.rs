@@ -400,8 +400,21 @@ pub fn lookup(ctx: &mut Context, addresses: &[String], directories: &[DirectoryS
     Ok(LookupReport { directories: statuses, addresses: report })
 }
 
+/// `recipients_check`: each address checked, after the lookup when one was asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientsChecked {
+    pub recipients: Vec<RecipientCheckOrInvalid>,
+    /// What the directories said (None: no lookup was asked for, needed or possible).
+    pub lookup: Option<LookupReport>,
+}
+
 /// `recipients_check`, looking up first (`lookup`) the recipients without a usable certificate.
-pub fn check_recipients(
+pub fn check_recipients(ctx: &mut Context, addresses: &[String], lookup_missing: bool, managed: Option<&Value>) -> Result<RecipientsChecked> {
+    let (recipients, lookup) = check_looking_up(ctx, addresses, lookup_missing, managed)?;
+    Ok(RecipientsChecked { recipients, lookup })
+}
+
+fn check_looking_up(
     ctx: &mut Context,
     addresses: &[String],
     lookup_missing: bool,
@@ -431,6 +444,28 @@ pub fn check_recipients(
         return Ok((service::check(ctx, addresses)?, Some(report)));
     }
     Ok((checks, Some(report)))
+}
+
+/// `contacts_lookup`: what every directory said, and then each address checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct LookupChecked {
+    pub directories: Vec<DirectoryStatus>,
+    pub addresses: Vec<AddressFound>,
+    pub recipients: Vec<RecipientCheckOrInvalid>,
+    /// Entries of the configuration left out, and why.
+    pub problems: Vec<String>,
+}
+
+/// `contacts_lookup` for the op and the CLI: every directory asked (as a person asks:
+/// `Mode::Explicit`), then each address checked. No directory configured is `no_directory`.
+pub fn lookup_and_check(ctx: &mut Context, addresses: &[String], managed: Option<&Value>) -> Result<LookupChecked> {
+    let (directories, problems) = configured(ctx, managed);
+    if directories.is_empty() {
+        return Err(Error::NoDirectory { problems });
+    }
+    let report = lookup(ctx, addresses, &directories, Mode::Explicit)?;
+    let recipients = service::check(ctx, addresses)?;
+    Ok(LookupChecked { directories: report.directories, addresses: report.addresses, recipients, problems })
 }
 
 fn fail(status: &mut DirectoryStatus, e: &DirError) {
@@ -465,14 +500,14 @@ fn prepare(ctx: &Context, d: &DirectorySettings, companion_cas: &[openssl::x509:
     let password = match &d.bind {
         Bind::Anonymous => None,
         Bind::Simple { password_file: Some(path), .. } => Some(secrets::from_file(path).map_err(|e| {
-            log::warn!("directory {}: bind_password_file: {e}", d.id);
+            log::warn!("directory {}: bind_password_file: {}", d.id, crate::error::Chain(&e));
             DirError::PasswordMissing
         })?),
         Bind::Simple { password_file: None, .. } => match secrets::stored(&ctx.home, &d.id) {
             Ok(Some(p)) => Some(p),
             Ok(None) => return Err(DirError::PasswordMissing),
             Err(e) => {
-                log::warn!("directory {}: stored password: {e}", d.id);
+                log::warn!("directory {}: stored password: {}", d.id, crate::error::Chain(&e));
                 return Err(DirError::PasswordMissing);
             }
         },

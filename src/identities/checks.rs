@@ -51,11 +51,11 @@ pub fn import(ctx: &mut Context, bytes: &[u8], password: &Passphrase, new_passph
         let own = contents.cert.as_ref().or_else(|| contents.others.iter().find(|c| !c.fields.is_ca));
         return match own {
             Some(cert) => Err(Error::Pkcs12WithoutKey { source: source.into(), subject: cert.fields.subject.to_rfc4514() }),
-            None => Err(Error::BadPkcs12 { source: source.into(), reason: "it holds neither a certificate nor a key".into() }),
+            None => Err(Error::BadPkcs12 { source: source.into(), reason: "it holds neither a certificate nor a key".into(), cause: None }),
         };
     };
     let Some(cert) = contents.cert else {
-        return Err(Error::BadPkcs12 { source: source.into(), reason: "it holds a key but no certificate for it".into() });
+        return Err(Error::BadPkcs12 { source: source.into(), reason: "it holds a key but no certificate for it".into(), cause: None });
     };
     if contents.key_count > 1 {
         return Err(Error::Pkcs12SeveralKeys { source: source.into(), count: contents.key_count });

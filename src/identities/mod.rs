@@ -5,8 +5,10 @@
 //! Stored in `identities.sqlite` in the data folder (mode 0600): certificates and chains in the
 //! clear, private keys only sealed (see `seal`).
 
+pub mod backup;
 pub mod checks;
 pub mod seal;
+pub mod service;
 pub mod session;
 
 use crate::certs::summary::{Cert, CertSummary, KeyInfo};
@@ -88,8 +90,8 @@ impl Identity {
     /// Opens the private key with the passphrase.
     pub fn unlock(&self, passphrase: &Passphrase) -> Result<PKey<Private>> {
         seal::open(&self.sealed, passphrase, &self.fingerprint()).map_err(|e| match e {
-            seal::OpenError::WrongPassphrase => Error::WrongPassword { source: format!("identity {}", self.fingerprint()) },
-            seal::OpenError::Damaged => Error::Store { path: "identities.sqlite".into(), reason: "a sealed key is damaged".into() },
+            seal::OpenError::WrongPassphrase => Error::WrongPassword { source: format!("identity {}", self.fingerprint()), cause: None },
+            seal::OpenError::Damaged => Error::Store { path: "identities.sqlite".into(), reason: "a sealed key is damaged".into(), cause: None },
         })
     }
 
@@ -203,7 +205,7 @@ impl IdentityStore {
                         f.subject.to_rfc4514(),
                         f.issuer.to_rfc4514(),
                         crate::asn1::integer_hex(&f.serial),
-                        f.subject_key_id.as_ref().map(|k| crate::protocol::chunking::hex(k)),
+                        f.subject_key_id.as_ref().map(|k| crate::hex::encode(k)),
                         key_fingerprint(cert),
                         f.not_before,
                         f.not_after,

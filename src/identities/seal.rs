@@ -3,6 +3,7 @@
 //! passphrase certain to be noticed, and binds the key to its certificate (the fingerprint is
 //! authenticated data), so a sealed key cannot be swapped between identities.
 
+use crate::hex;
 use openssl::pkey::{PKey, Private};
 use openssl::rand::rand_bytes;
 use openssl::symm::{decrypt_aead, encrypt_aead, Cipher};
@@ -58,17 +59,6 @@ pub enum OpenError {
     Damaged,
 }
 
-fn hex(b: &[u8]) -> String {
-    crate::protocol::chunking::hex(b)
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
 fn derive(passphrase: &Passphrase, salt: &[u8], iterations: u32) -> Zeroizing<[u8; 32]> {
     let mut key = Zeroizing::new([0u8; 32]);
     openssl::pkcs5::pbkdf2_hmac(passphrase.as_str().as_bytes(), salt, iterations as usize, openssl::hash::MessageDigest::sha256(), &mut key[..])
@@ -89,11 +79,11 @@ pub fn seal(key: &PKey<Private>, passphrase: &Passphrase, binding: &str) -> Resu
     Ok(SealedKey {
         kdf: "pbkdf2-hmac-sha256".into(),
         iterations: KDF_ITERATIONS,
-        salt: hex(&salt),
+        salt: hex::encode(&salt),
         cipher: "aes-256-gcm".into(),
-        nonce: hex(&nonce),
-        ciphertext: hex(&ciphertext),
-        tag: hex(&tag),
+        nonce: hex::encode(&nonce),
+        ciphertext: hex::encode(&ciphertext),
+        tag: hex::encode(&tag),
     })
 }
 
@@ -102,7 +92,7 @@ pub fn open(sealed: &SealedKey, passphrase: &Passphrase, binding: &str) -> Resul
     if sealed.kdf != "pbkdf2-hmac-sha256" || sealed.cipher != "aes-256-gcm" || !(1..=MAX_KDF_ITERATIONS).contains(&sealed.iterations) {
         return Err(OpenError::Damaged);
     }
-    let parts = (unhex(&sealed.salt), unhex(&sealed.nonce), unhex(&sealed.ciphertext), unhex(&sealed.tag));
+    let parts = (hex::decode(&sealed.salt), hex::decode(&sealed.nonce), hex::decode(&sealed.ciphertext), hex::decode(&sealed.tag));
     let (Some(salt), Some(nonce), Some(ciphertext), Some(tag)) = parts else {
         return Err(OpenError::Damaged);
     };

@@ -119,7 +119,7 @@ fn check_shape(v: &Value) -> std::result::Result<(), String> {
 }
 
 fn write(path: &Path, v: &Value) -> Result<()> {
-    let mode = existing_mode(path).unwrap_or(0o644);
+    let mode = existing_mode(path).unwrap_or(super::PUBLIC_FILE_MODE);
     super::write_atomically_mode(path, super::pretty_json(v).as_bytes(), mode)
 }
 

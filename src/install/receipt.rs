@@ -222,7 +222,7 @@ impl Receipt {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    openssl::sha::sha256(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&openssl::sha::sha256(bytes))
 }
 
 /// The SHA-256 of a file's contents; None if it cannot be read.

@@ -586,20 +586,22 @@ mod tests {
     }
 
     /// Used to take seconds (7.7 s for 100,000): every section root was looked up in a list of
-    /// all parameters. Three times as many would take over a minute if that came back.
+    /// all parameters.
     #[test]
     fn many_rfc2231_sections_are_joined_in_linear_time() {
-        let n = 300_000;
-        let mut value = String::from("text/plain");
-        for i in 0..n {
-            value.push_str(&format!(";p{i}*0=x"));
-        }
-        value.push_str("; p7=whole");
-        crate::mime::within_seconds(20, move || {
-            let ct = ContentType::parse(&value).unwrap();
-            assert_eq!(ct.params.len(), n);
+        let value = |n: usize| {
+            let mut value = String::from("text/plain");
+            for i in 0..n {
+                value.push_str(&format!(";p{i}*0=x"));
+            }
+            value.push_str("; p7=whole");
+            (n, value)
+        };
+        crate::growth::assert_linear("RFC 2231 sections", 50_000, value, |(n, value)| {
+            let ct = ContentType::parse(value).unwrap();
+            assert_eq!(ct.params.len(), *n);
             assert_eq!(ct.param("p7"), Some("whole"));
-            assert_eq!(ct.param("p299999"), Some("x"));
+            assert_eq!(ct.param(&format!("p{}", n - 1)), Some("x"));
             assert_eq!(ct.ambiguous, vec!["p7"]);
         });
     }
@@ -670,18 +672,19 @@ mod tests {
         assert_eq!(body, 13);
     }
 
-    /// Header blocks of a million lines, of bare CRs, of folds: read in linear time.
+    /// Header blocks of up to a million lines, of bare CRs, of folds: read in linear time.
     #[test]
     fn header_blocks_are_read_in_linear_time() {
-        let lines = b"X: y\r\n".repeat(1_000_000);
-        let crs = [b"From: a\r".repeat(1_000_000), b"\n\n".to_vec()].concat();
-        let folds = [b"From: a".to_vec(), b"\r\n b".repeat(1_000_000)].concat();
-        crate::mime::within_seconds(20, move || {
-            assert_eq!(parse_block(&lines).0.len(), 1_000_000);
-            assert_eq!(fields_in_any_reading(&lines).len(), 1_000_000);
-            assert_eq!(fields_in_any_reading(&crs).len(), 1_000_000);
-            assert_eq!(fields_in_any_reading(&folds).len(), 1);
+        use crate::growth::assert_linear;
+        let lines = |n: usize| (n, b"X: y\r\n".repeat(n));
+        assert_linear("lines", 250_000, lines, |(n, lines)| {
+            assert_eq!(parse_block(lines).0.len(), *n);
+            assert_eq!(fields_in_any_reading(lines).len(), *n);
         });
+        let crs = |n: usize| (n, [b"From: a\r".repeat(n), b"\n\n".to_vec()].concat());
+        assert_linear("bare CRs", 250_000, crs, |(n, crs)| assert_eq!(fields_in_any_reading(crs).len(), *n));
+        let folds = |n: usize| [b"From: a".to_vec(), b"\r\n b".repeat(n)].concat();
+        assert_linear("folds", 250_000, folds, |folds| assert_eq!(fields_in_any_reading(folds).len(), 1));
     }
 
     /// Texts where every `=?` but perhaps the last fails to decode: (repeated unit, end, what
@@ -699,18 +702,29 @@ mod tests {
     /// text for `?=`, and a failing base64 payload was decoded up to there.
     #[test]
     fn failed_encoded_words_cost_linear_time() {
-        crate::mime::within_seconds(20, || {
-            for (i, (unit, end, last)) in HOSTILE_WORDS.iter().enumerate() {
-                let n = 600_000 / unit.len();
-                let text = format!("{}{end}", unit.repeat(n));
-                let expected = format!("{}{last}", unit.repeat(n - 1));
-                assert!(decode_encoded_words(&text) == expected, "pattern {i}");
-            }
-            // Words that decode still do, however long.
-            let n = 200_000;
-            let long = format!("=?utf-8?B?{}?= =?utf-8?q?{}?=", "QUFB".repeat(n), "_".repeat(n));
-            assert!(decode_encoded_words(&long) == format!("{}{}", "AAA".repeat(n), " ".repeat(n)));
+        for (i, &(unit, end, last)) in HOSTILE_WORDS.iter().enumerate() {
+            let text = move |n: usize| (format!("{}{end}", unit.repeat(n)), format!("{}{last}", unit.repeat(n - 1)));
+            let n = 300_000 / unit.len();
+            crate::growth::assert_linear(&format!("pattern {i}"), n, text, |(text, expected)| assert!(decode_encoded_words(text) == *expected));
+        }
+        // Words that decode still do, however long.
+        let n = 200_000;
+        let long = format!("=?utf-8?B?{}?= =?utf-8?q?{}?=", "QUFB".repeat(n), "_".repeat(n));
+        assert!(decode_encoded_words(&long) == format!("{}{}", "AAA".repeat(n), " ".repeat(n)));
+    }
+
+    /// The guard above tells: the decoder as it was (each failed `=?` searched to the end of
+    /// the text) fails it, on far smaller inputs.
+    #[test]
+    fn the_linear_time_guard_catches_the_old_decoder() {
+        let (unit, end, _) = HOSTILE_WORDS[0];
+        let text = move |n: usize| format!("{}{end}", unit.repeat(n));
+        let old = std::panic::catch_unwind(|| {
+            crate::growth::assert_linear("the old decoder", 2_000, text, |text| {
+                std::hint::black_box(decode_encoded_words_before(text));
+            })
         });
+        assert!(old.is_err(), "the old decoder passed as linear");
     }
 
     /// The decoder as it was before it was made linear: the reference for its output.

@@ -233,24 +233,6 @@ pub fn split_multipart(body: &[u8], boundary: &[u8]) -> (Vec<(usize, usize)>, bo
     (parts, false)
 }
 
-/// Runs `work` and fails unless it ends within `limit` seconds: for tests that pin a former
-/// blow-up (quadratic time), so a reintroduced one fails at the limit instead of passing slowly.
-/// The limit is generous (a debug build on a busy machine); the blow-ups took minutes.
-#[cfg(test)]
-pub(crate) fn within_seconds(limit: u64, work: impl FnOnce() + Send + 'static) {
-    use std::sync::mpsc::RecvTimeoutError;
-    let (done, finished) = std::sync::mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        work();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(std::time::Duration::from_secs(limit)) {
-        Ok(()) => worker.join().unwrap(),
-        Err(RecvTimeoutError::Disconnected) => std::panic::resume_unwind(worker.join().unwrap_err()),
-        Err(RecvTimeoutError::Timeout) => panic!("not done within {limit} s: the work is no longer linear"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

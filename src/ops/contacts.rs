@@ -1,52 +1,41 @@
 //! The contact cache's ops (docs/CONTACTS.md).
 
-use super::{encode_b64, parse, payload, reply, Base64Text, NoParams};
+use super::{parse, payload, reply, Base64Text, NoParams};
 use crate::contacts::service;
-use crate::contacts::{parse_address, Decision, ExportFormat, ListQuery, Sort};
+use crate::contacts::{Decision, ExportFormat, ListQuery, DEFAULT_PAGE};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use serde::Deserialize;
 use crate::protocol::Params;
-use serde_json::{json, Value};
-
-/// Most contacts one page may hold.
-pub const MAX_PAGE: usize = 500;
+use serde::Deserialize;
+use serde_json::Value;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
+pub(super) struct ListParams {
     #[serde(default)]
     search: Option<String>,
     #[serde(default)]
     offset: usize,
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_page")]
     limit: usize,
     #[serde(default)]
     sort: Option<String>,
 }
 
-fn default_limit() -> usize {
-    50
-}
-
-pub fn parse_sort(op: &str, sort: Option<&str>) -> Result<Sort> {
-    match sort.unwrap_or("address") {
-        "address" => Ok(Sort::Address),
-        "last_seen" => Ok(Sort::LastSeen),
-        "expiry" => Ok(Sort::Expiry),
-        other => Err(Error::InvalidParams { op: op.into(), reason: format!("sort {other:?}: use address, last_seen or expiry") }),
-    }
+fn default_page() -> usize {
+    DEFAULT_PAGE
 }
 
 pub fn contacts_list(ctx: &mut Context, params: Params) -> Result<Value> {
     let p: ListParams = parse("contacts_list", &params)?;
-    let query = ListQuery { search: p.search, offset: p.offset, limit: p.limit.clamp(1, MAX_PAGE), sort: parse_sort("contacts_list", p.sort.as_deref())? };
+    let query = ListQuery::new(p.search, p.offset, p.limit, p.sort.as_deref())
+        .map_err(|reason| Error::InvalidParams { op: "contacts_list".into(), reason })?;
     reply(ctx.contacts()?.list(&query)?)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AddressParams {
+pub(super) struct AddressParams {
     address: String,
 }
 
@@ -57,26 +46,23 @@ pub fn contacts_show(ctx: &mut Context, params: Params) -> Result<Value> {
 
 pub fn contacts_delete(ctx: &mut Context, params: Params) -> Result<Value> {
     let AddressParams { address } = parse("contacts_delete", &params)?;
-    let address = parse_address(&address)?;
-    let deleted = ctx.contacts()?.delete_contact(&address, crate::time::now())?;
-    reply(json!({ "address": address, "deleted_certificates": deleted }))
+    reply(service::delete(ctx, &address)?)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FingerprintParams {
+pub(super) struct FingerprintParams {
     fingerprint: String,
 }
 
 pub fn contacts_delete_certificate(ctx: &mut Context, params: Params) -> Result<Value> {
     let FingerprintParams { fingerprint } = parse("contacts_delete_certificate", &params)?;
-    let deleted = ctx.contacts()?.delete_certificate(&fingerprint, crate::time::now())?;
-    reply(json!({ "deleted": deleted }))
+    reply(service::delete_certificate(ctx, &fingerprint)?)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DecisionParams {
+pub(super) struct DecisionParams {
     address: String,
     fingerprint: String,
     #[serde(default)]
@@ -98,7 +84,7 @@ pub fn contacts_refuse_certificate(ctx: &mut Context, params: Params) -> Result<
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ImportParams<'a> {
+pub(super) struct ImportParams<'a> {
     #[serde(default, borrow)]
     data_b64: Option<Base64Text<'a>>,
     #[serde(default)]
@@ -117,7 +103,7 @@ pub fn contacts_import(ctx: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExportParams {
+pub(super) struct ExportParams {
     address: String,
     #[serde(default)]
     format: Option<String>,
@@ -128,13 +114,12 @@ pub fn contacts_export(ctx: &mut Context, params: Params) -> Result<Value> {
     let name = p.format.as_deref().unwrap_or("pem");
     let format = ExportFormat::parse(name)
         .ok_or_else(|| Error::InvalidParams { op: "contacts_export".into(), reason: format!("format {name:?}: use pem, der or p7c") })?;
-    let (bytes, count) = service::export_contact(ctx, &p.address, format)?;
-    reply(json!({ "format": name, "certificates": count, "data_b64": encode_b64(&bytes) }))
+    reply(service::export_contact(ctx, &p.address, format, name)?)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CheckParams {
+pub(super) struct CheckParams {
     addresses: Vec<String>,
     /// Look the recipients without a usable certificate up in the directories first
     /// (docs/DIRECTORY.md).
@@ -146,8 +131,7 @@ struct CheckParams {
 
 pub fn recipients_check(ctx: &mut Context, params: Params) -> Result<Value> {
     let p: CheckParams = parse("recipients_check", &params)?;
-    let (recipients, lookup) = crate::directory::check_recipients(ctx, &p.addresses, p.lookup, p.managed_directories.as_ref())?;
-    reply(json!({ "recipients": recipients, "lookup": lookup }))
+    reply(crate::directory::check_recipients(ctx, &p.addresses, p.lookup, p.managed_directories.as_ref())?)
 }
 
 pub fn contacts_stats(ctx: &mut Context, params: Params) -> Result<Value> {

@@ -3,19 +3,18 @@
 //! policy), handed over with each request that uses directories.
 
 use super::{parse, reply};
-use crate::contacts::service;
 use crate::context::Context;
 use crate::directory::settings::DirectoryEntry;
-use crate::directory::{self, manage, Mode};
+use crate::directory::{self, manage};
 use crate::error::{Error, Result};
 use crate::identities::seal::Passphrase;
 use crate::protocol::Params;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LookupParams {
+pub(super) struct LookupParams {
     addresses: Vec<String>,
     #[serde(default)]
     managed_directories: Option<Value>,
@@ -26,28 +25,12 @@ pub fn contacts_lookup(ctx: &mut Context, params: Params) -> Result<Value> {
     if p.addresses.is_empty() {
         return Err(Error::InvalidParams { op: "contacts_lookup".into(), reason: "give one or more addresses".into() });
     }
-    reply(lookup(ctx, &p.addresses, p.managed_directories.as_ref())?)
-}
-
-/// `contacts_lookup` for the op and the CLI: every directory asked, then each address checked.
-pub fn lookup(ctx: &mut Context, addresses: &[String], managed: Option<&Value>) -> Result<Value> {
-    let (directories, problems) = directory::configured(ctx, managed);
-    if directories.is_empty() {
-        return Err(Error::NoDirectory { problems });
-    }
-    let report = directory::lookup(ctx, addresses, &directories, Mode::Explicit)?;
-    let recipients = service::check(ctx, addresses)?;
-    Ok(json!({
-        "directories": report.directories,
-        "addresses": report.addresses,
-        "recipients": recipients,
-        "problems": problems,
-    }))
+    reply(directory::lookup_and_check(ctx, &p.addresses, p.managed_directories.as_ref())?)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
+pub(super) struct ListParams {
     #[serde(default)]
     managed_directories: Option<Value>,
 }
@@ -59,7 +42,7 @@ pub fn directories_list(ctx: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SaveParams {
+pub(super) struct SaveParams {
     directory: Value,
     #[serde(default)]
     password: Option<String>,
@@ -74,19 +57,18 @@ pub fn directories_save(ctx: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct IdParams {
+pub(super) struct IdParams {
     id: String,
 }
 
 pub fn directories_remove(ctx: &mut Context, params: Params) -> Result<Value> {
     let IdParams { id } = parse("directories_remove", &params)?;
-    manage::remove(ctx, &id)?;
-    reply(json!({ "removed": id }))
+    reply(manage::remove(ctx, &id)?)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PasswordParams {
+pub(super) struct PasswordParams {
     id: String,
     password: String,
     #[serde(default)]
@@ -96,6 +78,5 @@ struct PasswordParams {
 pub fn directories_set_password(ctx: &mut Context, params: Params) -> Result<Value> {
     let p: PasswordParams = parse("directories_set_password", &params)?;
     let password = Passphrase::new(p.password);
-    manage::set_password(ctx, &p.id, &password, p.managed_directories.as_ref())?;
-    reply(json!({ "id": p.id, "password_set": !password.is_empty() }))
+    reply(manage::set_password(ctx, &p.id, &password, p.managed_directories.as_ref())?)
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InspectParams<'a> {
+pub(super) struct InspectParams<'a> {
     /// Borrowed from the request frame: a large message is not copied before it is decoded.
     /// (Usually taken out of the params before they are parsed: `find_payload`.)
     #[serde(default, borrow)]

@@ -63,7 +63,7 @@ pub fn hello(ctx: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PingParams {
+pub(super) struct PingParams {
     #[serde(default)]
     echo: Option<Value>,
 }
@@ -82,7 +82,7 @@ pub fn ping(_: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BeginParams {
+pub(super) struct BeginParams {
     total_bytes: u64,
     #[serde(default)]
     sha256: Option<String>,
@@ -106,7 +106,7 @@ pub fn transfer_begin(ctx: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ChunkParams<'a> {
+pub(super) struct ChunkParams<'a> {
     transfer_id: String,
     index: u64,
     /// Borrowed: a chunk of up to 64 MiB is not copied out of the frame first. (Usually taken
@@ -136,7 +136,7 @@ pub fn transfer_chunk(ctx: &mut Context, params: Params) -> Result<Value> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TransferIdParams {
+pub(super) struct TransferIdParams {
     transfer_id: String,
 }
 

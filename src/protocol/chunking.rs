@@ -52,7 +52,7 @@ pub fn reply_frames_with_limit(id: &RequestId, reply: Vec<u8>, limit: usize) -> 
     let id_len = id.as_json().len();
     let budget = limit - CHUNK_ENVELOPE_BYTES - id_len;
     let slices = split_by_escaped_len(&text, budget);
-    let digest = hex(&sha256(text.as_bytes()));
+    let digest = crate::hex::encode(&sha256(text.as_bytes()));
     let count = slices.len();
     slices
         .into_iter()
@@ -104,15 +104,6 @@ fn utf8_width(first: u8) -> usize {
     }
 }
 
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +120,7 @@ mod tests {
             digest = chunk["sha256"].as_str().unwrap().to_string();
             text.push_str(chunk["text"].as_str().unwrap());
         }
-        assert_eq!(digest, hex(&sha256(text.as_bytes())));
+        assert_eq!(digest, crate::hex::encode(&sha256(text.as_bytes())));
         text
     }
 

@@ -6,6 +6,7 @@ pub mod envelope;
 pub mod framing;
 pub mod scan;
 pub mod session;
+pub mod shape;
 pub mod transfer;
 
 use crate::context::Context;
@@ -133,6 +134,9 @@ pub struct Op {
     pub params: &'static str,
     /// What the op does, in one line.
     pub help: &'static str,
+    /// The `deny_unknown_fields` struct `handler` parses `params` into; a test holds the
+    /// `params` text to its fields.
+    pub params_type: shape::ParamsType,
     pub handler: Handler,
 }
 

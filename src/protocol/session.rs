@@ -62,6 +62,13 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
             Ok(_) => "ok",
             Err(e) => e.code(),
         };
+        if let Err(e) = &reply {
+            // Only the causes (the OS's, SQLite's, OpenSSL's words): the message itself may
+            // repeat what the request named.
+            for cause in crate::error::causes(e) {
+                log::debug!("request id={} cause: {}", sanitize(id.as_json(), 64), sanitize(&cause, 1000));
+            }
+        }
         let mut bytes = match &reply {
             Ok(result) => ok_reply(&id, result),
             Err(e) => error_reply(&id, e),
@@ -131,6 +138,8 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 mod tests {
     use super::*;
     use crate::home::Home;
+    use crate::protocol::shape::ParamsType;
+    use serde::de::IgnoredAny;
     use serde_json::json;
 
     fn boom(_: &mut Context, _: crate::protocol::Params) -> crate::error::Result<Value> {
@@ -142,8 +151,8 @@ mod tests {
     }
 
     static TEST_OPS: &[Op] = &[
-        Op { name: "boom", params: "{}", help: "panics", handler: boom },
-        Op { name: "echo", params: "{…}", help: "echoes", handler: echo },
+        Op { name: "boom", params: "{}", help: "panics", params_type: ParamsType::of::<IgnoredAny>(), handler: boom },
+        Op { name: "echo", params: "{…}", help: "echoes", params_type: ParamsType::of::<IgnoredAny>(), handler: echo },
     ];
 
     fn frames(bodies: &[&[u8]]) -> Vec<u8> {

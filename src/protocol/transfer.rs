@@ -4,7 +4,7 @@
 //! transfer (`"transfer": "t1"`) instead of carrying the bytes; using a transfer consumes it.
 
 use crate::error::{Error, Result};
-use crate::protocol::chunking::hex;
+use crate::hex;
 use openssl::sha::Sha256;
 use std::collections::HashMap;
 
@@ -131,7 +131,7 @@ impl Transfers {
         }
         let actual = match &t.finished_sha256 {
             Some(done) => done.clone(),
-            None => hex(&std::mem::replace(&mut t.hasher, Sha256::new()).finish()),
+            None => hex::encode(&std::mem::replace(&mut t.hasher, Sha256::new()).finish()),
         };
         if let Some(expected) = &t.expected_sha256 {
             if *expected != actual {
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn chunks_in_order_with_digest_give_the_data() {
         let mut t = Transfers::default();
-        let digest = hex(&openssl::sha::sha256(b"hello world"));
+        let digest = hex::encode(&openssl::sha::sha256(b"hello world"));
         let id = t.begin(11, Some(digest.to_uppercase()), None).unwrap();
         assert_eq!(t.append(&id, 0, b"hello ").unwrap(), 6);
         assert_eq!(t.append(&id, 2, b"x").unwrap_err().code(), "transfer_chunk_out_of_order");

@@ -580,7 +580,7 @@ impl<'o> Walk<'o> {
         let content_out = content.as_ref().map(|(ct, size, bytes)| ContentOut {
             content_type: ct.clone(),
             size_bytes: *size,
-            mime_b64: if self.opts.return_content { bytes.as_deref().map(crate::ops::encode_b64) } else { None },
+            mime_b64: if self.opts.return_content { bytes.as_deref().map(crate::b64::encode) } else { None },
         });
         Inspection {
             report: InspectReport {

@@ -5,7 +5,7 @@
 use crate::asn1::{integer_hex, tag, Asn1Error, Asn1Result, Reader, Tlv};
 use crate::certs::oid;
 use crate::certs::x509::Name;
-use crate::protocol::chunking::hex;
+use crate::hex;
 use serde::Serialize;
 
 /// How a signer or recipient names its certificate.
@@ -39,7 +39,7 @@ impl CertId {
     }
 
     fn ski(bytes: &[u8]) -> CertId {
-        CertId::SubjectKeyId { subject_key_id: hex(bytes) }
+        CertId::SubjectKeyId { subject_key_id: hex::encode(bytes) }
     }
 
     /// Whether this identifier names `cert`.
@@ -49,7 +49,7 @@ impl CertId {
                 *issuer == cert.fields.issuer.to_rfc4514() && *serial == integer_hex(&cert.fields.serial)
             }
             CertId::SubjectKeyId { subject_key_id } => {
-                cert.fields.subject_key_id.as_ref().is_some_and(|k| hex(k) == *subject_key_id)
+                cert.fields.subject_key_id.as_ref().is_some_and(|k| hex::encode(k) == *subject_key_id)
             }
         }
     }

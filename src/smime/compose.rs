@@ -125,7 +125,7 @@ pub fn boundary_for(content: &[u8]) -> String {
     loop {
         let mut rnd = [0u8; 12];
         openssl::rand::rand_bytes(&mut rnd).expect("random bytes");
-        let b = format!("------------smc{}", crate::protocol::chunking::hex(&rnd));
+        let b = format!("------------smc{}", crate::hex::encode(&rnd));
         if memchr::memmem::find(content, b.as_bytes()).is_none() {
             return b;
         }

@@ -214,6 +214,7 @@ pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 pub mod certgen;
+pub mod growth;
 pub mod cmsgen;
 pub mod responders;
 pub mod slapd;

@@ -1,8 +1,9 @@
 """Drives a running headless Thunderbird through Marionette (chrome context) and checks what the
 S/MIME Companion add-on shows for each test message: the header button's label, tooltip, icon
 and badge, the banner above the message, and the details popup. Then (pages.py) its menus, the
-contacts page, My certificates, the options, the compose check, and unlocking a locked key from
-the details popup of a message encrypted to it. Saves screenshots.
+contacts page, My certificates, the options, the compose check; and (flows.py) a new key as a
+decision, the compose button while recipients are typed, a locked key while Thunderbird opens the
+message with its own, the first-run guide and the reminders. Saves screenshots.
 
 Every text it reads is compared with the locale file of the run's language (E2E_LOCALE, en or
 de): what the add-on must show comes from there, never from this file; and every text the add-on
@@ -31,6 +32,7 @@ from chrome_session import ChromeSession  # noqa: E402
 
 from locale_check import LocaleCheck
 from pages import COLLECT_TEXTS_PY, Pages
+from flows import Flows
 
 ADDON_ID = "smime-companion@smime-companion.org"
 
@@ -71,6 +73,9 @@ DATA = [
     "E2E Test CA (S-MIME Companion Tests)", "Unknown Test CA (Nobody)", "Bob Reader (E2E Test CA)",
     "Signed by Alice", "Plain: not signed", "Altered after signing", "Signed by an unknown CA", "Signed, but not by the sender",
     "Encrypted and signed", "Encrypted for somebody else", "My certificate",
+    # What the test itself types or configures: a search, a decision's note, IT's directory and
+    # the person only it knows.
+    "carol", "dora", "compared by phone", "corp", "Dora Directory",
 ]
 
 WAIT_S = 30
@@ -140,7 +145,7 @@ async function windowWithPopup(win, browser) {
 
 
 
-class Driver(Pages, ChromeSession):
+class Driver(Flows, Pages, ChromeSession):
     def __init__(self, port, artifacts, locale, lang):
         ChromeSession.__init__(self, port, JS_HELPERS)
         self.artifacts = artifacts
@@ -412,6 +417,7 @@ def main():
         locale = json.load(f)
     d = Driver(int(port), artifacts, locale, os.environ.get("E2E_LOCALE", "en"))
     start = time.monotonic()
+    d.mock_alerts()
     try:
         if os.environ.get("E2E_HOST_MISSING", "1") == "1":
             d.host_missing(manifest_src, manifest_dst)
@@ -421,15 +427,22 @@ def main():
         d.check("driver ran to the end", False, repr(e))
     if inspect_available and os.environ.get("E2E_PAGES", "1") == "1":
         pki = os.path.join(messages_dir, "pki")
+        identities = os.environ.get("E2E_IDENTITIES", "1") == "1"
+        if identities:
+            d.step("first-run guide", d.guide_start)
         d.step("attachment menu", d.attachment_menu, messages_dir)
         d.step("message list menu", d.message_list_menu, "Signed by Alice", "alice@example.org")
         d.step("contacts page", d.contacts_page, pki, artifacts)
-        d.step("my certificates", d.identities_page, pki, artifacts, os.environ.get("E2E_IDENTITIES", "1") == "1")
+        d.step("key change decision", d.key_decision, messages_dir)
+        d.step("my certificates", d.identities_page, pki, artifacts, identities)
+        if identities:
+            d.step("reminders", d.reminders)
+            d.step("first-run guide done", d.guide_done)
         d.step("options", d.options_page)
-        d.step("compose check", d.compose, "Alice Example <alice@example.org>, nobody@example.net")
-        if os.environ.get("E2E_IDENTITIES", "1") == "1":
+        d.step("compose check", d.compose_flow, "Alice Example <alice@example.org>", "nobody@example.net", artifacts)
+        if identities:
             d.step("signed send", d.signed_send, "Alice Example <alice@example.org>")
-            d.step("locked key", d.locked_message, os.path.join(messages_dir, "encrypted.eml"), "correct horse battery")
+            d.step("thunderbird and the add-on agree", d.thunderbird_opens_locked, os.path.join(messages_dir, "encrypted.eml"), "correct horse battery")
         # Last: Dora, once found, is a contact (the renewal checklist above counts contacts).
         if os.environ.get("E2E_DIRECTORY", "0") == "1":
             d.step("directory", d.directory, "Dora Directory <dora@example.org>")

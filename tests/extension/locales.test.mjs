@@ -6,6 +6,7 @@ import { LocalError } from "../../extension/modules/ops.mjs";
 import { Looks, STATES, UNREADABLE } from "../../extension/modules/look.mjs";
 import { ENCRYPTION_FAILURES } from "../../extension/modules/describe.mjs";
 import { CRL_REASONS, HOW, REVOCATION_STATUSES, UNKNOWN_REASONS as REVOCATION_UNKNOWN } from "../../extension/modules/revocation.mjs";
+import { OWA_ERROR_CODES } from "../../extension/outlook-web/modules/fetch-errors.mjs";
 import { inspectCodes, locales, protocolErrorCodes, read, ROOT } from "./docs.mjs";
 
 const { en, de } = locales();
@@ -47,6 +48,22 @@ test("every host error code in PROTOCOL.md has a text", () => {
 test("every error the add-on finds itself has a text, and unknown codes a fallback", () => {
   for (const code of Object.values(LocalError)) hasText(`error_${code}`);
   hasText("error_unknown");
+});
+
+// The host's codes come from one list (`error_codes!` in src/error.rs), which docs/PROTOCOL.md
+// repeats (checked by tests/docs.rs): a text for a code nobody raises any more is a stale copy.
+test("every error text belongs to a code the host, the add-on or the Outlook extension raises", () => {
+  const raised = new Set([...protocolErrorCodes(), ...Object.values(LocalError), ...OWA_ERROR_CODES, "unknown"]);
+  for (const [lang, messages] of Object.entries({ en, de })) {
+    const stale = Object.keys(messages).filter((k) => k.startsWith("error_") && !raised.has(k.slice("error_".length)));
+    assert.deepEqual(stale, [], `${lang} has texts for codes nobody raises`);
+  }
+});
+
+test("the add-on's own error codes never take a code the host uses", () => {
+  const host = new Set(protocolErrorCodes());
+  const own = [...Object.values(LocalError), ...OWA_ERROR_CODES, "unknown"];
+  assert.deepEqual(own.filter((c) => host.has(c)), []);
 });
 
 test("every signature state in INSPECT.md has a headline, an explanation and advice", () => {

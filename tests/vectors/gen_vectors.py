@@ -382,7 +382,7 @@ class Generator:
         mixed = der.transplant_signers(self.sign(c), self.sign(self.text(name, amount="5"), "bob"))
         self.save(f"{name}.eml", mime.multipart_signed(c, mixed, "sha-256", self.boundary("t")),
                   "two SignerInfos: alice's (valid) and bob's, transplanted from a signature over other text",
-                  "content_altered")
+                  "content_altered", warnings=["multiple_signers"])
 
     def weak_and_unsupported(self):
         name = "weak-sha1-digest"
@@ -418,7 +418,7 @@ class Generator:
         one("sender-mismatch-display-name-trick",
             'signed by alice, From: "alice@example.org" <eve@example.net> (the address is eve\'s)',
             "sender_mismatch", frm='"alice@example.org" <eve@example.net>', reason="different_address",
-            signer="alice@example.org")
+            warnings=["display_name_is_other_address"], signer="alice@example.org")
         one("sender-mismatch-no-from-no-sender", "signed by alice, neither From nor Sender", "sender_mismatch",
             frm=None, reason="no_from", signer="alice@example.org")
         one("sender-no-from-sender-alice", "signed by alice, no From field but Sender: alice (used instead)",
@@ -433,6 +433,13 @@ class Generator:
         def one(name, who, desc, sig, frm, **kw):
             self.save(f"{name}.eml", self.signed(self.text(name), who), desc, sig, frm=frm, **kw)
 
+        def signed_outside(start, end):
+            """The signing time (openssl cms sets the moment of signing) outside a certificate's
+            validity (tests/pki/make-pki.sh) is a warning of its own."""
+            utc = datetime.timezone.utc
+            inside = datetime.datetime(*start, tzinfo=utc) <= NOW <= datetime.datetime(*end, tzinfo=utc)
+            return [] if inside else ["signing_time_outside_validity"]
+
         one("no-sender-address-noaddr", "noaddr", "signer's certificate has no e-mail address at all",
             "no_sender_address", "No Address <noaddr@example.org>", signer=None)
         one("untrusted-self-signed-eve", "eve", "eve: self-signed certificate", "untrusted",
@@ -441,9 +448,9 @@ class Generator:
             "(and not in the message)", "untrusted", "Trudy <trudy@example.org>", reason="unknown_ca",
             signer="trudy@example.org")
         one("expired-frank", "frank", "frank: certificate valid 2020-01-01 to 2023-01-01", "expired",
-            "Frank <frank@example.org>", signer="frank@example.org")
+            "Frank <frank@example.org>", warnings=signed_outside((2020, 1, 1), (2023, 1, 1)), signer="frank@example.org")
         one("not-yet-valid-grace", "grace", "grace: certificate valid from 2030-01-01", "not_yet_valid",
-            "Grace <grace@example.org>", signer="grace@example.org")
+            "Grace <grace@example.org>", warnings=signed_outside((2030, 1, 1), (2040, 1, 1)), signer="grace@example.org")
         one("wrong-usage-eku-serverauth-ivan", "ivan", "ivan: extendedKeyUsage serverAuth only", "wrong_usage",
             "Ivan <ivan@example.org>", reason="extended_key_usage", signer="ivan@example.org")
         one("wrong-usage-ku-oscar", "oscar", "oscar: keyUsage keyEncipherment only (no digitalSignature)",
@@ -667,7 +674,7 @@ class Generator:
         env_ent, _ = self.enveloped(self.text(name))
         self.save(f"{name}.eml", self.signed(env_ent, "bob"),
                   "encrypted to alice, then bob signs the application/pkcs7-mime entity: the signature covers "
-                  "only ciphertext", "none", warnings=["signature_outside_encryption"], enc="decrypted",
+                  "only ciphertext", "none", warnings=["signature_outside_encryption", "encrypted_but_unsigned"], enc="decrypted",
                   p12=["alice"], frm=BOB, authenticated=False, content_cipher="aes-256-cbc")
 
         name = "nested-triple-wrap"
@@ -707,7 +714,7 @@ class Generator:
         b, _ = self.enveloped(mime.text_part("SECRET-TEXT two\n"))
         ent = mime.multipart("mixed", [a, b], self.boundary())
         self.save(f"{name}.eml", ent, "two enveloped parts (both to alice) side by side in multipart/mixed",
-                  "none", enc="none", enc_warnings=["multiple_encrypted_parts"], p12=["alice"])
+                  "none", enc="none", enc_warnings=["multiple_encrypted_parts", "encrypted_part_not_decrypted"], p12=["alice"])
 
     def build(self):
         self.valid_signatures()

@@ -405,7 +405,7 @@ impl Checker {
                 Ok(c) => *slot = Some(c),
                 Err(e) => {
                     if self.online {
-                        log::warn!("revocation cache unavailable: {e}");
+                        log::warn!("revocation cache unavailable: {}", crate::error::Chain(&e));
                     }
                     return None;
                 }
@@ -415,7 +415,7 @@ impl Checker {
         match f(cache) {
             Ok(v) => Some(v),
             Err(e) => {
-                log::warn!("revocation cache: {e}");
+                log::warn!("revocation cache: {}", crate::error::Chain(&e));
                 None
             }
         }
@@ -916,7 +916,7 @@ pub(crate) fn issuer_id(issuer: &X509Ref) -> String {
         None => h.update(&der),
     }
     let _ = openssl::error::ErrorStack::get();
-    crate::protocol::chunking::hex(&h.finish())
+    crate::hex::encode(&h.finish())
 }
 
 /// The subject and subjectPublicKeyInfo elements (DER) of a certificate's DER.
