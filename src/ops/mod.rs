@@ -269,7 +269,7 @@ pub static OPS: &[Op] = &[
     Op {
         name: "transfer_end",
         params: "{transfer_id}",
-        help: "Closes an upload, checking its size and SHA-256; ops can then take `transfer: id`.",
+        help: "Closes an upload, checking its size (and SHA-256, when given at the beginning); ops can then take `transfer: id`.",
         params_type: ParamsType::of::<session::TransferIdParams>(),
         handler: session::transfer_end,
     },
