@@ -391,6 +391,13 @@ impl std::ops::Deref for PayloadBytes {
     }
 }
 
+impl Drop for PayloadBytes {
+    /// A message's buffer is kept for the next one (`bigbuf::recycle`).
+    fn drop(&mut self) {
+        crate::bigbuf::recycle(std::mem::take(&mut self.buf));
+    }
+}
+
 impl From<Vec<u8>> for PayloadBytes {
     fn from(buf: Vec<u8>) -> PayloadBytes {
         let range = 0..buf.len();
