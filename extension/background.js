@@ -23,6 +23,7 @@ import { errorReply } from "./modules/host-client.mjs";
 import { withTimeout } from "./modules/timeout.mjs";
 import { displayedMessageId, messagesOf } from "./modules/displayed.mjs";
 import { logError } from "./modules/log.mjs";
+import { startTrace } from "./modules/trace.mjs";
 import { isCertificateAttachment } from "./modules/attachments.mjs";
 import { loadOptions } from "./modules/options.mjs";
 import {
@@ -58,6 +59,8 @@ const recipientCache = new RecipientCache();
 const composeWatch = new ComposeWatch({ read: composeDetails, check: (tabId, details) => composeCheck(tabId, { details }), focused: focusedWindows });
 let notice = null; // what the last menu action did, for the contacts page to show once
 let hostBack = null; // the check of every tab that onHostState started last
+const buttons = new Map(); // tab id -> {messageId, final}: what its header button was last set to
+const traces = new Map(); // message id -> the timing of its check, until its verdict is shown (trace.mjs)
 
 browser.messageDisplay.onMessagesDisplayed.addListener((tab, displayed) => {
   show(tab.id, messagesOf(displayed)).catch(logError);
@@ -90,6 +93,7 @@ startup().catch(logError);
 /** A closed tab: what it showed, and what its compose window was about to send. */
 function forgetTab(tabId) {
   store.forgetTab(tabId);
+  buttons.delete(tabId);
   composeWatch.forget(tabId);
   for (const map of [pendingSends, confirmedSends, stoppedSends, userChoices, composeButtons]) map.delete(tabId);
 }
@@ -108,17 +112,28 @@ async function startup() {
   }));
 }
 
-/** Checks the one message a tab shows and updates its button (and banner, when asked). */
+/**
+ * Checks the one message a tab shows and updates its button (and banner, when asked). The check
+ * starts first; the button says "checking" meanwhile unless it already does for this message
+ * (the selection and the display of one message both call this).
+ */
 async function show(tabId, messages, { injectBanner = false } = {}) {
   // Several selected messages show a summary without a message header: nothing to judge.
   const messageId = messages.length === 1 ? messages[0].id : null;
   store.showInTab(tabId, messageId);
-  if (messageId === null) return;
-  const known = store.entry(messageId).reading;
-  if (!known) await showLook(tabId, checkingLook(), t);
+  if (messageId === null) {
+    buttons.delete(tabId);
+    return;
+  }
   let look;
   try {
-    const reading = known ?? (await store.reading(messageId, () => inspectMessage(messageId)));
+    let reading = store.entry(messageId).reading;
+    if (!reading) {
+      const running = check(messageId);
+      const on = buttons.get(tabId);
+      if (on?.messageId !== messageId || on.final) await setButton(tabId, messageId, checkingLook(), false);
+      reading = await running;
+    }
     look = buttonLook(reading);
   } catch (e) {
     look = failureLook(e.code ?? "internal_error");
@@ -126,29 +141,47 @@ async function show(tabId, messages, { injectBanner = false } = {}) {
     else logError(e);
   }
   if (store.messageInTab(tabId) !== messageId) return; // the tab moved on meanwhile
-  await showLook(tabId, look, t);
+  await setButton(tabId, messageId, look, true);
+  const trace = traces.get(messageId);
+  if (trace) {
+    traces.delete(messageId);
+    trace.mark("shown");
+    trace.report();
+  }
   if (injectBanner) await refreshBanner(tabId).catch(logError);
 }
 
+/** The reading of a message: the one known, the check running, or a new check. */
+function check(messageId) {
+  return store.reading(messageId, () => {
+    const trace = startTrace(port.timing, { messageId });
+    if (trace) traces.set(messageId, trace);
+    return inspectMessage(messageId, { trace });
+  });
+}
+
 /** Asks the host for a message's reading; a signer's certificate it stored changes the contacts. */
-async function inspectMessage(messageId) {
-  const reading = await inspect(port, messageId);
+async function inspectMessage(messageId, { trace = null } = {}) {
+  const reading = await inspect(port, messageId, { trace });
   const stored = [reading.verdict, reading.decrypted].some((v) => (v?.contacts?.stored ?? []).length > 0);
   if (stored) contactsChanged();
   return reading;
 }
 
-// Thunderbird fires no onMessagesDisplayed for a message it cannot decrypt (it shows its own
-// error page instead, and getDisplayedMessages waits for a load that never ends). In a 3-pane
-// tab the selection still says which message is on screen.
-const SELECTION_GRACE_MS = 1_500;
+/** Shows a look on a tab's button, noting which message's look it is and whether it is final. */
+function setButton(tabId, messageId, look, final) {
+  buttons.set(tabId, { messageId, final });
+  return showLook(tabId, look, t);
+}
 
+// A message selected in a 3-pane tab is the one its message pane starts loading: its check starts
+// now, while Thunderbird reads and shows it, and the button stops showing the previous message's
+// verdict. (Thunderbird fires no onMessagesDisplayed at all for a message it cannot decrypt: it
+// shows its own error page instead. The selection still says which message is on screen.)
 function onSelected(tab, selected) {
   const messages = messagesOf(selected);
-  if (messages.length !== 1) return;
-  setTimeout(() => {
-    if (store.messageInTab(tab.id) !== messages[0].id) show(tab.id, messages).catch(logError);
-  }, SELECTION_GRACE_MS);
+  if (messages.length !== 1) return; // several show a summary, announced as displayed
+  show(tab.id, messages).catch(logError);
 }
 
 async function refreshAllTabs({ injectBanner = false } = {}) {

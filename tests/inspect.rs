@@ -52,6 +52,114 @@ fn inline_and_transfer_give_the_same_verdict_and_content_comes_back() {
     assert!(host.finish(Duration::from_secs(10)).0.success());
 }
 
+/// Bytes as a binary string, one character per byte: how Thunderbird hands an add-on a raw
+/// message (`getRaw` with `data_format: "BinaryString"`), and how the add-on sends it.
+fn binary_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+#[test]
+fn a_binary_string_gets_the_verdict_its_bytes_get_in_base64_inline_and_in_chunks() {
+    let (pki, vectors) = data();
+    let home = temp_home();
+    trust_root(home.path(), &pki);
+    let mut host = Host::start(home.path());
+    for name in ["openssl-detached-sha256.eml", "openssl-detached-8bit-utf8.eml", "enc-aes256-cbc.eml"] {
+        // Control characters and bytes from 0x80 in an unsigned header: JSON escapes the one and
+        // spells the other in two bytes of UTF-8; each must come back as the byte it was.
+        let mut message = b"X-Bytes: \x00\x01\x08\x0c\x1b\x7f\x80\xc3\xa9\xff\"\\/\t\r\n".to_vec();
+        message.extend(std::fs::read(vectors.join(name)).unwrap());
+        let by_b64 = inspect_op(&mut host, json!({"message_b64": b64(&message), "at": AT, "return_content": true}));
+        let by_latin1 = inspect_op(&mut host, json!({"message_latin1": binary_string(&message), "at": AT, "return_content": true}));
+        assert_eq!(by_latin1, by_b64, "{name}");
+        assert_eq!(by_latin1["message"]["size_bytes"], message.len());
+        // In chunks, as the add-on uploads a large message; one upload may mix the two forms.
+        let begun = host.ok("transfer_begin", json!({"total_bytes": message.len(), "sha256": sha256_hex(&message)}));
+        let id = begun["transfer_id"].as_str().unwrap().to_string();
+        for (index, chunk) in message.chunks(700).enumerate() {
+            let data = if index % 2 == 0 { json!({"data_latin1": binary_string(chunk)}) } else { json!({"data_b64": b64(chunk)}) };
+            let mut params = json!({"transfer_id": id, "index": index});
+            params.as_object_mut().unwrap().extend(data.as_object().unwrap().clone());
+            host.ok("transfer_chunk", params);
+        }
+        host.ok("transfer_end", json!({"transfer_id": id}));
+        let by_chunks = inspect_op(&mut host, json!({"transfer": id, "at": AT, "return_content": true}));
+        assert_eq!(by_chunks, by_b64, "{name} in chunks");
+    }
+    // Params the quick scanner leaves to serde_json (an escaped key) read the same way.
+    let message = std::fs::read(vectors.join("openssl-detached-sha256.eml")).unwrap();
+    let frame = format!(r#"{{"id":1,"op":"inspect_message","params":{{"h\u0061rvest":false,"at":"{AT}","message_latin1":{}}}}}"#, serde_json::to_string(&binary_string(&message)).unwrap());
+    host.send_frame(frame.as_bytes());
+    let slow = host.recv();
+    assert_eq!(slow["result"]["signature"]["state"], "valid", "{slow}");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+#[test]
+fn a_named_transfer_can_be_sent_whole_with_its_op_before_any_answer() {
+    let (pki, vectors) = data();
+    let home = temp_home();
+    trust_root(home.path(), &pki);
+    let message = std::fs::read(vectors.join("openssl-detached-sha256.eml")).unwrap();
+    let mut host = Host::start(home.path());
+    // Everything at once, as the add-on sends a large message; the answers come in order.
+    let mut requests = vec![json!({"id": 1, "op": "transfer_begin", "params": {"total_bytes": message.len(), "transfer_id": "a1"}})];
+    for (index, chunk) in message.chunks(500).enumerate() {
+        requests.push(json!({"id": 2 + index, "op": "transfer_chunk", "params": {"transfer_id": "a1", "index": index, "data_latin1": binary_string(chunk)}}));
+    }
+    requests.push(json!({"id": "end", "op": "transfer_end", "params": {"transfer_id": "a1"}}));
+    requests.push(json!({"id": "op", "op": "inspect_message", "params": {"transfer": "a1", "at": AT}}));
+    for r in &requests {
+        host.send(r);
+    }
+    let replies: Vec<Value> = requests.iter().map(|_| host.recv()).collect();
+    assert_eq!(replies[0]["result"]["transfer_id"], "a1", "{}", replies[0]);
+    assert!(replies.iter().all(|r| r["ok"] == true), "{replies:?}");
+    assert_eq!(replies.last().unwrap()["result"]["signature"]["state"], "valid");
+    // A name in use is refused; a failed begin makes what follows it fail, and the session goes on.
+    host.ok("transfer_begin", json!({"total_bytes": 1, "transfer_id": "b1"}));
+    let again = host.call(json!(3), "transfer_begin", json!({"total_bytes": 1, "transfer_id": "b1"}));
+    assert_eq!(again["error"]["code"], "invalid_params", "{again}");
+    let failing = [
+        json!({"id": 4, "op": "transfer_begin", "params": {"total_bytes": 1u64 << 40, "transfer_id": "c1"}}),
+        json!({"id": 5, "op": "transfer_chunk", "params": {"transfer_id": "c1", "index": 0, "data_latin1": "x"}}),
+        json!({"id": 6, "op": "transfer_end", "params": {"transfer_id": "c1"}}),
+        json!({"id": 7, "op": "inspect_message", "params": {"transfer": "c1"}}),
+    ];
+    for r in &failing {
+        host.send(r);
+    }
+    let codes: Vec<Value> = failing.iter().map(|_| host.recv()["error"]["code"].clone()).collect();
+    assert_eq!(codes, [json!("transfer_too_large"), json!("unknown_transfer"), json!("unknown_transfer"), json!("unknown_transfer")]);
+    assert_eq!(host.ok("ping", json!({}))["pong"], true);
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+#[test]
+fn a_binary_string_with_a_character_above_a_byte_or_two_payloads_are_invalid_params() {
+    let home = temp_home();
+    let mut host = Host::start(home.path());
+    for params in [
+        json!({"message_latin1": "Subject: 5 \u{20ac}\r\n\r\n"}),
+        json!({"message_latin1": "x", "message_b64": "eA=="}),
+        json!({"message_latin1": "x", "transfer": "t1"}),
+        json!({}),
+    ] {
+        let r = host.call(json!(1), "inspect_message", params.clone());
+        assert_eq!(r["error"]["code"], "invalid_params", "{params}: {r}");
+    }
+    let begun = host.ok("transfer_begin", json!({"total_bytes": 3}));
+    let id = begun["transfer_id"].as_str().unwrap();
+    for params in [json!({"transfer_id": id, "index": 0, "data_latin1": "\u{100}"}), json!({"transfer_id": id, "index": 0})] {
+        let r = host.call(json!(2), "transfer_chunk", params.clone());
+        assert_eq!(r["error"]["code"], "invalid_params", "{params}: {r}");
+    }
+    // An escaped slash, which some encoders write, still reads as base64.
+    host.send_frame(format!(r#"{{"id":3,"op":"transfer_chunk","params":{{"transfer_id":"{id}","index":0,"data_b64":"YW\/h"}}}}"#).as_bytes());
+    assert_eq!(host.recv()["result"]["received_bytes"], 3);
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
 #[test]
 fn large_decrypted_content_returns_through_chunk_frames() {
     let (pki, _) = data();
@@ -91,6 +199,37 @@ fn large_decrypted_content_returns_through_chunk_frames() {
     let result = inspect_op(&mut host, json!({"message_b64": b64(plain.as_bytes()), "return_content": true}));
     assert_eq!(base64_decode(result["content"]["mime_b64"].as_str().unwrap()), plain.as_bytes());
     assert_eq!(result["signature"]["state"], "none");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
+#[test]
+fn a_signed_part_is_judged_the_same_whatever_line_endings_the_message_has_elsewhere() {
+    // A message without bare LF needs no second look for one in its parts; one with a bare LF
+    // anywhere gets it. Each form must give the verdict of the canonical message.
+    let (pki, vectors) = data();
+    let home = temp_home();
+    trust_root(home.path(), &pki);
+    let crlf = std::fs::read(vectors.join("openssl-detached-sha256.eml")).unwrap();
+    let text = String::from_utf8(crlf.clone()).unwrap();
+    let lf = text.replace("\r\n", "\n");
+    let in_headers = text.replacen("\r\n", "\n", 1);
+    let in_signed_part = text.replacen("Hello Bob,\r\n", "Hello Bob,\n", 1);
+    assert_ne!(in_signed_part, text);
+    // As openssl writes the signature part's base64: after the signed part, as long as it lasts.
+    let (before, after) = text.split_at(text.rfind("Content-Type: application/").unwrap());
+    let in_signature_part = format!("{before}{}", after.replace("\r\n", "\n"));
+    let mut host = Host::start(home.path());
+    let judge = |host: &mut Host, message: &[u8]| inspect_op(host, json!({"message_latin1": binary_string(message), "at": AT, "return_content": true}));
+    let canonical = judge(&mut host, &crlf);
+    assert_eq!(canonical["signature"]["state"], "valid", "{canonical}");
+    assert_eq!(canonical["message"]["line_endings"], "crlf");
+    let forms = [("lf", lf, "lf"), ("in_headers", in_headers, "mixed"), ("in_signed_part", in_signed_part, "mixed"), ("in_signature_part", in_signature_part, "mixed")];
+    for (name, form, endings) in forms {
+        let got = judge(&mut host, form.as_bytes());
+        assert_eq!(got["message"]["line_endings"], endings, "{name}");
+        assert_eq!(got["signature"], canonical["signature"], "{name}");
+        assert_eq!(got["content"], canonical["content"], "{name}: the canonical content, and its size");
+    }
     assert!(host.finish(Duration::from_secs(10)).0.success());
 }
 

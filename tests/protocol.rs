@@ -38,6 +38,32 @@ fn answers_hello_and_ping_as_started_by_thunderbird() {
 }
 
 #[test]
+fn a_timed_session_says_so_in_hello_and_adds_its_times_to_every_reply() {
+    let home = temp_home();
+    let mut cmd = thunderbird_command(home.path(), &addon_id());
+    cmd.env("SMIME_COMPANION_TIMING", "1");
+    let mut host = Host::spawn(cmd);
+    let hello = host.call(json!(1), "hello", json!({}));
+    assert_eq!(hello["result"]["timing"], true);
+    for reply in [hello, host.call(json!(2), "frobnicate", json!({}))] {
+        let timing = &reply["timing"];
+        assert!(timing["read_ms"].as_f64().unwrap() >= 0.0 && timing["handle_ms"].as_f64().unwrap() >= 0.0, "{reply}");
+        // The wall clock, in ms since 1970: after 2020 and not in the future.
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64() * 1e3;
+        let received = timing["received_at_ms"].as_f64().unwrap();
+        assert!(received > 1.5e12 && received <= now_ms, "{reply}");
+        assert_eq!(timing.as_object().unwrap().len(), 3, "{reply}");
+    }
+    assert!(host.finish(LIMIT).0.success());
+    // Untimed, as usual: nothing added.
+    let mut host = Host::start(home.path());
+    let hello = host.call(json!(1), "hello", json!({}));
+    assert_eq!(hello["result"]["timing"], false);
+    assert!(hello.get("timing").is_none(), "{hello}");
+    assert!(host.finish(LIMIT).0.success());
+}
+
+#[test]
 fn unknown_op_and_malformed_json_do_not_end_the_session() {
     let home = temp_home();
     let mut host = Host::start(home.path());

@@ -28,6 +28,19 @@ export const INLINE_PAYLOAD_BYTES = 32 * 1024 * 1024;
 const DEFAULT_UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
 const UPLOADS_IN_FLIGHT = 2; // bounds memory: each in-flight chunk is a base64 copy
 
+// Binary strings (a raw message as Thunderbird hands it over: one character per byte) travel as
+// they are, in `*_latin1` fields: nothing to encode, and a quarter fewer bytes than base64. Up
+// to INLINE_TEXT_BYTES in the request frame itself; larger ones as a chunked upload of frames of
+// that size. Measured in Thunderbird (tests/e2e/bench.sh), what costs is the number of frames
+// and of answers waited for: Thunderbird writes one frame at a time, each after its main thread
+// (busy showing the very message) has heard that the one before is written; and a frame of many
+// MiB costs time that grows with its square (Thunderbird copies whatever a write to the pipe
+// leaves over; the host widens its pipe to 1 MiB). So the upload is posted all at once, up to
+// TEXT_UPLOADS_IN_FLIGHT unanswered frames (which bounds the memory it holds).
+export const INLINE_TEXT_BYTES = 4 * 1024 * 1024;
+const TEXT_CHUNK_BYTES = INLINE_TEXT_BYTES;
+const TEXT_UPLOADS_IN_FLIGHT = 8;
+
 export const DEFAULT_TIMEOUT_MS = 20_000;
 const BACKOFF_INITIAL_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
@@ -52,6 +65,7 @@ export class NativePort {
   #reconnectTimer = null;
   #port = null;
   #nextId = 1;
+  #nextTransfer = 1;
   #pending = new Map(); // id -> {resolve, reject, timer, sentAt}
   #assembler = new ReplyAssembler();
   #lastFrameAt = 0;
@@ -72,7 +86,10 @@ export class NativePort {
    * one large one, so the Outlook-on-the-web extension uploads anything over 2 MiB in chunks.
    */
   constructor({ connect = () => browser.runtime.connectNative(HOST_NAME), timers = globalThis, now = Date.now, upload = {} } = {}) {
-    this.#upload = { inlineBytes: INLINE_PAYLOAD_BYTES, chunkBytes: DEFAULT_UPLOAD_CHUNK_BYTES, inFlight: UPLOADS_IN_FLIGHT, ...upload };
+    this.#upload = {
+      inlineBytes: INLINE_PAYLOAD_BYTES, chunkBytes: DEFAULT_UPLOAD_CHUNK_BYTES, inFlight: UPLOADS_IN_FLIGHT,
+      inlineText: INLINE_TEXT_BYTES, textChunkBytes: TEXT_CHUNK_BYTES, textInFlight: TEXT_UPLOADS_IN_FLIGHT, ...upload,
+    };
     this.#connect = connect;
     this.#timers = timers;
     this.now = now;
@@ -98,6 +115,11 @@ export class NativePort {
     return this.start();
   }
 
+  /** True when the host times its work and wants the add-on to (`hello` says `timing: true`). */
+  get timing() {
+    return this.hostInfo?.timing === true;
+  }
+
   /** True when the connected host lists `op` (false before the first `hello`). */
   supports(op) {
     return Boolean(this.hostInfo?.ops?.some((o) => o.name === op));
@@ -119,21 +141,114 @@ export class NativePort {
    * error code, or a local one (`timeout`, `host_missing`, `host_broken`, `disconnected`,
    * `reply_corrupt`).
    */
-  request(op, params = {}, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+  request(op, params = {}, { timeoutMs = DEFAULT_TIMEOUT_MS, trace = null } = {}) {
     if (!this.#port) this.#open();
-    return this.#send(op, params, timeoutMs);
+    return this.#send(op, params, timeoutMs, trace);
   }
 
   /**
-   * Sends `op` with `bytes` as its payload: inline as `<field>_b64` when small, otherwise as a
-   * chunked upload named by `transfer` (docs/PROTOCOL.md, "Chunked uploads").
+   * Sends `op` with `payload` as its payload: bytes (a Uint8Array) inline as `<field>_b64`, or
+   * a binary string inline as `<field>_latin1`, when small; otherwise as a chunked upload named
+   * by `transfer` (docs/PROTOCOL.md, "Chunked uploads"). A `trace` (trace.mjs) notes when the
+   * payload was encoded or uploaded, sent and answered.
    */
-  async requestWithPayload(op, params, field, bytes, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
-    if (bytes.length <= this.#upload.inlineBytes) {
-      return this.request(op, { ...params, [`${field}_b64`]: toBase64(bytes) }, { timeoutMs });
+  async requestWithPayload(op, params, field, payload, { timeoutMs = DEFAULT_TIMEOUT_MS, trace = null } = {}) {
+    const text = typeof payload === "string";
+    if (payload.length <= (text ? this.#upload.inlineText : this.#upload.inlineBytes)) {
+      // A host older than binary strings gets base64 (btoa reads a binary string as bytes).
+      const latin1 = text && this.accepts(op, `${field}_latin1`);
+      const value = latin1 ? payload : text ? btoa(payload) : toBase64(payload);
+      trace?.mark("encode");
+      return this.request(op, { ...params, [`${field}${latin1 ? "_latin1" : "_b64"}`]: value }, { timeoutMs, trace });
     }
-    const transfer = await this.upload(bytes, { timeoutMs });
-    return this.request(op, { ...params, transfer }, { timeoutMs });
+    if (!text) {
+      const transfer = await this.upload(payload, { timeoutMs });
+      trace?.mark("upload");
+      return this.request(op, { ...params, transfer }, { timeoutMs, trace });
+    }
+    // The op follows the chunks at once: the host answers in order, so it finds the transfer
+    // complete, and the answers to the chunks need not come back first (each way through
+    // Thunderbird waits for its busy main thread while it shows the message).
+    const { id, answered } = await this.#postText(payload, { timeoutMs, trace });
+    const reply = this.request(op, { ...params, transfer: id }, { timeoutMs, trace });
+    try {
+      await answered;
+    } catch (e) {
+      reply.catch(() => {}); // it fails too (the transfer is incomplete); the first error is the one
+      throw e;
+    }
+    return reply;
+  }
+
+  /** True when the host's op table lists `param` among the params of `op` (its `hello`). */
+  accepts(op, param) {
+    const params = this.hostInfo?.ops?.find((o) => o.name === op)?.params ?? "";
+    return new RegExp(`(^|[^a-z0-9_])${param}([^a-z0-9_]|$)`).test(params);
+  }
+
+  /**
+   * Uploads a binary string (one character per byte) as a transfer of `data_latin1` chunks and
+   * resolves to its id once the host has taken it all (see INLINE_TEXT_BYTES and `#postText`).
+   */
+  async uploadText(text, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+    const { id, answered } = await this.#postText(text, { timeoutMs });
+    await answered;
+    return id;
+  }
+
+  /**
+   * Posts a binary string as a transfer: `transfer_begin`, the `data_latin1` chunks and
+   * `transfer_end`, without waiting for their answers beyond TEXT_UPLOADS_IN_FLIGHT unanswered
+   * ones. The add-on names the transfer itself where the host lets it (docs/PROTOCOL.md, "Chunked
+   * uploads"); an older host's `transfer_begin` is waited for, as it names the transfer. Resolves
+   * to the transfer's id once all are posted, with `answered`, which settles when the host has
+   * answered every one of them (rejecting with the first error in order, the transfer then
+   * discarded).
+   */
+  async #postText(text, { timeoutMs, trace = null }) {
+    const field = this.accepts(Op.transferChunk, "data_latin1") ? "data_latin1" : "data_b64";
+    const { textChunkBytes, textInFlight: most } = this.#upload;
+    const unanswered = [];
+    const posted = [];
+    // With a trace, the host's times for the chunks: when they arrived and what they cost it.
+    const times = [];
+    const chunkTrace = trace && { mark() {}, set: (key, value) => key === "host" && times.push(value) };
+    let id = null;
+    let size = textChunkBytes;
+    const fail = (e) => {
+      if (id !== null && this.#port) this.request(Op.transferDiscard, { transfer_id: id }).catch(() => {});
+      throw e;
+    };
+    try {
+      if (this.accepts(Op.transferBegin, "transfer_id")) {
+        id = `a${this.#nextTransfer++}`;
+        const begin = this.request(Op.transferBegin, { total_bytes: text.length, transfer_id: id }, { timeoutMs });
+        posted.push(handled(begin));
+        unanswered.push(begin);
+      } else {
+        const begun = await this.request(Op.transferBegin, { total_bytes: text.length }, { timeoutMs });
+        id = begun.transfer_id;
+        size = Math.max(1, Math.min(begun.suggested_chunk_bytes || textChunkBytes, textChunkBytes));
+      }
+      trace?.mark("begun");
+      for (let index = 0, offset = 0; offset < text.length; index++, offset += size) {
+        const chunk = text.slice(offset, offset + size);
+        const data = field === "data_latin1" ? chunk : btoa(chunk);
+        const request = this.request(Op.transferChunk, { transfer_id: id, index, [field]: data }, { timeoutMs, trace: chunkTrace });
+        posted.push(handled(request));
+        unanswered.push(request);
+        // In order, so that a failed transfer_begin is the error, not the chunk after it.
+        if (unanswered.length >= most) await unanswered.shift();
+      }
+    } catch (e) {
+      fail(e);
+    }
+    posted.push(handled(this.request(Op.transferEnd, { transfer_id: id }, { timeoutMs })));
+    trace?.mark("chunks_posted");
+    const answered = inOrder(posted).then(() => {
+      if (times.length) trace.set("chunks", chunkTimes(times));
+    }, fail);
+    return { id, answered };
   }
 
   /** Uploads bytes as a transfer and resolves to its id, ready to be named by an op. */
@@ -212,16 +327,17 @@ export class NativePort {
     this.#hello.catch(() => {}); // failures reach callers through their own requests
   }
 
-  #send(op, params, timeoutMs) {
+  #send(op, params, timeoutMs, trace = null) {
     const id = this.#nextId++;
     const port = this.#port;
     if (!port) return Promise.reject(new HostError(this.lastError ?? LocalError.disconnected, "host not connected"));
     return new Promise((resolve, reject) => {
-      const entry = { resolve, reject, sentAt: this.now(), timer: null };
+      const entry = { resolve, reject, sentAt: this.now(), timer: null, trace };
       entry.timer = this.#timers.setTimeout(() => this.#timedOut(id, op, timeoutMs), timeoutMs);
       this.#pending.set(id, entry);
       try {
         port.postMessage({ id, op, params });
+        trace?.mark("post");
       } catch (e) {
         this.#settle(id, null, new HostError(LocalError.disconnected, e?.message ?? String(e)));
       }
@@ -248,18 +364,22 @@ export class NativePort {
       if (envelope?.error?.code === "caller_not_allowed") this.#refused = true;
       return;
     }
-    if (envelope.ok === true) this.#settle(envelope.id, envelope.result, null);
+    if (envelope.ok === true) this.#settle(envelope.id, envelope.result, null, envelope.timing);
     else {
       const err = envelope.error ?? {};
-      this.#settle(envelope.id, null, new HostError(err.code ?? "internal_error", err.message, err.details ?? null));
+      this.#settle(envelope.id, null, new HostError(err.code ?? "internal_error", err.message, err.details ?? null), envelope.timing);
     }
   }
 
-  #settle(id, result, error) {
+  #settle(id, result, error, timing = null) {
     const entry = this.#pending.get(id);
     if (!entry) return; // timed out earlier, or not ours
     this.#pending.delete(id);
     this.#timers.clearTimeout(entry.timer);
+    if (entry.trace) {
+      entry.trace.mark("reply");
+      if (timing) entry.trace.set("host", timing);
+    }
     if (error) entry.reject(error);
     else entry.resolve(result);
   }
@@ -319,4 +439,30 @@ export class NativePort {
     this.lastError = lastError;
     if (changed) for (const listener of this.#listeners) listener(state, lastError);
   }
+}
+
+/**
+ * What the host's times for an upload's chunks say (trace.mjs): how many, from the first one's
+ * arrival to the last one handled, and of that the host's time reading them off the pipe and
+ * handling them; the rest it waited for the next.
+ */
+function chunkTimes(times) {
+  const first = Math.min(...times.map((t) => t.received_at_ms));
+  const last = Math.max(...times.map((t) => t.received_at_ms + t.read_ms + t.handle_ms));
+  const sum = (key) => Math.round(times.reduce((total, t) => total + (t[key] ?? 0), 0) * 1000) / 1000;
+  return { count: times.length, span_ms: Math.round((last - first) * 1000) / 1000, read_ms: sum("read_ms"), handle_ms: sum("handle_ms") };
+}
+
+/**
+ * A promise whose failure is not reported as unhandled while earlier ones are still awaited
+ * (`inOrder` awaits it, and so sees the failure).
+ */
+function handled(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
+/** Waits for each promise in turn: resolves when all have, or rejects with the first (in order) that fails. */
+async function inOrder(promises) {
+  for (const p of promises) await p;
 }

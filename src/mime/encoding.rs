@@ -177,33 +177,52 @@ pub enum LineEndings {
 
 /// Which line endings a message uses.
 pub fn line_endings(data: &[u8]) -> LineEndings {
-    let (mut crlf, mut lf) = (false, false);
-    for i in memchr::memchr_iter(b'\n', data) {
-        if i > 0 && data[i - 1] == b'\r' {
-            crlf = true;
-        } else {
-            lf = true;
-        }
-        if crlf && lf {
-            return LineEndings::Mixed;
-        }
-    }
-    match (crlf, lf) {
+    line_endings_from(data, first_bare_lf(data))
+}
+
+/// `line_endings`, given `first_bare_lf(data)`.
+pub fn line_endings_from(data: &[u8], first_bare_lf: Option<usize>) -> LineEndings {
+    match (memchr::memmem::find(data, b"\r\n").is_some(), first_bare_lf.is_some()) {
+        (true, true) => LineEndings::Mixed,
         (true, false) => LineEndings::Crlf,
         (false, true) => LineEndings::Lf,
-        _ => LineEndings::None,
+        (false, false) => LineEndings::None,
     }
 }
 
 /// The length `to_crlf` would give, without building it.
 pub fn crlf_len(data: &[u8]) -> usize {
+    if !has_bare_lf(data) {
+        return data.len();
+    }
     data.len() + memchr::memchr_iter(b'\n', data).filter(|&i| i == 0 || data[i - 1] != b'\r').count()
+}
+
+/// Whether a line ends in a bare LF (one without CR before it). Mail in canonical form has none,
+/// and a signed part of many MiB is checked for one more than once: this looks at 64 bytes at
+/// a time, which the compiler turns into vector compares, instead of stopping at every line.
+pub fn has_bare_lf(data: &[u8]) -> bool {
+    first_bare_lf(data).is_some()
+}
+
+/// Where the first bare LF is (see `has_bare_lf`): a part of the message before it has none.
+pub fn first_bare_lf(data: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 64;
+    if data.first() == Some(&b'\n') {
+        return Some(0);
+    }
+    let bare = |c: u8, p: u8| (c == b'\n') & (p != b'\r');
+    // Byte i+1 against byte i, block by block; the block that has one is then looked through.
+    let (current, previous) = (data.get(1..).unwrap_or_default(), data);
+    let block = current.chunks(BLOCK).zip(previous.chunks(BLOCK)).position(|(cur, prev)| cur.iter().zip(prev).fold(false, |any, (&c, &p)| any | bare(c, p)))?;
+    let start = block * BLOCK;
+    let within = current[start..].iter().zip(&previous[start..]).position(|(&c, &p)| bare(c, p))?;
+    Some(start + within + 1)
 }
 
 /// The canonical form S/MIME signs: every line ending CRLF. Borrowed when already canonical.
 pub fn to_crlf(data: &[u8]) -> Cow<'_, [u8]> {
-    let bare_lf = memchr::memchr_iter(b'\n', data).any(|i| i == 0 || data[i - 1] != b'\r');
-    if !bare_lf {
+    if !has_bare_lf(data) {
         return Cow::Borrowed(data);
     }
     let mut out = Vec::with_capacity(data.len() + data.len() / 32);
@@ -247,6 +266,30 @@ mod tests {
     fn quoted_printable_soft_breaks_and_escapes() {
         assert_eq!(decode_quoted_printable(b"Gr=C3=BC=\r\nsse =3D ok=\nx"), "Grüsse = okx".as_bytes());
         assert_eq!(decode_quoted_printable(b"a=zz"), b"a=zz");
+    }
+
+    #[test]
+    fn bare_lf_is_found_wherever_it_is() {
+        let slow = |d: &[u8]| d.iter().enumerate().any(|(i, &c)| c == b'\n' && (i == 0 || d[i - 1] != b'\r'));
+        for len in [0, 1, 2, 63, 64, 65, 66, 127, 128, 129, 300] {
+            let crlf: Vec<u8> = b"ab\r\n".iter().copied().cycle().take(len).collect();
+            assert_eq!(has_bare_lf(&crlf), slow(&crlf), "len {len}");
+            let first = |d: &[u8]| d.iter().enumerate().position(|(i, &c)| c == b'\n' && (i == 0 || d[i - 1] != b'\r'));
+            for at in 0..len {
+                let mut d = crlf.clone();
+                d[at] = b'\n';
+                assert_eq!(has_bare_lf(&d), slow(&d), "len {len} at {at}");
+                assert_eq!(first_bare_lf(&d), first(&d), "len {len} at {at}");
+                d[len - 1] = b'\n';
+                assert_eq!(first_bare_lf(&d), first(&d), "len {len} at {at} and the end");
+                assert_eq!(crlf_len(&d), to_crlf(&d).len());
+            }
+        }
+        assert_eq!(line_endings(b""), LineEndings::None);
+        assert_eq!(line_endings(b"a\r\n"), LineEndings::Crlf);
+        assert_eq!(line_endings(b"\na"), LineEndings::Lf);
+        assert_eq!(line_endings(b"\r\n\n"), LineEndings::Mixed);
+        assert_eq!(line_endings(b"a\rb"), LineEndings::None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod trust;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::protocol::shape::ParamsType;
-use crate::protocol::{Op, Params};
+use crate::protocol::{Op, Params, Split};
 use serde::Deserialize;
 use serde::Serialize;
 use serde_json::Value;
@@ -37,7 +37,7 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "inspect_message",
-        params: "{message_b64 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?, recheck_revocation?}",
+        params: "{message_b64 or message_latin1 or transfer, at?, return_content?, harvest?, decrypted_by_thunderbird?, recheck_revocation?}",
         help: "Verifies and decrypts a raw message and explains the result (docs/INSPECT.md); recheck_revocation asks CAs again where a revocation check failed.",
         params_type: ParamsType::of::<inspect::InspectParams>(),
         handler: inspect::inspect_message,
@@ -254,14 +254,14 @@ pub static OPS: &[Op] = &[
     },
     Op {
         name: "transfer_begin",
-        params: "{total_bytes, sha256?}",
-        help: "Opens a chunked upload of `total_bytes` (at most 512 MiB); returns its `transfer_id`.",
+        params: "{total_bytes, sha256?, transfer_id?}",
+        help: "Opens a chunked upload of `total_bytes` (at most 512 MiB); returns its `transfer_id` (the caller's, when it names one).",
         params_type: ParamsType::of::<session::BeginParams>(),
         handler: session::transfer_begin,
     },
     Op {
         name: "transfer_chunk",
-        params: "{transfer_id, index, data_b64}",
+        params: "{transfer_id, index, data_b64 or data_latin1}",
         help: "Appends chunk `index` (0, 1, 2, … in order) to an open upload.",
         params_type: ParamsType::of::<session::ChunkParams>(),
         handler: session::transfer_chunk,
@@ -285,12 +285,151 @@ pub static OPS: &[Op] = &[
 /// Parses `params` into the op's typed parameters (which may borrow from them): the type its
 /// table entry names (`params_type`; checked in debug builds).
 pub(crate) fn parse<'a, T: Deserialize<'a>>(op: &str, params: &'a Params) -> Result<T> {
+    parse_text(op, params.text())
+}
+
+/// Parses params' JSON text (such as `Split::rest`) into the op's typed parameters: the type
+/// its table entry names (`params_type`; checked in debug builds).
+pub(crate) fn parse_text<'a, T: Deserialize<'a>>(op: &str, text: &'a str) -> Result<T> {
     debug_assert!(
         OPS.iter().find(|o| o.name == op).is_none_or(|o| (o.params_type.name)() == std::any::type_name::<T>()),
         "{op} parses {}, not the params_type of its table entry",
         std::any::type_name::<T>()
     );
-    serde_json::from_str(params.text()).map_err(|e| Error::InvalidParams { op: op.into(), reason: e.to_string() })
+    serde_json::from_str(text).map_err(|e| Error::InvalidParams { op: op.into(), reason: e.to_string() })
+}
+
+/// The fields a payload may come in, for an op whose payload is `<stem>_b64`, `<stem>_latin1`
+/// or a transfer: pass to `Params::split`, so the payload's text is read only by its decoder.
+pub(crate) fn payload_fields(stem: &str) -> [String; 2] {
+    [format!("{stem}_b64"), format!("{stem}_latin1")]
+}
+
+/// Where the payload of an op is, found while its params are read: an op takes it as
+/// `<stem>_b64` (base64), `<stem>_latin1` (a binary string: one character per byte, as
+/// Thunderbird hands a raw message to an add-on) or a finished transfer, exactly one of them.
+pub(crate) enum Payload {
+    /// A string the scanner vouched for, at `start..end` of the params text (quotes excluded):
+    /// decoded where it is, once the params are no longer needed (`decode_payload`).
+    InFrame { field: String, latin1: bool, start: usize, end: usize },
+    /// Decoded already (serde_json's path: params the scanner did not vouch for, or base64
+    /// with an escaped slash).
+    Bytes(Vec<u8>),
+    /// A finished transfer.
+    Transfer(String),
+}
+
+/// Finds an op's payload. `split` holds the members the scanner took out of the params
+/// (`Params::split` with `payload_fields`); `b64` and `latin1` are those serde_json read, when
+/// the scanner did not vouch for the params.
+pub(crate) fn find_payload(
+    op: &str,
+    stem: &str,
+    params: &Params,
+    split: &Split<'_>,
+    b64: Option<Base64Text<'_>>,
+    latin1: Option<Base64Text<'_>>,
+    transfer: Transfer,
+) -> Result<Payload> {
+    let [b64_field, latin1_field] = payload_fields(stem);
+    let (b64_literal, latin1_literal) = (split.literal(&b64_field), split.literal(&latin1_field));
+    let given = [b64_literal.is_some() || b64.is_some(), latin1_literal.is_some() || latin1.is_some(), matches!(transfer, Transfer::Named(_))];
+    if given.iter().filter(|g| **g).count() != 1 {
+        let reason = match transfer {
+            Transfer::NotAccepted => format!("give exactly one of {b64_field} and {latin1_field}"),
+            _ => format!("give exactly one of {b64_field}, {latin1_field} and transfer"),
+        };
+        return Err(Error::InvalidParams { op: op.into(), reason });
+    }
+    // Where a literal's content lies in the params text.
+    let span = |literal: &str| {
+        let start = literal.as_ptr() as usize - params.text().as_ptr() as usize + 1;
+        (start, start + literal.len() - 2)
+    };
+    if let Some(member) = b64_literal {
+        if member.escaped {
+            // Some encoders escape the slash; the scanner vouched for the literal, serde unescapes it.
+            let unescaped: String = serde_json::from_str(member.value).map_err(|_| Error::InvalidBase64 { field: b64_field.clone() })?;
+            return crate::b64::decode(&b64_field, &unescaped).map(Payload::Bytes);
+        }
+        let (start, end) = span(member.value);
+        return Ok(Payload::InFrame { field: b64_field, latin1: false, start, end });
+    }
+    if let Some(member) = latin1_literal {
+        let (start, end) = span(member.value);
+        return Ok(Payload::InFrame { field: latin1_field, latin1: true, start, end });
+    }
+    if let Some(Base64Text(text)) = b64 {
+        return crate::b64::decode(&b64_field, &text).map(Payload::Bytes);
+    }
+    if let Some(Base64Text(text)) = latin1 {
+        let bytes = text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<Vec<u8>>>();
+        return bytes.map(Payload::Bytes).ok_or_else(|| not_a_binary_string(op, &latin1_field));
+    }
+    match transfer {
+        Transfer::Named(id) => Ok(Payload::Transfer(id)),
+        // Not reached: exactly one payload was given, and the others returned above.
+        _ => Err(Error::Internal { reason: format!("{op}: no payload") }),
+    }
+}
+
+fn not_a_binary_string(op: &str, field: &str) -> Error {
+    Error::InvalidParams { op: op.into(), reason: format!("{field} is not a binary string: it holds a character above U+00FF") }
+}
+
+/// A payload's bytes: a buffer of their own, or the part of the request frame they were
+/// decoded into (a 25 MiB message then takes no second buffer of its size).
+pub(crate) struct PayloadBytes {
+    buf: Vec<u8>,
+    range: std::ops::Range<usize>,
+}
+
+impl std::ops::Deref for PayloadBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[self.range.clone()]
+    }
+}
+
+impl From<Vec<u8>> for PayloadBytes {
+    fn from(buf: Vec<u8>) -> PayloadBytes {
+        let range = 0..buf.len();
+        PayloadBytes { buf, range }
+    }
+}
+
+/// The bytes of a payload `find_payload` found; takes the params, whose frame a payload in it
+/// is decoded over (base64 and binary strings both decode to fewer bytes than their text, front
+/// to back, so writing never overtakes reading).
+pub(crate) fn decode_payload(ctx: &mut Context, op: &str, params: Params, payload: Payload) -> Result<PayloadBytes> {
+    match payload {
+        Payload::Bytes(bytes) => Ok(bytes.into()),
+        Payload::Transfer(id) => ctx.transfers.take(&id).map(PayloadBytes::from),
+        Payload::InFrame { field, latin1, start, end } => {
+            let (mut buf, offset) = params.into_frame();
+            let (start, end) = (offset + start, offset + end);
+            let text = buf.get_mut(start..end).ok_or_else(|| Error::Internal { reason: format!("{op}: payload outside the frame") })?;
+            let len = if latin1 {
+                crate::protocol::latin1_in_place(text).ok_or_else(|| not_a_binary_string(op, &field))?
+            } else {
+                base64_simd::STANDARD.decode_inplace(text).map_err(|_| Error::InvalidBase64 { field })?.len()
+            };
+            Ok(PayloadBytes { buf, range: start..start + len })
+        }
+    }
+}
+
+/// Whether an op's payload may be a finished transfer instead, and which one the params name.
+pub(crate) enum Transfer {
+    NotAccepted,
+    NotNamed,
+    Named(String),
+}
+
+impl From<Option<String>> for Transfer {
+    fn from(id: Option<String>) -> Transfer {
+        id.map_or(Transfer::NotNamed, Transfer::Named)
+    }
 }
 
 /// Serialises a typed result.

@@ -1,6 +1,6 @@
 //! Session-level ops: `hello`, `ping` and the chunked-upload ops.
 
-use super::{parse, reply, Base64Text, NoParams, OPS};
+use super::{decode_payload, find_payload, parse, parse_text, payload_fields, reply, Base64Text, NoParams, Transfer, OPS};
 use crate::context::Context;
 use crate::error::{error_codes, Result};
 use crate::product::{ADDON_ID, HOST_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSION};
@@ -36,6 +36,8 @@ struct Hello {
     ops: Vec<OpInfo>,
     limits: Limits,
     error_codes: Vec<&'static str>,
+    /// Replies carry the host's own times (`SMIME_COMPANION_TIMING=1`).
+    timing: bool,
 }
 
 pub fn hello(ctx: &mut Context, params: Params) -> Result<Value> {
@@ -55,6 +57,7 @@ pub fn hello(ctx: &mut Context, params: Params) -> Result<Value> {
             suggested_chunk_bytes: SUGGESTED_CHUNK_BYTES,
         },
         error_codes: error_codes(),
+        timing: crate::protocol::session::timing_requested(),
     })
 }
 
@@ -83,6 +86,10 @@ pub(super) struct BeginParams {
     total_bytes: u64,
     #[serde(default)]
     sha256: Option<String>,
+    /// The caller's name for the transfer, so it can send the chunks without waiting for this
+    /// answer (docs/PROTOCOL.md, "Chunked uploads").
+    #[serde(default)]
+    transfer_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -92,8 +99,8 @@ struct Begun {
 }
 
 pub fn transfer_begin(ctx: &mut Context, params: Params) -> Result<Value> {
-    let BeginParams { total_bytes, sha256 } = parse("transfer_begin", &params)?;
-    let transfer_id = ctx.transfers.begin(total_bytes, sha256)?;
+    let BeginParams { total_bytes, sha256, transfer_id } = parse("transfer_begin", &params)?;
+    let transfer_id = ctx.transfers.begin(total_bytes, sha256, transfer_id)?;
     reply(Begun { transfer_id, suggested_chunk_bytes: SUGGESTED_CHUNK_BYTES })
 }
 
@@ -102,9 +109,12 @@ pub fn transfer_begin(ctx: &mut Context, params: Params) -> Result<Value> {
 pub(super) struct ChunkParams<'a> {
     transfer_id: String,
     index: u64,
-    /// Borrowed: a chunk of up to 64 MiB is not copied out of the frame first.
-    #[serde(borrow)]
-    data_b64: Base64Text<'a>,
+    /// Borrowed: a chunk of up to 64 MiB is not copied out of the frame first. (Usually taken
+    /// out of the params before they are parsed: `find_payload`.)
+    #[serde(default, borrow)]
+    data_b64: Option<Base64Text<'a>>,
+    #[serde(default, borrow)]
+    data_latin1: Option<Base64Text<'a>>,
 }
 
 #[derive(Serialize)]
@@ -113,8 +123,13 @@ struct ChunkAccepted {
 }
 
 pub fn transfer_chunk(ctx: &mut Context, params: Params) -> Result<Value> {
-    let ChunkParams { transfer_id, index, data_b64 } = parse("transfer_chunk", &params)?;
-    let bytes = crate::b64::decode("data_b64", &data_b64.0)?;
+    let (transfer_id, index, payload) = {
+        let split = params.split(&payload_fields("data").each_ref().map(String::as_str));
+        let ChunkParams { transfer_id, index, data_b64, data_latin1 } = parse_text("transfer_chunk", &split.rest)?;
+        let payload = find_payload("transfer_chunk", "data", &params, &split, data_b64, data_latin1, Transfer::NotAccepted)?;
+        (transfer_id, index, payload)
+    };
+    let bytes = decode_payload(ctx, "transfer_chunk", params, payload)?;
     let received_bytes = ctx.transfers.append(&transfer_id, index, &bytes)?;
     reply(ChunkAccepted { received_bytes })
 }

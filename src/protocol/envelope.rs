@@ -99,12 +99,27 @@ pub fn parse_request(body: Vec<u8>) -> Result<Request, Rejected> {
         Err(e) => return Err(reject(&null, Error::InvalidUtf8 { valid_up_to: e.utf8_error().valid_up_to() })),
     };
     let text = body.as_str();
-    // Each field is kept as raw JSON, in order, duplicates included: small ones are parsed
-    // below, params are left in place.
-    let Fields(fields) = serde_json::from_str(text).map_err(|e| match e.classify() {
-        Category::Data => reject(&null, Error::InvalidRequest { reason: format!("expected an object ({e})") }),
-        _ => reject(&null, Error::InvalidJson { line: e.line(), column: e.column(), reason: e.to_string() }),
-    })?;
+    // Each field is kept as raw JSON text, in order, duplicates included: small ones are parsed
+    // below, params are left in place. The scanner reads a plain request in one quick pass and
+    // vouches for it as a whole, duplicate keys included (scan.rs); anything else is read by
+    // serde_json, whose errors say what is wrong.
+    // The scanner also notes where the params' own members are, for the op that splits them.
+    let mut params_members = None;
+    let (fields, params_checked): (Vec<(Cow<str>, &str)>, bool) = match super::scan::plain_object_spans(text, Some("params")) {
+        Some((members, inner)) => {
+            params_members = inner;
+            // Every boundary the scanner stops at is an ASCII byte, so these slices are on characters.
+            let members = members.iter().map(|m| m.member(text, 0).map(|m| (Cow::Borrowed(m.key), m.value)));
+            (members.collect::<Option<_>>().ok_or_else(|| reject(&null, Error::Internal { reason: "scanner out of bounds".into() }))?, true)
+        }
+        None => {
+            let Fields(fields) = serde_json::from_str(text).map_err(|e| match e.classify() {
+                Category::Data => reject(&null, Error::InvalidRequest { reason: format!("expected an object ({e})") }),
+                _ => reject(&null, Error::InvalidJson { line: e.line(), column: e.column(), reason: e.to_string() }),
+            })?;
+            (fields.into_iter().map(|(k, v)| (k, v.get())).collect(), false)
+        }
+    };
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
     let mut seen: HashSet<&str> = HashSet::new();
     let duplicate = fields.iter().map(|(k, _)| k.as_ref()).find(|k| !seen.insert(k)).map(str::to_string);
@@ -119,7 +134,7 @@ pub fn parse_request(body: Vec<u8>) -> Result<Request, Rejected> {
     if let Some(key) = duplicate {
         return Err(reject(&id, Error::duplicate_key("$", &key)));
     }
-    let small = |raw: &RawValue| serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
+    let small = |raw: &str| serde_json::from_str::<Value>(raw).unwrap_or(Value::Null);
     let op = match field("op").map(small) {
         Some(Value::String(op)) if op.chars().count() > MAX_OP_CHARS => {
             return Err(reject(&id, Error::InvalidRequest { reason: format!("op longer than {MAX_OP_CHARS} characters") }))
@@ -139,16 +154,16 @@ pub fn parse_request(body: Vec<u8>) -> Result<Request, Rejected> {
     }
     let range = match field("params") {
         None => None,
-        Some(raw) if raw.get() == "null" => None,
-        Some(raw) if raw.get().starts_with('{') => {
-            match first_duplicate_key(raw.get(), "$.params") {
+        Some("null") => None,
+        Some(raw) if raw.starts_with('{') => {
+            match if params_checked { Ok(None) } else { first_duplicate_key(raw, "$.params") } {
                 Ok(None) => {}
                 Ok(Some((path, key))) => return Err(reject(&id, Error::duplicate_key(&path, &key))),
                 // A number beyond f64 or nesting past serde_json's limit: no handler could read it.
                 Err(reason) => return Err(reject(&id, Error::InvalidParams { op, reason })),
             }
-            let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-            Some((start, start + raw.get().len()))
+            let start = raw.as_ptr() as usize - text.as_ptr() as usize;
+            Some((start, start + raw.len()))
         }
         Some(raw) => {
             let got = kind(&small(raw));
@@ -157,15 +172,14 @@ pub fn parse_request(body: Vec<u8>) -> Result<Request, Rejected> {
     };
     drop(fields);
     let params = match range {
-        Some((start, end)) => Params::within(body, start, end),
+        Some((start, end)) => Params::within(body, start, end, params_members),
         None => Params::empty(),
     };
     Ok(Request { id, op, params })
 }
 
-/// The id as sent, if it is a string or a number of bounded length.
-fn parse_id(raw: &RawValue) -> Result<RequestId, Error> {
-    let text = raw.get();
+/// The id as sent (its JSON text), if it is a string or a number of bounded length.
+fn parse_id(text: &str) -> Result<RequestId, Error> {
     let bad = |reason: String| Error::InvalidRequest { reason };
     match text.as_bytes().first() {
         Some(b'"') => {
@@ -186,7 +200,7 @@ fn parse_id(raw: &RawValue) -> Result<RequestId, Error> {
             return Err(bad(format!("id must be a string or number, got {got}")));
         }
     }
-    Ok(RequestId(raw.to_owned()))
+    RequestId::from_json(text).ok_or_else(|| bad("id is not JSON".into()))
 }
 
 /// The envelope's fields in the order sent, a repeated one as often as it appears.
@@ -357,6 +371,29 @@ pub fn ok_reply(id: &RequestId, result: &Value) -> Vec<u8> {
 pub fn error_reply(id: &RequestId, error: &Error) -> Vec<u8> {
     let error = ErrorBody { code: error.code(), message: error.to_string(), details: error.details() };
     serde_json::to_vec(&ErrorReply { id, ok: false, error }).expect("serialising a serde_json::Value cannot fail")
+}
+
+/// The host's own times for one request, added to its reply when the session is timed
+/// (`SMIME_COMPANION_TIMING=1`, docs/PROTOCOL.md "Timing").
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct Timing {
+    /// When the frame's header arrived: ms since the Unix epoch (the wall clock).
+    pub received_at_ms: f64,
+    /// From the frame's header to its last byte: the body crossing the pipe.
+    pub read_ms: f64,
+    /// Parsing the request and running the op.
+    pub handle_ms: f64,
+}
+
+/// A serialised reply (an object) with `"timing": {…}` added as its last member.
+pub fn with_timing(mut reply: Vec<u8>, timing: &Timing) -> Vec<u8> {
+    if reply.last() == Some(&b'}') {
+        reply.pop();
+        reply.extend_from_slice(b",\"timing\":");
+        reply.extend_from_slice(&serde_json::to_vec(timing).expect("serialising two numbers cannot fail"));
+        reply.push(b'}');
+    }
+    reply
 }
 
 /// The JSON type name of a value, for error messages.

@@ -4,6 +4,7 @@
 
 use byteorder::{NativeEndian, ReadBytesExt, WriteBytesExt};
 use std::io::{self, Read, Write};
+use std::time::Instant;
 
 /// What reading one frame produced.
 #[derive(Debug)]
@@ -27,11 +28,18 @@ pub enum FrameError {
 
 /// Reads one frame whose body may be at most `max_bytes` long.
 pub fn read_frame<R: Read>(input: &mut R, max_bytes: u64) -> Result<FrameRead, FrameError> {
+    read_frame_noting(input, max_bytes, &mut None)
+}
+
+/// `read_frame` that also notes when the header had arrived, in `header_at`: the time from there
+/// to the frame's end is the time its body took to cross the pipe (the session's timing).
+pub fn read_frame_noting<R: Read>(input: &mut R, max_bytes: u64, header_at: &mut Option<Instant>) -> Result<FrameRead, FrameError> {
     let mut header = [0u8; 4];
     let got = read_fully(input, &mut header).map_err(FrameError::Io)?;
     if got == 0 {
         return Ok(FrameRead::Eof);
     }
+    *header_at = Some(Instant::now());
     if got < header.len() {
         return Err(FrameError::Truncated { expected: 4, received: got as u64 });
     }

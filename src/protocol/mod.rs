@@ -4,6 +4,7 @@
 pub mod chunking;
 pub mod envelope;
 pub mod framing;
+pub mod scan;
 pub mod session;
 pub mod shape;
 pub mod transfer;
@@ -11,6 +12,9 @@ pub mod transfer;
 use crate::context::Context;
 use crate::error::Result;
 use serde_json::Value;
+use std::borrow::Cow;
+
+pub use scan::latin1_in_place;
 
 /// Largest request frame the host reads. Larger payloads use a chunked upload (transfer).
 pub const MAX_REQUEST_BYTES: u64 = 64 * 1024 * 1024;
@@ -29,13 +33,16 @@ pub struct Params {
     frame: String,
     start: usize,
     end: usize,
+    /// Where the params' members are in the frame, when the scanner vouched for the request
+    /// (scan.rs): `split` then need not read them again.
+    members: Option<Vec<scan::MemberSpan>>,
 }
 
 impl Params {
     /// Params that are the given JSON text (which must be a valid JSON object).
     pub fn from_json_text(text: String) -> Params {
         let end = text.len();
-        Params { frame: text, start: 0, end }
+        Params { frame: text, start: 0, end, members: None }
     }
 
     /// No params (`{}`).
@@ -43,8 +50,8 @@ impl Params {
         Params::from_json_text("{}".into())
     }
 
-    pub(crate) fn within(frame: String, start: usize, end: usize) -> Params {
-        Params { frame, start, end }
+    pub(crate) fn within(frame: String, start: usize, end: usize, members: Option<Vec<scan::MemberSpan>>) -> Params {
+        Params { frame, start, end, members }
     }
 
     /// Frees the frame after overwriting it: for requests that carry a password or passphrase
@@ -54,9 +61,63 @@ impl Params {
         zeroize::Zeroize::zeroize(&mut frame);
     }
 
+    /// The request frame's bytes, and where in them the params text starts: a payload can then
+    /// be decoded where it is (see `ops::decode_payload`) instead of into a copy.
+    pub fn into_frame(self) -> (Vec<u8>, usize) {
+        let start = if self.frame.get(self.start..self.end).is_some() { self.start } else { 0 };
+        (self.frame.into_bytes(), start)
+    }
+
     /// The JSON text of the params object.
     pub fn text(&self) -> &str {
         self.frame.get(self.start..self.end).unwrap_or("{}")
+    }
+
+    /// The params with the members named in `names` taken out, when they are strings and the
+    /// scanner vouches for the params (scan.rs): a payload of many MiB is then read once, by
+    /// its decoder, and never by serde_json. Otherwise nothing is taken and `rest` is all of it.
+    pub fn split<'p>(&'p self, names: &[&str]) -> Split<'p> {
+        let text = self.text();
+        let whole = || Split { rest: Cow::Borrowed(text), taken: Vec::new() };
+        let known = self.members.as_ref().and_then(|spans| spans.iter().map(|m| m.member(text, self.start)).collect::<Option<Vec<_>>>());
+        let Some(members) = known.or_else(|| scan::plain_object(text)) else { return whole() };
+        let take = |m: &scan::Member<'_>| names.contains(&m.key) && m.value.starts_with('"');
+        if !members.iter().any(take) {
+            return whole();
+        }
+        let mut rest = String::from("{");
+        let mut taken = Vec::new();
+        for m in members {
+            if take(&m) {
+                taken.push(m);
+                continue;
+            }
+            if rest.len() > 1 {
+                rest.push(',');
+            }
+            // Keys the scanner vouches for have no escapes: quoting them again gives their text.
+            rest.push('"');
+            rest.push_str(m.key);
+            rest.push_str("\":");
+            rest.push_str(m.value);
+        }
+        rest.push('}');
+        Split { rest: Cow::Owned(rest), taken }
+    }
+}
+
+/// Params split by `Params::split`.
+pub struct Split<'p> {
+    /// The params' JSON text without the members taken.
+    pub rest: Cow<'p, str>,
+    /// Each member taken: its value is a string literal, quotes included.
+    pub taken: Vec<scan::Member<'p>>,
+}
+
+impl<'p> Split<'p> {
+    /// The member `name`, if it was taken.
+    pub fn literal(&self, name: &str) -> Option<&scan::Member<'p>> {
+        self.taken.iter().find(|m| m.key == name)
     }
 }
 

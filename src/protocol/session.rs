@@ -5,8 +5,8 @@
 //! best-effort error reply and ends the session, since the stream cannot be resynchronised.
 
 use super::chunking::reply_frames;
-use super::envelope::{error_reply, ok_reply, parse_request, Rejected, RequestId, MAX_OP_CHARS};
-use super::framing::{read_frame, write_frame, FrameError, FrameRead};
+use super::envelope::{error_reply, ok_reply, parse_request, with_timing, Rejected, RequestId, Timing, MAX_OP_CHARS};
+use super::framing::{read_frame_noting, write_frame, FrameError, FrameRead};
 use super::{Op, MAX_REQUEST_BYTES};
 use crate::context::Context;
 use crate::error::Error;
@@ -27,10 +27,21 @@ pub enum SessionEnd {
     OutputClosed,
 }
 
+/// Set to `1` to have every reply carry the host's own times (`timing`) and `hello` say so, for
+/// the benchmark in a real Thunderbird (tests/e2e/bench.sh). Off by default.
+pub const TIMING_ENV: &str = "SMIME_COMPANION_TIMING";
+
+/// Whether this process times its requests (`SMIME_COMPANION_TIMING=1`).
+pub fn timing_requested() -> bool {
+    std::env::var_os(TIMING_ENV).is_some_and(|v| v == "1")
+}
+
 /// Serves requests from `input` until it ends.
 pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut output: W) -> SessionEnd {
+    let timed = timing_requested();
     loop {
-        let body = match read_frame(&mut input, MAX_REQUEST_BYTES) {
+        let mut header_at = None;
+        let body = match read_frame_noting(&mut input, MAX_REQUEST_BYTES, &mut header_at) {
             Ok(FrameRead::Frame(body)) => body,
             Ok(FrameRead::Eof) => return SessionEnd::Eof,
             Err(e) => {
@@ -58,10 +69,22 @@ pub fn serve<R: Read, W: Write>(ops: &[Op], ctx: &mut Context, mut input: R, mut
                 log::debug!("request id={} cause: {}", sanitize(id.as_json(), 64), sanitize(&cause, 1000));
             }
         }
-        let bytes = match &reply {
+        let mut bytes = match &reply {
             Ok(result) => ok_reply(&id, result),
             Err(e) => error_reply(&id, e),
         };
+        if timed {
+            let ms = |d: std::time::Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
+            let read_ms = header_at.map_or(0.0, |at| ms(started.duration_since(at)));
+            // The wall clock when the header arrived, which the add-on's own clock can be set
+            // against: the time a request waits before it reaches the host, and a reply after.
+            let header_at = header_at.unwrap_or(started);
+            let received_at_ms = std::time::SystemTime::now()
+                .checked_sub(header_at.elapsed())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0.0, ms);
+            bytes = with_timing(bytes, &Timing { received_at_ms, read_ms, handle_ms: ms(started.elapsed()) });
+        }
         let out_len = bytes.len();
         let written = send(&mut output, &id, bytes);
         log::info!(
@@ -142,7 +165,7 @@ mod tests {
 
     fn replies(mut bytes: &[u8]) -> Vec<Value> {
         let mut out = Vec::new();
-        while let FrameRead::Frame(b) = read_frame(&mut bytes, u64::MAX).unwrap() {
+        while let FrameRead::Frame(b) = crate::protocol::framing::read_frame(&mut bytes, u64::MAX).unwrap() {
             out.push(serde_json::from_slice(&b).unwrap());
         }
         out

@@ -39,6 +39,9 @@ pub struct Transfers {
     held: u64,
 }
 
+/// Longest transfer id a caller may choose (`transfer_begin` with `transfer_id`).
+pub const MAX_TRANSFER_ID_CHARS: usize = 64;
+
 /// What a transfer announcing `announced` bytes counts against the budget.
 fn charge(announced: u64) -> u64 {
     announced.max(MIN_TRANSFER_CHARGE)
@@ -52,16 +55,38 @@ pub struct Finished {
 }
 
 impl Transfers {
-    /// Opens a transfer of `total_bytes`; `sha256` (hex) is checked at the end when given.
-    pub fn begin(&mut self, total_bytes: u64, sha256: Option<String>) -> Result<String> {
+    /// Opens a transfer of `total_bytes`; `sha256` (hex) is checked at the end when given. Its
+    /// id is `name` when the caller chose one (which may then send the chunks, the end and the op
+    /// that uses it without waiting for this answer), else one the session makes up.
+    pub fn begin(&mut self, total_bytes: u64, sha256: Option<String>, name: Option<String>) -> Result<String> {
+        if let Some(name) = &name {
+            let reason = if name.is_empty() || name.chars().count() > MAX_TRANSFER_ID_CHARS {
+                Some(format!("transfer_id must have 1 to {MAX_TRANSFER_ID_CHARS} characters"))
+            } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                Some("transfer_id may only hold the letters A to Z and a to z, digits, '-' and '_'".to_string())
+            } else if self.open.contains_key(name) {
+                Some(format!("transfer_id {name} is in use"))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(Error::InvalidParams { op: "transfer_begin".into(), reason });
+            }
+        }
         let room = MAX_TRANSFER_BYTES - self.held;
         if charge(total_bytes) > room {
             return Err(Error::TransferTooLarge { requested: total_bytes, max: room });
         }
         self.held += charge(total_bytes);
         let expected_sha256 = sha256.map(|s| s.to_ascii_lowercase());
-        self.counter += 1;
-        let id = format!("t{}", self.counter);
+        // A made-up id is never one a caller chose and still uses.
+        let id = name.unwrap_or_else(|| loop {
+            self.counter += 1;
+            let id = format!("t{}", self.counter);
+            if !self.open.contains_key(&id) {
+                break id;
+            }
+        });
         self.open.insert(
             id.clone(),
             Transfer {
@@ -155,10 +180,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_caller_may_name_its_transfer_and_made_up_ids_never_take_that_name() {
+        let mut t = Transfers::default();
+        assert_eq!(t.begin(3, None, Some("t1".into())).unwrap(), "t1");
+        assert_eq!(t.begin(3, None, Some("t2".into())).unwrap(), "t2");
+        assert_eq!(t.begin(3, None, None).unwrap(), "t3", "t1 and t2 are the caller's");
+        for bad in ["t1", "", "a b", "t/1", "\u{e9}", &"x".repeat(MAX_TRANSFER_ID_CHARS + 1)] {
+            let e = t.begin(3, None, Some(bad.into())).unwrap_err();
+            assert_eq!(e.code(), "invalid_params", "{bad:?}");
+        }
+        assert!(t.begin(3, None, Some("x".repeat(MAX_TRANSFER_ID_CHARS))).is_ok());
+        t.append("t1", 0, b"abc").unwrap();
+        t.end("t1").unwrap();
+        assert_eq!(t.take("t1").unwrap(), b"abc");
+        assert_eq!(t.begin(3, None, Some("t1".into())).unwrap(), "t1", "a used transfer's name is free again");
+    }
+
+    #[test]
     fn chunks_in_order_with_digest_give_the_data() {
         let mut t = Transfers::default();
         let digest = hex::encode(&openssl::sha::sha256(b"hello world"));
-        let id = t.begin(11, Some(digest.to_uppercase())).unwrap();
+        let id = t.begin(11, Some(digest.to_uppercase()), None).unwrap();
         assert_eq!(t.append(&id, 0, b"hello ").unwrap(), 6);
         assert_eq!(t.append(&id, 2, b"x").unwrap_err().code(), "transfer_chunk_out_of_order");
         assert_eq!(t.take(&id).unwrap_err().code(), "transfer_not_complete");
@@ -171,23 +213,23 @@ mod tests {
     #[test]
     fn size_and_digest_problems_are_reported() {
         let mut t = Transfers::default();
-        let id = t.begin(3, None).unwrap();
+        let id = t.begin(3, None, None).unwrap();
         assert_eq!(t.end(&id).unwrap_err().code(), "transfer_incomplete");
         assert_eq!(t.append(&id, 0, b"abcd").unwrap_err().code(), "transfer_overflow");
         assert!(t.is_empty());
-        let id = t.begin(1, Some("00".into())).unwrap();
+        let id = t.begin(1, Some("00".into()), None).unwrap();
         t.append(&id, 0, b"a").unwrap();
         assert_eq!(t.end(&id).unwrap_err().code(), "transfer_digest_mismatch");
-        assert_eq!(t.begin(MAX_TRANSFER_BYTES + 1, None).unwrap_err().code(), "transfer_too_large");
+        assert_eq!(t.begin(MAX_TRANSFER_BYTES + 1, None, None).unwrap_err().code(), "transfer_too_large");
     }
 
     #[test]
     fn open_transfers_share_one_budget() {
         let mut t = Transfers::default();
-        t.begin(MAX_TRANSFER_BYTES - MIN_TRANSFER_CHARGE - 10, None).unwrap();
-        assert_eq!(t.begin(MIN_TRANSFER_CHARGE + 11, None).unwrap_err().code(), "transfer_too_large");
-        assert!(t.begin(MIN_TRANSFER_CHARGE + 10, None).is_ok());
-        assert_eq!(t.begin(0, None).unwrap_err().code(), "transfer_too_large");
+        t.begin(MAX_TRANSFER_BYTES - MIN_TRANSFER_CHARGE - 10, None, None).unwrap();
+        assert_eq!(t.begin(MIN_TRANSFER_CHARGE + 11, None, None).unwrap_err().code(), "transfer_too_large");
+        assert!(t.begin(MIN_TRANSFER_CHARGE + 10, None, None).is_ok());
+        assert_eq!(t.begin(0, None, None).unwrap_err().code(), "transfer_too_large");
     }
 
     /// Transfers announcing nothing could be opened without end (found by the random-input
@@ -197,20 +239,20 @@ mod tests {
     fn empty_transfers_count_against_the_budget_too() {
         let mut t = Transfers::default();
         let most = MAX_TRANSFER_BYTES / MIN_TRANSFER_CHARGE;
-        let ids: Vec<String> = (0..most).map(|_| t.begin(0, None).unwrap()).collect();
-        assert_eq!(t.begin(0, None).unwrap_err().code(), "transfer_too_large");
+        let ids: Vec<String> = (0..most).map(|_| t.begin(0, None, None).unwrap()).collect();
+        assert_eq!(t.begin(0, None, None).unwrap_err().code(), "transfer_too_large");
         t.discard(&ids[0]).unwrap();
         t.end(&ids[1]).unwrap();
         t.take(&ids[1]).unwrap();
-        assert!(t.begin(0, None).is_ok() && t.begin(0, None).is_ok());
-        assert_eq!(t.begin(0, None).unwrap_err().code(), "transfer_too_large");
+        assert!(t.begin(0, None, None).is_ok() && t.begin(0, None, None).is_ok());
+        assert_eq!(t.begin(0, None, None).unwrap_err().code(), "transfer_too_large");
         // A digest mismatch and an overflow discard the transfer and give its share back too.
-        let most_after = |t: &mut Transfers| (0..).take_while(|_| t.begin(0, None).is_ok()).count();
+        let most_after = |t: &mut Transfers| (0..).take_while(|_| t.begin(0, None, None).is_ok()).count();
         t.discard(&ids[2]).unwrap();
-        let id = t.begin(1, Some("00".into())).unwrap();
+        let id = t.begin(1, Some("00".into()), None).unwrap();
         t.append(&id, 0, b"a").unwrap();
         assert_eq!(t.end(&id).unwrap_err().code(), "transfer_digest_mismatch");
-        let id = t.begin(1, None).unwrap_or_else(|e| panic!("{e}"));
+        let id = t.begin(1, None, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.append(&id, 0, b"ab").unwrap_err().code(), "transfer_overflow");
         assert_eq!(most_after(&mut t), 1);
     }

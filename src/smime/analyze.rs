@@ -16,7 +16,8 @@ use super::verdict::*;
 use crate::certs::oid;
 use crate::certs::summary::Cert;
 use crate::certs::trust::TrustAnchors;
-use crate::mime::encoding::{line_endings, to_crlf};
+use crate::mime::encoding::{first_bare_lf, line_endings_from, to_crlf};
+use std::borrow::Cow;
 use crate::mime::{Ambiguity, Entity};
 use crate::time::to_rfc3339;
 use openssl::x509::X509;
@@ -94,12 +95,21 @@ struct Walk<'o> {
     encryption_warnings: Vec<Warning>,
     /// The final content: its type, canonical size, and the bytes when they are kept.
     content: Option<(String, usize, Option<Vec<u8>>)>,
+    /// Where in memory the message is, up to its first bare LF: a part of it there needs no
+    /// look for one (a 25 MiB signed part was looked through three times). Addresses, compared
+    /// only.
+    canonical: std::ops::Range<usize>,
 }
 
 pub fn inspect(raw: &[u8], opts: &InspectOptions<'_>) -> Inspection {
     let root = Entity::parse(raw);
     let headers = header_context(&root);
+    let first_bare_lf = first_bare_lf(raw);
+    let endings = line_endings_from(raw, first_bare_lf);
+    let at = raw.as_ptr() as usize;
+    let canonical = at..at + first_bare_lf.unwrap_or(raw.len());
     let mut walk = Walk {
+        canonical,
         opts,
         headers,
         chain: Vec::new(),
@@ -115,7 +125,7 @@ pub fn inspect(raw: &[u8], opts: &InspectOptions<'_>) -> Inspection {
     let from = walk.headers.from_mailboxes();
     let message = MessageInfo {
         size_bytes: raw.len(),
-        line_endings: line_endings(raw),
+        line_endings: endings,
         from: listed_mailboxes(&from),
         from_count: from.len(),
         sender: walk.headers.sender_mailbox().as_ref().map(shortened),
@@ -201,9 +211,29 @@ impl<'o> Walk<'o> {
     /// The final content's description, with its bytes only when someone wants them.
     fn keep(&self, e: &Entity<'_>) -> (String, usize, Option<Vec<u8>>) {
         let keep = self.opts.return_content || self.opts.keep_content;
-        let bytes = keep.then(|| to_crlf(e.raw).into_owned());
-        let size = bytes.as_ref().map_or_else(|| crate::mime::encoding::crlf_len(e.raw), Vec::len);
+        let bytes = keep.then(|| self.to_crlf(e.raw).into_owned());
+        let size = match (&bytes, self.is_canonical(e.raw)) {
+            (Some(bytes), _) => bytes.len(),
+            (None, true) => e.raw.len(),
+            (None, false) => crate::mime::encoding::crlf_len(e.raw),
+        };
         (e.content_type.mime_type.clone(), size, bytes)
+    }
+
+    /// Whether `part` is known to have no bare LF: it lies in the message before the first one,
+    /// and does not start with an LF (whose CR, if any, is outside it).
+    fn is_canonical(&self, part: &[u8]) -> bool {
+        let at = part.as_ptr() as usize;
+        self.canonical.start <= at && at + part.len() <= self.canonical.end && part.first() != Some(&b'\n')
+    }
+
+    /// `to_crlf`, without looking again where the part is known to be canonical.
+    fn to_crlf<'a>(&self, part: &'a [u8]) -> Cow<'a, [u8]> {
+        if self.is_canonical(part) {
+            Cow::Borrowed(part)
+        } else {
+            to_crlf(part)
+        }
     }
 
     fn env(&self) -> VerifyEnv<'o> {
@@ -255,7 +285,7 @@ impl<'o> Walk<'o> {
             return self.entity(content, depth + 1);
         };
         // Verify exactly the bytes of the first part as they are in the message, in canonical form.
-        let canonical = to_crlf(content.raw);
+        let canonical = self.to_crlf(content.raw);
         let verified = verify_signed(SignedForm::MultipartSigned, &der, Some(&canonical), &e.number, &self.headers, &self.env());
         self.chain.push(ChainEntry::Signed { layer: verified.layer, warnings: verified.warnings, signers: verified.signers });
         self.entity(content, depth + 1);
@@ -462,7 +492,7 @@ impl<'o> Walk<'o> {
         let mut layer = if e.content_type.is("multipart/signed") {
             match (e.children.first(), e.children.get(1).and_then(|s| s.decoded_body().ok())) {
                 (Some(content), Some(der)) if e.children.len() == 2 => {
-                    let canonical = to_crlf(content.raw);
+                    let canonical = self.to_crlf(content.raw);
                     verify_signed(SignedForm::MultipartSigned, &der, Some(&canonical), &e.number, headers, &self.env()).layer
                 }
                 _ => SignatureLayer::malformed(&e.number, SignedForm::MultipartSigned, Position::BelowRoot, "bad_mime_structure"),

@@ -312,3 +312,150 @@ test("small payloads travel inline as base64", async () => {
   await port.requestWithPayload("inspect_message", { return_content: false }, "message", new TextEncoder().encode("abc"));
   assert.deepEqual(seen, { return_content: false, message_b64: "YWJj" });
 });
+
+// A host whose op table takes binary strings (`*_latin1`), as its `hello` lists them.
+const LATIN1_HELLO = {
+  version: "0.2.0",
+  ops: [
+    { name: "hello", params: "{}" },
+    { name: "inspect_message", params: "{message_b64, message_latin1 or transfer, at?}" },
+    { name: "transfer_chunk", params: "{transfer_id, index, data_b64 or data_latin1}" },
+  ],
+};
+
+function latin1Host(seen, { chunkDelayMs = 0 } = {}) {
+  const state = { open: 0, most: 0 };
+  const host = (request, p) => {
+    seen.push(request);
+    const reply = (result) => p.deliver({ id: request.id, ok: true, result });
+    if (request.op === "hello") reply(LATIN1_HELLO);
+    else if (request.op === "transfer_begin") reply({ transfer_id: "t1", suggested_chunk_bytes: 8 * 1024 * 1024 });
+    else if (request.op === "transfer_chunk") {
+      state.open++;
+      state.most = Math.max(state.most, state.open);
+      setTimeout(() => { state.open--; reply({ received_bytes: 0 }); }, chunkDelayMs);
+    } else if (request.op === "transfer_end") reply({ transfer_id: "t1" });
+    else reply({ params: request.params });
+  };
+  return { host, state };
+}
+
+test("a binary string travels inline as it is, to a host that takes *_latin1", async () => {
+  const seen = [];
+  const port = new NativePort({ connect: () => new FakePort(latin1Host(seen).host) });
+  await port.start();
+  const raw = "Subject: caf\u00e9\r\n\r\n\u0000\u00ff";
+  const { params } = await port.requestWithPayload("inspect_message", { return_content: false }, "message", raw);
+  assert.deepEqual(params, { return_content: false, message_latin1: raw });
+});
+
+test("a binary string goes as base64 to a host older than *_latin1", async () => {
+  let seen = null;
+  const { port } = connected((request, p) => {
+    if (request.op === "inspect_message") { seen = request.params; p.deliver({ id: request.id, ok: true, result: {} }); }
+    else echoHost(request, p);
+  });
+  await port.start();
+  await port.requestWithPayload("inspect_message", {}, "message", "ab\u00ff");
+  assert.deepEqual(seen, { message_b64: Buffer.from([0x61, 0x62, 0xff]).toString("base64") });
+});
+
+test("a large binary string is uploaded in small data_latin1 chunks, several at once, in order", async () => {
+  const seen = [];
+  const { host, state } = latin1Host(seen, { chunkDelayMs: 1 });
+  const port = new NativePort({ connect: () => new FakePort(host), upload: { inlineText: 10, textChunkBytes: 3, textInFlight: 3 } });
+  await port.start();
+  const raw = Array.from({ length: 29 }, (_, i) => String.fromCharCode(i * 9 % 256)).join("");
+  const { params } = await port.requestWithPayload("inspect_message", {}, "message", raw);
+  assert.deepEqual(params, { transfer: "t1" });
+  const begin = seen.find((r) => r.op === "transfer_begin");
+  assert.deepEqual(begin.params, { total_bytes: 29 });
+  const chunks = seen.filter((r) => r.op === "transfer_chunk").map((r) => r.params);
+  assert.deepEqual(chunks.map((c) => c.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(chunks.map((c) => c.data_latin1).join(""), raw);
+  assert.equal(state.most, 3, "three chunks on their way at once, never more");
+  const inline = await port.requestWithPayload("inspect_message", {}, "message", raw.slice(0, 10));
+  assert.deepEqual(inline.params, { message_latin1: raw.slice(0, 10) }, "up to inlineText the string goes inline");
+});
+
+const NAMING_HELLO = {
+  ...LATIN1_HELLO,
+  ops: [...LATIN1_HELLO.ops, { name: "transfer_begin", params: "{total_bytes, sha256?, transfer_id?}" }],
+};
+
+// A host that takes binary strings and named transfers, and answers nothing until the op that
+// uses the upload has arrived (then everything, in order): an add-on that waited for an answer
+// before sending the op would wait for ever. `fail` answers one op with an error, and every
+// request after it that depends on it with the error the real host would give.
+function holdingHost(seen, { fail = null } = {}) {
+  const held = [];
+  let failed = false;
+  return (request, p) => {
+    seen.push(request);
+    if (request.op === "hello") return p.deliver({ id: request.id, ok: true, result: NAMING_HELLO });
+    let answer;
+    if (fail && request.op === fail.op) {
+      failed = true;
+      answer = { id: request.id, ok: false, error: { code: fail.code, message: "no" } };
+    } else if (failed) {
+      answer = { id: request.id, ok: false, error: { code: "unknown_transfer", message: "no" } };
+    } else {
+      answer = { id: request.id, ok: true, result: request.op === "inspect_message" ? { params: request.params } : { transfer_id: request.params.transfer_id } };
+    }
+    held.push(answer);
+    if (request.op === "inspect_message" || request.op === "transfer_discard") for (const a of held.splice(0)) p.deliver(a);
+  };
+}
+
+test("a large binary string goes as a named transfer, posted with the op at once, without waiting for answers", async () => {
+  const seen = [];
+  const port = new NativePort({ connect: () => new FakePort(holdingHost(seen)), upload: { inlineText: 10, textChunkBytes: 4, textInFlight: 16 } });
+  await port.start();
+  const raw = Array.from({ length: 26 }, (_, i) => String.fromCharCode(250 - i * 7)).join("");
+  const pending = port.requestWithPayload("inspect_message", { harvest: false }, "message", raw);
+  await tick();
+  assert.ok(seen.some((r) => r.op === "inspect_message"), "the op is on its way before any answer came back");
+  const { params } = await pending;
+  const requests = seen.slice(1).map((r) => [r.op, r.params]);
+  assert.deepEqual(requests[0], ["transfer_begin", { total_bytes: 26, transfer_id: "a1" }]);
+  assert.deepEqual(requests.slice(1, -2).map(([op, p]) => [op, p.transfer_id, p.index]), Array.from({ length: 7 }, (_, i) => ["transfer_chunk", "a1", i]));
+  assert.equal(requests.slice(1, -2).map(([, p]) => p.data_latin1).join(""), raw);
+  assert.deepEqual(requests.slice(-2), [["transfer_end", { transfer_id: "a1" }], ["inspect_message", { harvest: false, transfer: "a1" }]]);
+  assert.deepEqual(params, { harvest: false, transfer: "a1" });
+  const again = await port.requestWithPayload("inspect_message", {}, "message", raw);
+  assert.deepEqual(again.params, { transfer: "a2" }, "each upload has a name of its own");
+});
+
+test("a named upload that fails gives the first error in order and is discarded", async () => {
+  const seen = [];
+  const port = new NativePort({ connect: () => new FakePort(holdingHost(seen, { fail: { op: "transfer_begin", code: "transfer_too_large" } })), upload: { inlineText: 10, textChunkBytes: 4, textInFlight: 16 } });
+  await port.start();
+  await assert.rejects(port.requestWithPayload("inspect_message", {}, "message", "x".repeat(26)), (e) => e.code === "transfer_too_large");
+  assert.deepEqual(seen.at(-1), { id: seen.at(-1).id, op: "transfer_discard", params: { transfer_id: "a1" } });
+});
+
+test("a named upload keeps at most textInFlight requests unanswered, transfer_begin among them", async () => {
+  const seen = [];
+  const { host, state } = latin1Host(seen, { chunkDelayMs: 1 });
+  const naming = (request, p) => (request.op === "hello" ? p.deliver({ id: request.id, ok: true, result: NAMING_HELLO }) : host(request, p));
+  const port = new NativePort({ connect: () => new FakePort(naming), upload: { inlineText: 10, textChunkBytes: 3, textInFlight: 3 } });
+  await port.start();
+  const raw = "y".repeat(29);
+  const { params } = await port.requestWithPayload("inspect_message", {}, "message", raw);
+  assert.deepEqual(params, { transfer: "a1" });
+  assert.equal(seen.filter((r) => r.op === "transfer_chunk").map((r) => r.params.data_latin1).join(""), raw);
+  assert.ok(state.most <= 3, `at most three chunks on their way at once, not ${state.most}`);
+});
+
+test("a traced request notes when it was encoded, posted and answered, with the host's own times", async () => {
+  const marks = [];
+  const trace = { mark: (name) => marks.push(name), set: (key, value) => marks.push([key, value]) };
+  const { port } = connected((request, p) => {
+    if (request.op === "inspect_message") p.deliver({ id: request.id, ok: true, result: {}, timing: { read_ms: 1, handle_ms: 2 } });
+    else echoHost(request, p);
+  });
+  await port.start();
+  await port.requestWithPayload("inspect_message", {}, "message", new Uint8Array(3), { trace });
+  assert.deepEqual(marks, ["encode", "post", "reply", ["host", { read_ms: 1, handle_ms: 2 }]]);
+  assert.equal(port.timing, false, "timing is on only when hello says so");
+});

@@ -240,8 +240,8 @@ fn chunks(data: &[u8]) {
     assert_eq!(joined.as_bytes(), &reply[..]);
 }
 
-/// Transfers: each 4-byte step is (op, transfer, index or size, chunk length); chunks are taken
-/// from the rest of the input.
+/// Transfers: each 4-byte step is (op, transfer, index or size (or, for begin: digest, name), chunk
+/// length); chunks are taken from the rest of the input.
 fn transfers(data: &[u8]) {
     let mut t = Transfers::default();
     let mut ids: Vec<String> = Vec::new();
@@ -251,7 +251,10 @@ fn transfers(data: &[u8]) {
         match step[0] % 6 {
             0 => {
                 let sha = (step[2] & 1 == 1).then(|| "00".repeat(32));
-                if let Ok(id) = t.begin(u64::from(step[3]), sha) {
+                // Named by the caller (one of a few names, or one the host may make up) or not.
+                let name = (step[2] & 2 == 2).then(|| format!("t{}", step[2] >> 6));
+                if let Ok(id) = t.begin(u64::from(step[3]), sha, name.clone()) {
+                    assert!(name.is_none_or(|name| name == id), "a named transfer keeps its name");
                     ids.push(id);
                 }
             }
