@@ -88,6 +88,9 @@ pub enum Error {
     // --- identities -----------------------------------------------------------------------
     /// A PKCS#12 file holds a certificate but not its private key.
     Pkcs12WithoutKey { source: String, subject: String },
+    /// A certificate file (.cer, .crt, .pem, .p7c) was given where a certificate with its private
+    /// key (.p12) is needed: such files never hold a key.
+    CertificateWithoutKey { source: String, subject: String },
     /// A PKCS#12 file holds several private keys; which one is meant cannot be told.
     Pkcs12SeveralKeys { source: String, count: usize },
     /// The private key does not belong to the certificate.
@@ -149,6 +152,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("registry_error", "A Windows registry key could not be read or written (administrator rights are needed for the machine-wide keys)."),
     ("bad_policy_file", "A Thunderbird policies.json is not valid JSON or not shaped as policies; it was left untouched."),
     ("pkcs12_without_key", "The file holds the certificate but not its private key: export it again from the original device with the private key (marked exportable), or have the certificate re-issued."),
+    ("certificate_without_key", "The file is a certificate file (.cer, .crt, .pem, .p7c): it holds the certificate only, never its private key. Export the certificate with its private key as a .p12 file where it was requested or installed, or have it re-issued."),
     ("pkcs12_several_keys", "The file holds several private keys; export each identity on its own."),
     ("key_mismatch", "The private key in the file does not belong to its certificate."),
     ("passphrase_required", "A passphrase is needed to protect the private key (the file had none)."),
@@ -214,6 +218,7 @@ impl Error {
             Error::Registry { .. } => "registry_error",
             Error::BadPolicyFile { .. } => "bad_policy_file",
             Error::Pkcs12WithoutKey { .. } => "pkcs12_without_key",
+            Error::CertificateWithoutKey { .. } => "certificate_without_key",
             Error::Pkcs12SeveralKeys { .. } => "pkcs12_several_keys",
             Error::KeyMismatch { .. } => "key_mismatch",
             Error::PassphraseRequired => "passphrase_required",
@@ -265,7 +270,9 @@ impl Error {
             Error::Store { path, .. } | Error::StoreCorrupt { path, .. } | Error::StoreBusy { path } => json!({ "path": path }),
             Error::StoreTooNew { path, version, supported } => json!({ "path": path, "version": version, "supported": supported }),
             Error::InvalidAddress { address } => json!({ "address": address }),
-            Error::Pkcs12WithoutKey { source, subject } | Error::KeyMismatch { source, subject } => {
+            Error::Pkcs12WithoutKey { source, subject }
+            | Error::CertificateWithoutKey { source, subject }
+            | Error::KeyMismatch { source, subject } => {
                 json!({ "source": source, "subject": subject })
             }
             Error::Pkcs12SeveralKeys { source, count } => json!({ "source": source, "count": count }),
@@ -364,6 +371,11 @@ impl fmt::Display for Error {
                 f,
                 "{source} holds the certificate {subject} but not its private key. Export it again from the device \
                  where it was installed, with the private key (marked exportable), or have the certificate re-issued"
+            ),
+            Error::CertificateWithoutKey { source, subject } => write!(
+                f,
+                "{source} is a certificate file holding {subject} only, never a private key. Export the certificate \
+                 with its private key as a .p12 file on the computer where it was requested or installed, or have it re-issued"
             ),
             Error::Pkcs12SeveralKeys { source, count } => {
                 write!(f, "{source} holds {count} private keys; export each identity to its own file")
