@@ -24,7 +24,7 @@ use smime_companion::contacts::{self, ContactCache};
 use smime_companion::home::Home;
 use smime_companion::identities::seal::Passphrase;
 use smime_companion::identities::{self, IdentityStore};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
@@ -85,6 +85,8 @@ struct Login {
     /// Unlocked keys by identity (certificate fingerprint).
     keys: HashMap<String, PKey<Private>>,
     epoch: i64,
+    /// Every identity there was at the login (opened by the PIN or not).
+    known: HashSet<String>,
 }
 
 pub struct State {
@@ -334,7 +336,8 @@ impl Module {
             // Locked (identities lock) while we were deriving: the PIN no longer counts.
             return Err(CKR_PIN_INCORRECT);
         }
-        st.login = Some(Login { keys, epoch: snapshot.lock_epoch });
+        let known = snapshot.identities.iter().map(|i| i.fingerprint()).collect();
+        st.login = Some(Login { keys, epoch: snapshot.lock_epoch, known });
         Ok(())
     }
 
@@ -622,8 +625,13 @@ impl State {
             self.session_objects.clear();
             self.login = None;
         }
-        if self.login.as_ref().is_some_and(|l| l.epoch != epoch) {
-            log::info!("pkcs11: identities were locked; logged out");
+        // A lock, or an identity imported since the login (a renewal, a backup brought from
+        // another computer): logged out, so the next use asks for the passphrase, which then opens
+        // the new key too (the PIN is not kept).
+        let locked = self.login.as_ref().is_some_and(|l| l.epoch != epoch);
+        let added = self.login.as_ref().is_some_and(|l| self.snapshot.identities.iter().any(|i| !l.known.contains(&i.fingerprint())));
+        if locked || added {
+            log::info!("pkcs11: identities were {}; logged out", if locked { "locked" } else { "added" });
             self.login = None;
             for s in self.sessions.values_mut() {
                 s.sign = None;
