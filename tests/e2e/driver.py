@@ -2,7 +2,8 @@
 S/MIME Companion add-on shows for each test message: the header button's label, tooltip, icon
 and badge, the banner above the message, and the details popup. Then (pages.py) its menus, the
 contacts page, My certificates, the options, the compose check, and unlocking a locked key from
-the details popup of a message encrypted to it. Saves screenshots.
+the details popup of a message encrypted to it; last (stories.py) the S/MIME FAQ's stories, step
+by step. Saves screenshots.
 
 Every text it reads is compared with the locale file of the run's language (E2E_LOCALE, en or
 de): what the add-on must show comes from there, never from this file; and every text the add-on
@@ -30,6 +31,7 @@ from chrome_session import ChromeSession  # noqa: E402
 
 from locale_check import LocaleCheck
 from pages import COLLECT_TEXTS_PY, Pages
+from stories import Stories
 
 ADDON_ID = "smime-companion@smime-companion.org"
 
@@ -139,7 +141,7 @@ async function windowWithPopup(win, browser) {
 
 
 
-class Driver(Pages, ChromeSession):
+class Driver(Stories, Pages, ChromeSession):
     def __init__(self, port, artifacts, locale, lang):
         ChromeSession.__init__(self, port, JS_HELPERS)
         self.artifacts = artifacts
@@ -420,8 +422,10 @@ def main():
     d.step("compose check", d.compose, "Alice Example <alice@example.org>, nobody@example.net")
     d.step("signed send", d.signed_send, "Alice Example <alice@example.org>")
     d.step("locked key", d.locked_message, os.path.join(messages_dir, "encrypted.eml"), "correct horse battery")
-    # Last: Dora, once found, is a contact (the renewal checklist above counts contacts).
+    # Dora, once found, is a contact (the renewal checklist above counts contacts).
     d.step("directory", d.directory, "Dora Directory <dora@example.org>")
+    # Last: the FAQ's stories (stories.py) connect the companion's security module to Thunderbird.
+    d.stories(pki, os.environ["E2E_SECOND_COMPUTER"])
     print(f"driver ({d.lang}) took {time.monotonic() - start:.1f} s")
     print(f"{d.passed} passed, {d.failed} failed")
     sys.exit(1 if d.failed else 0)

@@ -13,7 +13,11 @@
 # Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without. A local slapd
 # (LDAPS) holds Dora's certificate, and IT's managed settings name it: the compose check finds
 # her there (pages.py, "directory").
-# Every part runs every time: a host that lacks an op the add-on calls fails the run.
+# Last, the German S/MIME FAQ's stories step by step (stories.py): key exchange, a stale key, a
+# file without its private key, an expired and a renewed own certificate (read through the
+# companion's security module), and a second computer (a second Thunderbird with its own profile,
+# HOME and companion data, started by the driver). Every part runs every time: a host that lacks
+# an op the add-on calls fails the run.
 # Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
 #
 # E2E_LOCALE=de runs it all in a German Thunderbird (Debian's thunderbird-l10n-de, the language
@@ -53,6 +57,8 @@ cleanup() {
   local rc=$?
   if [ -n "$ocsp_pid" ]; then kill "$ocsp_pid" 2>/dev/null || true; wait "$ocsp_pid" 2>/dev/null || true; fi
   slapd_stop
+  # The second computer's Thunderbird, should the driver not have stopped it (stories.py).
+  if [ -s "$work/second/thunderbird.pid" ]; then kill "$(cat "$work/second/thunderbird.pid")" 2>/dev/null || true; fi
   (exit $rc)
   tb_cleanup
 }
@@ -169,6 +175,19 @@ user_pref("extensions.langpacks.signatures.required", false);
 PREFS
 fi
 
+# The second computer of the story "second-computer" (stories.py): its own HOME with the host
+# registered by the installer, its own companion data and Thunderbird profile (the add-on, the test
+# CA trusted, Bob's accounts, the run's language). The driver starts and stops its Thunderbird.
+second=$work/second
+mkdir -p "$second/profile/extensions" "$second/profile/Mail/Local Folders" "$second/home" "$second/companion/anchors"
+cp "$pki/e2e-ca.pem" "$second/companion/anchors/"
+cp "$profile/extensions/$addon_id.xpi" "$second/profile/extensions/"
+certutil -N -d "sql:$second/profile" --empty-password
+certutil -A -n "E2E Test CA" -t "C,C,C" -i "$pki/e2e-ca.pem" -d "sql:$second/profile"
+HOME=$second/home SMIME_COMPANION_HOME=$second/companion "$host" install --user --client thunderbird --path "$host" >/dev/null
+cp "$profile/user.js" "$second/profile/user.js"   # the same accounts: Bob's other computer
+export E2E_SECOND_COMPUTER=$second
+
 cases=(plain signed altered untrusted mismatch revoked broken expired partial doubtful encrypted undecryptable)
 # Every part runs every time: a host that lacks an op the add-on calls (extension/modules/ops.mjs)
 # fails the run; nothing is left out.
@@ -190,5 +209,5 @@ fi
 echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless, in $lang"
 tb_start "$profile" "$work/thunderbird.log" -file "$work/messages/${cases[0]}.eml" || { echo "0 passed, 1 failed"; exit 1; }
 
-PYTHONDONTWRITEBYTECODE=1 timeout 480 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
+PYTHONDONTWRITEBYTECODE=1 timeout 1500 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
   "$artifacts" "extension/_locales/$lang/messages.json" "$work/host-manifest.json" "$manifest" "${cases[@]}"
