@@ -139,7 +139,8 @@ grep -q "transfer 900 EUR" altered.eml   # the alteration must have hit the sign
 #   pki/bob-home.cer the renewal's certificate alone (DER), as the CA sends it: no private key;
 #   pki/bob-home-no-key.p12  the same exported without its private key (password home-pass)
 #   story-fiona.eml      signed by Fiona
-#   story-greta-old.eml  signed with Greta's old certificate; story-greta-new.eml with her new one
+#   story-greta-old.eml  signed with Greta's old certificate; story-greta-new.eml and
+#                        story-greta-next.eml with her new one
 #   story-home-old.eml   encrypted to Bob's expired bob@home.example certificate (signed by Fiona)
 #   story-home-new.eml   encrypted to his renewed one (signed by Fiona)
 cd "$pki"
@@ -177,6 +178,8 @@ to_home() { # FROM SUBJECT ID
   story_body "Hello Bob, a signed mail with my certificate. Greta" | sign greta-old; } > story-greta-old.eml
 { headers "Greta Example <greta@example.org>" "Greta, with her new certificate" story-greta-new
   story_body "Hello Bob, my old key is gone: this mail brings my new certificate. Greta" | sign greta; } > story-greta-new.eml
+{ headers "Greta Example <greta@example.org>" "Greta, signed again" story-greta-next
+  story_body "Hello Bob, here is my new certificate once more. Greta" | sign greta; } > story-greta-next.eml
 { to_home "Fiona Colleague <fiona@example.org>" "Encrypted to your old certificate" story-home-old
   story_body "Secret for Bob, from the time of his old certificate. Fiona" | sign fiona | encrypt bob-home-expired; } > story-home-old.eml
 { to_home "Fiona Colleague <fiona@example.org>" "Encrypted to your new certificate" story-home-new

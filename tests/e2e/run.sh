@@ -186,6 +186,8 @@ certutil -N -d "sql:$second/profile" --empty-password
 certutil -A -n "E2E Test CA" -t "C,C,C" -i "$pki/e2e-ca.pem" -d "sql:$second/profile"
 HOME=$second/home SMIME_COMPANION_HOME=$second/companion "$host" install --user --client thunderbird --path "$host" >/dev/null
 cp "$profile/user.js" "$second/profile/user.js"   # the same accounts: Bob's other computer
+# Started without a message to open, Thunderbird would show its first-run account wizard.
+echo 'user_pref("mail.provider.suppress_dialog_on_startup", true);' >> "$second/profile/user.js"
 export E2E_SECOND_COMPUTER=$second
 
 cases=(plain signed altered untrusted mismatch revoked broken expired partial doubtful encrypted undecryptable)

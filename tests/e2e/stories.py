@@ -195,12 +195,24 @@ class Stories:
           }
           return false;""", action)
 
+    def compose_row_action(self, address, action):
+        """Clicks a recipient's `action` (ask_signed, decide, remove) in the open compose check."""
+        return self.sjs(r"""
+          const [address, action] = args;
+          const browser = openPopupBrowser(composeWindow());
+          if (!browser) return { error: "no compose popup" };
+          return inPage(browser, `const b = document.querySelector('#recipients li[data-address="${address}"] button[data-action="${action}"]');
+            if (!b) return false; b.click(); return true;`);""", address, action)
+
     def close_compose(self):
         self.sjs("""
           const win = composeWindow();
           if (!win) return true;
           for (const p of win.document.querySelectorAll("panel")) if (p.state === "open") p.hidePopup();
           await sleep(300);
+          // Closed unchanged: no "save as draft?" question.
+          win.gContentChanged = false;
+          if (win.gMsgCompose) win.gMsgCompose.bodyModified = false;
           win.close();
           await sleep(300);
           return true;""")
@@ -218,18 +230,27 @@ class Stories:
           const shot = await snapshot(win.browsingContext);
           const c = canvasFor(win, shot.width, shot.height);
           c.getContext("2d").drawImage(shot, 0, 0);
+          win.__storySending = args[0];
           win.setTimeout(() => win.goDoCommand("cmd_sendLater"), 0);
-          return c.toDataURL("image/png");""")
+          return c.toDataURL("image/png");""", subject)
         self.save_png(url, png)
-        sent = self.sjs(r"""
-          const win = composeWindow();
-          const until = Date.now() + 40000;
-          while (win && !win.closed && Date.now() < until) await sleep(250);
+        outbox = self.sjs(r"""
           const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
           const outbox = MailServices.accounts.localFoldersServer.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags.Queue);
-          return { closed: !win || win.closed, outbox: outbox?.filePath.path ?? null };""", timeout_s=60)
-        raw = self.outbox_message(sent.get("outbox"), subject)
-        return {"closed": sent.get("closed"), "raw": raw, "dialogs": [d.get("text", "")[:200] for d in self.dialogs_seen(seen)],
+          return outbox?.filePath.path ?? null;""")
+        # Sent once the message is in the outbox and its window gone (Thunderbird may keep it a
+        # while, hidden, after writing the message).
+        until = time.monotonic() + 90
+        raw, closed = b"", False
+        while time.monotonic() < until:
+            raw = self.outbox_message(outbox, subject)
+            closed = self.sjs(r"""
+              const win = windows("msgcompose").find((w) => w.__storySending === args[0]);
+              return !win || win.closed || !win.gMsgCompose || win.document.hidden;""", subject, timeout_s=20)
+            if raw and closed:
+                break
+            time.sleep(0.5)
+        return {"closed": closed, "raw": raw, "dialogs": [d.get("text", "")[:200] for d in self.dialogs_seen(seen)],
                 "signed": b"multipart/signed" in raw or b"signed-data" in raw,
                 "encrypted": b"enveloped-data" in raw}
 
@@ -525,6 +546,57 @@ class Stories:
         s.check("Fiona decrypts it with her key (openssl cms -decrypt) and Bob's signature inside verifies",
                 text is not None and "this reply is encrypted" in text, (text or "")[:200])
 
+    def contact_details(self, address):
+        """The contacts page showing `address`: its encryption state and certificates (their text
+        without spaces, upper case, so a fingerprint can be found in it)."""
+        contacts = "pages/contacts.html"
+        self.open_page(contacts)
+        return self.page(contacts, r"""
+          const [address] = arguments;
+          const search = document.getElementById("search");
+          if (search.value !== address) { search.value = address; search.dispatchEvent(new Event("input", { bubbles: true })); return null; }
+          if (document.getElementById("contact-address").textContent !== address) {
+            document.querySelector(`#contacts button[data-address="${address}"]`)?.click();
+            return null;
+          }
+          const box = document.getElementById("encryption");
+          return { state: box.dataset.state ?? null, title: box.querySelector("strong").textContent, advice: box.querySelector(".advice").textContent,
+                   pending: [...document.querySelectorAll("#pending .pending-certificate")].map((p) => p.innerText.replace(/\s+/g, "").toUpperCase()),
+                   certificates: [...document.querySelectorAll("#certificates .certificate")].map((c) => c.innerText.replace(/\s+/g, "").toUpperCase()) };""",
+                         address, wait=True)
+
+    def decision_card(self, png):
+        """Opens the details popup of the message in front and reads its key-change decision card."""
+        card = self.sjs(r"""
+          const win = mainWindow();
+          buttonOf(win).click();
+          const until = Date.now() + 20000;
+          let browser = null, state = null;
+          while (Date.now() < until) {
+            browser = openPopupBrowser(win);
+            if (browser) {
+              state = await inPage(browser, `const box = document.getElementById("decision");
+                if (!box || box.hidden || !box.querySelector(".block.in_use dd")) return null;
+                return { state: box.dataset.state, title: box.querySelector("h2").textContent,
+                         blocks: [...box.querySelectorAll(".block")].map((b) => ({ heading: b.querySelector("h3").textContent,
+                                                                                  text: b.innerText.replace(/\s+/g, "").toUpperCase() })),
+                         buttons: [...box.querySelectorAll("button")].map((b) => b.dataset.decision) };`).catch(() => null);
+              if (state) break;
+            }
+            await sleep(200);
+          }
+          if (!state) return { error: "no decision card" };
+          await sleep(300);
+          state.image = await windowWithPopup(win, browser);
+          state.texts = await inPage(browser, args[0], [null]);
+          for (const p of win.document.querySelectorAll("panel")) if (p.state === "open") p.hidePopup();
+          return state;
+        """, COLLECT_TEXTS_PY)
+        if card.get("image"):
+            self.save_png(card.pop("image"), png)
+        self.check_texts(png[:-len(".png")], card.pop("texts", None))
+        return card
+
     def story_stale_key(self):
         """Der Austausch der Schlüssel ist erfolgt. Jedoch kann der Empfänger meine Mails nicht lesen."""
         s = Story(self, "stale-key")
@@ -540,7 +612,7 @@ class Stories:
         shown = self.compose_popup(click=True, name=png)
         greta = {r["address"]: r for r in shown.get("rows", [])}.get("greta@example.org", {})
         s.check("Greta can receive encrypted mail, as far as the companion knows", greta.get("reason") == "can", shown)
-        self.compose_action("encrypt_on")
+        s.check("'encrypt' in the check switches encryption on", self.compose_action("encrypt_on"))
 
         png = s.step("sent, but she cannot read it")
         sent = self.send_later("For Greta, encrypted", png)
@@ -549,49 +621,64 @@ class Stories:
                 sent["raw"] and self.openssl_decrypt(sent["raw"], "greta") is None
                 and "for your eyes only" in (self.openssl_decrypt(sent["raw"], "greta-old") or ""))
 
-        png = s.step("the contacts page shows the old certificate")
-        contacts = "pages/contacts.html"
-        self.open_page(contacts)
-        self.page(contacts, r"""
-          const search = document.getElementById("search");
-          search.value = "greta"; search.dispatchEvent(new Event("input", { bubbles: true })); return true;""")
-        shown = self.page(contacts, r"""
-          if (document.getElementById("contact-address").textContent !== "greta@example.org") {
-            document.querySelector('#contacts button[data-address="greta@example.org"]')?.click();
-            return null;
-          }
-          const cards = [...document.querySelectorAll("#certificates .certificate")];
-          if (!cards.length) return null;
-          return { encryption: document.querySelector("#encryption strong").textContent,
-                   certificates: cards.map((c) => c.innerText.replace(/\s+/g, "").toUpperCase()) };""", wait=True)
-        s.check("the contacts page shows Greta with one certificate, the old one (its fingerprint), used for encryption",
-                len(shown.get("certificates", [])) == 1 and old_fp in shown["certificates"][0]
-                and shown.get("encryption") == self.text("contact_can_encrypt"), shown)
-        self.page_shot(contacts, png, max_height=1400)
+        png = s.step("her mail with a new certificate: a decision waits")
+        self.open_story_message("story-greta-new")
+        self.message_shown(s, "Greta's mail with her new certificate", self.text("state_valid"), None, png)
+        found = self.banner_texts("tab")
+        s.check("a banner says a new certificate of Greta's waits for a decision",
+                self.text("decision_banner_headline", "greta@example.org") in [t["text"] for t in found.get("texts", [])], found)
+        self.check_texts(png[:-len(".png")] + " banner", found.get("texts"))
+        card = self.decision_card(png.replace(".png", "-popup.png"))
+        blocks = card.get("blocks", [])
+        s.check("the details popup shows the decision card: the certificate in use (the old one) beside the new one",
+                card.get("state") == "pending" and card.get("title") == self.text("decision_pending_title", "greta@example.org")
+                and [b["heading"] for b in blocks] == [self.text("decision_in_use_heading"), self.text("decision_new_heading")]
+                and old_fp[:16] in blocks[0]["text"] and new_fp[:16] in blocks[1]["text"], card)
+        self.close_tab()
 
-        png = s.step("delete the contact")
+        png = s.step("compose: still the old certificate, a decision waits")
+        s.check("a compose window to Greta", self.compose("id1", GRETA, "For Greta, again"))
+        shown = self.compose_popup(click=True, name=png)
+        greta = {r["address"]: r for r in shown.get("rows", [])}.get("greta@example.org", {})
+        s.check("the check says mail to Greta would use her previous certificate, which she may no longer read, and offers "
+                "to decide on the contacts page",
+                greta.get("reason") == "pending_decision" and self.text("recipient_can_pending") in greta.get("text", "")
+                and self.text("recipient_can_pending_advice", "greta@example.org") in greta.get("text", "")
+                and "decide" in greta.get("actions", []), shown)
+        s.check("'decide on the contacts page' opens it", self.compose_row_action("greta@example.org", "decide"))
+
+        png = s.step("the contacts page: waiting for a decision")
+        shown = self.contact_details("greta@example.org")
+        s.check("the contacts page says a decision waits, and shows the certificate in use (old) and the new one",
+                shown.get("state") == "pending" and shown.get("title") == self.text("contact_waiting_decision")
+                and len(shown.get("certificates", [])) == 2 and old_fp in shown["certificates"][0] and shown.get("pending"), shown)
+        self.page_shot("pages/contacts.html", png, max_height=1800)
+        self.close_compose()
+
+        png = s.step("the fix: delete the contact")
+        contacts = "pages/contacts.html"
         dialog = self.page(contacts, r"""
           const open = document.querySelector("dialog.confirm[open]");
           if (open) return { title: open.querySelector("h2").textContent, lines: [...open.querySelectorAll("li")].map((li) => li.textContent) };
           document.getElementById("delete").click();
           return null;""", wait=True)
-        s.check("deleting asks first, and says encrypted mail to Greta is no longer possible until she sends a signed mail",
+        s.check("deleting asks first, and says it is the fix for a stale certificate: her next signed mail brings the right one",
                 dialog.get("title") == self.text("contact_delete_title", "greta@example.org")
-                and self.text("contact_delete_no_encryption", "greta@example.org") in dialog.get("lines", []), dialog)
-        self.page_shot(contacts, png, max_height=1400)
+                and self.text("contact_delete_recover") in dialog.get("lines", []), dialog)
+        self.page_shot(contacts, png, max_height=1800)
         deleted = self.page(contacts, r"""
           const open = document.querySelector("dialog.confirm[open]");
           if (open) { open.querySelector("button.danger").click(); return null; }
           const notice = document.getElementById("notice");
           if (notice.hidden || !notice.innerText.includes("greta@example.org")) return null;
           return { notice: notice.innerText, certificates: document.querySelectorAll("#certificates .certificate").length };""", wait=True)
-        s.check("the contact and its certificate are deleted", deleted.get("certificates") == 0
-                and self.text("notice_contact_deleted_one", "1", "greta@example.org") in deleted.get("notice", ""), deleted)
+        s.check("the contact is deleted with both certificates", deleted.get("certificates") == 0
+                and self.text("notice_contact_deleted_other", "2", "greta@example.org") in deleted.get("notice", ""), deleted)
         png = s.step("deleted")
-        self.page_shot(contacts, png, max_height=1400)
+        self.page_shot(contacts, png, max_height=1800)
 
         png = s.step("compose: no certificate until her next signed mail")
-        s.check("a compose window to Greta", self.compose("id1", GRETA, "For Greta, again"))
+        s.check("a compose window to Greta", self.compose("id1", GRETA, "For Greta, once more"))
         shown = self.compose_popup(click=True, name=png)
         greta = {r["address"]: r for r in shown.get("rows", [])}.get("greta@example.org", {})
         s.check("the check says Greta has no certificate here, and explains the key exchange",
@@ -599,31 +686,25 @@ class Stories:
         self.close_compose()
 
         png = s.step("her next signed mail brings the new certificate")
-        self.open_story_message("story-greta-new")
-        self.message_shown(s, "Greta's mail with her new certificate", self.text("state_valid"), self.text("look_valid_title", GRETA), png)
+        self.open_story_message("story-greta-next")
+        self.message_shown(s, "Greta's next signed mail", self.text("state_valid"), self.text("look_valid_title", GRETA), png)
         self.close_tab()
 
         png = s.step("compose: she can receive encrypted mail again")
         s.check("a compose window to Greta", self.compose("id1", GRETA, "For Greta, to your new key", "Greta, now you can read this."))
         shown = self.compose_popup(click=True, name=png)
         greta = {r["address"]: r for r in shown.get("rows", [])}.get("greta@example.org", {})
-        s.check("Greta can receive encrypted mail again", greta.get("reason") == "can", shown)
-        self.compose_action("encrypt_on")
+        s.check("Greta can receive encrypted mail again, with no decision waiting", greta.get("reason") == "can", shown)
+        s.check("'encrypt' in the check switches encryption on", self.compose_action("encrypt_on"))
 
         png = s.step("sent, and she reads it")
         sent = self.send_later("For Greta, to your new key", png)
         text = self.openssl_decrypt(sent["raw"], "greta") if sent["raw"] else None
         s.check("the mail left encrypted to her new certificate: Greta decrypts it with her new key",
                 sent["closed"] and sent["encrypted"] and text is not None and "now you can read this" in text, (text or "")[:200])
-        self.open_page(contacts)
-        shown = self.page(contacts, r"""
-          if (document.getElementById("contact-address").textContent !== "greta@example.org") {
-            document.querySelector('#contacts button[data-address="greta@example.org"]')?.click();
-            return null;
-          }
-          const cards = [...document.querySelectorAll("#certificates .certificate")];
-          return cards.length ? cards.map((c) => c.innerText.replace(/\s+/g, "").toUpperCase()) : null;""", wait=True)
-        s.check("the contacts page shows her new certificate only", isinstance(shown, list) and len(shown) == 1 and new_fp in shown[0], shown)
+        shown = self.contact_details("greta@example.org")
+        s.check("the contacts page shows her new certificate only, used for encryption",
+                shown.get("state") == "can" and len(shown.get("certificates", [])) == 1 and new_fp in shown["certificates"][0], shown)
 
     def story_own_expired(self):
         """Mein Zertifikat ist abgelaufen. Kann ich dann noch verschlüsselte E-Mails lesen?"""
