@@ -4,18 +4,21 @@
 // For each displayed message: show "checking" on the header button, get the reading (inspector),
 // show its look, and let the banner script and the details popup ask for what they need.
 // Pages of the add-on (contacts, my certificates, the compose check) reach the host through this
-// page's port (`host` requests); the compose check also runs when the user presses Send.
+// page's port (`host` requests). The compose check follows each compose window's recipients and
+// shows on its button what Send will do (compose-watch.mjs); it runs again when the user presses
+// Send. Reminders of a certificate's expiry and a missing backup go out as notifications
+// (reminders.mjs); a new installation opens the first-run guide.
 
 import { NativePort, PortState } from "./modules/native-port.mjs";
 import { VerdictStore } from "./modules/verdicts.mjs";
 import { inspect } from "./modules/inspector.mjs";
-import { BADGE_COLORS, BADGE_TEXT_COLOR, buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName } from "./modules/look.mjs";
-import { onThemeChange, showLook } from "./modules/header-button.mjs";
+import { BADGE_TEXT_COLOR, buttonLook, certEmail, checkingLook, failureLook, lockedKeys, lookName } from "./modules/look.mjs";
+import { currentTheme, iconPaths, onThemeChange, showLook } from "./modules/header-button.mjs";
 import { bannerFor, refreshBanner, registerBanner } from "./modules/banner.mjs";
 import { describe } from "./modules/describe.mjs";
-import { date, t } from "./modules/i18n.mjs";
+import { date, day, t } from "./modules/i18n.mjs";
 import { HostError, isHostDown, LocalError, MANAGED_DIRECTORY_OPS, Op, PAGE_OPS } from "./modules/ops.mjs";
-import { managedDirectories, withManaged } from "./modules/directories.mjs";
+import { lookupOf, managedDirectories, withLookup, withManaged } from "./modules/directories.mjs";
 import { errorReply } from "./modules/host-client.mjs";
 import { withTimeout } from "./modules/timeout.mjs";
 import { displayedMessageId, messagesOf } from "./modules/displayed.mjs";
@@ -23,24 +26,36 @@ import { logError } from "./modules/log.mjs";
 import { isCertificateAttachment } from "./modules/attachments.mjs";
 import { loadOptions } from "./modules/options.mjs";
 import {
-  addressesToCheck, choiceOf, composeRecipients, decideOnSend, recipientRows, smimeCapabilities, smimeSwitches, technology,
+  addressKey, addressesToCheck, choiceOf, composeButton, composeRecipients, decideOnSend, recipientRows, sendOutcome,
+  smimeCapabilities, smimeSwitches, technology, withoutRecipient,
 } from "./modules/recipients.mjs";
+import { ComposeWatch, RecipientCache } from "./modules/compose-watch.mjs";
 import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/renewal.mjs";
+import { decisionState, keyChangeOf } from "./modules/key-decision.mjs";
+import { neutralize } from "./modules/untrusted.mjs";
+import { dueReminders, REMINDER_KEY } from "./modules/reminders.mjs";
 
 const port = new NativePort();
 const store = new VerdictStore();
 const HELP_PAGE = "/pages/host-missing.html";
 const CONTACTS_PAGE = "/pages/contacts.html";
 const IDENTITIES_PAGE = "/pages/identities.html";
+const GUIDE_PAGE = "/pages/guide.html";
 // Sending waits for the compose check; a host that does not answer in time must not hold mail.
 // The bound covers starting the host as well as its answer.
 const SEND_CHECK_TIMEOUT_MS = 5_000;
 const COMPOSE_CHECK_TIMEOUT_MS = 15_000;
 const MAX_MESSAGES_PER_MENU_CLICK = 50;
+const DECISION_OPS = new Set([Op.contactsConfirmCertificate, Op.contactsRefuseCertificate]);
+const CONTACT_CHANGING_OPS = new Set([...DECISION_OPS, Op.contactsDelete, Op.contactsDeleteCertificate, Op.contactsImport]);
+const IDENTITY_CHANGING_OPS = new Set([Op.identitiesImport, Op.identitiesDelete, Op.identitiesBackupSaved]);
 const pendingSends = new Map(); // compose tab id -> what onBeforeSend let go: {from, addresses, signed}
 const confirmedSends = new Map(); // compose tab id -> sendKey the user has seen the check for
 const stoppedSends = new Map(); // compose tab id -> why the last send was stopped
 const userChoices = new Map(); // compose tab id -> {sign?, encrypt?} the user set in the check
+const composeButtons = new Map(); // compose tab id -> what its button shows (composeButton)
+const recipientCache = new RecipientCache();
+const composeWatch = new ComposeWatch({ read: composeDetails, check: (tabId, details) => composeCheck(tabId, { details }), focused: focusedWindows });
 let notice = null; // what the last menu action did, for the contacts page to show once
 let hostBack = null; // the check of every tab that onHostState started last
 
@@ -52,10 +67,22 @@ browser.tabs.onRemoved.addListener(forgetTab);
 browser.runtime.onMessage.addListener(onInternalMessage);
 browser.runtime.onMessageExternal.addListener(onExternalMessage);
 port.onStateChange(onHostState);
-onThemeChange(() => refreshAllTabs().catch(logError));
+onThemeChange(() => {
+  refreshAllTabs().catch(logError);
+  for (const [tabId, button] of composeButtons) paintComposeButton(tabId, button).catch(logError);
+});
 browser.menus.onShown.addListener(onMenuShown);
 browser.menus.onClicked.addListener((info, tab) => onMenuClicked(info, tab).catch(logError));
+browser.runtime.onInstalled.addListener(onInstalled);
+browser.notifications.onClicked.addListener((id) => onReminderClicked(id).catch(logError));
 browser.compose.onBeforeSend.addListener(onBeforeSend);
+browser.tabs.onCreated.addListener(watchCompose);
+browser.compose.onComposeStateChanged.addListener((tab) => {
+  watchCompose(tab);
+  composeWatch.nudge(tab.id).catch(logError);
+});
+browser.compose.onIdentityChanged.addListener((tab) => composeWatch.nudge(tab.id).catch(logError));
+browser.windows.onFocusChanged.addListener((windowId) => composeWatch.windowFocused(windowId).catch(logError));
 browser.compose.onAfterSend.addListener((tab, sendInfo) => onAfterSend(tab, sendInfo).catch(logError));
 
 startup().catch(logError);
@@ -63,15 +90,18 @@ startup().catch(logError);
 /** A closed tab: what it showed, and what its compose window was about to send. */
 function forgetTab(tabId) {
   store.forgetTab(tabId);
-  for (const map of [pendingSends, confirmedSends, stoppedSends, userChoices]) map.delete(tabId);
+  composeWatch.forget(tabId);
+  for (const map of [pendingSends, confirmedSends, stoppedSends, userChoices, composeButtons]) map.delete(tabId);
 }
 
 async function startup() {
   await registerBanner().catch(logError);
   await createMenus().catch(logError);
   port.start().catch(() => {}); // a missing host is reported per message and by onHostState
-  // Messages already on screen before the add-on started get their verdict too.
+  // Messages already on screen before the add-on started get their verdict too; compose windows
+  // already open are followed.
   const tabs = await browser.tabs.query({});
+  for (const tab of tabs) watchCompose(tab);
   await Promise.all(tabs.map(async (tab) => {
     const messageId = await displayedMessageId(tab.id);
     if (messageId !== null) await show(tab.id, [{ id: messageId }], { injectBanner: true });
@@ -88,7 +118,7 @@ async function show(tabId, messages, { injectBanner = false } = {}) {
   if (!known) await showLook(tabId, checkingLook(), t);
   let look;
   try {
-    const reading = known ?? (await store.reading(messageId, () => inspect(port, messageId)));
+    const reading = known ?? (await store.reading(messageId, () => inspectMessage(messageId)));
     look = buttonLook(reading);
   } catch (e) {
     look = failureLook(e.code ?? "internal_error");
@@ -98,6 +128,14 @@ async function show(tabId, messages, { injectBanner = false } = {}) {
   if (store.messageInTab(tabId) !== messageId) return; // the tab moved on meanwhile
   await showLook(tabId, look, t);
   if (injectBanner) await refreshBanner(tabId).catch(logError);
+}
+
+/** Asks the host for a message's reading; a signer's certificate it stored changes the contacts. */
+async function inspectMessage(messageId) {
+  const reading = await inspect(port, messageId);
+  const stored = [reading.verdict, reading.decrypted].some((v) => (v?.contacts?.stored ?? []).length > 0);
+  if (stored) contactsChanged();
+  return reading;
 }
 
 // Thunderbird fires no onMessagesDisplayed for a message it cannot decrypt (it shows its own
@@ -122,7 +160,47 @@ function onHostState(state) {
   if (state === PortState.ready) {
     hostBack = recheck(() => store.forgetFailures());
     hostBack.catch(logError);
+    remind().catch(logError);
   }
+}
+
+/** A new user gets the first-run guide; an update changes nothing the user sees. */
+function onInstalled({ reason }) {
+  if (reason === "install") openPage(GUIDE_PAGE).catch(logError);
+}
+
+// ---- reminders: expiry and backup as Thunderbird notifications (reminders.mjs) ---------------
+
+const REMINDER_PREFIX = "smime-companion-reminder-";
+const REMIND_EVERY_MS = 6 * 3_600_000;
+setInterval(() => remind().catch(logError), REMIND_EVERY_MS);
+
+/** Notifies what is due (once per period, remembered in storage.local). */
+async function remind() {
+  if (port.state !== PortState.ready) return;
+  let identities;
+  try {
+    identities = (await askHost(Op.identitiesList, {})).identities;
+  } catch {
+    return; // a host without identities, or gone again: nothing to remind of
+  }
+  const { [REMINDER_KEY]: state } = await browser.storage.local.get(REMINDER_KEY);
+  const due = dueReminders({ identities, state: state ?? {}, now: Date.now(), formatDate: day });
+  await browser.storage.local.set({ [REMINDER_KEY]: due.state });
+  for (const n of due.notifications) {
+    await browser.notifications.create(`${REMINDER_PREFIX}${n.id}`, {
+      type: "basic",
+      iconUrl: browser.runtime.getURL(`/icons/light-theme/${n.kind === "backup" ? "problem" : "untrusted"}-32.png`),
+      title: neutralize(t.phrase(n.title)),
+      message: neutralize(t.phrase(n.message)),
+    });
+  }
+}
+
+async function onReminderClicked(id) {
+  if (!id.startsWith(REMINDER_PREFIX)) return;
+  await browser.notifications.clear(id);
+  await openPage(IDENTITIES_PAGE, null, id === `${REMINDER_PREFIX}backup` ? "backup" : null);
 }
 
 /** Opens the help page the first time this version of the add-on finds no working host. */
@@ -177,7 +255,7 @@ function onInternalMessage(request, sender) {
     case "composeCheck":
       return fromOwnPage(sender) ? composeCheck(request.tabId) : Promise.resolve(null);
     case "composeApply":
-      return fromOwnPage(sender) ? composeApply(request.tabId, request.action, request.switches) : Promise.resolve(false);
+      return fromOwnPage(sender) ? composeApply(request.tabId, request) : Promise.resolve(false);
     case "takeNotice": {
       const taken = notice;
       notice = null;
@@ -186,7 +264,10 @@ function onInternalMessage(request, sender) {
     case "openContacts":
       return openPage(CONTACTS_PAGE).then(() => true);
     case "openIdentities":
-      return openPage(IDENTITIES_PAGE).then(() => true);
+      // `hash` names what to show: "import", or "backup" (the first key without one).
+      return openPage(IDENTITIES_PAGE, null, ["import", "backup"].includes(request.hash) ? request.hash : null).then(() => true);
+    case "openGuide":
+      return openPage(GUIDE_PAGE).then(() => true);
     default:
       return false; // not ours: let other listeners answer
   }
@@ -198,13 +279,24 @@ async function bannerForTab(tabId) {
   if (messageId === null) return null;
   try {
     // Wait for the same check the header button waits for.
-    const reading = await store.reading(messageId, () => inspect(port, messageId));
+    const reading = await store.reading(messageId, () => inspectMessage(messageId));
     const now = store.messageInTab(tabId);
     if (now !== null && now !== messageId) return null; // the tab moved on meanwhile
-    return bannerFor(describe(reading, { t, date }), t, { dismissed: store.dismissed(messageId) });
+    const view = describe(reading, { t, date });
+    return bannerFor(view, t, { dismissed: store.dismissed(messageId), decision: await keyDecisionOf(view.keyChange) });
   } catch {
     return null; // no verdict, no banner: the header button tells what went wrong
   }
+}
+
+/**
+ * Where the user's decision on a changed key stands (key-decision.mjs decisionState), from the
+ * contact: only a key change that no longer waits needs the host to tell (refused or not).
+ */
+async function keyDecisionOf(change) {
+  if (!change || change.pending || !change.address) return null;
+  const contact = await askHost(Op.contactsShow, { address: change.address }).catch(() => null);
+  return contact ? decisionState(change, contact) : null;
 }
 
 async function retry() {
@@ -278,6 +370,13 @@ async function relay({ op, params = {}, timeoutMs }) {
     if (op === Op.identitiesUnlock && result?.unlocked?.length) {
       await recheck(() => store.forgetReadings((reading) => lockedKeys(reading) !== null)).catch(logError);
     }
+    // A decision on a new key changes what the popup and the banner say about the messages signed
+    // with it: they are checked again before the answer goes back, like an unlock.
+    if (DECISION_OPS.has(op)) {
+      await recheck(() => store.forgetReadings((reading) => keyChangeOf(reading) !== null)).catch(logError);
+    }
+    if (CONTACT_CHANGING_OPS.has(op)) contactsChanged();
+    if (IDENTITY_CHANGING_OPS.has(op)) remind().catch(logError);
     return { ok: true, result };
   } catch (e) {
     return errorReply(e);
@@ -304,12 +403,17 @@ async function askHostWithPayload(op, field, bytes) {
   return port.requestWithPayload(op, {}, field, bytes);
 }
 
-/** Shows an add-on page, reusing (and reloading) its tab when it is already open. */
-async function openPage(path) {
-  const url = browser.runtime.getURL(path);
-  const [open] = await browser.tabs.query({ url: `${url}*` });
+/**
+ * Shows an add-on page, reusing (and reloading) its tab when it is already open; `query` names
+ * what it should show (the contacts page's `address`).
+ */
+async function openPage(path, query = null, hash = null) {
+  const base = browser.runtime.getURL(path);
+  const url = `${base}${query ? `?${new URLSearchParams(query)}` : ""}${hash ? `#${hash}` : ""}`;
+  const [open] = await browser.tabs.query({ url: `${base}*` });
   if (open) {
-    await browser.tabs.update(open.id, { active: true });
+    if (url !== base) await browser.tabs.update(open.id, { active: true, url });
+    else await browser.tabs.update(open.id, { active: true });
     await browser.tabs.reload(open.id);
     return open;
   }
@@ -325,6 +429,7 @@ async function createMenus() {
     { id: "save-sender", title: t("menu_save_sender"), contexts: ["message_list"] },
     { id: "open-contacts", title: t("menu_open_contacts"), contexts: ["tools_menu"] },
     { id: "open-identities", title: t("menu_open_identities"), contexts: ["tools_menu"] },
+    { id: "open-guide", title: t("menu_open_guide"), contexts: ["tools_menu"] },
   ];
   for (const item of items) {
     await new Promise((resolve, reject) => {
@@ -344,6 +449,7 @@ async function onMenuClicked(info, tab) {
   switch (info.menuItemId) {
     case "import-attachment":
       notice = await importAttachments(info.attachments ?? [], tab);
+      contactsChanged();
       return openPage(CONTACTS_PAGE);
     case "save-sender":
       notice = await saveSenders(messagesOf(info.selectedMessages));
@@ -352,6 +458,8 @@ async function onMenuClicked(info, tab) {
       return openPage(CONTACTS_PAGE);
     case "open-identities":
       return openPage(IDENTITIES_PAGE);
+    case "open-guide":
+      return openPage(GUIDE_PAGE);
     default:
       return null;
   }
@@ -397,13 +505,14 @@ async function saveSenders(messages) {
   const results = [];
   for (const message of messages.slice(0, MAX_MESSAGES_PER_MENU_CLICK)) {
     try {
-      const reading = await store.reading(message.id, () => inspect(port, message.id));
+      const reading = await store.reading(message.id, () => inspectMessage(message.id));
       const verdict = reading.decrypted ?? reading.verdict;
       const signer = verdict.signature?.signer ?? null;
       results.push({
         subject: message.subject ?? "",
         state: verdict.signature?.state ?? "none",
-        encryption: reading.verdict.encryption?.state ?? "none",
+        // What Thunderbird opened with its own key is readable: its signature was checked inside.
+        encryption: reading.decrypted ? "decrypted_by_thunderbird" : reading.verdict.encryption?.state ?? "none",
         address: certEmail(signer),
         stored: (verdict.contacts?.stored ?? []).length > 0 || (reading.verdict.contacts?.stored ?? []).length > 0,
         storeError: verdict.contacts?.error ? "store_error" : null,
@@ -415,76 +524,175 @@ async function saveSenders(messages) {
   return { kind: "senders", results, more: messages.length > MAX_MESSAGES_PER_MENU_CLICK };
 }
 
-// ---- compose: the recipients check, on the button and on send ------------------------------------
+// ---- compose: the recipients check, live on the button, in its popup and on Send ----------------
 
-/** Everything the compose popup needs to show the check of one compose tab. */
-async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_TIMEOUT_MS } = {}) {
+/** Follows a compose window from its start (and windows open before the add-on started). */
+function watchCompose(tab) {
+  if (tab?.type === "messageCompose") composeWatch.track(tab.id, tab.windowId ?? null);
+}
+
+/** The windows in front, whose compose windows the watch reads; null when none says it is. */
+async function focusedWindows() {
+  const front = (await browser.windows.getAll()).filter((w) => w.focused).map((w) => w.id);
+  return front.length ? front : null;
+}
+
+/** A compose window's details; null while it is still loading; rejects once it is gone. */
+async function composeDetails(tabId) {
+  try {
+    return await browser.compose.getComposeDetails(tabId);
+  } catch (e) {
+    await browser.tabs.get(tabId); // throws for a closed tab: the watch then forgets it
+    return null;
+  }
+}
+
+/**
+ * Everything the compose popup needs to show the check of one compose tab, and what Send will do,
+ * which the compose button shows. The host is asked only for addresses it was not asked about
+ * lately (RecipientCache), or for all of them with `fresh` (the check on Send).
+ */
+async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_TIMEOUT_MS, fresh = false } = {}) {
   details ??= await browser.compose.getComposeDetails(tabId);
-  const identity = details.identityId ? await browser.identities.get(details.identityId).catch(() => null) : null;
+  const [identity, options] = await Promise.all([
+    details.identityId ? browser.identities.get(details.identityId).catch(() => null) : null,
+    loadOptions(browser.storage),
+  ]);
   const recipients = composeRecipients(details);
   const addresses = addressesToCheck(recipients);
+  const base = {
+    tabId,
+    caps: smimeCapabilities(identity),
+    switches: smimeSwitches(details),
+    openpgp: details.selectedEncryptionTechnology?.name === "OpenPGP",
+    identityEmail: identity?.email ?? null,
+    options: options.values,
+    optionSources: options.source,
+    userChoice: userChoices.get(tabId) ?? {},
+    confirmedKey: confirmedSends.get(tabId) ?? null,
+    stopped: stoppedSends.get(tabId) ?? null,
+  };
   let checks = [];
   let lookup = null;
   let hostError = null;
   if (addresses.length) {
+    if (!fresh && recipientCache.missing(addresses).length) {
+      showCompose(tabId, { ...base, rows: recipientRows(recipients, []), hostError: null });
+    }
     try {
       // Recipients without a usable certificate are looked up in the directories first (the host
-      // bounds that wait below the send check's timeout; docs/DIRECTORY.md).
-      const params = withManaged({ addresses, lookup: true }, await managedDirectories(browser.storage));
-      ({ recipients: checks, lookup = null } = await askHost(Op.recipientsCheck, params, { timeoutMs }));
+      // bounds that wait below the send check's timeout and remembers recent answers;
+      // docs/DIRECTORY.md). What the lookup said stays with each kept answer.
+      const managed = await managedDirectories(browser.storage);
+      const ask = async (list) => {
+        const answer = await askHost(Op.recipientsCheck, withManaged({ addresses: list, lookup: true }, managed), { timeoutMs });
+        return withLookup(answer.recipients, answer.lookup ?? null, addressKey);
+      };
+      checks = await recipientCache.checks(addresses, ask, { fresh });
+      lookup = lookupOf(checks);
     } catch (e) {
       hostError = e?.code ?? "internal_error";
     }
   }
-  const rows = recipientRows(recipients, hostError ? null : checks, lookup);
-  const caps = smimeCapabilities(identity);
-  const switches = smimeSwitches(details);
-  showComposeBadge(tabId, rows, hostError).catch(logError);
-  return {
-    tabId,
-    rows,
-    caps,
-    switches,
-    openpgp: details.selectedEncryptionTechnology?.name === "OpenPGP",
-    identityEmail: identity?.email ?? null,
-    hostError,
-    lookup,
-    stopped: stoppedSends.get(tabId) ?? null,
-  };
+  const check = { ...base, rows: recipientRows(recipients, hostError ? null : checks, lookup), hostError, lookup };
+  showCompose(tabId, check);
+  return check;
 }
 
-async function showComposeBadge(tabId, rows, hostError) {
-  const missing = rows.filter((r) => r.can !== true).length;
-  const text = hostError || !rows.length ? "" : missing ? String(missing) : "✓";
-  await browser.composeAction.setBadgeText({ tabId, text });
-  if (!text) return;
-  await browser.composeAction.setBadgeBackgroundColor({ tabId, color: missing ? BADGE_COLORS.warning : BADGE_COLORS.ok });
-  await browser.composeAction.setBadgeTextColor({ tabId, color: BADGE_TEXT_COLOR });
+/** Shows on the compose button what Send will do with this message (sendOutcome). */
+function showCompose(tabId, check) {
+  const button = composeButton(sendOutcome(check));
+  composeButtons.set(tabId, button);
+  paintComposeButton(tabId, button).catch(logError);
 }
 
-/** Flips Thunderbird's S/MIME switches of a compose tab as the popup asked, and remembers the wish. */
-async function composeApply(tabId, action, switches) {
+async function paintComposeButton(tabId, button) {
+  const action = browser.composeAction;
+  await Promise.all([
+    action.setIcon({ tabId, path: iconPaths(button.icon ?? "encrypted", currentTheme()) }),
+    action.setLabel({ tabId, label: t.phrase(button.label) }),
+    action.setTitle({ tabId, title: neutralize(t.phrase(button.title)) }),
+    action.setBadgeText({ tabId, text: button.badge }),
+    button.color ? action.setBadgeBackgroundColor({ tabId, color: button.color }) : null,
+    button.color ? action.setBadgeTextColor({ tabId, color: BADGE_TEXT_COLOR }) : null,
+  ]);
+}
+
+/** The contacts changed (a harvest, an import, a decision, a deletion): check the recipients again. */
+function contactsChanged() {
+  recipientCache.invalidate();
+  composeWatch.recheckAll().catch(logError);
+}
+
+/**
+ * Does what the compose popup asked: flips Thunderbird's S/MIME switches (and remembers the
+ * wish for this message), sends signed but unencrypted, removes a recipient, writes to a
+ * recipient to ask for a signed message, or opens the contacts page at a recipient.
+ */
+async function composeApply(tabId, { action, switches = null, address = null }) {
+  switch (action) {
+    case "remove": {
+      const details = await browser.compose.getComposeDetails(tabId);
+      await browser.compose.setComposeDetails(tabId, withoutRecipient(details, address));
+      await composeWatch.nudge(tabId);
+      return true;
+    }
+    case "ask_signed":
+      await askForSignedMail(tabId, address);
+      return true;
+    case "decide":
+      await openPage(CONTACTS_PAGE, { address });
+      return true;
+    case "open_identities":
+      await openPage(IDENTITIES_PAGE);
+      return true;
+    default:
+      break;
+  }
+  if (!switches) return false;
   await browser.compose.setComposeDetails(tabId, { selectedEncryptionTechnology: technology(switches) });
   userChoices.set(tabId, { ...userChoices.get(tabId), ...choiceOf(action) });
   stoppedSends.delete(tabId); // the user acted on it; the notice has done its job
+  if (action === "send_signed" || action === "send_plain") {
+    // Send as the user would: now, or later when Thunderbird is offline. onBeforeSend checks it.
+    await browser.compose.sendMessage(tabId);
+    return true;
+  }
+  await composeWatch.nudge(tabId);
   return true;
+}
+
+/**
+ * The key exchange's first step, in one click: a message to `address` asking for a signed reply,
+ * from the same identity, signed where Thunderbird can sign (it carries the user's certificate).
+ */
+async function askForSignedMail(fromTabId, address) {
+  const details = await browser.compose.getComposeDetails(fromTabId);
+  const identity = details.identityId ? await browser.identities.get(details.identityId).catch(() => null) : null;
+  const tab = await browser.compose.beginNew({
+    identityId: details.identityId,
+    to: [address],
+    subject: t("ask_signed_subject"),
+    isPlainText: true,
+    plainTextBody: [t("ask_signed_hello"), t("ask_signed_request"), `${t("ask_signed_thanks")}\n${identity?.name || identity?.email || ""}`].join("\n\n"),
+  });
+  if (smimeCapabilities(identity).canSign) {
+    await browser.compose.setComposeDetails(tab.id, { selectedEncryptionTechnology: technology({ sign: true, encrypt: false }) }).catch(logError);
+    userChoices.set(tab.id, { sign: true, encrypt: false });
+  }
 }
 
 async function onBeforeSend(tab, details) {
   let check;
-  let options;
   try {
-    [check, options] = await Promise.all([
-      composeCheck(tab.id, { details, timeoutMs: SEND_CHECK_TIMEOUT_MS }),
-      loadOptions(browser.storage),
-    ]);
+    check = await composeCheck(tab.id, { details, timeoutMs: SEND_CHECK_TIMEOUT_MS, fresh: true });
   } catch (e) {
     logError(e);
     return {}; // never keep mail from being sent because the check broke
   }
   const decision = decideOnSend({
-    options: options.values, caps: check.caps, switches: check.switches, rows: check.rows,
-    hostError: check.hostError, confirmedKey: confirmedSends.get(tab.id) ?? null, userChoice: userChoices.get(tab.id) ?? {},
+    options: check.options, caps: check.caps, switches: check.switches, rows: check.rows,
+    hostError: check.hostError, confirmedKey: check.confirmedKey, userChoice: check.userChoice,
   });
   const switches = decision.switches ?? check.switches;
   const update = decision.switches ? { selectedEncryptionTechnology: technology(decision.switches) } : null;
@@ -494,6 +702,7 @@ async function onBeforeSend(tab, details) {
     confirmedSends.set(tab.id, decision.key);
     stoppedSends.set(tab.id, decision.stop);
     pendingSends.delete(tab.id);
+    showCompose(tab.id, { ...check, confirmedKey: decision.key, stopped: decision.stop });
     // The compose window is locked until this listener returns; show the check right after.
     setTimeout(() => browser.composeAction.openPopup({ windowId: tab.windowId }).catch(logError), 0);
     return { cancel: true };

@@ -901,6 +901,38 @@ fn a_new_key_waits_for_confirmation_while_the_contact_has_a_working_certificate(
     assert!(host.finish(Duration::from_secs(10)).0.success());
 }
 
+/// Issue 14.3: the compose check learns that a recipient's new key waits for a decision, so it
+/// can say that encryption uses the previous certificate meanwhile.
+#[test]
+fn recipients_check_counts_the_new_keys_that_wait_for_a_decision() {
+    let root = Ca::new("Pending Count Root");
+    let home = trusting(&root);
+    let mut host = Host::start(home.path());
+    let (alice, alice_key) = person(Leaf::for_address("alice@example.org"), &root);
+    inspect(&mut host, &signed_mail("Alice <alice@example.org>", &alice, &alice_key, &[], "first"));
+    let pending_count = |host: &mut Host| {
+        let checked = host.ok("recipients_check", json!({"addresses": ["alice@example.org", "nobody@example.net"]}));
+        let r = &checked["recipients"];
+        (r[0]["can_encrypt"].clone(), r[0]["pending_certificates"].clone(), r[1]["pending_certificates"].clone())
+    };
+    assert_eq!(pending_count(&mut host), (json!(true), json!(0), json!(0)));
+    // A lookalike from an authority nobody trusts is held back too, but confirming it would change
+    // nothing (it is not usable): it is not counted as a decision that waits.
+    let rogue = Ca::new("Rogue Root");
+    let (fake, fake_key) = person(Leaf::for_address("alice@example.org"), &rogue);
+    inspect(&mut host, &signed_mail("Alice <alice@example.org>", &fake, &fake_key, &[], "lookalike"));
+    let shown = host.ok("contacts_show", json!({"address": "alice@example.org"}));
+    let held: Vec<Value> = shown["certificates"].as_array().unwrap().iter().filter(|c| c["fingerprint_sha256"] == json!(fp(&fake))).map(|c| c["status"].clone()).collect();
+    assert_eq!(held, [json!("pending")], "the lookalike is held back");
+    assert_eq!(pending_count(&mut host), (json!(true), json!(0), json!(0)), "an untrusted lookalike is no decision");
+    let (new, new_key) = person(Leaf { not_before_days: 0, ..Leaf::for_address("alice@example.org") }, &root);
+    inspect(&mut host, &signed_mail("Alice <alice@example.org>", &new, &new_key, &[], "new key"));
+    assert_eq!(pending_count(&mut host), (json!(true), json!(1), json!(0)), "the working certificate is used, one new key waits");
+    host.ok("contacts_refuse_certificate", json!({"address": "alice@example.org", "fingerprint": fp(&new), "note": "not hers"}));
+    assert_eq!(pending_count(&mut host), (json!(true), json!(0), json!(0)), "decided: nothing waits");
+    assert!(host.finish(Duration::from_secs(10)).0.success());
+}
+
 /// Issue 11.1: what the cache stores about trust is never more than the verdict said, and a
 /// signer with a certificate problem never displaces a contact's working certificate.
 #[test]

@@ -58,19 +58,47 @@ export function contactRow(item, { t, date, now = Date.now() }) {
   };
 }
 
-/** The encryption verdict of a contact (contacts_show's `encryption`): can encrypt, or why not. */
-export function encryptionSummary(encryption, { t, date }) {
+/**
+ * The new keys of a contact that wait for the user's decision and would be used once confirmed
+ * (not used only because they wait: `not_used_because` "pending_confirmation"). An untrusted
+ * lookalike held back is not one: confirming it would change nothing.
+ */
+export function decisionsWaiting(contact) {
+  return (contact?.certificates ?? []).filter((c) => c.status === "pending" && c.not_used_because === "pending_confirmation");
+}
+
+/**
+ * The encryption verdict of a contact (contacts_show's `encryption`): can encrypt, or why not.
+ * `pending` are the contact's certificates that wait for the user's decision: while one does, the
+ * contact is not shown as a plain "you can send encrypted mail" (it would use the previous
+ * certificate without saying so), but as waiting for the decision (`state` "pending").
+ */
+export function encryptionSummary(encryption, { t, date, pending = [] }) {
+  if (pending.length) {
+    const cert = encryption?.can_encrypt ? encryption.certificate ?? {} : null;
+    return {
+      ok: false,
+      state: "pending",
+      title: t("contact_waiting_decision"),
+      detail: cert
+        ? t("contact_waiting_keeps", [date(cert.not_after) ?? "?", shortFingerprint(cert.fingerprint_sha256)])
+        : t("contact_pending_nothing_used"),
+      advice: t("contact_waiting_advice"),
+    };
+  }
   if (encryption?.can_encrypt) {
     const cert = encryption.certificate ?? {};
     return {
       ok: true,
+      state: "can",
       title: t("contact_can_encrypt"),
       detail: t("contact_can_encrypt_with", [certName(cert) ?? "?", date(cert.not_after) ?? "?", shortFingerprint(cert.fingerprint_sha256)]),
       advice: null,
     };
   }
   const text = reasonText(encryption?.reason);
-  return { ok: false, title: t(text.status), detail: null, advice: t(text.advice), keyExchange: text.keyExchange };
+  const who = [String(encryption?.address ?? "")];
+  return { ok: false, state: "cannot", title: t(text.status, who), detail: null, advice: t(text.advice, who), keyExchange: text.keyExchange };
 }
 
 /** Why a certificate is not the one used for encryption, in words; null for the one used. */
@@ -112,13 +140,16 @@ export function certificateCard(cert, { t, date, chosen = cert.used_for_encrypti
   if (!cert.can_encrypt) badges.push({ kind: "muted", text: t("cert_badge_signing_only") });
   const source = SOURCES.includes(cert.source) ? t(`source_${cert.source}`) : cert.source;
   const actions = [];
-  if (cert.status === "pending") actions.push({ id: "confirm", text: t("cert_action_use_new") });
+  // Confirming makes a held-back key the one used only when nothing else keeps it from use.
+  if (cert.status === "pending" && cert.not_used_because === "pending_confirmation") actions.push({ id: "confirm", text: t("cert_action_use_new") });
   if (cert.status === "refused") actions.push({ id: "confirm", text: t("cert_action_use") });
   else actions.push({ id: "refuse", text: t("cert_action_refuse") });
   return {
     fingerprint: cert.fingerprint_sha256,
     title: certName(cert) ?? (cert.emails ?? [])[0] ?? cert.subject,
-    lead: certificateLead(cert, state, t),
+    // A certificate held back as coming from an authority nobody here trusts: its claims about its
+    // holder are claims, with why they are not proven.
+    lead: certificateLead(cert, cert.not_used_because === "untrusted" ? "untrusted" : state, t),
     badges,
     unused: chosen ? null : unusedText(cert.not_used_because, { t }),
     actions,
@@ -138,7 +169,9 @@ export function certificateCard(cert, { t, date, chosen = cert.used_for_encrypti
  */
 export function pendingNotices(contact, { t, date }) {
   const used = (contact.certificates ?? []).find((c) => c.used_for_encryption) ?? null;
-  return (contact.certificates ?? []).filter((c) => c.status === "pending").map((cert) => ({
+  // A held-back certificate that fails a check of its own (an untrusted lookalike) is no decision:
+  // its card says why it is not used, and nothing here repeats what it claims.
+  return decisionsWaiting(contact).map((cert) => ({
     fingerprint: cert.fingerprint_sha256,
     title: t("contact_pending_title", [contact.address]),
     what: t("contact_pending_what", [certName(cert) ?? contact.address, date(cert.first_seen) ?? cert.first_seen ?? "?"]),
@@ -198,8 +231,11 @@ export function importOutcome(result, { t }) {
   return { lines, warning, addresses: result.addresses ?? [] };
 }
 
-/** The confirmation before a contact and its certificates are deleted: what will happen. */
-export function deleteConfirmation(contact, { t }) {
+/**
+ * The confirmation before a contact and its certificates are deleted: what will happen. In
+ * Thunderbird (`thunderbird`), that Thunderbird may keep a copy of its own (below).
+ */
+export function deleteConfirmation(contact, { t, thunderbird = false }) {
   const count = (contact.certificates ?? []).length;
   return {
     title: t("contact_delete_title", [contact.address]),
@@ -208,19 +244,44 @@ export function deleteConfirmation(contact, { t }) {
       t("contact_delete_no_encryption", [contact.address]),
       t("contact_delete_recover"),
       t("contact_delete_history_kept"),
-    ],
+      thunderbird ? t("tbcopy_in_dialog") : null,
+    ].filter(Boolean),
     confirm: t("contact_delete_confirm"),
     cancel: t("dialog_cancel"),
   };
 }
 
 /** The confirmation before one certificate is deleted. */
-export function deleteCertificateConfirmation(cert, { t }) {
+export function deleteCertificateConfirmation(cert, { t, thunderbird = false }) {
   return {
     title: t("certificate_delete_title", [shortFingerprint(cert.fingerprint_sha256)]),
-    consequences: [t(cert.can_encrypt ? "certificate_delete_encryption" : "certificate_delete_signing_only")],
+    consequences: [
+      t(cert.can_encrypt ? "certificate_delete_encryption" : "certificate_delete_signing_only"),
+      thunderbird && cert.can_encrypt ? t("tbcopy_in_dialog") : null,
+    ].filter(Boolean),
     confirm: t("certificate_delete_confirm"),
     cancel: t("dialog_cancel"),
+  };
+}
+
+/**
+ * Thunderbird keeps its own copies of the certificates it sees in signed mail (its Certificate
+ * Manager, "People"), and encrypts with them whatever the companion holds: deleting a stale
+ * certificate here (the FAQ's fix) cannot reach that copy, and no add-on API can see or remove
+ * it. So after a deletion the page says exactly where it is and how to remove it: the lines of
+ * that explanation, for `address` and the deleted certificates (`certificates`, to tell the
+ * entry by its "Expires On" date; empty when they are not known).
+ */
+export function thunderbirdCopySteps(address, certificates, { t, date }) {
+  const withKeys = (certificates ?? []).filter((c) => c.can_encrypt !== false);
+  const expiries = [...new Set(withKeys.map((c) => date(c.not_after)).filter(Boolean))];
+  return {
+    text: t("tbcopy_heading", [address]),
+    steps: [
+      t("tbcopy_step_open"),
+      expiries.length ? t("tbcopy_step_people", [address, expiries.join(", ")]) : t("tbcopy_step_any", [address]),
+      t("tbcopy_step_next", [address]),
+    ],
   };
 }
 

@@ -11,6 +11,7 @@ import { buttonLook, certEmail, certName, SENDER_WARNINGS, SIGNATURE_STATES, sta
 import { algorithmName, cipherName, distinguishedName, dnName, groupFingerprint } from "./format.mjs";
 import { certificateRows, row } from "./cert-rows.mjs";
 import { canRecheck, revocationOf, revocationSection, revokedFacts, summaryLine } from "./revocation.mjs";
+import { DECISION_WARNINGS, keyChangeOf } from "./key-decision.mjs";
 
 const SIGNATURE_STATES_WITHOUT_PROBLEM = new Set(["valid", "none"]);
 
@@ -26,7 +27,7 @@ export const ENCRYPTION_FAILURES = Object.freeze({
 });
 
 /**
- * @returns {{look, headline, summary, advice, notices: string[], problems: object[], sections: object[], technical: object[], recheckRevocation: boolean}}
+ * @returns {{look, headline, summary, advice, notices: string[], problems: object[], sections: object[], technical: object[], recheckRevocation: boolean, keyChange}}
  *   headline: the state's one name (look.mjs STATES), as on the header button and the banner
  *   summary: one sentence on what it means (the header button's tooltip)
  *   advice: what to do, for a state without problem cards (those bring their own)
@@ -34,16 +35,20 @@ export const ENCRYPTION_FAILURES = Object.freeze({
  *   sections: what the popup shows: who signed and what the certificate confirms, the encryption
  *   technical: what it shows behind "Technical details" (serial, methods, chain, layers, header)
  *   each section: {id, heading, lead?, rows: {label, value, kind?}[], paragraphs: string[]}
+ *   keyChange: a contact's new key (key-decision.mjs keyChangeOf), shown as a decision card
+ *     instead of its warnings; null for none
  */
 export function describe(reading, { t, date }) {
   const facts = summarize(reading);
   const { signature, encryption, thunderbirdDecrypted } = facts;
   const look = buttonLook(reading);
   const signer = signature.signer ?? primarySigner(signature);
+  const keyChange = keyChangeOf(reading);
 
   const notices = [];
   if (thunderbirdDecrypted) notices.push(t("notice_thunderbird_decrypted"));
   for (const w of signature.warnings ?? []) {
+    if (keyChange && DECISION_WARNINGS.has(w.code)) continue; // the decision card says it
     if (!SENDER_WARNINGS.has(w.code)) notices.push(signatureWarning(w, t, date));
   }
   for (const w of encryption.warnings ?? []) notices.push(t(`encwarn_${w.code}`));
@@ -90,6 +95,7 @@ export function describe(reading, { t, date }) {
     technical: technical.filter((s) => s.rows.length || s.paragraphs.length),
     // The signer's revocation is unknown for a reason that may pass: offer to check again.
     recheckRevocation: canRecheck(primarySignerInfo(signature)),
+    keyChange,
   };
 }
 

@@ -47,6 +47,29 @@ export function lookupNotes(lookup) {
 }
 
 /**
+ * recipients_check's answers, each with what its lookup said (`directory_lookup`: the address's
+ * entry, or null, and every directory's state), so an answer the live compose check keeps
+ * (compose-watch.mjs RecipientCache) still says it. `key` compares addresses as the host does.
+ */
+export function withLookup(checks, lookup, key = String) {
+  if (!lookup) return checks ?? [];
+  const directories = lookup.directories ?? [];
+  return (checks ?? []).map((c) => ({
+    ...c,
+    directory_lookup: { address: (lookup.addresses ?? []).find((a) => key(a.address) === key(c.address)) ?? null, directories },
+  }));
+}
+
+/** One lookup (as recipients_check answers it) from answers with `withLookup`'s part; null for none. */
+export function lookupOf(checks) {
+  const parts = (checks ?? []).map((c) => c.directory_lookup).filter(Boolean);
+  if (!parts.length) return null;
+  const directories = new Map();
+  for (const part of parts) for (const d of part.directories) directories.set(String(d.id), d);
+  return { addresses: parts.map((p) => p.address).filter(Boolean), directories: [...directories.values()] };
+}
+
+/**
  * What the lookup said about one recipient: null when it was not looked up. `key` is how the
  * host compares addresses (recipients.mjs `addressKey`).
  */

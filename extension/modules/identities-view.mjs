@@ -205,6 +205,21 @@ export function identityRows(identity, { t, date, day, identities = [] }) {
   ].filter(Boolean);
 }
 
+/**
+ * How a card of My certificates puts what matters first: a key in use without a backup shows a
+ * warning above its facts with "save a backup now", makes Backup its main button, and keeps
+ * "Delete…" out of the way behind "More", with a warning that the key would be lost for good.
+ */
+export function identityCardLayout(identity) {
+  const inUse = !identity.replaced_by && !identity.expired;
+  const noBackup = !identity.backed_up_at;
+  return {
+    warning: noBackup && inUse ? { key: "identity_warning_no_backup", subs: [] } : null,
+    backupFirst: noBackup,
+    deleteBehindMore: noBackup,
+  };
+}
+
 // The shortest password the backup dialog accepts for the file: it protects the private key.
 export const MIN_BACKUP_PASSWORD = 8;
 

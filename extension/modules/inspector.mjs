@@ -1,14 +1,22 @@
 // Reads a displayed message and asks the host for its verdict (`inspect_message`,
-// docs/INSPECT.md). When the host holds no key but Thunderbird can decrypt the message with its
-// own, the decrypted message is inspected as well and marked as decrypted by Thunderbird. A key
-// the host holds but is locked (`locked`) is not "no key": the details popup offers to unlock it,
-// and the host then decrypts and judges the message itself.
+// docs/INSPECT.md). When the host cannot open the message but Thunderbird can decrypt it with its
+// own key, the decrypted message is inspected as well and marked as decrypted by Thunderbird, so
+// the add-on never says "cannot decrypt" about a message Thunderbird shows decrypted: it says
+// that Thunderbird opened it with its own key and what the companion found inside. That holds for
+// `no_key` (the host holds no key for it) and for `locked` (the host's key is locked, but
+// Thunderbird has a key of its own, or the companion's security module is logged in). Only when
+// Thunderbird cannot decrypt it either does `locked` stay: the details popup offers to unlock the
+// key, and the host then decrypts and judges the message itself.
 //
 // The add-on never holds a message's content, decrypted or not: it asks for the verdict only
 // (`return_content` is always false, whatever else is passed) and drops any content a reply
 // might still carry. Thunderbird alone shows the message (docs/INSPECT.md, "Decrypted content").
 
 import { HostError, LocalError, Op } from "./ops.mjs";
+
+// The host's encryption states (docs/INSPECT.md) in which Thunderbird may still have opened the
+// message with a key of its own.
+export const THUNDERBIRD_MAY_OPEN = new Set(["no_key", "locked"]);
 
 const BASE_TIMEOUT_MS = 30_000;
 const TIMEOUT_MS_PER_MIB = 1_000; // large messages take longer to upload and verify
@@ -34,7 +42,7 @@ export async function inspect(port, messageId, { recheckRevocation = false } = {
   }
   const extra = recheckRevocation ? { recheck_revocation: true } : {};
   const verdict = await inspectBytes(port, bytes, extra);
-  if (verdict.encryption?.state !== "no_key") return { verdict, decrypted: null };
+  if (!THUNDERBIRD_MAY_OPEN.has(verdict.encryption?.state)) return { verdict, decrypted: null };
 
   let clear;
   try {

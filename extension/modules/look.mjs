@@ -99,9 +99,9 @@ export function senderWarning(signature) {
 export const UNREADABLE = new Set(["locked", "no_key", "failed", "unsupported"]);
 
 // The fills of the buttons' badges (the header button's "!" for an error or a warning, the
-// compose check's count or ✓), with white text on them: all pass WCAG AA (tests/extension
+// compose button's count, "!" or "?", muted while it could not check), with white text on them: all pass WCAG AA (tests/extension
 // contrast.test.mjs).
-export const BADGE_COLORS = Object.freeze({ error: "#c50042", warning: "#9c4f00", ok: "#15703a" });
+export const BADGE_COLORS = Object.freeze({ error: "#c50042", warning: "#9c4f00", ok: "#15703a", muted: "#5b5b66" });
 export const BADGE_TEXT_COLOR = "#ffffff";
 const PROBLEM_BADGES = new Set(["error", "warning"]);
 

@@ -6,6 +6,7 @@
 // (directories.mjs, docs/DIRECTORY.md) is joined in per row and as notes.
 
 import { lookupNotes, rowDirectory } from "./directories.mjs";
+import { BADGE_COLORS } from "./look.mjs";
 
 // Reasons recipients_check gives (docs/CONTACTS.md), plus `list` for a mailing list entry
 // (Thunderbird expands it only when sending) and `unresolved` for an address-book reference.
@@ -95,7 +96,13 @@ function recipientRowsOf(recipients, checks) {
     const check = byAddress.get(addressKey(r.address));
     if (!check) return { address: r.address, name: r.name, can: null, reason: null, status: "recipient_unchecked", advice: null, keyExchange: false, certificate: null };
     if (check.can_encrypt) {
-      return { address: r.address, name: r.name, can: true, reason: null, status: "recipient_can", advice: null, keyExchange: false, certificate: check.certificate ?? null };
+      // A new key that waits for the user's decision: encryption uses the previous certificate.
+      const pending = (check.pending_certificates ?? 0) > 0;
+      return {
+        address: r.address, name: r.name, can: true, reason: pending ? "pending_decision" : null,
+        status: pending ? "recipient_can_pending" : "recipient_can", advice: pending ? "recipient_can_pending_advice" : null,
+        keyExchange: false, certificate: check.certificate ?? null, pending,
+      };
     }
     return { address: r.address, name: r.name, can: false, reason: check.reason, ...reasonText(check.reason), certificate: null, knownCertificates: check.known_certificates ?? 0 };
   });
@@ -114,61 +121,166 @@ export function smimeSwitches(details) {
   return { sign: Boolean(tech.signMessage), encrypt: Boolean(tech.encryptBody) };
 }
 
+// What Send will do with the message, as the compose button and the check show it while the
+// recipients are typed (`sendOutcome`). While the host answers (and looks recipients without a
+// usable certificate up in the directories, docs/DIRECTORY.md) the outcome is `checking`.
+export const SEND_OUTCOMES = Object.freeze([
+  "empty", "checking", "unchecked", "openpgp", "no_smime", "blocked", "encrypt_uncertain", "encrypted_signed", "encrypted",
+  "signed", "plain",
+]);
+
+// Reasons that asking the contact for a signed message fixes (the key exchange).
+const ASK_FOR_SIGNED_MAIL = KEY_EXCHANGE;
+// Reasons that only a decision on the contacts page fixes.
+const DECIDE_ON_CONTACTS_PAGE = new Set(["refused", "pending_confirmation", "untrusted"]);
+
 /**
- * What the compose popup shows: a headline, one row per recipient, the current S/MIME state and
- * the switches the user may flip. `rows` from recipientRows; `caps` from smimeCapabilities;
- * `switches` from smimeSwitches (null: OpenPGP in use, or the identity has no encryption).
+ * What Send will do, from the same decision the background takes on Send (decideOnSend): the
+ * options (IT's managed values included), what the user chose for this message, Thunderbird's
+ * switches and capabilities, and the recipients' rows.
+ * Returns {outcome (SEND_OUTCOMES), switches (those Send will use, or null), missing (recipients
+ * who cannot receive encrypted mail), total, pending (recipients whose new key waits), stop}.
  */
-export function composeView({ rows, caps, switches, openpgp = false, identityEmail = null, hostError = null, module = null, stopped = null, lookup = null }) {
+export function sendOutcome({ options, caps, switches, rows, hostError = null, confirmedKey = null, userChoice = {}, openpgp = false }) {
+  const total = rows.length;
+  const missing = rows.filter((r) => r.can === false).length;
+  const pending = rows.filter((r) => r.pending).length;
+  const base = { switches: switches ?? null, missing, total, pending, stop: null };
+  if (openpgp) return { ...base, outcome: "openpgp" };
+  if (!total) return { ...base, outcome: "empty" };
+  if (hostError) return { ...base, outcome: "unchecked" };
+  if (rows.some((r) => r.can === null)) return { ...base, outcome: "checking" };
+  if (!switches) return { ...base, outcome: "no_smime" };
+  const decision = decideOnSend({ options, caps, switches, rows, hostError, confirmedKey, userChoice });
+  const next = decision.switches ?? switches;
+  // Stopped once, the user may send as it is: Thunderbird then tries with its own certificates.
+  const outcome = decision.stop ? "blocked"
+    : next.encrypt && missing > 0 ? "encrypt_uncertain"
+    : next.encrypt && next.sign ? "encrypted_signed"
+    : next.encrypt ? "encrypted"
+    : next.sign ? "signed"
+    : "plain";
+  return { ...base, switches: next, stop: decision.stop, outcome };
+}
+
+// How the compose button shows each outcome: icon (icons/), badge colour (look.mjs BADGE_COLORS,
+// under the one badge text colour), and whether the badge counts the recipients who cannot
+// receive encrypted mail.
+const OUTCOME_LOOKS = Object.freeze({
+  empty: { icon: null, badge: "" },
+  checking: { icon: "checking", badge: "" },
+  unchecked: { icon: "unavailable", badge: "?", color: BADGE_COLORS.muted },
+  openpgp: { icon: null, badge: "" },
+  no_smime: { icon: "unsigned", badge: "" },
+  blocked: { icon: "problem", badge: "!", color: BADGE_COLORS.error },
+  encrypt_uncertain: { icon: "problem", badge: "?", color: BADGE_COLORS.warning },
+  encrypted_signed: { icon: "encrypted-signed", badge: "" },
+  encrypted: { icon: "encrypted", badge: "" },
+  signed: { icon: "valid", badge: "count", color: BADGE_COLORS.warning },
+  plain: { icon: "unsigned", badge: "count", color: BADGE_COLORS.warning },
+});
+
+// The outcomes whose sentence counts the recipients who cannot receive encrypted mail
+// (`<key>_one`/`<key>_other`: $1 those, $2 all recipients).
+const COUNTED_OUTCOMES = new Set(["blocked", "encrypt_uncertain"]);
+
+/** The sentence saying what Send will do, as {key, subs} or {key, count, subs} (`t.phrase`). */
+export function outcomePhrase(result) {
+  const key = `compose_outcome_${result.outcome}`;
+  return COUNTED_OUTCOMES.has(result.outcome) ? { key, count: result.missing, subs: [result.total] } : { key, subs: [] };
+}
+
+/**
+ * The compose button for an outcome (sendOutcome): icon (null: the manifest's own), label and
+ * tooltip as message keys, badge text and colour. The badge of a message that leaves
+ * unencrypted counts the recipients who could not receive it encrypted anyway.
+ */
+export function composeButton(result) {
+  const look = OUTCOME_LOOKS[result.outcome] ?? OUTCOME_LOOKS.unchecked;
+  const badge = look.badge === "count" ? (result.missing ? String(result.missing) : "") : look.badge;
+  if (result.outcome === "empty" || result.outcome === "openpgp") {
+    return { icon: null, label: { key: "composeActionLabel", subs: [] }, title: { key: "composeActionTitle", subs: [] }, badge: "", color: null };
+  }
+  return {
+    icon: look.icon,
+    label: { key: `compose_button_${result.outcome}`, subs: [] },
+    title: outcomePhrase(result),
+    badge,
+    color: badge ? look.color : null,
+  };
+}
+
+/**
+ * What the compose popup shows: what Send will do (the headline, from sendOutcome), how many
+ * recipients can receive encrypted mail, one row per recipient with what can be done for it,
+ * notes, and the actions in the order they help: when Send stops, "send signed, not encrypted"
+ * first, then per recipient "remove" and "ask for a signed mail"; the switches after that.
+ * `rows` from recipientRows; `caps` from smimeCapabilities; `switches` from smimeSwitches (null:
+ * OpenPGP in use, or the identity has no encryption); `options` the add-on's options in effect;
+ * `lookup` what recipients_check's directory lookup said (a note per directory that failed).
+ */
+export function composeView({
+  rows, caps, switches, openpgp = false, identityEmail = null, hostError = null, module = null, stopped = null,
+  options = { alwaysSign: false, encryptWhenPossible: false }, optionSources = {}, userChoice = {}, confirmedKey = null, lookup = null,
+}) {
+  const result = sendOutcome({ options, caps, switches, rows, hostError, confirmedKey, userChoice, openpgp });
   const total = rows.length;
   const able = rows.filter((r) => r.can === true).length;
   const everyone = total > 0 && able === total;
-  let headline;
-  let severity;
-  if (hostError) {
-    headline = { key: "compose_headline_unchecked", subs: [] };
-    severity = "warning";
-  } else if (total === 0) {
-    headline = { key: "compose_headline_no_recipients", subs: [] };
-    severity = "none";
-  } else if (everyone) {
-    headline = total === 1 ? { key: "compose_headline_one_can", subs: [] } : { key: "compose_headline_all_can", subs: [String(total)] };
-    severity = "ok";
-  } else {
-    headline = { key: "compose_headline_some_cannot", count: total - able, subs: [total] };
-    severity = "warning";
-  }
-
-  const state = openpgp ? "openpgp"
-    : !switches ? "none"
-    : switches.sign && switches.encrypt ? "signed_encrypted"
-    : switches.encrypt ? "encrypted"
-    : switches.sign ? "signed"
-    : "plain";
+  // Encryption is on and somebody cannot receive it: Send stops, or (stopped once already)
+  // Thunderbird tries with certificates of its own.
+  const blocked = result.outcome === "blocked" || result.outcome === "encrypt_uncertain";
+  let state;
+  if (hostError) state = { key: "compose_headline_unchecked", subs: [] };
+  else if (total === 0) state = { key: "compose_headline_no_recipients", subs: [] };
+  else if (everyone) state = total === 1 ? { key: "compose_headline_one_can", subs: [] } : { key: "compose_headline_all_can", subs: [String(total)] };
+  else state = { key: "compose_headline_some_cannot", count: total - able, subs: [total] };
+  // The headline's colour is about what Send will do: encrypted is good news, a stop or an
+  // unchecked message needs the user; signed only and neither are plain facts.
+  const severity = blocked || hostError ? "warning"
+    : ["encrypted_signed", "encrypted"].includes(result.outcome) ? "ok"
+    : "none";
 
   const notes = [];
-  const actions = [];
+  const actions = []; // the ways forward, under the headline
+  const switches_ = []; // Thunderbird's S/MIME switches, at the end
+  const sign = switches?.sign ?? false;
+  const encrypt = switches?.encrypt ?? false;
   if (openpgp) {
     notes.push({ key: "compose_note_openpgp", subs: [] });
   } else if (!caps.canSign && !caps.canEncrypt) {
     notes.push({ key: "compose_note_no_smime", subs: [identityEmail ?? "?"] });
-    actions.push({ id: "open_identities", key: "compose_action_setup" });
+    actions.push({ id: "open_identities", key: "compose_action_setup", primary: true });
   } else {
-    const sign = switches?.sign ?? false;
-    const encrypt = switches?.encrypt ?? false;
-    if (caps.canSign) actions.push({ id: sign ? "sign_off" : "sign_on", key: sign ? "compose_action_sign_off" : "compose_action_sign_on" });
-    else notes.push({ key: "compose_note_cannot_sign", subs: [identityEmail ?? "?"] });
-    if (!caps.canEncrypt) {
-      notes.push({ key: "compose_note_cannot_encrypt", subs: [identityEmail ?? "?"] });
-      if (encrypt) actions.push({ id: "encrypt_off", key: "compose_action_encrypt_off" });
-    } else if (encrypt) {
-      actions.push({ id: "encrypt_off", key: "compose_action_encrypt_off" });
-      // When the send was stopped for this, the stop notice says it already.
-      if (!everyone && total > 0 && !hostError && !stopped) notes.push({ key: "compose_note_encrypt_will_fail", subs: [] });
-    } else if (everyone && !hostError) {
-      actions.push({ id: "encrypt_on", key: "compose_action_encrypt_on" });
-    } else if (total > 0 && !hostError) {
+    if (blocked) {
+      // The way out that sends now, first; then keeping the message open without encryption.
+      actions.push(caps.canSign
+        ? { id: "send_signed", key: "compose_action_send_signed", primary: true }
+        : { id: "send_plain", key: "compose_action_send_plain", primary: true });
+      actions.push({ id: "encrypt_off", key: "compose_action_encrypt_off_keep" });
+      if (!stopped) notes.push({ key: "compose_note_encrypt_will_fail", subs: [] });
+    } else if (caps.canEncrypt && !encrypt && everyone && !hostError) {
+      actions.push({ id: "encrypt_on", key: "compose_action_encrypt_on", primary: true });
+    } else if (caps.canEncrypt && encrypt) {
+      switches_.push({ id: "encrypt_off", key: "compose_action_encrypt_off" });
+    } else if (caps.canEncrypt && total > 0 && !hostError && !everyone) {
       notes.push({ key: "compose_note_encrypt_needs_all", subs: [] });
+    }
+    if (!caps.canEncrypt) notes.push({ key: "compose_note_cannot_encrypt", subs: [identityEmail ?? "?"] });
+    if (caps.canSign) {
+      // Always-sign signs on Send: the switch shown is what Send will do.
+      const willSign = result.switches?.sign ?? sign;
+      if (!blocked) switches_.push({ id: willSign ? "sign_off" : "sign_on", key: willSign ? "compose_action_sign_off" : "compose_action_sign_on" });
+    } else {
+      notes.push({ key: "compose_note_cannot_sign", subs: [identityEmail ?? "?"] });
+    }
+    // What the options (or IT) will switch on at Send, said before Send.
+    const it = (option) => (optionSources[option] === "managed" ? "_it" : "");
+    if (result.switches?.sign && !sign && options.alwaysSign && userChoice.sign === undefined) {
+      notes.push({ key: `compose_note_always_sign${it("alwaysSign")}`, subs: [] });
+    }
+    if (result.switches?.encrypt && !encrypt && options.encryptWhenPossible && userChoice.encrypt === undefined) {
+      notes.push({ key: `compose_note_encrypt_when_possible${it("encryptWhenPossible")}`, subs: [] });
     }
   }
   // Thunderbird encrypts with the certificates it finds itself; the companion's contacts reach
@@ -178,26 +290,58 @@ export function composeView({ rows, caps, switches, openpgp = false, identityEma
   }
   if (!hostError && able < total) notes.push(...lookupNotes(lookup));
   return {
-    headline,
+    headline: outcomePhrase(result),
+    outcome: result.outcome,
     severity,
-    state: { key: `compose_state_${state}`, subs: [] },
-    rows,
+    state,
+    rows: rows.map((row) => ({ ...row, actions: rowActions(row, { blocked }) })),
     keyExchange: rows.some((r) => r.keyExchange),
     notes,
     actions,
+    switches: switches_,
   };
+}
+
+/** What can be done for one recipient, most useful first. */
+function rowActions(row, { blocked }) {
+  const actions = [];
+  if (row.address && row.can === false && ASK_FOR_SIGNED_MAIL.has(row.reason)) actions.push({ id: "ask_signed", key: "compose_action_ask_signed" });
+  if (row.address && (DECIDE_ON_CONTACTS_PAGE.has(row.reason) || row.pending)) actions.push({ id: "decide", key: "compose_action_decide" });
+  if (blocked && row.can === false) actions.push({ id: "remove", key: "compose_action_remove" });
+  return actions;
+}
+
+/**
+ * The recipient lists of ComposeDetails without `address` (compared as the host compares
+ * addresses), for "remove recipient"; address-book references and lists are kept.
+ */
+export function withoutRecipient(details, address) {
+  const out = {};
+  for (const field of ["to", "cc", "bcc"]) {
+    const value = details?.[field];
+    const list = Array.isArray(value) ? value : value ? [value] : [];
+    out[field] = list.filter((recipient) => {
+      const parsed = parseRecipient(recipient);
+      return !(parsed?.address && addressKey(parsed.address) === addressKey(address));
+    });
+  }
+  return out;
 }
 
 /** What a popup action says about the user's wish for this message: {sign} or {encrypt}. */
 export function choiceOf(action) {
+  if (action === "send_signed") return { sign: true, encrypt: false };
+  if (action === "send_plain") return { encrypt: false };
   const [what, state] = String(action).split("_");
   return (what === "sign" || what === "encrypt") && (state === "on" || state === "off") ? { [what]: state === "on" } : {};
 }
 
 /** The selectedEncryptionTechnology that a popup action asks for, from the current switches. */
-export function switchesAfter(action, switches) {
+export function switchesAfter(action, switches, caps = { canSign: true }) {
   const now = { sign: switches?.sign ?? false, encrypt: switches?.encrypt ?? false };
   switch (action) {
+    case "send_signed": return { sign: true, encrypt: false };
+    case "send_plain": return { sign: now.sign && caps.canSign, encrypt: false };
     case "sign_on": return { ...now, sign: true };
     case "sign_off": return { ...now, sign: false };
     case "encrypt_on": return { ...now, encrypt: true };

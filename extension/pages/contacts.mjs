@@ -18,9 +18,10 @@ import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import { stateLabel } from "../modules/look.mjs";
 import { lookupOutcome } from "../modules/directories.mjs";
+import { isThunderbird } from "../modules/platform.mjs";
 import {
   certificateCard, contactRow, decisionNotice, deleteCertificateConfirmation, deleteConfirmation, encryptionSummary, exportFile,
-  historyLine, importOutcome, pendingNotices,
+  decisionsWaiting, historyLine, importOutcome, pendingNotices, shortFingerprint, thunderbirdCopySteps,
 } from "../modules/contacts-view.mjs";
 
 const { showNotice, showError: reportError } = notices(t, { asList: true });
@@ -116,9 +117,10 @@ function renderDetails(contact) {
   text("contact-address", contact.address);
   text("contact-name", contact.name ?? "");
 
-  const summary = encryptionSummary(contact.encryption, { t, date });
+  const summary = encryptionSummary(contact.encryption, { t, date, pending: decisionsWaiting(contact) });
   const box = byId("encryption");
   box.className = `status ${summary.ok ? "ok" : "warning"}`;
+  box.dataset.state = summary.state;
   setText(box.querySelector("strong"), summary.title);
   setText(box.querySelector(".detail"), summary.detail ?? "");
   setText(box.querySelector(".advice"), summary.advice ?? "");
@@ -168,7 +170,9 @@ function renderPending(contact) {
     const buttons = el("div", "buttons");
     buttons.append(use, refuse);
     section.append(el("strong", null, notice.title), el("p", null, notice.what), fingerprintLines(notice.fingerprintText),
-      el("p", null, notice.keeps), el("p", "advice", notice.compare), label, note, buttons);
+      el("p", null, notice.keeps), el("p", "advice", notice.compare));
+    if (isThunderbird()) section.append(el("p", "muted", t("decision_thunderbird_copy", [contact.address])));
+    section.append(label, note, buttons);
     box.append(section);
   }
 }
@@ -184,7 +188,8 @@ function fingerprintLines(fingerprint) {
 async function decide(fingerprint, decision, note) {
   const op = decision === "confirm" ? Op.contactsConfirmCertificate : Op.contactsRefuseCertificate;
   const result = await callHost(op, { address: shown.address, fingerprint, note: note?.trim() || undefined });
-  showNotice("ok", decisionNotice(result, { t }), []);
+  // Refusing here cannot reach the copy Thunderbird may have kept from the signed mail.
+  showNotice("ok", decisionNotice(result, { t }), result.status === "refused" && isThunderbird() ? [t("decision_thunderbird_copy", [result.address])] : []);
   await Promise.all([loadStats(), loadList()]);
   await select(shown.address);
 }
@@ -237,18 +242,23 @@ async function exportContact() {
 }
 
 async function deleteContact() {
-  if (!(await confirmDialog(deleteConfirmation(shown, { t })))) return;
+  if (!(await confirmDialog(deleteConfirmation(shown, { t, thunderbird: isThunderbird() })))) return;
+  const certificates = shown.certificates;
   const { address, deleted_certificates: deleted } = await callHost(Op.contactsDelete, { address: shown.address });
   const count = Array.isArray(deleted) ? deleted.length : Number(deleted) || 0; // fingerprints, or a count
-  showNotice("ok", t.count("notice_contact_deleted", count, [address]), [t("contact_delete_recover")]);
+  // Thunderbird's own copy is out of the add-on's reach: say where it is and how to remove it.
+  const steps = isThunderbird() ? [thunderbirdCopySteps(address, certificates, { t, date: day })] : [];
+  showNotice("ok", t.count("notice_contact_deleted", count, [address]), [t("contact_delete_recover"), ...steps]);
   await Promise.all([loadStats(), loadList()]);
   // The history stays, so the contact can still be shown: it says what was deleted and when.
   await select(address).catch(() => clearDetails());
 }
 
 async function deleteCertificate(cert) {
-  if (!(await confirmDialog(deleteCertificateConfirmation(cert, { t })))) return;
+  if (!(await confirmDialog(deleteCertificateConfirmation(cert, { t, thunderbird: isThunderbird() })))) return;
   await callHost(Op.contactsDeleteCertificate, { fingerprint: cert.fingerprint_sha256 });
+  const steps = isThunderbird() && cert.can_encrypt ? [thunderbirdCopySteps(shown.address, [cert], { t, date: day })] : [];
+  showNotice("ok", t("notice_certificate_deleted", [shortFingerprint(cert.fingerprint_sha256), shown.address]), steps);
   await Promise.all([loadStats(), loadList()]);
   await select(shown.address).catch(() => clearDetails());
 }
@@ -290,7 +300,7 @@ function showMenuNotice(notice) {
       if (r.error) lines.push(t("notice_sender_failed", [subject, t(errorKey(r.error))]));
       else if (r.storeError) lines.push(t("notice_sender_failed", [subject, t(errorKey(r.storeError))]));
       else if (r.stored && r.address) lines.push(t(r.state === "untrusted" ? "notice_sender_saved_untrusted" : "notice_sender_saved", [r.address, subject]));
-      else if (r.state === "none" && ["no_key", "failed", "unsupported"].includes(r.encryption)) lines.push(t("notice_sender_unreadable", [subject]));
+      else if (r.state === "none" && ["no_key", "locked", "failed", "unsupported"].includes(r.encryption)) lines.push(t("notice_sender_unreadable", [subject]));
       else if (r.state === "none") lines.push(t("notice_sender_unsigned", [subject]));
       else lines.push(t("notice_sender_not_saved", [subject, t(stateLabel(r.state))]));
       if (r.stored && r.address) address ??= r.address;

@@ -15,12 +15,13 @@ import { byId, confirmDialog, definitionList, el, setText, text } from "../modul
 import { saveBytes } from "../modules/save-file.mjs";
 import { notices } from "../modules/notice.mjs";
 import {
-  backupFailureKey, backupReminder, backupRequest, identityAddress, identityBadges, identityLead, identityName, identityRows, identityStatus, importChecks,
-  thunderbirdSetup,
+  backupFailureKey, backupReminder, backupRequest, identityAddress, identityBadges, identityCardLayout, identityLead, identityName, identityRows,
+  identityStatus, importChecks, thunderbirdSetup,
 } from "../modules/identities-view.mjs";
 import { checklists, needsContacts, SIGNED_MAIL_KEY } from "../modules/renewal.mjs";
 import { installModule, moduleState } from "../modules/pkcs11.mjs";
 import { unlockKeys } from "../modules/unlock.mjs";
+import { whileBusy } from "../modules/busy.mjs";
 import { isThunderbird } from "../modules/platform.mjs";
 
 const { showNotice, showError } = notices(t, {
@@ -31,6 +32,7 @@ const CONTACT_PAGES = 10; // at most 10 × 500 contacts in the renewal checklist
 
 let identities = [];
 let module = "unsupported";
+let backupDue = []; // fingerprints of the keys in use without a backup (the reminder's)
 
 localizePage();
 byId("import-form").addEventListener("submit", (event) => {
@@ -51,7 +53,10 @@ byId("install-module").addEventListener("click", () => loadModule().catch(showEr
 browser.storage.onChanged.addListener((changes, area) => {
   if (area === "local" && changes[SIGNED_MAIL_KEY]) refresh().catch(showError);
 });
+byId("backup-now").addEventListener("click", openFirstBackup);
+window.addEventListener("hashchange", showWanted);
 refresh().catch(showError).finally(() => {
+  showWanted();
   document.body.dataset.ready = "true"; // for the end-to-end test: the first render is complete
 });
 
@@ -132,17 +137,35 @@ function identityCard(identity) {
   setText(node.querySelector(".confirms"), identityLead(identity, t));
   node.querySelector("dl").replaceWith(definitionList(identityRows(identity, { t, date: dateTime, day, identities })));
 
+  // What needs the user comes first: a key without a backup says so above its facts.
+  const card = identityCardLayout(identity);
+  const warning = node.querySelector(".identity-warning");
+  warning.hidden = !card.warning;
+  if (card.warning) setText(warning.querySelector("span"), t(card.warning.key, card.warning.subs));
+
   // The passphrase is asked for every backup, unlocked or not: the key leaves for good.
   const form = node.querySelector(".backup-form");
-  node.querySelector(".backup").addEventListener("click", () => {
-    form.hidden = !form.hidden;
-    if (!form.hidden) form.querySelector(".backup-passphrase").focus();
-  });
+  const backupButton = node.querySelector(".backup");
+  backupButton.classList.toggle("primary", card.backupFirst);
+  const openBackup = () => {
+    form.hidden = false;
+    form.querySelector(".backup-passphrase").focus();
+  };
+  backupButton.addEventListener("click", () => (form.hidden ? openBackup() : (form.hidden = true)));
+  warning.querySelector("button").addEventListener("click", openBackup);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     backup(identity, form).catch(showError);
   });
-  node.querySelector(".delete").addEventListener("click", () => deleteIdentity(identity).catch(showError));
+  // Deleting a key without a backup loses it for good: out of the way, behind "More", with why.
+  const more = node.querySelector(".more");
+  const remove = node.querySelector(".delete");
+  if (card.deleteBehindMore) {
+    more.hidden = false;
+    setText(more.querySelector(".danger-note"), t("identity_delete_no_backup_warning"));
+    more.querySelector(".more-actions").append(remove);
+  }
+  remove.addEventListener("click", () => deleteIdentity(identity).catch(showError));
   return node;
 }
 
@@ -156,7 +179,7 @@ async function backup(identity, form) {
   }
   let result;
   try {
-    result = await callHost(Op.identitiesExport, request.params);
+    result = await whileBusy(form, t("busy_backup"), () => callHost(Op.identitiesExport, request.params));
   } catch (e) {
     const key = backupFailureKey(e?.code);
     if (!key) throw e;
@@ -204,7 +227,7 @@ async function unlock() {
   const input = byId("unlock-passphrase");
   const passphrase = input.value;
   input.value = ""; // the passphrase stays in the field no longer than it takes to send it
-  const outcome = await unlockKeys(passphrase);
+  const outcome = await whileBusy(byId("lock-bar"), t("busy_unlock"), () => unlockKeys(passphrase));
   if (!outcome.ok && !outcome.wrongPassword) throw outcome.error;
   if (!outcome.ok) {
     showNotice("error", t.phrase(outcome.notice), []);
@@ -245,11 +268,12 @@ async function importP12() {
   headline.replaceChildren(el("strong", null, t("import_checking", [file.name])));
   result.hidden = false;
   try {
-    const reply = await callHost(Op.identitiesImport, {
+    // Checking the file and sealing the key take a while: the form says so and cannot be sent twice.
+    const reply = await whileBusy(byId("import-form"), t("busy_import"), () => callHost(Op.identitiesImport, {
       p12_b64: toBase64(bytes),
       password,
       ...(own && newPassphrase ? { new_passphrase: newPassphrase } : {}),
-    });
+    }));
     byId("import-form").reset();
     showChosenFile();
     for (const node of document.querySelectorAll(".own")) node.hidden = true;
@@ -297,7 +321,29 @@ function checkItem(check) {
 
 function renderBackupReminder(reminder) {
   byId("backup-reminder").hidden = !reminder;
+  backupDue = reminder?.fingerprints ?? [];
   if (reminder) text("backup-reminder-text", t("backup_reminder_text", [reminder.emails.join(", ") || "?"]));
+}
+
+/** Opens the backup form of the first key without a backup (the reminder's button, `#backup`). */
+function openFirstBackup() {
+  const fingerprint = backupDue[0];
+  const card = fingerprint ? document.querySelector(`.identity[data-fingerprint="${CSS.escape(fingerprint)}"]`) : null;
+  if (!card) return;
+  const form = card.querySelector(".backup-form");
+  form.hidden = false;
+  card.scrollIntoView({ block: "start" });
+  form.querySelector(".backup-passphrase").focus();
+}
+
+/** `#import` and `#backup` (the guide, a reminder) show that part of the page. */
+function showWanted() {
+  const wanted = location.hash.slice(1);
+  if (wanted === "backup") openFirstBackup();
+  if (wanted === "import") {
+    byId("import-section").scrollIntoView({ block: "start" });
+    byId("p12-choose").focus(); // the file field itself is hidden behind the add-on's own button
+  }
 }
 
 function renderChecklists(lists) {
@@ -354,7 +400,7 @@ function renderModule() {
 }
 
 async function loadModule() {
-  module = await installModule().catch(() => "not_loaded");
+  module = await whileBusy(byId("module"), t("busy_module"), () => installModule().catch(() => "not_loaded"));
   await refresh();
   showNotice(module === "loaded" ? "ok" : "warning", t(module === "loaded" ? "module_installed" : "module_install_failed"), []);
 }

@@ -18,8 +18,12 @@ import { certEmail, checkingLook, failureLook, lockedKeys, summarize } from "../
 import { localizePage } from "../modules/page-i18n.mjs";
 import { logError } from "../modules/log.mjs";
 import { errorKey } from "../modules/texts.mjs";
-import { date, t } from "../modules/i18n.mjs";
+import { date, day, t } from "../modules/i18n.mjs";
 import { unlockKeys, unlockLabel } from "../modules/unlock.mjs";
+import { callHost } from "../modules/host-client.mjs";
+import { Op } from "../modules/ops.mjs";
+import { decisionCard, decisionDone } from "../modules/key-decision.mjs";
+import { isThunderbird } from "../modules/platform.mjs";
 
 const POLL_MS = 400;
 
@@ -28,6 +32,9 @@ let unlockNotice = null; // {key, subs, severity} of the last unlock attempt, sh
 let unlocking = false;
 let pollTimer = null; // the one refresh scheduled while a check runs
 let acting = false; // an action's request is on its way
+let deciding = false; // a decision on a new key is on its way
+let decisionNotice = null; // what the last decision did, shown on the card
+let decisionFor = null; // the key change the card shows (its new fingerprint), to drop a stale notice
 
 localizePage();
 byId("open-help").addEventListener("click", () => {
@@ -175,6 +182,89 @@ function renderReading(reading) {
   technical.hidden = !view.technical.length;
   for (const section of view.technical) byId("technical-sections").append(sectionBlock(section));
   showUnlockForm(lockedKeys(reading));
+  showDecision(view.keyChange).catch(logError);
+}
+
+// ---- a contact's new key: the decision card (key-decision.mjs) ----------------------------------
+
+/** Shows the card from the verdict at once, then again with the contact's stored certificates. */
+async function showDecision(change) {
+  const box = byId("decision");
+  if (!change?.fingerprint) {
+    box.hidden = true;
+    box.replaceChildren();
+    decisionFor = null;
+    return;
+  }
+  if (decisionFor !== change.fingerprint) decisionNotice = null;
+  decisionFor = change.fingerprint;
+  renderDecision(change, null);
+  const contact = change.address ? await callHost(Op.contactsShow, { address: change.address }).catch(() => null) : null;
+  if (contact && decisionFor === change.fingerprint) renderDecision(change, contact);
+}
+
+function renderDecision(change, contact) {
+  const card = decisionCard(change, { contact, t, date: day, thunderbird: isThunderbird() });
+  const box = byId("decision");
+  const note = box.querySelector("input")?.value ?? "";
+  box.className = `decision ${card.severity}`;
+  box.dataset.state = card.state;
+  box.replaceChildren(el("h2", null, card.title), el("p", "explain", card.explain));
+  const blocks = el("div", "blocks");
+  for (const block of card.blocks) {
+    const part = el("div", `block ${block.role}`);
+    part.append(el("h3", null, block.heading));
+    const dl = el("dl");
+    for (const row of block.rows) dl.append(el("dt", null, row.label), valueNode(row));
+    part.append(dl);
+    blocks.append(part);
+  }
+  box.append(blocks);
+  for (const [name, line] of [["check", card.check], ["decided", card.decided]]) {
+    if (line) box.append(el("p", name, line));
+  }
+  let input = null;
+  if (card.note) {
+    input = el("input");
+    input.type = "text";
+    input.id = "decision-note";
+    input.maxLength = 200;
+    input.placeholder = card.note.placeholder;
+    input.value = note;
+    const label = el("label", null, card.note.label);
+    label.htmlFor = input.id;
+    box.append(label, input);
+  }
+  const buttons = el("div", "buttons");
+  for (const action of card.actions) {
+    const button = el("button", action.primary ? "primary" : action.id === "refuse" ? "danger" : null, action.text);
+    button.dataset.decision = action.id;
+    button.disabled = deciding;
+    button.addEventListener("click", () => decide(card, action.id, input?.value ?? "").catch(logError));
+    buttons.append(button);
+  }
+  box.append(buttons);
+  if (decisionNotice) box.append(el("p", `status ${decisionNotice.severity}`, decisionNotice.text));
+  // Thunderbird's own copy of the new key, after the choices: it matters for a refusal.
+  if (card.thunderbird) box.append(el("p", "thunderbird", card.thunderbird));
+  box.hidden = false;
+}
+
+async function decide(card, decision, note) {
+  if (deciding) return;
+  deciding = true;
+  for (const button of byId("decision").querySelectorAll("button")) button.disabled = true;
+  try {
+    const op = decision === "confirm" ? Op.contactsConfirmCertificate : Op.contactsRefuseCertificate;
+    // The background checks the messages with this key change again before it answers.
+    const result = await callHost(op, { address: card.address, fingerprint: card.fingerprint, note: note.trim() || undefined });
+    decisionNotice = { severity: "ok", text: decisionDone(result, { t }) };
+  } catch (e) {
+    decisionNotice = { severity: "error", text: t(errorKey(e?.code)) };
+  } finally {
+    deciding = false;
+  }
+  await refresh();
 }
 
 // ---- checking revocation again -----------------------------------------------------------------
@@ -312,5 +402,6 @@ function clear() {
   document.getElementById("host-actions").hidden = true;
   byId("revocation-actions").hidden = true;
   byId("unlock-form").hidden = true;
+  byId("decision").hidden = true;
   text("summary", "");
 }

@@ -71,6 +71,11 @@ pub struct RecipientCheck {
     pub reason: Option<Reason>,
     /// How many certificates the cache holds for the address.
     pub known_certificates: usize,
+    /// How many of them are new keys that wait for the user's decision (status `pending`) and
+    /// would be usable once confirmed: the compose check says that encryption uses the previous
+    /// certificate meanwhile. A pending certificate that fails a check of its own (an untrusted
+    /// lookalike, an expired one) is not counted: confirming it would change nothing.
+    pub pending_certificates: usize,
 }
 
 /// What the cache asks about certificates: whether one can be used for encryption now, and
@@ -220,6 +225,7 @@ pub fn verdict(address: &str, candidates: &[StoredCert], judge: &dyn Judge) -> R
         certificate: outcome.as_ref().ok().map(|c| c.info()),
         reason: outcome.err(),
         known_certificates: candidates.len(),
+        pending_certificates: candidates.iter().filter(|c| c.status == CertStatus::Pending && judge.refusal(c).is_none()).count(),
     }
 }
 

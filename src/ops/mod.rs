@@ -91,7 +91,7 @@ pub static OPS: &[Op] = &[
     Op {
         name: "recipients_check",
         params: "{addresses, lookup?, managed_directories?}",
-        help: "For each address: the certificate encryption would use, or the reason there is none; with lookup, those without one are looked up in the directories first.",
+        help: "For each address: the certificate encryption would use, or the reason there is none, and how many new keys wait for the user's decision; with lookup, those without one are looked up in the directories first.",
         handler: contacts::recipients_check,
     },
     Op {

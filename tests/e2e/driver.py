@@ -1,9 +1,10 @@
 """Drives a running headless Thunderbird through Marionette (chrome context) and checks what the
 S/MIME Companion add-on shows for each test message: the header button's label, tooltip, icon
 and badge, the banner above the message, and the details popup. Then (pages.py) its menus, the
-contacts page, My certificates, the options, the compose check, and unlocking a locked key from
-the details popup of a message encrypted to it; last (stories.py) the S/MIME FAQ's stories, step
-by step. Saves screenshots.
+contacts page, My certificates, the options, the compose check; and (flows.py) a new key as a
+decision, the compose button while recipients are typed, a locked key while Thunderbird opens the
+message with its own, the first-run guide and the reminders; last (stories.py) the S/MIME FAQ's
+stories, step by step. Saves screenshots.
 
 Every text it reads is compared with the locale file of the run's language (E2E_LOCALE, en or
 de): what the add-on must show comes from there, never from this file; and every text the add-on
@@ -31,6 +32,7 @@ from chrome_session import ChromeSession  # noqa: E402
 
 from locale_check import LocaleCheck
 from pages import COLLECT_TEXTS_PY, Pages
+from flows import Flows
 from stories import Stories
 
 ADDON_ID = "smime-companion@smime-companion.org"
@@ -72,6 +74,9 @@ DATA = [
     "E2E Test CA (S-MIME Companion Tests)", "Unknown Test CA (Nobody)", "Bob Reader (E2E Test CA)",
     "Signed by Alice", "Plain: not signed", "Altered after signing", "Signed by an unknown CA", "Signed, but not by the sender",
     "Encrypted and signed", "Encrypted for somebody else", "My certificate",
+    # What the test itself types or configures: a search, a decision's note, IT's directory and
+    # the person only it knows.
+    "carol", "dora", "compared by phone", "corp", "Dora Directory",
 ]
 
 WAIT_S = 30
@@ -141,7 +146,7 @@ async function windowWithPopup(win, browser) {
 
 
 
-class Driver(Stories, Pages, ChromeSession):
+class Driver(Stories, Flows, Pages, ChromeSession):
     def __init__(self, port, artifacts, locale, lang):
         ChromeSession.__init__(self, port, JS_HELPERS)
         self.artifacts = artifacts
@@ -407,6 +412,7 @@ def main():
         locale = json.load(f)
     d = Driver(int(port), artifacts, locale, os.environ.get("E2E_LOCALE", "en"))
     start = time.monotonic()
+    d.mock_alerts()
     try:
         d.host_missing(manifest_src, manifest_dst)
         for i, name in enumerate(names):
@@ -414,14 +420,18 @@ def main():
     except Exception as e:  # a broken step must still print the tally
         d.check("driver ran to the end", False, repr(e))
     pki = os.path.join(messages_dir, "pki")
+    d.step("first-run guide", d.guide_start)
     d.step("attachment menu", d.attachment_menu, messages_dir)
     d.step("message list menu", d.message_list_menu, "Signed by Alice", "alice@example.org")
     d.step("contacts page", d.contacts_page, pki, artifacts)
+    d.step("key change decision", d.key_decision, messages_dir)
     d.step("my certificates", d.identities_page, pki, artifacts)
+    d.step("reminders", d.reminders)
+    d.step("first-run guide done", d.guide_done)
     d.step("options", d.options_page)
-    d.step("compose check", d.compose, "Alice Example <alice@example.org>, nobody@example.net")
+    d.step("compose check", d.compose_flow, "Alice Example <alice@example.org>", "nobody@example.net", artifacts)
     d.step("signed send", d.signed_send, "Alice Example <alice@example.org>")
-    d.step("locked key", d.locked_message, os.path.join(messages_dir, "encrypted.eml"), "correct horse battery")
+    d.step("thunderbird and the add-on agree", d.thunderbird_opens_locked, os.path.join(messages_dir, "encrypted.eml"), "correct horse battery")
     # Dora, once found, is a contact (the renewal checklist above counts contacts).
     d.step("directory", d.directory, "Dora Directory <dora@example.org>")
     # Last: the FAQ's stories (stories.py) connect the companion's security module to Thunderbird.

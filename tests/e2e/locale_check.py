@@ -3,7 +3,7 @@
 A text passes when it is
   - one message of the locale file, with every substitution ($1, $2, …) itself passing (data, or
     another message, or sentences of messages: the tooltip adds a second sentence);
-  - or data: addresses, fingerprints and serial numbers, names and files of the test PKI, algorithm
+  - or data: addresses, URLs (a directory's, a responder's), fingerprints and serial numbers, names and files of the test PKI, algorithm
     names, symbols without letters, and dates and numbers written the way the language writes
     them (de: "05.12.2026, 04:46", "10.000"; en: "Dec 5, 2026, 4:46 AM", "10,000");
   - or several of these joined by " · " (the add-on's list separator) or ", ".
@@ -30,6 +30,7 @@ DATES = {
 }
 NUMBERS = {"de": re.compile(r"\d{1,3}(?:\.\d{3})*|\d{1,4}"), "en": re.compile(r"\d{1,3}(?:,\d{3})*|\d{1,4}")}
 ADDRESS = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+URL = re.compile(r"(?:ldaps?|https?)://[^\s/]+(?:/[^\s]*)?")
 HEX = re.compile(r"(?:[0-9A-F]{4} ?)+…?|[0-9a-f]{8,}|[0-9A-F]{2}(?::[0-9A-F]{2})+")
 ALGORITHM = re.compile(r"(?:SHA-\d+|MD5|RSA(?:-PSS|-OAEP| \(PKCS #1 v1\.5\))?|ECDSA|ECDH|Ed25519|Ed448|EC|AES-\d+-(?:CBC|GCM)|prime256v1|secp\d+r1)")
 NO_LETTERS = re.compile(r"[^\w]*", re.UNICODE)
@@ -110,7 +111,7 @@ class LocaleCheck:
     def _data(self, text):
         if text in self.data or NO_LETTERS.fullmatch(text):
             return True
-        for regex in (ADDRESS, HEX, ALGORITHM, DATES[self.lang], NUMBERS[self.lang]):
+        for regex in (ADDRESS, URL, HEX, ALGORITHM, DATES[self.lang], NUMBERS[self.lang]):
             if regex.fullmatch(text):
                 return True
         # "Name <address>", a list of addresses or names, "RSA 2048", a key ID
@@ -142,6 +143,7 @@ def self_test(locales):
         "05.12.2026, 04:46",
         de["contacts_stats"]["message"].replace("$1", "10.000").replace("$2", "2").replace("$3", "0"),
         "✓",
+        "Example Corp · ldaps://127.0.0.1:49161",
     ]
     bad = [
         en["state_valid"]["message"],  # English
@@ -153,6 +155,7 @@ def self_test(locales):
         "the store is locked by another process",  # a host's developer message
         de["contacts_stats"]["message"].replace("$1", "10,000").replace("$2", "2").replace("$3", "0"),
         de["help_last_error"]["message"].replace("$1", "host exited with status 1"),
+        "ldaps://127.0.0.1:636 is not answering",  # words after a URL
     ]
     failures = [f"accepted {t!r}" for t in bad if check.ok(t)] + [f"rejected {t!r}" for t in good if not check.ok(t)]
     english = LocaleCheck(en, "en", data=["Alice Example"])

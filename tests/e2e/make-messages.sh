@@ -12,7 +12,8 @@
 #   OUTDIR/*.eml    plain, signed, altered, untrusted, mismatch, encrypted (to bob, signed inside),
 #                   undecryptable (to carol), certificate (carol.cer attached), revoked (by dave),
 #                   expired (by erin), broken (a damaged signature), partial (a signed part inside an
-#                   unsigned message), doubtful (signed by alice, the display name another address)
+#                   unsigned message), doubtful (signed by alice, the display name another address),
+#                   newkey (signed with alice-new: a key change once alice is known)
 #   Dave's certificate names the OCSP responder http://127.0.0.1:$E2E_OCSP_PORT/ (authorityInfoAccess);
 #   pki/ocsp-index.txt is the responder's index (`openssl ocsp -index`), which says it is revoked.
 set -euo pipefail
@@ -106,6 +107,7 @@ sed -i 's/^Subject: Signed by Alice/Subject: Altered after signing/' altered.eml
 { headers "Alice Example <alice@example.org>" "Signed by an unknown CA" untrusted; body | sign rogue-alice; } > untrusted.eml
 { headers "Alice Example <boss@example.com>" "Signed, but not by the sender" mismatch; body | sign alice; } > mismatch.eml
 { headers "Alice Example <alice@example.org>" "Encrypted and signed" encrypted; body | sign alice | encrypt bob; } > encrypted.eml
+{ headers "Alice Example <alice@example.org>" "Signed with Alice's new key" newkey; body | sign alice-new; } > newkey.eml
 { headers "Alice Example <alice@example.org>" "Encrypted for somebody else" undecryptable; body | sign alice | encrypt carol; } > undecryptable.eml
 { headers "Carol Other <carol@example.org>" "My certificate" certificate; printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\n'
   printf 'Content-Type: text/plain; charset=utf-8\r\n\r\nHello Bob, here is my certificate, so you can write to me encrypted. Carol\r\n--b1\r\n'

@@ -186,3 +186,20 @@ test("exports get a safe file name with the format's extension", () => {
   for (const format of Object.keys(EXPORT_FORMATS)) assert.ok(t(`export_format_${format}`));
   assert.equal(shortFingerprint("0123456789abcdef".repeat(4)), "0123 4567 89AB CDEF");
 });
+
+test("deleting a stale certificate in Thunderbird says where Thunderbird's own copy is and how to remove it", async () => {
+  const { thunderbirdCopySteps } = await import("../../extension/modules/contacts-view.mjs");
+  const stale = stored({ not_after: "2027-06-30T00:00:00Z" });
+  const day = dateFormatter("en");
+  const { text, steps } = thunderbirdCopySteps("alice@example.org", [stale], { t, date: (d) => day(d).split(",")[0] });
+  assert.match(text, /its own copy of the certificate of alice@example\.org/);
+  assert.equal(steps.length, 3);
+  assert.equal(steps[0], "In Thunderbird: Settings → Privacy & Security → Certificates → Manage Certificates…");
+  assert.match(steps[1], /“People”: select the entry with the e-mail address alice@example\.org that expires on Jun 30/);
+  assert.match(thunderbirdCopySteps("a@x.org", [], { t, date }).steps[1], /the entries with the e-mail address a@x\.org/);
+  // The dialogs say so in Thunderbird only; a certificate for signatures only needs nothing.
+  assert.ok(deleteConfirmation({ address: "a@x.org", certificates: [stale] }, { t, thunderbird: true }).consequences.includes(t("tbcopy_in_dialog")));
+  assert.ok(!deleteConfirmation({ address: "a@x.org", certificates: [stale] }, { t }).consequences.includes(t("tbcopy_in_dialog")));
+  assert.ok(deleteCertificateConfirmation(stale, { t, thunderbird: true }).consequences.includes(t("tbcopy_in_dialog")));
+  assert.ok(!deleteCertificateConfirmation(stored({ can_encrypt: false }), { t, thunderbird: true }).consequences.includes(t("tbcopy_in_dialog")));
+});

@@ -24,9 +24,11 @@ test("it may talk to the host, read messages, add the banner and keep a flag", (
 const WRITE_SIDE = {
   menus: "items on certificate attachments, the message list and the tools menu",
   compose: "the recipients check on Send and on the button; switching Thunderbird's S/MIME",
+  "compose.send": "the blocked Send's way out in one click: 'send signed, not encrypted' sends the message",
   accountsRead: "Thunderbird's identities and their S/MIME setup; the sending identity",
   downloads: "saving exports and the backup where the user chooses (Save As)",
   pkcs11: "loading the companion's security module into Thunderbird, and telling whether it is",
+  notifications: "reminders that reach the user: a certificate's expiry and a missing backup, once per period",
 };
 
 test("the write side asks for exactly the permissions it uses", () => {
@@ -117,7 +119,7 @@ test("package-xpi.sh packs the same tree into the same bytes, manifest first, wi
   const names = listing.split("\n").slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean);
   assert.equal(names[0], "manifest.json");
   assert.ok(names.includes("background.js") && names.includes("popup/details.html"));
-  for (const page of ["pages/contacts.html", "pages/identities.html", "pages/options.html", "compose/check.html", "managed-schema.json"]) {
+  for (const page of ["pages/contacts.html", "pages/identities.html", "pages/options.html", "pages/guide.html", "compose/check.html", "managed-schema.json"]) {
     assert.ok(names.includes(page), page);
   }
   assert.ok(!names.some((n) => n.startsWith("icons/src/")), "SVG sources stay out");
