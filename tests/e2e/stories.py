@@ -28,6 +28,7 @@ expires and is renewed; the colleagues are Fiona (fiona@example.org) and Greta
 """
 
 import email
+import email.header
 import email.policy
 import mailbox
 import os
@@ -205,6 +206,13 @@ class Stories:
           }
           return false;""", action)
 
+    def compose_switches(self):
+        """The S/MIME switches the open compose check offers (sign_on, encrypt_off, …)."""
+        return self.sjs(r"""
+          const browser = openPopupBrowser(composeWindow());
+          if (!browser) return [];
+          return inPage(browser, `return [...document.querySelectorAll("#switches button")].map((b) => b.dataset.action);`);""")
+
     def compose_row_action(self, address, action):
         """Clicks a recipient's `action` (ask_signed, decide, remove) in the open compose check."""
         return self.sjs(r"""
@@ -271,7 +279,8 @@ class Stories:
             return b""
         found = b""
         for message in mailbox.mbox(path):
-            if (message["Subject"] or "").replace("\r", "").replace("\n", "") == subject:
+            header = email.header.decode_header((message["Subject"] or "").replace("\r", "").replace("\n", ""))
+            if str(email.header.make_header(header)) == subject:
                 found = message.as_bytes()
         return found
 
@@ -517,44 +526,60 @@ class Stories:
         png = s.step("compose to a new colleague")
         s.check("a compose window to Fiona", self.compose_from("id1", FIONA, "Hello Fiona"))
         shown = self.compose_popup(click=True, name=png)
-        rows = {r["address"]: r for r in shown.get("rows", [])}
-        fiona = rows.get("fiona@example.org", {})
+        fiona = {r["address"]: r for r in shown.get("rows", [])}.get("fiona@example.org", {})
         s.check("the check says Fiona cannot receive encrypted mail yet: no certificate, and how the key exchange works",
-                shown.get("headline") == self.text("compose_headline_some_cannot_one", "1", "1")
+                shown.get("state") == self.text("compose_headline_some_cannot_one", "1", "1")
                 and fiona.get("reason") == "never_seen" and shown.get("keyExchange") is True
                 and self.text("recipient_never_seen_advice", "fiona@example.org") in fiona.get("text", ""), shown)
-        s.check("encryption is not offered", "encrypt_on" not in shown.get("actions", []), shown.get("actions"))
+        s.check("Send will sign ('always sign'), not encrypt; encryption is not offered",
+                shown.get("headline") == self.text("compose_outcome_signed") and "encrypt_on" not in shown.get("actions", []), shown)
+        s.check("the check offers to ask Fiona for a signed message", "ask_signed" in fiona.get("actions", []), fiona)
 
-        png = s.step("the first mail leaves signed")
-        sent = self.send_later("Hello Fiona", png)
-        s.check("the message left signed ('always sign'), not encrypted", sent["closed"] and sent["signed"] and not sent["encrypted"],
+        png = s.step("ask her for a signed message")
+        subject = self.text("ask_signed_subject")
+        s.check("'ask for a signed message' opens a new message to Fiona", self.compose_row_action("fiona@example.org", "ask_signed"))
+        asked = self.sjs(r"""
+          const until = Date.now() + 20000;
+          while (Date.now() < until) {
+            const win = composeWindow();
+            const subject = win?.document.getElementById("msgSubject")?.value;
+            if (subject === args[0] && win.gMsgCompose) {
+              await sleep(1500); // the add-on switches signing on
+              return { subject, to: [...win.document.querySelectorAll("mail-address-pill")].map((p) => p.emailAddress),
+                       signed: win.gSendSigned, encrypted: win.gSendEncrypted };
+            }
+            await sleep(200);
+          }
+          return { timedOut: true };""", subject)
+        s.check("the request goes to Fiona, signed (it carries Bob's certificate), not encrypted",
+                asked.get("to") == ["fiona@example.org"] and asked.get("signed") is True and not asked.get("encrypted"), asked)
+        sent = self.send_later(subject, png)
+        s.check("the request left signed", sent["closed"] and sent["signed"] and not sent["encrypted"],
                 {k: v for k, v in sent.items() if k != "raw"})
         s.check("Fiona's side verifies Bob's signature (and so gets his certificate)", bool(self.openssl_verify(sent["raw"])))
+        self.close_compose()  # "Hello Fiona", not sent
 
         png = s.step("her signed reply arrives")
         self.open_story_message("story-fiona")
-        label = self.text("state_valid")
-        self.message_shown(s, "Fiona's signed mail", label, self.text("look_valid_title", FIONA), png,
+        self.message_shown(s, "Fiona's signed mail", self.text("state_valid"), self.text("look_valid_title", FIONA), png,
                            popup_png=png.replace(".png", "-popup.png"))
         self.close_tab()
 
         png = s.step("compose again: she can receive encrypted mail")
         s.check("a compose window to Fiona", self.compose_from("id1", FIONA, "Re: Hello from Fiona, signed",
-                                                          "Thank you, Fiona: this reply is encrypted."))
+                                                               "Thank you, Fiona: this reply is encrypted."))
         shown = self.compose_popup(click=True, name=png)
-        rows = {r["address"]: r for r in shown.get("rows", [])}
-        fiona = rows.get("fiona@example.org", {})
+        fiona = {r["address"]: r for r in shown.get("rows", [])}.get("fiona@example.org", {})
         s.check("the check now says Fiona can receive encrypted mail, with the certificate her mail brought",
-                shown.get("headline") == self.text("compose_headline_one_can") and fiona.get("reason") == "can"
+                shown.get("state") == self.text("compose_headline_one_can") and fiona.get("reason") == "can"
                 and "Fiona Colleague" in fiona.get("text", "") and shown.get("keyExchange") is False, shown)
         s.check("encryption is offered", "encrypt_on" in shown.get("actions", []), shown.get("actions"))
 
         png = s.step("encryption switched on")
         s.check("'encrypt' in the check switches Thunderbird's encryption on", self.compose_action("encrypt_on"))
         shown = self.compose_popup(click=False, name=png)
-        s.check("the check says the message will be encrypted; it offers to switch it off again",
-                shown.get("state") in (self.text("compose_state_encrypted"), self.text("compose_state_signed_encrypted"))
-                and "encrypt_off" in shown.get("actions", []), shown)
+        s.check("the check says Send will encrypt and sign; encryption can be switched off again",
+                shown.get("headline") == self.text("compose_outcome_encrypted_signed") and "encrypt_off" in self.compose_switches(), shown)
 
         png = s.step("the encrypted reply leaves and Fiona reads it")
         sent = self.send_later("Re: Hello from Fiona, signed", png)
