@@ -429,7 +429,8 @@ class Stories:
             return null;
           }
           const state = document.getElementById("module-state").textContent;
-          return state === arguments[0] ? { state, notice: document.getElementById("notice").innerText } : null;""",
+          const notice = document.getElementById("notice");
+          return state === arguments[0] && !notice.hidden && notice.innerText ? { state, notice: notice.innerText } : null;""",
                           self.text("module_state_loaded"), wait=True, timeout_s=30)
         story.check("the security module is connected: Thunderbird now uses the companion's keys",
                     state.get("state") == self.text("module_state_loaded") and self.text("module_installed") in state.get("notice", ""), state)
@@ -621,7 +622,7 @@ class Stories:
                 if (!box || box.hidden || !box.querySelector(".block.in_use dd")) return null;
                 return { state: box.dataset.state, title: box.querySelector("h2").textContent,
                          blocks: [...box.querySelectorAll(".block")].map((b) => ({ heading: b.querySelector("h3").textContent,
-                                                                                  text: b.innerText.replace(/\s+/g, "").toUpperCase() })),
+                                                                                  text: b.innerText.replace(/\\s+/g, "").toUpperCase() })),
                          buttons: [...box.querySelectorAll("button")].map((b) => b.dataset.decision) };`).catch(() => null);
               if (state) break;
             }
