@@ -211,5 +211,5 @@ fi
 echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless, in $lang"
 tb_start "$profile" "$work/thunderbird.log" -file "$work/messages/${cases[0]}.eml" || { echo "0 passed, 1 failed"; exit 1; }
 
-PYTHONDONTWRITEBYTECODE=1 timeout 1500 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
+PYTHONDONTWRITEBYTECODE=1 timeout 900 "$venv/bin/python" tests/e2e/driver.py "$tb_port" "$work/messages" \
   "$artifacts" "extension/_locales/$lang/messages.json" "$work/host-manifest.json" "$manifest" "${cases[@]}"
