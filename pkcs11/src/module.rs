@@ -87,6 +87,8 @@ struct Login {
     epoch: i64,
     /// Every identity there was at the login (opened by the PIN or not).
     known: HashSet<String>,
+    /// An identity arrived since: the login ends where NSS looks for it (C_GetSessionInfo).
+    stale: bool,
 }
 
 pub struct State {
@@ -269,7 +271,17 @@ impl Module {
     pub fn session_info(&self, h: CK_SESSION_HANDLE) -> Result<(CK_STATE, CK_FLAGS), CK_RV> {
         // NSS asks this to see whether a removable token is still the same one.
         self.refresh(false);
-        let st = self.state();
+        let mut st = self.state();
+        st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        if st.login.as_ref().is_some_and(|l| l.stale) {
+            // The next use asks for the passphrase, which then opens the new identity too.
+            log::info!("pkcs11: an identity was added; logged out");
+            st.login = None;
+            for s in st.sessions.values_mut() {
+                s.sign = None;
+                s.decrypt = None;
+            }
+        }
         let s = st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
         let state = match (st.login.is_some(), s.rw) {
             (false, false) => CKS_RO_PUBLIC_SESSION,
@@ -337,7 +349,7 @@ impl Module {
             return Err(CKR_PIN_INCORRECT);
         }
         let known = snapshot.identities.iter().map(|i| i.fingerprint()).collect();
-        st.login = Some(Login { keys, epoch: snapshot.lock_epoch, known });
+        st.login = Some(Login { keys, epoch: snapshot.lock_epoch, known, stale: false });
         Ok(())
     }
 
@@ -625,13 +637,15 @@ impl State {
             self.session_objects.clear();
             self.login = None;
         }
-        // A lock, or an identity imported since the login (a renewal, a backup brought from
-        // another computer): logged out, so the next use asks for the passphrase, which then opens
-        // the new key too (the PIN is not kept).
-        let locked = self.login.as_ref().is_some_and(|l| l.epoch != epoch);
-        let added = self.login.as_ref().is_some_and(|l| self.snapshot.identities.iter().any(|i| !l.known.contains(&i.fingerprint())));
-        if locked || added {
-            log::info!("pkcs11: identities were {}; logged out", if locked { "locked" } else { "added" });
+        // An identity imported since the login (a renewal, a backup brought from another
+        // computer) needs a new login: the PIN is not kept. The login ends at NSS's next session
+        // check, never in between (NSS would then miss a key it was told it may use).
+        let snapshot = &self.snapshot;
+        if let Some(login) = self.login.as_mut().filter(|l| snapshot.identities.iter().any(|i| !l.known.contains(&i.fingerprint()))) {
+            login.stale = true;
+        }
+        if self.login.as_ref().is_some_and(|l| l.epoch != epoch) {
+            log::info!("pkcs11: identities were locked; logged out");
             self.login = None;
             for s in self.sessions.values_mut() {
                 s.sign = None;

@@ -974,7 +974,8 @@ fn identities_lock_logs_out() {
 }
 
 /// A renewal imported while Thunderbird is logged in: the module cannot open the new key with a
-/// PIN it does not keep, so it logs out (as `identities lock` does); the next login, with the same
+/// PIN it does not keep, so the login ends, at NSS's next session check (C_GetSessionInfo) and not
+/// before: in between, the keys NSS was told it may use stay usable. The next login, with the same
 /// passphrase, opens the old and the new key.
 #[test]
 fn an_identity_imported_while_logged_in_logs_out_and_the_next_login_opens_it() {
@@ -989,6 +990,13 @@ fn an_identity_imported_while_logged_in_logs_out_and_the_next_login_opens_it() {
     let cert = Cert::from_x509(&renewed).unwrap();
     let sealed = seal(&renewed_key, &Passphrase::new(ALICE_PIN), &cert.fingerprint_sha256()).unwrap();
     IdentityStore::open(&Home::at(dir.path())).unwrap().add(&cert, &[], &sealed, smime_companion::time::now()).unwrap();
+    // Searches see the new identity (its public key) while the old key stays usable.
+    let start = Instant::now();
+    while m.find(h, &[class(CKO_PUBLIC_KEY)]).len() < 2 {
+        assert!(start.elapsed() < Duration::from_secs(3), "the new identity did not appear");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(m.find(h, &[class(CKO_PRIVATE_KEY)]).len(), 1, "no logout between NSS's session checks");
     let start = Instant::now();
     let mut si = unsafe { std::mem::zeroed::<CK_SESSION_INFO>() };
     loop {
