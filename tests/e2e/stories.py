@@ -922,6 +922,7 @@ class Stories:
         waiting = listed.get("waiting", [])
         s.check("every contact still waits for a signed mail with the new certificate",
                 "fiona@example.org" in waiting and "greta@example.org" in waiting, waiting)
+        self.page_shot(path, png, max_height=3000)
 
         png = s.step("checklist: a signed mail to every contact")
         s.check("a compose window from bob@home.example to every waiting contact",
