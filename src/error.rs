@@ -93,6 +93,9 @@ pub enum Error {
     // --- identities -----------------------------------------------------------------------
     /// A PKCS#12 file holds a certificate but not its private key.
     Pkcs12WithoutKey { source: String, subject: String },
+    /// A certificate file (.cer, .crt, .pem, .p7c) was given where a certificate with its private
+    /// key (.p12) is needed: such files never hold a key.
+    CertificateWithoutKey { source: String, subject: String },
     /// A PKCS#12 file holds several private keys; which one is meant cannot be told.
     Pkcs12SeveralKeys { source: String, count: usize },
     /// The private key does not belong to the certificate.
@@ -209,6 +212,8 @@ error_codes! {
         "A Thunderbird policies.json is not valid JSON or not shaped as policies; it was left untouched.",
     Pkcs12WithoutKey => "pkcs12_without_key":
         "The file holds the certificate but not its private key: export it again from the original device with the private key (marked exportable), or have the certificate re-issued.",
+    CertificateWithoutKey => "certificate_without_key":
+        "The file is a certificate file (.cer, .crt, .pem, .p7c): it holds the certificate only, never its private key. Export the certificate with its private key as a .p12 file where it was requested or installed, or have it re-issued.",
     Pkcs12SeveralKeys => "pkcs12_several_keys":
         "The file holds several private keys; export each identity on its own.",
     KeyMismatch => "key_mismatch":
@@ -283,7 +288,9 @@ impl Error {
             Error::Store { path, .. } | Error::StoreCorrupt { path, .. } | Error::StoreBusy { path, .. } => json!({ "path": path }),
             Error::StoreTooNew { path, version, supported } => json!({ "path": path, "version": version, "supported": supported }),
             Error::InvalidAddress { address } => json!({ "address": address }),
-            Error::Pkcs12WithoutKey { source, subject } | Error::KeyMismatch { source, subject } => {
+            Error::Pkcs12WithoutKey { source, subject }
+            | Error::CertificateWithoutKey { source, subject }
+            | Error::KeyMismatch { source, subject } => {
                 json!({ "source": source, "subject": subject })
             }
             Error::Pkcs12SeveralKeys { source, count } => json!({ "source": source, "count": count }),
@@ -387,6 +394,11 @@ impl fmt::Display for Error {
                 f,
                 "{source} holds the certificate {subject} but not its private key. Export it again from the device \
                  where it was installed, with the private key (marked exportable), or have the certificate re-issued"
+            ),
+            Error::CertificateWithoutKey { source, subject } => write!(
+                f,
+                "{source} is a certificate file holding {subject} only, never a private key. Export the certificate \
+                 with its private key as a .p12 file on the computer where it was requested or installed, or have it re-issued"
             ),
             Error::Pkcs12SeveralKeys { source, count } => {
                 write!(f, "{source} holds {count} private keys; export each identity to its own file")

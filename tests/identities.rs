@@ -64,6 +64,45 @@ fn cli_out(home: &Path, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// A certificate file given where a .p12 belongs (the FAQ's "installed without the private key":
+/// the .cer the CA sent, or a certificate saved from the certificate manager) is refused as what it
+/// is, a certificate without its key, naming whose certificate it is: in every form a certificate
+/// file comes in (PEM, DER, a .p7c bundle with the chain), through the CLI and the op the add-on
+/// uses. Nothing is stored. A PEM file that does hold a private key is not called key-less.
+#[test]
+fn a_certificate_file_is_refused_as_a_certificate_without_its_private_key() {
+    let pki = pki();
+    let home = home_with(&pki, &[]);
+    let dir = home.path();
+    let pem = pki.join("users/alice.pem");
+    let der = dir.join("alice.cer");
+    let p7c = dir.join("alice.p7c");
+    let with_key = dir.join("alice-with-key.pem");
+    assert!(run(Command::new("openssl").args(["x509", "-in", s(&pem), "-outform", "DER", "-out", s(&der)])).0);
+    assert!(run(Command::new("openssl").args(["crl2pkcs7", "-nocrl", "-certfile", s(&pem), "-certfile", s(&pki.join("chain.pem")), "-outform", "DER", "-out", s(&p7c)])).0);
+    let mut pem_with_key = std::fs::read(pki.join("users/alice.key")).unwrap();
+    pem_with_key.extend(std::fs::read(&pem).unwrap());
+    std::fs::write(&with_key, pem_with_key).unwrap();
+    let pw = pki.join("password.txt");
+
+    for file in [&pem, &der, &p7c] {
+        let (code, _, err) = cli(dir, &["identities", "import", s(file), "--password-file", s(&pw)]);
+        assert_eq!(code, 3, "{file:?}: {err}");
+        assert!(err.contains("certificate_without_key") && err.contains("CN=alice@example.org"), "{file:?}: {err}");
+    }
+    let (code, _, err) = cli(dir, &["identities", "import", s(&with_key), "--password-file", s(&pw)]);
+    assert_eq!(code, 3);
+    assert!(err.contains("bad_pkcs12") && !err.contains("certificate_without_key"), "{err}");
+
+    let mut host = Host::start(dir);
+    let reply = host.call(json!(1), "identities_import", json!({ "p12_b64": b64(&std::fs::read(&der).unwrap()), "password": "" }));
+    assert_eq!(reply["ok"], false, "{reply}");
+    assert_eq!(reply["error"]["code"], "certificate_without_key", "{reply}");
+    assert_eq!(reply["error"]["details"]["subject"], "CN=alice@example.org", "{reply}");
+    let listed = host.ok("identities_list", json!({}));
+    assert_eq!(listed["identities"], json!([]), "nothing stored after a refused import");
+}
+
 #[test]
 fn import_checks_refuse_what_cannot_work_and_report_the_rest() {
     let pki = pki();

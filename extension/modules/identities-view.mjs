@@ -137,6 +137,18 @@ export function companionCertificatesFor(email, identities) {
 }
 
 /**
+ * The user's certificate for `email` when every one the companion holds for that address has
+ * expired: the newest of them (Thunderbird cannot sign with it, nobody can encrypt to it). Null
+ * when a current one exists, or when the companion holds none for the address.
+ */
+export function expiredOwnCertificate(email, identities) {
+  const address = String(email ?? "").toLowerCase();
+  if (!address || companionCertificatesFor(address, identities).length) return null;
+  const expired = identities.filter((i) => i.expired && list(i.emails).some((e) => e.toLowerCase() === address));
+  return expired.reduce((newest, i) => (!newest || Date.parse(i.not_after) > Date.parse(newest.not_after) ? i : newest), null);
+}
+
+/**
  * Thunderbird's own S/MIME setup of one identity, and step by step what to do when it is
  * missing. `module` is the PKCS#11 module's state (pkcs11.mjs): through it Thunderbird sees the
  * companion's certificates and keys, and they can be chosen in the account settings.

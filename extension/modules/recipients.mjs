@@ -217,11 +217,14 @@ export function composeButton(result) {
  * first, then per recipient "remove" and "ask for a signed mail"; the switches after that.
  * `rows` from recipientRows; `caps` from smimeCapabilities; `switches` from smimeSwitches (null:
  * OpenPGP in use, or the identity has no encryption); `options` the add-on's options in effect;
- * `lookup` what recipients_check's directory lookup said (a note per directory that failed).
+ * `lookup` what recipients_check's directory lookup said (a note per directory that failed);
+ * `ownExpired` ({email, until}: the address and the formatted end) when the user's own
+ * certificates for the sending address have all expired (identities-view.mjs expiredOwnCertificate).
  */
 export function composeView({
   rows, caps, switches, openpgp = false, identityEmail = null, hostError = null, module = null, stopped = null,
   options = { alwaysSign: false, encryptWhenPossible: false }, optionSources = {}, userChoice = {}, confirmedKey = null, lookup = null,
+  ownExpired = null,
 }) {
   const result = sendOutcome({ options, caps, switches, rows, hostError, confirmedKey, userChoice, openpgp });
   const total = rows.length;
@@ -282,6 +285,12 @@ export function composeView({
     if (result.switches?.encrypt && !encrypt && options.encryptWhenPossible && userChoice.encrypt === undefined) {
       notes.push({ key: `compose_note_encrypt_when_possible${it("encryptWhenPossible")}`, subs: [] });
     }
+  }
+  // The user's own certificate for this address has expired (and none replaces it): Thunderbird
+  // refuses to sign with it and nobody can encrypt to it; the way out is the renewed one.
+  if (!openpgp && ownExpired) {
+    notes.unshift({ key: "compose_note_own_expired", subs: [ownExpired.email, ownExpired.until] });
+    if (!actions.some((a) => a.id === "open_identities")) actions.push({ id: "open_identities", key: "compose_action_renew" });
   }
   // Thunderbird encrypts with the certificates it finds itself; the companion's contacts reach
   // it through the companion's security module (pkcs11.mjs).

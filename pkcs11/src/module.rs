@@ -24,7 +24,7 @@ use smime_companion::contacts::{self, ContactCache};
 use smime_companion::home::Home;
 use smime_companion::identities::seal::Passphrase;
 use smime_companion::identities::{self, IdentityStore};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
@@ -129,6 +129,10 @@ struct Login {
     /// Unlocked keys by identity (certificate fingerprint).
     keys: HashMap<String, PKey<Private>>,
     epoch: i64,
+    /// Every identity there was at the login (opened by the PIN or not).
+    known: HashSet<String>,
+    /// An identity arrived since: the login ends where NSS looks for it (C_GetSessionInfo).
+    stale: bool,
 }
 
 pub struct State {
@@ -319,7 +323,17 @@ impl Module {
     pub fn session_info(&self, h: CK_SESSION_HANDLE) -> Result<(CK_STATE, CK_FLAGS), CK_RV> {
         // NSS asks this to see whether a removable token is still the same one.
         self.refresh(false);
-        let st = self.state();
+        let mut st = self.state();
+        st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
+        if st.login.as_ref().is_some_and(|l| l.stale) {
+            // The next use asks for the passphrase, which then opens the new identity too.
+            log::info!("pkcs11: an identity was added; logged out");
+            st.login = None;
+            for s in st.sessions.values_mut() {
+                s.sign = None;
+                s.decrypt = None;
+            }
+        }
         let s = st.sessions.get(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
         let state = match (st.login.is_some(), s.rw) {
             (false, false) => CKS_RO_PUBLIC_SESSION,
@@ -386,7 +400,8 @@ impl Module {
             // Locked (identities lock) while we were deriving: the PIN no longer counts.
             return Err(CKR_PIN_INCORRECT);
         }
-        st.login = Some(Login { keys, epoch: snapshot.lock_epoch });
+        let known = snapshot.identities.iter().map(|i| i.fingerprint()).collect();
+        st.login = Some(Login { keys, epoch: snapshot.lock_epoch, known, stale: false });
         Ok(())
     }
 
@@ -673,6 +688,13 @@ impl State {
             self.sessions.clear();
             self.session_objects.clear();
             self.login = None;
+        }
+        // An identity imported since the login (a renewal, a backup brought from another
+        // computer) needs a new login: the PIN is not kept. The login ends at NSS's next session
+        // check, never in between (NSS would then miss a key it was told it may use).
+        let snapshot = &self.snapshot;
+        if let Some(login) = self.login.as_mut().filter(|l| snapshot.identities.iter().any(|i| !l.known.contains(&i.fingerprint()))) {
+            login.stale = true;
         }
         if self.login.as_ref().is_some_and(|l| l.epoch != epoch) {
             log::info!("pkcs11: identities were locked; logged out");

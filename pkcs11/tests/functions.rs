@@ -976,6 +976,38 @@ fn identities_lock_logs_out() {
     assert!(m.find(h, &[class(CKO_PRIVATE_KEY)]).is_empty());
 }
 
+/// A renewal imported while Thunderbird is logged in: the module cannot open the new key with a
+/// PIN it does not keep, so the login ends, at NSS's next session check (C_GetSessionInfo) and not
+/// before: in between, the keys NSS was told it may use stay usable. The next login, with the same
+/// passphrase, opens the old and the new key.
+#[test]
+fn an_identity_imported_while_logged_in_logs_out_and_the_next_login_opens_it() {
+    let f = fixture();
+    let dir = alice_and_bob();
+    let m = module_at(dir.path());
+    let h = m.open();
+    assert_eq!(m.login(h, ALICE_PIN), CKR_OK);
+    assert_eq!(m.find(h, &[class(CKO_PRIVATE_KEY)]).len(), 1);
+    let renewed_key = rsa_key();
+    let renewed = issue("Alice", Some("alice@example.org"), &renewed_key, Some((&f.root.0, &f.root.1)), false);
+    let cert = Cert::from_x509(&renewed).unwrap();
+    let sealed = seal(&renewed_key, &Passphrase::new(ALICE_PIN), &cert.fingerprint_sha256()).unwrap();
+    IdentityStore::open(&Home::at(dir.path())).unwrap().add(&cert, &[], &sealed, smime_companion::time::now()).unwrap();
+    // Until the module looks at the databases again, nothing has changed.
+    assert_eq!(m.find(h, &[class(CKO_PUBLIC_KEY)]).len(), 1, "the module looked before its poll interval");
+    // At its next look, searches see the new identity (its public key) while the old key stays usable.
+    m.next_poll();
+    assert_eq!(m.find(h, &[class(CKO_PUBLIC_KEY)]).len(), 2, "the new identity did not appear");
+    assert_eq!(m.find(h, &[class(CKO_PRIVATE_KEY)]).len(), 1, "no logout between NSS's session checks");
+    // NSS's next session check ends the login.
+    let mut si = unsafe { std::mem::zeroed::<CK_SESSION_INFO>() };
+    assert_eq!(unsafe { (m.f.C_GetSessionInfo.unwrap())(h, &mut si) }, CKR_OK);
+    assert_eq!(si.state, CKS_RO_PUBLIC_SESSION, "still logged in after a new identity arrived");
+    assert!(m.find(h, &[class(CKO_PRIVATE_KEY)]).is_empty());
+    assert_eq!(m.login(h, ALICE_PIN), CKR_OK);
+    assert_eq!(m.find(h, &[class(CKO_PRIVATE_KEY)]).len(), 2, "the next login opens the new key too");
+}
+
 #[test]
 fn a_locked_database_does_not_block() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
 //! Importing a PKCS#12 file as an identity, with the checks that catch what users most often get
-//! wrong: a certificate without its private key, a key that belongs to another certificate,
+//! wrong: a certificate without its private key (a .p12 exported without it, or a certificate file
+//! such as a .cer given instead), a key that belongs to another certificate,
 //! several keys in one file, a missing intermediate, a certificate not meant for e-mail, an
 //! expired one. The first three refuse the import; the others are reported with the identity
 //! (an expired identity is still worth keeping: it decrypts old mail).
@@ -45,7 +46,7 @@ pub struct ImportReport {
 /// Imports a PKCS#12 file. The key is sealed under `new_passphrase`, or under the file's own
 /// password when none is given.
 pub fn import(ctx: &mut Context, bytes: &[u8], password: &Passphrase, new_passphrase: Option<&Passphrase>, source: &str) -> Result<ImportReport> {
-    let contents = crate::pkcs12::open(bytes, password.as_str(), source)?;
+    let contents = crate::pkcs12::open(bytes, password.as_str(), source).map_err(|e| certificate_file(e, bytes, source))?;
     let Some(key) = contents.key else {
         // Without a key, OpenSSL lists every certificate as "other": name the user's one.
         let own = contents.cert.as_ref().or_else(|| contents.others.iter().find(|c| !c.fields.is_ca));
@@ -98,6 +99,22 @@ pub fn import(ctx: &mut Context, bytes: &[u8], password: &Passphrase, new_passph
     ctx.unlocked.insert(&identity, key, epoch);
     log::info!("identity imported: {} ({} checks failed)", identity.fingerprint(), checks.iter().filter(|c| !c.ok).count());
     Ok(ImportReport { identity: identity.info(now, true), checks, replaced })
+}
+
+/// A file that is no PKCS#12 but a certificate file (PEM, DER .cer/.crt, a .p7c/.p7b bundle: what a
+/// CA hands out, or a "without private key" export) is named as what it is: it can never hold the
+/// key. Other errors pass unchanged.
+fn certificate_file(error: Error, bytes: &[u8], source: &str) -> Error {
+    // A PEM file with a private key in it is no certificate-only file, whatever else it holds.
+    if !matches!(error, Error::BadPkcs12 { .. }) || bytes.windows(12).any(|w| w == b"PRIVATE KEY-") {
+        return error;
+    }
+    let Ok(certs) = trust::parse_certificates(bytes) else { return error };
+    // The holder's certificate, not the chain's CAs that may come with it.
+    match certs.iter().find(|c| !c.fields.is_ca).or(certs.first()) {
+        Some(cert) => Error::CertificateWithoutKey { source: source.into(), subject: cert.fields.subject.to_rfc4514() },
+        None => error,
+    }
 }
 
 /// Whether the chain reaches a trusted root, and which intermediate is missing when it does not.

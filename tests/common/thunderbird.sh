@@ -40,11 +40,12 @@ tb_cleanup() {
 
 # tb_start PROFILE LOG [THUNDERBIRD ARGUMENT...]: starts a headless Thunderbird with Marionette on
 # PROFILE (output to LOG) and waits at most 30 s for its Marionette port. Sets tb_pid and tb_port;
-# says why and returns 1 when Thunderbird exits early or opens no port.
+# says why and returns 1 when Thunderbird exits early or opens no port. The array `tb_wrap`, when
+# set, is the command Thunderbird is started through (one that ends by exec-ing its arguments).
 tb_start() {
   local profile=$1 log=$2
   shift 2
-  thunderbird --headless --marionette --remote-allow-system-access --no-remote --profile "$profile" "$@" \
+  ${tb_wrap[@]+"${tb_wrap[@]}"} thunderbird --headless --marionette --remote-allow-system-access --no-remote --profile "$profile" "$@" \
     > "$log" 2>&1 < /dev/null &
   tb_pid=$!
   for _ in $(seq 300); do

@@ -120,6 +120,10 @@ class LocaleCheck:
             return True
         if ", " in text and all(self._data(p) for p in text.split(", ")):
             return True
+        # A list of dates, where a date itself holds ", " ("Dec 5, 2027, Dec 5, 2028").
+        date = DATES[self.lang].pattern
+        if re.fullmatch(f"(?:{date})(?:, (?:{date}))+", text):
+            return True
         return False
 
     def offenders(self, items):
@@ -161,9 +165,11 @@ def self_test(locales):
     english = LocaleCheck(en, "en", data=["Alice Example"])
     if not english.ok("Dec 5, 2026, 4:46\u202fAM") or english.ok("05.12.2026"):
         failures.append("English dates")
+    if not english.ok("Dec 5, 2027, Dec 5, 2028") or english.ok("Dec 5, 2027, 05.12.2028") or english.ok("Dec 5, 2027, state_valid"):
+        failures.append("a list of English dates")
     for f in failures:
         print(f"locale check self-test: {f}")
-    print(f"locale check self-test: {len(good) + len(bad) + 2 - len(failures)} passed, {len(failures)} failed")
+    print(f"locale check self-test: {len(good) + len(bad) + 3 - len(failures)} passed, {len(failures)} failed")
     return not failures
 
 

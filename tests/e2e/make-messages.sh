@@ -130,3 +130,59 @@ PY
   body | sign alice | sed '/^MIME-Version:/d'; printf '\r\n--p1--\r\n'; } > partial.eml
 { headers '"boss@example.com" <alice@example.org>' "Signed, with another address as the name" doubtful; body | sign alice; } > doubtful.eml
 grep -q "transfer 900 EUR" altered.eml   # the alteration must have hit the signed text
+
+# --- The FAQ's stories (stories.py): people, certificates and messages of their own, so the stories
+# change nothing the parts above check. Validity dates come from the CA's records (`openssl ca`).
+#   pki/fiona        Fiona Colleague, whose first signed mail arrives (the key exchange)
+#   pki/greta-old    Greta Example's certificate since last year; pki/greta: her new one (new key,
+#                    since yesterday), after she replaced it
+#   pki/bob-home-expired.p12, pki/bob-home.p12   Bob's own certificates for bob@home.example: one
+#                    that expired last month, and its renewal (password home-pass)
+#   pki/bob-home.cer the renewal's certificate alone (DER), as the CA sends it: no private key;
+#   pki/bob-home-no-key.p12  the same exported without its private key (password home-pass)
+#   story-fiona.eml      signed by Fiona
+#   story-greta-old.eml  signed with Greta's old certificate; story-greta-new.eml and
+#                        story-greta-next.eml with her new one
+#   story-home-old.eml   encrypted to Bob's expired bob@home.example certificate (signed by Fiona)
+#   story-home-new.eml   encrypted to his renewed one (signed by Fiona)
+cd "$pki"
+printf 'unique_subject = no\n' > ca-db/index.txt.attr
+ca_person() { # NAME SUBJECT EMAIL START END (YYYYMMDDHHMMSSZ)
+  openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=emailProtection" "subjectAltName=email:$3" "certificatePolicies=2.23.140.1.5.3.2" > "$1.ext"
+  openssl ca -batch -config ca.cnf -in "$1.csr" -extfile "$1.ext" -notext -preserveDN \
+    -startdate "$4" -enddate "$5" -out "$1.pem" 2>/dev/null
+}
+when() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
+ca_person fiona "/CN=Fiona Colleague/C=DE" fiona@example.org "$(when '-1 day')" "$(when '+2 years')"
+ca_person greta-old "/CN=Greta Example/C=DE" greta@example.org "$(when '-1 year')" "$(when '+1 year')"
+ca_person greta "/CN=Greta Example/C=DE" greta@example.org "$(when '-1 day')" "$(when '+2 years')"
+ca_person bob-home-expired "/CN=Bob Reader/C=DE" bob@home.example "$(when '-2 years')" "$(when '-30 days')"
+ca_person bob-home "/CN=Bob Reader/C=DE" bob@home.example "$(when '-1 day')" "$(when '+2 years')"
+for who in bob-home-expired bob-home; do
+  openssl pkcs12 -export -inkey "$who.key" -in "$who.pem" -certfile e2e-ca.pem -name "Bob Reader" \
+    -passout pass:home-pass -out "$who.p12" 2>/dev/null
+done
+openssl x509 -in bob-home.pem -outform DER -out bob-home.cer
+openssl pkcs12 -export -nokeys -in bob-home.pem -certfile e2e-ca.pem -passout pass:home-pass -out bob-home-no-key.p12 2>/dev/null
+cd "$out"
+story_body() { # TEXT
+  printf 'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n%s\r\n' "$1"
+}
+to_home() { # FROM SUBJECT ID
+  printf 'From: %s\r\nTo: Bob Reader <bob@home.example>\r\nSubject: %s\r\n%s\r\nMessage-ID: <%s@e2e.example.org>\r\n' \
+    "$1" "$2" "$date_header" "$3"
+}
+{ headers "Fiona Colleague <fiona@example.org>" "Hello from Fiona, signed" story-fiona
+  story_body "Hello Bob, here is my signed reply: now you have my certificate. Fiona" | sign fiona; } > story-fiona.eml
+{ headers "Greta Example <greta@example.org>" "Greta, signed last year" story-greta-old
+  story_body "Hello Bob, a signed mail with my certificate. Greta" | sign greta-old; } > story-greta-old.eml
+{ headers "Greta Example <greta@example.org>" "Greta, with her new certificate" story-greta-new
+  story_body "Hello Bob, my old key is gone: this mail brings my new certificate. Greta" | sign greta; } > story-greta-new.eml
+{ headers "Greta Example <greta@example.org>" "Greta, signed again" story-greta-next
+  story_body "Hello Bob, here is my new certificate once more. Greta" | sign greta; } > story-greta-next.eml
+{ to_home "Fiona Colleague <fiona@example.org>" "Encrypted to your old certificate" story-home-old
+  story_body "Secret for Bob, from the time of his old certificate. Fiona" | sign fiona | encrypt bob-home-expired; } > story-home-old.eml
+{ to_home "Fiona Colleague <fiona@example.org>" "Encrypted to your new certificate" story-home-new
+  story_body "Secret for Bob's new certificate, readable on every computer he brings it to. Fiona" | sign fiona | encrypt bob-home; } > story-home-new.eml

@@ -422,7 +422,7 @@ class Pages:
 
     # -- my certificates -------------------------------------------------------------------------
 
-    def identities_page(self, pki, artifacts, with_identities):
+    def identities_page(self, pki, artifacts):
         path = "pages/identities.html"
         self.open_page(path)
         tb = self.page(path, r"""
@@ -437,11 +437,6 @@ class Pages:
         module = self.page(path, "return document.getElementById('module-state').textContent;")
         self.check("my certificates: the security module's state is explained",
                    module in [self.text(f"module_state_{s}") for s in ("loaded", "not_loaded", "unavailable", "unsupported")], module)
-        if not with_identities:
-            notice = self.page(path, "const n = document.getElementById('notice'); return n.hidden ? null : n.innerText;", wait=True)
-            self.check("my certificates: a host without identity ops is told apart", self.text("identities_host_too_old") in (notice or ""), notice)
-            self.page_shot(path, "my-certificates.png", max_height=3000)
-            return
 
         # A .p12 without its key is refused, with words about the missing key.
         result = self.import_p12(path, os.path.join(pki, "alice-no-key.p12"), "x", None)

@@ -13,6 +13,11 @@
 # Thunderbird's S/MIME set up (Bob's key in Thunderbird's store), one without. A local slapd
 # (LDAPS) holds Dora's certificate, and IT's managed settings name it: the compose check finds
 # her there (pages.py, "directory").
+# Last, the German S/MIME FAQ's stories step by step (stories.py): key exchange, a stale key, a
+# file without its private key, an expired and a renewed own certificate (read through the
+# companion's security module), and a second computer (a second Thunderbird with its own profile,
+# HOME and companion data, started by the driver). Every part runs every time: a host that lacks
+# an op the add-on calls fails the run.
 # Every wait is bounded; Thunderbird is stopped on exit. KEEP=1 keeps the work folder.
 #
 # E2E_LOCALE=de runs it all in a German Thunderbird (Debian's thunderbird-l10n-de, the language
@@ -52,6 +57,8 @@ cleanup() {
   local rc=$?
   if [ -n "$ocsp_pid" ]; then kill "$ocsp_pid" 2>/dev/null || true; wait "$ocsp_pid" 2>/dev/null || true; fi
   slapd_stop
+  # The second computer's Thunderbird, should the driver not have stopped it (stories.py).
+  if [ -s "$work/second/thunderbird.pid" ]; then kill "$(cat "$work/second/thunderbird.pid")" 2>/dev/null || true; fi
   (exit $rc)
   tb_cleanup
 }
@@ -83,27 +90,37 @@ pk12util -i "$work/messages/pki/bob.p12" -d "sql:$profile" -W "" >/dev/null
 # compose check switches on (and collects Alice's certificate when it shows her signed mail).
 certutil -A -n "E2E Test CA" -t "C,C,C" -i "$work/messages/pki/e2e-ca.pem" -d "sql:$profile"
 
-# The real registration, made by the host's own installer into the temporary HOME. It is removed
-# first and put back by the driver: the add-on must cope with a missing host and recover.
+# The real registration, made by the host's own installer into the temporary HOME.
 "$host" install --user --client thunderbird --path "$host" >/dev/null
 manifest=$HOME/.mozilla/native-messaging-hosts/smime_companion.json
 [ -f "$manifest" ] || { echo "host manifest not written to $manifest"; echo "0 passed, 1 failed"; exit 1; }
 cp "$manifest" "$work/host-manifest.json"
-# A system-wide registration (an installed package) would be found instead of a missing one.
-export E2E_HOST_MISSING=1
-for system_manifest in /usr/lib/mozilla/native-messaging-hosts/smime_companion.json \
-                       /usr/lib64/mozilla/native-messaging-hosts/smime_companion.json; do
-  if [ -e "$system_manifest" ]; then
-    E2E_HOST_MISSING=0
-    echo "skipped: the missing-host checks ($system_manifest registers a host for everybody)"
-  fi
+# The add-on must cope with a missing host and recover: the manifest is removed here and put back
+# by the driver. A system-wide registration (an installed package) would be found instead, so
+# Thunderbird then runs in a private mount namespace in which those folders are empty.
+rm "$manifest"
+tb_wrap=()
+hidden=()
+for system_dir in /usr/lib/mozilla/native-messaging-hosts /usr/lib64/mozilla/native-messaging-hosts; do
+  if [ -e "$system_dir/smime_companion.json" ]; then hidden+=("$system_dir"); fi
 done
-if [ "$E2E_HOST_MISSING" = 1 ]; then rm "$manifest"; fi   # the driver puts it back
+if [ ${#hidden[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then namespace=(unshare --mount); else namespace=(unshare --user --map-root-user --mount); fi
+  mkdir -p "$work/empty"
+  tb_wrap=("${namespace[@]}" sh -c 'empty=$1; shift; while [ "$1" != -- ]; do mount --bind "$empty" "$1" || exit 1; shift; done; shift; exec "$@"' \
+           sh "$work/empty" "${hidden[@]}" --)
+  if ! "${tb_wrap[@]}" true 2> "$work/unshare.log"; then
+    echo "FAIL the missing-host checks cannot run: ${hidden[*]} registers a host for everybody, and hiding it"
+    echo "     from Thunderbird in a private mount namespace is not permitted here ($(head -c 300 "$work/unshare.log"))."
+    echo "     Remove the system-wide package, or allow user namespaces (sysctl kernel.unprivileged_userns_clone=1)."
+    echo "0 passed, 1 failed"; exit 1
+  fi
+  echo "== e2e: Thunderbird runs with ${hidden[*]} hidden (a private mount namespace): the host is missing until the driver registers it"
+fi
 
 # An LDAP directory that alone knows Dora; its server certificate is from the test CA, which the
 # companion trusts (anchors), so LDAPS verifies without a ca_file.
 # Every part runs every time: a directory that does not start fails the run.
-export E2E_DIRECTORY=1
 slapd_tls_cert "$work/slapd" "$work/messages/pki/e2e-ca.pem" "$work/messages/pki/e2e-ca.key"
 slapd_person dora dora@example.org "$work/messages/pki/dora.pem" "$work/messages/pki/e2e-ca.pem" > "$work/people.ldif"
 slapd_start "$work/slapd" "$work/people.ldif" || { echo "the test's LDAP directory (slapd) did not start"; echo "0 passed, 1 failed"; exit 1; }
@@ -158,18 +175,37 @@ user_pref("extensions.langpacks.signatures.required", false);
 PREFS
 fi
 
-cases=(plain)
+# The second computer of the story "second-computer" (stories.py): its own HOME with the host
+# registered by the installer, its own companion data and Thunderbird profile (the add-on, the test
+# CA trusted, Bob's accounts, the run's language). The driver starts and stops its Thunderbird.
+second=$work/second
+mkdir -p "$second/profile/extensions" "$second/profile/Mail/Local Folders" "$second/home" "$second/companion/anchors"
+cp "$pki/e2e-ca.pem" "$second/companion/anchors/"
+cp "$profile/extensions/$addon_id.xpi" "$second/profile/extensions/"
+certutil -N -d "sql:$second/profile" --empty-password
+certutil -A -n "E2E Test CA" -t "C,C,C" -i "$pki/e2e-ca.pem" -d "sql:$second/profile"
+HOME=$second/home SMIME_COMPANION_HOME=$second/companion "$host" install --user --client thunderbird --path "$host" >/dev/null
+cp "$profile/user.js" "$second/profile/user.js"   # the same accounts: Bob's other computer
+# Started without a message to open, Thunderbird would show its first-run account wizard.
+echo 'user_pref("mail.provider.suppress_dialog_on_startup", true);' >> "$second/profile/user.js"
+export E2E_SECOND_COMPUTER=$second
+
+cases=(plain signed altered untrusted mismatch revoked broken expired partial doubtful encrypted undecryptable)
+# Every part runs every time: a host that lacks an op the add-on calls (extension/modules/ops.mjs)
+# fails the run; nothing is left out.
 ops=$("$host" ops)
-# Each part runs once the host has the ops it needs.
-export E2E_PAGES=0 E2E_IDENTITIES=0
-if grep -q '^recipients_check ' <<<"$ops"; then E2E_PAGES=1; else echo "skipped: the pages (the host has no contact cache yet)"; fi
-if grep -q '^identities_import ' <<<"$ops"; then E2E_IDENTITIES=1; else echo "skipped: importing your own certificate (the host has no identities yet)"; fi
-if grep -q '^inspect_message ' <<<"$ops"; then
-  cases+=(signed altered untrusted mismatch revoked broken expired partial doubtful encrypted undecryptable)
-  export E2E_INSPECT=1
-else
-  export E2E_INSPECT=0
-  echo "skipped: the host has no inspect_message yet; only the plain message and the connection are checked"
+missing=$(python3 - "$ops" <<'PY2'
+import re, sys
+have = {line.split()[0] for line in sys.argv[1].splitlines() if line.strip()}
+table = open("extension/modules/ops.mjs", encoding="utf-8").read()
+table = table[table.index("export const Op = Object.freeze({"):]
+table = table[:table.index("});")]
+print(" ".join(op for op in re.findall(r':\s*"([a-z0-9_]+)"', table) if op not in have))
+PY2
+)
+if [ -n "$missing" ]; then
+  echo "FAIL the host ($host) lacks ops the add-on calls: $missing"
+  echo "0 passed, 1 failed"; exit 1
 fi
 
 echo "== e2e: Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $NF}'), headless, in $lang"
