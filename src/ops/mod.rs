@@ -269,7 +269,7 @@ pub static OPS: &[Op] = &[
     Op {
         name: "transfer_end",
         params: "{transfer_id}",
-        help: "Closes an upload, checking its size and SHA-256; ops can then take `transfer: id`.",
+        help: "Closes an upload, checking its size (and SHA-256, when given at the beginning); ops can then take `transfer: id`.",
         params_type: ParamsType::of::<session::TransferIdParams>(),
         handler: session::transfer_end,
     },
@@ -388,6 +388,13 @@ impl std::ops::Deref for PayloadBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         &self.buf[self.range.clone()]
+    }
+}
+
+impl Drop for PayloadBytes {
+    /// A message's buffer is kept for the next one (`bigbuf::recycle`).
+    fn drop(&mut self) {
+        crate::bigbuf::recycle(std::mem::take(&mut self.buf));
     }
 }
 

@@ -144,7 +144,9 @@ pub(super) struct TransferIdParams {
 struct Ended {
     transfer_id: String,
     total_bytes: u64,
-    sha256: String,
+    /// Only when `transfer_begin` was given one to check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
 }
 
 pub fn transfer_end(ctx: &mut Context, params: Params) -> Result<Value> {
