@@ -6,10 +6,14 @@
 #   /usr/bin/smime-companion                                     the host (and CLI)
 #   /usr/share/smime-companion/smime-companion.xpi               the add-on
 #   /usr/lib/smime-companion/libsmime_companion_pkcs11.so        the PKCS#11 module (docs/PKCS11.md)
+#   /usr/share/smime-companion/outlook-web/                      the Outlook-on-the-web extension for
+#                                                                Chrome, Edge and Chromium: unpacked/
+#                                                                and the store zip (docs/OUTLOOK-WEB.md)
 #   DEBIAN/postinst, prerm, postrm                               from `smime-companion generate debian`
 # postinst registers the host with `smime-companion install --system` (the manifest in
-# /usr/lib/mozilla/native-messaging-hosts, also in /usr/lib64/mozilla where that exists, and for
-# Chromium browsers when /etc/smime-companion/config.json allows origins; recorded in the install
+# /usr/lib/mozilla/native-messaging-hosts, also in /usr/lib64/mozilla where that exists, and the
+# Chromium-style one in Chrome's, Edge's and Chromium's folders, allowing the Outlook-on-the-web
+# extension and any origin /etc/smime-companion/config.json adds; recorded in the install
 # receipt, not shipped in the package) and merges the Thunderbird enterprise policy that
 # force-installs the add-on into /etc/thunderbird/policies/policies.json; prerm removes both again.
 # Paths (package-layout.sh, also from `generate debian`), names and the add-on ID come from the host
@@ -47,6 +51,11 @@ install -D -m 0644 "$module" "$pkg$PKG_PKCS11_LIBRARY"
 strip --strip-unneeded "$pkg$PKG_PKCS11_LIBRARY"
 installer/package-xpi.sh "$pkg$PKG_XPI" >/dev/null
 chmod 0644 "$pkg$PKG_XPI"
+# The Outlook-on-the-web extension beside the add-on, for IT to roll out: the unpacked folder
+# (policy installs, Debian Chromium's /usr/share/chromium/extensions/) and the store zip.
+outlook_web=$pkg$(dirname "$PKG_XPI")/outlook-web
+installer/package-outlook-web.sh "$outlook_web" >/dev/null
+chmod -R u=rwX,go=rX "$outlook_web"
 # Owned by the package (not the file inside: that is merged), so dpkg removes the folder again
 # when it is empty and no other package uses it.
 install -d -m 0755 "$pkg$(dirname "$PKG_POLICY_FILE")"
@@ -80,12 +89,14 @@ Depends: $depends
 Suggests: thunderbird
 Section: mail
 Priority: optional
-Description: S/MIME companion for Thunderbird
+Description: S/MIME companion for Thunderbird and Outlook on the web
  Shows in Thunderbird who signed a message and what the signer's certificate
  confirms, explains every S/MIME problem in plain words, and keeps the
  certificates of your contacts. The package installs the native-messaging
- host, registers it for Thunderbird and Firefox system-wide, and
- force-installs the Thunderbird add-on through an enterprise policy.
+ host, registers it system-wide for Thunderbird and Firefox, and for Chrome,
+ Edge and Chromium (Outlook on the web), force-installs the Thunderbird
+ add-on through an enterprise policy, and ships the Outlook-on-the-web
+ extension for IT to roll out.
 CONTROL
 
 deb=$out_dir/smime-companion_${version}_${arch}.deb

@@ -21,6 +21,13 @@ xpi=/usr/share/smime-companion/smime-companion.xpi
 manifest=/usr/lib/mozilla/native-messaging-hosts/smime_companion.json
 manifest64=/usr/lib64/mozilla/native-messaging-hosts/smime_companion.json
 receipt=/var/lib/smime-companion/install-receipt.json
+# Chrome's, Edge's and Chromium's system folders for host manifests (Outlook on the web).
+chromium_manifests=(/etc/opt/chrome/native-messaging-hosts/smime_companion.json
+  /etc/opt/edge/native-messaging-hosts/smime_companion.json /etc/chromium/native-messaging-hosts/smime_companion.json)
+outlook_web=/usr/share/smime-companion/outlook-web
+# The extension's fixed ID, from the key in its manifest (Chromium: the first 128 bits of the
+# key's SHA-256, written with the letters a-p).
+outlook_origin="chrome-extension://$(python3 -c 'import json; print(json.load(open("extension/outlook-web/manifest.json"))["key"])' | base64 -d | sha256sum | head -c 32 | tr 0-9a-f a-p)/"
 addon_id=$(python3 -c 'import json; print(json.load(open("extension/manifest.json"))["browser_specific_settings"]["gecko"]["id"])')
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-deb-test.XXXXXX")
@@ -87,9 +94,24 @@ ok = m["name"] == "smime_companion" and m["type"] == "stdio" and m["path"] == sy
 sys.exit(0 if ok else 1)
 PY
 }
+chromium_manifest_ok() {  # chromium_manifest_ok FILE: Chromium's style, allowing the Outlook extension
+  python3 - "$1" "$bin" "$outlook_origin" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+ok = m["name"] == "smime_companion" and m["type"] == "stdio" and m["path"] == sys.argv[2] and m["allowed_origins"] == [sys.argv[3]]
+sys.exit(0 if ok and "allowed_extensions" not in m else 1)
+PY
+}
 installed_files_ok() {
   check "binary installed" test -x "$bin"
   check "add-on installed" test -s "$xpi"
+  check "Outlook-on-the-web extension shipped, unpacked" test -s "$outlook_web/unpacked/manifest.json"
+  check "Outlook-on-the-web extension shipped, zipped for the stores" test -s "$outlook_web/smime-companion-outlook-web.zip"
+  check "the shipped extension is readable by every user" sh -c "! find '$outlook_web' ! -perm -o+r | grep -q ."
+  for m in "${chromium_manifests[@]}"; do
+    check "Chromium-style host manifest in $(dirname "$m"), allowing the Outlook extension" chromium_manifest_ok "$m"
+    check "the receipt lists $m" grep -q "\"$m\"" "$receipt"
+  done
   check "host manifest in /usr/lib/mozilla" manifest_ok "$manifest"
   check "the host manifest is postinst's, not a file of the package" sh -c "! dpkg -S '$manifest'"
   check "the receipt lists the host manifest" grep -q "\"$manifest\"" "$receipt"
@@ -105,6 +127,9 @@ everything_gone() {
   check "add-on removed" test ! -e /usr/share/smime-companion
   check "host manifest removed" test ! -e "$manifest"
   check "lib64 host manifest removed" test ! -e "$manifest64"
+  for m in "${chromium_manifests[@]}"; do
+    check "host manifest removed from $(dirname "$m")" test ! -e "$m"
+  done
   check "receipt removed" test ! -e /var/lib/smime-companion
   check "dpkg forgot the package" sh -c "! dpkg-query -W -f='\${Status}' smime-companion 2>/dev/null | grep -q 'install ok'"
 }
