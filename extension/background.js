@@ -35,6 +35,7 @@ import { recordSignedMail, SIGNED_MAIL_KEY, signedRecipients } from "./modules/r
 import { decisionState, keyChangeOf } from "./modules/key-decision.mjs";
 import { neutralize } from "./modules/untrusted.mjs";
 import { dueReminders, REMINDER_KEY } from "./modules/reminders.mjs";
+import { expiredOwnCertificate } from "./modules/identities-view.mjs";
 
 const port = new NativePort();
 const store = new VerdictStore();
@@ -409,7 +410,10 @@ async function relay({ op, params = {}, timeoutMs }) {
       await recheck(() => store.forgetReadings((reading) => keyChangeOf(reading) !== null)).catch(logError);
     }
     if (CONTACT_CHANGING_OPS.has(op)) contactsChanged();
-    if (IDENTITY_CHANGING_OPS.has(op)) remind().catch(logError);
+    if (IDENTITY_CHANGING_OPS.has(op)) {
+      ownExpiredBy.clear(); // a renewal imported: the compose check says so at once
+      remind().catch(logError);
+    }
     return { ok: true, result };
   } catch (e) {
     return errorReply(e);
@@ -604,6 +608,7 @@ async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_T
     userChoice: userChoices.get(tabId) ?? {},
     confirmedKey: confirmedSends.get(tabId) ?? null,
     stopped: stoppedSends.get(tabId) ?? null,
+    ownExpired: await ownExpiredFor(identity?.email),
   };
   let checks = [];
   let lookup = null;
@@ -630,6 +635,32 @@ async function composeCheck(tabId, { details = null, timeoutMs = COMPOSE_CHECK_T
   const check = { ...base, rows: recipientRows(recipients, hostError ? null : checks, lookup), hostError, lookup };
   showCompose(tabId, check);
   return check;
+}
+
+// The user's own certificates per sending address, as the compose check needs them: asked again
+// after an import or deletion on My certificates (relay), and after a while (the CLI imports too).
+const OWN_CERTIFICATES_FRESH_MS = 30_000;
+const ownExpiredBy = new Map(); // lower-case address -> {at, value: {email, until} | null}
+
+/**
+ * {email, until} when every certificate the companion holds for the sending address has expired
+ * (Thunderbird refuses to sign or encrypt with it), else null; null too without an answer from
+ * the host, which the compose check then goes on without.
+ */
+async function ownExpiredFor(email) {
+  if (!email) return null;
+  const address = email.toLowerCase();
+  const known = ownExpiredBy.get(address);
+  if (known && Date.now() - known.at < OWN_CERTIFICATES_FRESH_MS) return known.value;
+  let value = null;
+  try {
+    const expired = expiredOwnCertificate(email, (await askHost(Op.identitiesList, {})).identities ?? []);
+    value = expired ? { email, until: day(expired.not_after) ?? "?" } : null;
+  } catch {
+    return known?.value ?? null;
+  }
+  ownExpiredBy.set(address, { at: Date.now(), value });
+  return value;
 }
 
 /** Shows on the compose button what Send will do with this message (sendOutcome). */

@@ -15,9 +15,6 @@ import { rowDirectoryLine } from "../modules/directories.mjs";
 import { el, setDocumentTitle, setText, text } from "../modules/dom.mjs";
 import { moduleState } from "../modules/pkcs11.mjs";
 import { logError } from "../modules/log.mjs";
-import { callHost } from "../modules/host-client.mjs";
-import { Op } from "../modules/ops.mjs";
-import { expiredOwnCertificate } from "../modules/identities-view.mjs";
 
 const FOLLOW_MS = 1_500;
 
@@ -25,7 +22,6 @@ let tabId = null;
 let module = null;
 let shown = null; // what is on screen, to render only changes
 let busy = false; // an action is on its way
-const ownExpiredBy = new Map(); // sending address -> {email, until} | null, asked once per address
 
 localizePage();
 document.getElementById("open-contacts").addEventListener("click", () => openPage("openContacts"));
@@ -46,26 +42,10 @@ async function refresh() {
   if (busy) return;
   const check = await browser.runtime.sendMessage({ type: "composeCheck", tabId });
   if (!check) return;
-  const ownExpired = await ownExpiredFor(check.identityEmail);
-  const key = JSON.stringify([check, ownExpired]);
+  const key = JSON.stringify(check);
   if (key === shown) return;
   shown = key;
-  render({ ...check, module, ownExpired });
-}
-
-/**
- * {email, until} when every certificate of the user's for the sending address has expired (the
- * compose check says so), else null; asked once per address while the popup is open. Without an
- * answer from the program the check goes on without it.
- */
-async function ownExpiredFor(email) {
-  if (!email) return null;
-  if (!ownExpiredBy.has(email)) {
-    const identities = await callHost(Op.identitiesList).then((r) => r.identities ?? []).catch(() => []);
-    const expired = expiredOwnCertificate(email, identities);
-    ownExpiredBy.set(email, expired ? { email, until: date(expired.not_after) ?? "?" } : null);
-  }
-  return ownExpiredBy.get(email);
+  render({ ...check, module });
 }
 
 function render(check) {

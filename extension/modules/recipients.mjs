@@ -125,8 +125,8 @@ export function smimeSwitches(details) {
 // recipients are typed (`sendOutcome`). While the host answers (and looks recipients without a
 // usable certificate up in the directories, docs/DIRECTORY.md) the outcome is `checking`.
 export const SEND_OUTCOMES = Object.freeze([
-  "empty", "checking", "unchecked", "openpgp", "no_smime", "blocked", "encrypt_uncertain", "encrypted_signed", "encrypted",
-  "signed", "plain",
+  "empty", "checking", "unchecked", "openpgp", "no_smime", "blocked", "encrypt_uncertain", "own_expired", "encrypted_signed",
+  "encrypted", "signed", "plain",
 ]);
 
 // Reasons that asking the contact for a signed message fixes (the key exchange).
@@ -137,11 +137,15 @@ const DECIDE_ON_CONTACTS_PAGE = new Set(["refused", "pending_confirmation", "unt
 /**
  * What Send will do, from the same decision the background takes on Send (decideOnSend): the
  * options (IT's managed values included), what the user chose for this message, Thunderbird's
- * switches and capabilities, and the recipients' rows.
+ * switches and capabilities, the recipients' rows, and `ownExpired` (composeView) when the
+ * user's own certificates for the sending address have all expired: Thunderbird then refuses to
+ * sign or encrypt, so a message that would be either does not leave (`own_expired`).
  * Returns {outcome (SEND_OUTCOMES), switches (those Send will use, or null), missing (recipients
  * who cannot receive encrypted mail), total, pending (recipients whose new key waits), stop}.
  */
-export function sendOutcome({ options, caps, switches, rows, hostError = null, confirmedKey = null, userChoice = {}, openpgp = false }) {
+export function sendOutcome({
+  options, caps, switches, rows, hostError = null, confirmedKey = null, userChoice = {}, openpgp = false, ownExpired = null,
+}) {
   const total = rows.length;
   const missing = rows.filter((r) => r.can === false).length;
   const pending = rows.filter((r) => r.pending).length;
@@ -155,6 +159,7 @@ export function sendOutcome({ options, caps, switches, rows, hostError = null, c
   const next = decision.switches ?? switches;
   // Stopped once, the user may send as it is: Thunderbird then tries with its own certificates.
   const outcome = decision.stop ? "blocked"
+    : ownExpired && (next.sign || next.encrypt) ? "own_expired"
     : next.encrypt && missing > 0 ? "encrypt_uncertain"
     : next.encrypt && next.sign ? "encrypted_signed"
     : next.encrypt ? "encrypted"
@@ -174,6 +179,7 @@ const OUTCOME_LOOKS = Object.freeze({
   no_smime: { icon: "unsigned", badge: "" },
   blocked: { icon: "problem", badge: "!", color: BADGE_COLORS.error },
   encrypt_uncertain: { icon: "problem", badge: "?", color: BADGE_COLORS.warning },
+  own_expired: { icon: "problem", badge: "!", color: BADGE_COLORS.error },
   encrypted_signed: { icon: "encrypted-signed", badge: "" },
   encrypted: { icon: "encrypted", badge: "" },
   signed: { icon: "valid", badge: "count", color: BADGE_COLORS.warning },
@@ -226,7 +232,7 @@ export function composeView({
   options = { alwaysSign: false, encryptWhenPossible: false }, optionSources = {}, userChoice = {}, confirmedKey = null, lookup = null,
   ownExpired = null,
 }) {
-  const result = sendOutcome({ options, caps, switches, rows, hostError, confirmedKey, userChoice, openpgp });
+  const result = sendOutcome({ options, caps, switches, rows, hostError, confirmedKey, userChoice, openpgp, ownExpired });
   const total = rows.length;
   const able = rows.filter((r) => r.can === true).length;
   const everyone = total > 0 && able === total;
@@ -240,7 +246,7 @@ export function composeView({
   else state = { key: "compose_headline_some_cannot", count: total - able, subs: [total] };
   // The headline's colour is about what Send will do: encrypted is good news, a stop or an
   // unchecked message needs the user; signed only and neither are plain facts.
-  const severity = blocked || hostError ? "warning"
+  const severity = blocked || hostError || result.outcome === "own_expired" ? "warning"
     : ["encrypted_signed", "encrypted"].includes(result.outcome) ? "ok"
     : "none";
 

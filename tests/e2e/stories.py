@@ -835,6 +835,8 @@ class Stories:
         s.check("the compose check says the own certificate expired and signing with it is not possible",
                 any(n.startswith(self.text_before("compose_note_own_expired", HOME)) for n in notes)
                 and "open_identities" in shown.get("actions", []), shown)
+        s.check("the headline says Send will fail: Thunderbird cannot sign with the expired certificate",
+                shown.get("headline") == self.text("compose_outcome_own_expired"), shown.get("headline"))
         self.close_compose()
 
         png = s.step("old mail still opens")

@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { expiredOwnCertificate } from "../../extension/modules/identities-view.mjs";
-import { composeRecipients, composeView, recipientRows } from "../../extension/modules/recipients.mjs";
+import { composeButton, composeRecipients, composeView, recipientRows, sendOutcome } from "../../extension/modules/recipients.mjs";
+import { BADGE_COLORS } from "../../extension/modules/look.mjs";
 import { locales, strictT } from "./docs.mjs";
 import { cert, identity } from "./fixtures.mjs";
 
@@ -41,6 +42,25 @@ test("the compose check says the own certificate expired, first, and offers My c
   // OpenPGP is Thunderbird's business.
   assert.ok(!composeView({ rows, caps: BOTH, switches: null, openpgp: true, ownExpired: { email: "x@y.z", until: "?" } }).notes
     .some((n) => n.key === "compose_note_own_expired"));
+});
+
+test("while Send would sign or encrypt with the expired certificate, the headline and the button say Send will fail", () => {
+  const ownExpired = { email: "bob@example.org", until: "Oct 1, 2026" };
+  const options = { alwaysSign: false, encryptWhenPossible: false };
+  for (const switches of [{ sign: true, encrypt: false }, { sign: false, encrypt: true }, { sign: true, encrypt: true }]) {
+    const view = composeView({ rows, caps: BOTH, switches, options, ownExpired });
+    assert.deepEqual([view.outcome, view.headline.key, view.severity], ["own_expired", "compose_outcome_own_expired", "warning"], JSON.stringify(switches));
+  }
+  const view = composeView({ rows, caps: BOTH, switches: { sign: true, encrypt: true }, options, ownExpired });
+  assert.equal(t.phrase(view.headline), "Send will fail: Thunderbird cannot sign or encrypt with your expired certificate");
+  assert.ok(view.switches.some((s) => s.id === "encrypt_off") && view.switches.some((s) => s.id === "sign_off"), "the way to send anyway");
+  const button = composeButton(sendOutcome({ rows, caps: BOTH, switches: { sign: true, encrypt: false }, options, ownExpired }));
+  assert.deepEqual([button.icon, button.label.key, button.badge, button.color], ["problem", "compose_button_own_expired", "!", BADGE_COLORS.error]);
+  // Always-sign would sign on Send: the same failure, said before Send.
+  assert.equal(composeView({ rows, caps: BOTH, switches: { sign: false, encrypt: false }, options: { alwaysSign: true }, ownExpired }).outcome, "own_expired");
+  // Neither signed nor encrypted, the message leaves: nothing fails.
+  assert.equal(composeView({ rows, caps: BOTH, switches: { sign: false, encrypt: false }, options, ownExpired }).outcome, "plain");
+  assert.equal(composeView({ rows, caps: BOTH, switches: { sign: true, encrypt: true }, options }).outcome, "encrypted_signed", "a current certificate");
 });
 
 test("the note names the address and the date in both languages", () => {
