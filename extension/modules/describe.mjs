@@ -316,7 +316,8 @@ function encryptionSection(encryption, thunderbirdDecrypted, t, date) {
   const mine = encryption.decrypted_with;
   const paragraphs = [];
   if (mine) {
-    const who = [mine.subject, (mine.emails ?? []).join(", ")].filter(Boolean).join(" · ");
+    // The name as people read it ("Bob Reader"), not the distinguished name ("C=DE,CN=Bob Reader").
+    const who = [dnName(mine.subject), (mine.emails ?? []).join(", ")].filter(Boolean).join(" · ");
     rows.push(row(t("field_encrypted_to_you"), who));
     if (mine.expired) paragraphs.push(t("enc_key_expired"));
     if (mine.replaced) paragraphs.push(t("enc_key_replaced"));

@@ -107,7 +107,11 @@ test("a sender mismatch lists both addresses compared", () => {
 
 test("encryption details name your certificate it was encrypted to and the cipher", () => {
   const v = view({ verdict: verdict({ signature: "valid", encryption: "decrypted" }) });
-  assert.match(rowsOf(v, "encryption")["Encrypted to your certificate"], /bob@example\.org/);
+  assert.equal(rowsOf(v, "encryption")["Encrypted to your certificate"], "Bob · bob@example.org");
+  // Named as people read it, not as a distinguished name.
+  const named = verdict({ signature: "valid", encryption: "decrypted" });
+  named.encryption.decrypted_with.subject = "C=DE,O=Example\\, Inc.,CN=Bob Reader";
+  assert.equal(rowsOf(view({ verdict: named }), "encryption")["Encrypted to your certificate"], "Bob Reader · bob@example.org");
   const enc = rowsOf(v, "encryption-details");
   assert.equal(enc.Method, "AES-256-CBC");
   assert.equal(enc["Integrity protection"], "No (CBC)");
