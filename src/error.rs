@@ -116,6 +116,41 @@ pub enum Error {
     // --- directories ----------------------------------------------------------------------
     /// A lookup was asked for, and no directory is configured (or every entry has a mistake).
     NoDirectory { problems: Vec<String> },
+
+    // --- fetching a message ---------------------------------------------------------------
+    /// `transfer_fetch` got no message from the server: what went wrong, and the HTTP status
+    /// when the server answered with an error.
+    FetchFailed { host: String, problem: FetchProblem, status: Option<u16> },
+}
+
+/// Why `transfer_fetch` got no message (`details.problem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchProblem {
+    /// The server (or the proxy) could not be reached.
+    Offline,
+    /// No complete answer within the time allowed.
+    Timeout,
+    /// The TLS connection failed: most often a certificate this computer does not trust.
+    Tls,
+    /// The server answered with an error status (`details.status`).
+    Status,
+    /// The answer is larger than the host takes.
+    TooLarge,
+    /// The answer broke off, or is not what HTTP allows.
+    Broken,
+}
+
+impl FetchProblem {
+    pub fn name(self) -> &'static str {
+        match self {
+            FetchProblem::Offline => "offline",
+            FetchProblem::Timeout => "timeout",
+            FetchProblem::Tls => "tls",
+            FetchProblem::Status => "status",
+            FetchProblem::TooLarge => "too_large",
+            FetchProblem::Broken => "broken",
+        }
+    }
 }
 
 /// Each variant's wire code and its meaning, declared once: [`Error::code`] and [`ERROR_CODES`]
@@ -232,6 +267,8 @@ error_codes! {
         "The input is not a message that can be signed or encrypted.",
     NoDirectory => "no_directory":
         "No LDAP directory is configured (or every entry has a mistake; `details.problems` says which): nothing to look up in (docs/DIRECTORY.md).",
+    FetchFailed => "fetch_failed":
+        "`transfer_fetch` got no message from the server: `details.problem` says why (offline, timeout, tls, status, too_large, broken), `details.status` the HTTP status of an error answer.",
 }
 
 /// The codes alone.
@@ -301,6 +338,7 @@ impl Error {
             }),
             Error::BadMessage { reason } => json!({ "reason": reason }),
             Error::NoDirectory { problems } => json!({ "problems": problems }),
+            Error::FetchFailed { host, problem, status } => json!({ "host": host, "problem": problem.name(), "status": status }),
             Error::PassphraseRequired | Error::NoRecipients => json!({}),
             Error::HostNotExecutable { path, .. } | Error::BadPolicyFile { path, .. } => json!({ "path": path }),
             Error::Registry { key, .. } => json!({ "key": key }),
@@ -420,6 +458,14 @@ impl fmt::Display for Error {
                 write!(f, "no LDAP directory is configured (docs/DIRECTORY.md)")
             }
             Error::NoDirectory { problems } => write!(f, "no usable LDAP directory: {}", problems.join("; ")),
+            Error::FetchFailed { host, problem, status } => match (problem, status) {
+                (_, Some(status)) => write!(f, "{host} answered with HTTP status {status}"),
+                (FetchProblem::Offline, _) => write!(f, "{host} could not be reached"),
+                (FetchProblem::Timeout, _) => write!(f, "{host} did not answer in time"),
+                (FetchProblem::Tls, _) => write!(f, "no secure connection to {host} (is its certificate trusted on this computer?)"),
+                (FetchProblem::TooLarge, _) => write!(f, "the message from {host} is larger than the host takes"),
+                (FetchProblem::Status | FetchProblem::Broken, _) => write!(f, "the answer from {host} broke off or is not HTTP"),
+            },
             Error::HostNotExecutable { path, reason } => write!(f, "cannot register {path}: {reason}"),
             Error::Registry { key, reason } => write!(f, "registry key {key}: {reason}"),
             Error::BadPolicyFile { path, reason } => {

@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod context;
 pub mod directory;
 pub mod error;
+pub mod fetch;
 pub mod ffi;
 #[cfg(test)]
 pub(crate) mod growth;

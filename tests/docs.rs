@@ -89,6 +89,18 @@ fn protocol_texts_state_the_frame_and_upload_limits() {
     }
 }
 
+/// The download limits of `transfer_fetch` in its help and docs/PROTOCOL.md are the ones it applies.
+#[test]
+fn fetch_texts_state_the_download_limits() {
+    use smime_companion::fetch::{DEFAULT_FETCH_TIMEOUT_MS, MAX_FETCH_BYTES, MAX_FETCH_TIMEOUT_MS};
+    let fetch = mib(MAX_FETCH_BYTES);
+    assert_says(op_help("transfer_fetch"), &format!("at most {fetch} MiB"), "the transfer_fetch help");
+    let protocol = read("docs/PROTOCOL.md");
+    assert_says(&protocol, &format!("At most {fetch} MiB (`MAX_FETCH_BYTES`"), "PROTOCOL.md's transfer_fetch");
+    let thousands = |n: u64| format!("{},{:03}", n / 1000, n % 1000);
+    assert_says(&protocol, &format!("{} by default, at most {}.", thousands(DEFAULT_FETCH_TIMEOUT_MS), thousands(MAX_FETCH_TIMEOUT_MS)), "PROTOCOL.md's transfer_fetch");
+}
+
 /// The contacts page size and orders in the CLI help are the ones `ListQuery` applies.
 #[test]
 fn contacts_list_help_states_the_page_size_and_orders() {

@@ -10,6 +10,7 @@ export const Op = Object.freeze({
   transferChunk: "transfer_chunk",
   transferEnd: "transfer_end",
   transferDiscard: "transfer_discard",
+  transferFetch: "transfer_fetch",
   inspectMessage: "inspect_message",
   contactsList: "contacts_list",
   contactsShow: "contacts_show",

@@ -274,6 +274,13 @@ pub static OPS: &[Op] = &[
         handler: session::transfer_end,
     },
     Op {
+        name: "transfer_fetch",
+        params: "{url, authorization?, transfer_id?, timeout_ms?}",
+        help: "Downloads a message (https://; at most 256 MiB) from the user's mail server into a finished transfer, sending `authorization` as that header: the Outlook extension's way to Microsoft Graph.",
+        params_type: ParamsType::of::<session::FetchParams>(),
+        handler: session::transfer_fetch,
+    },
+    Op {
         name: "transfer_discard",
         params: "{transfer_id}",
         help: "Drops an upload, finished or not.",

@@ -1,8 +1,10 @@
-//! Session-level ops: `hello`, `ping` and the chunked-upload ops.
+//! Session-level ops: `hello`, `ping`, the chunked-upload ops and `transfer_fetch`.
 
 use super::{decode_payload, find_payload, parse, parse_text, payload_fields, reply, Base64Text, NoParams, Transfer, OPS};
 use crate::context::Context;
-use crate::error::{error_codes, Result};
+use crate::error::{error_codes, Error, Result};
+use crate::fetch::{self, FetchRequest, DEFAULT_FETCH_TIMEOUT_MS, MAX_FETCH_BYTES, MAX_FETCH_TIMEOUT_MS};
+use std::time::Duration;
 use crate::product::{ADDON_ID, HOST_NAME, PRODUCT_NAME, PROTOCOL_VERSION, VERSION};
 use crate::protocol::transfer::SUGGESTED_CHUNK_BYTES;
 use crate::protocol::{MAX_REPLY_BODY_BYTES, MAX_REQUEST_BYTES, MAX_TRANSFER_BYTES};
@@ -153,6 +155,52 @@ pub fn transfer_end(ctx: &mut Context, params: Params) -> Result<Value> {
     let TransferIdParams { transfer_id } = parse("transfer_end", &params)?;
     let finished = ctx.transfers.end(&transfer_id)?;
     reply(Ended { transfer_id, total_bytes: finished.total_bytes, sha256: finished.sha256 })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FetchParams {
+    url: String,
+    /// The `Authorization` header's value (`Bearer <token>`); overwritten in memory after use.
+    #[serde(default)]
+    authorization: Option<String>,
+    #[serde(default)]
+    transfer_id: Option<String>,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Fetched {
+    transfer_id: String,
+    total_bytes: u64,
+}
+
+/// Downloads a message from the user's mail server into a finished transfer (src/fetch).
+pub fn transfer_fetch(ctx: &mut Context, params: Params) -> Result<Value> {
+    let FetchParams { url, authorization, transfer_id, timeout_ms } = parse("transfer_fetch", &params)?;
+    // The token is in the request frame as well: that is overwritten at once, the copy after use.
+    params.wipe();
+    let authorization = authorization.map(zeroize::Zeroizing::new);
+    let timeout_ms = timeout_ms.unwrap_or(DEFAULT_FETCH_TIMEOUT_MS);
+    if !(1..=MAX_FETCH_TIMEOUT_MS).contains(&timeout_ms) {
+        let reason = format!("timeout_ms must be 1 to {MAX_FETCH_TIMEOUT_MS}");
+        return Err(Error::InvalidParams { op: "transfer_fetch".into(), reason });
+    }
+    if let Some(name) = &transfer_id {
+        ctx.transfers.check_name("transfer_fetch", name)?;
+    }
+    let request = FetchRequest {
+        url: &url,
+        authorization: authorization.as_ref().map(|a| a.as_str()),
+        accept: "message/rfc822, */*",
+        timeout: Duration::from_millis(timeout_ms),
+        limit: ctx.transfers.room().min(MAX_FETCH_BYTES),
+    };
+    let data = fetch::fetch(&request)?;
+    let total_bytes = data.len() as u64;
+    let transfer_id = ctx.transfers.insert(transfer_id, data)?;
+    reply(Fetched { transfer_id, total_bytes })
 }
 
 #[derive(Serialize)]

@@ -64,18 +64,7 @@ impl Transfers {
     /// that uses it without waiting for this answer), else one the session makes up.
     pub fn begin(&mut self, total_bytes: u64, sha256: Option<String>, name: Option<String>) -> Result<String> {
         if let Some(name) = &name {
-            let reason = if name.is_empty() || name.chars().count() > MAX_TRANSFER_ID_CHARS {
-                Some(format!("transfer_id must have 1 to {MAX_TRANSFER_ID_CHARS} characters"))
-            } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                Some("transfer_id may only hold the letters A to Z and a to z, digits, '-' and '_'".to_string())
-            } else if self.open.contains_key(name) {
-                Some(format!("transfer_id {name} is in use"))
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                return Err(Error::InvalidParams { op: "transfer_begin".into(), reason });
-            }
+            self.check_name("transfer_begin", name)?;
         }
         let room = MAX_TRANSFER_BYTES - self.held;
         if charge(total_bytes) > room {
@@ -102,6 +91,37 @@ impl Transfers {
             },
         );
         Ok(id)
+    }
+
+    /// Refuses a `transfer_id` a caller chose that is malformed or in use (`op` names the op).
+    pub fn check_name(&self, op: &str, name: &str) -> Result<()> {
+        let reason = if name.is_empty() || name.chars().count() > MAX_TRANSFER_ID_CHARS {
+            format!("transfer_id must have 1 to {MAX_TRANSFER_ID_CHARS} characters")
+        } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            "transfer_id may only hold the letters A to Z and a to z, digits, '-' and '_'".to_string()
+        } else if self.open.contains_key(name) {
+            format!("transfer_id {name} is in use")
+        } else {
+            return Ok(());
+        };
+        Err(Error::InvalidParams { op: op.into(), reason })
+    }
+
+    /// Keeps `data`, which arrived whole (`transfer_fetch`), as a finished transfer named `name`
+    /// (or one the session makes up), charged like an upload of its size.
+    pub fn insert(&mut self, name: Option<String>, data: Vec<u8>) -> Result<String> {
+        let total_bytes = data.len() as u64;
+        let id = self.begin(total_bytes, None, name)?;
+        let t = self.open.get_mut(&id).ok_or_else(|| unknown(&id))?;
+        t.data = data;
+        t.next_index = 1;
+        t.finished = Some(Finished { total_bytes, sha256: None });
+        Ok(id)
+    }
+
+    /// What another transfer may still hold: the budget less what the open ones hold.
+    pub fn room(&self) -> u64 {
+        MAX_TRANSFER_BYTES - self.held
     }
 
     /// Appends chunk `index` (which must be the next one). Returns the bytes received so far.
@@ -203,6 +223,20 @@ mod tests {
         t.end("t1").unwrap();
         assert_eq!(t.take("t1").unwrap(), b"abc");
         assert_eq!(t.begin(3, None, Some("t1".into())).unwrap(), "t1", "a used transfer's name is free again");
+    }
+
+    #[test]
+    fn data_that_arrived_whole_is_a_finished_transfer_charged_by_its_size() {
+        let mut t = Transfers::default();
+        let room = t.room();
+        let id = t.insert(Some("f1".into()), b"a message".to_vec()).unwrap();
+        assert_eq!(id, "f1");
+        assert_eq!(t.room(), room - MIN_TRANSFER_CHARGE, "charged at least the minimum");
+        assert_eq!(t.end(&id).unwrap().total_bytes, 9);
+        assert_eq!(t.append(&id, 1, b"x").unwrap_err().code(), "transfer_chunk_out_of_order", "nothing more goes in");
+        assert_eq!(t.take(&id).unwrap(), b"a message");
+        assert_eq!(t.room(), room);
+        assert_eq!(t.insert(Some("bad id".into()), vec![]).unwrap_err().code(), "invalid_params");
     }
 
     #[test]

@@ -146,7 +146,7 @@ pub fn proxy_for(url: &str, setting: &ProxySetting, env: &dyn Fn(&str) -> Option
 
 /// Whether `host` is exempt by a `no_proxy` list: `*`, the host itself, or a domain it is in
 /// (`example.org` and `.example.org` both cover `ocsp.example.org`). Ports in entries are ignored.
-fn no_proxy_matches(list: &str, host: &str) -> bool {
+pub(crate) fn no_proxy_matches(list: &str, host: &str) -> bool {
     list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
         if entry == "*" {
             return true;
@@ -162,7 +162,7 @@ fn no_proxy_matches(list: &str, host: &str) -> bool {
 }
 
 /// The host of `host[:port][/path]` (after the scheme), lowercase, without brackets.
-fn host_of(rest: &str) -> String {
+pub(crate) fn host_of(rest: &str) -> String {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = if let Some(inner) = authority.strip_prefix('[') {
@@ -173,7 +173,7 @@ fn host_of(rest: &str) -> String {
     host.to_ascii_lowercase()
 }
 
-fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.ends_with(".localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
