@@ -48,7 +48,12 @@ const browser = Chromium.launch(config.chromium, [
   `--user-data-dir=${config.profile}`, `--disable-extensions-except=${config.extension}`, `--load-extension=${config.extension}`,
   `--host-resolver-rules=MAP *.test 127.0.0.1:${standins.port}`, `--ignore-certificate-errors-spki-list=${config.spki}`,
   "--lang=en-US", "--window-size=1280,860", "about:blank",
-], { log: config.chromiumLog ? (await import("node:fs")).createWriteStream(config.chromiumLog) : null });
+], {
+  log: config.chromiumLog ? (await import("node:fs")).createWriteStream(config.chromiumLog) : null,
+  // The host, started by Chromium with its environment, downloads from the Graph stand-in itself:
+  // graph.test goes to the stand-ins' port, whose certificate it trusts (and nothing else).
+  env: { ...process.env, SMIME_COMPANION_CONNECT_TO: `graph.test:443:127.0.0.1:${standins.port}`, SSL_CERT_FILE: config.tlsCert },
+});
 
 let exitCode = 1;
 try {
@@ -288,6 +293,7 @@ async function suite() {
   await hostileHtml();
   await restartedWorker(owa, tabId);
   await failures(owa, tabId);
+  await downloads(owa, tabId);
   await onPremises();
   if (config.managedPolicy) await managed(owa, tabId);
   else console.log("skipped: IT's managed settings (writing Chromium's policy folder needs root)");
@@ -538,6 +544,25 @@ async function failures(owa, tabId) {
   await sw(`chrome.storage.local.set({ clientId: ${JSON.stringify(CLIENT_ID)} }).then(() => true)`);
 }
 
+/** Graph is fetched by the host; where the host cannot reach it, by the browser, with the same verdict. */
+async function downloads(owa, tabId) {
+  const signed = readFileSync(join(config.messages, "signed.eml"));
+  const agentsFor = (id) => standins.log.graphAgents.filter((a) => a.path.includes(encodeURIComponent(id))).map((a) => a.agent);
+  const hostId = standins.add("download-host", signed);
+  const byHost = await show(owa, tabId, hostId);
+  check("Graph: the host downloads the message itself (the extension hands it the address and the token)",
+    byHost.look === "valid" && byHost.timings?.byHost === true && agentsFor(hostId).length === 1 && agentsFor(hostId)[0].startsWith("smime-companion/"),
+    { byHost, agents: agentsFor(hostId) });
+  standins.state.graph = "host_down";
+  const fallbackId = standins.add("download-fallback", signed);
+  const fallback = await show(owa, tabId, fallbackId);
+  standins.state.graph = "ok";
+  const agents = agentsFor(fallbackId);
+  check("Graph: where the host cannot reach it (a proxy, a certificate only the browser trusts), the browser downloads it, same verdict",
+    fallback.look === "valid" && !fallback.timings?.byHost && agents.length === 2 && agents[0].startsWith("smime-companion/") && agents[1].startsWith("Mozilla/"),
+    { fallback, agents });
+}
+
 async function signInFlow(p, tabId, name) {
   const before = await targetIds();
   const since = Date.now();
@@ -633,7 +658,8 @@ async function bench() {
       const checking = await sw(`(globalThis.smimeCompanionLooks || []).find((e) => e.key === ${JSON.stringify(keyOf(CLOUD, id))} && e.look === "checking") ?? null`);
       browserRuns.push(look.at - started);
       if (checking) console.log(`  ${size} run ${run}: the message's address reached the extension ${checking.asked - started} ms after navigating`);
-      console.log(`  ${size} run ${run}: ${look.at - started} ms (page load ${load} ms, opening the message ${look.timings?.openMs} ms, to the verdict ${look.timings?.hostMs} ms${look.timings?.streamed ? ", uploaded while downloading" : ""})`);
+      const how = look.timings?.byHost ? ", downloaded by the host" : look.timings?.streamed ? ", uploaded while downloading" : "";
+      console.log(`  ${size} run ${run}: ${look.at - started} ms (page load ${load} ms, opening the message ${look.timings?.openMs} ms, to the verdict ${look.timings?.hostMs} ms${how})`);
       loads.push(load);
     }
     const cliRuns = [];

@@ -26,12 +26,12 @@ export function startStandins({ key, cert, redirectUri }) {
   const messages = new Map(); // REST id -> bytes
   const state = {
     auth: "signed_in", // signed_in | signed_out | no_consent | bad_app
-    graph: "ok", // ok | down (connection dropped) | error (500)
+    graph: "ok", // ok | down (connection dropped) | error (500) | host_down (dropped for the host's own requests only)
     ews: "ok", // ok | denied (401)
   };
   const codes = new Map(); // code -> {challenge}
   const tokens = new Set();
-  const log = { remote: [], graph: 0, ews: 0, authorize: [], token: 0 };
+  const log = { remote: [], graph: 0, graphAgents: [], ews: 0, authorize: [], token: 0 };
 
   const page = (title, body) => `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
 
@@ -112,7 +112,10 @@ export function startStandins({ key, cert, redirectUri }) {
 
   function graph(req, res, url) {
     log.graph++;
-    if (state.graph === "down") return req.socket.destroy();
+    const agent = req.headers["user-agent"] ?? "";
+    log.graphAgents.push({ agent, path: url.pathname });
+    // The host downloads messages itself (transfer_fetch) and names itself; the browser is the fallback.
+    if (state.graph === "down" || (state.graph === "host_down" && agent.startsWith("smime-companion/"))) return req.socket.destroy();
     if (state.graph === "error") return json(res, 500, { error: { code: "InternalServerError" } });
     const auth = req.headers.authorization ?? "";
     if (!tokens.has(auth.replace(/^Bearer /, ""))) return json(res, 401, { error: { code: "InvalidAuthenticationToken" } });
