@@ -101,6 +101,25 @@ function buttonOf(win) {
 function windows(type) {
   return [...Services.wm.getEnumerator(type)];
 }
+// Copies the message file at `path` into the Local Folders folder "E2E" (so it is a mailbox://
+// message, as received mail is) and resolves to its header.
+async function copyIntoE2eFolder(path) {
+  const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+  const root = MailServices.accounts.localFoldersServer.rootFolder;
+  if (!root.getChildNamed("E2E")) root.createSubfolder("E2E", null);
+  const folder = root.getChildNamed("E2E");
+  const key = await new Promise((resolve, reject) => {
+    let key = null;
+    const listener = {
+      QueryInterface: ChromeUtils.generateQI(["nsIMsgCopyServiceListener"]),
+      onStartCopy() {}, onProgress() {}, getMessageId() { return ""; },
+      setMessageKey(k) { key = k; },
+      onStopCopy(status) { Components.isSuccessCode(status) ? resolve(key) : reject(new Error("copy failed " + status)); },
+    };
+    MailServices.copy.copyFileMessage(new FileUtils.File(path), folder, null, false, 0, "", listener, null);
+  });
+  return folder.GetMessageHeader(key);
+}
 function openedWindow(kind) {
   // kind "window": the newest message window; "tab" or "3pane": the 3-pane window, showing a
   // message tab or its folder tab in front
@@ -289,30 +308,16 @@ class Driver(Stories, Flows, Pages, ChromeSession):
         """, kind, COLLECT_TEXTS_PY)
 
     def open_message(self, path, kind):
-        """Copies the message into the Local Folders folder "E2E" (so it is a mailbox:// message,
-        as received mail is) and opens it in a new message window or a message tab."""
+        """Copies the message into the folder "E2E" (copyIntoE2eFolder) and opens it in a new
+        message window, a message tab, or the 3-pane window's folder tab."""
         self.js(r"""
           const [path, kind] = args;
-          const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
           const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
-          const root = MailServices.accounts.localFoldersServer.rootFolder;
-          if (!root.getChildNamed("E2E")) root.createSubfolder("E2E", null);
-          const folder = root.getChildNamed("E2E");
-          const key = await new Promise((resolve, reject) => {
-            let key = null;
-            const listener = {
-              QueryInterface: ChromeUtils.generateQI(["nsIMsgCopyServiceListener"]),
-              onStartCopy() {}, onProgress() {}, getMessageId() { return ""; },
-              setMessageKey(k) { key = k; },
-              onStopCopy(status) { Components.isSuccessCode(status) ? resolve(key) : reject(new Error("copy failed " + status)); },
-            };
-            MailServices.copy.copyFileMessage(new FileUtils.File(path), folder, null, false, 0, "", listener, null);
-          });
-          const hdr = folder.GetMessageHeader(key);
+          const hdr = await copyIntoE2eFolder(path);
           const before = windows("mail:messageWindow").length;
           if (kind === "tab") {
             windows("mail:3pane")[0].document.getElementById("tabmail")
-              .openTab("mailMessageTab", { messageURI: folder.getUriForMsg(hdr), background: false });
+              .openTab("mailMessageTab", { messageURI: hdr.folder.getUriForMsg(hdr), background: false });
           } else if (kind === "3pane") {
             MailUtils.displayMessageInFolderTab(hdr);
           } else {

@@ -190,37 +190,10 @@ class Flows:
                    self.text("decision_banner_headline", "alice@example.org") in [t["text"] for t in found.get("texts", [])], found)
         self.check_texts("key change: the banner", found.get("texts"))
         self.window_shot("tab", "key-change-banner.png")
-        card = self.fjs(r"""
-          const win = mainWindow();
-          buttonOf(win).click();
-          const until = Date.now() + 20000;
-          let browser = null, state = null;
-          while (Date.now() < until) {
-            browser = openPopupBrowser(win);
-            if (browser) {
-              state = await inPage(browser, `const box = document.getElementById("decision");
-                if (box.hidden || !box.querySelector(".block.in_use dd")) return null;
-                return { state: box.dataset.state, title: box.querySelector("h2").textContent,
-                         blocks: [...box.querySelectorAll(".block h3")].map((h) => h.textContent),
-                         buttons: [...box.querySelectorAll("button")].map((b) => b.dataset.decision),
-                         note: Boolean(box.querySelector("#decision-note")),
-                         notices: [...document.querySelectorAll("#notices li")].map((li) => li.textContent) };`).catch(() => null);
-              if (state) break;
-            }
-            await sleep(200);
-          }
-          if (!state) return { error: "no decision card" };
-          await sleep(300);
-          state.image = await windowWithPopup(win, browser);
-          state.texts = await inPage(browser, args[0], [null]);
-          return state;
-        """, COLLECT_TEXTS_PY)
-        if card.get("image"):
-            self.save_png(card.pop("image"), "key-change-popup.png")
-        self.check_texts("key-change-popup", card.pop("texts", None))
+        card = self.decision_card("key-change-popup.png")
         self.check("key change: the popup shows the decision card, the certificate in use beside the new one",
                    card.get("state") == "pending" and card.get("title") == self.text("decision_pending_title", "alice@example.org")
-                   and card.get("blocks") == [self.text("decision_in_use_heading"), self.text("decision_new_heading")], card)
+                   and [b["heading"] for b in card.get("blocks", [])] == [self.text("decision_in_use_heading"), self.text("decision_new_heading")], card)
         self.check("key change: 'I checked it' with a note, and 'Refuse'; no grey footnote instead",
                    card.get("buttons") == ["confirm", "refuse"] and card.get("note") is True
                    and self.text("sigwarn_certificate_pending") not in card.get("notices", []), card)
@@ -284,13 +257,7 @@ class Flows:
         label = lambda outcome: self.text(f"compose_button_{outcome}")  # noqa: E731
         opened = self.fjs(r"""
           const [to, labels] = args;
-          // Name the identity's certificate by database key, as choosing it in the account settings does.
-          const certdb = Cc["@mozilla.org/security/x509certdb;1"].getService(Ci.nsIX509CertDB);
-          const bob = certdb.getCerts().find((c) => c.emailAddress === "bob@example.org");
-          const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
-          const identity = MailServices.accounts.getIdentity("id1");
-          identity.setCharAttribute("signing_cert_dbkey", bob.dbKey);
-          identity.setCharAttribute("encryption_cert_dbkey", bob.dbKey);
+          useBobsCertificate();
           const win = await openCompose(to, "Can they receive encrypted mail?");
           if (!win) return { error: "no compose window" };
           const state = await composeButtonUntil(win, labels);

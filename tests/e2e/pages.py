@@ -53,16 +53,16 @@ async function openContextMenu(doc, menuId, target) {
   await sleep(600); // the add-on hides or shows its item in menus.onShown
   return menu;
 }
-// Opens a compose window from Bob's S/MIME identity (id1) and waits for the add-on's button.
-async function openCompose(to, subject) {
+// A compose window from identity `key` (id1: bob@example.org, id2: bob@home.example).
+async function composeFrom(key, to, subject, body) {
   const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
   const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
   const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
   fields.to = to;
   fields.subject = subject;
-  fields.body = "Hello";
+  fields.body = body;
   params.composeFields = fields;
-  params.identity = MailServices.accounts.getIdentity("id1");
+  params.identity = MailServices.accounts.getIdentity(key);
   params.type = Ci.nsIMsgCompType.New;
   params.format = Ci.nsIMsgCompFormat.PlainText;
   const before = new Set(windows("msgcompose"));
@@ -78,6 +78,20 @@ async function openCompose(to, subject) {
     await sleep(200);
   }
   return null;
+}
+// Bob's certificate in Thunderbird's store becomes identity id1's signing and encryption
+// certificate, named by database key as choosing it in the account settings does.
+function useBobsCertificate() {
+  const certdb = Cc["@mozilla.org/security/x509certdb;1"].getService(Ci.nsIX509CertDB);
+  const bob = certdb.getCerts().find((c) => c.emailAddress === "bob@example.org");
+  const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+  const identity = MailServices.accounts.getIdentity("id1");
+  identity.setCharAttribute("signing_cert_dbkey", bob.dbKey);
+  identity.setCharAttribute("encryption_cert_dbkey", bob.dbKey);
+}
+// Opens a compose window from Bob's S/MIME identity (id1) and waits for the add-on's button.
+function openCompose(to, subject) {
+  return composeFrom("id1", to, subject, "Hello");
 }
 // The browser of the add-on popup open in `win`, once it shows a page (else null).
 function openPopupBrowser(win) {
@@ -616,25 +630,58 @@ class Pages:
                    found is True and "ok" in notice.get("severity", "") and self.text("lookup_address_can_one", "1", "dora@example.org") in notice.get("text", ""), notice)
         self.page_shot(contacts, "contacts-directory.png", max_height=1400)
 
+    def decision_card(self, png, close=False):
+        """Opens the details popup of the message in front and reads its key-change decision card:
+        state, title, blocks ({heading, text: the block's text without spaces, upper case}), buttons,
+        whether it takes a note, and the popup's notices. Saves a picture as `png` and checks the
+        popup's texts; `close` closes the popup again."""
+        card = self.pjs(r"""
+          const [collect, close] = args;
+          const win = mainWindow();
+          buttonOf(win).click();
+          const until = Date.now() + 20000;
+          let browser = null, state = null;
+          while (Date.now() < until) {
+            browser = openPopupBrowser(win);
+            if (browser) {
+              state = await inPage(browser, `const box = document.getElementById("decision");
+                if (!box || box.hidden || !box.querySelector(".block.in_use dd")) return null;
+                return { state: box.dataset.state, title: box.querySelector("h2").textContent,
+                         blocks: [...box.querySelectorAll(".block")].map((b) => ({ heading: b.querySelector("h3").textContent,
+                                                                                  text: b.innerText.replace(/\\s+/g, "").toUpperCase() })),
+                         buttons: [...box.querySelectorAll("button")].map((b) => b.dataset.decision),
+                         note: Boolean(box.querySelector("#decision-note")),
+                         notices: [...document.querySelectorAll("#notices li")].map((li) => li.textContent) };`).catch(() => null);
+              if (state) break;
+            }
+            await sleep(200);
+          }
+          if (!state) return { error: "no decision card" };
+          await sleep(300);
+          state.image = await windowWithPopup(win, browser);
+          state.texts = await inPage(browser, collect, [null]);
+          if (close) for (const p of win.document.querySelectorAll("panel")) if (p.state === "open") p.hidePopup();
+          return state;
+        """, COLLECT_TEXTS_PY, close)
+        if card.get("image"):
+            self.save_png(card.pop("image"), png)
+        self.check_texts(png[:-len(".png")], card.pop("texts", None))
+        return card
+
     def signed_send(self, to):
         """Sends (to the outbox) a message to a contact who can receive encrypted mail: IT's option
         switches encryption on, 'always sign' signing; Thunderbird's own S/MIME does the rest.
         The renewal checklist then counts the contact as reached (compose.onAfterSend)."""
         sent = self.pjs(r"""
           const [to] = args;
-          // Name the identity's certificate by database key, as choosing it in the account settings does.
-          const certdb = Cc["@mozilla.org/security/x509certdb;1"].getService(Ci.nsIX509CertDB);
-          const bob = certdb.getCerts().find((c) => c.emailAddress === "bob@example.org");
-          const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
-          const identity = MailServices.accounts.getIdentity("id1");
-          identity.setCharAttribute("signing_cert_dbkey", bob.dbKey);
-          identity.setCharAttribute("encryption_cert_dbkey", bob.dbKey);
+          useBobsCertificate();
           const win = await openCompose(to, "Signed, with my new certificate");
           if (!win) return { error: "no compose window" };
           const before = { signed: win.gSendSigned, encrypted: win.gSendEncrypted };
           win.goDoCommand("cmd_sendLater");
           const until = Date.now() + 20000;
           while (!win.closed && Date.now() < until) await sleep(200);
+          const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
           const outbox = MailServices.accounts.localFoldersServer.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags.Queue);
           return { before, closed: win.closed, outbox: outbox?.filePath.path ?? null };
         """, to)

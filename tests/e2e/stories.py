@@ -58,32 +58,6 @@ STORY_DATA = [
 
 # Chrome-context helpers of the stories, added to driver.JS_HELPERS and pages.JS_PAGES.
 JS_STORIES = r"""
-// A compose window from identity `key` (id1: bob@example.org, id2: bob@home.example).
-async function composeFrom(key, to, subject, body) {
-  const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
-  const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
-  const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
-  fields.to = to;
-  fields.subject = subject;
-  fields.body = body;
-  params.composeFields = fields;
-  params.identity = MailServices.accounts.getIdentity(key);
-  params.type = Ci.nsIMsgCompType.New;
-  params.format = Ci.nsIMsgCompFormat.PlainText;
-  const before = new Set(windows("msgcompose"));
-  MailServices.compose.OpenComposeWindowWithParams(null, params);
-  const until = Date.now() + 20000;
-  while (Date.now() < until) {
-    const win = windows("msgcompose").find((w) => !before.has(w));
-    if (win?.gMsgCompose && win.document.readyState === "complete" && win.document.querySelector(`[data-extensionid="${ADDON_ID}"]`)) {
-      win.resizeTo(1200, 900);
-      await sleep(1200);
-      return win;
-    }
-    await sleep(200);
-  }
-  return null;
-}
 // Thunderbird's own dialogs while a story runs (state on the 3-pane window): a password prompt (the
 // companion's security module asks for the passphrase) is answered with `pin`, any other dialog
 // (an alert) accepted; each is recorded with its text and a picture.
@@ -339,25 +313,11 @@ class Stories:
         path = os.path.join(os.path.dirname(self.pki), f"{name}.eml")
         self.js(r"""
           const [path, kind] = args;
-          const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
           const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
-          const root = MailServices.accounts.localFoldersServer.rootFolder;
-          if (!root.getChildNamed("E2E")) root.createSubfolder("E2E", null);
-          const folder = root.getChildNamed("E2E");
-          const key = await new Promise((resolve, reject) => {
-            let key = null;
-            const listener = {
-              QueryInterface: ChromeUtils.generateQI(["nsIMsgCopyServiceListener"]),
-              onStartCopy() {}, onProgress() {}, getMessageId() { return ""; },
-              setMessageKey(k) { key = k; },
-              onStopCopy(status) { Components.isSuccessCode(status) ? resolve(key) : reject(new Error("copy failed " + status)); },
-            };
-            MailServices.copy.copyFileMessage(new FileUtils.File(path), folder, null, false, 0, "", listener, null);
-          });
-          const hdr = folder.GetMessageHeader(key);
+          const hdr = await copyIntoE2eFolder(path);
           const main = windows("mail:3pane")[0];
           main.setTimeout(() => {
-            if (kind === "tab") main.document.getElementById("tabmail").openTab("mailMessageTab", { messageURI: folder.getUriForMsg(hdr), background: false });
+            if (kind === "tab") main.document.getElementById("tabmail").openTab("mailMessageTab", { messageURI: hdr.folder.getUriForMsg(hdr), background: false });
             else MailUtils.openMessageInNewWindow(hdr);
           }, 0);
           return true;
@@ -662,38 +622,6 @@ class Stories:
                    certificates: [...document.querySelectorAll("#certificates .certificate")].map((c) => c.innerText.replace(/\s+/g, "").toUpperCase()) };""",
                          address, wait=True)
 
-    def decision_card(self, png):
-        """Opens the details popup of the message in front and reads its key-change decision card."""
-        card = self.sjs(r"""
-          const win = mainWindow();
-          buttonOf(win).click();
-          const until = Date.now() + 20000;
-          let browser = null, state = null;
-          while (Date.now() < until) {
-            browser = openPopupBrowser(win);
-            if (browser) {
-              state = await inPage(browser, `const box = document.getElementById("decision");
-                if (!box || box.hidden || !box.querySelector(".block.in_use dd")) return null;
-                return { state: box.dataset.state, title: box.querySelector("h2").textContent,
-                         blocks: [...box.querySelectorAll(".block")].map((b) => ({ heading: b.querySelector("h3").textContent,
-                                                                                  text: b.innerText.replace(/\\s+/g, "").toUpperCase() })),
-                         buttons: [...box.querySelectorAll("button")].map((b) => b.dataset.decision) };`).catch(() => null);
-              if (state) break;
-            }
-            await sleep(200);
-          }
-          if (!state) return { error: "no decision card" };
-          await sleep(300);
-          state.image = await windowWithPopup(win, browser);
-          state.texts = await inPage(browser, args[0], [null]);
-          for (const p of win.document.querySelectorAll("panel")) if (p.state === "open") p.hidePopup();
-          return state;
-        """, COLLECT_TEXTS_PY)
-        if card.get("image"):
-            self.save_png(card.pop("image"), png)
-        self.check_texts(png[:-len(".png")], card.pop("texts", None))
-        return card
-
     def story_stale_key(self):
         """Der Austausch der Schlüssel ist erfolgt. Jedoch kann der Empfänger meine Mails nicht lesen."""
         s = Story(self, "stale-key")
@@ -725,7 +653,7 @@ class Stories:
         s.check("a banner says a new certificate of Greta's waits for a decision",
                 self.text("decision_banner_headline", "greta@example.org") in [t["text"] for t in found.get("texts", [])], found)
         self.check_texts(png[:-len(".png")] + " banner", found.get("texts"))
-        card = self.decision_card(png.replace(".png", "-popup.png"))
+        card = self.decision_card(png.replace(".png", "-popup.png"), close=True)
         blocks = card.get("blocks", [])
         s.check("the details popup shows the decision card: the certificate in use (the old one) beside the new one",
                 card.get("state") == "pending" and card.get("title") == self.text("decision_pending_title", "greta@example.org")
