@@ -25,6 +25,15 @@ tb_env() {
   mkdir -p "$HOME" "$SMIME_COMPANION_HOME/anchors" "$SMIME_COMPANION_SYSTEM_ANCHORS"
 }
 
+# tb_reader_profile PROFILE PKI: Thunderbird's certificate store in PROFILE with Bob's key (so
+# Thunderbird decrypts what is encrypted to him) and the test CA trusted (so its own S/MIME signs,
+# encrypts and verifies with the test PKI). PKI is the folder tests/e2e/make-messages.sh fills.
+tb_reader_profile() {
+  certutil -N -d "sql:$1" --empty-password
+  pk12util -i "$2/bob.p12" -d "sql:$1" -W "" >/dev/null
+  certutil -A -n "E2E Test CA" -t "C,C,C" -i "$2/e2e-ca.pem" -d "sql:$1"
+}
+
 # The EXIT trap: stops Thunderbird; keeps $work when the suite failed or KEEP=1 (copying
 # $work/thunderbird.log into $tb_artifacts when that is set), removes it otherwise.
 tb_cleanup() {

@@ -64,9 +64,7 @@ ls -l "$messages"/bench-*.eml | awk '{print "   " $5 " bytes  " $NF}'
 cp "$messages/pki/e2e-ca.pem" "$SMIME_COMPANION_HOME/anchors/"
 installer/package-xpi.sh "$profile/extensions/$addon_id.xpi"
 # Thunderbird: the test CA trusted, Bob's key in its store.
-certutil -N -d "sql:$profile" --empty-password
-pk12util -i "$messages/pki/bob.p12" -d "sql:$profile" -W "" >/dev/null
-certutil -A -n "E2E Test CA" -t "C,C,C" -i "$messages/pki/e2e-ca.pem" -d "sql:$profile"
+tb_reader_profile "$profile" "$messages/pki"
 # The host: registered as the installer does, with Bob's key (sealed under a passphrase that
 # bench.py gives to the add-on's unlock form).
 "$host" install --user --client thunderbird --path "$host" >/dev/null

@@ -83,12 +83,10 @@ grep -q "waiting for OCSP client connections" "$work/ocsp.log" || { cat "$work/o
 cp "$work/messages/pki/e2e-ca.pem" "$SMIME_COMPANION_HOME/anchors/"
 installer/package-xpi.sh "$profile/extensions/$addon_id.xpi"
 # The reader's own key in Thunderbird's certificate store, so Thunderbird can decrypt what the
-# host has no key for (the add-on then judges the decrypted message).
-certutil -N -d "sql:$profile" --empty-password
-pk12util -i "$work/messages/pki/bob.p12" -d "sql:$profile" -W "" >/dev/null
-# Thunderbird trusts the test CA too, so its own S/MIME can sign and encrypt the messages the
-# compose check switches on (and collects Alice's certificate when it shows her signed mail).
-certutil -A -n "E2E Test CA" -t "C,C,C" -i "$work/messages/pki/e2e-ca.pem" -d "sql:$profile"
+# host has no key for (the add-on then judges the decrypted message); Thunderbird trusts the test
+# CA too, so its own S/MIME can sign and encrypt the messages the compose check switches on (and
+# collects Alice's certificate when it shows her signed mail).
+tb_reader_profile "$profile" "$work/messages/pki"
 
 # The real registration, made by the host's own installer into the temporary HOME.
 "$host" install --user --client thunderbird --path "$host" >/dev/null

@@ -89,7 +89,8 @@ before=$(find "$ARTIFACTS" -type f | wc -l)
 started=$(date +%s)
 set +e
 # Wall time is only a backstop (ten times the CPU time); the watcher below stops the fuzzer with
-# SIGINT once it has had MINUTES of CPU, and libFuzzer then prints its final numbers.
+# SIGTERM once it has had MINUTES of CPU, and libFuzzer then ends gracefully. Not SIGINT: a job a
+# script starts in the background ignores SIGINT (POSIX), and libFuzzer leaves it ignored.
 "$BIN" "$CORPUS" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -max_total_time=$((MINUTES * 600)) -rss_limit_mb=2048 -timeout=1 -max_len=65536 \
     -dict="$DICT" -artifact_prefix="$ARTIFACTS/" -print_final_stats=1 > "$LOG" 2>&1 &
@@ -100,7 +101,7 @@ while kill -0 "$fuzzer" 2>/dev/null; do
     now=$(cpu_seconds "$fuzzer")
     [[ -n $now && $now -gt $cpu ]] && cpu=$now
     if (( cpu >= MINUTES * 60 )); then
-        kill -INT "$fuzzer" 2>/dev/null
+        kill -TERM "$fuzzer" 2>/dev/null
         break
     fi
 done
