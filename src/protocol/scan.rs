@@ -312,16 +312,7 @@ pub fn latin1_in_place(text: &mut [u8]) -> Option<usize> {
 /// How many bytes at the start of `b` are ASCII that a string holds as it is: neither `\`, a
 /// control character nor the start of a longer UTF-8 sequence.
 fn ascii_run(b: &[u8]) -> usize {
-    const BLOCK: usize = 64;
-    let special = |c: u8| (c == b'\\') | (c < 0x20) | (c >= 0x80);
-    let mut n = 0;
-    for block in b.chunks_exact(BLOCK) {
-        if block.iter().fold(false, |any, &c| any | special(c)) {
-            break;
-        }
-        n += BLOCK;
-    }
-    n + b[n..].iter().position(|&c| special(c)).unwrap_or(b.len() - n)
+    run_without(b, |c| (c == b'\\') | (c < 0x20) | (c >= 0x80))
 }
 
 /// The keys of one object so far: a list while it is short (the usual case), a set once it is
@@ -352,10 +343,16 @@ impl<'a> Keys<'a> {
 }
 
 /// How many bytes at the start of `b` need no attention inside a string: neither `"`, `\` nor a
-/// control character. Blocks are checked whole, which the compiler turns into vector compares.
+/// control character.
 fn plain_run(b: &[u8]) -> usize {
+    run_without(b, |c| (c == b'"') | (c == b'\\') | (c < 0x20))
+}
+
+/// How many bytes at the start of `b` are not `special`. Blocks are checked whole, without an
+/// early exit inside one, which the compiler turns into vector compares.
+#[inline(always)]
+fn run_without(b: &[u8], special: impl Fn(u8) -> bool) -> usize {
     const BLOCK: usize = 64;
-    let special = |c: u8| (c == b'"') | (c == b'\\') | (c < 0x20);
     let mut n = 0;
     for block in b.chunks_exact(BLOCK) {
         if block.iter().fold(false, |any, &c| any | special(c)) {
